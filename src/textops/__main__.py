@@ -1,0 +1,3 @@
+from textops.cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""The ``textops`` command. Sub-commands import their heavy dependencies only when they run."""
+
+from __future__ import annotations
+
+import typer
+
+from textops.cli import _cache, _data, _embed
+
+app = typer.Typer(
+    name="textops",
+    help="Build, serve and operate text classifiers. State lives in ./.textops "
+    "(set TEXTOPS_HOME to move it).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(_data.app, name="data")
+app.add_typer(_cache.app, name="cache")
+app.command("embed")(_embed.embed)
+app.command("embedders")(_embed.embedders)
+
+
+@app.command()
+def version() -> None:
+    """Print the textops version."""
+    from textops import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

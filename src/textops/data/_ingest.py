@@ -1,0 +1,307 @@
+"""Ingest: read every source, validate, quarantine rejects, version and split what is accepted.
+
+Everything is written under a temporary directory and renamed into place at the end, so an ingest
+that fails (a file that cannot be parsed, Ctrl-C) leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from textops._progress import progress
+from textops._util import atomic_write_json, fsync_dir, sha256_file
+from textops.data._readers import FileSource, RecordSource
+from textops.data._schema import SCHEMA_VERSION, IngestConfig, RawRecord, RejectReason
+from textops.data._splits import SPLITS, assign_split
+from textops.data._store import Dataset, DatasetStore, validate_name
+from textops.data._validate import Accepted, Validator
+from textops.errors import DataFormatError
+
+__all__ = ["ingest", "ingest_report"]
+
+
+def _arrow_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("text", pa.string()),
+            ("label", pa.string()),
+            ("source", pa.string()),
+            ("line", pa.int64()),
+            ("created_at", pa.string()),
+            ("split", pa.string()),
+            ("text_sha256", pa.binary(32)),
+        ]
+    )
+
+
+@dataclass
+class _SourceStats:
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows_read": self.rows_read,
+            "rows_accepted": self.rows_accepted,
+            "rows_rejected": sum(self.rejected_by_reason.values()),
+            "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
+        }
+
+
+def _printable(value: str | None) -> str | None:
+    """Quarantine text as valid Unicode: undecodable bytes shown as \\xNN escapes."""
+    if value is None:
+        return None
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _quarantine(fh: IO[str], rec: RawRecord, reason: str, detail: str) -> None:
+    fh.write(
+        json.dumps(
+            {
+                "source": rec.source,
+                "line": rec.line,
+                "reason": reason,
+                "detail": detail,
+                "id": _printable(rec.id),
+                "label": _printable(rec.label),
+                "text": _printable(rec.text),
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def _fingerprint(config: IngestConfig, rows: list[tuple[bytes, str]]) -> str:
+    h = hashlib.sha256()
+    header = {
+        "schema_version": SCHEMA_VERSION,
+        "normalization": config.normalization.model_dump(),
+        "splits": config.splits.model_dump(),
+    }
+    h.update(json.dumps(header, sort_keys=True).encode())
+    for digest in sorted(hashlib.sha256(d + b"\0" + lab.encode()).digest() for d, lab in rows):
+        h.update(digest)
+    return h.hexdigest()
+
+
+class _Writer:
+    """Buffers accepted rows of one chunk into columns and writes them as one row group."""
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.schema = _arrow_schema()
+        self._pq = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.reset()
+
+    def reset(self) -> None:
+        self.cols: dict[str, list[Any]] = {name: [] for name in self.schema.names}
+
+    def add(self, rec: RawRecord, ok: Accepted, split: str) -> None:
+        c = self.cols
+        c["id"].append(rec.id if rec.id is not None else f"{rec.source}:{rec.line}")
+        c["text"].append(ok.text)
+        c["label"].append(ok.label)
+        c["source"].append(rec.source)
+        c["line"].append(rec.line)
+        c["created_at"].append(rec.created_at)
+        c["split"].append(split)
+        c["text_sha256"].append(ok.digest)
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        if self.cols["id"]:
+            self._pq.write_table(pa.table(self.cols, schema=self.schema))
+        self.reset()
+
+    def close(self) -> None:
+        self.flush()
+        self._pq.close()
+
+
+def _drop_conflicts(
+    tmp: Path, conflicts: dict[bytes, set[str]], quarantine: IO[str], stats: dict[str, _SourceStats]
+) -> None:
+    """Move the first row of every contested text from the accepted file to quarantine."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    src = pq.ParquetFile(tmp / "accepted.parquet")
+    out = pq.ParquetWriter(tmp / "data.parquet", src.schema_arrow, compression="zstd")
+    keys = pa.array(list(conflicts), type=pa.binary(32))
+    try:
+        for i in range(src.num_row_groups):
+            group = src.read_row_group(i)
+            bad = pc.is_in(group["text_sha256"], value_set=keys)
+            for row in group.filter(bad).to_pylist():
+                labels = sorted(conflicts[row["text_sha256"]] - {row["label"]})
+                rec = RawRecord(row["source"], row["line"], row["text"], row["label"], row["id"])
+                _quarantine(
+                    quarantine,
+                    rec,
+                    RejectReason.CONFLICTING_LABEL.value,
+                    f"text also labelled {labels} by a later row",
+                )
+                st = stats[row["source"]]
+                st.rows_accepted -= 1
+                st.rejected_by_reason[RejectReason.CONFLICTING_LABEL.value] += 1
+            out.write_table(group.filter(pc.invert(bad)))
+    finally:
+        out.close()
+    (tmp / "accepted.parquet").unlink()
+
+
+def _tallies(data: Path) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(data, columns=["label", "split"])
+    labels = Counter(table["label"].to_pylist())
+    pairs = Counter(zip(table["split"].to_pylist(), table["label"].to_pylist(), strict=True))
+    splits: dict[str, dict[str, Any]] = {}
+    for name in SPLITS:
+        per = {lab: n for (s, lab), n in sorted(pairs.items()) if s == name}
+        splits[name] = {"rows": sum(per.values()), "labels": per}
+    return dict(sorted(labels.items())), splits
+
+
+def ingest(
+    sources: Sequence[RecordSource],
+    name: str,
+    config: IngestConfig | None = None,
+    *,
+    home: str | Path | None = None,
+    show_progress: bool | None = None,
+) -> Dataset:
+    """Read, validate, quarantine, fingerprint and split ``sources`` into dataset ``name``.
+
+    Returns the stored :class:`Dataset` version. Raises
+    :class:`~textops.errors.DataFormatError` (and writes nothing) when a source cannot be parsed.
+    """
+    config = config or IngestConfig()
+    validate_name(name)
+    if not sources:
+        raise ValueError("ingest needs at least one source")
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise DataFormatError(
+            f"two sources are both named {dup}; each source needs its own file name "
+            "(the name is recorded with every row)"
+        )
+    store = DatasetStore(home)
+    store.root.mkdir(parents=True, exist_ok=True)
+    tmp = store.root / f".tmp-{name}-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    try:
+        validator = Validator(config)
+        stats: dict[str, _SourceStats] = {}
+        writer = _Writer(tmp / "accepted.parquet")
+        with (
+            (tmp / "quarantine.jsonl").open("w", encoding="utf-8") as quarantine,
+            progress(f"ingest {name}", None, show_progress) as bar,
+        ):
+            for source in sources:
+                st = stats.setdefault(source.name, _SourceStats())
+                for chunk in source.chunks(config.chunk_rows):
+                    for rec in chunk:
+                        st.rows_read += 1
+                        res = validator.check(rec)
+                        if isinstance(res, Accepted):
+                            st.rows_accepted += 1
+                            writer.add(rec, res, assign_split(res.digest, config.splits))
+                        else:
+                            st.rejected_by_reason[res.reason.value] += 1
+                            _quarantine(quarantine, rec, res.reason.value, res.detail)
+                    writer.flush()
+                    bar.advance(len(chunk))
+            writer.close()
+            conflicts = validator.conflicting()
+            if conflicts:
+                _drop_conflicts(tmp, conflicts, quarantine, stats)
+            else:
+                (tmp / "accepted.parquet").rename(tmp / "data.parquet")
+        fingerprint = _fingerprint(config, validator.surviving())
+        version = fingerprint[:16]
+        labels, splits = _tallies(tmp / "data.parquet")
+        final = store.dataset_dir(name) / version
+        total = _SourceStats()
+        source_entries = []
+        for source in sources:
+            st = stats[source.name]
+            total.rows_read += st.rows_read
+            total.rows_accepted += st.rows_accepted
+            total.rejected_by_reason.update(st.rejected_by_reason)
+            entry = {"name": source.name, **source.describe(), **st.as_dict()}
+            if isinstance(source, FileSource):
+                entry["sha256"] = sha256_file(source.path)
+            source_entries.append(entry)
+        manifest = {
+            "dataset": name,
+            "version": version,
+            "fingerprint": fingerprint,
+            "schema_version": SCHEMA_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "textops_version": _textops_version(),
+            "config": config.model_dump(mode="json"),
+            "normalization": config.normalization.model_dump(),
+            **total.as_dict(),
+            "labels": labels,
+            "splits": {"method": "hash(text, seed)", **config.splits.model_dump(), **splits},
+            "sources": source_entries,
+            "data_path": str(final / "data.parquet"),
+            "quarantine_path": str(final / "quarantine.jsonl"),
+        }
+        atomic_write_json(tmp / "manifest.json", manifest)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # same content again: the newest ingest's report replaces the old one
+            shutil.rmtree(final)
+        tmp.rename(final)
+        fsync_dir(final.parent)
+        store.set_latest(name, version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Dataset(final)
+
+
+def _textops_version() -> str:
+    from textops import __version__
+
+    return __version__
+
+
+def ingest_report(dataset: Dataset) -> dict[str, Any]:
+    """The CLI's JSON answer for an ingest (see ``textops data ingest --json``)."""
+    m = dataset.manifest
+    keys = (
+        "dataset",
+        "version",
+        "fingerprint",
+        "rows_read",
+        "rows_accepted",
+        "rows_rejected",
+        "rejected_by_reason",
+        "quarantine_path",
+        "labels",
+        "sources",
+    )
+    report = {k: m[k] for k in keys}
+    report["splits"] = {s: m["splits"][s]["rows"] for s in SPLITS}
+    return report

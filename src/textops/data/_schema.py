@@ -1,0 +1,102 @@
+"""The dataset schema, the ingest configuration and the named reasons a row can be rejected for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "IngestConfig",
+    "NormalizationOptions",
+    "RawRecord",
+    "RejectReason",
+    "SplitOptions",
+]
+
+SCHEMA_VERSION = 1
+
+#: Columns of a stored dataset (Parquet), in order.
+DATASET_COLUMNS = ("id", "text", "label", "source", "line", "created_at", "split", "text_sha256")
+
+
+class RejectReason(StrEnum):
+    """Why a row went to quarantine. Every value is counted and reported by name."""
+
+    MALFORMED_ROW = "malformed_row"  # wrong field count, invalid JSON line, non-text value
+    UNDECODABLE_BYTES = "undecodable_bytes"  # bytes that are not valid UTF-8
+    CONTROL_CHARACTERS = "control_characters"  # C0/C1 control characters other than tab/newline
+    EMPTY_TEXT = "empty_text"  # empty or whitespace-only text
+    TEXT_TOO_SHORT = "text_too_short"  # below IngestConfig.min_chars after normalisation
+    TEXT_TOO_LONG = "text_too_long"  # above IngestConfig.max_chars after normalisation
+    MISSING_LABEL = "missing_label"  # empty or absent label
+    UNKNOWN_LABEL = "unknown_label"  # not in the declared label set
+    EXACT_DUPLICATE = "exact_duplicate"  # same normalised text and label as an earlier row
+    CONFLICTING_LABEL = "conflicting_label"  # same normalised text with different labels
+
+
+class NormalizationOptions(BaseModel):
+    """How texts are normalised before validation, hashing and storage (recorded in the manifest)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unicode_form: str = Field("NFC", pattern="^(NFC|NFKC|NFD|NFKD|none)$")
+    collapse_whitespace: bool = True
+    lowercase: bool = False
+
+
+class SplitOptions(BaseModel):
+    """Train/validation/test fractions and the seed of the hash that assigns rows to them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    validation: float = Field(0.1, ge=0.0, lt=1.0)
+    test: float = Field(0.2, ge=0.0, lt=1.0)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _room_for_train(self) -> SplitOptions:
+        if self.validation + self.test >= 1.0:
+            raise ValueError("validation + test must leave room for train (sum < 1)")
+        return self
+
+
+class IngestConfig(BaseModel):
+    """Everything that decides what an ingest accepts and how it stores it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    normalization: NormalizationOptions = NormalizationOptions()
+    splits: SplitOptions = SplitOptions()
+    min_chars: int = Field(1, ge=1, description="shortest accepted text, after normalisation")
+    max_chars: int = Field(20_000, ge=1, description="longest accepted text, after normalisation")
+    labels: tuple[str, ...] | None = Field(
+        None, description="declared label set; rows with other labels are rejected"
+    )
+    chunk_rows: int = Field(50_000, ge=1, description="rows read and validated per chunk")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> IngestConfig:
+        if self.min_chars > self.max_chars:
+            raise ValueError("min_chars must not exceed max_chars")
+        return self
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One row as read from a source, before validation.
+
+    ``problem`` is set by the reader when the row could not be read into fields at all.
+    ``line`` is the 1-based line where the row starts (the row number for Parquet).
+    """
+
+    source: str
+    line: int
+    text: str | None
+    label: str | None
+    id: str | None = None
+    created_at: str | None = None
+    problem: RejectReason | None = None
+    detail: str = ""

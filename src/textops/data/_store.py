@@ -1,0 +1,134 @@
+"""Dataset versions on disk: ``<home>/datasets/<name>/<version>/{data.parquet, manifest.json, ...}``.
+
+A version directory is complete or absent: ingest writes it under a temporary name and renames it
+into place. ``<home>/datasets/<name>/LATEST`` names the newest version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textops._home import home_dir
+from textops._util import atomic_write
+from textops.errors import DataFormatError, DatasetNotFoundError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Dataset", "DatasetStore", "validate_name"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+def validate_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise DataFormatError(
+            f"dataset name {name!r} is not allowed; use letters, digits, '.', '_' or '-' "
+            "(at most 100 characters), e.g. --name sms_spam"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One stored dataset version."""
+
+    path: Path
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads((self.path / "manifest.json").read_text("utf-8"))
+        return result
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["dataset"])
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest["fingerprint"])
+
+    @property
+    def data_path(self) -> Path:
+        return self.path / "data.parquet"
+
+    @property
+    def quarantine_path(self) -> Path:
+        return self.path / "quarantine.jsonl"
+
+    def table(self, columns: list[str] | None = None, split: str | None = None) -> pa.Table:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        cols = None if columns is None else list(dict.fromkeys([*columns, "split"]))
+        table = pq.read_table(self.data_path, columns=cols)
+        if split is not None:
+            table = table.filter(pc.equal(table["split"], split))
+        if columns is not None:
+            table = table.select(columns)
+        return table
+
+    def texts(self, split: str | None = None) -> list[str]:
+        """Normalised texts as a plain Python list (safe for scikit-learn indexing)."""
+        return [str(t) for t in self.table(["text"], split)["text"].to_pylist()]
+
+    def labels(self, split: str | None = None) -> list[str]:
+        return [str(t) for t in self.table(["label"], split)["label"].to_pylist()]
+
+
+class DatasetStore:
+    """All datasets under a textops home."""
+
+    def __init__(self, home: str | Path | None = None) -> None:
+        self.home = home_dir(home)
+        self.root = self.home / "datasets"
+
+    def dataset_dir(self, name: str) -> Path:
+        return self.root / validate_name(name)
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / "LATEST").is_file())
+
+    def versions(self, name: str) -> list[Dataset]:
+        d = self.dataset_dir(name)
+        found = (
+            [Dataset(p) for p in d.iterdir() if (p / "manifest.json").is_file()]
+            if d.is_dir()
+            else []
+        )
+        return sorted(found, key=lambda ds: str(ds.manifest.get("created_at", "")))
+
+    def get(self, name: str, version: str | None = None) -> Dataset:
+        d = self.dataset_dir(name)
+        if version is None:
+            latest = d / "LATEST"
+            if not latest.is_file():
+                known = ", ".join(self.names()) or "none yet"
+                raise DatasetNotFoundError(
+                    f"no dataset named {name!r} in {self.root} (known: {known}); "
+                    f"create it with `textops data ingest FILE --name {name}` or "
+                    "`textops data ingest --builtin NAME`"
+                )
+            version = latest.read_text("utf-8").strip()
+        path = d / version
+        if not (path / "manifest.json").is_file():
+            raise DatasetNotFoundError(
+                f"dataset {name!r} has no version {version!r}; "
+                f"see `textops data show {name}` for its versions"
+            )
+        return Dataset(path)
+
+    def set_latest(self, name: str, version: str) -> None:
+        with atomic_write(self.dataset_dir(name) / "LATEST", "w") as fh:
+            fh.write(version + "\n")

@@ -1,0 +1,101 @@
+"""The :class:`Embedder` contract every backend follows (scikit-learn's transformer contract).
+
+* ``__init__`` only stores keyword-only parameters; nothing heavy happens until ``fit`` or
+  ``transform`` (so ``clone``, ``get_params`` and ``set_params`` work and are cheap).
+* ``transform(texts)`` returns one row per text: a float32 ``numpy`` array, or a SciPy sparse
+  matrix for backends that are not ``cacheable`` (TF-IDF).
+* ``identity()`` describes everything that decides the numbers: backend, model identity (hash of
+  its weight files), the options that change output, and the versions of the libraries that do
+  numerics. The embedding cache keys on it, so a changed model or option never hits old entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+__all__ = ["Embedder", "hash_model_files", "library_versions"]
+
+_HASH_MEMO: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+_SKIP = {"README.md", ".gitattributes"}
+
+
+def hash_model_files(path: Path) -> str:
+    """sha256 over every file of a model folder (names and bytes), memoised by size and mtime."""
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and p.name not in _SKIP and "__pycache__" not in p.parts
+    )
+    sig = tuple((str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    key = (str(path.resolve()), sig)
+    if key not in _HASH_MEMO:
+        h = hashlib.sha256()
+        for p in files:
+            h.update(str(p.relative_to(path)).encode() + b"\0")
+            with p.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    h.update(block)
+        _HASH_MEMO[key] = h.hexdigest()
+    return _HASH_MEMO[key]
+
+
+def library_versions(names: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not-installed"
+    return out
+
+
+class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Base class of embedding backends. Subclasses implement ``_encode`` and ``_model_id``."""
+
+    #: distributions whose versions change this backend's numbers (part of the cache key)
+    numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy",)
+    #: parameters that change speed or placement but not the numbers (left out of the cache key)
+    runtime_params: ClassVar[frozenset[str]] = frozenset({"batch_size", "device"})
+    #: whether outputs are dense, per-text and stable, so they may be cached by text hash
+    cacheable: ClassVar[bool] = True
+    #: whether ``fit`` must see training texts before ``transform`` (e.g. TF-IDF's vocabulary)
+    requires_fit: ClassVar[bool] = False
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> Embedder:
+        return self
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        if isinstance(texts, str):
+            raise TypeError("transform takes a sequence of texts, not one string")
+        out = self._encode(list(texts))
+        if isinstance(out, np.ndarray):
+            return np.ascontiguousarray(out, dtype=np.float32)
+        return out
+
+    def _encode(self, texts: list[str]) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _model_id(self) -> str:
+        """A string that changes whenever the model's weights change."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that decides this embedder's numbers; the embedding cache keys on it."""
+        params = {k: v for k, v in self.get_params().items() if k not in self.runtime_params}
+        return {
+            "backend": f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}",
+            "model": self._model_id(),
+            "options": params,
+            "libraries": library_versions(self.numeric_libraries),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """Where the model runs (reported by ``cache verify``); backends add details."""
+        return {"device": "cpu"}

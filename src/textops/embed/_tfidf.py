@@ -1,0 +1,67 @@
+"""TF-IDF: a sparse bag of word n-grams, fitted on the training texts. Cheap, so never cached."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar
+
+import numpy as np
+
+from textops.embed._base import Embedder
+
+__all__ = ["TfidfEmbedder"]
+
+
+class TfidfEmbedder(Embedder):
+    """scikit-learn ``TfidfVectorizer``; ``transform`` returns a SciPy CSR matrix."""
+
+    numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "scikit-learn", "scipy")
+    runtime_params: ClassVar[frozenset[str]] = frozenset()
+    cacheable: ClassVar[bool] = False
+    requires_fit: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        max_features: int | None = 50_000,
+        ngram_max: int = 2,
+        min_df: int = 1,
+        sublinear_tf: bool = True,
+        analyzer: str = "word",
+    ) -> None:
+        self.max_features = max_features
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+        self.sublinear_tf = sublinear_tf
+        self.analyzer = analyzer
+
+    def fit(self, texts: Any, y: Any = None) -> TfidfEmbedder:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer_ = TfidfVectorizer(
+            max_features=self.max_features,
+            ngram_range=(1, self.ngram_max),
+            min_df=self.min_df,
+            sublinear_tf=self.sublinear_tf,
+            analyzer=self.analyzer,
+            dtype=np.float32,
+        ).fit(list(texts))
+        return self
+
+    def _encode(self, texts: list[str]) -> Any:
+        vec = getattr(self, "vectorizer_", None)
+        if vec is None:
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("TfidfEmbedder must be fitted on training texts first")
+        return vec.transform(texts)
+
+    def _model_id(self) -> str:
+        vec = getattr(self, "vectorizer_", None)
+        if vec is None:
+            return "unfitted"
+        h = hashlib.sha256()
+        for term, idx in sorted(vec.vocabulary_.items()):
+            h.update(f"{term}\0{idx}\n".encode())
+        h.update(vec.idf_.tobytes())
+        return "vocab-sha256:" + h.hexdigest()

@@ -1,0 +1,123 @@
+"""``cache verify``: re-encode a random sample of cached texts and compare with what is stored.
+
+The cache stores text hashes, not texts, so the sample is drawn from the datasets in the textops
+home whose texts are in a space. Each space's embedder is rebuilt from the table class and the
+parameters recorded with the space; a space whose embedder now has another identity (the model
+or a library changed) is reported as stale.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textops.data import DatasetStore
+from textops.embed._base import library_versions
+from textops.embed._cache import CacheSpace, EmbeddingCache, space_id
+from textops.embed._registry import embedder_class
+from textops.errors import TextopsError
+
+__all__ = ["verify_cache"]
+
+
+def _candidates(store: DatasetStore) -> dict[bytes, str]:
+    texts: dict[bytes, str] = {}
+    for name in store.names():
+        for ds in store.versions(name):
+            table = ds.table(["text", "text_sha256"])
+            for key, text in zip(
+                table["text_sha256"].to_pylist(), table["text"].to_pylist(), strict=True
+            ):
+                texts.setdefault(key, text)
+    return texts
+
+
+def _verify_space(
+    space: CacheSpace,
+    texts: dict[bytes, str],
+    sample: int,
+    rng: random.Random,
+    atol: float,
+    min_cosine: float,
+) -> dict[str, Any]:
+    meta = space.meta
+    report: dict[str, Any] = {
+        "space": space.id,
+        "backend": meta["identity"]["backend"],
+        "params": meta.get("params", {}),
+    }
+    try:
+        embedder = embedder_class(meta["identity"]["backend"])(**meta.get("params", {}))
+        if space_id(embedder.identity()) != space.id:
+            report.update(
+                status="stale",
+                ok=True,
+                detail=(
+                    "the embedder's identity changed (model weights or library versions); these "
+                    "entries can no longer be hit - `textops cache prune --older-than 0` removes them"
+                ),
+            )
+            return report
+    except TextopsError as exc:
+        report.update(status="unavailable", ok=True, detail=str(exc))
+        return report
+    space.refresh()
+    known = [k for k in space._index if k in texts]
+    if not known:
+        report.update(
+            status="skipped",
+            ok=True,
+            detail="no text of this space is in a stored dataset to re-encode",
+        )
+        return report
+    keys = rng.sample(known, min(sample, len(known)))
+    cached, _ = space.get(keys)
+    assert cached is not None
+    fresh = embedder.transform([texts[k] for k in keys])
+    diff = float(np.max(np.abs(fresh - cached)))
+    denom = np.linalg.norm(fresh, axis=1) * np.linalg.norm(cached, axis=1)
+    cos = np.sum(fresh * cached, axis=1) / np.where(denom == 0, 1, denom)
+    ok = diff <= atol and float(cos.min()) >= min_cosine
+    report.update(
+        status="ok" if ok else "mismatch",
+        ok=ok,
+        checked=len(keys),
+        max_abs_diff=diff,
+        min_cosine=float(cos.min()),
+        environment=embedder.describe(),
+    )
+    return report
+
+
+def verify_cache(
+    *,
+    home: str | Path | None = None,
+    sample: int = 64,
+    atol: float = 1e-4,
+    min_cosine: float = 0.9999,
+    seed: int | None = None,
+    space: str | None = None,
+) -> dict[str, Any]:
+    """Check stored vectors against fresh ones; ``ok`` is False when any space is off tolerance."""
+    cache = EmbeddingCache(home=home)
+    spaces = [s for s in cache.spaces() if space is None or s.id.startswith(space)]
+    texts = _candidates(DatasetStore(home)) if spaces else {}
+    rng = random.Random(seed)
+    reports = [_verify_space(s, texts, sample, rng, atol, min_cosine) for s in spaces]
+    damaged = [why for s in spaces for why in s.damaged]
+    return {
+        "ok": all(r["ok"] for r in reports),
+        "tolerance": {"max_abs_diff": atol, "min_cosine": min_cosine},
+        "spaces": reports,
+        "damaged_shards_found": damaged,
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            **library_versions(("numpy", "torch", "transformers", "sentence-transformers")),
+        },
+    }

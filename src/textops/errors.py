@@ -1,0 +1,63 @@
+"""Every error textops raises on purpose.
+
+The tree (each also subclasses the builtin a caller would expect)::
+
+    TextopsError
+    ├── ConfigError(ValueError)            a bad config file or ``key=value`` override
+    ├── DataFormatError(ValueError)        a source file cannot be parsed at all
+    ├── DatasetNotFoundError(LookupError)  no dataset (or version) of that name in the home
+    ├── MissingDependencyError(ImportError) an optional package (a dataset, a model) is not installed
+    ├── ModelNotFoundError(LookupError)    an embedding model is neither packaged nor a local folder
+    ├── UnknownPluginError(KeyError)       a key that is not in a plug-in table (EMBEDDERS, ...)
+    └── CacheError(RuntimeError)           the embedding cache cannot be used as asked
+
+Messages say what went wrong *and what to do next*; the CLI prints them as they are.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CacheError",
+    "ConfigError",
+    "DataFormatError",
+    "DatasetNotFoundError",
+    "MissingDependencyError",
+    "ModelNotFoundError",
+    "TextopsError",
+    "UnknownPluginError",
+]
+
+
+class TextopsError(Exception):
+    """Root of every error textops raises on purpose."""
+
+
+class ConfigError(TextopsError, ValueError):
+    """A config file or override is invalid."""
+
+
+class DataFormatError(TextopsError, ValueError):
+    """A source cannot be parsed at all (wrong format, missing column); nothing was written."""
+
+
+class DatasetNotFoundError(TextopsError, LookupError):
+    """No dataset or dataset version with that name exists in the textops home."""
+
+
+class MissingDependencyError(TextopsError, ImportError):
+    """A package that ships a dataset or model is not installed."""
+
+
+class ModelNotFoundError(TextopsError, LookupError):
+    """An embedding model is neither a packaged model nor a local folder (hubs are never reached)."""
+
+
+class UnknownPluginError(TextopsError, KeyError):
+    """A key that is not in one of the plug-in tables."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CacheError(TextopsError, RuntimeError):
+    """The embedding cache cannot be used as asked."""
