@@ -96,7 +96,7 @@ def encode_texts(
     if out is None:  # no texts at all
         out = np.zeros((0, 0), dtype=np.float32)
     return EncodeResult(
-        out, int(found.sum()), int(misses.size), time.perf_counter() - start, space.id
+        out, int(found.sum()), len(misses), time.perf_counter() - start, space.id
     )
 
 
