@@ -29,12 +29,28 @@ def emit(obj: dict[str, Any], as_json: bool) -> None:
         sys.stdout.write(json.dumps(obj, default=str, sort_keys=False) + "\n")
 
 
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (test runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+def _setup_logging() -> None:
+    logger = logging.getLogger("textops")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn a TextopsError into a one-line message on stderr (and a JSON error) and exit 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        _setup_logging()
         try:
             return fn(*args, **kwargs)
         except TextopsError as exc:

@@ -171,7 +171,7 @@ def show(
     as_json: bool = JsonOpt,
 ) -> None:
     """Show a dataset's manifest: sources, rejects, labels, splits, normalisation, versions."""
-    from textops.data import DatasetStore
+    from textops.data import SPLITS, DatasetStore
 
     store = DatasetStore()
     ds = store.get(name, version)
@@ -191,7 +191,7 @@ def show(
         }
     )
     splits = Table("split", *manifest["labels"], title="labels per split")
-    for s in ("train", "validation", "test"):
+    for s in SPLITS:
         per = manifest["splits"][s]["labels"]
         splits.add_row(s, *(f"{per.get(lab, 0):,}" for lab in manifest["labels"]))
     console.print(splits)

@@ -263,7 +263,16 @@ def ingest(
             "normalization": config.normalization.model_dump(),
             **total.as_dict(),
             "labels": labels,
-            "splits": {"method": "hash(text, seed)", **config.splits.model_dump(), **splits},
+            "splits": {
+                "method": "hash(text, seed)",
+                "seed": config.splits.seed,
+                "fractions": {
+                    "train": round(1 - config.splits.validation - config.splits.test, 6),
+                    "validation": config.splits.validation,
+                    "test": config.splits.test,
+                },
+                **splits,
+            },
             "sources": source_entries,
             "data_path": str(final / "data.parquet"),
             "quarantine_path": str(final / "quarantine.jsonl"),

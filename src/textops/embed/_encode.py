@@ -95,9 +95,7 @@ def encode_texts(
             out[i] = fresh[keys[i]]
     if out is None:  # no texts at all
         out = np.zeros((0, 0), dtype=np.float32)
-    return EncodeResult(
-        out, int(found.sum()), len(misses), time.perf_counter() - start, space.id
-    )
+    return EncodeResult(out, int(found.sum()), len(misses), time.perf_counter() - start, space.id)
 
 
 def _encode_all(

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from textops.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str, code: int = 0) -> str:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == code, res.output + str(res.exception)
+    return res.stdout
+
+
+def _json(*args: str, code: int = 0) -> dict:  # type: ignore[type-arg]
+    out = _run(*args, "--json", code=code)
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, "exactly one JSON object on stdout"
+    result: dict = json.loads(lines[0])  # type: ignore[type-arg]
+    return result
+
+
+def _all_commands() -> list[list[str]]:
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        paths.append(path)
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                walk(sub, [*path, name])
+
+    walk(root, [])
+    return paths
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=lambda p: " ".join(p) or "textops")
+def test_every_command_has_help(path: list[str]) -> None:
+    out = _run(*path, "--help")
+    assert "Usage" in out and len(out) > 100
+
+
+def test_ingest_json_contract_and_show_list(tmp_path: Path, home: Path) -> None:
+    p = tmp_path / "msgs.csv"
+    p.write_bytes(b"text,label\nhello there,a\n,a\nhello there,a\nbye now,b\n")
+    report = _json("data", "ingest", str(p))
+    assert report["dataset"] == "msgs"
+    assert (report["rows_read"], report["rows_accepted"], report["rows_rejected"]) == (4, 2, 2)
+    assert report["rejected_by_reason"] == {"empty_text": 1, "exact_duplicate": 1}
+    assert report["labels"] == {"a": 1, "b": 1}
+    assert Path(report["quarantine_path"]).is_file() and len(report["fingerprint"]) == 64
+    listed = _json("data", "list")["datasets"]
+    assert [d["dataset"] for d in listed] == ["msgs"]
+    shown = _json("data", "show", "msgs")
+    assert shown["fingerprint"] == report["fingerprint"]
+    assert set(shown["splits"]) >= {"train", "validation", "test"}
+    assert "msgs" in _run("data", "show", "msgs")
+
+
+def test_ingest_options_and_overrides(tmp_path: Path, home: Path) -> None:
+    p = tmp_path / "x.tsv"
+    p.write_text("body\ty\nHello World\tk\nsomething else\tz\n")
+    report = _json(
+        "data",
+        "ingest",
+        str(p),
+        "--text-col",
+        "body",
+        "--label-col",
+        "y",
+        "--labels",
+        "k",
+        "--lowercase",
+        "--set",
+        "splits.test=0.5",
+        "--name",
+        "xx",
+    )
+    assert report["rejected_by_reason"] == {"unknown_label": 1}
+    shown = _json("data", "show", "xx")
+    assert shown["normalization"]["lowercase"] is True
+    assert shown["splits"]["fractions"]["test"] == 0.5
+    assert shown["splits"]["test"]["rows"] + shown["splits"]["train"]["rows"] == 1
+
+
+def test_embed_twice_reports_only_hits_then_cache_commands(home: Path) -> None:
+    _json("data", "ingest", "--builtin", "trec")
+    first = _json("embed", "trec", "--embedder", "fake")
+    assert first["embedder"] == "fake" and first["rows"] == 5381
+    assert first["cache_misses"] == 5381 and first["cache_hits"] == 0
+    second = _json("embed", "trec", "--embedder", "fake")
+    assert (second["cache_hits"], second["cache_misses"]) == (5381, 0)
+    assert {"seconds", "rows", "embedder"} <= set(second)
+    stats = _json("cache", "stats")
+    assert stats["entries"] == 5381 and stats["bytes_per_embedding"] > 128
+    verify = _json("cache", "verify", "--sample", "16")
+    assert verify["ok"] and verify["spaces"][0]["checked"] == 16
+    assert _json("cache", "prune")["removed_spaces"] == []
+
+
+def test_verify_exits_1_beyond_tolerance(home: Path) -> None:
+    _json("data", "ingest", "--builtin", "trec")
+    _json("embed", "trec", "--embedder", "fake")
+    report = _json("cache", "verify", "--atol", "-1", code=1)
+    assert not report["ok"]
+
+
+def test_damaged_cache_file_is_reported_and_recomputed(home: Path) -> None:
+    _json("data", "ingest", "--builtin", "trec")
+    _json("embed", "trec", "--embedder", "fake")
+    (shard,) = (home / "cache" / "embeddings").rglob("*.shard")
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x55
+    shard.write_bytes(bytes(data))
+    res = runner.invoke(app, ["embed", "trec", "--embedder", "fake", "--json"])
+    assert res.exit_code == 0
+    assert "damaged embedding-cache shard" in res.stderr and "recomputed" in res.stderr
+    assert json.loads(res.stdout)["cache_misses"] == 5381
+    assert _json("cache", "stats")["damaged_shards"] == 1
+
+
+def test_errors_exit_2_with_a_message_that_says_what_to_do(tmp_path: Path, home: Path) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text("content,nope\nx,y\n")
+    res = runner.invoke(app, ["data", "ingest", str(p)])
+    assert res.exit_code == 2
+    assert "bad.csv" in res.stderr and "--label-col" in res.stderr
+    out = _json("data", "show", "missing", code=2)
+    assert out["type"] == "DatasetNotFoundError" and "textops data ingest" in out["error"]
+    res = runner.invoke(app, ["data", "ingest", "--builtin", "nope"])
+    assert res.exit_code == 2 and "sms_spam" in res.stderr
+    res = runner.invoke(app, ["data", "ingest"])
+    assert res.exit_code == 2 and "--builtin" in res.stderr
+    res = runner.invoke(app, ["embed", "x", "--embedder", "word2vec"])
+    assert res.exit_code == 2
+
+
+def test_help_is_fast_and_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, textops.cli; heavy = {'torch', 'sentence_transformers', 'sklearn', "
+        "'pyarrow', 'transformers'} & set(sys.modules); assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "textops", "--help"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "data" in out and "cache" in out

@@ -1,0 +1,72 @@
+"""Every entry of the EMBEDDERS table honours the Embedder contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from textops.embed import EMBEDDERS, Embedder, make_embedder
+from textops.errors import UnknownPluginError
+
+TEXTS = [
+    "Free entry: win a cruise now!!!",
+    "are we still on for lunch?",
+    "ok see you soon",
+    "URGENT: call 0800 now to claim",
+    "are we still on for lunch?",
+]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> dict[str, Embedder]:
+    """One fitted instance per table entry (models load once per module)."""
+    return {key: make_embedder(key).fit(TEXTS) for key in EMBEDDERS}
+
+
+@pytest.mark.parametrize("key", list(EMBEDDERS))
+def test_init_only_stores_parameters(key: str) -> None:
+    emb = make_embedder(key)
+    assert not [a for a in vars(emb) if a.endswith("_")], "nothing fitted or loaded in __init__"
+    params = emb.get_params()
+    assert params == clone(emb).get_params()
+    assert dict(EMBEDDERS[key].params).items() <= params.items()
+
+
+@pytest.mark.parametrize("key", list(EMBEDDERS))
+def test_transform_gives_one_deterministic_row_per_text(
+    key: str, fitted: dict[str, Embedder]
+) -> None:
+    emb = fitted[key]
+    out = emb.transform(TEXTS)
+    assert out.shape[0] == len(TEXTS)
+    dense = out if isinstance(out, np.ndarray) else out.toarray()
+    assert np.isfinite(dense).all()
+    np.testing.assert_allclose(dense[1], dense[4], rtol=0, atol=1e-6)  # same text, same row
+    assert not np.allclose(dense[0], dense[1])
+    again = emb.transform(TEXTS[:2])
+    again = again if isinstance(again, np.ndarray) else again.toarray()
+    np.testing.assert_allclose(again, dense[:2], atol=1e-5)
+    if emb.cacheable:
+        assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("key", list(EMBEDDERS))
+def test_identity_is_stable_json_and_names_libraries(key: str, fitted: dict[str, Embedder]) -> None:
+    ident = fitted[key].identity()
+    assert json.loads(json.dumps(ident)) == ident
+    assert ident == fitted[key].identity()
+    assert ident["model"] and "numpy" in ident["libraries"]
+    assert not set(ident["options"]) & set(type(fitted[key]).runtime_params)
+
+
+def test_unknown_embedder_lists_the_table() -> None:
+    with pytest.raises(UnknownPluginError, match="minilm"):
+        make_embedder("word2vec")
+
+
+def test_string_instead_of_list_is_refused() -> None:
+    with pytest.raises(TypeError, match="sequence"):
+        make_embedder("fake").transform("one text")

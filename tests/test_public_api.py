@@ -1,0 +1,33 @@
+"""Each subpackage's __all__ names exactly its public objects (cf. httpx test_exported_members)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PACKAGES = ["textops", "textops.data", "textops.embed", "textops.errors", "textops.cli"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_all_matches_public_names(name: str) -> None:
+    mod = importlib.import_module(name)
+    exported = set(mod.__all__)
+    public = {
+        n
+        for n, obj in vars(mod).items()
+        if not n.startswith("_") and not isinstance(obj, type(importlib)) and n != "annotations"
+    }
+    assert exported - {"__version__"} == public
+    for n in exported:
+        assert hasattr(mod, n), n
+
+
+def test_every_error_is_a_textops_error_and_a_builtin() -> None:
+    from textops import errors
+
+    for n in errors.__all__:
+        cls = getattr(errors, n)
+        assert issubclass(cls, errors.TextopsError)
+        if cls is not errors.TextopsError:
+            assert len(cls.__mro__) > 3, f"{n} should also subclass a builtin"
