@@ -9,7 +9,6 @@ from textops.data._schema import NormalizationOptions
 
 __all__ = ["find_control_char", "has_undecodable_bytes", "normalize_text"]
 
-_WS = re.compile(r"\s+")
 # Lone surrogates U+DC80..U+DCFF are how `errors="surrogateescape"` marks undecodable bytes.
 _SURROGATE = re.compile("[\udc80-\udcff]")
 # C0 and C1 controls and DEL, except tab, newline and carriage return.
@@ -30,7 +29,7 @@ def normalize_text(text: str, options: NormalizationOptions) -> str:
     if options.unicode_form != "none" and not text.isascii():
         text = unicodedata.normalize(options.unicode_form, text)  # type: ignore[arg-type]
     if options.collapse_whitespace:
-        text = _WS.sub(" ", text).strip()
+        text = " ".join(text.split())  # str.split() splits on runs of Unicode whitespace
     if options.lowercase:
         text = text.lower()
     return text
