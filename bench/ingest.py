@@ -19,7 +19,32 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ["free", "win", "cash", "prize", "call", "now", "meeting", "lunch", "tomorrow", "report", "invoice", "order", "refund", "delivery", "account", "password", "update", "weather", "game", "team", "score", "market", "price", "stock"]
+WORDS = [
+    "free",
+    "win",
+    "cash",
+    "prize",
+    "call",
+    "now",
+    "meeting",
+    "lunch",
+    "tomorrow",
+    "report",
+    "invoice",
+    "order",
+    "refund",
+    "delivery",
+    "account",
+    "password",
+    "update",
+    "weather",
+    "game",
+    "team",
+    "score",
+    "market",
+    "price",
+    "stock",
+]
 LABELS = ("spam", "ham", "billing", "support", "sales")
 
 
