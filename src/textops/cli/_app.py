@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from textops.cli import _cache, _data, _embed
+from textops.cli import _cache, _data, _embed, _models, _search
 
 app = typer.Typer(
     name="textops",
@@ -18,6 +18,10 @@ app.add_typer(_data.app, name="data")
 app.add_typer(_cache.app, name="cache")
 app.command("embed")(_embed.embed)
 app.command("embedders")(_embed.embedders)
+app.command("search")(_search.search)
+app.add_typer(_models.app, name="models")
+app.add_typer(_models.env_app, name="env")
+app.command("predict")(_models.predict)
 
 
 @app.command()

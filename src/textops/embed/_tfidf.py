@@ -19,6 +19,7 @@ class TfidfEmbedder(Embedder):
     runtime_params: ClassVar[frozenset[str]] = frozenset()
     cacheable: ClassVar[bool] = False
     requires_fit: ClassVar[bool] = True
+    sparse_output: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -1,0 +1,138 @@
+"""``textops search``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from textops.cli._common import JsonOpt, emit, handle_errors
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
+
+
+def print_search(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table("trial", "embedder", "head", "cv macro-F1", "latency ms", title="leaderboard")
+    for row in report["leaderboard"]:
+        table.add_row(
+            str(row["trial"]),
+            row["embedder"],
+            row["head"],
+            f"{row['cv_macro_f1']:.4f}",
+            f"{row['latency_ms'] or 0:.2f}",
+        )
+    console.print(table)
+    for plan in report["embedders"]:
+        if not plan["included"]:
+            console.print(f"[yellow]skipped {plan['key']}[/yellow]: {plan['reason']}")
+    best, test = report["best"], report["test"]
+    console.print(
+        f"best: {best['embedder']} + {best['head']} {best['params']} "
+        f"(cv macro-F1 {best['cv_macro_f1']:.4f})"
+    )
+    console.print(
+        f"test (touched once): macro-F1 {test['macro_f1']:.4f}, accuracy "
+        f"{test['accuracy']:.4f}, ECE {test['ece']:.3f}, "
+        f"{test['latency_ms_per_text']:.1f} ms/text"
+    )
+    if "pareto_front" in report:
+        console.print(f"Pareto front: {len(report['pareto_front'])} trials (F1 vs latency)")
+    if report.get("model_version"):
+        cmp = report["comparison"]
+        console.print(
+            f"registered {report['model_uri']} as [bold]{report['alias']}[/bold] ({cmp['reason']})"
+        )
+    console.print(
+        f"{report['trials']} trials in study {report['study']!r}, {report['seconds']:.1f}s"
+    )
+    uri = report["tracking_uri"]
+    console.print(f"\nlook next: mlflow ui --backend-store-uri {uri}   (pip install mlflow)")
+
+
+@handle_errors
+def search(
+    dataset: Annotated[str, typer.Argument(help="Dataset name (see `textops data list`).")],
+    embedders: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated embedder keys (default: minilm,static,tfidf,linguistic)."
+        ),
+    ] = None,
+    heads: Annotated[str | None, typer.Option(help="Comma-separated head keys.")] = None,
+    trials: Annotated[int | None, typer.Option(help="Total trials of the study.")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds for encoding + trials; encodes that cannot fit are skipped."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes sharing the study.")] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Optuna storage: an RDB URL (postgresql+psycopg://...) or journal:PATH "
+            "(default: a journal file in the textops home)."
+        ),
+    ] = None,
+    study: Annotated[
+        str | None, typer.Option(help="Study name; the same name resumes an interrupted search.")
+    ] = None,
+    objective: Annotated[
+        str | None,
+        typer.Option(help="f1 (macro-F1) or f1-latency (Pareto front of macro-F1 vs latency)."),
+    ] = None,
+    max_latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            help="With f1-latency: the winner is the best front trial under this latency."
+        ),
+    ] = None,
+    cv_folds: Annotated[int | None, typer.Option(help="Stratified CV folds.")] = None,
+    model_name: Annotated[
+        str | None, typer.Option(help="Registered model name (default: the dataset name).")
+    ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite in the home)."
+        ),
+    ] = None,
+    register: Annotated[bool, typer.Option(help="Register the winner.")] = True,
+    config: Annotated[Path | None, typer.Option(help="YAML file with SearchConfig values.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: key=value.")] = None,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Search embedder x head x hyperparameters by CV on the train split, track every trial in
+    MLflow, refit the winner on train + validation, score it once on test and register it."""
+    from textops._config import load_config
+    from textops.search import SearchConfig, run_search
+
+    cfg = load_config(
+        SearchConfig,
+        config,
+        set_ or [],
+        dataset=dataset,
+        embedders=_csv(embedders),
+        heads=_csv(heads),
+        trials=trials,
+        timeout=timeout,
+        workers=workers,
+        storage=storage,
+        study=study,
+        objective=objective,
+        max_latency_ms=max_latency_ms,
+        cv_folds=cv_folds,
+        model_name=model_name,
+        tracking_uri=tracking_uri,
+        register_model=None if register else False,
+    )
+    report = run_search(cfg, show_progress=None if not as_json else False)
+    if as_json:
+        emit(report, True)
+    else:
+        print_search(report)

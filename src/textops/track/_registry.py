@@ -1,0 +1,163 @@
+"""The MLflow Model Registry with champion/challenger aliases and a rollback history.
+
+Each registered version carries tags: its test macro-F1, the dataset fingerprint of the test
+split it was scored on, its embedder and head. When a version becomes champion, the version it
+replaced is recorded in its ``textops.previous_champion`` tag, so ``rollback`` can walk back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textops.errors import ModelNotFoundError, TextopsError
+from textops.track._tracker import default_tracking_uri, quiet_mlflow
+
+__all__ = ["CHALLENGER", "CHAMPION", "ModelRegistry"]
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+TAG_F1 = "textops.test_macro_f1"
+TAG_FP = "textops.dataset_fingerprint"
+TAG_PREV = "textops.previous_champion"
+
+
+class ModelRegistry:
+    def __init__(self, tracking_uri: str | None = None, *, home: str | Path | None = None) -> None:
+        from mlflow import MlflowClient
+
+        quiet_mlflow()
+        self.uri = tracking_uri or default_tracking_uri(home)
+        self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+
+    # -- reads -----------------------------------------------------------------------------
+    def _alias_version(self, name: str, alias: str) -> Any | None:
+        try:
+            return self.client.get_model_version_by_alias(name, alias)
+        except Exception:
+            return None
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        try:
+            model = self.client.get_registered_model(name)
+        except Exception as exc:
+            raise ModelNotFoundError(
+                f"no registered model {name!r} in {self.uri}; see `textops models list`"
+            ) from exc
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (model.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        rows = []
+        for mv in self.client.search_model_versions(f"name='{name}'"):
+            rows.append(
+                {
+                    "version": int(mv.version),
+                    "aliases": aliases.get(str(mv.version), []),
+                    "run_id": mv.run_id,
+                    "source": mv.source,
+                    "tags": dict(mv.tags),
+                    "created": mv.creation_timestamp,
+                }
+            )
+        return sorted(rows, key=lambda r: r["version"])
+
+    def models(self) -> list[dict[str, Any]]:
+        out = []
+        for m in self.client.search_registered_models():
+            champ = (m.aliases or {}).get(CHAMPION)
+            out.append(
+                {
+                    "name": m.name,
+                    "champion": champ,
+                    "aliases": dict(m.aliases or {}),
+                    "latest": max((int(v.version) for v in m.latest_versions or []), default=None),
+                }
+            )
+        return out
+
+    # -- writes ----------------------------------------------------------------------------
+    def register(
+        self,
+        *,
+        name: str,
+        source: str,
+        run_id: str,
+        tags: dict[str, str],
+        macro_f1: float,
+        fingerprint: str,
+        score_champion: Callable[[str], float] | None = None,
+    ) -> dict[str, Any]:
+        """Register a version; alias it champion if it beats the champion on the same test split.
+
+        When the champion was scored on another dataset version, ``score_champion(uri)`` scores
+        it on this test split; without it such a champion is kept and the new version is
+        challenger.
+        """
+        try:
+            self.client.get_registered_model(name)
+        except Exception:
+            self.client.create_registered_model(name, description="registered by textops")
+        mv = self.client.create_model_version(
+            name,
+            source=source,
+            run_id=run_id,
+            tags={**tags, TAG_F1: f"{macro_f1:.6f}", TAG_FP: fingerprint},
+        )
+        version = int(mv.version)
+        champ = self._alias_version(name, CHAMPION)
+        comparison: dict[str, Any] = {"new_version": version, "new_macro_f1": macro_f1}
+        if champ is None:
+            comparison["reason"] = "no champion yet"
+            wins = True
+        else:
+            comparison["champion_version"] = int(champ.version)
+            if champ.tags.get(TAG_FP) == fingerprint:
+                champ_f1 = float(champ.tags[TAG_F1])
+                comparison["champion_scored"] = "recorded (same test split)"
+            elif score_champion is not None:
+                champ_f1 = score_champion(f"models:/{name}/{champ.version}")
+                comparison["champion_scored"] = "re-scored on this test split"
+            else:
+                champ_f1 = float("inf")
+                comparison["champion_scored"] = "not comparable (other test split)"
+            comparison["champion_macro_f1"] = champ_f1
+            wins = macro_f1 > champ_f1
+            comparison["reason"] = "beats the champion" if wins else "does not beat the champion"
+        alias = CHAMPION if wins else CHALLENGER
+        if wins:
+            self.promote(name, version)
+        else:
+            self.client.set_registered_model_alias(name, CHALLENGER, str(version))
+        return {"version": version, "alias": alias, "comparison": comparison}
+
+    def promote(self, name: str, version: int) -> dict[str, Any]:
+        """Make ``version`` champion, remembering the champion it replaces."""
+        self.client.get_model_version(name, str(version))  # raises when absent
+        current = self._alias_version(name, CHAMPION)
+        if current is not None and int(current.version) != int(version):
+            self.client.set_model_version_tag(name, str(version), TAG_PREV, str(current.version))
+        self.client.set_registered_model_alias(name, CHAMPION, str(version))
+        chall = self._alias_version(name, CHALLENGER)
+        if chall is not None and int(chall.version) == int(version):
+            self.client.delete_registered_model_alias(name, CHALLENGER)
+        return {
+            "name": name,
+            "champion": int(version),
+            "previous": int(current.version) if current is not None else None,
+        }
+
+    def rollback(self, name: str) -> dict[str, Any]:
+        """Move ``champion`` back to the version it replaced."""
+        current = self._alias_version(name, CHAMPION)
+        if current is None:
+            raise TextopsError(f"model {name!r} has no champion to roll back")
+        previous = current.tags.get(TAG_PREV)
+        if not previous:
+            raise TextopsError(
+                f"champion v{current.version} of {name!r} replaced no earlier champion; "
+                f"promote a version instead: `textops models promote {name} VERSION`"
+            )
+        self.client.set_registered_model_alias(name, CHAMPION, previous)
+        self.client.set_model_version_tag(name, str(current.version), "textops.rolled_back", "true")
+        return {"name": name, "champion": int(previous), "rolled_back_from": int(current.version)}

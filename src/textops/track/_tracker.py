@@ -1,0 +1,266 @@
+"""Experiment tracking through a small, explicit object (no module-global run state).
+
+:class:`Tracker` is the protocol the search uses. :class:`MlflowTracker` writes to any MLflow
+tracking URI through ``MlflowClient`` (default: ``sqlite:///<home>/mlflow.db`` with artifacts in
+``<home>/mlartifacts``); :class:`MemoryTracker` keeps everything in dictionaries for fast tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from textops._home import home_dir
+
+__all__ = ["MemoryTracker", "MlflowTracker", "Tracker", "default_tracking_uri", "quiet_mlflow"]
+
+EXPERIMENT = "textops"
+
+
+def quiet_mlflow() -> None:
+    """No artifact progress bars or INFO chatter from MLflow inside textops commands."""
+    import logging
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
+def default_tracking_uri(home: str | Path | None = None) -> str:
+    """``$MLFLOW_TRACKING_URI`` if set, else a SQLite store in the textops home."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{home_dir(home) / 'mlflow.db'}"
+
+
+class Tracker(Protocol):
+    uri: str
+
+    def start_run(
+        self, name: str, *, parent_id: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> str: ...
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None: ...
+
+    def log_metrics(
+        self, run_id: str, metrics: Mapping[str, float], step: int | None = None
+    ) -> None: ...
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None: ...
+
+    def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None: ...
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None: ...
+
+    def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> str: ...
+
+    def log_dataset(
+        self,
+        run_id: str,
+        *,
+        name: str,
+        digest: str,
+        source: str,
+        context: str,
+        profile: Mapping[str, Any],
+    ) -> None: ...
+
+    def end_run(self, run_id: str, status: str = "FINISHED") -> None: ...
+
+
+def _flat(params: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        k: (json.dumps(v) if isinstance(v, dict | list | tuple) else str(v))[:6000]
+        for k, v in params.items()
+    }
+
+
+@dataclass
+class MemoryTracker:
+    """Everything in memory; artifacts in a temporary folder. For tests and dry runs."""
+
+    uri: str = "memory://"
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="textops-track-")))
+
+    def start_run(
+        self, name: str, *, parent_id: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> str:
+        run_id = uuid.uuid4().hex
+        self.runs[run_id] = {
+            "name": name,
+            "parent": parent_id,
+            "tags": dict(tags or {}),
+            "params": {},
+            "metrics": {},
+            "artifacts": {},
+            "datasets": [],
+            "status": "RUNNING",
+        }
+        return run_id
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        self.runs[run_id]["params"].update(_flat(params))
+
+    def log_metrics(
+        self, run_id: str, metrics: Mapping[str, float], step: int | None = None
+    ) -> None:
+        self.runs[run_id]["metrics"].update({k: float(v) for k, v in metrics.items()})
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        self.runs[run_id]["tags"].update(tags)
+
+    def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None:
+        self.runs[run_id]["artifacts"][artifact_file] = obj
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        path = self.root / run_id / artifact_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path)
+        self.runs[run_id]["artifacts"][artifact_file] = path
+
+    def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> str:
+        import shutil
+
+        dest = self.root / run_id / artifact_path
+        shutil.copytree(local_dir, dest, dirs_exist_ok=True)
+        self.runs[run_id]["artifacts"][artifact_path] = dest
+        return str(dest)
+
+    def log_dataset(
+        self,
+        run_id: str,
+        *,
+        name: str,
+        digest: str,
+        source: str,
+        context: str,
+        profile: Mapping[str, Any],
+    ) -> None:
+        self.runs[run_id]["datasets"].append(
+            {"name": name, "digest": digest, "source": source, "context": context}
+        )
+
+    def end_run(self, run_id: str, status: str = "FINISHED") -> None:
+        self.runs[run_id]["status"] = status
+
+    def children(self, run_id: str) -> list[str]:
+        return [r for r, v in self.runs.items() if v["parent"] == run_id]
+
+
+class MlflowTracker:
+    """MLflow through ``MlflowClient``: a parent run per search, nested runs per trial."""
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        *,
+        home: str | Path | None = None,
+        experiment: str = EXPERIMENT,
+    ) -> None:
+        self.uri = uri or default_tracking_uri(home)
+        self._home = home_dir(home)
+        self.experiment = experiment
+        self._client: Any = None
+        self._experiment_id: str | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            quiet_mlflow()
+            from mlflow import MlflowClient
+
+            self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        return self._client
+
+    def experiment_id(self) -> str:
+        if self._experiment_id is None:
+            exp = self.client.get_experiment_by_name(self.experiment)
+            if exp is not None:
+                self._experiment_id = str(exp.experiment_id)
+            else:
+                artifacts = None
+                if self.uri.startswith("sqlite:"):
+                    artifacts = (self._home / "mlartifacts").as_uri()
+                try:
+                    self._experiment_id = str(
+                        self.client.create_experiment(self.experiment, artifact_location=artifacts)
+                    )
+                except Exception:  # created by a concurrent worker
+                    self._experiment_id = str(
+                        self.client.get_experiment_by_name(self.experiment).experiment_id
+                    )
+        return self._experiment_id
+
+    def start_run(
+        self, name: str, *, parent_id: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> str:
+        all_tags = dict(tags or {})
+        if parent_id:
+            all_tags["mlflow.parentRunId"] = parent_id
+        run = self.client.create_run(self.experiment_id(), run_name=name, tags=all_tags)
+        return str(run.info.run_id)
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        self.client.log_batch(run_id, params=[Param(k, v) for k, v in _flat(params).items()])
+
+    def log_metrics(
+        self, run_id: str, metrics: Mapping[str, float], step: int | None = None
+    ) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        ts = int(time.time() * 1000)
+        self.client.log_batch(
+            run_id, metrics=[Metric(k, float(v), ts, step or 0) for k, v in metrics.items()]
+        )
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None:
+        self.client.log_dict(run_id, obj, artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        self.client.log_figure(run_id, figure, artifact_file)
+
+    def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> str:
+        self.client.log_artifacts(run_id, str(local_dir), artifact_path)
+        return f"{self.client.get_run(run_id).info.artifact_uri}/{artifact_path}"
+
+    def log_dataset(
+        self,
+        run_id: str,
+        *,
+        name: str,
+        digest: str,
+        source: str,
+        context: str,
+        profile: Mapping[str, Any],
+    ) -> None:
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        ds = Dataset(
+            name=name,
+            digest=digest[:36],
+            source_type="local",
+            source=json.dumps({"uri": source}),
+            profile=json.dumps(dict(profile)),
+        )
+        self.client.log_inputs(
+            run_id, datasets=[DatasetInput(ds, tags=[InputTag("mlflow.data.context", context)])]
+        )
+
+    def end_run(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status)
