@@ -28,7 +28,11 @@ def quiet_mlflow() -> None:
     import logging
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow  # noqa: F401  (its import configures the "mlflow" logger; override after)
+
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    for name in ("mlflow.store.db.utils", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def default_tracking_uri(home: str | Path | None = None) -> str:

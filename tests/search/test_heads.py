@@ -1,0 +1,84 @@
+"""Every entry of the HEADS table fits, predicts calibrated-looking probabilities and persists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.base import clone
+
+from textops.data import NormalizationOptions
+from textops.embed import make_embedder
+from textops.errors import UnknownPluginError
+from textops.search import HEADS, TextClassifier, build_head
+from textops.search._objective import compatible_heads
+
+TEXTS = [
+    "free cash prize win now",
+    "lunch tomorrow at noon?",
+    "win a free prize, call now",
+    "see you at lunch",
+    "claim your cash prize",
+    "meeting moved to noon",
+] * 10
+LABELS = ["spam", "ham", "spam", "ham", "spam", "ham"] * 10
+
+
+def _embedder_for(key: str) -> str:
+    spec = HEADS[key]
+    return next(iter(spec.embedders)) if spec.embedders else "fake"
+
+
+@pytest.mark.parametrize("key", list(HEADS))
+def test_head_fits_predicts_and_round_trips(key: str, tmp_path: Path) -> None:
+    ek = _embedder_for(key)
+    emb = make_embedder(ek).fit(TEXTS)
+    head = build_head(key, {}, scale=emb.needs_scaling).fit(emb.transform(TEXTS), LABELS)
+    clf = TextClassifier(
+        embedder_key=ek,
+        embedder=emb,
+        head_key=key,
+        head=head,
+        head_params={},
+        normalization=NormalizationOptions(),
+    )
+    proba = clf.predict_proba(TEXTS[:6])
+    assert proba.shape == (6, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    assert clf.labels == ["ham", "spam"]
+    loaded = TextClassifier.load(clf.save(tmp_path / key))
+    np.testing.assert_array_equal(loaded.predict_proba(TEXTS[:6]), proba)
+    assert not list((tmp_path / key).glob("*.pkl"))
+
+
+@pytest.mark.parametrize("key", list(HEADS))
+def test_head_space_gives_buildable_params(key: str) -> None:
+    study = optuna.create_study()
+    trial = study.ask()
+    params = HEADS[key].space(trial)
+    est = build_head(key, params)
+    assert clone(est).get_params()
+
+
+def test_ebm_is_offered_only_with_linguistic_and_mlp_not_with_sparse() -> None:
+    assert "ebm" not in compatible_heads("fake", list(HEADS))
+    assert "ebm" in compatible_heads("linguistic", list(HEADS))
+    assert "mlp" not in compatible_heads("tfidf", list(HEADS))
+
+
+def test_untrusted_types_are_refused(tmp_path: Path) -> None:
+    import skops.io as sio
+
+    from textops.errors import TextopsError
+    from textops.search._pipeline import _skops_load
+
+    sio.dump({"x": __import__("fractions").Fraction(1, 3)}, tmp_path / "head.skops")
+    with pytest.raises(TextopsError, match="does not trust"):
+        _skops_load(tmp_path / "head.skops")
+
+
+def test_unknown_head_lists_the_table() -> None:
+    with pytest.raises(UnknownPluginError, match="logreg"):
+        build_head("xgboost", {})
