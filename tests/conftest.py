@@ -24,14 +24,13 @@ def write_bytes(path: Path, data: bytes) -> Path:
 
 
 def _pg_bindir() -> Path | None:
-    import glob
     import shutil
 
     found = shutil.which("initdb")
     if found:
         return Path(found).resolve().parent
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    return Path(dirs[-1]) if dirs else None
+    dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    return dirs[-1] if dirs else None
 
 
 @pytest.fixture(scope="session")

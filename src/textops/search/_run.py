@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -181,13 +182,14 @@ def run_search(
         },
     )
     for split in ("train", "validation", "test"):
+        # one MLflow dataset per split (MLflow merges inputs that share name and digest)
         tracker.log_dataset(
             parent,
-            name=f"{ds.name}@{ds.version}",
-            digest=ds.fingerprint,
+            name=f"{ds.name}@{ds.version}:{split}",
+            digest=hashlib.sha256(f"{ds.fingerprint}:{split}".encode()).hexdigest(),
             source=str(ds.data_path),
             context=split,
-            profile={"rows": len(data[split]["texts"])},
+            profile={"rows": len(data[split]["texts"]), "dataset_fingerprint": ds.fingerprint},
         )
     tracker.log_dict(parent, [p.__dict__ for p in plans], "embedder_plan.json")
 

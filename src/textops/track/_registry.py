@@ -102,7 +102,7 @@ class ModelRegistry:
             name,
             source=source,
             run_id=run_id,
-            tags={**tags, TAG_F1: f"{macro_f1:.6f}", TAG_FP: fingerprint},
+            tags={**tags, TAG_F1: repr(float(macro_f1)), TAG_FP: fingerprint},
         )
         version = int(mv.version)
         champ = self._alias_version(name, CHAMPION)

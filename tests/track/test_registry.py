@@ -1,0 +1,177 @@
+"""MLflow logging into a temporary SQLite store: runs, registry aliases, rollback, pyfunc."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from textops.cli import app
+from textops.data import Dataset, MemorySource, ingest
+from textops.errors import TextopsError
+from textops.search import SearchConfig, run_search
+from textops.track import (
+    MlflowTracker,
+    ModelRegistry,
+    capture_env_lock,
+    compare_env,
+    default_tracking_uri,
+    download_model,
+    load_classifier,
+)
+
+runner = CliRunner()
+
+
+def _search(
+    home: Path, trials: int = 3, heads: tuple[str, ...] = ("logreg",), dataset: str = "topics"
+) -> dict:  # type: ignore[type-arg]
+    cfg = SearchConfig(
+        dataset=dataset,
+        embedders=("fake",),
+        heads=heads,
+        trials=trials,
+        cv_folds=2,
+        study=f"{dataset}-{'-'.join(heads)}",
+    )
+    return run_search(cfg, home=home, tracker=MlflowTracker(home=home))
+
+
+def test_runs_inputs_and_registry_in_sqlite(topics: Dataset, home: Path) -> None:
+    report = _search(home)
+    tracker = MlflowTracker(home=home)
+    assert tracker.uri == f"sqlite:///{home / 'mlflow.db'}"
+    parent = tracker.client.get_run(report["run_id"])
+    assert parent.data.metrics["test_macro_f1"] == pytest.approx(report["test"]["macro_f1"])
+    assert parent.data.params["dataset_fingerprint"] == topics.fingerprint
+    contexts = {
+        t.value
+        for d in parent.inputs.dataset_inputs
+        for t in d.tags
+        if t.key == "mlflow.data.context"
+    }
+    assert contexts == {"train", "validation", "test"}
+    nested = tracker.client.search_runs(
+        [tracker.experiment_id()], f"tags.mlflow.parentRunId = '{report['run_id']}'"
+    )
+    assert len(nested) == 3
+    artifacts = {a.path for a in tracker.client.list_artifacts(report["run_id"])}
+    assert {"confusion_matrix.png", "env_lock.json", "leaderboard.json", "model"} <= artifacts
+    assert (report["model_version"], report["alias"]) == (1, "champion")
+    versions = ModelRegistry(home=home).versions("topics")
+    assert versions[0]["aliases"] == ["champion"]
+    assert float(versions[0]["tags"]["textops.test_macro_f1"]) == pytest.approx(
+        report["test"]["macro_f1"], abs=1e-6
+    )
+
+
+def test_challenger_promote_and_rollback(topics: Dataset, home: Path) -> None:
+    first = _search(home)
+    second = _search(home)  # same data and space: it cannot beat the champion
+    assert (first["alias"], second["alias"]) == ("champion", "challenger")
+    assert second["comparison"]["champion_scored"] == "recorded (same test split)"
+    reg = ModelRegistry(home=home)
+    reg.promote("topics", 2)
+    assert [v["aliases"] for v in reg.versions("topics")] == [[], ["champion"]]
+    out = json.loads(runner.invoke(app, ["models", "rollback", "topics", "--json"]).stdout)
+    assert out == {"name": "topics", "champion": 1, "rolled_back_from": 2}
+    assert [v["aliases"] for v in reg.versions("topics")][0] == ["champion"]
+    with pytest.raises(TextopsError, match="replaced no earlier champion"):
+        reg.rollback("topics")
+
+
+def test_champion_from_another_dataset_version_is_rescored(topics: Dataset, home: Path) -> None:
+    from tests.conftest import topic_rows
+
+    _search(home)
+    ingest([MemorySource("topics", topic_rows(360))], "topics", home=home)  # new version
+    report = _search(home)
+    assert report["comparison"]["champion_scored"] == "re-scored on this test split"
+    assert report["alias"] in ("champion", "challenger")
+
+
+def test_pyfunc_round_trip_gives_identical_predictions(topics: Dataset, home: Path) -> None:
+    import mlflow.pyfunc
+
+    _search(home, heads=("linear_svm",))
+    uri = "models:/topics@champion"
+    clf, _ = load_classifier(uri, default_tracking_uri(home))
+    texts = topics.texts("test")[:20]
+    ours = clf.predict_proba(texts)
+    model = mlflow.pyfunc.load_model(str(download_model(uri, default_tracking_uri(home))))
+    out = model.predict(pd.DataFrame({"text": texts}))
+    theirs = out[[f"proba_{lab}" for lab in clf.labels]].to_numpy()
+    np.testing.assert_array_equal(theirs, ours)
+    assert list(out["label"]) == clf.predict(texts)
+    assert not list(download_model(uri, default_tracking_uri(home)).rglob("*.pkl"))
+
+
+def test_env_check_detects_a_changed_numeric_package(topics: Dataset, home: Path) -> None:
+    _search(home)
+    res = runner.invoke(app, ["env", "check", "models:/topics@champion", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["ok"]
+    lock = capture_env_lock()
+    lock["packages"]["numpy"] = "1.0.0"
+    lock["packages"]["some-unrelated-tool"] = "9"
+    report = compare_env(lock)
+    assert not report["ok"]
+    assert report["numeric_differences"] == [
+        {"package": "numpy", "model": "1.0.0", "here": capture_env_lock()["packages"]["numpy"]}
+    ]
+    assert any(r["package"] == "some-unrelated-tool" for r in report["other_differences"])
+    # the CLI exits 1 on a model whose lock names another numpy
+    model_dir = download_model("models:/topics@champion", default_tracking_uri(home))
+    lock_file = model_dir / "artifacts" / "classifier" / "env_lock.json"
+    saved = json.loads(lock_file.read_text())
+    saved["packages"]["numpy"] = "1.0.0"
+    lock_file.write_text(json.dumps(saved))
+    res = runner.invoke(app, ["env", "check", str(model_dir)])
+    assert res.exit_code == 1 and "numpy" in res.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_cli_predict_on_files_keeps_the_format(
+    fmt: str, topics: Dataset, home: Path, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _search(home)
+    texts = topics.texts("test")[:5]
+    src = tmp_path / f"in.{fmt}"
+    if fmt == "csv":
+        src.write_text("id,text\n" + "".join(f"{i},{t}\n" for i, t in enumerate(texts)))
+    elif fmt == "jsonl":
+        src.write_text(
+            "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts))
+        )
+    else:
+        pq.write_table(pa.table({"id": list(range(5)), "text": texts}), src)
+    out = tmp_path / f"out.{fmt}"
+    res = runner.invoke(
+        app,
+        ["predict", "models:/topics@champion", "--input", str(src), "--output", str(out), "--json"],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["rows"] == 5
+    from textops.cli._models import _read_table
+
+    table, _ = _read_table(out)
+    clf, _ = load_classifier("models:/topics@champion", default_tracking_uri(home))
+    assert table.column_names == ["id", "text", "label", *[f"proba_{c}" for c in clf.labels]]
+    assert table["label"].to_pylist() == clf.predict(texts)
+
+
+def test_cli_predict_texts_and_bad_uris(topics: Dataset, home: Path) -> None:
+    _search(home)
+    res = runner.invoke(app, ["predict", "models:/topics/1", "match goal team", "--json"])
+    assert res.exit_code == 0
+    (pred,) = json.loads(res.stdout)["predictions"]
+    assert pred["label"] in pred["probabilities"]
+    assert sum(pred["probabilities"].values()) == pytest.approx(1.0)
+    res = runner.invoke(app, ["predict", "models:/nope@champion", "x"])
+    assert res.exit_code == 2 and "textops models list" in res.stderr
