@@ -38,7 +38,7 @@ def test_search_by_trials_tracks_every_trial(topics: Dataset, home: Path) -> Non
         assert {"cv_macro_f1", "fit_seconds", "latency_ms"} <= set(run["metrics"])
     prun = tracker.runs[parent]
     assert {d["context"] for d in prun["datasets"]} == {"train", "validation", "test"}
-    assert all(d["digest"] == topics.fingerprint for d in prun["datasets"])
+    assert all(d["name"].startswith(f"topics@{topics.version}:") for d in prun["datasets"])
     assert {
         "test_macro_f1",
         "test_accuracy",

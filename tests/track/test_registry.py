@@ -79,7 +79,7 @@ def test_challenger_promote_and_rollback(topics: Dataset, home: Path) -> None:
     assert [v["aliases"] for v in reg.versions("topics")] == [[], ["champion"]]
     out = json.loads(runner.invoke(app, ["models", "rollback", "topics", "--json"]).stdout)
     assert out == {"name": "topics", "champion": 1, "rolled_back_from": 2}
-    assert [v["aliases"] for v in reg.versions("topics")][0] == ["champion"]
+    assert reg.versions("topics")[0]["aliases"] == ["champion"]
     with pytest.raises(TextopsError, match="replaced no earlier champion"):
         reg.rollback("topics")
 

@@ -1,0 +1,146 @@
+"""textops search vs baselines, in one run, on every built-in dataset.
+
+Per dataset (fresh state, cold cache):
+  A. TF-IDF + LogisticRegression, C by 5-fold grid search on train + validation;
+  B. MiniLM embeddings (cold encode) + default LogisticRegression on train + validation;
+  S. `textops search` with --timeout = wall time of A + B (it must encode whatever it uses
+     itself; the budget logic skips encodes that cannot fit).
+All score the same test split once. Then, on TREC with ~5k training texts: seconds for N trials
+on a cold cache vs a warm one, and trials/s for linear heads on warm embeddings.
+Usage: python bench/search.py [--datasets sms_spam,trec,bbc_news] [--trials 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+warnings.filterwarnings("ignore")
+
+
+def _splits(ds: Any) -> tuple[list[str], list[str], list[str], list[str]]:
+    tr = ds.texts("train") + ds.texts("validation")
+    ytr = ds.labels("train") + ds.labels("validation")
+    return tr, ytr, ds.texts("test"), ds.labels("test")
+
+
+def baseline_tfidf(ds: Any) -> dict[str, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    tr, ytr, te, yte = _splits(ds)
+    t = time.perf_counter()
+    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                         LogisticRegression(max_iter=3000))
+    grid = GridSearchCV(pipe, {"logisticregression__C": [0.01, 0.1, 1, 10, 100]}, cv=5,
+                        scoring="f1_macro", n_jobs=1).fit(tr, ytr)
+    f1 = f1_score(yte, grid.predict(te), average="macro")
+    return {"macro_f1": round(float(f1), 4), "seconds": round(time.perf_counter() - t, 1)}
+
+
+def baseline_minilm(ds: Any) -> dict[str, Any]:
+    from sentence_transformers import SentenceTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    from textops.embed._sbert import resolve_model
+
+    tr, ytr, te, yte = _splits(ds)
+    t = time.perf_counter()
+    st = SentenceTransformer(str(resolve_model("minilm")), device="cpu")
+    xtr = st.encode(tr, batch_size=64, normalize_embeddings=True)
+    xte = st.encode(te, batch_size=64, normalize_embeddings=True)
+    f1 = f1_score(yte, LogisticRegression(max_iter=3000).fit(xtr, ytr).predict(xte),
+                  average="macro")
+    return {"macro_f1": round(float(f1), 4), "seconds": round(time.perf_counter() - t, 1)}
+
+
+def textops_search(home: Path, dataset: str, timeout: float, trials: int,
+                   study: str = "bench", **kw: Any) -> dict[str, Any]:
+    from textops.search import SearchConfig, run_search
+    from textops.track import MlflowTracker
+
+    cfg = SearchConfig(dataset=dataset, trials=trials, timeout=timeout, study=study, **kw)
+    t = time.perf_counter()
+    r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    return {"macro_f1": round(r["test"]["macro_f1"], 4),
+            "seconds": round(time.perf_counter() - t, 1), "trials": r["trials"],
+            "best": f"{r['best']['embedder']}+{r['best']['head']}",
+            "skipped": [p["key"] for p in r["embedders"] if not p["included"]]}
+
+
+def compare(dataset: str, trials: int) -> dict[str, Any]:
+    from textops.data import builtin_source, ingest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        ds = ingest([builtin_source(dataset)], dataset, home=home)
+        a = baseline_tfidf(ds)
+        b = baseline_minilm(ds)
+        s = textops_search(home, dataset, timeout=a["seconds"] + b["seconds"], trials=trials)
+    best = max(a["macro_f1"], b["macro_f1"])
+    return {"dataset": dataset, "tfidf_logreg_cv": a, "minilm_logreg": b, "search": s,
+            "search_minus_best_baseline": round(s["macro_f1"] - best, 4),
+            "search_time_vs_baselines": round(s["seconds"] / (a["seconds"] + b["seconds"]), 2)}
+
+
+def cold_vs_warm(trials: int) -> dict[str, Any]:
+    from textops.data import IngestConfig, builtin_source, ingest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        cfg = IngestConfig.model_validate({"splits": {"test": 0.02, "validation": 0.02}})
+        ds = ingest([builtin_source("trec")], "trec", cfg, home=home)
+        n_train = len(ds.texts("train"))
+        kw = {"embedders": ("minilm",), "heads": ("logreg", "linear_svm"), "cv_folds": 3}
+        cold = textops_search(home, "trec", None, trials, study="cold", **kw)  # type: ignore[arg-type]
+        warm = textops_search(home, "trec", None, trials, study="warm", **kw)  # type: ignore[arg-type]
+        import optuna
+
+        from textops.search._study import make_storage
+
+        st = optuna.load_study(study_name="warm", storage=make_storage(None, home))
+        trial_s = [(t.datetime_complete - t.datetime_start).total_seconds()
+                   for t in st.get_trials() if t.datetime_complete]
+    per_s = len(trial_s) / sum(trial_s)
+    return {"train_texts": n_train, "trials": trials, "cold_seconds": cold["seconds"],
+            "warm_seconds": warm["seconds"], "cold_vs_warm": round(cold["seconds"] /
+                                                                   warm["seconds"], 1),
+            "warm_trials_per_s_linear_heads": round(per_s, 2)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--datasets", default="sms_spam,trec,bbc_news")
+    ap.add_argument("--trials", type=int, default=200)
+    ap.add_argument("--warm-trials", type=int, default=20)
+    args = ap.parse_args()
+    results = []
+    for name in args.datasets.split(","):
+        r = compare(name, args.trials)
+        results.append(r)
+        a, b, s = r["tfidf_logreg_cv"], r["minilm_logreg"], r["search"]
+        print(f"{name:9} TF-IDF+LR(CV) {a['macro_f1']:.4f} in {a['seconds']:.0f}s | MiniLM+LR "
+              f"{b['macro_f1']:.4f} in {b['seconds']:.0f}s | search {s['macro_f1']:.4f} in "
+              f"{s['seconds']:.0f}s ({s['trials']} trials, best {s['best']}, skipped "
+              f"{s['skipped']}) -> {r['search_minus_best_baseline']:+.4f} vs best baseline, "
+              f"{r['search_time_vs_baselines']:.2f}x their time", flush=True)
+    cw = cold_vs_warm(args.warm_trials)
+    print(f"TREC, {cw['train_texts']:,} train texts, {cw['trials']} trials (minilm, linear "
+          f"heads): cold {cw['cold_seconds']:.0f}s, warm {cw['warm_seconds']:.0f}s "
+          f"({cw['cold_vs_warm']}x); warm trials/s {cw['warm_trials_per_s_linear_heads']}")
+    print(json.dumps({"datasets": results, "cold_vs_warm": cw}))
+
+
+if __name__ == "__main__":
+    main()
