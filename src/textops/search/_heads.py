@@ -80,7 +80,7 @@ def _ebm(p: Params, seed: int) -> Any:
         interactions=p.get("interactions", 5),
         learning_rate=p.get("learning_rate", 0.02),
         max_bins=p.get("max_bins", 256),
-        outer_bags=4,
+        outer_bags=2,
         random_state=seed,
         n_jobs=1,
     )

@@ -28,6 +28,8 @@ from textops.track import MemoryTracker, MlflowTracker, Tracker
 __all__ = ["run_search"]
 
 log = logging.getLogger("textops.search")
+#: share of --timeout kept for refitting, scoring, saving and registering the winner
+FINALIZE_RESERVE = 0.1
 
 
 def _split(ds: Dataset) -> dict[str, Any]:
@@ -65,6 +67,33 @@ def _folds(labels: list[str], wanted: int) -> int:
     return min(wanted, smallest)
 
 
+def _objective(
+    config: SearchConfig,
+    data: dict[str, Any],
+    embedders: list[str],
+    latency: dict[str, float],
+    home: str | Path | None,
+    tracker: Tracker | None,
+    parent_run: str | None,
+) -> Objective:
+    """The objective over the train split, as the main process and every worker build it."""
+    train = data["train"]
+    return Objective(
+        texts=train["texts"],
+        labels=train["labels"],
+        keys=train["keys"],
+        embedders=embedders,
+        heads=list(config.heads),
+        latency_ms=latency,
+        folds=_folds(train["labels"], config.cv_folds),
+        seed=config.seed,
+        multi=config.objective == "f1-latency",
+        home=home,
+        tracker=tracker,
+        parent_run_id=parent_run,
+    )
+
+
 def _worker(
     config_json: str,
     home: str | None,
@@ -80,20 +109,7 @@ def _worker(
     data = _split(ds)
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
-    obj = Objective(
-        texts=data["train"]["texts"],
-        labels=data["train"]["labels"],
-        keys=data["train"]["keys"],
-        embedders=embedders,
-        heads=list(config.heads),
-        latency_ms=latency,
-        folds=_folds(data["train"]["labels"], config.cv_folds),
-        seed=config.seed,
-        multi=config.objective == "f1-latency",
-        home=home,
-        tracker=tracker,
-        parent_run_id=parent_run,
-    )
+    obj = _objective(config, data, embedders, latency, home, tracker, parent_run)
     study.optimize(obj, n_trials=n_trials, timeout=timeout, catch=(ValueError,))
 
 
@@ -157,7 +173,7 @@ def run_search(
         deadline=deadline,
         fit_texts=data["train"]["texts"],
     )
-    included = [p.key for p in plans if p.included]
+    included = [p.key for p in sorted(plans, key=lambda p: p.latency_ms) if p.included]
     if not included:
         raise ConfigError(
             "no embedder fits the time budget; raise --timeout or pick cheaper "
@@ -197,22 +213,11 @@ def run_search(
     status = "FINISHED"
     try:
         if remaining > 0:
-            timeout = max(deadline - time.monotonic(), 1.0) if deadline else None
+            # keep part of the budget for refitting, scoring and saving the winner
+            reserve = FINALIZE_RESERVE * (config.timeout or 0)
+            timeout = max(deadline - time.monotonic() - reserve, 1.0) if deadline else None
             if config.workers == 1:
-                obj = Objective(
-                    texts=data["train"]["texts"],
-                    labels=data["train"]["labels"],
-                    keys=data["train"]["keys"],
-                    embedders=embedders,
-                    heads=list(config.heads),
-                    latency_ms=latency,
-                    folds=folds,
-                    seed=config.seed,
-                    multi=config.objective == "f1-latency",
-                    home=home,
-                    tracker=tracker,
-                    parent_run_id=parent,
-                )
+                obj = _objective(config, data, embedders, latency, home, tracker, parent)
                 bar, callback = _progress_callback(config.trials, count_done(study), show_progress)
                 if bar is not None:
                     with bar:

@@ -59,6 +59,8 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
         study.set_user_attr("embedders", embedders)
         study.set_user_attr("dataset", config.dataset)
         study.set_user_attr("objective", config.objective)
+        for params in portfolio(embedders, list(config.heads)):
+            study.enqueue_trial(params, skip_if_exists=True)
     elif study.user_attrs.get("objective") != config.objective:
         from textops.errors import ConfigError
 
@@ -67,6 +69,24 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
             f"{study.user_attrs.get('objective')!r}; pass another --study for {config.objective!r}"
         )
     return study
+
+
+def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
+    """Strong, cheap starting points tried before the sampler takes over (cheapest embedder
+    first): a regularised linear head per embedder. The sampler then explores around them."""
+    from textops.search._objective import compatible_heads
+
+    starts: list[dict[str, Any]] = []
+    for emb in embedders:
+        usable = compatible_heads(emb, heads)
+        if "logreg" in usable:
+            for c in (1.0, 10.0) if emb == "tfidf" else (1.0,):
+                starts.append({"embedder": emb, f"head.{emb}": "logreg", "logreg.C": c,
+                               "logreg.class_weight": None})
+        elif "linear_svm" in usable:
+            starts.append({"embedder": emb, f"head.{emb}": "linear_svm", "linear_svm.C": 0.5,
+                           "linear_svm.class_weight": None})
+    return starts
 
 
 def _alive(pid: int) -> bool:
