@@ -165,7 +165,11 @@ def finalize(
         scalars.update({f"test_{lab}_{k}": v for k, v in m.items() if k != "support"})
     tracker.log_metrics(parent_run, {"best_cv_macro_f1": cv_f1, **scalars})
     tracker.log_dict(parent_run, test, "test_metrics.json")
-    tracker.log_figure(parent_run, confusion_figure(test), "confusion_matrix.png")
+    figure = confusion_figure(test)
+    tracker.log_figure(parent_run, figure, "confusion_matrix.png")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
     board = leaderboard(study)
     tracker.log_dict(parent_run, board, "leaderboard.json")
     env_lock = capture_env_lock()

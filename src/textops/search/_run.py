@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -17,6 +18,7 @@ from textops.search._finalize import finalize
 from textops.search._heads import HEADS
 from textops.search._objective import Objective
 from textops.search._study import (
+    BudgetStop,
     count_done,
     fail_dead_trials,
     load_or_create_study,
@@ -98,19 +100,27 @@ def _worker(
     config_json: str,
     home: str | None,
     n_trials: int,
-    timeout: float | None,
+    stop_at: float | None,
     parent_run: str | None,
     latency: dict[str, float],
     embedders: list[str],
 ) -> None:
-    """Entry point of a worker process: same study, its own share of trials."""
+    """Entry point of a worker process: same study, its own share of trials, trials started
+    only while they can finish before ``stop_at`` (wall clock)."""
     config = SearchConfig.model_validate_json(config_json)
     ds = DatasetStore(home).get(config.dataset, config.dataset_version)
     data = _split(ds)
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
     obj = _objective(config, data, embedders, latency, home, tracker, parent_run)
-    study.optimize(obj, n_trials=n_trials, timeout=timeout, catch=(ValueError,))
+    timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
+    study.optimize(
+        obj,
+        n_trials=n_trials,
+        timeout=timeout,
+        catch=(ValueError,),
+        callbacks=[BudgetStop(stop_at, reserve=0.0)],
+    )
 
 
 def _progress_callback(total: int, done: int, enabled: bool | None) -> Any:
@@ -216,20 +226,21 @@ def run_search(
             # keep part of the budget for refitting, scoring and saving the winner
             reserve = FINALIZE_RESERVE * (config.timeout or 0)
             timeout = max(deadline - time.monotonic() - reserve, 1.0) if deadline else None
+            stop_at = time.time() + timeout if timeout is not None else None
             if config.workers == 1:
                 obj = _objective(config, data, embedders, latency, home, tracker, parent)
                 bar, callback = _progress_callback(config.trials, count_done(study), show_progress)
-                if bar is not None:
-                    with bar:
-                        study.optimize(
-                            obj,
-                            n_trials=remaining,
-                            timeout=timeout,
-                            callbacks=[callback],
-                            catch=(ValueError,),
-                        )
-                else:
-                    study.optimize(obj, n_trials=remaining, timeout=timeout, catch=(ValueError,))
+                callbacks = [BudgetStop(stop_at, reserve=0.0)]
+                if callback is not None:
+                    callbacks.append(callback)
+                with bar if bar is not None else contextlib.nullcontext():
+                    study.optimize(
+                        obj,
+                        n_trials=remaining,
+                        timeout=timeout,
+                        callbacks=callbacks,
+                        catch=(ValueError,),
+                    )
             else:
                 shares = [
                     remaining // config.workers + (i < remaining % config.workers)
@@ -240,7 +251,7 @@ def run_search(
                 codes = spawn_workers(
                     _worker,
                     [
-                        (config.model_dump_json(), home_s, n, timeout, run_ref, latency, embedders)
+                        (config.model_dump_json(), home_s, n, stop_at, run_ref, latency, embedders)
                         for n in shares
                         if n > 0
                     ],

@@ -13,7 +13,7 @@ from typing import Any
 from textops._home import home_dir
 from textops.search._config import SearchConfig
 
-__all__ = ["count_done", "fail_dead_trials", "load_or_create_study", "make_storage"]
+__all__ = ["BudgetStop", "count_done", "fail_dead_trials", "load_or_create_study", "make_storage"]
 
 log = logging.getLogger("textops.search")
 
@@ -81,11 +81,23 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
         usable = compatible_heads(emb, heads)
         if "logreg" in usable:
             for c in (1.0, 10.0) if emb == "tfidf" else (1.0,):
-                starts.append({"embedder": emb, f"head.{emb}": "logreg", "logreg.C": c,
-                               "logreg.class_weight": None})
+                starts.append(
+                    {
+                        "embedder": emb,
+                        f"head.{emb}": "logreg",
+                        "logreg.C": c,
+                        "logreg.class_weight": None,
+                    }
+                )
         elif "linear_svm" in usable:
-            starts.append({"embedder": emb, f"head.{emb}": "linear_svm", "linear_svm.C": 0.5,
-                           "linear_svm.class_weight": None})
+            starts.append(
+                {
+                    "embedder": emb,
+                    f"head.{emb}": "linear_svm",
+                    "linear_svm.C": 0.5,
+                    "linear_svm.class_weight": None,
+                }
+            )
     return starts
 
 
@@ -126,6 +138,30 @@ def fail_dead_trials(study: Any) -> int:
             "%d trial(s) of an interrupted run were marked failed and will be re-run", failed
         )
     return failed
+
+
+class BudgetStop:
+    """Optuna callback: stop starting trials when the time left (``deadline``, wall clock)
+    cannot hold a typical trial plus ``reserve`` seconds for finalising the winner."""
+
+    def __init__(self, deadline: float | None, reserve: float) -> None:
+        self.deadline = deadline
+        self.reserve = reserve
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        import statistics
+        import time
+
+        if self.deadline is None:
+            return
+        durations = [
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            for t in study.get_trials(deepcopy=False)
+            if t.datetime_complete is not None and t.datetime_start is not None
+        ]
+        typical = statistics.median(durations) if durations else 0.0
+        if self.deadline - time.time() < typical + self.reserve:
+            study.stop()
 
 
 def count_done(study: Any) -> int:

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+
+from textops.data import Dataset
+from textops.search import HEADS, SearchConfig, run_search
+from textops.search._study import make_storage, portfolio
+from textops.track import MemoryTracker
+
+
+def test_portfolio_gives_each_embedder_a_linear_start() -> None:
+    starts = portfolio(["tfidf", "fake", "linguistic"], list(HEADS))
+    assert [s["embedder"] for s in starts] == ["tfidf", "tfidf", "fake", "linguistic"]
+    assert all(s[f"head.{s['embedder']}"] == "logreg" for s in starts)
+    assert portfolio(["fake"], ["knn"]) == []  # no linear head asked for: nothing enqueued
+
+
+def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(
+    topics: Dataset, home: Path
+) -> None:
+    cfg = SearchConfig(
+        dataset="topics",
+        embedders=("fake", "tfidf"),
+        heads=("logreg", "knn"),
+        trials=4,
+        cv_folds=2,
+        study="p",
+    )
+    run_search(cfg, home=home, tracker=MemoryTracker())
+    study = optuna.load_study(study_name="p", storage=make_storage(None, home))
+    first = [t.params for t in study.get_trials()[:3]]
+    embedders = study.user_attrs["embedders"]
+    assert [p["embedder"] for p in first] == [
+        e for e in embedders for _ in range(2 if e == "tfidf" else 1)
+    ]
+    assert all(p[f"head.{p['embedder']}"] == "logreg" for p in first)
+    run_search(cfg.model_copy(update={"trials": 6}), home=home, tracker=MemoryTracker())
+    study = optuna.load_study(study_name="p", storage=make_storage(None, home))
+    assert len(study.get_trials()) == 6  # resumed: no second portfolio
