@@ -40,10 +40,12 @@ def baseline_tfidf(ds: Any) -> dict[str, Any]:
 
     tr, ytr, te, yte = _splits(ds)
     t = time.perf_counter()
-    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                         LogisticRegression(max_iter=3000))
-    grid = GridSearchCV(pipe, {"logisticregression__C": [0.01, 0.1, 1, 10, 100]}, cv=5,
-                        scoring="f1_macro", n_jobs=1).fit(tr, ytr)
+    pipe = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=3000)
+    )
+    grid = GridSearchCV(
+        pipe, {"logisticregression__C": [0.01, 0.1, 1, 10, 100]}, cv=5, scoring="f1_macro", n_jobs=1
+    ).fit(tr, ytr)
     f1 = f1_score(yte, grid.predict(te), average="macro")
     return {"macro_f1": round(float(f1), 4), "seconds": round(time.perf_counter() - t, 1)}
 
@@ -60,23 +62,28 @@ def baseline_minilm(ds: Any) -> dict[str, Any]:
     st = SentenceTransformer(str(resolve_model("minilm")), device="cpu")
     xtr = st.encode(tr, batch_size=64, normalize_embeddings=True)
     xte = st.encode(te, batch_size=64, normalize_embeddings=True)
-    f1 = f1_score(yte, LogisticRegression(max_iter=3000).fit(xtr, ytr).predict(xte),
-                  average="macro")
+    f1 = f1_score(
+        yte, LogisticRegression(max_iter=3000).fit(xtr, ytr).predict(xte), average="macro"
+    )
     return {"macro_f1": round(float(f1), 4), "seconds": round(time.perf_counter() - t, 1)}
 
 
-def textops_search(home: Path, dataset: str, timeout: float, trials: int,
-                   study: str = "bench", **kw: Any) -> dict[str, Any]:
+def textops_search(
+    home: Path, dataset: str, timeout: float, trials: int, study: str = "bench", **kw: Any
+) -> dict[str, Any]:
     from textops.search import SearchConfig, run_search
     from textops.track import MlflowTracker
 
     cfg = SearchConfig(dataset=dataset, trials=trials, timeout=timeout, study=study, **kw)
     t = time.perf_counter()
     r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
-    return {"macro_f1": round(r["test"]["macro_f1"], 4),
-            "seconds": round(time.perf_counter() - t, 1), "trials": r["trials"],
-            "best": f"{r['best']['embedder']}+{r['best']['head']}",
-            "skipped": [p["key"] for p in r["embedders"] if not p["included"]]}
+    return {
+        "macro_f1": round(r["test"]["macro_f1"], 4),
+        "seconds": round(time.perf_counter() - t, 1),
+        "trials": r["trials"],
+        "best": f"{r['best']['embedder']}+{r['best']['head']}",
+        "skipped": [p["key"] for p in r["embedders"] if not p["included"]],
+    }
 
 
 def compare(dataset: str, trials: int) -> dict[str, Any]:
@@ -89,9 +96,14 @@ def compare(dataset: str, trials: int) -> dict[str, Any]:
         b = baseline_minilm(ds)
         s = textops_search(home, dataset, timeout=a["seconds"] + b["seconds"], trials=trials)
     best = max(a["macro_f1"], b["macro_f1"])
-    return {"dataset": dataset, "tfidf_logreg_cv": a, "minilm_logreg": b, "search": s,
-            "search_minus_best_baseline": round(s["macro_f1"] - best, 4),
-            "search_time_vs_baselines": round(s["seconds"] / (a["seconds"] + b["seconds"]), 2)}
+    return {
+        "dataset": dataset,
+        "tfidf_logreg_cv": a,
+        "minilm_logreg": b,
+        "search": s,
+        "search_minus_best_baseline": round(s["macro_f1"] - best, 4),
+        "search_time_vs_baselines": round(s["seconds"] / (a["seconds"] + b["seconds"]), 2),
+    }
 
 
 def cold_vs_warm(trials: int) -> dict[str, Any]:
@@ -110,13 +122,20 @@ def cold_vs_warm(trials: int) -> dict[str, Any]:
         from textops.search._study import make_storage
 
         st = optuna.load_study(study_name="warm", storage=make_storage(None, home))
-        trial_s = [(t.datetime_complete - t.datetime_start).total_seconds()
-                   for t in st.get_trials() if t.datetime_complete]
+        trial_s = [
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            for t in st.get_trials()
+            if t.datetime_complete
+        ]
     per_s = len(trial_s) / sum(trial_s)
-    return {"train_texts": n_train, "trials": trials, "cold_seconds": cold["seconds"],
-            "warm_seconds": warm["seconds"], "cold_vs_warm": round(cold["seconds"] /
-                                                                   warm["seconds"], 1),
-            "warm_trials_per_s_linear_heads": round(per_s, 2)}
+    return {
+        "train_texts": n_train,
+        "trials": trials,
+        "cold_seconds": cold["seconds"],
+        "warm_seconds": warm["seconds"],
+        "cold_vs_warm": round(cold["seconds"] / warm["seconds"], 1),
+        "warm_trials_per_s_linear_heads": round(per_s, 2),
+    }
 
 
 def main() -> None:
@@ -130,15 +149,20 @@ def main() -> None:
         r = compare(name, args.trials)
         results.append(r)
         a, b, s = r["tfidf_logreg_cv"], r["minilm_logreg"], r["search"]
-        print(f"{name:9} TF-IDF+LR(CV) {a['macro_f1']:.4f} in {a['seconds']:.0f}s | MiniLM+LR "
-              f"{b['macro_f1']:.4f} in {b['seconds']:.0f}s | search {s['macro_f1']:.4f} in "
-              f"{s['seconds']:.0f}s ({s['trials']} trials, best {s['best']}, skipped "
-              f"{s['skipped']}) -> {r['search_minus_best_baseline']:+.4f} vs best baseline, "
-              f"{r['search_time_vs_baselines']:.2f}x their time", flush=True)
+        print(
+            f"{name:9} TF-IDF+LR(CV) {a['macro_f1']:.4f} in {a['seconds']:.0f}s | MiniLM+LR "
+            f"{b['macro_f1']:.4f} in {b['seconds']:.0f}s | search {s['macro_f1']:.4f} in "
+            f"{s['seconds']:.0f}s ({s['trials']} trials, best {s['best']}, skipped "
+            f"{s['skipped']}) -> {r['search_minus_best_baseline']:+.4f} vs best baseline, "
+            f"{r['search_time_vs_baselines']:.2f}x their time",
+            flush=True,
+        )
     cw = cold_vs_warm(args.warm_trials)
-    print(f"TREC, {cw['train_texts']:,} train texts, {cw['trials']} trials (minilm, linear "
-          f"heads): cold {cw['cold_seconds']:.0f}s, warm {cw['warm_seconds']:.0f}s "
-          f"({cw['cold_vs_warm']}x); warm trials/s {cw['warm_trials_per_s_linear_heads']}")
+    print(
+        f"TREC, {cw['train_texts']:,} train texts, {cw['trials']} trials (minilm, linear "
+        f"heads): cold {cw['cold_seconds']:.0f}s, warm {cw['warm_seconds']:.0f}s "
+        f"({cw['cold_vs_warm']}x); warm trials/s {cw['warm_trials_per_s_linear_heads']}"
+    )
     print(json.dumps({"datasets": results, "cold_vs_warm": cw}))
 
 
