@@ -39,3 +39,18 @@ def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(
     run_search(cfg.model_copy(update={"trials": 6}), home=home, tracker=MemoryTracker())
     study = optuna.load_study(study_name="p", storage=make_storage(None, home))
     assert len(study.get_trials()) == 6  # resumed: no second portfolio
+
+
+def test_a_running_trial_without_a_pid_is_failed_only_when_nobody_runs_the_study(
+    home: Path,
+) -> None:
+    from textops.search._study import fail_dead_trials, running_study, study_lock_path
+
+    cfg = SearchConfig(dataset="x", study="locked")
+    study = optuna.create_study(study_name="locked", storage=make_storage(None, home))
+    study.ask()  # RUNNING, killed before it could record its pid
+    lock = study_lock_path(cfg, home)
+    with running_study(lock):  # another process is running this study: keep the trial
+        assert fail_dead_trials(study, lock) == 0
+    assert fail_dead_trials(study, lock) == 1
+    assert [t.state.name for t in study.get_trials()] == ["FAIL"]

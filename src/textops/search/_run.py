@@ -23,7 +23,9 @@ from textops.search._study import (
     fail_dead_trials,
     load_or_create_study,
     make_storage,
+    running_study,
     spawn_workers,
+    study_lock_path,
 )
 from textops.track import MemoryTracker, MlflowTracker, Tracker
 
@@ -114,13 +116,14 @@ def _worker(
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
     obj = _objective(config, data, embedders, latency, home, tracker, parent_run)
     timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
-    study.optimize(
-        obj,
-        n_trials=n_trials,
-        timeout=timeout,
-        catch=(ValueError,),
-        callbacks=[BudgetStop(stop_at, reserve=0.0)],
-    )
+    with running_study(study_lock_path(config, home)):
+        study.optimize(
+            obj,
+            n_trials=n_trials,
+            timeout=timeout,
+            catch=(ValueError,),
+            callbacks=[BudgetStop(stop_at, reserve=0.0)],
+        )
 
 
 def _progress_callback(total: int, done: int, enabled: bool | None) -> Any:
@@ -192,7 +195,8 @@ def run_search(
     study = load_or_create_study(config, storage, included)
     embedders = list(study.user_attrs["embedders"])
     latency = {p.key: p.latency_ms for p in plans}
-    fail_dead_trials(study)
+    lock = study_lock_path(config, home)
+    fail_dead_trials(study, lock)
 
     parent = tracker.start_run(
         f"search {config.study_name}",
@@ -233,7 +237,7 @@ def run_search(
                 callbacks = [BudgetStop(stop_at, reserve=0.0)]
                 if callback is not None:
                     callbacks.append(callback)
-                with bar if bar is not None else contextlib.nullcontext():
+                with running_study(lock), bar if bar is not None else contextlib.nullcontext():
                     study.optimize(
                         obj,
                         n_trials=remaining,

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
 import socket
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from textops._home import home_dir
 from textops.search._config import SearchConfig
 
-__all__ = ["BudgetStop", "count_done", "fail_dead_trials", "load_or_create_study", "make_storage"]
+__all__ = [
+    "BudgetStop",
+    "count_done",
+    "fail_dead_trials",
+    "load_or_create_study",
+    "make_storage",
+    "running_study",
+    "study_lock_path",
+]
 
 log = logging.getLogger("textops.search")
 
@@ -111,11 +121,55 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def fail_dead_trials(study: Any) -> int:
+def study_lock_path(config: SearchConfig, home: str | Path | None) -> Path | None:
+    """For journal-file storage: a lock file that every process running the study holds shared."""
+    url = config.storage
+    if url is not None and not (url.startswith("journal:") or url.endswith(".log")):
+        return None  # RDB storages use Optuna's heartbeat instead
+    journal = (
+        Path(url.removeprefix("journal:")) if url else home_dir(home) / "optuna" / "journal.log"
+    )
+    return journal.with_name(f"{journal.name}.{config.study_name}.lock")
+
+
+@contextlib.contextmanager
+def running_study(lock: Path | None) -> Iterator[None]:
+    """Hold the study's lock shared while this process runs trials."""
+    if lock is None:
+        yield
+        return
+    import fcntl
+
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _nobody_running(lock: Path | None) -> bool:
+    if lock is None:
+        return False
+    import fcntl
+
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return True
+
+
+def fail_dead_trials(study: Any, lock: Path | None = None) -> int:
     """Mark RUNNING trials whose worker died (killed, Ctrl-C) as FAIL so they are run again.
 
-    RDB storages use Optuna's heartbeat; for journal files, a trial records its host and pid
-    and is failed when that process no longer exists on this host.
+    RDB storages use Optuna's heartbeat. For journal files, every process running the study
+    holds ``lock`` shared: when nobody holds it, every RUNNING trial is dead. Otherwise a trial
+    is failed when the host and pid it recorded name a process that no longer exists.
     """
     from optuna.storages import fail_stale_trials
     from optuna.trial import TrialState
@@ -124,10 +178,14 @@ def fail_dead_trials(study: Any) -> int:
         warnings.simplefilter("ignore")  # "experimental" since Optuna 2.9
         fail_stale_trials(study)
     host = socket.gethostname()
+    all_dead = _nobody_running(lock)
     failed = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         pid = t.user_attrs.get("pid")
-        if t.user_attrs.get("host") == host and isinstance(pid, int) and not _alive(pid):
+        dead = all_dead or (
+            t.user_attrs.get("host") == host and isinstance(pid, int) and not _alive(pid)
+        )
+        if dead:
             try:
                 study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
                 failed += 1
