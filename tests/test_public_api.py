@@ -6,7 +6,15 @@ import importlib
 
 import pytest
 
-PACKAGES = ["textops", "textops.data", "textops.embed", "textops.errors", "textops.cli"]
+PACKAGES = [
+    "textops",
+    "textops.data",
+    "textops.embed",
+    "textops.search",
+    "textops.track",
+    "textops.errors",
+    "textops.cli",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
