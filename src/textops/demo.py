@@ -62,8 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     print("2. embeddings (content-addressed cache; a second run reads them all from the cache)")
     for key in keys:
         res = embed_dataset(ds, make_embedder(key), cache=cache)
-        load = " (incl. model load)" if res.misses else ""
-        cached = "" if make_embedder(key).cacheable else ", fitted per dataset, not cached"
+        cacheable = make_embedder(key).cacheable
+        load = " (incl. model load)" if res.misses and cacheable else ""
+        cached = "" if cacheable else " (fitted per dataset, not cached)"
         print(
             f"   {key:11} {res.vectors.shape[0]:,} x {res.vectors.shape[1]}: "
             f"cache hits {res.hits:,}, misses {res.misses:,}, {res.seconds:.2f}s{load}{cached}"

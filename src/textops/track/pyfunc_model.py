@@ -8,8 +8,13 @@ Input: a DataFrame with a ``text`` column (or a list of strings). Output: a Data
 
 from __future__ import annotations
 
+import warnings
+
 import mlflow
 from mlflow.pyfunc.model import PythonModel
+
+# MLflow asks for type hints on predict to derive a schema; ours is explicit in the signature
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 
 class TextopsPyfunc(PythonModel):
