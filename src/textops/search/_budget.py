@@ -29,7 +29,7 @@ class EmbedderPlan:
     missing: int
     rate: float | None  # texts/s measured on a sample (None: not measured, nothing to encode)
     estimated_s: float
-    latency_ms: float  # per-text encode latency, one text at a time
+    latency_ms: float | None  # per-text encode latency, one at a time (None: not measured)
     included: bool = True
     reason: str = ""
     encode_s: float = 0.0
@@ -53,8 +53,13 @@ def plan_embedders(
     *,
     deadline: float | None,
     fit_texts: list[str],
+    measure_latency: bool = True,
 ) -> list[EmbedderPlan]:
-    """Decide which embedders fit the budget and fill the cache for them (cheapest first)."""
+    """Decide which embedders fit the budget and fill the cache for them (cheapest first).
+
+    A model whose embeddings are all cached is loaded only when ``measure_latency`` asks for its
+    encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
+    """
     plans: list[EmbedderPlan] = []
     for key in keys:
         emb = make_embedder(key)
@@ -66,7 +71,7 @@ def plan_embedders(
         _, found = space.get(text_keys)
         missing_idx = [i for i, hit in enumerate(found) if not hit]
         sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
-        latency = _latency_ms(emb, sample)
+        latency = _latency_ms(emb, sample) if missing_idx or measure_latency else None
         rate = None
         estimated = 0.0
         if missing_idx:

@@ -75,7 +75,7 @@ def _objective(
     config: SearchConfig,
     data: dict[str, Any],
     embedders: list[str],
-    latency: dict[str, float],
+    latency: dict[str, float | None],
     home: str | Path | None,
     tracker: Tracker | None,
     parent_run: str | None,
@@ -104,7 +104,7 @@ def _worker(
     n_trials: int,
     stop_at: float | None,
     parent_run: str | None,
-    latency: dict[str, float],
+    latency: dict[str, float | None],
     embedders: list[str],
 ) -> None:
     """Entry point of a worker process: same study, its own share of trials, trials started
@@ -185,8 +185,11 @@ def run_search(
         cache,
         deadline=deadline,
         fit_texts=data["train"]["texts"],
+        measure_latency=config.objective == "f1-latency",
     )
-    included = [p.key for p in sorted(plans, key=lambda p: p.latency_ms) if p.included]
+    # cheapest first (the portfolio's order); unmeasured latencies last
+    by_cost = sorted(plans, key=lambda p: (p.latency_ms is None, p.latency_ms or 0.0))
+    included = [p.key for p in by_cost if p.included]
     if not included:
         raise ConfigError(
             "no embedder fits the time budget; raise --timeout or pick cheaper "

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textops.embed import EmbeddingCache, encode_texts, make_embedder, text_keys
+from textops.search._budget import plan_embedders
+
+TEXTS = [f"text {i} about cats and dogs" for i in range(300)]
+
+
+def test_an_encode_that_cannot_fit_the_budget_is_never_started(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path)
+    (plan,) = plan_embedders(
+        ["fake"], TEXTS, text_keys(TEXTS), cache, deadline=time.monotonic() + 0.001, fit_texts=TEXTS
+    )
+    assert not plan.included and "budget" in plan.reason
+    assert plan.rate is not None and plan.missing == 300
+    assert len(cache.space_for(make_embedder("fake"))) == 0  # nothing was encoded
+
+
+def test_cached_embeddings_cost_nothing_and_load_no_model_unless_latency_is_wanted(
+    tmp_path: Path,
+) -> None:
+    cache = EmbeddingCache(tmp_path)
+    encode_texts(make_embedder("fake"), TEXTS, cache)
+    (plan,) = plan_embedders(
+        ["fake"],
+        TEXTS,
+        text_keys(TEXTS),
+        cache,
+        deadline=time.monotonic() + 0.001,
+        fit_texts=TEXTS,
+        measure_latency=False,
+    )
+    assert plan.included and plan.estimated_s == 0 and plan.missing == 0
+    assert plan.latency_ms is None  # the model was not loaded just to time it
+    (timed,) = plan_embedders(
+        ["fake"],
+        TEXTS,
+        text_keys(TEXTS),
+        cache,
+        deadline=None,
+        fit_texts=TEXTS,
+        measure_latency=True,
+    )
+    assert timed.latency_ms is not None and timed.latency_ms > 0
