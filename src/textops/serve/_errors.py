@@ -1,0 +1,100 @@
+"""Every error the service answers, mapped to an HTTP status in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+from textops.errors import ConfigError, ModelNotFoundError, TextopsError
+
+__all__ = [
+    "AuthError",
+    "ForbiddenError",
+    "NotReadyError",
+    "PayloadTooLargeError",
+    "install_error_handlers",
+    "status_for",
+]
+
+log = logging.getLogger("textops.serve")
+
+
+class AuthError(TextopsError):
+    """Missing or wrong API key."""
+
+
+class ForbiddenError(TextopsError):
+    """An endpoint that is switched off in this configuration."""
+
+
+class NotReadyError(TextopsError):
+    """No model loaded yet."""
+
+
+class PayloadTooLargeError(TextopsError):
+    """A request over a configured limit."""
+
+
+_STATUS: list[tuple[type[BaseException], int]] = [
+    (AuthError, 401),
+    (ForbiddenError, 403),
+    (PayloadTooLargeError, 413),
+    (NotReadyError, 503),
+    (ModelNotFoundError, 404),
+    (ConfigError, 400),
+    (TextopsError, 500),
+]
+
+
+def status_for(exc: BaseException) -> int:
+    for cls, code in _STATUS:
+        if isinstance(exc, cls):
+            return code
+    return 500
+
+
+def _field(loc: Any) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    def _json(status: int, error: str, detail: list[dict[str, str]] | None = None) -> Any:
+        headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
+        return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            msg = next(
+                e.get("ctx", {}).get("error", "") for e in errors if e.get("type") == "json_invalid"
+            )
+            return _json(400, f'the body is not valid JSON ({msg}); send {{"texts": ["..."]}}')
+        detail = [{"field": _field(e.get("loc", ())), "message": str(e.get("msg"))} for e in errors]
+        fields = ", ".join(d["field"] for d in detail)
+        return _json(422, f"invalid request: check {fields}", detail)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Any:
+        return _json(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(TextopsError)
+    async def _textops(request: Request, exc: TextopsError) -> Any:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        return _json(status, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Any:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _json(500, f"internal error ({type(exc).__name__}); see the server log")

@@ -1,0 +1,78 @@
+"""Prometheus metrics of one app (its own registry, so several apps can live in one process)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ServiceMetrics"]
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "textops_http_requests",
+            "HTTP requests by route and status",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "textops_http_request_seconds",
+            "request latency by route",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "textops_batch_texts", "texts per model call", buckets=_BATCH_BUCKETS, registry=r
+        )
+        self.batch_requests = Histogram(
+            "textops_batch_requests",
+            "requests merged into one model call",
+            buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
+        self.model_seconds = Histogram(
+            "textops_model_call_seconds",
+            "seconds per model call",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.predictions = Counter(
+            "textops_predictions", "predictions by label", ["label"], registry=r
+        )
+        self.truncated = Counter("textops_texts_truncated", "texts cut to --max-chars", registry=r)
+        self.model_info = Gauge(
+            "textops_model_info",
+            "the model version answering (value 1)",
+            ["name", "version", "alias", "backend"],
+            registry=r,
+        )
+        self.model_loads = Counter("textops_model_loads", "model versions loaded", registry=r)
+        self.load_failures = Counter(
+            "textops_model_load_failures",
+            "model loads that failed (the old model kept serving)",
+            registry=r,
+        )
+        self.ready = Gauge("textops_model_ready", "1 when a model is loaded", registry=r)
+        self.queue = Gauge(
+            "textops_batch_queue_requests", "requests waiting for a batch", registry=r
+        )
+
+    def set_model(self, model: Any) -> None:
+        self.model_info.clear()
+        self.model_info.labels(
+            model.name or "", model.version or "", model.alias or "", model.backend
+        ).set(1)
+        self.ready.set(1)
+
+    def render(self) -> tuple[bytes, str]:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,59 @@
+"""The frozen configuration of one prediction service (CLI flags or YAML map onto it)."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from textops.errors import ConfigError
+
+__all__ = ["ENV_CONFIG", "ServeSettings"]
+
+#: environment variable through which ``textops serve`` hands settings to uvicorn workers
+ENV_CONFIG = "TEXTOPS_SERVE_CONFIG"
+
+
+class ServeSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_uri: str = Field(
+        description="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN/model"
+    )
+    tracking_uri: str | None = Field(None, description="MLflow store (default: the home's sqlite)")
+    home: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    api_key_env: str | None = Field(
+        None, description="name of the environment variable that holds the API key"
+    )
+    max_batch_size: int = Field(64, ge=1, le=4096, description="texts per model call")
+    max_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="how long a batch waits for more requests under load"
+    )
+    max_texts: int = Field(256, ge=1, description="texts per request")
+    max_chars: int = Field(20_000, ge=1, description="characters per text")
+    long_text: Literal["reject", "truncate"] = Field(
+        "reject", description="a text over max_chars: 413, or cut to max_chars"
+    )
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="request body size")
+    poll_seconds: float = Field(
+        30.0, ge=0, description="how often the registry alias is checked (0: never)"
+    )
+    strict_env: bool = Field(
+        False, description="refuse to serve when a numeric package differs from the model's lock"
+    )
+
+    def api_key(self) -> str | None:
+        """The configured key, read from the environment (never stored in the settings)."""
+        if self.api_key_env is None:
+            return None
+        value = os.environ.get(self.api_key_env, "")
+        if not value:
+            raise ConfigError(
+                f"--api-key-env {self.api_key_env}: that environment variable is empty or unset; "
+                f"export {self.api_key_env}=<a long random key> first"
+            )
+        return value

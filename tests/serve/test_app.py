@@ -1,0 +1,173 @@
+"""Every endpoint, and every bad input: 4xx with a message naming the field, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.serve.conftest import Registered
+from textops.serve import create_app
+
+TEXTS = ["bank loan rate price", "football match goal team", "software laptop code"]
+
+
+@pytest.fixture
+def client(settings_for: Any) -> Iterator[TestClient]:
+    with TestClient(create_app(settings_for())) as c:
+        yield c
+
+
+def test_predict_answers_in_input_order_with_probabilities(
+    client: TestClient, registered: Registered
+) -> None:
+    from textops.track import load_classifier
+
+    r = client.post("/v1/predict", json={"texts": TEXTS})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"] == {"name": "topics", "version": str(registered.versions[0])}
+    clf, _ = load_classifier(f"models:/topics/{registered.versions[0]}", registered.tracking_uri)
+    assert [p["label"] for p in body["predictions"]] == clf.predict(TEXTS)
+    ids = {p["prediction_id"] for p in body["predictions"]}
+    assert len(ids) == 3
+    for p in body["predictions"]:
+        assert set(p["probabilities"]) == set(clf.labels)
+        assert abs(sum(p["probabilities"].values()) - 1) < 1e-6
+        assert p["label"] == max(p["probabilities"], key=p["probabilities"].get)
+
+
+def test_model_health_ready_and_metrics(client: TestClient, registered: Registered) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["model"]["version"] == str(registered.versions[0])
+    info = client.get("/v1/model").json()
+    assert info["name"] == "topics" and info["alias"] == "champion"
+    assert info["embedder"] == "fake" and info["head"] == "logreg"
+    assert 0 < info["test_metrics"]["macro_f1"] <= 1
+    assert info["dataset_fingerprint"]
+    assert info["env"]["matches_here"] is True and "numpy" in info["env"]["numeric_packages"]
+    client.post("/v1/predict", json={"texts": TEXTS})
+    metrics = client.get("/metrics").text
+    assert 'textops_http_requests_total{method="POST",route="/v1/predict",status="200"} 1.0' in metrics
+    assert f'version="{registered.versions[0]}"' in metrics
+    assert "textops_batch_texts_bucket" in metrics
+    assert "textops_predictions_total{label=" in metrics
+    assert "textops_model_load_failures_total 0.0" in metrics
+
+
+BAD: list[tuple[str, Any, int, str]] = [
+    ("malformed json", b'{"texts": ["a",', 400, "not valid JSON"),
+    ("not an object", b'["a", "b"]', 422, "body"),
+    ("missing field", {"text": "a"}, 422, "texts"),
+    ("string not list", {"texts": "hello"}, 422, "texts"),
+    ("empty list", {"texts": []}, 422, "texts"),
+    ("non-string item", {"texts": ["ok", 3]}, 422, "texts.1"),
+    ("null item", {"texts": [None]}, 422, "texts.0"),
+    ("nested list", {"texts": [["a"]]}, 422, "texts.0"),
+    ("unknown field", {"texts": ["a"], "extra": 1}, 422, "extra"),
+    ("too many texts", {"texts": ["a"] * 9}, 413, "texts"),
+    ("text too long", {"texts": ["a", "x" * 101]}, 413, "texts.1"),
+]
+
+
+@pytest.mark.parametrize(("case", "payload", "status", "names"), BAD, ids=[b[0] for b in BAD])
+def test_bad_requests_get_4xx_naming_the_field_and_the_server_keeps_serving(
+    settings_for: Any, case: str, payload: Any, status: int, names: str
+) -> None:
+    with TestClient(create_app(settings_for(max_texts=8, max_chars=100))) as c:
+        if isinstance(payload, bytes):
+            r = c.post(
+                "/v1/predict", content=payload, headers={"content-type": "application/json"}
+            )
+        else:
+            r = c.post("/v1/predict", json=payload)
+        assert r.status_code == status, r.text
+        body = r.json()
+        assert names in body["error"] + str(body.get("detail"))
+        assert c.post("/v1/predict", json={"texts": TEXTS}).status_code == 200
+
+
+def test_long_texts_can_be_truncated_instead(settings_for: Any) -> None:
+    with TestClient(create_app(settings_for(max_chars=10, long_text="truncate"))) as c:
+        r = c.post("/v1/predict", json={"texts": ["bank loan rate price market"]})
+        assert r.status_code == 200
+        assert "textops_texts_truncated_total 1.0" in c.get("/metrics").text
+
+
+def test_body_over_the_limit_is_413_by_header_and_by_stream(settings_for: Any) -> None:
+    with TestClient(create_app(settings_for(max_body_bytes=2048))) as c:
+        big = {"texts": ["word " * 100] * 10}
+        r = c.post("/v1/predict", json=big)
+        assert r.status_code == 413 and "--max-body-bytes" in r.json()["error"]
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"texts": ["'
+            for _ in range(10):
+                yield b"x" * 500
+            yield b'"]}'
+
+        r = c.post("/v1/predict", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert c.post("/v1/predict", json={"texts": TEXTS}).status_code == 200
+
+
+def test_unknown_route_and_wrong_method_are_4xx(client: TestClient) -> None:
+    assert client.get("/v1/nothing").status_code == 404
+    assert client.get("/v1/predict").status_code == 405
+
+
+def test_api_key_guards_everything_but_health_and_metrics(
+    settings_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEXTOPS_TEST_KEY", "s3cret-key")
+    with TestClient(create_app(settings_for(api_key_env="TEXTOPS_TEST_KEY"))) as c:
+        for headers in ({}, {"x-api-key": "wrong"}):
+            r = c.post("/v1/predict", json={"texts": TEXTS}, headers=headers)
+            assert r.status_code == 401 and "x-api-key" in r.json()["error"]
+            assert c.get("/v1/model", headers=headers).status_code == 401
+            assert c.post("/v1/admin/reload", headers=headers).status_code == 401
+        ok = {"x-api-key": "s3cret-key"}
+        assert c.post("/v1/predict", json={"texts": TEXTS}, headers=ok).status_code == 200
+        assert c.get("/v1/model", headers=ok).status_code == 200
+        reload = c.post("/v1/admin/reload", headers=ok)
+        assert reload.status_code == 200 and reload.json()["swapped"] is True
+        for path in ("/healthz", "/readyz", "/metrics"):
+            assert c.get(path).status_code == 200
+
+
+def test_admin_is_refused_when_no_key_is_configured(client: TestClient) -> None:
+    r = client.post("/v1/admin/reload")
+    assert r.status_code == 403 and "--api-key-env" in r.json()["error"]
+
+
+def test_empty_key_variable_is_a_config_error(
+    settings_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textops.errors import ConfigError
+
+    monkeypatch.delenv("TEXTOPS_UNSET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="export TEXTOPS_UNSET_KEY"):
+        create_app(settings_for(api_key_env="TEXTOPS_UNSET_KEY"))
+
+
+def test_unloadable_model_starts_not_ready_and_answers_503(settings_for: Any) -> None:
+    with TestClient(create_app(settings_for(model_uri="models:/nope@champion"))) as c:
+        assert c.get("/healthz").status_code == 200
+        r = c.get("/readyz")
+        assert r.status_code == 503 and "nope" in r.json()["detail"]
+        r = c.post("/v1/predict", json={"texts": TEXTS})
+        assert r.status_code == 503 and "not loaded" in r.json()["error"]
+        assert "textops_model_load_failures_total 1.0" in c.get("/metrics").text
+
+
+def test_openapi_spec_types_the_contract(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    req = spec["components"]["schemas"]["PredictRequest"]
+    assert req["properties"]["texts"]["type"] == "array" and req["required"] == ["texts"]
+    assert {"/v1/predict", "/v1/model", "/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
+    assert "422" in spec["paths"]["/v1/predict"]["post"]["responses"]
+    assert client.get("/docs").status_code == 200
