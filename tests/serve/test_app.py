@@ -51,7 +51,9 @@ def test_model_health_ready_and_metrics(client: TestClient, registered: Register
     assert info["env"]["matches_here"] is True and "numpy" in info["env"]["numeric_packages"]
     client.post("/v1/predict", json={"texts": TEXTS})
     metrics = client.get("/metrics").text
-    assert 'textops_http_requests_total{method="POST",route="/v1/predict",status="200"} 1.0' in metrics
+    assert (
+        'textops_http_requests_total{method="POST",route="/v1/predict",status="200"} 1.0' in metrics
+    )
     assert f'version="{registered.versions[0]}"' in metrics
     assert "textops_batch_texts_bucket" in metrics
     assert "textops_predictions_total{label=" in metrics
@@ -79,9 +81,7 @@ def test_bad_requests_get_4xx_naming_the_field_and_the_server_keeps_serving(
 ) -> None:
     with TestClient(create_app(settings_for(max_texts=8, max_chars=100))) as c:
         if isinstance(payload, bytes):
-            r = c.post(
-                "/v1/predict", content=payload, headers={"content-type": "application/json"}
-            )
+            r = c.post("/v1/predict", content=payload, headers={"content-type": "application/json"})
         else:
             r = c.post("/v1/predict", json=payload)
         assert r.status_code == status, r.text
@@ -171,3 +171,31 @@ def test_openapi_spec_types_the_contract(client: TestClient) -> None:
     assert {"/v1/predict", "/v1/model", "/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
     assert "422" in spec["paths"]["/v1/predict"]["post"]["responses"]
     assert client.get("/docs").status_code == 200
+
+
+def _mismatched_holder(registered: Registered) -> Any:
+    import asyncio
+    import dataclasses
+
+    from textops.serve import ModelHolder
+
+    holder = ModelHolder("models:/topics@champion", registered.tracking_uri)
+    asyncio.run(holder.refresh())
+    diff = [{"package": "numpy", "model": "1.0.0", "here": "2.4.6"}]
+    holder.current = dataclasses.replace(
+        holder.current, env={"matches_here": False, "numeric_differences": diff}
+    )
+    return holder
+
+
+def test_env_mismatch_warns_by_default_and_refuses_with_strict_env(
+    settings_for: Any, registered: Registered, caplog: pytest.LogCaptureFixture
+) -> None:
+    from textops.errors import ConfigError
+
+    with TestClient(create_app(settings_for(), holder=_mismatched_holder(registered))) as c:
+        assert c.post("/v1/predict", json={"texts": TEXTS}).status_code == 200
+    assert "numpy 1.0.0 (model) vs 2.4.6 (here)" in caplog.text
+    strict = create_app(settings_for(strict_env=True), holder=_mismatched_holder(registered))
+    with pytest.raises(ConfigError, match="refusing to serve"), TestClient(strict):
+        pass

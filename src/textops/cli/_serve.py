@@ -1,0 +1,107 @@
+"""``textops serve``: the prediction service for a registered model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from textops.cli._common import handle_errors
+
+
+def _settings(values: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    from textops.errors import ConfigError
+    from textops.serve import ServeSettings
+
+    try:
+        return ServeSettings.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        errs = "; ".join(f"--{'-'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid serve options: {errs}") from None
+
+
+@handle_errors
+def serve(
+    model_uri: Annotated[
+        str,
+        typer.Argument(
+            help="models:/NAME@champion follows the alias (hot swap); models:/NAME/3 pins one "
+            "version; runs:/RUN_ID/model serves a run's model."
+        ),
+    ],
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (keep 127.0.0.1 unless proxied).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes (one model each).")] = 1,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of the environment variable holding the API key. Clients send it in "
+            "the x-api-key header; admin endpoints need it."
+        ),
+    ] = None,
+    max_batch_size: Annotated[int, typer.Option(help="Texts per model call.")] = 64,
+    max_wait_ms: Annotated[
+        float, typer.Option(help="Under load, how long a batch waits for more requests.")
+    ] = 5.0,
+    max_texts: Annotated[int, typer.Option(help="Texts per request (more: 413).")] = 256,
+    max_chars: Annotated[int, typer.Option(help="Characters per text.")] = 20_000,
+    long_text: Annotated[
+        str, typer.Option(help="A text over --max-chars: 'reject' (413) or 'truncate'.")
+    ] = "reject",
+    max_body_bytes: Annotated[int, typer.Option(help="Request body size (more: 413).")] = 2_000_000,
+    poll_seconds: Annotated[
+        float, typer.Option(help="Check the registry alias this often (0: never).")
+    ] = 30.0,
+    strict_env: Annotated[
+        bool,
+        typer.Option(help="Refuse to serve when numeric packages differ from the model's lock."),
+    ] = False,
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow store (default: sqlite in the textops home).")
+    ] = None,
+    export_openapi: Annotated[
+        Path | None,
+        typer.Option(help="Write the OpenAPI 3 spec to this file and exit (no server, no model)."),
+    ] = None,
+) -> None:
+    """Serve MODEL_URI over HTTP: POST /v1/predict, GET /v1/model, /healthz, /readyz, /metrics,
+    Swagger UI at /docs. Concurrent requests are micro-batched; an alias URI is followed and a
+    new version swapped in without failing requests."""
+    settings = _settings(
+        {
+            "model_uri": model_uri,
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "api_key_env": api_key_env,
+            "max_batch_size": max_batch_size,
+            "max_wait_ms": max_wait_ms,
+            "max_texts": max_texts,
+            "max_chars": max_chars,
+            "long_text": long_text,
+            "max_body_bytes": max_body_bytes,
+            "poll_seconds": poll_seconds,
+            "strict_env": strict_env,
+            "tracking_uri": tracking_uri,
+        }
+    )
+    if export_openapi is not None:
+        from textops.serve import export_openapi as write_spec
+
+        spec = write_spec(settings, export_openapi)
+        typer.echo(
+            f"wrote OpenAPI {spec['openapi']} spec ({len(spec['paths'])} paths) to {export_openapi}"
+        )
+        return
+    from textops.serve import run_server
+
+    typer.echo(
+        f"serving {model_uri} on http://{host}:{port} (docs at /docs, metrics at /metrics)",
+        err=True,
+    )
+    run_server(settings)

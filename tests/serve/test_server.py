@@ -1,0 +1,133 @@
+"""A real uvicorn server in a subprocess on 127.0.0.1: the CLI, the contract over HTTP, a
+schemathesis fuzz run against the server's own OpenAPI spec (zero server errors)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+
+from tests.serve.conftest import Registered
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _textops(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "textops", *args], capture_output=True, text=True, timeout=120, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def server(registered: Registered) -> Iterator[str]:
+    import httpx2 as httpx
+
+    port = _free_port()
+    env = {**os.environ, "TEXTOPS_HOME": str(registered.home), "TEXTOPS_TEST_KEY": "k-123"}
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "textops", "serve", f"models:/{registered.name}@champion",
+            "--port", str(port), "--tracking-uri", registered.tracking_uri,
+            "--poll-seconds", "0", "--max-texts", "16", "--max-chars", "500",
+            "--api-key-env", "TEXTOPS_TEST_KEY",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("server not ready within 90 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_real_server_answers_the_contract(server: str, registered: Registered) -> None:
+    import httpx2 as httpx
+
+    key = {"x-api-key": "k-123"}
+    assert httpx.post(f"{server}/v1/predict", json={"texts": ["x"]}).status_code == 401
+    r = httpx.post(
+        f"{server}/v1/predict", json={"texts": ["bank loan rate", "goal team"]}, headers=key
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["model"] == {"name": "topics", "version": str(registered.versions[0])}
+    assert len(body["predictions"]) == 2
+    bad = httpx.post(
+        f"{server}/v1/predict", content=b"{nope", headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 400 and "JSON" in bad.json()["error"]
+    assert (
+        httpx.post(f"{server}/v1/predict", json={"texts": ["ok"]}, headers=key).status_code == 200
+    )
+    assert "textops_model_info" in httpx.get(f"{server}/metrics").text
+
+
+def test_cli_exports_the_openapi_spec_without_a_server(
+    tmp_path: Path, registered: Registered
+) -> None:
+    out = tmp_path / "openapi.json"
+    r = _textops("serve", "models:/topics@champion", "--export-openapi", str(out))
+    assert r.returncode == 0, r.stderr
+    spec = json.loads(out.read_text())
+    assert spec["openapi"].startswith("3.") and "/v1/predict" in spec["paths"]
+    schemathesis.openapi.from_dict(spec)  # a valid OpenAPI document
+
+
+def test_cli_fails_fast_on_an_unknown_model(registered: Registered) -> None:
+    r = _textops(
+        "serve", "models:/nope@champion", "--tracking-uri", registered.tracking_uri, "--port", "1"
+    )
+    assert r.returncode == 2 and "does not resolve" in r.stderr
+
+
+def test_fuzzing_the_spec_finds_no_server_error(server: str, tmp_path: Path) -> None:
+    """schemathesis generates requests from /openapi.json (valid and invalid ones)."""
+    exe = Path(sys.executable).with_name("schemathesis")
+    r = subprocess.run(
+        [
+            str(exe), "run", f"{server}/openapi.json", "--checks", "not_a_server_error",
+            "-H", "x-api-key: k-123",
+            "--max-examples", "40", "--seed", "1", "--report", "junit",
+            "--report-dir", str(tmp_path),
+        ],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "6 selected / 6 total" in r.stdout and "Authentication failed" not in r.stdout
+    (report,) = tmp_path.glob("junit*.xml")
+    xml = report.read_text()
+    assert 'failures="0"' in xml and 'errors="0"' in xml, xml[:2000]
