@@ -12,6 +12,7 @@ PACKAGES = [
     "textops.embed",
     "textops.search",
     "textops.track",
+    "textops.serve",
     "textops.errors",
     "textops.cli",
 ]

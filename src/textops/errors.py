@@ -9,7 +9,11 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── MissingDependencyError(ImportError) an optional package (a dataset, a model) is not installed
     ├── ModelNotFoundError(LookupError)    an embedding model is neither packaged nor a local folder
     ├── UnknownPluginError(KeyError)       a key that is not in a plug-in table (EMBEDDERS, ...)
-    └── CacheError(RuntimeError)           the embedding cache cannot be used as asked
+    ├── CacheError(RuntimeError)           the embedding cache cannot be used as asked
+    ├── AuthError(PermissionError)         a request without the right API key (HTTP 401)
+    ├── ForbiddenError(PermissionError)    an endpoint switched off in this configuration (403)
+    ├── PayloadTooLargeError(ValueError)   a request over a configured limit (413)
+    └── NotReadyError(RuntimeError)        the service has no model loaded yet (503)
 
 Messages say what went wrong *and what to do next*; the CLI prints them as they are.
 """
@@ -17,12 +21,16 @@ Messages say what went wrong *and what to do next*; the CLI prints them as they 
 from __future__ import annotations
 
 __all__ = [
+    "AuthError",
     "CacheError",
     "ConfigError",
     "DataFormatError",
     "DatasetNotFoundError",
+    "ForbiddenError",
     "MissingDependencyError",
     "ModelNotFoundError",
+    "NotReadyError",
+    "PayloadTooLargeError",
     "TextopsError",
     "UnknownPluginError",
 ]
@@ -61,3 +69,19 @@ class UnknownPluginError(TextopsError, KeyError):
 
 class CacheError(TextopsError, RuntimeError):
     """The embedding cache cannot be used as asked."""
+
+
+class AuthError(TextopsError, PermissionError):
+    """A request without the right API key."""
+
+
+class ForbiddenError(TextopsError, PermissionError):
+    """An endpoint that is switched off in this configuration."""
+
+
+class PayloadTooLargeError(TextopsError, ValueError):
+    """A request over a configured limit (texts, characters, body bytes)."""
+
+
+class NotReadyError(TextopsError, RuntimeError):
+    """The service has no model loaded yet."""

@@ -10,12 +10,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from textops.serve._errors import (
-    AuthError,
-    ForbiddenError,
-    PayloadTooLargeError,
-    install_error_handlers,
-)
+from textops.errors import AuthError, ForbiddenError, PayloadTooLargeError
+from textops.serve._errors import install_error_handlers
 from textops.serve._schemas import (
     ErrorResponse,
     HealthResponse,

@@ -8,34 +8,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-from textops.errors import ConfigError, ModelNotFoundError, TextopsError
+from textops.errors import (
+    AuthError,
+    ConfigError,
+    ForbiddenError,
+    ModelNotFoundError,
+    NotReadyError,
+    PayloadTooLargeError,
+    TextopsError,
+)
 
 __all__ = [
-    "AuthError",
-    "ForbiddenError",
-    "NotReadyError",
-    "PayloadTooLargeError",
     "install_error_handlers",
     "status_for",
 ]
 
 log = logging.getLogger("textops.serve")
-
-
-class AuthError(TextopsError):
-    """Missing or wrong API key."""
-
-
-class ForbiddenError(TextopsError):
-    """An endpoint that is switched off in this configuration."""
-
-
-class NotReadyError(TextopsError):
-    """No model loaded yet."""
-
-
-class PayloadTooLargeError(TextopsError):
-    """A request over a configured limit."""
 
 
 _STATUS: list[tuple[type[BaseException], int]] = [

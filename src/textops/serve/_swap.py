@@ -30,7 +30,7 @@ class ModelHolder:
     def get(self) -> ServedModel:
         model = self.current
         if model is None:
-            from textops.serve._errors import NotReadyError
+            from textops.errors import NotReadyError
 
             raise NotReadyError(
                 "the model is not loaded yet"
