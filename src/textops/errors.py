@@ -13,7 +13,8 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── AuthError(PermissionError)         a request without the right API key (HTTP 401)
     ├── ForbiddenError(PermissionError)    an endpoint switched off in this configuration (403)
     ├── PayloadTooLargeError(ValueError)   a request over a configured limit (413)
-    └── NotReadyError(RuntimeError)        the service has no model loaded yet (503)
+    ├── NotReadyError(RuntimeError)        the service has no model loaded yet (503)
+    └── QualityGateError(RuntimeError)     an export fails its parity or accuracy gate
 
 Messages say what went wrong *and what to do next*; the CLI prints them as they are.
 """
@@ -31,6 +32,7 @@ __all__ = [
     "ModelNotFoundError",
     "NotReadyError",
     "PayloadTooLargeError",
+    "QualityGateError",
     "TextopsError",
     "UnknownPluginError",
 ]
@@ -85,3 +87,11 @@ class PayloadTooLargeError(TextopsError, ValueError):
 
 class NotReadyError(TextopsError, RuntimeError):
     """The service has no model loaded yet."""
+
+
+class QualityGateError(TextopsError, RuntimeError):
+    """An export fails its parity or accuracy gate; ``report`` holds what was measured."""
+
+    def __init__(self, message: str, report: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.report = report or {}

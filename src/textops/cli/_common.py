@@ -43,6 +43,7 @@ def _setup_logging() -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # libraries that configure the root logger would print twice
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:

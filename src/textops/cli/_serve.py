@@ -57,6 +57,12 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(help="Check the registry alias this often (0: never).")
     ] = 30.0,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="Encoder runtime: auto (the version's ONNX export if any), torch, or onnx."
+        ),
+    ] = "auto",
     strict_env: Annotated[
         bool,
         typer.Option(help="Refuse to serve when numeric packages differ from the model's lock."),
@@ -86,6 +92,7 @@ def serve(
             "long_text": long_text,
             "max_body_bytes": max_body_bytes,
             "poll_seconds": poll_seconds,
+            "backend": backend,
             "strict_env": strict_env,
             "tracking_uri": tracking_uri,
         }

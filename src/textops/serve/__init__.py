@@ -2,6 +2,7 @@
 
 from textops.serve._app import app_from_env, create_app
 from textops.serve._batcher import MicroBatcher
+from textops.serve._export import export_onnx
 from textops.serve._model import ServedModel, load_served_model, parse_model_uri
 from textops.serve._run import export_openapi, run_server
 from textops.serve._settings import ServeSettings
@@ -14,6 +15,7 @@ __all__ = [
     "ServedModel",
     "app_from_env",
     "create_app",
+    "export_onnx",
     "export_openapi",
     "load_served_model",
     "parse_model_uri",

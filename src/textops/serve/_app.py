@@ -76,7 +76,9 @@ def create_app(
     metrics = ServiceMetrics()
     tracking_uri = settings.tracking_uri or default_tracking_uri(settings.home)
     if holder is None:
-        holder = ModelHolder(settings.model_uri, tracking_uri, metrics=metrics)
+        holder = ModelHolder(
+            settings.model_uri, tracking_uri, metrics=metrics, backend=settings.backend
+        )
     else:
         holder.metrics = metrics
     batcher = MicroBatcher(

@@ -78,6 +78,7 @@ class ServedModel:
     test_metrics: dict[str, float]
     dataset_fingerprint: str | None
     env: dict[str, Any]
+    encoder_runtime: str | None = None  # "onnx-fp32" / "onnx-int8" when ONNX Runtime encodes
     loaded_at: float = field(default_factory=time.time)
 
     @property
@@ -86,7 +87,7 @@ class ServedModel:
 
     @property
     def backend(self) -> str:
-        return _BACKENDS.get(self.classifier.embedder_key, "scikit-learn")
+        return self.encoder_runtime or _BACKENDS.get(self.classifier.embedder_key, "scikit-learn")
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.classifier.predict_proba(texts))
@@ -124,21 +125,47 @@ def _env_summary(lock: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_served_model(uri: str, tracking_uri: str, *, version: str | None = None) -> ServedModel:
-    """Load ``uri`` (at ``version`` when an alias already resolved to it) and warm it up."""
+def _use_onnx(classifier: Any, run_id: str, tags: dict[str, str], tracking_uri: str) -> str:
+    """Swap the classifier's torch encoder for the version's ONNX export; the runtime's name."""
+    import mlflow.artifacts
+
+    from textops.embed._onnx import OnnxSentenceEncoder
+    from textops.embed._sbert import resolve_model
+
+    emb = classifier.embedder
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=tags["textops.onnx_artifact"], tracking_uri=tracking_uri
+    )
+    max_len = emb.max_seq_length or emb._configured_max_len() or 256
+    onnx = OnnxSentenceEncoder(
+        onnx_path=path, model_dir=str(resolve_model(emb.model)), max_seq_length=max_len
+    ).fit([])
+    classifier.embedder = onnx
+    return f"onnx-{tags['textops.onnx']}"
+
+
+def load_served_model(
+    uri: str, tracking_uri: str, *, version: str | None = None, backend: str = "auto"
+) -> ServedModel:
+    """Load ``uri`` (at ``version`` when an alias already resolved to it) and warm it up.
+
+    ``backend``: ``auto`` uses the version's ONNX export when it has one, ``onnx`` requires it,
+    ``torch`` ignores it."""
     from textops.track import load_classifier
 
     parts = parse_model_uri(uri)
     version = version or resolve_version(uri, tracking_uri)
     load_uri = f"models:/{parts.name}/{version}" if parts.name is not None else uri
     classifier, lock = load_classifier(load_uri, tracking_uri)
-    run_id = metrics = fingerprint = None
+    run_id = metrics = fingerprint = runtime = None
+    tags: dict[str, str] = {}
     if parts.name is not None:
         try:
             client = _client(tracking_uri)
             mv = client.get_model_version(parts.name, version)
             run_id = mv.run_id
-            fingerprint = mv.tags.get("textops.dataset_fingerprint")
+            tags = dict(mv.tags)
+            fingerprint = tags.get("textops.dataset_fingerprint")
             if run_id:
                 metrics = {
                     k.removeprefix("test_"): float(v)
@@ -147,6 +174,12 @@ def load_served_model(uri: str, tracking_uri: str, *, version: str | None = None
                 }
         except Exception as exc:  # metadata is informative; the model itself loaded
             log.warning("could not read registry metadata of %s: %s", load_uri, exc)
+    if backend != "torch" and run_id and "textops.onnx" in tags:
+        runtime = _use_onnx(classifier, run_id, tags, tracking_uri)
+    elif backend == "onnx":
+        raise ModelNotFoundError(
+            f"{load_uri} has no ONNX export; run `textops export onnx {load_uri}` first"
+        )
     try:
         classifier.predict_proba(["warm-up"])  # first call pays lazy loads, not a user request
     except Exception as exc:
@@ -161,4 +194,5 @@ def load_served_model(uri: str, tracking_uri: str, *, version: str | None = None
         test_metrics=metrics or {},
         dataset_fingerprint=fingerprint,
         env=_env_summary(lock),
+        encoder_runtime=runtime,
     )

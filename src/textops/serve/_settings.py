@@ -42,6 +42,9 @@ class ServeSettings(BaseModel):
     poll_seconds: float = Field(
         30.0, ge=0, description="how often the registry alias is checked (0: never)"
     )
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="encoder runtime: the version's ONNX export when it has one (auto)"
+    )
     strict_env: bool = Field(
         False, description="refuse to serve when a numeric package differs from the model's lock"
     )

@@ -18,8 +18,11 @@ log = logging.getLogger("textops.serve")
 
 
 class ModelHolder:
-    def __init__(self, uri: str, tracking_uri: str, *, metrics: Any | None = None) -> None:
+    def __init__(
+        self, uri: str, tracking_uri: str, *, metrics: Any | None = None, backend: str = "auto"
+    ) -> None:
         self.uri = uri
+        self.backend = backend
         self.tracking_uri = tracking_uri
         self.metrics = metrics
         self.current: ServedModel | None = None
@@ -49,7 +52,11 @@ class ModelHolder:
                 if old is not None and not force and version == old.version:
                     return False, f"already serving version {version}"
                 new = await asyncio.to_thread(
-                    load_served_model, self.uri, self.tracking_uri, version=version
+                    load_served_model,
+                    self.uri,
+                    self.tracking_uri,
+                    version=version,
+                    backend=self.backend,
                 )
             except Exception as exc:
                 self.last_error = str(exc)

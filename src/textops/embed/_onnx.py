@@ -1,0 +1,90 @@
+"""A sentence-transformers encoder exported to ONNX, run by ONNX Runtime (no torch at run time).
+
+The graph holds the transformer, mean pooling over the attention mask and L2 normalisation; the
+tokenizer is the model folder's ``tokenizer.json`` (Hugging Face ``tokenizers``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from textops.embed._base import Embedder
+
+__all__ = ["ONNX_INPUTS", "OnnxSentenceEncoder"]
+
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxSentenceEncoder(Embedder):
+    """Runs ``onnx_path`` on texts tokenized with ``model_dir``'s tokenizer. Its numbers are the
+    export's (checked against torch at export time), so it never shares the torch cache."""
+
+    numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "onnxruntime", "tokenizers")
+    cacheable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        onnx_path: str = "",
+        model_dir: str = "",
+        max_seq_length: int = 256,
+        batch_size: int = 64,
+        threads: int | None = None,
+    ) -> None:
+        self.onnx_path = onnx_path
+        self.model_dir = model_dir
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self.threads = threads
+
+    def _load(self) -> tuple[Any, Any, list[str]]:
+        loaded = getattr(self, "session_", None)
+        if loaded is None:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
+            tok.enable_truncation(self.max_seq_length)
+            tok.enable_padding()
+            opts = ort.SessionOptions()
+            if self.threads:
+                opts.intra_op_num_threads = self.threads
+            sess = ort.InferenceSession(self.onnx_path, opts, providers=["CPUExecutionProvider"])
+            names = [i.name for i in sess.get_inputs()]
+            loaded = self.session_ = (sess, tok, names)
+        return loaded
+
+    def fit(self, texts: Any, y: Any = None) -> OnnxSentenceEncoder:
+        self._load()
+        return self
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        sess, tok, names = self._load()
+        # batches of similar length pad little (as sentence-transformers does)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        texts = [texts[i] for i in order]
+        parts = []
+        for lo in range(0, len(texts), self.batch_size):
+            enc = tok.encode_batch(texts[lo : lo + self.batch_size])
+            feed = {
+                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+            }
+            parts.append(sess.run(None, {k: v for k, v in feed.items() if k in names})[0])
+        if not parts:
+            return np.zeros((0, 0), dtype=np.float32)
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out
+
+    def _model_id(self) -> str:
+        h = hashlib.sha256()
+        with Path(self.onnx_path).open("rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+        return "sha256:" + h.hexdigest()
