@@ -41,6 +41,8 @@ demo: install
 bench: install
 	$(BIN)/python bench/embed_cache.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache

@@ -184,6 +184,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--model-uri", help="a registered model (default: train MiniLM+LR on TREC)")
     ap.add_argument("--home", help="textops home holding --model-uri")
+    ap.add_argument("--serve-args", default="", help="extra `textops serve` flags")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: onnx,naive,mlflow")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -223,7 +224,7 @@ def main() -> None:
         print(f"textops serve --backend {backend}:", flush=True)
         cmd = [
             str(BIN / "textops"), "serve", uri, "--port", str(port), "--poll-seconds", "0",
-            "--backend", backend,
+            "--backend", backend, *args.serve_args.split(),
         ]  # fmt: skip
         with server(cmd, env, f"{base}/readyz"):
             out[f"textops_{backend}"] = load(

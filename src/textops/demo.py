@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\ndone in {time.perf_counter() - start:.1f}s. Next:")
     print(f'  textops predict {uri} "your text"')
     print(f"  textops models show {result['model_name']}     # versions, aliases, test macro-F1")
+    print(f"  textops serve {uri}     # HTTP service: /v1/predict, /docs, /metrics")
     print(f"  mlflow ui --backend-store-uri {default_tracking_uri()}   (pip install mlflow)")
     print("  make demo    # again: only cache hits, and the study resumes where it stopped")
 
