@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,66 +35,98 @@ def _pg_bindir() -> Path | None:
     return dirs[-1] if dirs else None
 
 
-@pytest.fixture(scope="session")
-def postgres_url():  # type: ignore[no-untyped-def]
-    """A real PostgreSQL server on 127.0.0.1 for this test session (stopped afterwards)."""
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
+class PgServer:
+    """A real PostgreSQL server in a temporary folder, on 127.0.0.1, that tests can stop,
+    kill and start again (for outage tests)."""
 
-    bindir = _pg_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "PostgreSQL is not installed; .ci/run installs it (apt-get install postgresql)"
-            )
-        pytest.skip("PostgreSQL is not installed: apt-get install postgresql")
-    root = Path(tempfile.mkdtemp(prefix="textops-pg-"))
-    root.chmod(0o755)
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(root, "postgres", "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = root / "data"
-    subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(root / "log"),
-            "-o",
-            f"-h 127.0.0.1 -p {port} -k {root}",
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
+    def __init__(self) -> None:
+        import shutil
+        import socket
+        import subprocess
+        import tempfile
+
+        bindir = _pg_bindir()
+        if bindir is None:
+            if os.environ.get("CI"):
+                pytest.fail(
+                    "PostgreSQL is not installed; .ci/run installs it (apt-get install postgresql)"
+                )
+            pytest.skip("PostgreSQL is not installed: apt-get install postgresql")
+        self.bindir = bindir
+        self.root = Path(tempfile.mkdtemp(prefix="textops-pg-"))
+        self.root.chmod(0o755)
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            shutil.chown(self.root, "postgres", "postgres")
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.data = self.root / "data"
+        subprocess.run(
+            [*self.prefix, str(bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U",
+             "postgres"],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        self.start()
         import psycopg
 
         with psycopg.connect(
-            f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
         ) as conn:
             conn.execute("CREATE DATABASE textops")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/textops"
-    finally:
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/textops"
+
+    def _ctl(self, *args: str) -> None:
+        import subprocess
+
         subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            [*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.data), *args],
+            check=True,
             capture_output=True,
         )
-        shutil.rmtree(root, ignore_errors=True)
+
+    def start(self) -> None:
+        self._ctl(
+            "-l", str(self.root / "log"), "-o", f"-h 127.0.0.1 -p {self.port} -k {self.root}",
+            "-w", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` closes connections cleanly; ``immediate`` is a crash (like kill -9)."""
+        self._ctl("-m", mode, "-w", "stop")
+
+    def destroy(self) -> None:
+        import shutil
+        import subprocess
+
+        subprocess.run(
+            [*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+             "stop"],
+            capture_output=True,
+        )  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server on 127.0.0.1 for this test session (stopped afterwards)."""
+    server = PgServer()
+    try:
+        yield server.url
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def pg_server():  # type: ignore[no-untyped-def]
+    """A PostgreSQL server of this test's own, to stop and start (outage tests)."""
+    server = PgServer()
+    try:
+        yield server
+    finally:
+        server.destroy()
 
 
 TOPICS = {
@@ -125,3 +159,50 @@ def topics(home: Path):  # type: ignore[no-untyped-def]
     from textops.data import MemorySource, ingest
 
     return ingest([MemorySource("topics", topic_rows())], "topics", home=home)
+
+
+# -- a real MLflow store with two registered versions (serve and monitor tests) --------------
+
+
+@dataclass(frozen=True)
+class Registered:
+    home: Path
+    tracking_uri: str
+    name: str
+    versions: tuple[int, ...]
+
+
+@pytest.fixture(scope="session")
+def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
+    from textops.data import MemorySource, ingest
+    from textops.search import SearchConfig, run_search
+    from textops.track import MlflowTracker, ModelRegistry, default_tracking_uri
+
+    home = tmp_path_factory.mktemp("serve-home")
+    ingest([MemorySource("topics", topic_rows())], "topics", home=home)
+    versions = []
+    for study, head in (("v1", "logreg"), ("v2", "knn")):
+        cfg = SearchConfig(
+            dataset="topics", embedders=("fake",), heads=(head,), trials=2, cv_folds=3, study=study
+        )
+        report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+        versions.append(int(report["model_version"]))
+    uri = default_tracking_uri(home)
+    ModelRegistry(uri).promote("topics", versions[0])  # v1 is champion whatever the scores
+    yield Registered(home, uri, "topics", tuple(versions))
+
+
+@pytest.fixture
+def settings_for(registered: Registered):  # type: ignore[no-untyped-def]
+    from textops.serve import ServeSettings
+
+    def make(**kw: object) -> ServeSettings:
+        base = {
+            "model_uri": f"models:/{registered.name}@champion",
+            "tracking_uri": registered.tracking_uri,
+            "home": str(registered.home),
+            "poll_seconds": 0,
+        }
+        return ServeSettings.model_validate({**base, **kw})
+
+    return make

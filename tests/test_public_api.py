@@ -13,6 +13,7 @@ PACKAGES = [
     "textops.search",
     "textops.track",
     "textops.serve",
+    "textops.monitor",
     "textops.errors",
     "textops.cli",
 ]

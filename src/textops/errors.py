@@ -14,7 +14,10 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── ForbiddenError(PermissionError)    an endpoint switched off in this configuration (403)
     ├── PayloadTooLargeError(ValueError)   a request over a configured limit (413)
     ├── NotReadyError(RuntimeError)        the service has no model loaded yet (503)
-    └── QualityGateError(RuntimeError)     an export fails its parity or accuracy gate
+    ├── QualityGateError(RuntimeError)     an export fails its parity or accuracy gate
+    ├── UnknownPredictionError(LookupError) feedback for a prediction id never served (404)
+    ├── InvalidLabelError(ValueError)       feedback with a label the model does not know (422)
+    └── MonitorUnavailableError(ConnectionError) the monitor database cannot answer now (503)
 
 Messages say what went wrong *and what to do next*; the CLI prints them as they are.
 """
@@ -28,13 +31,16 @@ __all__ = [
     "DataFormatError",
     "DatasetNotFoundError",
     "ForbiddenError",
+    "InvalidLabelError",
     "MissingDependencyError",
     "ModelNotFoundError",
+    "MonitorUnavailableError",
     "NotReadyError",
     "PayloadTooLargeError",
     "QualityGateError",
     "TextopsError",
     "UnknownPluginError",
+    "UnknownPredictionError",
 ]
 
 
@@ -95,3 +101,18 @@ class QualityGateError(TextopsError, RuntimeError):
     def __init__(self, message: str, report: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.report = report or {}
+
+
+class UnknownPredictionError(TextopsError, LookupError):
+    """Feedback names a prediction id this service never logged."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidLabelError(TextopsError, ValueError):
+    """Feedback carries a label the model does not know."""
+
+
+class MonitorUnavailableError(TextopsError, ConnectionError):
+    """The monitor database cannot answer right now (writes are buffered meanwhile)."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.serve.conftest import Registered
+from tests.conftest import Registered
 from textops.serve import create_app
 
 TEXTS = ["bank loan rate price", "football match goal team", "software laptop code"]

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import topic_rows
-from tests.serve.conftest import Registered
+from tests.conftest import Registered, topic_rows
 from textops.errors import ConfigError, ModelNotFoundError, QualityGateError
 from textops.serve import ServeSettings, create_app, export_onnx, load_served_model
 from textops.serve._export import INT8_MAX_F1_LOSS, INT8_MIN_AGREEMENT

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.conftest import Registered
+from tests.conftest import Registered
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import schemathesis
 
-from tests.serve.conftest import Registered
+from tests.conftest import Registered
 
 pytestmark = pytest.mark.integration
 

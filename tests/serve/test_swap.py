@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.serve.conftest import Registered
+from tests.conftest import Registered
 from textops.serve import create_app
 from textops.track import ModelRegistry
 

@@ -57,6 +57,26 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(help="Check the registry alias this often (0: never).")
     ] = 30.0,
+    monitor: Annotated[
+        bool,
+        typer.Option(
+            help="Log every prediction (asynchronously) and accept feedback at /v1/feedback."
+        ),
+    ] = True,
+    monitor_db: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL of the monitor database (default: sqlite in the textops home), "
+            "e.g. postgresql+psycopg://user@host/db."
+        ),
+    ] = None,
+    log_text: Annotated[
+        bool, typer.Option(help="Store the texts in the prediction log (default: hashes only).")
+    ] = False,
+    perf_windows: Annotated[
+        str,
+        typer.Option(help="Live-metric windows: counts of labelled predictions or durations."),
+    ] = "100,1000,1h,24h",
     backend: Annotated[
         str,
         typer.Option(
@@ -93,6 +113,10 @@ def serve(
             "max_body_bytes": max_body_bytes,
             "poll_seconds": poll_seconds,
             "backend": backend,
+            "monitor": monitor,
+            "monitor_db": monitor_db,
+            "log_text": log_text,
+            "perf_windows": tuple(w for w in perf_windows.split(",") if w),
             "strict_env": strict_env,
             "tracking_uri": tracking_uri,
         }

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -81,6 +82,20 @@ def create_app(
         )
     else:
         holder.metrics = metrics
+    monitor = None
+    if settings.monitor and load_model:
+        from textops.monitor import MonitorService, parse_window
+
+        for w in settings.perf_windows:
+            parse_window(w)  # a bad window is a config error now, not on the first request
+        monitor = MonitorService(
+            url=settings.monitor_db,
+            home=settings.home,
+            log_text=settings.log_text,
+            windows=settings.perf_windows,
+            buffer_size=settings.monitor_buffer,
+            metrics=metrics,
+        )
     batcher = MicroBatcher(
         holder.get,
         max_batch_size=settings.max_batch_size,
@@ -101,9 +116,13 @@ def create_app(
             if settings.poll_seconds > 0:
                 poller = asyncio.create_task(holder.poll(settings.poll_seconds))
         await batcher.start()
+        if monitor is not None:
+            monitor.start()
         try:
             yield
         finally:
+            if monitor is not None:
+                await asyncio.to_thread(monitor.stop)
             if poller is not None:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -123,6 +142,7 @@ def create_app(
     app.state.batcher = batcher
     app.state.metrics = metrics
     app.state.settings = settings
+    app.state.monitor = monitor
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -185,6 +205,7 @@ def create_app(
     )
     async def predict(body: PredictRequest) -> PredictResponse:
         """Label and class probabilities per text, in input order."""
+        t0 = time.perf_counter()
         texts = _apply_limits(body.texts, settings, metrics)
         holder.get()  # 503 before queueing when nothing is loaded
         model, proba = await batcher.submit(texts)
@@ -200,6 +221,8 @@ def create_app(
                     probabilities={lab: float(p) for lab, p in zip(labels, row, strict=True)},
                 )
             )
+        if monitor is not None:
+            monitor.record(model, texts, preds, 1000 * (time.perf_counter() - t0))
         return PredictResponse(
             model=ModelRef(name=model.name, version=model.version), predictions=preds
         )
@@ -230,6 +253,9 @@ def create_app(
             swapped=swapped, model=ModelRef(name=model.name, version=model.version), detail=detail
         )
 
+    from textops.serve._monitor_routes import add_monitor_routes
+
+    add_monitor_routes(app, monitor, holder, require_admin)
     return app
 
 

@@ -12,10 +12,13 @@ from textops.errors import (
     AuthError,
     ConfigError,
     ForbiddenError,
+    InvalidLabelError,
     ModelNotFoundError,
+    MonitorUnavailableError,
     NotReadyError,
     PayloadTooLargeError,
     TextopsError,
+    UnknownPredictionError,
 )
 
 __all__ = [
@@ -31,6 +34,9 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (ForbiddenError, 403),
     (PayloadTooLargeError, 413),
     (NotReadyError, 503),
+    (MonitorUnavailableError, 503),
+    (UnknownPredictionError, 404),
+    (InvalidLabelError, 422),
     (ModelNotFoundError, 404),
     (ConfigError, 400),
     (TextopsError, 500),

@@ -61,6 +61,34 @@ class ServiceMetrics:
             registry=r,
         )
         self.ready = Gauge("textops_model_ready", "1 when a model is loaded", registry=r)
+        self.log_buffered = Gauge(
+            "textops_monitor_buffered_records",
+            "prediction-log records waiting in memory",
+            registry=r,
+        )
+        self.log_spilled = Gauge(
+            "textops_monitor_spilled_records",
+            "records waiting in spill files (database down)",
+            registry=r,
+        )
+        self.log_written = Counter(
+            "textops_monitor_written_records",
+            "records written to the monitor database",
+            registry=r,
+        )
+        self.log_errors = Counter(
+            "textops_monitor_write_errors", "failed writes to the monitor database", registry=r
+        )
+        self.log_db_up = Gauge(
+            "textops_monitor_db_up", "1 when the monitor database takes writes", registry=r
+        )
+        self.feedback = Counter("textops_feedback", "feedback labels received", registry=r)
+        self.live_accuracy = Gauge(
+            "textops_live_accuracy", "accuracy on feedback, by window", ["window"], registry=r
+        )
+        self.live_macro_f1 = Gauge(
+            "textops_live_macro_f1", "macro-F1 on feedback, by window", ["window"], registry=r
+        )
         self.queue = Gauge(
             "textops_batch_queue_requests", "requests waiting for a batch", registry=r
         )

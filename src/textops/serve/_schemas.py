@@ -8,14 +8,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 __all__ = [
     "ErrorResponse",
+    "FeedbackItem",
+    "FeedbackRequest",
+    "FeedbackResponse",
     "FieldError",
     "HealthResponse",
     "ModelInfo",
     "ModelRef",
+    "PerformanceResponse",
     "PredictRequest",
     "PredictResponse",
     "Prediction",
     "ReloadResponse",
+    "WindowPerformance",
 ]
 
 
@@ -60,6 +65,57 @@ class ModelInfo(BaseModel):
     dataset_fingerprint: str | None
     env: dict[str, Any] = Field(description="environment lock summary and its check here")
     loaded_at: float = Field(description="unix time the model was loaded")
+
+
+class FeedbackItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: StrictStr = Field(min_length=1, max_length=64)
+    label: StrictStr = Field(min_length=1, description="the true label")
+
+
+class FeedbackRequest(BaseModel):
+    """One item, or ``{"items": [...]}`` of them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"prediction_id": "3f2a...", "label": "spam"}]},
+    )
+
+    prediction_id: StrictStr | None = Field(None, min_length=1, max_length=64)
+    label: StrictStr | None = Field(None, min_length=1)
+    items: list[FeedbackItem] | None = Field(None, min_length=1, max_length=10_000)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        if self.items is not None:
+            if self.prediction_id is not None or self.label is not None:
+                raise ValueError("send either items or prediction_id + label, not both")
+            return [(i.prediction_id, i.label) for i in self.items]
+        if self.prediction_id is None or self.label is None:
+            raise ValueError("send prediction_id and label (or items)")
+        return [(self.prediction_id, self.label)]
+
+
+class FeedbackResponse(BaseModel):
+    accepted: int
+
+
+class WindowPerformance(BaseModel):
+    n_feedback: int
+    accuracy: float | None
+    macro_f1: float | None
+    per_class_recall: dict[str, float]
+    label_coverage: float
+    window: str | None = None
+    kind: str | None = None
+    n_predictions: int | None = None
+    feedback_rate: float | None = None
+
+
+class PerformanceResponse(BaseModel):
+    overall: WindowPerformance
+    windows: list[WindowPerformance]
+    pending_writes: int = Field(description="log records not yet in the database")
 
 
 class HealthResponse(BaseModel):

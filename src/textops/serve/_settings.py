@@ -45,6 +45,15 @@ class ServeSettings(BaseModel):
     backend: Literal["auto", "torch", "onnx"] = Field(
         "auto", description="encoder runtime: the version's ONNX export when it has one (auto)"
     )
+    monitor: bool = Field(True, description="log predictions and accept feedback")
+    monitor_db: str | None = Field(
+        None, description="SQLAlchemy URL of the monitor database (default: sqlite in the home)"
+    )
+    log_text: bool = Field(False, description="store the texts themselves, not only hashes")
+    perf_windows: tuple[str, ...] = Field(
+        ("100", "1000", "1h", "24h"), description="live-metric windows: counts or durations"
+    )
+    monitor_buffer: int = Field(20_000, ge=1, description="records kept in memory before spilling")
     strict_env: bool = Field(
         False, description="refuse to serve when a numeric package differs from the model's lock"
     )

@@ -1,0 +1,65 @@
+"""Live accuracy from delayed feedback: over all history and over rolling windows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["live_performance", "parse_window"]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_window(spec: str) -> tuple[str, float]:
+    """``"500"`` -> the last 500 labelled predictions; ``"1h"`` / ``"30m"`` / ``"7d"`` -> time."""
+    spec = spec.strip()
+    if spec.isdigit():
+        return "count", float(spec)
+    unit = spec[-1:]
+    if unit in _UNITS and spec[:-1].replace(".", "", 1).isdigit():
+        return "time", float(spec[:-1]) * _UNITS[unit]
+    from textops.errors import ConfigError
+
+    raise ConfigError(f"window {spec!r}: use a count (500) or a duration (30m, 1h, 7d)")
+
+
+def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> dict[str, Any]:
+    from sklearn.metrics import f1_score, recall_score
+
+    n = len(rows)
+    out: dict[str, Any] = {"n_feedback": n}
+    if n == 0:
+        out.update(accuracy=None, macro_f1=None, per_class_recall={}, label_coverage=0.0)
+        return out
+    pred = [r[0] for r in rows]
+    true = [r[1] for r in rows]
+    seen = sorted(set(true))
+    out["accuracy"] = round(sum(p == t for p, t in zip(pred, true, strict=True)) / n, 6)
+    # scikit-learn's definition: over the labels present in feedback or predictions
+    out["macro_f1"] = round(float(f1_score(true, pred, average="macro", zero_division=0)), 6)
+    rec = recall_score(true, pred, labels=seen, average=None, zero_division=0)
+    out["per_class_recall"] = {lab: round(float(r), 6) for lab, r in zip(seen, rec, strict=True)}
+    out["label_coverage"] = round(len(set(seen) & set(labels)) / max(len(labels), 1), 6)
+    return out
+
+
+def live_performance(
+    store: Any, labels: Sequence[str], windows: Sequence[str], now: float | None = None
+) -> dict[str, Any]:
+    """``{"overall": {...}, "windows": [{"window": "500", ...}, ...]}`` with accuracy, macro_f1,
+    per-class recall, n_feedback, label_coverage and the share of predictions with feedback."""
+    now = time.time() if now is None else now
+    rows = store.labelled()
+    n_pred = store.count("predictions")
+    overall = _scores(rows, labels)
+    overall["n_predictions"] = n_pred
+    overall["feedback_rate"] = round(len(rows) / n_pred, 6) if n_pred else 0.0
+    out: dict[str, Any] = {"overall": overall, "windows": []}
+    for spec in windows:
+        kind, size = parse_window(spec)
+        sel = rows[: int(size)] if kind == "count" else [r for r in rows if r[2] >= now - size]
+        w = _scores(sel, labels)
+        w.update(window=spec, kind=kind)
+        out["windows"].append(w)
+    return out

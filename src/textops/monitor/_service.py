@@ -1,0 +1,112 @@
+"""The monitoring side of a running service: log predictions, take feedback, score live."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from textops._home import home_dir
+from textops.monitor._log import PredictionLog
+from textops.monitor._performance import live_performance
+from textops.monitor._store import MonitorStore, default_monitor_url
+
+__all__ = ["MonitorService"]
+
+
+class MonitorService:
+    def __init__(
+        self,
+        *,
+        url: str | None,
+        home: str | Path | None,
+        log_text: bool = False,
+        windows: Sequence[str] = ("100", "1000", "1h", "24h"),
+        buffer_size: int = 20_000,
+        metrics: Any | None = None,
+    ) -> None:
+        self.url = url or default_monitor_url(home)
+        self.store = MonitorStore(self.url)
+        self.log_text = log_text
+        self.windows = tuple(windows)
+        self.metrics = metrics
+        spill = home_dir(home) / "monitor" / "spill"
+        self.log = PredictionLog(
+            self.store, spill_dir=spill, buffer_size=buffer_size, metrics=metrics
+        )
+
+    def start(self) -> None:
+        self.log.start()
+
+    def stop(self) -> None:
+        self.log.stop()
+        self.store.dispose()
+
+    def record(
+        self, model: Any, texts: Sequence[str], preds: Sequence[Any], latency_ms: float
+    ) -> None:
+        now = time.time()
+        rows = [
+            {
+                "prediction_id": p.prediction_id,
+                "ts": now,
+                "model_name": model.name,
+                "model_version": model.version,
+                "text_sha256": hashlib.sha256(t.encode("utf-8")).hexdigest(),
+                "text": t if self.log_text else None,
+                "text_chars": len(t),
+                "label": p.label,
+                "probabilities": p.probabilities,
+                "latency_ms": latency_ms,
+            }
+            for t, p in zip(texts, preds, strict=True)
+        ]
+        self.log.add("p", rows)
+
+    async def feedback(self, items: Sequence[tuple[str, str]], labels: Sequence[str]) -> int:
+        """Queue feedback (idempotent per prediction id); unknown ids or labels are refused."""
+        from textops.errors import (
+            InvalidLabelError,
+            MonitorUnavailableError,
+            UnknownPredictionError,
+        )
+
+        bad = sorted({lab for _, lab in items} - set(labels))
+        if bad:
+            raise InvalidLabelError(
+                f"unknown label(s) {bad}; the model's labels are {list(labels)}"
+            )
+        unknown = [pid for pid, _ in items if self.log.known(pid) is None]
+        if unknown:
+            try:
+                found = await asyncio.to_thread(self.store.find_predictions, unknown)
+            except Exception as exc:
+                raise MonitorUnavailableError(
+                    f"cannot check prediction ids while the monitor database is down ({exc}); "
+                    "retry later"
+                ) from exc
+            missing = [pid for pid in unknown if pid not in found]
+            if missing:
+                raise UnknownPredictionError(
+                    f"unknown prediction_id(s) {missing[:5]}: use the ids /v1/predict returned"
+                )
+        now = time.time()
+        self.log.add("f", [{"prediction_id": pid, "label": lab, "ts": now} for pid, lab in items])
+        if self.metrics is not None:
+            self.metrics.feedback.inc(len(items))
+        return len(items)
+
+    async def performance(self, labels: Sequence[str]) -> dict[str, Any]:
+        perf: dict[str, Any] = await asyncio.to_thread(
+            live_performance, self.store, labels, self.windows
+        )
+        perf["pending_writes"] = self.log.pending
+        if self.metrics is not None:
+            for w in [{"window": "all", **perf["overall"]}, *perf["windows"]]:
+                if w["accuracy"] is not None:
+                    self.metrics.live_accuracy.labels(w["window"]).set(w["accuracy"])
+                    self.metrics.live_macro_f1.labels(w["window"]).set(w["macro_f1"])
+        return perf

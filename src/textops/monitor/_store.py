@@ -1,0 +1,160 @@
+"""The monitoring database (SQLAlchemy Core): served predictions and delayed feedback labels.
+
+SQLite under the home by default, any SQLAlchemy URL (PostgreSQL) by ``--monitor-db``. Writes
+are idempotent (a record replayed after an outage is not counted twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from textops._home import home_dir
+
+__all__ = ["MonitorStore", "default_monitor_url"]
+
+
+def default_monitor_url(home: str | Path | None = None) -> str:
+    return f"sqlite:///{home_dir(home) / 'monitor.db'}"
+
+
+def _tables() -> tuple[Any, Any, Any]:
+    import sqlalchemy as sa
+
+    md = sa.MetaData()
+    predictions = sa.Table(
+        "textops_predictions",
+        md,
+        sa.Column("prediction_id", sa.String(40), primary_key=True),
+        sa.Column("ts", sa.Float, nullable=False, index=True),
+        sa.Column("model_name", sa.String(200)),
+        sa.Column("model_version", sa.String(40)),
+        sa.Column("text_sha256", sa.String(64), nullable=False),
+        sa.Column("text", sa.Text),
+        sa.Column("text_chars", sa.Integer, nullable=False),
+        sa.Column("label", sa.String(200), nullable=False),
+        sa.Column("probabilities", sa.JSON, nullable=False),
+        sa.Column("latency_ms", sa.Float),
+    )
+    feedback = sa.Table(
+        "textops_feedback",
+        md,
+        sa.Column("prediction_id", sa.String(40), primary_key=True),
+        sa.Column("label", sa.String(200), nullable=False),
+        sa.Column("ts", sa.Float, nullable=False, index=True),
+    )
+    return md, predictions, feedback
+
+
+class MonitorStore:
+    """Tables and idempotent batch writes. Every method may raise SQLAlchemy errors when the
+    database is down; the buffered writer above handles that."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        self.url = url
+        kw: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("postgresql"):
+            kw["connect_args"] = {"connect_timeout": 3}
+        self.engine = sa.create_engine(url, **kw)
+        self.metadata, self.predictions, self.feedback = _tables()
+        self._created = False
+
+    def ensure_schema(self) -> None:
+        if not self._created:
+            self.metadata.create_all(self.engine)
+            self._created = True
+
+    def _insert(self, table: Any) -> Any:
+        name = self.engine.dialect.name
+        if name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        if name == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert(table)
+        import sqlalchemy as sa  # other dialects: plain insert (a replayed id raises)
+
+        return sa.insert(table)
+
+    def write(
+        self, predictions: Sequence[dict[str, Any]], feedback: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert predictions (a replayed id is ignored) and upsert feedback (the latest label
+        for a prediction wins; the same feedback twice counts once)."""
+        self.ensure_schema()
+        with self.engine.begin() as conn:
+            if predictions:
+                stmt = self._insert(self.predictions)
+                if hasattr(stmt, "on_conflict_do_nothing"):
+                    stmt = stmt.on_conflict_do_nothing(index_elements=["prediction_id"])
+                conn.execute(stmt, list(predictions))
+            if feedback:
+                stmt = self._insert(self.feedback)
+                if hasattr(stmt, "on_conflict_do_update"):
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["prediction_id"],
+                        set_={"label": stmt.excluded.label, "ts": stmt.excluded.ts},
+                    )
+                conn.execute(stmt, list(feedback))
+
+    def find_predictions(self, ids: Sequence[str]) -> dict[str, str]:
+        """prediction_id -> predicted label, for the ids that exist."""
+        import sqlalchemy as sa
+
+        self.ensure_schema()
+        t = self.predictions
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.c.prediction_id, t.c.label).where(t.c.prediction_id.in_(list(ids)))
+            )
+            return {r[0]: r[1] for r in rows}
+
+    def count(self, table: str = "predictions") -> int:
+        import sqlalchemy as sa
+
+        self.ensure_schema()
+        t = self.predictions if table == "predictions" else self.feedback
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+
+    def labelled(
+        self, since: float | None = None, limit: int | None = None
+    ) -> list[tuple[str, str, float]]:
+        """(predicted, true, feedback time) for predictions with feedback, newest first."""
+        import sqlalchemy as sa
+
+        self.ensure_schema()
+        p, f = self.predictions, self.feedback
+        q = (
+            sa.select(p.c.label, f.c.label, f.c.ts)
+            .join(f, f.c.prediction_id == p.c.prediction_id)
+            .order_by(f.c.ts.desc())
+        )
+        if since is not None:
+            q = q.where(f.c.ts >= since)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], float(r[2])) for r in conn.execute(q)]
+
+    def recent(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Logged predictions, newest first (for drift and the dashboard)."""
+        import sqlalchemy as sa
+
+        self.ensure_schema()
+        p = self.predictions
+        q = sa.select(p).order_by(p.c.ts.desc())
+        if since is not None:
+            q = q.where(p.c.ts >= since)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def dispose(self) -> None:
+        self.engine.dispose()

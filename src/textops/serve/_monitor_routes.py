@@ -1,0 +1,78 @@
+"""Routes of the monitoring side: feedback and live performance."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+from textops.errors import ConfigError, ForbiddenError
+from textops.serve._schemas import (
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    PerformanceResponse,
+)
+
+__all__ = ["add_monitor_routes"]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in [
+        (400, "malformed JSON"),
+        (401, "missing or wrong x-api-key"),
+        (403, "feedback needs a configured API key"),
+        (404, "an unknown prediction_id"),
+        (422, "an unknown label or an invalid field"),
+        (503, "monitoring is off or its database cannot answer"),
+    ]
+}
+
+
+def add_monitor_routes(app: FastAPI, monitor: Any, holder: Any, require_key: Any) -> None:
+    from fastapi import Depends
+
+    def _monitor() -> Any:
+        if monitor is None:
+            raise ForbiddenError("monitoring is off on this server (started with --no-monitor)")
+        return monitor
+
+    @app.post(
+        "/v1/feedback",
+        response_model=FeedbackResponse,
+        tags=["monitor"],
+        responses=_ERRORS,
+        dependencies=[Depends(require_key)],
+    )
+    async def feedback(body: FeedbackRequest) -> FeedbackResponse:
+        """The true label of earlier predictions, one or many (``items``). The same feedback
+        twice counts once; a later label for the same prediction replaces the earlier one."""
+        try:
+            pairs = body.pairs()
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        model = holder.get()
+        accepted = await _monitor().feedback(pairs, model.labels)
+        return FeedbackResponse(accepted=accepted)
+
+    @app.get(
+        "/v1/monitor/performance",
+        response_model=PerformanceResponse,
+        tags=["monitor"],
+        responses=_ERRORS,
+        dependencies=[Depends(require_key)],
+    )
+    async def performance() -> Any:
+        """Accuracy, macro-F1, per-class recall and coverage of feedback: over all history and
+        over the server's windows (counts of labelled predictions, or durations)."""
+        from textops.errors import MonitorUnavailableError
+
+        try:
+            return await _monitor().performance(holder.get().labels)
+        except MonitorUnavailableError:
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith("sqlalchemy"):
+                raise MonitorUnavailableError(f"the monitor database cannot answer: {exc}") from exc
+            raise

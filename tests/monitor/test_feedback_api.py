@@ -1,0 +1,104 @@
+"""Through the service: predictions are logged, feedback is checked and idempotent, and live
+accuracy equals the accuracy computed by hand from the same labels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from textops.serve import create_app
+
+KEY = {"x-api-key": "fb-key"}
+
+
+@pytest.fixture
+def client(
+    settings_for: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    monkeypatch.setenv("TEXTOPS_FB_KEY", "fb-key")
+    settings = settings_for(
+        api_key_env="TEXTOPS_FB_KEY",
+        monitor_db=f"sqlite:///{tmp_path / 'monitor.db'}",
+        perf_windows=("4", "1h"),
+        log_text=True,
+    )
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def _predict(c: TestClient, texts: list[str]) -> list[dict[str, Any]]:
+    r = c.post("/v1/predict", json={"texts": texts}, headers=KEY)
+    assert r.status_code == 200
+    return list(r.json()["predictions"])
+
+
+def test_live_accuracy_equals_the_hand_count(client: TestClient) -> None:
+    texts = ["bank loan rate", "goal team match", "code laptop app", "tax fund price",
+             "league coach cup", "cloud chip data"]  # fmt: skip
+    preds = _predict(client, texts)
+    truth = ["money", "sport", "tech", "sport", "sport", "money"]  # some deliberately wrong
+    items = [
+        {"prediction_id": p["prediction_id"], "label": t} for p, t in zip(preds, truth, strict=True)
+    ]
+    r = client.post("/v1/feedback", json={"items": items}, headers=KEY)
+    assert r.status_code == 200 and r.json() == {"accepted": 6}
+    # the same feedback again counts once
+    assert client.post("/v1/feedback", json=items[0], headers=KEY).status_code == 200
+    hand = sum(p["label"] == t for p, t in zip(preds, truth, strict=True)) / len(truth)
+    deadline = time.monotonic() + 10
+    while True:
+        perf = client.get("/v1/monitor/performance", headers=KEY).json()
+        if perf["overall"]["n_feedback"] == 6 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert perf["overall"]["n_feedback"] == 6
+    assert perf["overall"]["accuracy"] == pytest.approx(hand, abs=1e-6)
+    assert perf["overall"]["n_predictions"] == 6 and perf["pending_writes"] == 0
+    count_window, hour = perf["windows"]
+    assert count_window["window"] == "4" and count_window["n_feedback"] == 4
+    assert hour["n_feedback"] == 6
+    metrics = client.get("/metrics").text
+    assert f'textops_live_accuracy{{window="all"}} {perf["overall"]["accuracy"]}' in metrics
+    assert "textops_monitor_written_records_total" in metrics
+    assert "textops_feedback_total 7.0" in metrics
+
+
+def test_feedback_errors(client: TestClient, settings_for: Any) -> None:
+    (pred,) = _predict(client, ["bank loan rate"])
+    r = client.post("/v1/feedback", json={"prediction_id": "nope", "label": "sport"}, headers=KEY)
+    assert r.status_code == 404 and "unknown prediction_id" in r.json()["error"]
+    r = client.post(
+        "/v1/feedback",
+        json={"prediction_id": pred["prediction_id"], "label": "weather"},
+        headers=KEY,
+    )
+    assert r.status_code == 422 and "unknown label" in r.json()["error"]
+    r = client.post("/v1/feedback", json={"prediction_id": pred["prediction_id"]}, headers=KEY)
+    assert r.status_code == 400 and "label" in r.json()["error"]
+    r = client.post("/v1/feedback", json={"prediction_id": pred["prediction_id"], "label": "sport"})
+    assert r.status_code == 401
+    with TestClient(create_app(settings_for())) as open_server:  # no key configured
+        r = open_server.post("/v1/feedback", json={"prediction_id": "x", "label": "sport"})
+        assert r.status_code == 403 and "--api-key-env" in r.json()["error"]
+
+
+def test_feedback_for_a_prediction_already_flushed_is_found_in_the_database(
+    client: TestClient, settings_for: Any, tmp_path: Path
+) -> None:
+    (pred,) = _predict(client, ["goal team match"])
+    time.sleep(1.0)  # flushed by now
+    # a second server (another worker) on the same database has never seen the id
+    with TestClient(create_app(settings_for(
+        api_key_env="TEXTOPS_FB_KEY", monitor_db=f"sqlite:///{tmp_path / 'monitor.db'}"
+    ))) as other:  # fmt: skip
+        r = other.post(
+            "/v1/feedback",
+            json={"prediction_id": pred["prediction_id"], "label": "sport"},
+            headers=KEY,
+        )
+        assert r.status_code == 200
