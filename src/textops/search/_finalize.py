@@ -112,6 +112,36 @@ def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
     return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
 
 
+def _drift_reference(
+    clf: TextClassifier,
+    emb: Any,
+    tr: dict[str, Any],
+    va: dict[str, Any],
+    te: dict[str, Any],
+    test_proba: np.ndarray,
+    cache: EmbeddingCache,
+    seed: int,
+) -> tuple[dict[str, Any], Any]:
+    """What monitoring compares served traffic with: training texts' statistics, the model's
+    label mix on test, and a sample of training embeddings (dense embedders only)."""
+    from textops.monitor import build_reference
+
+    texts, keys = tr["texts"] + va["texts"], tr["keys"] + va["keys"]
+    vectors = None
+    if emb.cacheable:  # dense and cached: reading them back is cheap
+        vectors = encode_texts(emb, texts, cache, keys=keys, show_progress=False).vectors
+    return build_reference(
+        train_texts=texts,
+        train_vectors=vectors,
+        test_texts=te["texts"],
+        test_pred_labels=[clf.labels[i] for i in test_proba.argmax(axis=1)]
+        if len(te["texts"])
+        else [],
+        labels=clf.labels,
+        seed=seed,
+    )
+
+
 def finalize(
     *,
     config: SearchConfig,
@@ -212,6 +242,7 @@ def finalize(
             env_lock=env_lock,
             example_texts=te["texts"] or tr["texts"],
             metadata={"dataset": dataset.name, "fingerprint": dataset.fingerprint},
+            drift_reference=_drift_reference(clf, emb, tr, va, te, proba, cache, config.seed),
         )
         source = tracker.log_artifacts(parent_run, path, "model")
     report["run_model_uri"] = f"runs:/{parent_run}/model"

@@ -96,8 +96,23 @@ def create_app(
             buffer_size=settings.monitor_buffer,
             metrics=metrics,
         )
+    drift = None
+    call = None
+    if monitor is not None:
+        from textops.monitor._drift_monitor import DriftMonitor
+
+        drift = DriftMonitor(
+            window=settings.drift_window, webhook=settings.alert_webhook, metrics=metrics
+        )
+
+        def call(model: Any, texts: list[str]) -> Any:
+            proba, X = model.predict_with_vectors(texts)
+            drift.observe(model, texts, X, [model.labels[i] for i in proba.argmax(axis=1)])
+            return proba
+
     batcher = MicroBatcher(
         holder.get,
+        call=call,
         max_batch_size=settings.max_batch_size,
         max_wait_ms=settings.max_wait_ms,
         metrics=metrics,
@@ -116,11 +131,18 @@ def create_app(
             if settings.poll_seconds > 0:
                 poller = asyncio.create_task(holder.poll(settings.poll_seconds))
         await batcher.start()
+        drift_task = None
         if monitor is not None:
             monitor.start()
+            if drift is not None and settings.drift_seconds > 0:
+                drift_task = asyncio.create_task(_drift_loop(drift, holder, settings.drift_seconds))
         try:
             yield
         finally:
+            if drift_task is not None:
+                drift_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await drift_task
             if monitor is not None:
                 await asyncio.to_thread(monitor.stop)
             if poller is not None:
@@ -143,6 +165,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.settings = settings
     app.state.monitor = monitor
+    app.state.drift = drift
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -255,8 +278,20 @@ def create_app(
 
     from textops.serve._monitor_routes import add_monitor_routes
 
-    add_monitor_routes(app, monitor, holder, require_admin)
+    add_monitor_routes(app, monitor, drift, holder, require_admin, require_key)
     return app
+
+
+async def _drift_loop(drift: Any, holder: Any, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        model = holder.current
+        if model is None:
+            continue
+        try:
+            await asyncio.to_thread(drift.compute, model)
+        except Exception as exc:  # a failed drift check must not stop the loop
+            log.warning("drift computation failed: %s", exc)
 
 
 def _apply_limits(texts: list[str], settings: ServeSettings, metrics: Any) -> list[str]:

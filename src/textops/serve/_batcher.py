@@ -29,8 +29,11 @@ class MicroBatcher:
         max_batch_size: int = 64,
         max_wait_ms: float = 5.0,
         metrics: Any | None = None,
+        call: Callable[[Any, list[str]], np.ndarray] | None = None,
     ) -> None:
         self.get_model = get_model
+        #: how a batch is run (default: ``model.predict_proba(texts)``)
+        self.call = call or (lambda model, texts: model.predict_proba(texts))
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000
         self.metrics = metrics
@@ -97,7 +100,7 @@ class MicroBatcher:
             texts = [t for ts, _ in live for t in ts]
             t0 = time.perf_counter()
             try:
-                proba = await loop.run_in_executor(self._pool, model.predict_proba, texts)
+                proba = await loop.run_in_executor(self._pool, self.call, model, texts)
             except Exception as exc:  # a model failure fails this batch only
                 for _, fut in live:
                     if not fut.done():

@@ -89,6 +89,16 @@ class ServiceMetrics:
         self.live_macro_f1 = Gauge(
             "textops_live_macro_f1", "macro-F1 on feedback, by window", ["window"], registry=r
         )
+        self.drift_score = Gauge(
+            "textops_drift_score",
+            "drift score by test (PSI, KS statistic, domain-classifier AUC)",
+            ["test"],
+            registry=r,
+        )
+        self.drift_detected = Gauge(
+            "textops_drift_detected", "1 when a test is over its threshold", ["test"], registry=r
+        )
+        self.drift_alerts = Counter("textops_drift_alerts", "drift alerts raised", registry=r)
         self.queue = Gauge(
             "textops_batch_queue_requests", "requests waiting for a batch", registry=r
         )

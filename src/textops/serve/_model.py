@@ -79,6 +79,7 @@ class ServedModel:
     dataset_fingerprint: str | None
     env: dict[str, Any]
     encoder_runtime: str | None = None  # "onnx-fp32" / "onnx-int8" when ONNX Runtime encodes
+    reference: tuple[dict[str, Any], Any] | None = None  # drift reference saved with the model
     loaded_at: float = field(default_factory=time.time)
 
     @property
@@ -91,6 +92,13 @@ class ServedModel:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.classifier.predict_proba(texts))
+
+    def predict_with_vectors(self, texts: list[str]) -> tuple[np.ndarray, Any]:
+        """Probabilities and the embeddings they came from (for drift monitoring)."""
+        if not texts:
+            return self.predict_proba(texts), None
+        X = self.classifier.embed(texts)
+        return np.asarray(self.classifier.head.predict_proba(X), dtype=np.float64), X
 
     def info(self) -> dict[str, Any]:
         return {
@@ -125,6 +133,17 @@ def _env_summary(lock: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _reference(uri: str, tracking_uri: str) -> tuple[dict[str, Any], Any] | None:
+    from textops.monitor import load_reference
+    from textops.track import download_model
+
+    try:
+        return load_reference(download_model(uri, tracking_uri) / "artifacts" / "classifier")
+    except Exception as exc:  # drift is informative; the model itself loaded
+        log.warning("no drift reference for %s: %s", uri, exc)
+        return None
+
+
 def _use_onnx(classifier: Any, run_id: str, tags: dict[str, str], tracking_uri: str) -> str:
     """Swap the classifier's torch encoder for the version's ONNX export; the runtime's name."""
     import mlflow.artifacts
@@ -157,6 +176,7 @@ def load_served_model(
     version = version or resolve_version(uri, tracking_uri)
     load_uri = f"models:/{parts.name}/{version}" if parts.name is not None else uri
     classifier, lock = load_classifier(load_uri, tracking_uri)
+    reference = _reference(load_uri, tracking_uri)
     run_id = metrics = fingerprint = runtime = None
     tags: dict[str, str] = {}
     if parts.name is not None:
@@ -195,4 +215,5 @@ def load_served_model(
         dataset_fingerprint=fingerprint,
         env=_env_summary(lock),
         encoder_runtime=runtime,
+        reference=reference,
     )

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 from textops.errors import ConfigError, ForbiddenError
 from textops.serve._schemas import (
+    DriftResponse,
     ErrorResponse,
     FeedbackRequest,
     FeedbackResponse,
@@ -30,7 +31,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def add_monitor_routes(app: FastAPI, monitor: Any, holder: Any, require_key: Any) -> None:
+def add_monitor_routes(
+    app: FastAPI, monitor: Any, drift: Any, holder: Any, require_admin: Any, require_key: Any
+) -> None:
     from fastapi import Depends
 
     def _monitor() -> Any:
@@ -43,7 +46,7 @@ def add_monitor_routes(app: FastAPI, monitor: Any, holder: Any, require_key: Any
         response_model=FeedbackResponse,
         tags=["monitor"],
         responses=_ERRORS,
-        dependencies=[Depends(require_key)],
+        dependencies=[Depends(require_admin)],
     )
     async def feedback(body: FeedbackRequest) -> FeedbackResponse:
         """The true label of earlier predictions, one or many (``items``). The same feedback
@@ -76,3 +79,21 @@ def add_monitor_routes(app: FastAPI, monitor: Any, holder: Any, require_key: Any
             if type(exc).__module__.startswith("sqlalchemy"):
                 raise MonitorUnavailableError(f"the monitor database cannot answer: {exc}") from exc
             raise
+
+    @app.get(
+        "/v1/monitor/drift",
+        response_model=DriftResponse,
+        tags=["monitor"],
+        responses=_ERRORS,
+        dependencies=[Depends(require_key)],
+    )
+    async def drift_scores(refresh: bool = False) -> Any:
+        """The latest drift report of recent traffic against the model's training reference
+        (``refresh=true`` recomputes it now)."""
+        import asyncio
+
+        if drift is None:
+            raise ForbiddenError("monitoring is off on this server (started with --no-monitor)")
+        if refresh or drift.last is None:
+            return await asyncio.to_thread(drift.compute, holder.get())
+        return drift.last

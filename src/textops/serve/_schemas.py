@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 __all__ = [
+    "DriftResponse",
     "ErrorResponse",
     "FeedbackItem",
     "FeedbackRequest",
@@ -116,6 +117,18 @@ class PerformanceResponse(BaseModel):
     overall: WindowPerformance
     windows: list[WindowPerformance]
     pending_writes: int = Field(description="log records not yet in the database")
+
+
+class DriftResponse(BaseModel):
+    drift: bool = Field(description="True when any test is over its threshold")
+    tests: dict[str, dict[str, Any]] = Field(
+        description="per test: its score (psi / ks_statistic / domain_auc), p-value, drifted"
+    )
+    n_current: int | None = None
+    note: str | None = None
+    thresholds: dict[str, float] | None = None
+    model: ModelRef | None = None
+    computed_at: float | None = None
 
 
 class HealthResponse(BaseModel):

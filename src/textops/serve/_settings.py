@@ -54,6 +54,11 @@ class ServeSettings(BaseModel):
         ("100", "1000", "1h", "24h"), description="live-metric windows: counts or durations"
     )
     monitor_buffer: int = Field(20_000, ge=1, description="records kept in memory before spilling")
+    drift_window: int = Field(1000, ge=10, description="recent predictions drift compares")
+    drift_seconds: float = Field(
+        300.0, ge=0, description="how often drift is recomputed (0: only on request)"
+    )
+    alert_webhook: str | None = Field(None, description="URL that receives drift alerts (POST)")
     strict_env: bool = Field(
         False, description="refuse to serve when a numeric package differs from the model's lock"
     )

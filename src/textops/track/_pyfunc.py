@@ -62,8 +62,10 @@ def save_pyfunc(
     env_lock: dict[str, Any],
     example_texts: Sequence[str],
     metadata: dict[str, Any] | None = None,
+    drift_reference: tuple[dict[str, Any], Any] | None = None,
 ) -> Path:
-    """Write an MLflow model folder (pyfunc flavour) for ``classifier`` at ``path``."""
+    """Write an MLflow model folder (pyfunc flavour) for ``classifier`` at ``path``; with
+    ``drift_reference`` (summary, embedding sample) saved next to the classifier."""
     import mlflow.pyfunc
     import pandas as pd
     from mlflow.models import infer_signature
@@ -72,6 +74,10 @@ def save_pyfunc(
     with tempfile.TemporaryDirectory() as tmp:
         clf_dir = classifier.save(Path(tmp) / "classifier")
         (clf_dir / "env_lock.json").write_text(json.dumps(env_lock, indent=1, sort_keys=True))
+        if drift_reference is not None:
+            from textops.monitor import save_reference
+
+            save_reference(clf_dir, *drift_reference)
         example = pd.DataFrame({"text": list(example_texts)[:3]})
         proba = classifier.predict_proba(list(example["text"]))
         out = {"label": [classifier.labels[i] for i in proba.argmax(axis=1)]}
