@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from textops.cli import _cache, _data, _embed, _export, _models, _search, _serve
+from textops.cli import _cache, _data, _embed, _export, _models, _monitor, _search, _serve
 
 app = typer.Typer(
     name="textops",
@@ -24,6 +24,7 @@ app.add_typer(_models.env_app, name="env")
 app.command("predict")(_models.predict)
 app.command("serve")(_serve.serve)
 app.add_typer(_export.app, name="export")
+app.add_typer(_monitor.app, name="monitor")
 
 
 @app.command()

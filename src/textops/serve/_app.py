@@ -279,6 +279,9 @@ def create_app(
     from textops.serve._monitor_routes import add_monitor_routes
 
     add_monitor_routes(app, monitor, drift, holder, require_admin, require_key)
+    from textops.serve._dashboard import add_dashboard_routes
+
+    add_dashboard_routes(app, monitor, require_key)
     return app
 
 

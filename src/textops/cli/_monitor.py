@@ -1,0 +1,61 @@
+"""``textops monitor report``: an HTML page on what a served model has been doing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from textops.cli._common import JsonOpt, emit, handle_errors
+
+app = typer.Typer(help="Monitoring of served models: reports from the prediction log.")
+
+
+@app.command("report")
+@handle_errors
+def report(
+    model_uri: Annotated[str, typer.Argument(help="The served model, e.g. models:/NAME@champion.")],
+    since: Annotated[
+        str | None, typer.Option(help="Only this recent period: 30m, 12h, 1d, 7d (default: all).")
+    ] = None,
+    output: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    monitor_db: Annotated[
+        str | None,
+        typer.Option(help="The service's monitor database (default: sqlite in the textops home)."),
+    ] = None,
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow store (default: sqlite in the textops home).")
+    ] = None,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Traffic, latency, label mix, live accuracy and drift against the model's training
+    reference, as one self-contained HTML page (plots inline; opens offline)."""
+    from textops.errors import ConfigError
+    from textops.monitor import MonitorStore, parse_window
+    from textops.monitor._report import write_report
+    from textops.serve import load_served_model
+    from textops.track import default_tracking_uri
+
+    seconds = None
+    if since is not None:
+        kind, seconds = parse_window(since)
+        if kind != "time":
+            raise ConfigError(f"--since {since}: give a duration such as 30m, 12h or 1d")
+    model = load_served_model(model_uri, tracking_uri or default_tracking_uri(), backend="torch")
+    from textops.monitor import default_monitor_url
+
+    store = MonitorStore(monitor_db or default_monitor_url())
+    summary = write_report(store, model, since=seconds, output=output)
+    if as_json:
+        emit(summary, True)
+        return
+    acc = "-" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
+    drift = summary["drift"]
+    flagged = [n for n, t in drift.get("tests", {}).items() if t["drifted"]]
+    typer.echo(
+        f"{summary['predictions']} predictions, {summary['feedback']} feedback labels, live "
+        f"accuracy {acc}; drift: {', '.join(flagged) if flagged else 'none'}"
+        + (f" ({drift['note']})" if drift.get("note") else "")
+    )
+    typer.echo(f"wrote {output}")

@@ -1,0 +1,117 @@
+"""The dashboard in real headless Chromium: it loads, every chart renders with data, the try-it
+box answers, the console stays clean, and a screenshot is written (test-artifacts/)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Registered, topic_rows
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]  # fmt: skip
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed; .ci/run installs it (apt-get install chromium)")
+    pytest.skip("Chromium is not installed: apt-get install chromium")
+
+
+@pytest.fixture(scope="module")
+def server(registered: Registered, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import httpx2 as httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = f"sqlite:///{tmp_path_factory.mktemp('dash') / 'm.db'}"
+    env = {**os.environ, "TEXTOPS_HOME": str(registered.home), "DASH_KEY": "dash-key"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textops", "serve", "models:/topics@champion", "--port", str(port),
+         "--tracking-uri", registered.tracking_uri, "--poll-seconds", "0", "--monitor-db", db,
+         "--api-key-env", "DASH_KEY", "--log-text"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    key = {"x-api-key": "dash-key"}
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        rows = topic_rows(90, seed=11)
+        preds = httpx.post(
+            f"{url}/v1/predict", json={"texts": [t for t, _ in rows]}, headers=key
+        ).json()
+        items = [{"prediction_id": p["prediction_id"], "label": lab}
+                 for p, (_, lab) in zip(preds["predictions"], rows, strict=True)]  # fmt: skip
+        assert (
+            httpx.post(f"{url}/v1/feedback", json={"items": items}, headers=key).status_code == 200
+        )
+        time.sleep(1.0)  # flushed
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_dashboard_renders_every_chart_in_chromium(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    external: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        # the key a user typed earlier in this tab (the page keeps it in sessionStorage)
+        page.add_init_script("sessionStorage.setItem('textops-key', 'dash-key')")
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on(
+            "request",
+            lambda r: external.append(r.url) if not r.url.startswith(server) else None,
+        )
+        page.goto(f"{server}/dashboard")
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        for chart in ("traffic", "latency", "labels", "accuracy", "drift"):
+            js = f"document.getElementById('{chart}').data"
+            traces: Any = page.evaluate(
+                f"{js}.map(t => (t.y || []).filter(v => v !== null).length)"
+            )
+            assert traces and max(traces) > 0, f"{chart} has no data"
+            assert page.locator(f"#{chart} .main-svg").count() > 0, f"{chart} not drawn"
+        assert "accuracy" in page.inner_text("#acc-note")
+        assert "topics" in page.inner_text("#model-title")
+        page.fill("#text", "bank loan rate price")
+        page.click("#go")
+        page.wait_for_selector("#answer[data-label]", timeout=10_000)
+        assert page.get_attribute("#answer", "data-label") in ("money", "sport", "tech")
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "dashboard.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert not errors, errors
+    assert not external, external  # no CDN: everything from the service itself
+    assert shot.stat().st_size > 20_000

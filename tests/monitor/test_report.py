@@ -1,0 +1,59 @@
+"""`textops monitor report` writes a self-contained HTML page from the prediction log."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.conftest import Registered, topic_rows
+from textops.cli._app import app as cli
+from textops.serve import create_app
+
+
+def test_report_has_plots_drift_and_the_hand_counted_accuracy(
+    settings_for: Any, registered: Registered, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("TEXTOPS_R_KEY", "r")
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    settings = settings_for(monitor_db=db, log_text=True, api_key_env="TEXTOPS_R_KEY")
+    rows = topic_rows(60, seed=3)
+    with TestClient(create_app(settings)) as c:
+        key = {"x-api-key": "r"}
+        preds = c.post("/v1/predict", json={"texts": [t for t, _ in rows]}, headers=key).json()
+        items = [
+            {"prediction_id": p["prediction_id"], "label": lab}
+            for p, (_, lab) in zip(preds["predictions"][:40], rows[:40], strict=True)
+        ]
+        assert c.post("/v1/feedback", json={"items": items}, headers=key).status_code == 200
+        hand = (
+            sum(
+                p["label"] == lab
+                for p, (_, lab) in zip(preds["predictions"][:40], rows[:40], strict=True)
+            )
+            / 40
+        )
+        time.sleep(0.5)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        cli,
+        ["monitor", "report", "models:/topics@champion", "--monitor-db", db, "--tracking-uri",
+         registered.tracking_uri, "--output", str(out), "--since", "1h", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["predictions"] == 60 and summary["feedback"] == 40
+    assert abs(summary["accuracy"] - hand) < 1e-9
+    assert set(summary["drift"]["tests"]) == {
+        "predicted_labels",
+        "text_length",
+        "oov_rate",
+        "embedding",
+    }
+    page = out.read_text()
+    assert page.count("<img") >= 4 and "data:image/png;base64," in page
+    assert "http://" not in page and "https://" not in page  # nothing fetched from outside
