@@ -127,7 +127,11 @@ def test_fuzzing_the_spec_finds_no_server_error(server: str, tmp_path: Path) -> 
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )  # fmt: skip
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
-    assert "6 selected / 6 total" in r.stdout and "Authentication failed" not in r.stdout
+    import re
+
+    selected = re.search(r"(\d+) selected / (\d+) total", r.stdout)
+    assert selected and selected.group(1) == selected.group(2) and int(selected.group(1)) >= 10
+    assert "Authentication failed" not in r.stdout, r.stdout[-3000:]
     (report,) = tmp_path.glob("junit*.xml")
     xml = report.read_text()
     assert 'failures="0"' in xml and 'errors="0"' in xml, xml[:2000]
