@@ -41,7 +41,7 @@ def test_report_has_plots_drift_and_the_hand_counted_accuracy(
     out = tmp_path / "report.html"
     result = CliRunner().invoke(
         cli,
-        ["monitor", "report", "models:/topics@champion", "--monitor-db", db, "--tracking-uri",
+        ["monitor", "report", "--monitor-db", db, "--tracking-uri",
          registered.tracking_uri, "--output", str(out), "--since", "1h", "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -42,10 +42,18 @@ def report(
         kind, seconds = parse_window(since)
         if kind != "time":
             raise ConfigError(f"--since {since}: give a duration such as 30m, 12h or 1d")
-    model = load_served_model(model_uri, tracking_uri or default_tracking_uri(), backend="torch")
     from textops.monitor import default_monitor_url
 
     store = MonitorStore(monitor_db or default_monitor_url())
+    if model_uri is None:
+        latest = store.recent(limit=1)
+        if not latest or not latest[0]["model_name"]:
+            raise ConfigError(
+                "the prediction log is empty (or holds run models); pass MODEL_URI, e.g. "
+                "models:/NAME@champion"
+            )
+        model_uri = f"models:/{latest[0]['model_name']}/{latest[0]['model_version']}"
+    model = load_served_model(model_uri, tracking_uri or default_tracking_uri(), backend="torch")
     summary = write_report(store, model, since=seconds, output=output)
     if as_json:
         emit(summary, True)
