@@ -15,7 +15,13 @@ app = typer.Typer(help="Monitoring of served models: reports from the prediction
 @app.command("report")
 @handle_errors
 def report(
-    model_uri: Annotated[str, typer.Argument(help="The served model, e.g. models:/NAME@champion.")],
+    model_uri: Annotated[
+        str | None,
+        typer.Argument(
+            help="The served model, e.g. models:/NAME@champion (default: the model version of the "
+            "latest logged prediction)."
+        ),
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only this recent period: 30m, 12h, 1d, 7d (default: all).")
     ] = None,
