@@ -6,6 +6,8 @@ tokenizer is the model folder's ``tokenizer.json`` (Hugging Face ``tokenizers``)
 
 from __future__ import annotations
 
+import os
+
 import hashlib
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,6 +55,10 @@ class OnnxSentenceEncoder(Embedder):
             opts = ort.SessionOptions()
             if self.threads:
                 opts.intra_op_num_threads = self.threads
+            if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE":
+                # the same request as for torch's OpenMP threads: no spinning between ops (the
+                # server sets it, so that waiting threads leave the CPU to the event loop)
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             sess = ort.InferenceSession(self.onnx_path, opts, providers=["CPUExecutionProvider"])
             names = [i.name for i in sess.get_inputs()]
             loaded = self.session_ = (sess, tok, names)
