@@ -6,9 +6,8 @@ tokenizer is the model folder's ``tokenizer.json`` (Hugging Face ``tokenizers``)
 
 from __future__ import annotations
 
-import os
-
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
