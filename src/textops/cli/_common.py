@@ -22,6 +22,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables.")
+TrackingOpt = typer.Option(
+    None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite in the textops home)."
+)
 
 
 def emit(obj: dict[str, Any], as_json: bool) -> None:

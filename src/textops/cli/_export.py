@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from textops.cli._common import EXIT_FAILED_CHECK, JsonOpt, emit, handle_errors
+from textops.cli._common import EXIT_FAILED_CHECK, JsonOpt, TrackingOpt, emit, handle_errors
 
 app = typer.Typer(help="Export a registered model for a faster runtime.", no_args_is_help=True)
 
@@ -22,9 +22,7 @@ def onnx(
             "agrees with torch's label on >= 98% of texts and loses <= 0.5 macro-F1 points."
         ),
     ] = None,
-    tracking_uri: Annotated[
-        str | None, typer.Option(help="MLflow store (default: sqlite in the textops home).")
-    ] = None,
+    tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Export the sentence-transformers encoder (with pooling) to ONNX, check parity against

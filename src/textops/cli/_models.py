@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from textops.cli._common import EXIT_FAILED_CHECK, JsonOpt, emit, handle_errors
+from textops.cli._common import EXIT_FAILED_CHECK, JsonOpt, TrackingOpt, emit, handle_errors
 
 app = typer.Typer(
     help="The model registry: versions, champion/challenger aliases, rollback.",
@@ -15,10 +15,6 @@ app = typer.Typer(
 )
 env_app = typer.Typer(
     help="Compare this environment with a model's environment lock.", no_args_is_help=True
-)
-
-TrackingOpt = typer.Option(
-    None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite in the textops home)."
 )
 
 

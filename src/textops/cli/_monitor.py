@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from textops.cli._common import JsonOpt, emit, handle_errors
+from textops.cli._common import JsonOpt, TrackingOpt, emit, handle_errors
 
 app = typer.Typer(help="Monitoring of served models: reports from the prediction log.")
 
@@ -30,9 +30,7 @@ def report(
         str | None,
         typer.Option(help="The service's monitor database (default: sqlite in the textops home)."),
     ] = None,
-    tracking_uri: Annotated[
-        str | None, typer.Option(help="MLflow store (default: sqlite in the textops home).")
-    ] = None,
+    tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Traffic, latency, label mix, live accuracy and drift against the model's training

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from textops.cli._common import handle_errors
+from textops.cli._common import TrackingOpt, handle_errors
 
 
 def _settings(values: dict[str, Any]) -> Any:
@@ -87,9 +87,7 @@ def serve(
         bool,
         typer.Option(help="Refuse to serve when numeric packages differ from the model's lock."),
     ] = False,
-    tracking_uri: Annotated[
-        str | None, typer.Option(help="MLflow store (default: sqlite in the textops home).")
-    ] = None,
+    tracking_uri: str | None = TrackingOpt,
     export_openapi: Annotated[
         Path | None,
         typer.Option(help="Write the OpenAPI 3 spec to this file and exit (no server, no model)."),
