@@ -102,3 +102,29 @@ def test_feedback_for_a_prediction_already_flushed_is_found_in_the_database(
             headers=KEY,
         )
         assert r.status_code == 200
+
+
+def test_monitor_routes_say_monitoring_is_off(settings_for: Any) -> None:
+    with TestClient(create_app(settings_for(monitor=False))) as c:
+        for method, path in [
+            ("get", "/v1/monitor/performance"),
+            ("get", "/v1/monitor/drift"),
+            ("get", "/v1/monitor/timeseries"),
+        ]:
+            r = getattr(c, method)(path)
+            assert r.status_code == 403 and "--no-monitor" in r.json()["error"], path
+
+
+def test_a_monitor_database_that_cannot_answer_is_a_503_on_every_read(
+    settings_for: Any, tmp_path: Path
+) -> None:
+    # a SQLite file inside a directory that does not exist: every connection fails. Its own
+    # home, so the record spilled at shutdown is not replayed by another test's server
+    settings = settings_for(
+        monitor_db=f"sqlite:///{tmp_path / 'missing' / 'm.db'}", home=str(tmp_path)
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        assert c.post("/v1/predict", json={"texts": ["goal team"]}).status_code == 200
+        for path in ("/v1/monitor/performance", "/v1/monitor/timeseries"):
+            r = c.get(path)
+            assert r.status_code == 503 and "--monitor-db" in r.json()["error"], (path, r.text)

@@ -68,11 +68,7 @@ class MonitorService:
 
     async def feedback(self, items: Sequence[tuple[str, str]], labels: Sequence[str]) -> int:
         """Queue feedback (idempotent per prediction id); unknown ids or labels are refused."""
-        from textops.errors import (
-            InvalidLabelError,
-            MonitorUnavailableError,
-            UnknownPredictionError,
-        )
+        from textops.errors import InvalidLabelError, UnknownPredictionError
 
         bad = sorted({lab for _, lab in items} - set(labels))
         if bad:
@@ -81,13 +77,8 @@ class MonitorService:
             )
         unknown = [pid for pid, _ in items if self.log.known(pid) is None]
         if unknown:
-            try:
-                found = await asyncio.to_thread(self.store.find_predictions, unknown)
-            except Exception as exc:
-                raise MonitorUnavailableError(
-                    f"cannot check prediction ids while the monitor database is down ({exc}); "
-                    "retry later"
-                ) from exc
+            # a database that cannot answer raises MonitorUnavailableError (503) from the store
+            found = await asyncio.to_thread(self.store.find_predictions, unknown)
             missing = [pid for pid in unknown if pid not in found]
             if missing:
                 raise UnknownPredictionError(

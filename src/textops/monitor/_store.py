@@ -6,11 +6,13 @@ are idempotent (a record replayed after an outage is not counted twice).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from textops._home import home_dir
+from textops.errors import MonitorUnavailableError
 
 __all__ = ["MonitorStore", "default_monitor_url"]
 
@@ -102,13 +104,29 @@ class MonitorStore:
                     )
                 conn.execute(stmt, list(feedback))
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A connection for a read; a database that cannot answer is a MonitorUnavailableError
+        (the service answers 503, the CLI a one-line error) rather than a driver exception."""
+        import sqlalchemy as sa
+
+        try:
+            self.ensure_schema()
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            raise MonitorUnavailableError(
+                f"the monitor database cannot answer ({type(exc).__name__}: {cause}); "
+                "check --monitor-db and that the database is up, then retry"
+            ) from exc
+
     def find_predictions(self, ids: Sequence[str]) -> dict[str, str]:
         """prediction_id -> predicted label, for the ids that exist."""
         import sqlalchemy as sa
 
-        self.ensure_schema()
         t = self.predictions
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 sa.select(t.c.prediction_id, t.c.label).where(t.c.prediction_id.in_(list(ids)))
             )
@@ -117,9 +135,8 @@ class MonitorStore:
     def count(self, table: str = "predictions") -> int:
         import sqlalchemy as sa
 
-        self.ensure_schema()
         t = self.predictions if table == "predictions" else self.feedback
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
 
     def labelled(
@@ -128,7 +145,6 @@ class MonitorStore:
         """(predicted, true, feedback time) for predictions with feedback, newest first."""
         import sqlalchemy as sa
 
-        self.ensure_schema()
         p, f = self.predictions, self.feedback
         q = (
             sa.select(p.c.label, f.c.label, f.c.ts)
@@ -139,21 +155,20 @@ class MonitorStore:
             q = q.where(f.c.ts >= since)
         if limit is not None:
             q = q.limit(limit)
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return [(r[0], r[1], float(r[2])) for r in conn.execute(q)]
 
     def recent(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Logged predictions, newest first (for drift and the dashboard)."""
         import sqlalchemy as sa
 
-        self.ensure_schema()
         p = self.predictions
         q = sa.select(p).order_by(p.c.ts.desc())
         if since is not None:
             q = q.where(p.c.ts >= since)
         if limit is not None:
             q = q.limit(limit)
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def dispose(self) -> None:

@@ -27,7 +27,7 @@ def add_dashboard_routes(app: FastAPI, monitor: Any, require_key: Any) -> None:
     from fastapi import Depends
     from fastapi.responses import FileResponse, HTMLResponse
 
-    from textops.errors import ForbiddenError
+    from textops.serve._monitor_routes import monitoring_off
 
     page = resources.files("textops.serve").joinpath("static/dashboard.html").read_text()
 
@@ -58,7 +58,7 @@ def add_dashboard_routes(app: FastAPI, monitor: Any, require_key: Any) -> None:
         from textops.monitor._timeseries import timeseries as compute
 
         if monitor is None:
-            raise ForbiddenError("monitoring is off on this server (started with --no-monitor)")
+            raise monitoring_off()
         if not (60 <= since_seconds <= 90 * 86400) or not (1 <= buckets <= 500):
             from textops.errors import ConfigError
 

@@ -16,19 +16,23 @@ from textops.serve._schemas import (
     PerformanceResponse,
 )
 
-__all__ = ["add_monitor_routes"]
+__all__ = ["add_monitor_routes", "monitoring_off"]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in [
         (400, "malformed JSON"),
         (401, "missing or wrong x-api-key"),
-        (403, "feedback needs a configured API key"),
+        (403, "feedback needs a configured API key; or monitoring is off (--no-monitor)"),
         (404, "an unknown prediction_id"),
         (422, "an unknown label or an invalid field"),
-        (503, "monitoring is off or its database cannot answer"),
+        (503, "the monitor database cannot answer"),
     ]
 }
+
+
+def monitoring_off() -> ForbiddenError:
+    return ForbiddenError("monitoring is off on this server (started with --no-monitor)")
 
 
 def add_monitor_routes(
@@ -38,7 +42,7 @@ def add_monitor_routes(
 
     def _monitor() -> Any:
         if monitor is None:
-            raise ForbiddenError("monitoring is off on this server (started with --no-monitor)")
+            raise monitoring_off()
         return monitor
 
     @app.post(
@@ -69,16 +73,7 @@ def add_monitor_routes(
     async def performance() -> Any:
         """Accuracy, macro-F1, per-class recall and coverage of feedback: over all history and
         over the server's windows (counts of labelled predictions, or durations)."""
-        from textops.errors import MonitorUnavailableError
-
-        try:
-            return await _monitor().performance(holder.get().labels)
-        except MonitorUnavailableError:
-            raise
-        except Exception as exc:
-            if type(exc).__module__.startswith("sqlalchemy"):
-                raise MonitorUnavailableError(f"the monitor database cannot answer: {exc}") from exc
-            raise
+        return await _monitor().performance(holder.get().labels)
 
     @app.get(
         "/v1/monitor/drift",
@@ -93,7 +88,7 @@ def add_monitor_routes(
         import asyncio
 
         if drift is None:
-            raise ForbiddenError("monitoring is off on this server (started with --no-monitor)")
+            raise monitoring_off()
         if refresh or drift.last is None:
             return await asyncio.to_thread(drift.compute, holder.get())
         return drift.last
