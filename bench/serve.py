@@ -159,15 +159,36 @@ def rounds(
 ) -> dict[str, Any]:
     """Raw batch-64 and served c=32 alternately, ``n`` short rounds each: the ratio of the sums
     (each served round sits next to its own limit, so the machine's drift cancels)."""
+    import resource
+
+    import httpx2 as httpx
+
     from textops.serve import load_served_model
+
+    def model_seconds() -> float:  # the server's time inside model calls, from /metrics
+        text = httpx.get(f"{base}/metrics").text
+        return float(
+            next(
+                x for x in text.splitlines() if x.startswith("textops_model_call_seconds_sum")
+            ).split()[-1]
+        )
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
 
     clf = load_served_model(uri, tracking, backend=backend)
     clf.predict_proba(texts[:64])
     rows = []
+    busy, client_ms = [], []
     for _ in range(n):
         limit = batched_rate(clf, texts, seconds)
         body = lambda t: {"texts": [t]}  # noqa: E731
+        m0, c0, t0 = model_seconds(), cpu(), time.perf_counter()
         served = asyncio.run(_drive(f"{base}/v1/predict", body, texts, 32, seconds))
+        wall, used = time.perf_counter() - t0, cpu() - c0
+        busy.append((model_seconds() - m0) / wall)
+        client_ms.append(1000 * used / max(served["requests_per_s"] * seconds, 1))
         rows.append((limit, served["requests_per_s"], served["errors"]))
     raw_mean = sum(r[0] for r in rows) / n
     served_mean = sum(r[1] for r in rows) / n
@@ -179,6 +200,10 @@ def rounds(
         "ratio": round(served_mean / raw_mean, 3),
         "round_ratios": [round(r[1] / r[0], 2) for r in rows],
         "errors": sum(r[2] for r in rows),
+        # share of the served rounds' wall time the server spent inside model calls
+        "model_busy": round(sum(busy) / n, 3),
+        # CPU of this process (the load generator) per answered request, in ms
+        "loadgen_cpu_ms_per_request": round(sum(client_ms) / n, 2),
     }
     print(f"    interleaved ({backend}): {out}", flush=True)
     return out

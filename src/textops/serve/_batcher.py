@@ -3,8 +3,8 @@
 One model thread takes requests from a thread-safe queue, merges what is waiting into a batch,
 runs the model and hands each caller its slice back on the event loop. The thread starts the
 next batch the moment the last one is done, without waiting for the event loop (which may be
-busy answering the last batch's requests): measured on 2 cores, this keeps the model busy
-~97% of the time under load instead of ~88%.
+busy answering the last batch's requests); bench/serve.py prints how busy the model is
+(``model_busy``).
 
 A request waits for a batch only under load: when the previous model call carried more than
 one request and fewer than ``max_batch_size // 8`` texts are waiting, the thread lingers up to

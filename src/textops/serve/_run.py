@@ -31,8 +31,8 @@ def run_server(settings: ServeSettings, *, log_level: str = "info") -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # OpenMP threads that spin between torch ops starve the event loop on small machines: measured
-    # on 2 cores, served throughput rose from ~0.6-0.8x to ~0.8-0.9x of in-process batching
+    # OpenMP threads that spin between torch ops take the CPU the event loop needs on small
+    # machines (set before torch loads; a user's own setting wins)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     settings.api_key()  # a configured but empty key variable is an error now, not per request
     resolve_version(
