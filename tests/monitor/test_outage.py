@@ -38,7 +38,11 @@ def test_database_down_at_start_then_back(settings_for: Any, pg_server: Any) -> 
         assert "textops_monitor_buffered_records 40.0" in metrics
         pg_server.start()
         _wait_flushed(app)
-        assert "textops_monitor_db_up 1.0" in c.get("/metrics").text
+        # the writer marks the database up right after its flush: poll, don't race it
+        deadline = time.monotonic() + 10
+        while "textops_monitor_db_up 1.0" not in c.get("/metrics").text:
+            assert time.monotonic() < deadline, "the database is back but db_up stays 0"
+            time.sleep(0.1)
     assert MonitorStore(pg_server.url).count() == 40
 
 
