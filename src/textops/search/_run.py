@@ -14,9 +14,9 @@ from textops.embed import EMBEDDERS, EmbeddingCache
 from textops.errors import ConfigError, UnknownPluginError
 from textops.search._budget import plan_embedders
 from textops.search._config import SearchConfig
-from textops.search._finalize import finalize
+from textops.search._finalize import finalize, finalize_estimate
 from textops.search._heads import HEADS
-from textops.search._objective import Objective
+from textops.search._objective import Objective, available_cpus
 from textops.search._study import (
     BudgetStop,
     count_done,
@@ -32,8 +32,6 @@ from textops.track import MemoryTracker, MlflowTracker, Tracker
 __all__ = ["run_search"]
 
 log = logging.getLogger("textops.search")
-#: share of --timeout kept for refitting, scoring, saving and registering the winner
-FINALIZE_RESERVE = 0.1
 
 
 def _split(ds: Dataset) -> dict[str, Any]:
@@ -95,7 +93,15 @@ def _objective(
         home=home,
         tracker=tracker,
         parent_run_id=parent_run,
+        threads=max(1, available_cpus() // config.workers),  # folds run in parallel threads
     )
+
+
+def _finalize_reserve(data: dict[str, Any], folds: int) -> Any:
+    """The study -> seconds function that keeps finalising the winner inside ``--timeout``."""
+    n_train = len(data["train"]["texts"])
+    n_refit = n_train + len(data["validation"]["texts"])
+    return lambda study: finalize_estimate(study, n_train, n_refit, folds)
 
 
 def _worker(
@@ -116,13 +122,14 @@ def _worker(
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
     obj = _objective(config, data, embedders, latency, home, tracker, parent_run)
     timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
-    with running_study(study_lock_path(config, home)):
+    reserve = _finalize_reserve(data, obj.folds)
+    with running_study(study_lock_path(config, home)), contextlib.closing(obj):
         study.optimize(
             obj,
             n_trials=n_trials,
             timeout=timeout,
             catch=(ValueError,),
-            callbacks=[BudgetStop(stop_at, reserve=0.0)],
+            callbacks=[BudgetStop(stop_at, reserve=reserve)],
         )
 
 
@@ -230,17 +237,23 @@ def run_search(
     status = "FINISHED"
     try:
         if remaining > 0:
-            # keep part of the budget for refitting, scoring and saving the winner
-            reserve = FINALIZE_RESERVE * (config.timeout or 0)
-            timeout = max(deadline - time.monotonic() - reserve, 1.0) if deadline else None
-            stop_at = time.time() + timeout if timeout is not None else None
+            # trials start only while the winner so far could still be refitted, scored and
+            # saved inside the budget (BudgetStop's reserve, estimated from its fit time)
+            reserve = _finalize_reserve(data, folds)
+            left = deadline - time.monotonic() if deadline else None
+            timeout = max(left - reserve(study), 1.0) if left is not None else None
+            stop_at = time.time() + left if left is not None else None
             if config.workers == 1:
                 obj = _objective(config, data, embedders, latency, home, tracker, parent)
                 bar, callback = _progress_callback(config.trials, count_done(study), show_progress)
-                callbacks = [BudgetStop(stop_at, reserve=0.0)]
+                callbacks = [BudgetStop(stop_at, reserve=reserve)]
                 if callback is not None:
                     callbacks.append(callback)
-                with running_study(lock), bar if bar is not None else contextlib.nullcontext():
+                with (
+                    running_study(lock),
+                    contextlib.closing(obj),
+                    bar if bar is not None else contextlib.nullcontext(),
+                ):
                     study.optimize(
                         obj,
                         n_trials=remaining,

@@ -8,7 +8,7 @@ import multiprocessing as mp
 import os
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -200,9 +200,10 @@ def fail_dead_trials(study: Any, lock: Path | None = None) -> int:
 
 class BudgetStop:
     """Optuna callback: stop starting trials when the time left (``deadline``, wall clock)
-    cannot hold a typical trial plus ``reserve`` seconds for finalising the winner."""
+    cannot hold a typical trial plus the seconds finalising the winner will take (``reserve``:
+    a number, or a function of the study that estimates it for the best trial so far)."""
 
-    def __init__(self, deadline: float | None, reserve: float) -> None:
+    def __init__(self, deadline: float | None, reserve: float | Callable[[Any], float]) -> None:
         self.deadline = deadline
         self.reserve = reserve
 
@@ -218,7 +219,8 @@ class BudgetStop:
             if t.datetime_complete is not None and t.datetime_start is not None
         ]
         typical = statistics.median(durations) if durations else 0.0
-        if self.deadline - time.time() < typical + self.reserve:
+        reserve = self.reserve(study) if callable(self.reserve) else self.reserve
+        if self.deadline - time.time() < typical + reserve:
             study.stop()
 
 

@@ -1,0 +1,199 @@
+"""A finite Newton solver for the linear SVM's objective, for cross-validation on dense inputs.
+
+``LinearSVC`` (liblinear) minimises, one class against the rest,
+
+    0.5 * ||w||^2 + sum_i C_i * max(0, 1 - y_i * (w . x_i + b))^2
+
+with the bias ``b`` as one more regularised feature of value 1 (``intercept_scaling=1``) and
+``C_i = C * class_weight[k]`` for the class's own rows, ``C`` for the rest. Its solvers walk
+dense inputs through sparse rows and take ~0.5-1 s per fit on 3.4k x 384 embeddings. The
+objective is a piecewise quadratic: Newton's method on the active rows (Keerthi & DeCoste, 2005,
+"A modified finite Newton method for fast solution of large scale linear SVMs") reaches the
+same minimiser in a few steps, each a small ``(d+1) x (d+1)`` Cholesky solve, and from a nearby
+solution (``warm_start``) often in one or two.
+
+Only the search's cross-validation uses it: the deployed head stays a ``LinearSVC``, which
+minimises the same strictly convex objective, so both give the same model up to tolerance
+(``tests/search/test_l2svm.py`` checks the labels they predict agree).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["NewtonLinearSVC"]
+
+
+def _newton(
+    X: np.ndarray,
+    y: np.ndarray,
+    c: np.ndarray,
+    w: np.ndarray,
+    tol: float,
+    max_iter: int,
+    full: Callable[[], np.ndarray],
+) -> tuple[np.ndarray, int]:
+    """Minimise 0.5 |w|^2 + sum c_i max(0, 1 - y_i x_i.w)^2 from ``w``; returns (w, steps).
+
+    ``full()`` gives X' diag(2c) X over all rows (upper triangle), for when most rows are
+    active: the Hessian is then that minus the few inactive rows."""
+    from scipy.linalg import cho_factor, cho_solve
+    from scipy.linalg.blas import dsyrk
+
+    d = X.shape[1]
+
+    def value(v: np.ndarray, margin: np.ndarray) -> float:
+        viol = np.maximum(1.0 - y * margin, 0.0)
+        return 0.5 * float(v @ v) + float(c @ (viol * viol))
+
+    margin = X @ w
+    f = value(w, margin)
+    # stop relative to the gradient at w = 0 (as liblinear), so a warm start near the
+    # solution stops early instead of chasing a tolerance relative to its own small gradient
+    g0 = float(np.linalg.norm(2.0 * ((c * y) @ X)))
+    # the Hessian's data part X_A' diag(2c_A) X_A over the active rows, updated by the rows
+    # that enter or leave the active set between steps (few, after the first)
+    S = np.zeros((d, d))
+    held = np.zeros(len(y), dtype=bool)
+    root_c = np.sqrt(2.0 * c)
+    for step in range(1, max_iter + 1):
+        viol = 1.0 - y * margin
+        active = viol > 0
+        grad = w - 2.0 * ((c * y * np.maximum(viol, 0.0)) @ X)
+        gnorm = float(np.linalg.norm(grad))
+        if gnorm <= tol * max(g0, 1e-12) or gnorm < 1e-10:
+            return w, step - 1
+        added = active & ~held
+        removed = held & ~active
+        n_active = int(active.sum())
+        if int(added.sum() + removed.sum()) > min(n_active, len(y) - n_active):
+            if n_active == len(y):
+                S = full()
+            elif 2 * n_active > len(y):
+                rows = X[~active] * root_c[~active, None]
+                S = dsyrk(-1.0, rows, beta=1.0, c=full(), trans=1, lower=0)
+            else:
+                rows = X[active] * root_c[active, None]
+                S = dsyrk(1.0, rows, trans=1, lower=0)
+        else:
+            if added.any():
+                rows = X[added] * root_c[added, None]
+                S = dsyrk(1.0, rows, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
+            if removed.any():
+                rows = X[removed] * root_c[removed, None]
+                S = dsyrk(-1.0, rows, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
+        held = active
+        H = S.copy()
+        H[np.diag_indices(d)] += 1.0
+        direction = cho_solve(cho_factor(H, lower=False, overwrite_a=True), -grad)
+        # backtracking (Armijo) on the exact objective; the full step is usually taken
+        slope = float(grad @ direction)
+        d_margin = X @ direction
+        t = 1.0
+        while True:
+            new_margin = margin + t * d_margin
+            new_w = w + t * direction
+            new_f = value(new_w, new_margin)
+            if new_f <= f + 1e-4 * t * slope or t < 1e-8:
+                break
+            t *= 0.5
+        w, margin, f = new_w, new_margin, new_f
+    return w, max_iter
+
+
+class NewtonLinearSVC:
+    """Scikit-learn style classifier with ``LinearSVC``'s objective (squared hinge, L2,
+    one-vs-rest, regularised intercept); dense inputs only. ``coef_`` and ``intercept_`` have
+    ``LinearSVC``'s shapes, so a fit can start from another fit's solution (``warm_start``)."""
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        class_weight: dict[Any, float] | str | None = None,
+        tol: float = 1e-4,
+        max_iter: int = 100,
+        warm_start: bool = False,
+    ) -> None:
+        self.C = C
+        self.class_weight = class_weight
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {
+            "C": self.C,
+            "class_weight": self.class_weight,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+            "warm_start": self.warm_start,
+        }
+
+    def set_params(self, **params: Any) -> NewtonLinearSVC:
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def fit(self, X: Any, y: Any) -> NewtonLinearSVC:
+        from sklearn.utils.class_weight import compute_class_weight
+
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y)
+        self.classes_, yi = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError("need samples of at least 2 classes")
+        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        Xa = np.hstack([X, np.ones((X.shape[0], 1))])
+        # binary: one problem, classes_[1] positive (as LinearSVC)
+        problems = [1] if n_classes == 2 else list(range(n_classes))
+        start = None
+        prev_coef: np.ndarray | None = getattr(self, "coef_", None)
+        if self.warm_start and prev_coef is not None:
+            prev_b = np.asarray(getattr(self, "intercept_"))  # noqa: B009
+            start = np.hstack([prev_coef, prev_b[:, None]])
+        W = np.zeros((len(problems), Xa.shape[1]))
+        self.n_iter_ = 0
+        gram: list[np.ndarray] = []  # X'X, computed once if some class needs it
+
+        def full(pos: np.ndarray, cp: float, cn: float) -> np.ndarray:
+            from scipy.linalg.blas import dsyrk
+
+            # X' diag(2c) X = 2 cn X'X + 2 (cp - cn) X_pos' X_pos
+            if not gram:
+                gram.append(dsyrk(1.0, Xa, trans=1, lower=0))
+            out = 2.0 * cn * gram[0]
+            if cp != cn:
+                out = dsyrk(2.0 * (cp - cn), Xa[pos], beta=1.0, c=out, trans=1, lower=0)
+            return out
+
+        for row, k in enumerate(problems):
+            pos = yi == k
+            sign = np.where(pos, 1.0, -1.0)
+            if n_classes == 2:
+                cp, cn = self.C * weights[1], self.C * weights[0]
+            else:
+                cp, cn = self.C * weights[k], self.C
+            c = np.where(pos, cp, cn)
+            w0 = start[row].copy() if start is not None else np.zeros(Xa.shape[1])
+            W[row], steps = _newton(
+                Xa, sign, c, w0, self.tol, self.max_iter, functools.partial(full, pos, cp, cn)
+            )
+            self.n_iter_ = max(self.n_iter_, steps)
+        self.coef_: np.ndarray = W[:, :-1]
+        self.intercept_: np.ndarray = W[:, -1].copy()
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        scores: np.ndarray = np.asarray(X, dtype=np.float64) @ self.coef_.T + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.asarray(self.classes_[(scores > 0).astype(int)])
+        return np.asarray(self.classes_[np.argmax(scores, axis=1)])
