@@ -93,3 +93,13 @@ def test_scoring_build_skips_calibration_but_deployed_head_has_probabilities() -
     # the same SVM underneath: one calibrated model (ensemble=False), same decisions
     inner = deployed.calibrated_classifiers_[0].estimator
     np.testing.assert_allclose(inner.decision_function(X), scoring.decision_function(X))
+
+
+def test_normalize_param_standardises_inputs_except_for_trees() -> None:
+    assert hasattr(build_head("logreg", {"normalize": "standard"}), "steps")
+    assert not hasattr(build_head("logreg", {"normalize": "none"}), "steps")
+    # an embedder that needs scaling gets it unless the trial chose otherwise
+    assert hasattr(build_head("logreg", {}, scale=True), "steps")
+    assert not hasattr(build_head("lightgbm", {"normalize": "standard"}), "steps")
+    with pytest.raises(UnknownPluginError, match="normalisation"):
+        build_head("logreg", {"normalize": "whiten"})

@@ -52,3 +52,12 @@ def test_warm_start_reaches_the_same_solution_in_fewer_steps() -> None:
 def test_single_class_is_refused() -> None:
     with pytest.raises(ValueError, match="2 classes"):
         NewtonLinearSVC().fit(np.ones((4, 2)), ["a"] * 4)
+
+
+def test_works_inside_a_pipeline_with_scaling() -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _data(3)
+    pipe = make_pipeline(StandardScaler(), NewtonLinearSVC(C=0.1)).fit(X, y)
+    assert pipe.predict(X).shape == (len(y),)

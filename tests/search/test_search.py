@@ -36,6 +36,9 @@ def test_search_by_trials_tracks_every_trial(topics: Dataset, home: Path) -> Non
         run = tracker.runs[child]
         assert {"embedder", "head"} <= set(run["params"])
         assert {"cv_macro_f1", "fit_seconds", "latency_ms"} <= set(run["metrics"])
+        # normalisation is searched for dense embeddings only (TF-IDF rows are unit length)
+        dense = run["params"]["embedder"] == "fake"
+        assert (run["params"].get("normalize") in ("none", "standard")) == dense
     prun = tracker.runs[parent]
     assert {d["context"] for d in prun["datasets"]} == {"train", "validation", "test"}
     assert all(d["name"].startswith(f"topics@{topics.version}:") for d in prun["datasets"])

@@ -47,6 +47,10 @@ class TfidfEmbedder(Embedder):
             analyzer=self.analyzer,
             dtype=np.float32,
         ).fit(list(texts))
+        # plain ints: skops writes a numpy scalar as its own file in the archive, and saving
+        # 40k of them took ~30 s (a dict of str -> int is one JSON entry)
+        vec = self.vectorizer_
+        vec.vocabulary_ = {term: int(idx) for term, idx in vec.vocabulary_.items()}
         return self
 
     def _encode(self, texts: list[str]) -> Any:

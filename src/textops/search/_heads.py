@@ -10,7 +10,10 @@ from typing import Any
 
 from textops.errors import UnknownPluginError
 
-__all__ = ["HEADS", "HeadSpec", "build_head"]
+__all__ = ["HEADS", "NORMALIZATIONS", "HeadSpec", "build_head"]
+
+#: how a head's inputs are normalised: as the embedder gives them, or standardised per feature
+NORMALIZATIONS = ("none", "standard")
 
 Params = dict[str, Any]
 
@@ -177,6 +180,8 @@ class HeadSpec:
     #: the same objective by a faster solver, for cross-validation on dense inputs (the
     #: deployed head always comes from ``factory``)
     cv_factory: Callable[[Params, int], Any] | None = None
+    #: trees: input scaling changes nothing, so normalisation is not searched for them
+    scale_invariant: bool = False
 
 
 HEADS: Mapping[str, HeadSpec] = MappingProxyType(
@@ -206,13 +211,19 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         "mlp": HeadSpec(
             "one-hidden-layer MLP with early stopping", _mlp, _space_mlp, accepts_sparse=False
         ),
-        "lightgbm": HeadSpec("LightGBM gradient-boosted trees", _lightgbm, _space_lightgbm),
+        "lightgbm": HeadSpec(
+            "LightGBM gradient-boosted trees",
+            _lightgbm,
+            _space_lightgbm,
+            scale_invariant=True,
+        ),
         "ebm": HeadSpec(
             "Explainable Boosting Machine (interpret), on linguistic features",
             _ebm,
             _space_ebm,
             embedders=frozenset({"linguistic"}),
             accepts_sparse=False,
+            scale_invariant=True,
         ),
     }
 )
@@ -227,7 +238,9 @@ def build_head(
     probability: bool = True,
     dense: bool = False,
 ) -> Any:
-    """The head ``key`` as an unfitted estimator (standardised inputs when ``scale``).
+    """The head ``key`` as an unfitted estimator, its inputs standardised when
+    ``params["normalize"]`` is ``"standard"`` (a searched dimension) or, without that key, when
+    ``scale`` (an embedder whose features need it).
 
     ``probability=False`` is for scoring labels only (cross-validation): a head whose
     probabilities need a calibration step is built without it, and with ``dense`` inputs a
@@ -241,7 +254,10 @@ def build_head(
     est = (spec.cv_factory if fast and spec.cv_factory else spec.factory)(params, seed)
     if probability and spec.calibrate is not None:
         est = spec.calibrate(est)
-    if scale and key not in ("lightgbm", "ebm"):
+    normalize = params.get("normalize") or ("standard" if scale else "none")
+    if normalize not in NORMALIZATIONS:
+        raise UnknownPluginError(f"no normalisation {normalize!r}; choose {NORMALIZATIONS}")
+    if normalize == "standard" and not spec.scale_invariant:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 __all__ = ["NewtonLinearSVC"]
 
@@ -105,7 +106,7 @@ def _newton(
     return w, max_iter
 
 
-class NewtonLinearSVC:
+class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Scikit-learn style classifier with ``LinearSVC``'s objective (squared hinge, L2,
     one-vs-rest, regularised intercept); dense inputs only. ``coef_`` and ``intercept_`` have
     ``LinearSVC``'s shapes, so a fit can start from another fit's solution (``warm_start``)."""
@@ -123,20 +124,6 @@ class NewtonLinearSVC:
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {
-            "C": self.C,
-            "class_weight": self.class_weight,
-            "tol": self.tol,
-            "max_iter": self.max_iter,
-            "warm_start": self.warm_start,
-        }
-
-    def set_params(self, **params: Any) -> NewtonLinearSVC:
-        for key, value in params.items():
-            setattr(self, key, value)
-        return self
 
     def fit(self, X: Any, y: Any) -> NewtonLinearSVC:
         from sklearn.utils.class_weight import compute_class_weight

@@ -15,7 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from textops.embed import EmbeddingCache, encode_texts, make_embedder
-from textops.search._heads import HEADS, build_head
+from textops.search._heads import HEADS, NORMALIZATIONS, build_head
 from textops.search._warm import WarmStarts
 from textops.track import Tracker
 
@@ -65,6 +65,8 @@ class Objective:
         tracker: Tracker | None = None,
         parent_run_id: str | None = None,
         threads: int | None = None,
+        deadline: float | None = None,
+        reserve: Callable[[Any], float] | None = None,
     ) -> None:
         self.texts = texts
         self.y = np.asarray(labels, dtype=object)
@@ -86,6 +88,10 @@ class Objective:
         self._warm = WarmStarts()
         self.threads = max(1, min(folds, threads if threads is not None else available_cpus()))
         self._pool: Any = None
+        #: wall-clock deadline (time.time()) for trials, and the seconds to keep for finalising
+        self.deadline = deadline
+        self.reserve = reserve
+        self._seconds: dict[tuple[str, str], list[float]] = {}
 
     def features(self, key: str) -> Any:
         with self._lock:
@@ -159,6 +165,33 @@ class Objective:
         score = float(f1_score(self.y[va], pred, average="macro"))
         return score, t1 - t0, t2 - t1, len(va)
 
+    def _check_budget(
+        self, trial: Any, kind: tuple[str, str], started: float, done: int, folds: int
+    ) -> None:
+        """Stop a trial that cannot finish before the deadline with time left to finalise:
+        before it starts, from what this embedder + head took before; after each group of
+        folds, from its own pace. A trial stopped here is pruned (and says why). The first
+        trial to complete is never stopped: without it there is no winner."""
+        import optuna
+
+        from optuna.trial import TrialState
+
+        if self.deadline is None:
+            return
+        if not trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            return  # a search must finish one trial to have a winner at all
+        if done == 0:
+            past = self._seconds.get(kind)
+            needed = float(np.median(past)) if past else 0.0
+        else:
+            needed = (time.time() - started) / done * (folds - done)
+        reserve = self.reserve(trial.study) if self.reserve is not None else 0.0
+        if time.time() + needed + reserve > self.deadline:
+            trial.set_user_attr("stopped", "budget")
+            raise optuna.TrialPruned(
+                f"{kind[0]} + {kind[1]} needs ~{needed:.1f}s more; the budget has less left"
+            )
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
@@ -172,10 +205,14 @@ class Objective:
         ek = trial.suggest_categorical("embedder", self.embedders)
         hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
         params = HEADS[hk].space(trial)
+        emb_cls = make_embedder(ek)
+        if not (emb_cls.needs_scaling or emb_cls.sparse_output or HEADS[hk].scale_invariant):
+            # dense embeddings: standardising them helps some heads and hurts others
+            params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         trial.set_user_attr("embedder", ek)
         trial.set_user_attr("head", hk)
         trial.set_user_attr("params", params)
-        scale = make_embedder(ek).needs_scaling
+        scale = emb_cls.needs_scaling
         run = None
         if self.tracker is not None:
             run = self.tracker.start_run(
@@ -189,7 +226,9 @@ class Objective:
         n_pred = 0
         status = "FINISHED"
         splits = self._splits()
+        started = time.time()
         try:
+            self._check_budget(trial, (ek, hk), started, 0, len(splits))
             # folds run ``self.threads`` at a time (each with one BLAS thread: small dense
             # solves run ~3x faster than with two fighting threads); pruning after each group
             for first in range(0, len(splits), self.threads):
@@ -206,7 +245,10 @@ class Objective:
                     if trial.should_prune():
                         status = "KILLED"
                         raise optuna.TrialPruned(f"pruned after fold {group[-1] + 1}")
+                self._check_budget(trial, (ek, hk), started, group[-1] + 1, len(splits))
+            self._seconds.setdefault((ek, hk), []).append(time.time() - started)
         except optuna.TrialPruned:
+            status = "KILLED"
             raise
         except Exception:
             status = "FAILED"

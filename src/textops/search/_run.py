@@ -77,9 +77,11 @@ def _objective(
     home: str | Path | None,
     tracker: Tracker | None,
     parent_run: str | None,
+    stop_at: float | None = None,
 ) -> Objective:
     """The objective over the train split, as the main process and every worker build it."""
     train = data["train"]
+    folds = _folds(train["labels"], config.cv_folds)
     return Objective(
         texts=train["texts"],
         labels=train["labels"],
@@ -87,13 +89,15 @@ def _objective(
         embedders=embedders,
         heads=list(config.heads),
         latency_ms=latency,
-        folds=_folds(train["labels"], config.cv_folds),
+        folds=folds,
         seed=config.seed,
         multi=config.objective == "f1-latency",
         home=home,
         tracker=tracker,
         parent_run_id=parent_run,
         threads=max(1, available_cpus() // config.workers),  # folds run in parallel threads
+        deadline=stop_at,
+        reserve=_finalize_reserve(data, folds),
     )
 
 
@@ -120,7 +124,7 @@ def _worker(
     data = _split(ds)
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
-    obj = _objective(config, data, embedders, latency, home, tracker, parent_run)
+    obj = _objective(config, data, embedders, latency, home, tracker, parent_run, stop_at)
     timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
     reserve = _finalize_reserve(data, obj.folds)
     with running_study(study_lock_path(config, home)), contextlib.closing(obj):
@@ -244,7 +248,7 @@ def run_search(
             timeout = max(left - reserve(study), 1.0) if left is not None else None
             stop_at = time.time() + left if left is not None else None
             if config.workers == 1:
-                obj = _objective(config, data, embedders, latency, home, tracker, parent)
+                obj = _objective(config, data, embedders, latency, home, tracker, parent, stop_at)
                 bar, callback = _progress_callback(config.trials, count_done(study), show_progress)
                 callbacks = [BudgetStop(stop_at, reserve=reserve)]
                 if callback is not None:

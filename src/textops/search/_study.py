@@ -84,11 +84,15 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
 def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
     """Strong, cheap starting points tried before the sampler takes over (cheapest embedder
     first): a regularised linear head per embedder. The sampler then explores around them."""
+    from textops.embed import make_embedder
     from textops.search._objective import compatible_heads
 
     starts: list[dict[str, Any]] = []
     for emb in embedders:
         usable = compatible_heads(emb, heads)
+        cls = make_embedder(emb)
+        searched = not (cls.needs_scaling or cls.sparse_output)
+        as_given = {"normalize": "none"} if searched else {}
         if "logreg" in usable:
             for c in (1.0, 10.0) if emb == "tfidf" else (1.0,):
                 starts.append(
@@ -97,6 +101,7 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
                         f"head.{emb}": "logreg",
                         "logreg.C": c,
                         "logreg.class_weight": None,
+                        **as_given,
                     }
                 )
         elif "linear_svm" in usable:
@@ -106,6 +111,7 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
                     f"head.{emb}": "linear_svm",
                     "linear_svm.C": 0.5,
                     "linear_svm.class_weight": None,
+                    **as_given,
                 }
             )
     return starts
