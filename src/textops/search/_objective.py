@@ -173,7 +173,6 @@ class Objective:
         folds, from its own pace. A trial stopped here is pruned (and says why). The first
         trial to complete is never stopped: without it there is no winner."""
         import optuna
-
         from optuna.trial import TrialState
 
         if self.deadline is None:
