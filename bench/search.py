@@ -71,7 +71,7 @@ def baseline_minilm(ds: Any) -> dict[str, Any]:
 
 
 def textops_search(
-    home: Path, dataset: str, timeout: float, trials: int, study: str = "bench", **kw: Any
+    home: Path, dataset: str, timeout: float | None, trials: int, study: str = "bench", **kw: Any
 ) -> dict[str, Any]:
     from textops.search import SearchConfig, run_search
     from textops.track import MlflowTracker
@@ -82,6 +82,8 @@ def textops_search(
     return {
         "macro_f1": round(r["test"]["macro_f1"], 4),
         "seconds": round(time.perf_counter() - t, 1),
+        "finalize_seconds": r["finalize_seconds"],
+        "finalize_estimate_seconds": r["finalize_estimate_seconds"],
         "trials": r["trials"],
         "best": f"{r['best']['embedder']}+{r['best']['head']}",
         "skipped": [p["key"] for p in r["embedders"] if not p["included"]],
@@ -124,6 +126,65 @@ def _trials_per_s(home: Path, study: str) -> float:
 LINEAR_HEADS = ("logreg", "linear_svm", "ridge")
 
 
+def cv_solvers(home: Path) -> dict[str, Any]:
+    """Per-fit seconds on one CV fold (2/3 of TREC train, MiniLM, one BLAS thread) over a
+    sequence of C values as a search visits them: liblinear's LinearSVC vs the CV's Newton
+    solver (cold, and warm from the previous C), logistic regression cold vs warm."""
+    import statistics
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+    from threadpoolctl import threadpool_limits
+
+    from textops.data import DatasetStore
+    from textops.embed import EmbeddingCache, encode_texts, make_embedder
+    from textops.search._l2svm import NewtonLinearSVC
+
+    ds = DatasetStore(home).get("trec")
+    y = np.asarray(ds.labels("train"), dtype=object)
+    X = encode_texts(
+        make_embedder("minilm"), ds.texts("train"), EmbeddingCache(home=home), show_progress=False
+    ).vectors
+    n = 2 * len(y) // 3
+    Xtr, ytr, Xva = X[:n], y[:n], X[n:]
+    times: dict[str, list[float]] = {k: [] for k in ("liblinear", "newton", "newton_warm")}
+    times.update(logreg=[], logreg_warm=[])
+    iters: dict[str, list[int]] = {"logreg": [], "logreg_warm": []}
+    agree: list[float] = []
+
+    def fit(key: str, est: Any) -> Any:
+        t = time.perf_counter()
+        est.fit(Xtr, ytr)
+        times[key].append(time.perf_counter() - t)
+        return est
+
+    prev_svm = prev_lr = None
+    with threadpool_limits(1, user_api="blas"):
+        for C in (1.0, 0.1, 3.0, 0.03, 10.0, 0.3, 0.01, 0.5):
+            ref = fit("liblinear", LinearSVC(C=C))
+            fit("newton", NewtonLinearSVC(C=C))
+            warm = NewtonLinearSVC(C=C, warm_start=prev_svm is not None)
+            if prev_svm is not None:
+                warm.coef_, warm.intercept_ = prev_svm.coef_, prev_svm.intercept_
+            prev_svm = fit("newton_warm", warm)
+            agree.append(float(np.mean(warm.predict(Xva) == ref.predict(Xva))))
+            iters["logreg"].append(
+                int(fit("logreg", LogisticRegression(C=C, max_iter=3000)).n_iter_[0])
+            )
+            lr = LogisticRegression(C=C, max_iter=3000, warm_start=prev_lr is not None)
+            if prev_lr is not None:
+                lr.coef_, lr.intercept_ = prev_lr.coef_.copy(), prev_lr.intercept_.copy()
+            prev_lr = fit("logreg_warm", lr)
+            iters["logreg_warm"].append(int(lr.n_iter_[0]))
+    out: dict[str, Any] = {
+        f"{k}_median_s": round(statistics.median(v), 3) for k, v in times.items()
+    }
+    out.update({f"{k}_median_iter": statistics.median(v) for k, v in iters.items()})
+    out["newton_vs_liblinear_min_label_agreement"] = round(min(agree), 4)
+    return out
+
+
 def cold_vs_warm(trials: int) -> dict[str, Any]:
     from textops.data import IngestConfig, builtin_source, ingest
 
@@ -133,15 +194,15 @@ def cold_vs_warm(trials: int) -> dict[str, Any]:
         ds = ingest([builtin_source("trec")], "trec", cfg, home=home)
         n_train = len(ds.texts("train"))
         kw: dict[str, Any] = {"embedders": ("minilm",), "heads": LINEAR_HEADS, "cv_folds": 3}
-        cold = textops_search(home, "trec", None, trials, study="cold", **kw)  # type: ignore[arg-type]
-        warm = textops_search(home, "trec", None, trials, study="warm", **kw)  # type: ignore[arg-type]
+        cold = textops_search(home, "trec", None, trials, study="cold", **kw)
+        warm = textops_search(home, "trec", None, trials, study="warm", **kw)
         per_head = {}
         for head in LINEAR_HEADS:
-            textops_search(
-                home, "trec", None, trials, study=f"warm-{head}", **{**kw, "heads": (head,)}
-            )  # type: ignore[arg-type]
+            one = {**kw, "heads": (head,)}
+            textops_search(home, "trec", None, trials, study=f"warm-{head}", **one)
             per_head[head] = round(_trials_per_s(home, f"warm-{head}"), 2)
         mixed = _trials_per_s(home, "warm")
+        solvers = cv_solvers(home)
     return {
         "train_texts": n_train,
         "trials": trials,
@@ -150,6 +211,7 @@ def cold_vs_warm(trials: int) -> dict[str, Any]:
         "cold_vs_warm": round(cold["seconds"] / warm["seconds"], 1),
         "warm_trials_per_s_linear_heads": round(mixed, 2),
         "warm_trials_per_s_by_head": per_head,
+        "cv_solvers": solvers,
     }
 
 
@@ -168,7 +230,9 @@ def main() -> None:
             f"{name:9} TF-IDF+LR(CV) {a['macro_f1']:.4f} in {a['seconds']:.0f}s | MiniLM+LR "
             f"{b['macro_f1']:.4f} in {b['seconds']:.0f}s | search {s['macro_f1']:.4f} in "
             f"{s['seconds']:.0f}s ({s['trials']} trials, best {s['best']}, skipped "
-            f"{s['skipped']}) -> {r['search_minus_best_baseline']:+.4f} vs best baseline, "
+            f"{s['skipped']}; finalize {s['finalize_seconds']:.1f}s, estimated "
+            f"{s['finalize_estimate_seconds']}s) -> {r['search_minus_best_baseline']:+.4f} vs "
+            "best baseline, "
             f"{r['search_time_vs_baselines']:.2f}x their time",
             flush=True,
         )
@@ -181,6 +245,7 @@ def main() -> None:
             f"{cw['warm_trials_per_s_linear_heads']} (one head each: "
             f"{cw['warm_trials_per_s_by_head']})"
         )
+        print(f"CV solvers, one TREC fold, per fit: {cw['cv_solvers']}")
     print(json.dumps({"datasets": results, "cold_vs_warm": cw}))
 
 

@@ -71,6 +71,9 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     needs_scaling: ClassVar[bool] = False
     #: whether ``transform`` returns a SciPy sparse matrix
     sparse_output: ClassVar[bool] = False
+    #: whether first use loads a transformer network (seconds, not milliseconds: the search
+    #: keeps that time free in its budget when such a winner must be refitted and timed)
+    loads_model: ClassVar[bool] = False
 
     def fit(self, texts: Sequence[str], y: Any = None) -> Embedder:
         return self

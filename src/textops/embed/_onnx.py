@@ -25,6 +25,7 @@ class OnnxSentenceEncoder(Embedder):
     export's (checked against torch at export time), so it never shares the torch cache."""
 
     numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "onnxruntime", "tokenizers")
+    loads_model: ClassVar[bool] = True
     cacheable: ClassVar[bool] = False
 
     def __init__(

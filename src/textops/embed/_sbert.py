@@ -162,6 +162,7 @@ class SentenceTransformerEmbedder(Embedder):
         "sentence-transformers",
         "tokenizers",
     )
+    loads_model: ClassVar[bool] = True
 
     def __init__(
         self,

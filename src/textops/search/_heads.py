@@ -250,8 +250,8 @@ def build_head(
         spec = HEADS[key]
     except KeyError:
         raise UnknownPluginError(f"no head {key!r}; choose one of {', '.join(HEADS)}") from None
-    fast = not probability and dense and spec.cv_factory is not None
-    est = (spec.cv_factory if fast and spec.cv_factory else spec.factory)(params, seed)
+    factory = spec.cv_factory if not probability and dense and spec.cv_factory else spec.factory
+    est = factory(params, seed)
     if probability and spec.calibrate is not None:
         est = spec.calibrate(est)
     normalize = params.get("normalize") or ("standard" if scale else "none")

@@ -19,7 +19,7 @@ from textops.search._heads import HEADS, NORMALIZATIONS, build_head
 from textops.search._warm import WarmStarts
 from textops.track import Tracker
 
-__all__ = ["Objective", "available_cpus", "compatible_heads"]
+__all__ = ["Objective", "available_cpus", "compatible_heads", "searches_normalization"]
 
 #: (macro-F1, fit seconds, predict seconds, texts predicted) of one fold
 _FoldResult = tuple[float, float, float, int]
@@ -31,6 +31,13 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def searches_normalization(embedder: str, head: str) -> bool:
+    """Whether trials choose the input normalisation (``params["normalize"]``): for dense
+    embeddings that are not standardised anyway, and heads that scaling can change."""
+    cls = make_embedder(embedder)
+    return not (cls.needs_scaling or cls.sparse_output or HEADS[head].scale_invariant)
 
 
 def compatible_heads(embedder: str, heads: Sequence[str]) -> list[str]:
@@ -66,7 +73,7 @@ class Objective:
         parent_run_id: str | None = None,
         threads: int | None = None,
         deadline: float | None = None,
-        reserve: Callable[[Any], float] | None = None,
+        reserve: Callable[[Any], float | None] | None = None,
     ) -> None:
         self.texts = texts
         self.y = np.asarray(labels, dtype=object)
@@ -166,25 +173,27 @@ class Objective:
         return score, t1 - t0, t2 - t1, len(va)
 
     def _check_budget(
-        self, trial: Any, kind: tuple[str, str], started: float, done: int, folds: int
+        self,
+        trial: Any,
+        kind: tuple[str, str],
+        reserve: float | None,
+        started: float,
+        done: int,
+        folds: int,
     ) -> None:
-        """Stop a trial that cannot finish before the deadline with time left to finalise:
-        before it starts, from what this embedder + head took before; after each group of
-        folds, from its own pace. A trial stopped here is pruned (and says why). The first
-        trial to complete is never stopped: without it there is no winner."""
+        """Stop a trial that cannot finish before the deadline with ``reserve`` seconds left to
+        finalise: before it starts, from what this embedder + head took before; after each
+        group of folds, from its own pace. A trial stopped here is pruned (and says why).
+        ``reserve`` None (no trial completed yet: no winner) never stops one."""
         import optuna
-        from optuna.trial import TrialState
 
-        if self.deadline is None:
+        if self.deadline is None or reserve is None:
             return
-        if not trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            return  # a search must finish one trial to have a winner at all
         if done == 0:
             past = self._seconds.get(kind)
             needed = float(np.median(past)) if past else 0.0
         else:
             needed = (time.time() - started) / done * (folds - done)
-        reserve = self.reserve(trial.study) if self.reserve is not None else 0.0
         if time.time() + needed + reserve > self.deadline:
             trial.set_user_attr("stopped", "budget")
             raise optuna.TrialPruned(
@@ -204,14 +213,12 @@ class Objective:
         ek = trial.suggest_categorical("embedder", self.embedders)
         hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
         params = HEADS[hk].space(trial)
-        emb_cls = make_embedder(ek)
-        if not (emb_cls.needs_scaling or emb_cls.sparse_output or HEADS[hk].scale_invariant):
-            # dense embeddings: standardising them helps some heads and hurts others
+        if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         trial.set_user_attr("embedder", ek)
         trial.set_user_attr("head", hk)
         trial.set_user_attr("params", params)
-        scale = emb_cls.needs_scaling
+        scale = make_embedder(ek).needs_scaling
         run = None
         if self.tracker is not None:
             run = self.tracker.start_run(
@@ -226,10 +233,12 @@ class Objective:
         status = "FINISHED"
         splits = self._splits()
         started = time.time()
+        # the best trial so far only changes between trials: estimate its finalising once
+        reserve = self.reserve(trial.study) if self.deadline and self.reserve else None
         try:
-            self._check_budget(trial, (ek, hk), started, 0, len(splits))
-            # folds run ``self.threads`` at a time (each with one BLAS thread: small dense
-            # solves run ~3x faster than with two fighting threads); pruning after each group
+            self._check_budget(trial, (ek, hk), reserve, started, 0, len(splits))
+            # folds run ``self.threads`` at a time, each with one BLAS thread (small dense
+            # solves are slower with threads fighting); pruning after each group
             for first in range(0, len(splits), self.threads):
                 group = range(first, min(first + self.threads, len(splits)))
                 for score, f_s, p_s, n in self._map(
@@ -242,9 +251,8 @@ class Objective:
                 if not self.multi:
                     trial.report(float(np.mean(scores)), group[-1])
                     if trial.should_prune():
-                        status = "KILLED"
                         raise optuna.TrialPruned(f"pruned after fold {group[-1] + 1}")
-                self._check_budget(trial, (ek, hk), started, group[-1] + 1, len(splits))
+                self._check_budget(trial, (ek, hk), reserve, started, group[-1] + 1, len(splits))
             self._seconds.setdefault((ek, hk), []).append(time.time() - started)
         except optuna.TrialPruned:
             status = "KILLED"

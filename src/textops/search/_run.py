@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -97,15 +98,12 @@ def _objective(
         parent_run_id=parent_run,
         threads=max(1, available_cpus() // config.workers),  # folds run in parallel threads
         deadline=stop_at,
-        reserve=_finalize_reserve(data, folds),
+        reserve=functools.partial(
+            finalize_estimate,
+            n_train=len(train["texts"]),
+            n_refit=len(train["texts"]) + len(data["validation"]["texts"]),
+        ),
     )
-
-
-def _finalize_reserve(data: dict[str, Any], folds: int) -> Any:
-    """The study -> seconds function that keeps finalising the winner inside ``--timeout``."""
-    n_train = len(data["train"]["texts"])
-    n_refit = n_train + len(data["validation"]["texts"])
-    return lambda study: finalize_estimate(study, n_train, n_refit, folds)
 
 
 def _worker(
@@ -126,14 +124,13 @@ def _worker(
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
     obj = _objective(config, data, embedders, latency, home, tracker, parent_run, stop_at)
     timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
-    reserve = _finalize_reserve(data, obj.folds)
     with running_study(study_lock_path(config, home)), contextlib.closing(obj):
         study.optimize(
             obj,
             n_trials=n_trials,
             timeout=timeout,
             catch=(ValueError,),
-            callbacks=[BudgetStop(stop_at, reserve=reserve)],
+            callbacks=[BudgetStop(stop_at, reserve=obj.reserve)],
         )
 
 
@@ -241,16 +238,15 @@ def run_search(
     status = "FINISHED"
     try:
         if remaining > 0:
-            # trials start only while the winner so far could still be refitted, scored and
-            # saved inside the budget (BudgetStop's reserve, estimated from its fit time)
-            reserve = _finalize_reserve(data, folds)
+            # trials start (and run on) only while the winner so far could still be refitted,
+            # scored and saved inside the budget: the objective's and BudgetStop's reserve
             left = deadline - time.monotonic() if deadline else None
-            timeout = max(left - reserve(study), 1.0) if left is not None else None
+            timeout = max(left, 1.0) if left is not None else None
             stop_at = time.time() + left if left is not None else None
             if config.workers == 1:
                 obj = _objective(config, data, embedders, latency, home, tracker, parent, stop_at)
                 bar, callback = _progress_callback(config.trials, count_done(study), show_progress)
-                callbacks = [BudgetStop(stop_at, reserve=reserve)]
+                callbacks = [BudgetStop(stop_at, reserve=obj.reserve)]
                 if callback is not None:
                     callbacks.append(callback)
                 with (

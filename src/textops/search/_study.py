@@ -84,16 +84,13 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
 def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
     """Strong, cheap starting points tried before the sampler takes over (cheapest embedder
     first): a regularised linear head per embedder. The sampler then explores around them."""
-    from textops.embed import make_embedder
-    from textops.search._objective import compatible_heads
+    from textops.search._objective import compatible_heads, searches_normalization
 
     starts: list[dict[str, Any]] = []
     for emb in embedders:
         usable = compatible_heads(emb, heads)
-        cls = make_embedder(emb)
-        searched = not (cls.needs_scaling or cls.sparse_output)
-        as_given = {"normalize": "none"} if searched else {}
         if "logreg" in usable:
+            as_given = {"normalize": "none"} if searches_normalization(emb, "logreg") else {}
             for c in (1.0, 10.0) if emb == "tfidf" else (1.0,):
                 starts.append(
                     {
@@ -105,6 +102,7 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
                     }
                 )
         elif "linear_svm" in usable:
+            as_given = {"normalize": "none"} if searches_normalization(emb, "linear_svm") else {}
             starts.append(
                 {
                     "embedder": emb,
@@ -207,9 +205,12 @@ def fail_dead_trials(study: Any, lock: Path | None = None) -> int:
 class BudgetStop:
     """Optuna callback: stop starting trials when the time left (``deadline``, wall clock)
     cannot hold a typical trial plus the seconds finalising the winner will take (``reserve``:
-    a number, or a function of the study that estimates it for the best trial so far)."""
+    a function of the study that estimates it for the best trial so far, None while no trial
+    has completed: a search is not stopped before it has a winner)."""
 
-    def __init__(self, deadline: float | None, reserve: float | Callable[[Any], float]) -> None:
+    def __init__(
+        self, deadline: float | None, reserve: Callable[[Any], float | None] | None = None
+    ) -> None:
         self.deadline = deadline
         self.reserve = reserve
 
@@ -225,8 +226,8 @@ class BudgetStop:
             if t.datetime_complete is not None and t.datetime_start is not None
         ]
         typical = statistics.median(durations) if durations else 0.0
-        reserve = self.reserve(study) if callable(self.reserve) else self.reserve
-        if self.deadline - time.time() < typical + reserve:
+        reserve = self.reserve(study) if self.reserve is not None else 0.0
+        if reserve is not None and self.deadline - time.time() < typical + reserve:
             study.stop()
 
 

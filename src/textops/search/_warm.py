@@ -1,9 +1,9 @@
 """Warm starts for cross-validation: a fit starts from an earlier trial's solution.
 
 Trials of one head differ mostly in a regularisation strength. A solver started from the
-solution for a nearby strength, on the same fold, converges in a fraction of the iterations it
-needs from zero (logistic regression on 3.4k MiniLM embeddings: ~3x fewer on average). The
-optimum is the same, so the trial scores what a cold fit would, up to the solver's tolerance.
+solution for a nearby strength, on the same fold, converges in fewer iterations than from zero
+(``bench/search.py`` prints logistic regression's median iterations both ways). The optimum is
+the same, so the trial scores what a cold fit would, up to the solver's tolerance.
 """
 
 from __future__ import annotations

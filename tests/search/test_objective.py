@@ -1,0 +1,66 @@
+"""The objective's budget check: a trial that cannot finish in time is pruned, not run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution
+
+from textops.embed._encode import text_keys
+from textops.search._objective import Objective
+
+TEXTS = [f"{w} number {i}" for i in range(30) for w in ("cash prize", "lunch meeting")]
+LABELS = ["spam", "ham"] * 30
+
+
+def _objective(home: Path, reserve: float | None) -> Objective:
+    return Objective(
+        texts=TEXTS,
+        labels=LABELS,
+        keys=text_keys(TEXTS),
+        embedders=["fake"],
+        heads=["logreg"],
+        latency_ms={"fake": 0.1},
+        folds=3,
+        seed=0,
+        multi=False,
+        home=home,
+        deadline=time.time() + 30,
+        reserve=lambda study: reserve,
+    )
+
+
+def _study_with_one_completed_trial() -> optuna.Study:
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"embedder": "fake"},
+            distributions={"embedder": CategoricalDistribution(["fake"])},
+            value=0.5,
+        )
+    )
+    return study
+
+
+@pytest.mark.parametrize(("reserve", "state"), [(5.0, "COMPLETE"), (60.0, "PRUNED")])
+def test_trial_runs_only_when_finalising_still_fits(
+    tmp_path: Path, reserve: float, state: str
+) -> None:
+    study = _study_with_one_completed_trial()
+    obj = _objective(tmp_path, reserve)
+    obj._seconds["fake", "logreg"] = [1.0]  # this kind took 1 s before
+    study.optimize(obj, n_trials=1)
+    last = study.trials[-1]
+    assert last.state.name == state
+    assert (last.user_attrs.get("stopped") == "budget") == (state == "PRUNED")
+
+
+def test_no_winner_yet_means_never_stopped(tmp_path: Path) -> None:
+    study = optuna.create_study(direction="maximize")
+    obj = _objective(tmp_path, None)  # nothing completed: no estimate, no stop
+    obj._seconds["fake", "logreg"] = [1000.0]
+    study.optimize(obj, n_trials=1)
+    assert study.trials[-1].state.name == "COMPLETE"
