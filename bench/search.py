@@ -127,9 +127,10 @@ LINEAR_HEADS = ("logreg", "linear_svm", "ridge")
 
 
 def cv_solvers(home: Path) -> dict[str, Any]:
-    """Per-fit seconds on one CV fold (2/3 of TREC train, MiniLM, one BLAS thread) over a
-    sequence of C values as a search visits them: liblinear's LinearSVC vs the CV's Newton
-    solver (cold, and warm from the previous C), logistic regression cold vs warm."""
+    """Per-fit seconds on one CV fold (2/3 of TREC train, MiniLM, one BLAS thread) over 16 C
+    values drawn log-uniformly from the search's range: liblinear's LinearSVC vs the CV's
+    Newton solver, cold and warm-started by the search's own WarmStarts (from the nearest C
+    fitted before), and logistic regression cold vs warm."""
     import statistics
 
     import numpy as np
@@ -140,6 +141,7 @@ def cv_solvers(home: Path) -> dict[str, Any]:
     from textops.data import DatasetStore
     from textops.embed import EmbeddingCache, encode_texts, make_embedder
     from textops.search._l2svm import NewtonLinearSVC
+    from textops.search._warm import WarmStarts
 
     ds = DatasetStore(home).get("trec")
     y = np.asarray(ds.labels("train"), dtype=object)
@@ -159,23 +161,26 @@ def cv_solvers(home: Path) -> dict[str, Any]:
         times[key].append(time.perf_counter() - t)
         return est
 
-    prev_svm = prev_lr = None
+    warm = WarmStarts()
+    attrs = ("coef_", "intercept_")
+
+    def fit_warm(key: str, head: str, est: Any, C: float) -> Any:
+        token = warm.start(est, "minilm", head, 0, {"C": C}, attrs)
+        assert token is not None
+        fit(key, est)
+        warm.keep(est, token, attrs)
+        return est
+
+    rng = np.random.default_rng(0)
     with threadpool_limits(1, user_api="blas"):
-        for C in (1.0, 0.1, 3.0, 0.03, 10.0, 0.3, 0.01, 0.5):
+        for C in np.exp(rng.uniform(np.log(1e-3), np.log(10.0), 16)):
             ref = fit("liblinear", LinearSVC(C=C))
             fit("newton", NewtonLinearSVC(C=C))
-            warm = NewtonLinearSVC(C=C, warm_start=prev_svm is not None)
-            if prev_svm is not None:
-                warm.coef_, warm.intercept_ = prev_svm.coef_, prev_svm.intercept_
-            prev_svm = fit("newton_warm", warm)
-            agree.append(float(np.mean(warm.predict(Xva) == ref.predict(Xva))))
-            iters["logreg"].append(
-                int(fit("logreg", LogisticRegression(C=C, max_iter=3000)).n_iter_[0])
-            )
-            lr = LogisticRegression(C=C, max_iter=3000, warm_start=prev_lr is not None)
-            if prev_lr is not None:
-                lr.coef_, lr.intercept_ = prev_lr.coef_.copy(), prev_lr.intercept_.copy()
-            prev_lr = fit("logreg_warm", lr)
+            fast = fit_warm("newton_warm", "linear_svm", NewtonLinearSVC(C=C), C)
+            agree.append(float(np.mean(fast.predict(Xva) == ref.predict(Xva))))
+            cold = fit("logreg", LogisticRegression(C=C, max_iter=3000))
+            iters["logreg"].append(int(cold.n_iter_[0]))
+            lr = fit_warm("logreg_warm", "logreg", LogisticRegression(C=C, max_iter=3000), C)
             iters["logreg_warm"].append(int(lr.n_iter_[0]))
     out: dict[str, Any] = {
         f"{k}_median_s": round(statistics.median(v), 3) for k, v in times.items()
@@ -220,7 +225,18 @@ def main() -> None:
     ap.add_argument("--datasets", default="sms_spam,trec,bbc_news")
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--warm-trials", type=int, default=20, help="0 skips the cold/warm part")
+    ap.add_argument(
+        "--solvers-only", action="store_true", help="only the CV solvers' per-fit seconds"
+    )
     args = ap.parse_args()
+    if args.solvers_only:
+        from textops.data import IngestConfig, builtin_source, ingest
+
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = IngestConfig.model_validate({"splits": {"test": 0.02, "validation": 0.02}})
+            ingest([builtin_source("trec")], "trec", cfg, home=Path(tmp))
+            print(f"CV solvers, one TREC fold, per fit: {cv_solvers(Path(tmp))}")
+        return
     results = []
     for name in args.datasets.split(","):
         r = compare(name, args.trials)
