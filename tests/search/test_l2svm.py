@@ -61,3 +61,27 @@ def test_works_inside_a_pipeline_with_scaling() -> None:
     X, y = _data(3)
     pipe = make_pipeline(StandardScaler(), NewtonLinearSVC(C=0.1)).fit(X, y)
     assert pipe.predict(X).shape == (len(y),)
+
+
+def test_read_only_inputs_share_products_between_fits_and_release_them() -> None:
+    import gc
+
+    from textops.search import _l2svm
+
+    X, y = _data(4)
+    frozen = X.copy()
+    frozen.setflags(write=False)
+    key = id(frozen)
+    a = NewtonLinearSVC(C=1.0, class_weight="balanced").fit(frozen, y)
+    memo = _l2svm._MEMO[key]
+    gram = memo["gram"]
+    b = NewtonLinearSVC(C=3.0, class_weight="balanced").fit(frozen, y)
+    assert memo["gram"] is gram  # the second fit reused the first one's X'X
+    # same solutions as fits on a writeable copy, which keep nothing
+    for est, C in ((a, 1.0), (b, 3.0)):
+        plain = NewtonLinearSVC(C=C, class_weight="balanced").fit(X, y)
+        np.testing.assert_allclose(est.coef_, plain.coef_, rtol=1e-6, atol=1e-8)
+    assert id(X) not in _l2svm._MEMO
+    del frozen
+    gc.collect()
+    assert key not in _l2svm._MEMO

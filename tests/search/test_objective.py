@@ -64,3 +64,28 @@ def test_no_winner_yet_means_never_stopped(tmp_path: Path) -> None:
     obj._seconds["fake", "logreg"] = [1000.0]
     study.optimize(obj, n_trials=1)
     assert study.trials[-1].state.name == "COMPLETE"
+
+
+def test_macro_f1_matches_sklearn_with_labels_missing_on_either_side() -> None:
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from textops.search._objective import macro_f1
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        y_true = rng.integers(0, 5, size=40)
+        y_pred = np.where(rng.random(40) < 0.6, y_true, rng.integers(0, 7, size=40))
+        y_pred[y_pred == 2] = 3  # label 2 never predicted
+        expected = f1_score(y_true, y_pred, average="macro", zero_division=0)
+        assert macro_f1(y_true, y_pred) == pytest.approx(expected, abs=1e-12)
+
+
+def test_standardised_fold_arrays_are_computed_once_and_shared(tmp_path: Path) -> None:
+    import numpy as np
+
+    obj = _objective(tmp_path, None)
+    first = obj._fold_data("fake", 0, True)
+    assert obj._fold_data("fake", 0, True)[0] is first[0]
+    np.testing.assert_allclose(first[0].mean(axis=0), 0.0, atol=1e-5)
+    assert obj._fold_data("fake", 0, False)[0] is not first[0]

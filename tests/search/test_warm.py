@@ -28,18 +28,34 @@ def test_nearest_solution_on_log_scale_is_used() -> None:
     np.testing.assert_array_equal(target.coef_, _fitted(1.0).coef_)
 
 
-def test_other_fold_or_categorical_params_start_cold() -> None:
+def test_other_fold_or_normalisation_starts_cold() -> None:
     warm = WarmStarts()
-    est = _fitted(1.0)
-    token = warm.start(
-        LogisticRegression(), "e", "logreg", 0, {"C": 1.0, "class_weight": None}, ATTRS
-    )
+    params = {"C": 1.0, "class_weight": None, "normalize": "none"}
+    token = warm.start(LogisticRegression(), "e", "logreg", 0, params, ATTRS)
     assert token is not None
-    warm.keep(est, token, ATTRS)
-    for fold, cw in ((1, None), (0, "balanced")):
+    warm.keep(_fitted(1.0), token, ATTRS)
+    for fold, normalize in ((1, "none"), (0, "standard")):
         target = LogisticRegression()
-        warm.start(target, "e", "logreg", fold, {"C": 1.0, "class_weight": cw}, ATTRS)
+        warm.start(target, "e", "logreg", fold, {**params, "normalize": normalize}, ATTRS)
         assert target.warm_start is False and not hasattr(target, "coef_")
+
+
+def test_other_class_weights_start_when_nothing_closer() -> None:
+    warm = WarmStarts()
+    for C, cw in ((1.0, None), (100.0, "balanced")):
+        token = warm.start(
+            LogisticRegression(), "e", "logreg", 0, {"C": C, "class_weight": cw}, ATTRS
+        )
+        assert token is not None
+        warm.keep(_fitted(C), token, ATTRS)
+    # C=2: the unweighted solution at C=1 (log distance 0.7 + 2 for the weights) is nearer
+    # than the weighted one at C=100 (log distance 3.9)
+    near = LogisticRegression()
+    warm.start(near, "e", "logreg", 0, {"C": 2.0, "class_weight": "balanced"}, ATTRS)
+    np.testing.assert_array_equal(near.coef_, _fitted(1.0).coef_)
+    far = LogisticRegression()
+    warm.start(far, "e", "logreg", 0, {"C": 30.0, "class_weight": "balanced"}, ATTRS)
+    np.testing.assert_array_equal(far.coef_, _fitted(100.0).coef_)
 
 
 def test_head_without_warm_start_gets_no_token() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from textops.errors import UnknownPluginError
 
-__all__ = ["HEADS", "NORMALIZATIONS", "HeadSpec", "build_head"]
+__all__ = ["HEADS", "NORMALIZATIONS", "HeadSpec", "build_head", "standardizes"]
 
 #: how a head's inputs are normalised: as the embedder gives them, or standardised per feature
 NORMALIZATIONS = ("none", "standard")
@@ -229,6 +229,15 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
 )
 
 
+def standardizes(key: str, params: Params, scale: bool = False) -> bool:
+    """Whether head ``key`` gets standardised inputs: ``params["normalize"]`` when the search
+    chose it, else ``scale`` (an embedder whose features need it); never for trees."""
+    normalize = params.get("normalize") or ("standard" if scale else "none")
+    if normalize not in NORMALIZATIONS:
+        raise UnknownPluginError(f"no normalisation {normalize!r}; choose {NORMALIZATIONS}")
+    return normalize == "standard" and not HEADS[key].scale_invariant
+
+
 def build_head(
     key: str,
     params: Params,
@@ -237,10 +246,11 @@ def build_head(
     seed: int = 0,
     probability: bool = True,
     dense: bool = False,
+    prescaled: bool = False,
 ) -> Any:
     """The head ``key`` as an unfitted estimator, its inputs standardised when
-    ``params["normalize"]`` is ``"standard"`` (a searched dimension) or, without that key, when
-    ``scale`` (an embedder whose features need it).
+    :func:`standardizes` says so, unless the caller does that itself (``prescaled``:
+    cross-validation standardises each fold once for all trials).
 
     ``probability=False`` is for scoring labels only (cross-validation): a head whose
     probabilities need a calibration step is built without it, and with ``dense`` inputs a
@@ -254,10 +264,7 @@ def build_head(
     est = factory(params, seed)
     if probability and spec.calibrate is not None:
         est = spec.calibrate(est)
-    normalize = params.get("normalize") or ("standard" if scale else "none")
-    if normalize not in NORMALIZATIONS:
-        raise UnknownPluginError(f"no normalisation {normalize!r}; choose {NORMALIZATIONS}")
-    if normalize == "standard" and not spec.scale_invariant:
+    if standardizes(key, params, scale) and not prescaled:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 

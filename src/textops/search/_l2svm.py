@@ -20,7 +20,9 @@ minimises the same strictly convex objective, so both give the same model up to 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import hashlib
+import weakref
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -28,9 +30,32 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 __all__ = ["NewtonLinearSVC"]
 
+#: products of an input array that every fit on it needs, per read-only input array
+_MEMO: dict[int, dict[Hashable, Any]] = {}
+
+
+def _memo(X: Any) -> dict[Hashable, Any]:
+    """Where fits on ``X`` keep what depends only on ``X`` (and the labels): shared by every
+    fit on a read-only array (which cannot change in place), as cross-validation refits each
+    fold with many C values; a fresh dict for anything else. An entry lives as long as its
+    array."""
+    if not isinstance(X, np.ndarray) or X.flags.writeable:
+        return {}
+    key = id(X)
+    if key not in _MEMO:
+        _MEMO[key] = {}
+        weakref.finalize(X, _MEMO.pop, key, None)
+    return _MEMO[key]
+
+
+def _gram(rows: np.ndarray) -> np.ndarray:
+    out: np.ndarray = (rows.T @ rows).astype(np.float64)
+    return out
+
 
 def _newton(
     X: np.ndarray,
+    X32: np.ndarray,
     y: np.ndarray,
     c: np.ndarray,
     w: np.ndarray,
@@ -40,16 +65,23 @@ def _newton(
 ) -> tuple[np.ndarray, int]:
     """Minimise 0.5 |w|^2 + sum c_i max(0, 1 - y_i x_i.w)^2 from ``w``; returns (w, steps).
 
-    ``full()`` gives X' diag(2c) X over all rows (upper triangle), for when most rows are
-    active: the Hessian is then that minus the few inactive rows."""
-    from scipy.linalg import cho_factor, cho_solve
-    from scipy.linalg.blas import dsyrk
+    ``full()`` gives X' diag(2c) X over all rows, for when most rows are active: the Hessian
+    is then that minus the few inactive rows. Products go through numpy (``a.T @ a`` is a
+    BLAS syrk there too) and the Cholesky factor through ``numpy.linalg``: both release the
+    GIL, which scipy's BLAS and LAPACK wrappers hold, so trials in parallel threads run in
+    parallel."""
+    from scipy.linalg import cho_solve
 
     d = X.shape[1]
 
     def value(v: np.ndarray, margin: np.ndarray) -> float:
         viol = np.maximum(1.0 - y * margin, 0.0)
         return 0.5 * float(v @ v) + float(c @ (viol * viol))
+
+    def gram(rows: np.ndarray) -> np.ndarray:
+        # ``X32`` rows: in float32 a product takes half the time, and the Hessian only steers
+        # the step, which the line search and the float64 gradient check
+        return _gram(X32[rows] * root_c32[rows, None])
 
     margin = X @ w
     f = value(w, margin)
@@ -60,7 +92,7 @@ def _newton(
     # that enter or leave the active set between steps (few, after the first)
     S = np.zeros((d, d))
     held = np.zeros(len(y), dtype=bool)
-    root_c = np.sqrt(2.0 * c)
+    root_c32 = np.sqrt(2.0 * c).astype(np.float32)
     for step in range(1, max_iter + 1):
         viol = 1.0 - y * margin
         active = viol > 0
@@ -72,25 +104,17 @@ def _newton(
         removed = held & ~active
         n_active = int(active.sum())
         if int(added.sum() + removed.sum()) > min(n_active, len(y) - n_active):
-            if n_active == len(y):
-                S = full()
-            elif 2 * n_active > len(y):
-                rows = X[~active] * root_c[~active, None]
-                S = dsyrk(-1.0, rows, beta=1.0, c=full(), trans=1, lower=0)
-            else:
-                rows = X[active] * root_c[active, None]
-                S = dsyrk(1.0, rows, trans=1, lower=0)
+            # rebuild from whichever is fewer: the inactive rows or the active ones
+            S = full() - gram(~active) if 2 * n_active > len(y) else gram(active)
         else:
             if added.any():
-                rows = X[added] * root_c[added, None]
-                S = dsyrk(1.0, rows, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
+                S += gram(added)
             if removed.any():
-                rows = X[removed] * root_c[removed, None]
-                S = dsyrk(-1.0, rows, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
+                S -= gram(removed)
         held = active
         H = S.copy()
         H[np.diag_indices(d)] += 1.0
-        direction = cho_solve(cho_factor(H, lower=False, overwrite_a=True), -grad)
+        direction = cho_solve((np.linalg.cholesky(H), True), -grad)
         # backtracking (Armijo) on the exact objective; the full step is usually taken
         slope = float(grad @ direction)
         d_margin = X @ direction
@@ -133,14 +157,25 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any) -> NewtonLinearSVC:
         from sklearn.utils.class_weight import compute_class_weight
 
-        X = np.asarray(X, dtype=np.float64)
+        memo = _memo(X)
         y = np.asarray(y)
         self.classes_, yi = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError("need samples of at least 2 classes")
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-        Xa = np.hstack([X, np.ones((X.shape[0], 1))])
+
+        def cached(key: Hashable, make: Callable[[], np.ndarray]) -> np.ndarray:
+            if key not in memo:
+                memo[key] = make()
+            out: np.ndarray = memo[key]
+            return out
+
+        # the inputs with a column of ones for the (regularised) bias, in float64 for margins
+        # and gradients and float32 for Hessian products
+        Xa = cached("Xa", lambda: np.hstack([np.asarray(X, np.float64), np.ones((len(y), 1))]))
+        X32 = cached("X32", lambda: Xa.astype(np.float32))
+        labels = hashlib.sha1(np.ascontiguousarray(yi).tobytes()).hexdigest()
         # binary: one problem, classes_[1] positive (as LinearSVC)
         problems = [1] if n_classes == 2 else list(range(n_classes))
         start = None
@@ -148,17 +183,12 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             start = np.hstack([self.coef_, np.asarray(self.intercept_)[:, None]])
         W = np.zeros((len(problems), Xa.shape[1]))
         self.n_iter_ = 0
-        gram: list[np.ndarray] = []  # X'X, computed once if some class needs it
 
-        def full(pos: np.ndarray, cp: float, cn: float) -> np.ndarray:
-            from scipy.linalg.blas import dsyrk
-
+        def full(k: int, cp: float, cn: float) -> np.ndarray:
             # X' diag(2c) X = 2 cn X'X + 2 (cp - cn) X_pos' X_pos
-            if not gram:
-                gram.append(dsyrk(1.0, Xa, trans=1, lower=0))
-            out = 2.0 * cn * gram[0]
+            out = 2.0 * cn * cached("gram", lambda: _gram(X32))
             if cp != cn:
-                out = dsyrk(2.0 * (cp - cn), Xa[pos], beta=1.0, c=out, trans=1, lower=0)
+                out += 2.0 * (cp - cn) * cached(("gram", labels, k), lambda: _gram(X32[yi == k]))
             return out
 
         for row, k in enumerate(problems):
@@ -171,7 +201,7 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             c = np.where(pos, cp, cn)
             w0 = start[row].copy() if start is not None else np.zeros(Xa.shape[1])
             W[row], steps = _newton(
-                Xa, sign, c, w0, self.tol, self.max_iter, functools.partial(full, pos, cp, cn)
+                Xa, X32, sign, c, w0, self.tol, self.max_iter, functools.partial(full, k, cp, cn)
             )
             self.n_iter_ = max(self.n_iter_, steps)
         self.coef_ = W[:, :-1]

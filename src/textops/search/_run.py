@@ -17,7 +17,7 @@ from textops.search._budget import plan_embedders
 from textops.search._config import SearchConfig
 from textops.search._finalize import finalize, finalize_estimate
 from textops.search._heads import HEADS
-from textops.search._objective import Objective, available_cpus
+from textops.search._objective import Objective
 from textops.search._study import (
     BudgetStop,
     count_done,
@@ -27,6 +27,7 @@ from textops.search._study import (
     running_study,
     spawn_workers,
     study_lock_path,
+    trial_threads,
 )
 from textops.track import MemoryTracker, MlflowTracker, Tracker
 
@@ -96,7 +97,6 @@ def _objective(
         home=home,
         tracker=tracker,
         parent_run_id=parent_run,
-        threads=max(1, available_cpus() // config.workers),  # folds run in parallel threads
         deadline=stop_at,
         reserve=functools.partial(
             finalize_estimate,
@@ -123,14 +123,33 @@ def _worker(
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
     obj = _objective(config, data, embedders, latency, home, tracker, parent_run, stop_at)
+    with running_study(study_lock_path(config, home)):
+        _optimize(study, obj, config, n_trials, stop_at, [])
+
+
+def _optimize(
+    study: Any,
+    obj: Objective,
+    config: SearchConfig,
+    n_trials: int,
+    stop_at: float | None,
+    callbacks: list[Any],
+) -> None:
+    """Run ``n_trials`` (fewer if ``stop_at``, wall clock, comes first), one trial per CPU at
+    a time. Every fit gets one BLAS thread: small dense solves run slower with threads fighting
+    over two cores than one per trial, and trial-level parallelism has no idle core while the
+    last fold of a trial runs."""
+    from threadpoolctl import threadpool_limits
+
     timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
-    with running_study(study_lock_path(config, home)), contextlib.closing(obj):
+    with threadpool_limits(1):  # BLAS and OpenMP (sklearn's losses, LightGBM)
         study.optimize(
             obj,
             n_trials=n_trials,
             timeout=timeout,
+            n_jobs=trial_threads(config),
             catch=(ValueError,),
-            callbacks=[BudgetStop(stop_at, reserve=obj.reserve)],
+            callbacks=[BudgetStop(stop_at, reserve=obj.reserve), *callbacks],
         )
 
 
@@ -241,26 +260,12 @@ def run_search(
             # trials start (and run on) only while the winner so far could still be refitted,
             # scored and saved inside the budget: the objective's and BudgetStop's reserve
             left = deadline - time.monotonic() if deadline else None
-            timeout = max(left, 1.0) if left is not None else None
             stop_at = time.time() + left if left is not None else None
             if config.workers == 1:
                 obj = _objective(config, data, embedders, latency, home, tracker, parent, stop_at)
                 bar, callback = _progress_callback(config.trials, count_done(study), show_progress)
-                callbacks = [BudgetStop(stop_at, reserve=obj.reserve)]
-                if callback is not None:
-                    callbacks.append(callback)
-                with (
-                    running_study(lock),
-                    contextlib.closing(obj),
-                    bar if bar is not None else contextlib.nullcontext(),
-                ):
-                    study.optimize(
-                        obj,
-                        n_trials=remaining,
-                        timeout=timeout,
-                        callbacks=callbacks,
-                        catch=(ValueError,),
-                    )
+                with running_study(lock), bar if bar is not None else contextlib.nullcontext():
+                    _optimize(study, obj, config, remaining, stop_at, [callback] if bar else [])
             else:
                 shares = [
                     remaining // config.workers + (i < remaining % config.workers)

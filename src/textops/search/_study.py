@@ -23,6 +23,7 @@ __all__ = [
     "make_storage",
     "running_study",
     "study_lock_path",
+    "trial_threads",
 ]
 
 log = logging.getLogger("textops.search")
@@ -46,13 +47,23 @@ def make_storage(url: str | None, home: str | Path | None) -> Any:
     )
 
 
+def trial_threads(config: SearchConfig) -> int:
+    """Trials each process runs at once (in threads): one per CPU it has to itself."""
+    from textops.search._objective import available_cpus
+
+    return max(1, available_cpus() // config.workers)
+
+
 def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str]) -> Any:
     import optuna
     from optuna.pruners import MedianPruner, NopPruner
     from optuna.samplers import TPESampler
 
     multi = config.objective == "f1-latency"
-    sampler = TPESampler(seed=config.seed, constant_liar=config.workers > 1)
+    # trials running at the same time (threads, worker processes) should not all sample the
+    # same point: TPE counts running trials as bad ones
+    concurrent = config.workers > 1 or trial_threads(config) > 1
+    sampler = TPESampler(seed=config.seed, constant_liar=concurrent)
     pruner = NopPruner() if multi else MedianPruner(n_startup_trials=5, n_warmup_steps=1)
     kwargs: dict[str, Any] = (
         {"directions": ["maximize", "minimize"]} if multi else {"direction": "maximize"}

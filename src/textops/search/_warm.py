@@ -4,6 +4,10 @@ Trials of one head differ mostly in a regularisation strength. A solver started 
 solution for a nearby strength, on the same fold, converges in fewer iterations than from zero
 (``bench/search.py`` prints logistic regression's median iterations both ways). The optimum is
 the same, so the trial scores what a cold fit would, up to the solver's tolerance.
+
+A solution for other class weights is a fair start too (the same inputs, a reweighted loss),
+only a worse one than a nearby strength: it is taken when nothing closer was fitted. A solution
+on other inputs (another normalisation) never is.
 """
 
 from __future__ import annotations
@@ -17,8 +21,16 @@ import numpy as np
 
 __all__ = ["WarmStarts"]
 
-#: (slot, position of the trial's numeric parameters in log space)
-_Token = tuple[Hashable, np.ndarray]
+#: parameters that change the inputs a solution lives on: a start must match them
+_INPUT_PARAMS = frozenset({"normalize"})
+#: distance (in log units of the numeric parameters) charged per other categorical parameter
+#: that differs: a factor ~7 in C weighs as much as other class weights
+_MISMATCH = 2.0
+
+#: (slot, position of the trial's numeric parameters in log space, other categoricals)
+_Token = tuple[Hashable, np.ndarray, tuple[Any, ...]]
+#: (position, solution, other categoricals)
+_Entry = tuple[np.ndarray, tuple[Any, ...], tuple[Any, ...]]
 
 
 def _final(est: Any) -> Any:
@@ -27,26 +39,32 @@ def _final(est: Any) -> Any:
 
 
 class WarmStarts:
-    """Solutions per (embedder, head, fold, categorical parameters), keyed by where the numeric
-    parameters were; a new fit starts from the nearest one (log scale)."""
+    """Solutions per (embedder, head, fold, input normalisation), keyed by where the numeric
+    parameters were and the other categorical ones; a new fit starts from the nearest one (log
+    scale, plus a fixed distance per categorical parameter that differs)."""
 
-    def __init__(self, keep: int = 12) -> None:
+    def __init__(self, keep: int = 24) -> None:
         self.keep_last = keep
-        self._store: dict[Hashable, list[tuple[np.ndarray, tuple[Any, ...]]]] = {}
+        self._store: dict[Hashable, list[_Entry]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
-    def _where(
-        embedder: str, head: str, fold: int, params: Mapping[str, Any]
-    ) -> tuple[Hashable, np.ndarray]:
+    def _where(embedder: str, head: str, fold: int, params: Mapping[str, Any]) -> _Token:
         numeric = sorted(
             k
             for k, v in params.items()
             if isinstance(v, int | float) and not isinstance(v, bool) and v > 0
         )
-        rest = tuple(sorted((k, repr(v)) for k, v in params.items() if k not in numeric))
+        inputs = tuple(sorted((k, repr(params[k])) for k in _INPUT_PARAMS & params.keys()))
+        rest = tuple(
+            sorted(
+                (k, repr(v))
+                for k, v in params.items()
+                if k not in numeric and k not in _INPUT_PARAMS
+            )
+        )
         point = np.array([math.log(params[k]) for k in numeric])
-        return (embedder, head, fold, tuple(numeric), rest), point
+        return (embedder, head, fold, tuple(numeric), inputs), point, rest
 
     def start(
         self,
@@ -61,22 +79,27 @@ class WarmStarts:
         (the head has no warm start). Pass the token to :meth:`keep` after fitting."""
         if not attrs:
             return None
-        slot, point = self._where(embedder, head, fold, params)
+        slot, point, rest = self._where(embedder, head, fold, params)
         with self._lock:
             entries = list(self._store.get(slot, ()))
+
+        def distance(entry: _Entry) -> float:
+            mismatches = len(set(entry[2]) - set(rest))
+            return float(np.abs(entry[0] - point).sum()) + _MISMATCH * mismatches
+
         if entries:
-            _, values = min(entries, key=lambda e: float(np.abs(e[0] - point).sum()))
+            _, values, _ = min(entries, key=distance)
             final = _final(est)
             final.set_params(warm_start=True)
             for name, value in zip(attrs, values, strict=True):
                 setattr(final, name, value.copy())
-        return slot, point
+        return slot, point, rest
 
     def keep(self, est: Any, token: _Token, attrs: tuple[str, ...]) -> None:
-        slot, point = token
+        slot, point, rest = token
         final = _final(est)
         values = tuple(np.array(getattr(final, name), copy=True) for name in attrs)
         with self._lock:
             entries = self._store.setdefault(slot, [])
-            entries.append((point, values))
+            entries.append((point, values, rest))
             del entries[: -self.keep_last]
