@@ -193,6 +193,8 @@ def finalize(
     estimate = finalize_estimate(study, len(tr["texts"]), len(tr["texts"]) + len(va["texts"]))
     ek, hk = winner.user_attrs["embedder"], winner.user_attrs["head"]
     params = winner.user_attrs["params"]
+    if "epochs" in winner.user_attrs:  # stopped on the validation split in CV (see _early)
+        params = {**params, "epochs": winner.user_attrs["epochs"]}
     cache = EmbeddingCache(home=home)
     te = data["test"]
     emb, head = _refit(

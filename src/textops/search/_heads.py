@@ -66,14 +66,17 @@ def _knn(p: Params, seed: int) -> Any:
 def _mlp(p: Params, seed: int) -> Any:
     from sklearn.neural_network import MLPClassifier
 
+    # "epochs": how long training on the CV folds ran until the validation split stopped it
+    # (see _early); without it, sklearn's own early stopping on 15% of the training data
+    epochs = p.get("epochs")
     return MLPClassifier(
         hidden_layer_sizes=(p.get("hidden", 128),),
         alpha=p.get("alpha", 1e-4),
         learning_rate_init=p.get("lr", 1e-3),
-        early_stopping=True,
+        early_stopping=epochs is None,
         validation_fraction=0.15,
         n_iter_no_change=8,
-        max_iter=300,
+        max_iter=300 if epochs is None else int(epochs),
         random_state=seed,
     )
 
@@ -182,6 +185,9 @@ class HeadSpec:
     cv_factory: Callable[[Params, int], Any] | None = None
     #: trees: input scaling changes nothing, so normalisation is not searched for them
     scale_invariant: bool = False
+    #: trained epoch by epoch and stopped on the validation split in cross-validation
+    #: (``_early``); the deployed head trains for the epochs that won (``params["epochs"]``)
+    early_stopping: bool = False
 
 
 HEADS: Mapping[str, HeadSpec] = MappingProxyType(
@@ -209,7 +215,11 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         ),
         "knn": HeadSpec("k nearest neighbours, cosine distance", _knn, _space_knn),
         "mlp": HeadSpec(
-            "one-hidden-layer MLP with early stopping", _mlp, _space_mlp, accepts_sparse=False
+            "one-hidden-layer MLP, early stopping on the validation split",
+            _mlp,
+            _space_mlp,
+            accepts_sparse=False,
+            early_stopping=True,
         ),
         "lightgbm": HeadSpec(
             "LightGBM gradient-boosted trees",

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from textops.embed import EmbeddingCache, encode_texts, make_embedder
+from textops.search._early import fit_early_stopped
 from textops.search._heads import HEADS, NORMALIZATIONS, build_head, standardizes
 from textops.search._warm import WarmStarts
 from textops.track import Tracker
@@ -26,8 +27,8 @@ __all__ = [
     "searches_normalization",
 ]
 
-#: (macro-F1, fit seconds, predict seconds, texts predicted) of one fold
-_FoldResult = tuple[float, float, float, int]
+#: (macro-F1, fit seconds, predict seconds, texts predicted, epochs trained or None) of a fold
+_FoldResult = tuple[float, float, float, int, int | None]
 #: dense fold arrays (train part, held-out part) are kept for every trial up to this size
 _FOLD_CACHE_BYTES = 1 << 29
 
@@ -91,11 +92,24 @@ class Objective:
         parent_run_id: str | None = None,
         deadline: float | None = None,
         reserve: Callable[[Any], float | None] | None = None,
+        validation: tuple[list[str], list[bytes], list[str]] | None = None,
     ) -> None:
         self.texts = texts
         # integer codes: sklearn's label handling and macro-F1 on Python strings cost more
         # than a small linear fit
-        self.y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)[1]
+        names, self.y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+        #: the validation split (texts, keys, label codes): where heads trained epoch by epoch
+        #: stop (``_early``); rows with a label train lacks are left out
+        self.validation: tuple[list[str], list[bytes], np.ndarray] | None = None
+        if validation is not None and validation[0]:
+            code = {str(n): i for i, n in enumerate(names)}
+            keep = [i for i, lab in enumerate(validation[2]) if lab in code]
+            if keep:
+                self.validation = (
+                    [validation[0][i] for i in keep],
+                    [validation[1][i] for i in keep],
+                    np.array([code[validation[2][i]] for i in keep]),
+                )
         self.keys = keys
         self.embedders = embedders
         self.heads = {e: compatible_heads(e, heads) for e in embedders}
@@ -112,6 +126,10 @@ class Objective:
         #: ones copied (and standardised) once instead of in every trial
         self._fitted: dict[tuple[str, int, bool], tuple[Any, Any]] = {}
         self._fitted_bytes = 0
+        #: each fold's scaler (for the validation split) and the validation arrays per
+        #: (embedder, fold, standardised)
+        self._scalers: dict[tuple[str, int], Any] = {}
+        self._val: dict[tuple[str, int, bool], Any] = {}
         self._lock = threading.Lock()
         self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
         self._warm = WarmStarts()
@@ -158,6 +176,7 @@ class Objective:
 
             scaler = StandardScaler().fit(Xtr)
             Xtr, Xva = scaler.transform(Xtr), scaler.transform(Xva)
+            self._scalers[key, fold] = scaler
         with self._lock:
             if self._fitted_bytes + X.nbytes <= _FOLD_CACHE_BYTES:
                 # read-only: every trial gets these same arrays (and solvers may keep
@@ -167,6 +186,19 @@ class Objective:
                 self._fitted[key, fold, standard] = (Xtr, Xva)
                 self._fitted_bytes += X.nbytes
         return Xtr, Xva
+
+    def _validation_data(self, key: str, fold: int, standard: bool) -> Any:
+        """The validation split's features, standardised like fold ``fold``'s train part."""
+        assert self.validation is not None
+        if (key, fold, standard) not in self._val:
+            texts, keys, _ = self.validation
+            emb = make_embedder(key)
+            X = encode_texts(emb, texts, self.cache, keys=keys, show_progress=False).vectors
+            if standard:
+                self._fold_data(key, fold, True)  # fits the fold's scaler
+                X = self._scalers[key, fold].transform(X)
+            self._val[key, fold, standard] = X
+        return self._val[key, fold, standard]
 
     def _splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
         with self._lock:
@@ -196,17 +228,24 @@ class Objective:
         )
         attrs = HEADS[hk].warm_start
         warm = self._warm.start(est, ek, hk, fold, params, attrs)
+        early = HEADS[hk].early_stopping and dense and self.validation is not None
+        epochs = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
-            est.fit(Xtr, self.y[tr])
+            if early:
+                assert self.validation is not None
+                Xval = self._validation_data(ek, fold, standard)
+                epochs = fit_early_stopped(est, Xtr, self.y[tr], Xval, self.validation[2], macro_f1)
+            else:
+                est.fit(Xtr, self.y[tr])
             t1 = time.perf_counter()
             pred = est.predict(Xva)
             t2 = time.perf_counter()
         if warm is not None:
             self._warm.keep(est, warm, attrs)
         score = macro_f1(self.y[va], np.asarray(pred))
-        return score, t1 - t0, t2 - t1, len(va)
+        return score, t1 - t0, t2 - t1, len(va), epochs
 
     def _check_budget(
         self,
@@ -259,6 +298,7 @@ class Objective:
             )
             self.tracker.log_params(run, {"embedder": ek, "head": hk, **params})
         scores: list[float] = []
+        epochs: list[int] = []  # per fold, for heads stopped on the validation split
         fit_s = predict_s = 0.0
         n_pred = 0
         status = "FINISHED"
@@ -271,7 +311,9 @@ class Objective:
             # folds run one after another, pruning after each; trials run in parallel threads
             # (study.optimize n_jobs), each fold with one BLAS thread
             for fold in range(len(splits)):
-                score, f_s, p_s, n = self._fold(ek, hk, params, scale, fold)
+                score, f_s, p_s, n, trained = self._fold(ek, hk, params, scale, fold)
+                if trained is not None:
+                    epochs.append(trained)
                 scores.append(score)
                 fit_s += f_s
                 predict_s += p_s
@@ -296,6 +338,8 @@ class Objective:
             trial.set_user_attr("cv_scores", scores)
             trial.set_user_attr("latency_ms", latency)
             trial.set_user_attr("fit_seconds", fit_s)
+            if epochs:  # what the deployed head trains for (it has no data left to watch)
+                trial.set_user_attr("epochs", int(np.median(epochs)))
             if self.tracker is not None and run is not None:
                 self.tracker.log_metrics(
                     run,
@@ -305,6 +349,7 @@ class Objective:
                         "predict_seconds": predict_s,
                         "head_latency_ms": head_ms,
                         "folds_run": len(scores),
+                        **({"epochs": float(np.median(epochs))} if epochs else {}),
                         **({} if latency is None else {"latency_ms": latency}),
                     },
                 )

@@ -98,6 +98,11 @@ def _objective(
         tracker=tracker,
         parent_run_id=parent_run,
         deadline=stop_at,
+        validation=(
+            data["validation"]["texts"],
+            data["validation"]["keys"],
+            data["validation"]["labels"],
+        ),
         reserve=functools.partial(
             finalize_estimate,
             n_train=len(train["texts"]),
