@@ -71,7 +71,12 @@ def search(
         float | None,
         typer.Option(help="Seconds for encoding + trials; encodes that cannot fit are skipped."),
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Processes sharing the study.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes sharing the study (each runs one trial per CPU it has, in threads)."
+        ),
+    ] = None,
     storage: Annotated[
         str | None,
         typer.Option(

@@ -258,7 +258,7 @@ class Objective:
     ) -> None:
         """Stop a trial that cannot finish before the deadline with ``reserve`` seconds left to
         finalise: before it starts, from what this embedder + head took before; after each
-        group of folds, from its own pace. A trial stopped here is pruned (and says why).
+        fold, from its own pace. A trial stopped here is pruned (and says why).
         ``reserve`` None (no trial completed yet: no winner) never stops one."""
         import optuna
 
