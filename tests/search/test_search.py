@@ -53,6 +53,19 @@ def test_search_by_trials_tracks_every_trial(topics: Dataset, home: Path) -> Non
     assert report["model_uri"].startswith("runs:/")  # memory tracker: nothing registered
 
 
+def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(
+    topics: Dataset, home: Path
+) -> None:
+    # TF-IDF is sparse: the linear SVM fits liblinear's LinearSVC, which has no warm start,
+    # while earlier trials on the same fold left solutions to start from
+    tracker = MemoryTracker()
+    cfg = _cfg(trials=8, embedders=("tfidf",), heads=("linear_svm", "logreg"))
+    run_search(cfg, home=home, tracker=tracker)
+    (parent,) = [r for r, v in tracker.runs.items() if v["parent"] is None]
+    statuses = [tracker.runs[c]["status"] for c in tracker.children(parent)]
+    assert len(statuses) == 8 and "FAILED" not in statuses
+
+
 def test_search_by_time_stops_within_the_budget(topics: Dataset, home: Path) -> None:
     start = time.monotonic()
     report = run_search(_cfg(trials=10_000, timeout=4), home=home, tracker=MemoryTracker())

@@ -60,3 +60,15 @@ def test_other_class_weights_start_when_nothing_closer() -> None:
 
 def test_head_without_warm_start_gets_no_token() -> None:
     assert WarmStarts().start(LogisticRegression(), "e", "knn", 0, {"n_neighbors": 5}, ()) is None
+
+
+def test_estimator_without_warm_start_gets_no_token_and_fits_cold() -> None:
+    from sklearn.svm import LinearSVC
+
+    warm = WarmStarts()
+    token = warm.start(LogisticRegression(), "e", "linear_svm", 0, {"C": 1.0}, ATTRS)
+    assert token is not None
+    warm.keep(_fitted(1.0), token, ATTRS)
+    svc = LinearSVC()
+    assert warm.start(svc, "e", "linear_svm", 0, {"C": 1.0}, ATTRS) is None
+    assert not hasattr(svc, "coef_")

@@ -76,8 +76,10 @@ class WarmStarts:
         attrs: tuple[str, ...],
     ) -> _Token | None:
         """Set ``est`` to start from the nearest stored solution; None when ``attrs`` is empty
-        (the head has no warm start). Pass the token to :meth:`keep` after fitting."""
-        if not attrs:
+        (the head has no warm start) or the estimator cannot start from one (``LinearSVC``,
+        which sparse inputs get instead of the Newton solver). Pass the token to :meth:`keep`
+        after fitting."""
+        if not attrs or "warm_start" not in _final(est).get_params():
             return None
         slot, point, rest = self._where(embedder, head, fold, params)
         with self._lock:
