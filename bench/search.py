@@ -86,6 +86,7 @@ def textops_search(
         "finalize_seconds": r["finalize_seconds"],
         "finalize_estimate_seconds": r["finalize_estimate_seconds"],
         "trials": r["trials"],
+        "trials_failed": r["trials_failed"],
         "best": f"{r['best']['embedder']}+{r['best']['head']}",
         "skipped": [p["key"] for p in r["embedders"] if not p["included"]],
     }
@@ -258,7 +259,8 @@ def main() -> None:
         print(
             f"{name:9} TF-IDF+LR(CV) {a['macro_f1']:.4f} in {a['seconds']:.0f}s | MiniLM+LR "
             f"{b['macro_f1']:.4f} in {b['seconds']:.0f}s | search {s['macro_f1']:.4f} in "
-            f"{s['seconds']:.0f}s ({s['trials']} trials, best {s['best']}, skipped "
+            f"{s['seconds']:.0f}s ({s['trials']} trials, {s['trials_failed']} failed, best "
+            f"{s['best']}, skipped "
             f"{s['skipped']}; finalize {s['finalize_seconds']:.1f}s, estimated "
             f"{s['finalize_estimate_seconds']}s) -> {r['search_minus_best_baseline']:+.4f} vs "
             "best baseline, "

@@ -60,7 +60,8 @@ def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(
     # while earlier trials on the same fold left solutions to start from
     tracker = MemoryTracker()
     cfg = _cfg(trials=8, embedders=("tfidf",), heads=("linear_svm", "logreg"))
-    run_search(cfg, home=home, tracker=tracker)
+    report = run_search(cfg, home=home, tracker=tracker)
+    assert report["trials_failed"] == 0
     (parent,) = [r for r, v in tracker.runs.items() if v["parent"] is None]
     statuses = [tracker.runs[c]["status"] for c in tracker.children(parent)]
     assert len(statuses) == 8 and "FAILED" not in statuses

@@ -248,6 +248,8 @@ def finalize(
         "study": config.study_name,
         "trials": len(study.get_trials(deepcopy=False)),
         "trials_complete": sum(t.state.name == "COMPLETE" for t in study.get_trials()),
+        # failed trials (an exception in the head's fit) are logged as warnings as they happen
+        "trials_failed": sum(t.state.name == "FAIL" for t in study.get_trials()),
         "best": {
             "embedder": ek,
             "head": hk,
