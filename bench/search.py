@@ -80,7 +80,17 @@ def textops_search(
     cfg = SearchConfig(dataset=dataset, trials=trials, timeout=timeout, study=study, **kw)
     t = time.perf_counter()
     r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    slow = sorted(
+        (t for t in _study(home, cfg.study_name).get_trials() if t.datetime_complete),
+        key=lambda t: t.datetime_complete - t.datetime_start,
+    )[-2:]
     return {
+        # where a budget went: the two longest trials (embedder+head, seconds, state)
+        "slowest_trials": [
+            f"{t.user_attrs.get('embedder')}+{t.user_attrs.get('head')} "
+            f"{(t.datetime_complete - t.datetime_start).total_seconds():.1f}s {t.state.name}"
+            for t in reversed(slow)
+        ],
         "macro_f1": round(r["test"]["macro_f1"], 4),
         "seconds": round(time.perf_counter() - t, 1),
         "finalize_seconds": r["finalize_seconds"],
@@ -112,14 +122,18 @@ def compare(dataset: str, trials: int) -> dict[str, Any]:
     }
 
 
-def _trials_per_s(home: Path, study: str) -> float:
-    """Finished trials over the wall time from the first trial's start to the last one's end
-    (sampling, storage and tracking between trials included)."""
+def _study(home: Path, name: str) -> Any:
     import optuna
 
     from textops.search._study import make_storage
 
-    st = optuna.load_study(study_name=study, storage=make_storage(None, home))
+    return optuna.load_study(study_name=name, storage=make_storage(None, home))
+
+
+def _trials_per_s(home: Path, study: str) -> float:
+    """Finished trials over the wall time from the first trial's start to the last one's end
+    (sampling, storage and tracking between trials included)."""
+    st = _study(home, study)
     done = [t for t in st.get_trials() if t.datetime_complete and t.datetime_start]
     span = max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)
     return len(done) / span.total_seconds()
@@ -262,7 +276,8 @@ def main() -> None:
             f"{s['seconds']:.0f}s ({s['trials']} trials, {s['trials_failed']} failed, best "
             f"{s['best']}, skipped "
             f"{s['skipped']}; finalize {s['finalize_seconds']:.1f}s, estimated "
-            f"{s['finalize_estimate_seconds']}s) -> {r['search_minus_best_baseline']:+.4f} vs "
+            f"{s['finalize_estimate_seconds']}s; slowest {s['slowest_trials']}) -> "
+            f"{r['search_minus_best_baseline']:+.4f} vs "
             "best baseline, "
             f"{r['search_time_vs_baselines']:.2f}x their time",
             flush=True,
