@@ -51,17 +51,28 @@ def test_trial_runs_only_when_finalising_still_fits(
 ) -> None:
     study = _study_with_one_completed_trial()
     obj = _objective(tmp_path, reserve)
-    obj._seconds["fake", "logreg"] = [1.0]  # this kind took 1 s before
+    obj._fold_seconds["fake", "logreg"] = [1.0]  # a fold of this kind took 1 s before
     study.optimize(obj, n_trials=1)
     last = study.trials[-1]
     assert last.state.name == state
     assert (last.user_attrs.get("stopped") == "budget") == (state == "PRUNED")
 
 
+@pytest.mark.parametrize(("slowest", "state"), [(1.0, "COMPLETE"), (20.0, "PRUNED")])
+def test_a_kind_not_run_yet_is_taken_as_slow_as_the_slowest_so_far(
+    tmp_path: Path, slowest: float, state: str
+) -> None:
+    study = _study_with_one_completed_trial()
+    obj = _objective(tmp_path, 5.0)
+    obj._fold_seconds["fake", "knn"] = [slowest]  # logreg has no history; 3 folds of this
+    study.optimize(obj, n_trials=1)
+    assert study.trials[-1].state.name == state
+
+
 def test_no_winner_yet_means_never_stopped(tmp_path: Path) -> None:
     study = optuna.create_study(direction="maximize")
     obj = _objective(tmp_path, None)  # nothing completed: no estimate, no stop
-    obj._seconds["fake", "logreg"] = [1000.0]
+    obj._fold_seconds["fake", "logreg"] = [1000.0]
     study.optimize(obj, n_trials=1)
     assert study.trials[-1].state.name == "COMPLETE"
 

@@ -12,8 +12,9 @@ from textops.track import MemoryTracker
 
 def test_portfolio_gives_each_embedder_a_linear_start() -> None:
     starts = portfolio(["tfidf", "fake", "linguistic"], list(HEADS))
-    assert [s["embedder"] for s in starts] == ["tfidf", "tfidf", "fake", "linguistic"]
+    assert [s["embedder"] for s in starts] == ["tfidf"] * 3 + ["fake", "linguistic"]
     assert all(s[f"head.{s['embedder']}"] == "logreg" for s in starts)
+    assert [s["logreg.C"] for s in starts[:3]] == [1.0, 10.0, 100.0]
     assert portfolio(["fake"], ["knn"]) == []  # no linear head asked for: nothing enqueued
 
 
@@ -30,10 +31,10 @@ def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(
     )
     run_search(cfg, home=home, tracker=MemoryTracker())
     study = optuna.load_study(study_name="p", storage=make_storage(None, home))
-    first = [t.params for t in study.get_trials()[:3]]
+    first = [t.params for t in study.get_trials()[:4]]
     embedders = study.user_attrs["embedders"]
     assert [p["embedder"] for p in first] == [
-        e for e in embedders for _ in range(2 if e == "tfidf" else 1)
+        e for e in embedders for _ in range(3 if e == "tfidf" else 1)
     ]
     assert all(p[f"head.{p['embedder']}"] == "logreg" for p in first)
     run_search(cfg.model_copy(update={"trials": 6}), home=home, tracker=MemoryTracker())

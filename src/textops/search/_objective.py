@@ -136,7 +136,8 @@ class Objective:
         #: wall-clock deadline (time.time()) for trials, and the seconds to keep for finalising
         self.deadline = deadline
         self.reserve = reserve
-        self._seconds: dict[tuple[str, str], list[float]] = {}
+        #: seconds per fold of every (embedder, head) run so far, pruned trials' folds too
+        self._fold_seconds: dict[tuple[str, str], list[float]] = {}
 
     def features(self, key: str) -> Any:
         with self._lock:
@@ -257,16 +258,23 @@ class Objective:
         folds: int,
     ) -> None:
         """Stop a trial that cannot finish before the deadline with ``reserve`` seconds left to
-        finalise: before it starts, from what this embedder + head took before; after each
-        fold, from its own pace. A trial stopped here is pruned (and says why).
-        ``reserve`` None (no trial completed yet: no winner) never stops one."""
+        finalise: before it starts, from the seconds per fold its embedder + head took before
+        (a kind not run yet is taken to be as slow as the slowest kind so far: a fold cannot be
+        interrupted, and a first LightGBM fold on TF-IDF can take longer than the rest of a
+        small budget); after each fold, from its own pace. A trial stopped here is pruned (and
+        says why). ``reserve`` None (no trial completed yet: no winner) never stops one."""
         import optuna
 
         if self.deadline is None or reserve is None:
             return
         if done == 0:
-            past = self._seconds.get(kind)
-            needed = float(np.median(past)) if past else 0.0
+            past = self._fold_seconds.get(kind)
+            per_fold = (
+                float(np.median(past))
+                if past
+                else max((float(np.median(v)) for v in self._fold_seconds.values()), default=0.0)
+            )
+            needed = per_fold * folds
         else:
             needed = (time.time() - started) / done * (folds - done)
         if time.time() + needed + reserve > self.deadline:
@@ -311,7 +319,9 @@ class Objective:
             # folds run one after another, pruning after each; trials run in parallel threads
             # (study.optimize n_jobs), each fold with one BLAS thread
             for fold in range(len(splits)):
+                fold_started = time.time()
                 score, f_s, p_s, n, trained = self._fold(ek, hk, params, scale, fold)
+                self._fold_seconds.setdefault((ek, hk), []).append(time.time() - fold_started)
                 if trained is not None:
                     epochs.append(trained)
                 scores.append(score)
@@ -320,10 +330,10 @@ class Objective:
                 n_pred += n
                 if not self.multi:
                     trial.report(float(np.mean(scores)), fold)
-                    if trial.should_prune():
+                    # a trial that ran every fold completes: its CV score is known in full
+                    if fold < len(splits) - 1 and trial.should_prune():
                         raise optuna.TrialPruned(f"pruned after fold {fold + 1}")
                 self._check_budget(trial, (ek, hk), reserve, started, fold + 1, len(splits))
-            self._seconds.setdefault((ek, hk), []).append(time.time() - started)
         except optuna.TrialPruned:
             status = "KILLED"
             raise

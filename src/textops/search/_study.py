@@ -102,7 +102,9 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
         usable = compatible_heads(emb, heads)
         if "logreg" in usable:
             as_given = {"normalize": "none"} if searches_normalization(emb, "logreg") else {}
-            for c in (1.0, 10.0) if emb == "tfidf" else (1.0,):
+            # TF-IDF + logistic regression is the classic strong text baseline, best at weak
+            # regularisation: its usual C grid's upper half, so the search never misses it
+            for c in (1.0, 10.0, 100.0) if emb == "tfidf" else (1.0,):
                 starts.append(
                     {
                         "embedder": emb,
