@@ -16,7 +16,7 @@ TEXTS = [f"{w} number {i}" for i in range(30) for w in ("cash prize", "lunch mee
 LABELS = ["spam", "ham"] * 30
 
 
-def _objective(home: Path, reserve: float | None) -> Objective:
+def _objective(home: Path, reserve: float | None, validation: bool = False) -> Objective:
     return Objective(
         texts=TEXTS,
         labels=LABELS,
@@ -30,6 +30,8 @@ def _objective(home: Path, reserve: float | None) -> Objective:
         home=home,
         deadline=time.time() + 30,
         reserve=lambda study: reserve,
+        # the MLP trains epoch by epoch (and can stop between epochs) with a validation split
+        validation=(TEXTS[:12], text_keys(TEXTS[:12]), LABELS[:12]) if validation else None,
     )
 
 
@@ -100,3 +102,14 @@ def test_standardised_fold_arrays_are_computed_once_and_shared(tmp_path: Path) -
     assert obj._fold_data("fake", 0, True)[0] is first[0]
     np.testing.assert_allclose(first[0].mean(axis=0), 0.0, atol=1e-5)
     assert obj._fold_data("fake", 0, False)[0] is not first[0]
+
+
+@pytest.mark.parametrize("head", ["lightgbm", "mlp"])
+def test_a_head_that_trains_in_rounds_stops_when_the_time_is_up(tmp_path: Path, head: str) -> None:
+    from textops.search._objective import OutOfTimeError
+
+    obj = _objective(tmp_path, None, validation=True)
+    with pytest.raises(OutOfTimeError):
+        obj._fold("fake", head, {}, False, 0, stop_at=time.time() - 1)
+    score = obj._fold("fake", head, {}, False, 0, stop_at=time.time() + 600)[0]
+    assert 0.0 <= score <= 1.0  # time left: the same fit runs to the end

@@ -28,16 +28,19 @@ def fit_early_stopped(
     *,
     patience: int = 8,
     max_epochs: int = 300,
+    each_epoch: Callable[[], None] | None = None,
 ) -> int:
     """Train ``est`` (an ``MLPClassifier``) epoch by epoch with ``partial_fit``; leave it with
     the weights of the epoch where ``score(y_val, predictions)`` was best and return that
-    epoch (1-based)."""
+    epoch (1-based). ``each_epoch`` runs after every epoch (and may raise to stop it all)."""
     est.set_params(early_stopping=False)  # its own stopping holds out part of X instead
     classes = np.unique(y)
     best, best_epoch = -np.inf, 0
     kept: tuple[list[np.ndarray], list[np.ndarray]] | None = None
     for epoch in range(1, max_epochs + 1):
         est.partial_fit(X, y, classes=classes)
+        if each_epoch is not None:
+            each_epoch()
         value = score(y_val, np.asarray(est.predict(X_val)))
         if value > best + 1e-4:
             best, best_epoch = value, epoch

@@ -188,6 +188,9 @@ class HeadSpec:
     #: trained epoch by epoch and stopped on the validation split in cross-validation
     #: (``_early``); the deployed head trains for the epochs that won (``params["epochs"]``)
     early_stopping: bool = False
+    #: ``fit`` takes ``callbacks=[f]``, each called after every training round (LightGBM):
+    #: cross-validation stops a fold there when the trial's time runs out
+    round_callbacks: bool = False
 
 
 HEADS: Mapping[str, HeadSpec] = MappingProxyType(
@@ -226,6 +229,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             _lightgbm,
             _space_lightgbm,
             scale_invariant=True,
+            round_callbacks=True,
         ),
         "ebm": HeadSpec(
             "Explainable Boosting Machine (interpret), on linguistic features",

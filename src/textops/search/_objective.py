@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -31,6 +32,16 @@ __all__ = [
 _FoldResult = tuple[float, float, float, int, int | None]
 #: dense fold arrays (train part, held-out part) are kept for every trial up to this size
 _FOLD_CACHE_BYTES = 1 << 29
+
+
+class OutOfTimeError(Exception):
+    """A fit stopped between two rounds because the trial's time ran out."""
+
+
+def _check_clock(stop_at: float | None, *_: Any) -> None:
+    """Called between a head's rounds (a LightGBM callback, an MLP epoch)."""
+    if stop_at is not None and time.time() > stop_at:
+        raise OutOfTimeError
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -211,9 +222,17 @@ class Objective:
             return self._split_cache
 
     def _fold(
-        self, ek: str, hk: str, params: dict[str, Any], scale: bool, fold: int
+        self,
+        ek: str,
+        hk: str,
+        params: dict[str, Any],
+        scale: bool,
+        fold: int,
+        stop_at: float | None = None,
     ) -> _FoldResult:
-        """Fit on one fold's train part and score macro-F1 on its held-out part."""
+        """Fit on one fold's train part and score macro-F1 on its held-out part. A head that
+        trains in rounds (boosting, epochs) is stopped at ``stop_at`` (wall clock) with
+        :class:`OutOfTimeError`: one fold of a large LightGBM can outlast a whole small budget."""
         tr, va = self._splits()[fold]
         standard = standardizes(hk, params, scale)
         Xtr, Xva = self._fold_data(ek, fold, standard)
@@ -237,7 +256,17 @@ class Objective:
             if early:
                 assert self.validation is not None
                 Xval = self._validation_data(ek, fold, standard)
-                epochs = fit_early_stopped(est, Xtr, self.y[tr], Xval, self.validation[2], macro_f1)
+                epochs = fit_early_stopped(
+                    est,
+                    Xtr,
+                    self.y[tr],
+                    Xval,
+                    self.validation[2],
+                    macro_f1,
+                    each_epoch=functools.partial(_check_clock, stop_at),
+                )
+            elif HEADS[hk].round_callbacks and stop_at is not None:
+                est.fit(Xtr, self.y[tr], callbacks=[functools.partial(_check_clock, stop_at)])
             else:
                 est.fit(Xtr, self.y[tr])
             t1 = time.perf_counter()
@@ -314,13 +343,21 @@ class Objective:
         started = time.time()
         # the best trial so far only changes between trials: estimate its finalising once
         reserve = self.reserve(trial.study) if self.deadline and self.reserve else None
+        # a fit that trains in rounds stops at this point (None: no budget, or no winner yet)
+        stop_at = None if self.deadline is None or reserve is None else self.deadline - reserve
         try:
             self._check_budget(trial, (ek, hk), reserve, started, 0, len(splits))
             # folds run one after another, pruning after each; trials run in parallel threads
             # (study.optimize n_jobs), each fold with one BLAS thread
             for fold in range(len(splits)):
                 fold_started = time.time()
-                score, f_s, p_s, n, trained = self._fold(ek, hk, params, scale, fold)
+                try:
+                    score, f_s, p_s, n, trained = self._fold(ek, hk, params, scale, fold, stop_at)
+                except OutOfTimeError:
+                    trial.set_user_attr("stopped", "budget")
+                    raise optuna.TrialPruned(
+                        f"{ek} + {hk} stopped in fold {fold + 1}: the budget ran out"
+                    ) from None
                 self._fold_seconds.setdefault((ek, hk), []).append(time.time() - fold_started)
                 if trained is not None:
                     epochs.append(trained)
