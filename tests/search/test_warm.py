@@ -28,16 +28,42 @@ def test_nearest_solution_on_log_scale_is_used() -> None:
     np.testing.assert_array_equal(target.coef_, _fitted(1.0).coef_)
 
 
-def test_other_fold_or_normalisation_starts_cold() -> None:
+def test_other_normalisation_starts_cold_and_other_fold_warm() -> None:
     warm = WarmStarts()
     params = {"C": 1.0, "class_weight": None, "normalize": "none"}
     token = warm.start(LogisticRegression(), "e", "logreg", 0, params, ATTRS)
     assert token is not None
     warm.keep(_fitted(1.0), token, ATTRS)
-    for fold, normalize in ((1, "none"), (0, "standard")):
-        target = LogisticRegression()
-        warm.start(target, "e", "logreg", fold, {**params, "normalize": normalize}, ATTRS)
-        assert target.warm_start is False and not hasattr(target, "coef_")
+    other_inputs = LogisticRegression()
+    warm.start(other_inputs, "e", "logreg", 0, {**params, "normalize": "standard"}, ATTRS)
+    assert other_inputs.warm_start is False and not hasattr(other_inputs, "coef_")
+    other_fold = LogisticRegression()
+    warm.start(other_fold, "e", "logreg", 1, params, ATTRS)
+    np.testing.assert_array_equal(other_fold.coef_, _fitted(1.0).coef_)
+    # features fitted per fold (TF-IDF vocabularies) never start from another fold
+    fitted_per_fold = WarmStarts()
+    token = fitted_per_fold.start(LogisticRegression(), "t", "logreg", 0, params, ATTRS, False)
+    assert token is not None
+    fitted_per_fold.keep(_fitted(1.0), token, ATTRS)
+    own_vocabulary = LogisticRegression()
+    fitted_per_fold.start(own_vocabulary, "t", "logreg", 1, params, ATTRS, False)
+    assert not hasattr(own_vocabulary, "coef_")
+
+
+def test_another_folds_solution_is_taken_only_when_this_folds_are_far() -> None:
+    warm = WarmStarts()
+    for fold, C in ((0, 1.0), (1, 100.0)):
+        token = warm.start(LogisticRegression(), "e", "logreg", fold, {"C": C}, ATTRS)
+        assert token is not None
+        warm.keep(_fitted(C), token, ATTRS)
+    # fold 1 at C=1: fold 0's C=1 (0 + 1.5 for the other fold) beats its own C=100 (4.6)
+    same_c = LogisticRegression()
+    warm.start(same_c, "e", "logreg", 1, {"C": 1.0}, ATTRS)
+    np.testing.assert_array_equal(same_c.coef_, _fitted(1.0).coef_)
+    # fold 1 at C=50: its own C=100 (0.7) beats fold 0's C=1 (3.9 + 1.5)
+    own = LogisticRegression()
+    warm.start(own, "e", "logreg", 1, {"C": 50.0}, ATTRS)
+    np.testing.assert_array_equal(own.coef_, _fitted(100.0).coef_)
 
 
 def test_other_class_weights_start_when_nothing_closer() -> None:

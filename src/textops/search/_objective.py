@@ -247,7 +247,9 @@ class Objective:
             prescaled=dense,  # the fold's arrays are standardised already
         )
         attrs = HEADS[hk].warm_start
-        warm = self._warm.start(est, ek, hk, fold, params, attrs)
+        # features fitted per fold (TF-IDF) differ between folds: warm starts stay in the fold
+        shared = self.features(ek) is not None
+        warm = self._warm.start(est, ek, hk, fold, params, attrs, across_folds=shared)
         early = HEADS[hk].early_stopping and dense and self.validation is not None
         epochs = None
         with warnings.catch_warnings():
