@@ -5,17 +5,17 @@ from __future__ import annotations
 import functools
 import os
 import socket
-import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from textops.embed import EmbeddingCache, encode_texts, make_embedder
+from textops.embed import make_embedder
 from textops.search._early import fit_early_stopped
+from textops.search._folds import FoldData
 from textops.search._heads import HEADS, NORMALIZATIONS, build_head, standardizes
 from textops.search._warm import WarmStarts
 from textops.track import Tracker
@@ -28,10 +28,13 @@ __all__ = [
     "searches_normalization",
 ]
 
-#: (macro-F1, fit seconds, predict seconds, texts predicted, epochs trained or None) of a fold
-_FoldResult = tuple[float, float, float, int, int | None]
-#: dense fold arrays (train part, held-out part) are kept for every trial up to this size
-_FOLD_CACHE_BYTES = 1 << 29
+
+class _FoldResult(NamedTuple):
+    macro_f1: float
+    fit_seconds: float
+    predict_seconds: float
+    predicted: int  # texts
+    epochs: int | None  # trained, for heads stopped on the validation split
 
 
 class OutOfTimeError(Exception):
@@ -105,121 +108,29 @@ class Objective:
         reserve: Callable[[Any], float | None] | None = None,
         validation: tuple[list[str], list[bytes], list[str]] | None = None,
     ) -> None:
-        self.texts = texts
-        # integer codes: sklearn's label handling and macro-F1 on Python strings cost more
-        # than a small linear fit
-        names, self.y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
-        #: the validation split (texts, keys, label codes): where heads trained epoch by epoch
-        #: stop (``_early``); rows with a label train lacks are left out
-        self.validation: tuple[list[str], list[bytes], np.ndarray] | None = None
-        if validation is not None and validation[0]:
-            code = {str(n): i for i, n in enumerate(names)}
-            keep = [i for i, lab in enumerate(validation[2]) if lab in code]
-            if keep:
-                self.validation = (
-                    [validation[0][i] for i in keep],
-                    [validation[1][i] for i in keep],
-                    np.array([code[validation[2][i]] for i in keep]),
-                )
-        self.keys = keys
+        self.data = FoldData(
+            texts=texts,
+            labels=labels,
+            keys=keys,
+            folds=folds,
+            seed=seed,
+            home=home,
+            validation=validation,
+        )
         self.embedders = embedders
         self.heads = {e: compatible_heads(e, heads) for e in embedders}
         self.embedders = [e for e in embedders if self.heads[e]]
         self.latency_ms = latency_ms
-        self.folds = folds
         self.seed = seed
         self.multi = multi
-        self.cache = EmbeddingCache(home=home)
         self.tracker = tracker
         self.parent = parent_run_id
-        self._X: dict[str, Any] = {}
-        #: fold arrays per (embedder, fold, standardised): TF-IDF fitted per fold, and dense
-        #: ones copied (and standardised) once instead of in every trial
-        self._fitted: dict[tuple[str, int, bool], tuple[Any, Any]] = {}
-        self._fitted_bytes = 0
-        #: each fold's scaler (for the validation split) and the validation arrays per
-        #: (embedder, fold, standardised)
-        self._scalers: dict[tuple[str, int], Any] = {}
-        self._val: dict[tuple[str, int, bool], Any] = {}
-        self._lock = threading.Lock()
-        self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
         self._warm = WarmStarts()
         #: wall-clock deadline (time.time()) for trials, and the seconds to keep for finalising
         self.deadline = deadline
         self.reserve = reserve
         #: seconds per fold of every (embedder, head) run so far, pruned trials' folds too
         self._fold_seconds: dict[tuple[str, str], list[float]] = {}
-
-    def features(self, key: str) -> Any:
-        with self._lock:
-            return self._features(key)
-
-    def _features(self, key: str) -> Any:
-        if key not in self._X:
-            emb = make_embedder(key)
-            self._X[key] = (
-                encode_texts(
-                    emb, self.texts, self.cache, keys=self.keys, show_progress=False
-                ).vectors
-                if emb.cacheable
-                else None
-            )
-        return self._X[key]
-
-    def _fold_data(self, key: str, fold: int, standard: bool) -> tuple[Any, Any]:
-        with self._lock:
-            if (key, fold, standard) in self._fitted:
-                return self._fitted[key, fold, standard]
-        tr, va = self._splits()[fold]
-        X = self.features(key)
-        if X is None:
-            # an embedder fitted on data (TF-IDF) is fitted inside each fold, once per process
-            with self._lock:
-                if (key, fold, standard) not in self._fitted:
-                    emb = make_embedder(key).fit([self.texts[i] for i in tr])
-                    self._fitted[key, fold, standard] = (
-                        emb.transform([self.texts[i] for i in tr]),
-                        emb.transform([self.texts[i] for i in va]),
-                    )
-                return self._fitted[key, fold, standard]
-        Xtr, Xva = X[tr], X[va]
-        if standard:
-            from sklearn.preprocessing import StandardScaler
-
-            scaler = StandardScaler().fit(Xtr)
-            Xtr, Xva = scaler.transform(Xtr), scaler.transform(Xva)
-            self._scalers[key, fold] = scaler
-        with self._lock:
-            if self._fitted_bytes + X.nbytes <= _FOLD_CACHE_BYTES:
-                # read-only: every trial gets these same arrays (and solvers may keep
-                # products of them, see ``_l2svm``)
-                Xtr.setflags(write=False)
-                Xva.setflags(write=False)
-                self._fitted[key, fold, standard] = (Xtr, Xva)
-                self._fitted_bytes += X.nbytes
-        return Xtr, Xva
-
-    def _validation_data(self, key: str, fold: int, standard: bool) -> Any:
-        """The validation split's features, standardised like fold ``fold``'s train part."""
-        assert self.validation is not None
-        if (key, fold, standard) not in self._val:
-            texts, keys, _ = self.validation
-            emb = make_embedder(key)
-            X = encode_texts(emb, texts, self.cache, keys=keys, show_progress=False).vectors
-            if standard:
-                self._fold_data(key, fold, True)  # fits the fold's scaler
-                X = self._scalers[key, fold].transform(X)
-            self._val[key, fold, standard] = X
-        return self._val[key, fold, standard]
-
-    def _splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        with self._lock:
-            if self._split_cache is None:
-                from sklearn.model_selection import StratifiedKFold
-
-                skf = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=self.seed)
-                self._split_cache = list(skf.split(np.zeros(len(self.y)), self.y))
-            return self._split_cache
 
     def _fold(
         self,
@@ -233,9 +144,10 @@ class Objective:
         """Fit on one fold's train part and score macro-F1 on its held-out part. A head that
         trains in rounds (boosting, epochs) is stopped at ``stop_at`` (wall clock) with
         :class:`OutOfTimeError`: one fold of a large LightGBM can outlast a whole small budget."""
-        tr, va = self._splits()[fold]
+        data = self.data
+        tr, va = data.splits()[fold]
         standard = standardizes(hk, params, scale)
-        Xtr, Xva = self._fold_data(ek, fold, standard)
+        Xtr, Xva = data.arrays(ek, fold, standard)
         dense = isinstance(Xtr, np.ndarray)
         est = build_head(
             hk,
@@ -248,36 +160,35 @@ class Objective:
         )
         attrs = HEADS[hk].warm_start
         # features fitted per fold (TF-IDF) differ between folds: warm starts stay in the fold
-        shared = self.features(ek) is not None
+        shared = data.features(ek) is not None
         warm = self._warm.start(est, ek, hk, fold, params, attrs, across_folds=shared)
-        early = HEADS[hk].early_stopping and dense and self.validation is not None
+        early = HEADS[hk].early_stopping and dense and data.validation is not None
         epochs = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
             if early:
-                assert self.validation is not None
-                Xval = self._validation_data(ek, fold, standard)
+                assert data.validation is not None
                 epochs = fit_early_stopped(
                     est,
                     Xtr,
-                    self.y[tr],
-                    Xval,
-                    self.validation[2],
+                    data.y[tr],
+                    data.validation_arrays(ek, fold, standard),
+                    data.validation[2],
                     macro_f1,
                     each_epoch=functools.partial(_check_clock, stop_at),
                 )
             elif HEADS[hk].round_callbacks and stop_at is not None:
-                est.fit(Xtr, self.y[tr], callbacks=[functools.partial(_check_clock, stop_at)])
+                est.fit(Xtr, data.y[tr], callbacks=[functools.partial(_check_clock, stop_at)])
             else:
-                est.fit(Xtr, self.y[tr])
+                est.fit(Xtr, data.y[tr])
             t1 = time.perf_counter()
             pred = est.predict(Xva)
             t2 = time.perf_counter()
         if warm is not None:
             self._warm.keep(est, warm, attrs)
-        score = macro_f1(self.y[va], np.asarray(pred))
-        return score, t1 - t0, t2 - t1, len(va), epochs
+        score = macro_f1(data.y[va], np.asarray(pred))
+        return _FoldResult(score, t1 - t0, t2 - t1, len(va), epochs)
 
     def _check_budget(
         self,
@@ -341,7 +252,7 @@ class Objective:
         fit_s = predict_s = 0.0
         n_pred = 0
         status = "FINISHED"
-        splits = self._splits()
+        splits = self.data.splits()
         started = time.time()
         # the best trial so far only changes between trials: estimate its finalising once
         reserve = self.reserve(trial.study) if self.deadline and self.reserve else None
@@ -354,19 +265,19 @@ class Objective:
             for fold in range(len(splits)):
                 fold_started = time.time()
                 try:
-                    score, f_s, p_s, n, trained = self._fold(ek, hk, params, scale, fold, stop_at)
+                    done = self._fold(ek, hk, params, scale, fold, stop_at)
                 except OutOfTimeError:
                     trial.set_user_attr("stopped", "budget")
                     raise optuna.TrialPruned(
                         f"{ek} + {hk} stopped in fold {fold + 1}: the budget ran out"
                     ) from None
                 self._fold_seconds.setdefault((ek, hk), []).append(time.time() - fold_started)
-                if trained is not None:
-                    epochs.append(trained)
-                scores.append(score)
-                fit_s += f_s
-                predict_s += p_s
-                n_pred += n
+                if done.epochs is not None:
+                    epochs.append(done.epochs)
+                scores.append(done.macro_f1)
+                fit_s += done.fit_seconds
+                predict_s += done.predict_seconds
+                n_pred += done.predicted
                 if not self.multi:
                     trial.report(float(np.mean(scores)), fold)
                     # a trial that ran every fold completes: its CV score is known in full

@@ -1,0 +1,143 @@
+"""What cross-validation fits on: the train split's features per embedder, its stratified
+folds, and each fold's arrays, computed once per process and shared by every trial (and every
+trial thread)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textops.embed import EmbeddingCache, encode_texts, make_embedder
+
+__all__ = ["FoldData"]
+
+#: dense fold arrays (train part, held-out part) are kept for every trial up to this size
+_FOLD_CACHE_BYTES = 1 << 29
+
+
+class FoldData:
+    """The train split as integer label codes and per-embedder features, its ``folds``
+    stratified folds, and the validation split (where heads trained epoch by epoch stop)."""
+
+    def __init__(
+        self,
+        *,
+        texts: list[str],
+        labels: list[str],
+        keys: list[bytes],
+        folds: int,
+        seed: int,
+        home: str | Path | None,
+        validation: tuple[list[str], list[bytes], list[str]] | None = None,
+    ) -> None:
+        self.texts = texts
+        self.keys = keys
+        # integer codes: sklearn's label handling and macro-F1 on Python strings cost more
+        # than a small linear fit
+        names, self.y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+        #: the validation split (texts, keys, label codes); rows with a label train lacks are
+        #: left out
+        self.validation: tuple[list[str], list[bytes], np.ndarray] | None = None
+        if validation is not None and validation[0]:
+            code = {str(n): i for i, n in enumerate(names)}
+            keep = [i for i, lab in enumerate(validation[2]) if lab in code]
+            if keep:
+                self.validation = (
+                    [validation[0][i] for i in keep],
+                    [validation[1][i] for i in keep],
+                    np.array([code[validation[2][i]] for i in keep]),
+                )
+        self.folds = folds
+        self.seed = seed
+        self.cache = EmbeddingCache(home=home)
+        self._lock = threading.Lock()
+        self._X: dict[str, Any] = {}
+        self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
+        #: fold arrays per (embedder, fold, standardised): TF-IDF fitted per fold, and dense
+        #: ones copied (and standardised) once instead of in every trial
+        self._arrays: dict[tuple[str, int, bool], tuple[Any, Any]] = {}
+        self._array_bytes = 0
+        #: each fold's scaler (for the validation split); validation features per embedder,
+        #: and as each fold's scaler standardises them
+        self._scalers: dict[tuple[str, int], Any] = {}
+        self._val: dict[tuple[str, int | None], Any] = {}
+
+    def features(self, key: str) -> Any:
+        """The train split's features by embedder ``key`` (from the cache), or None for an
+        embedder fitted on data (TF-IDF), which each fold fits on its own train part."""
+        with self._lock:
+            if key not in self._X:
+                emb = make_embedder(key)
+                self._X[key] = (
+                    encode_texts(
+                        emb, self.texts, self.cache, keys=self.keys, show_progress=False
+                    ).vectors
+                    if emb.cacheable
+                    else None
+                )
+            return self._X[key]
+
+    def splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        with self._lock:
+            if self._split_cache is None:
+                from sklearn.model_selection import StratifiedKFold
+
+                skf = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=self.seed)
+                self._split_cache = list(skf.split(np.zeros(len(self.y)), self.y))
+            return self._split_cache
+
+    def arrays(self, key: str, fold: int, standard: bool) -> tuple[Any, Any]:
+        """Fold ``fold``'s (train part, held-out part) features, standardised by the train
+        part's statistics when ``standard``. Kept read-only and shared while they fit."""
+        with self._lock:
+            if (key, fold, standard) in self._arrays:
+                return self._arrays[key, fold, standard]
+        tr, va = self.splits()[fold]
+        X = self.features(key)
+        if X is None:
+            # an embedder fitted on data (TF-IDF) is fitted inside each fold, once per process
+            with self._lock:
+                if (key, fold, standard) not in self._arrays:
+                    emb = make_embedder(key).fit([self.texts[i] for i in tr])
+                    self._arrays[key, fold, standard] = (
+                        emb.transform([self.texts[i] for i in tr]),
+                        emb.transform([self.texts[i] for i in va]),
+                    )
+                return self._arrays[key, fold, standard]
+        Xtr, Xva = X[tr], X[va]
+        if standard:
+            from sklearn.preprocessing import StandardScaler
+
+            scaler = StandardScaler().fit(Xtr)
+            Xtr, Xva = scaler.transform(Xtr), scaler.transform(Xva)
+            with self._lock:
+                self._scalers[key, fold] = scaler
+        with self._lock:
+            if self._array_bytes + X.nbytes <= _FOLD_CACHE_BYTES:
+                # read-only: every trial gets these same arrays (and solvers may keep
+                # products of them, see ``_l2svm``)
+                Xtr.setflags(write=False)
+                Xva.setflags(write=False)
+                self._arrays[key, fold, standard] = (Xtr, Xva)
+                self._array_bytes += X.nbytes
+        return Xtr, Xva
+
+    def validation_arrays(self, key: str, fold: int, standard: bool) -> Any:
+        """The validation split's features (dense embedders), standardised like fold
+        ``fold``'s train part when ``standard``; encoded once per embedder."""
+        assert self.validation is not None
+        slot = (key, fold if standard else None)
+        if slot not in self._val:
+            raw = self._val.get((key, None))
+            if raw is None:
+                texts, keys, _ = self.validation
+                emb = make_embedder(key)
+                raw = encode_texts(emb, texts, self.cache, keys=keys, show_progress=False).vectors
+                self._val[key, None] = raw
+            if standard:
+                self.arrays(key, fold, True)  # fits the fold's scaler
+                self._val[slot] = self._scalers[key, fold].transform(raw)
+        return self._val[slot]
