@@ -27,8 +27,9 @@ _INPUT_PARAMS = frozenset({"normalize"})
 #: distance (in log units of the numeric parameters) charged per other categorical parameter
 #: that differs: a factor ~7 in C weighs as much as other class weights
 _MISMATCH = 2.0
-#: ... and for a solution on another fold (2/3 of the same rows with 3 folds): the same C on
-#: another fold saves about as many iterations as a 3x other C on this one (bench-measured)
+#: ... and for a solution on another fold (2/3 of the same rows with 3 folds): in a one-off
+#: comparison on a TREC fold (not in bench/), the same C from another fold saved about as many
+#: lbfgs iterations as a 3x other C on this fold; the constant follows that, not a fit
 _OTHER_FOLD = 1.5
 
 #: (slot, position of the trial's numeric parameters in log space, other categoricals)
