@@ -78,21 +78,23 @@ def textops_search(
     from textops.track import MlflowTracker
 
     cfg = SearchConfig(dataset=dataset, trials=trials, timeout=timeout, study=study, **kw)
-    t = time.perf_counter()
+    start = time.perf_counter()
     r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
-    slow = sorted(
-        (t for t in _study(home, cfg.study_name).get_trials() if t.datetime_complete),
-        key=lambda t: t.datetime_complete - t.datetime_start,
-    )[-2:]
+    seconds = time.perf_counter() - start  # before reading the study back for the report
+
+    def took(trial: Any) -> float:
+        return float((trial.datetime_complete - trial.datetime_start).total_seconds())
+
+    done = [x for x in _study(home, cfg.study_name).get_trials() if x.datetime_complete]
     return {
         # where a budget went: the two longest trials (embedder+head, seconds, state)
         "slowest_trials": [
-            f"{t.user_attrs.get('embedder')}+{t.user_attrs.get('head')} "
-            f"{(t.datetime_complete - t.datetime_start).total_seconds():.1f}s {t.state.name}"
-            for t in reversed(slow)
+            f"{x.user_attrs.get('embedder')}+{x.user_attrs.get('head')} {took(x):.1f}s "
+            f"{x.state.name}"
+            for x in sorted(done, key=took, reverse=True)[:2]
         ],
         "macro_f1": round(r["test"]["macro_f1"], 4),
-        "seconds": round(time.perf_counter() - t, 1),
+        "seconds": round(seconds, 1),
         "finalize_seconds": r["finalize_seconds"],
         "finalize_estimate_seconds": r["finalize_estimate_seconds"],
         "trials": r["trials"],
