@@ -14,8 +14,7 @@ TEXTS = [f"{w} number {i}" for i in range(30) for w in ("cash prize", "lunch mee
 LABELS = ["spam", "ham"] * 30
 
 
-def _data(home: Path) -> FoldData:
-    val = TEXTS[:12]
+def _data(home: Path, val: list[str] = TEXTS[:12], val_labels: list[str] = LABELS[:12]) -> FoldData:
     return FoldData(
         texts=TEXTS,
         labels=LABELS,
@@ -23,7 +22,7 @@ def _data(home: Path) -> FoldData:
         folds=3,
         seed=0,
         home=home,
-        validation=(val, text_keys(val), LABELS[:12]),
+        validation=(val, text_keys(val), val_labels),
     )
 
 
@@ -47,15 +46,7 @@ def test_validation_features_are_encoded_once_and_standardised_per_fold(tmp_path
 
 
 def test_validation_rows_with_a_label_train_lacks_are_left_out(tmp_path: Path) -> None:
-    data = FoldData(
-        texts=TEXTS,
-        labels=LABELS,
-        keys=text_keys(TEXTS),
-        folds=3,
-        seed=0,
-        home=tmp_path,
-        validation=(["a", "b"], text_keys(["a", "b"]), ["spam", "phishing"]),
-    )
+    data = _data(tmp_path, ["a", "b"], ["spam", "phishing"])
     assert data.validation is not None
     assert data.validation[0] == ["a"] and list(data.validation[2]) == [1]  # "spam" after "ham"
 
