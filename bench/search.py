@@ -149,7 +149,8 @@ def cv_solvers(home: Path) -> dict[str, Any]:
     """Per-fit seconds on one CV fold (2/3 of TREC train, MiniLM, one BLAS thread) over 16 C
     values drawn log-uniformly from the search's range: liblinear's LinearSVC vs the CV's
     Newton solver, cold and warm-started by the search's own WarmStarts (from the nearest C
-    fitted before), and logistic regression cold vs warm."""
+    fitted before), and logistic regression by sklearn's lbfgs vs the CV's float32 L-BFGS, cold
+    and warm."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
@@ -158,6 +159,7 @@ def cv_solvers(home: Path) -> dict[str, Any]:
     from textops.data import DatasetStore
     from textops.embed import EmbeddingCache, encode_texts, make_embedder
     from textops.search._l2svm import NewtonLinearSVC
+    from textops.search._lbfgs import LbfgsLogisticRegression
     from textops.search._warm import WarmStarts
 
     ds = DatasetStore(home).get("trec")
@@ -169,9 +171,10 @@ def cv_solvers(home: Path) -> dict[str, Any]:
     Xtr, ytr, Xva = X[:n].copy(), y[:n], X[n:]
     Xtr.setflags(write=False)  # as the search's fold arrays: fits share X'X (see _l2svm)
     times: dict[str, list[float]] = {k: [] for k in ("liblinear", "newton", "newton_warm")}
-    times.update(logreg=[], logreg_warm=[])
+    times.update(logreg=[], logreg_warm=[], lbfgs32=[], lbfgs32_warm=[])
     iters: dict[str, list[int]] = {"logreg": [], "logreg_warm": []}
     agree: list[float] = []
+    agree_lr: list[float] = []
 
     def fit(key: str, est: Any) -> Any:
         t = time.perf_counter()
@@ -200,11 +203,15 @@ def cv_solvers(home: Path) -> dict[str, Any]:
             iters["logreg"].append(int(cold.n_iter_[0]))
             lr = fit_warm("logreg_warm", "logreg", LogisticRegression(C=C, max_iter=3000), C)
             iters["logreg_warm"].append(int(lr.n_iter_[0]))
+            fit("lbfgs32", LbfgsLogisticRegression(C=C))
+            lr32 = fit_warm("lbfgs32_warm", "logreg32", LbfgsLogisticRegression(C=C), C)
+            agree_lr.append(float(np.mean(lr32.predict(Xva) == cold.predict(Xva))))
     out: dict[str, Any] = {
         f"{k}_median_s": round(statistics.median(v), 3) for k, v in times.items()
     }
     out.update({f"{k}_median_iter": statistics.median(v) for k, v in iters.items()})
     out["newton_vs_liblinear_min_label_agreement"] = round(min(agree), 4)
+    out["lbfgs32_vs_sklearn_min_label_agreement"] = round(min(agree_lr), 4)
     return out
 
 

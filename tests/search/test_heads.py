@@ -103,3 +103,18 @@ def test_normalize_param_standardises_inputs_except_for_trees() -> None:
     assert not hasattr(build_head("lightgbm", {"normalize": "standard"}), "steps")
     with pytest.raises(UnknownPluginError, match="normalisation"):
         build_head("logreg", {"normalize": "whiten"})
+
+
+@pytest.mark.parametrize("key", [k for k, spec in HEADS.items() if spec.cv_factory])
+def test_cv_solver_predicts_what_the_deployed_head_does(key: str) -> None:
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=500, n_features=30, n_informative=10, n_classes=3, random_state=0
+    )
+    X = X.astype(np.float32)
+    params = {"C": 0.7, "class_weight": "balanced"}
+    cv = build_head(key, params, probability=False, dense=True).fit(X, y)
+    deployed = build_head(key, params).fit(X, y)
+    assert type(cv) is not type(deployed)  # the table's faster solver, not the same estimator
+    assert np.mean(cv.predict(X) == deployed.predict(X)) >= 0.99

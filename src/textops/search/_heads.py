@@ -26,6 +26,12 @@ def _logreg(p: Params, seed: int) -> Any:
     )
 
 
+def _lbfgs_logreg(p: Params, seed: int) -> Any:
+    from textops.search._lbfgs import LbfgsLogisticRegression
+
+    return LbfgsLogisticRegression(C=p.get("C", 1.0), class_weight=p.get("class_weight"))
+
+
 def _ridge(p: Params, seed: int) -> Any:
     from sklearn.linear_model import RidgeClassifier
 
@@ -200,6 +206,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             _logreg,
             _space_logreg,
             warm_start=("coef_", "intercept_"),
+            cv_factory=_lbfgs_logreg,
         ),
         "ridge": HeadSpec(
             "ridge (least-squares) classifier; the deployed model adds sigmoid-calibrated "

@@ -53,8 +53,20 @@ def _gram(rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def _mv(X32: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``X @ v`` with float32 products (half the memory traffic of float64, the bulk of a
+    Newton step) and a float64 result."""
+    out: np.ndarray = (X32 @ v.astype(np.float32)).astype(np.float64)
+    return out
+
+
+def _vm(v: np.ndarray, X32: np.ndarray) -> np.ndarray:
+    """``v @ X`` the same way."""
+    out: np.ndarray = (v.astype(np.float32) @ X32).astype(np.float64)
+    return out
+
+
 def _newton(
-    X: np.ndarray,
     X32: np.ndarray,
     y: np.ndarray,
     c: np.ndarray,
@@ -72,7 +84,7 @@ def _newton(
     parallel."""
     from scipy.linalg import cho_solve
 
-    d = X.shape[1]
+    d = X32.shape[1]
 
     def value(v: np.ndarray, margin: np.ndarray) -> float:
         viol = np.maximum(1.0 - y * margin, 0.0)
@@ -83,11 +95,11 @@ def _newton(
         # the step, which the line search and the float64 gradient check
         return _gram(X32[rows] * root_c32[rows, None])
 
-    margin = X @ w
+    margin = _mv(X32, w)
     f = value(w, margin)
     # stop relative to the gradient at w = 0 (as liblinear), so a warm start near the
     # solution stops early instead of chasing a tolerance relative to its own small gradient
-    g0 = float(np.linalg.norm(2.0 * ((c * y) @ X)))
+    g0 = float(np.linalg.norm(2.0 * _vm(c * y, X32)))
     # the Hessian's data part X_A' diag(2c_A) X_A over the active rows, updated by the rows
     # that enter or leave the active set between steps (few, after the first)
     S = np.zeros((d, d))
@@ -96,7 +108,7 @@ def _newton(
     for step in range(1, max_iter + 1):
         viol = 1.0 - y * margin
         active = viol > 0
-        grad = w - 2.0 * ((c * y * np.maximum(viol, 0.0)) @ X)
+        grad = w - 2.0 * _vm(c * y * np.maximum(viol, 0.0), X32)
         gnorm = float(np.linalg.norm(grad))
         if gnorm <= tol * max(g0, 1e-12) or gnorm < 1e-10:
             return w, step - 1
@@ -114,17 +126,19 @@ def _newton(
         held = active
         H = S.copy()
         H[np.diag_indices(d)] += 1.0
-        direction = cho_solve((np.linalg.cholesky(H), True), -grad)
+        direction = cho_solve((np.linalg.cholesky(H), True), -grad, check_finite=False)
         # backtracking (Armijo) on the exact objective; the full step is usually taken
         slope = float(grad @ direction)
-        d_margin = X @ direction
+        d_margin = _mv(X32, direction)
         t = 1.0
         while True:
             new_margin = margin + t * d_margin
             new_w = w + t * direction
             new_f = value(new_w, new_margin)
-            if new_f <= f + 1e-4 * t * slope or t < 1e-8:
+            if new_f <= f + 1e-4 * t * slope:
                 break
+            if t < 1e-8:  # no descent left at the products' float32 precision
+                return w, step
             t *= 0.5
         w, margin, f = new_w, new_margin, new_f
     return w, max_iter
@@ -173,15 +187,16 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
         # the inputs with a column of ones for the (regularised) bias, in float64 for margins
         # and gradients and float32 for Hessian products
-        Xa = cached("Xa", lambda: np.hstack([np.asarray(X, np.float64), np.ones((len(y), 1))]))
-        X32 = cached("X32", lambda: Xa.astype(np.float32))
+        X32 = cached(
+            "X32", lambda: np.hstack([np.asarray(X, np.float32), np.ones((len(y), 1), np.float32)])
+        )
         labels = hashlib.sha1(np.ascontiguousarray(yi).tobytes()).hexdigest()
         # binary: one problem, classes_[1] positive (as LinearSVC)
         problems = [1] if n_classes == 2 else list(range(n_classes))
         start = None
         if self.warm_start and hasattr(self, "coef_"):
             start = np.hstack([self.coef_, np.asarray(self.intercept_)[:, None]])
-        W = np.zeros((len(problems), Xa.shape[1]))
+        W = np.zeros((len(problems), X32.shape[1]))
         self.n_iter_ = 0
 
         def full(k: int, cp: float, cn: float) -> np.ndarray:
@@ -199,9 +214,9 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             else:
                 cp, cn = self.C * weights[k], self.C
             c = np.where(pos, cp, cn)
-            w0 = start[row].copy() if start is not None else np.zeros(Xa.shape[1])
+            w0 = start[row].copy() if start is not None else np.zeros(X32.shape[1])
             W[row], steps = _newton(
-                Xa, X32, sign, c, w0, self.tol, self.max_iter, functools.partial(full, k, cp, cn)
+                X32, sign, c, w0, self.tol, self.max_iter, functools.partial(full, k, cp, cn)
             )
             self.n_iter_ = max(self.n_iter_, steps)
         self.coef_ = W[:, :-1]

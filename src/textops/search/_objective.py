@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,7 +19,7 @@ from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
 from textops.search._heads import HEADS, NORMALIZATIONS, build_head, standardizes
 from textops.search._warm import WarmStarts
-from textops.track import Tracker
+from textops.track import BackgroundRuns, FinishedRun, Tracker
 
 __all__ = [
     "Objective",
@@ -125,12 +126,33 @@ class Objective:
         self.multi = multi
         self.tracker = tracker
         self.parent = parent_run_id
+        self._runs: BackgroundRuns | None = None
         self._warm = WarmStarts()
         #: wall-clock deadline (time.time()) for trials, and the seconds to keep for finalising
         self.deadline = deadline
         self.reserve = reserve
         #: seconds per fold of every (embedder, head) run so far, pruned trials' folds too
         self._fold_seconds: dict[tuple[str, str], list[float]] = {}
+
+    @contextlib.contextmanager
+    def background_runs(self) -> Iterator[None]:
+        """While open, trials hand their MLflow runs to a writer thread instead of writing
+        them themselves (:class:`BackgroundRuns`); on exit, every run is written."""
+        if self.tracker is None:
+            yield
+            return
+        with BackgroundRuns(self.tracker) as runs:
+            self._runs = runs
+            try:
+                yield
+            finally:
+                self._runs = None
+
+    def _log_run(self, run: FinishedRun) -> None:
+        if self._runs is not None:
+            self._runs.put(run)
+        elif self.tracker is not None:
+            self.tracker.log_run(run)
 
     def _fold(
         self,
@@ -239,14 +261,7 @@ class Objective:
         trial.set_user_attr("head", hk)
         trial.set_user_attr("params", params)
         scale = make_embedder(ek).needs_scaling
-        run = None
-        if self.tracker is not None:
-            run = self.tracker.start_run(
-                f"trial-{trial.number}",
-                parent_id=self.parent,
-                tags={"textops.trial": str(trial.number)},
-            )
-            self.tracker.log_params(run, {"embedder": ek, "head": hk, **params})
+        start_ms = int(time.time() * 1000)
         scores: list[float] = []
         epochs: list[int] = []  # per fold, for heads stopped on the validation split
         fit_s = predict_s = 0.0
@@ -300,20 +315,27 @@ class Objective:
             trial.set_user_attr("fit_seconds", fit_s)
             if epochs:  # what the deployed head trains for (it has no data left to watch)
                 trial.set_user_attr("epochs", int(np.median(epochs)))
-            if self.tracker is not None and run is not None:
-                self.tracker.log_metrics(
-                    run,
-                    {
-                        "cv_macro_f1": f1,
-                        "fit_seconds": fit_s,
-                        "predict_seconds": predict_s,
-                        "head_latency_ms": head_ms,
-                        "folds_run": len(scores),
-                        **({"epochs": float(np.median(epochs))} if epochs else {}),
-                        **({} if latency is None else {"latency_ms": latency}),
-                    },
+            if self.tracker is not None:
+                self._log_run(
+                    FinishedRun(
+                        name=f"trial-{trial.number}",
+                        parent_id=self.parent,
+                        tags={"textops.trial": str(trial.number)},
+                        params={"embedder": ek, "head": hk, **params},
+                        metrics={
+                            "cv_macro_f1": f1,
+                            "fit_seconds": fit_s,
+                            "predict_seconds": predict_s,
+                            "head_latency_ms": head_ms,
+                            "folds_run": len(scores),
+                            **({"epochs": float(np.median(epochs))} if epochs else {}),
+                            **({} if latency is None else {"latency_ms": latency}),
+                        },
+                        status=status,
+                        start_ms=start_ms,
+                        end_ms=int(time.time() * 1000),
+                    )
                 )
-                self.tracker.end_run(run, status)
         if self.multi:
             assert latency is not None, "the f1-latency objective measures every embedder"
             return f1, latency

@@ -147,7 +147,7 @@ def _optimize(
     from threadpoolctl import threadpool_limits
 
     timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
-    with threadpool_limits(1):  # BLAS and OpenMP (sklearn's losses, LightGBM)
+    with threadpool_limits(1), obj.background_runs():  # BLAS and OpenMP (sklearn, LightGBM)
         study.optimize(
             obj,
             n_trials=n_trials,

@@ -1,0 +1,78 @@
+"""The CV solver of logistic regression minimises LogisticRegression's objective: same labels,
+same weights, and a warm start reaches them sooner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from textops.search._lbfgs import LbfgsLogisticRegression
+
+
+def _data(n_classes: int, weights: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_classification(
+        n_samples=600,
+        n_features=40,
+        n_informative=12,
+        n_classes=n_classes,
+        weights=weights,
+        class_sep=0.8,
+        random_state=3,
+    )
+    return X.astype(np.float32), np.array([f"c{v}" for v in y], dtype=object)
+
+
+def _centred(scores: np.ndarray) -> np.ndarray:
+    return scores - scores.mean(axis=1, keepdims=True) if scores.ndim == 2 else scores
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("class_weight", [None, "balanced", {"c0": 2.0}])
+@pytest.mark.parametrize("C", [0.01, 1.0, 10.0])
+def test_matches_sklearn_lbfgs(n_classes: int, class_weight: object, C: float) -> None:
+    weights = [0.7] + [0.3 / (n_classes - 1)] * (n_classes - 1)
+    X, y = _data(n_classes, weights)
+    ref = LogisticRegression(C=C, class_weight=class_weight, tol=1e-8, max_iter=20000).fit(X, y)
+    fast = LbfgsLogisticRegression(C=C, class_weight=class_weight, tol=1e-8).fit(X, y)
+    assert fast.coef_.shape == ref.coef_.shape
+    assert fast.intercept_.shape == ref.intercept_.shape
+    assert list(fast.classes_) == list(ref.classes_)
+    np.testing.assert_allclose(fast.coef_, ref.coef_, atol=2e-3 * max(1.0, np.abs(ref.coef_).max()))
+    # softmax scores are defined up to a constant per row: compare them centred
+    np.testing.assert_allclose(
+        _centred(fast.decision_function(X)), _centred(ref.decision_function(X)), atol=0.02
+    )
+    assert np.mean(fast.predict(X) == ref.predict(X)) >= 0.995
+
+
+def test_default_tolerance_agrees_with_sklearn_defaults() -> None:
+    X, y = _data(4)
+    ref = LogisticRegression(C=1.0, max_iter=3000).fit(X, y)
+    fast = LbfgsLogisticRegression(C=1.0).fit(X, y)
+    assert np.mean(fast.predict(X) == ref.predict(X)) >= 0.99
+
+
+def test_warm_start_reaches_the_same_solution_in_fewer_iterations() -> None:
+    X, y = _data(4)
+    cold = LbfgsLogisticRegression(C=3.0, tol=1e-8).fit(X, y)
+    near = LbfgsLogisticRegression(C=2.5, tol=1e-8).fit(X, y)
+    warm = LbfgsLogisticRegression(C=3.0, tol=1e-8, warm_start=True)
+    warm.coef_, warm.intercept_ = near.coef_, near.intercept_
+    warm.fit(X, y)
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-3)
+    assert warm.n_iter_[0] < cold.n_iter_[0]
+
+
+def test_a_start_of_the_wrong_shape_is_ignored() -> None:
+    X, y = _data(4)
+    est = LbfgsLogisticRegression(warm_start=True)
+    est.coef_, est.intercept_ = np.ones((2, 3)), np.ones(2)
+    cold = LbfgsLogisticRegression().fit(X, y)
+    np.testing.assert_allclose(est.fit(X, y).coef_, cold.coef_)
+
+
+def test_single_class_is_refused() -> None:
+    with pytest.raises(ValueError, match="two classes"):
+        LbfgsLogisticRegression().fit(np.ones((4, 2)), ["a"] * 4)
