@@ -64,7 +64,7 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
     # same point: TPE counts running trials as bad ones
     concurrent = config.workers > 1 or trial_threads(config) > 1
     sampler = TPESampler(seed=config.seed, constant_liar=concurrent)
-    pruner = NopPruner() if multi else MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    pruner = NopPruner() if multi else MedianPruner(n_startup_trials=5, n_warmup_steps=0)
     kwargs: dict[str, Any] = (
         {"directions": ["maximize", "minimize"]} if multi else {"direction": "maximize"}
     )
