@@ -90,9 +90,9 @@ def test_scoring_build_skips_calibration_but_deployed_head_has_probabilities() -
     deployed = build_head("linear_svm", {}).fit(X, LABELS)
     assert not hasattr(scoring, "predict_proba")
     assert deployed.predict_proba(X).shape == (len(TEXTS), 2)
-    # the same SVM underneath: one calibrated model (ensemble=False), same decisions
-    inner = deployed.calibrated_classifiers_[0].estimator
-    np.testing.assert_allclose(inner.decision_function(X), scoring.decision_function(X))
+    # the same SVM underneath, same decisions, same labels
+    np.testing.assert_allclose(deployed.decision_function(X), scoring.decision_function(X))
+    np.testing.assert_array_equal(deployed.predict(X), scoring.predict(X))
 
 
 def test_normalize_param_standardises_inputs_except_for_trees() -> None:

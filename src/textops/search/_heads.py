@@ -50,12 +50,13 @@ def _newton_svm(p: Params, seed: int) -> Any:
     return NewtonLinearSVC(C=p.get("C", 1.0), class_weight=p.get("class_weight"))
 
 
-def _calibrate_sigmoid(est: Any) -> Any:
-    """Platt-scaled probabilities for a margin classifier: sigmoid maps fitted on 3-fold
-    out-of-fold decisions, applied to one model fitted on all the data (``ensemble=False``)."""
-    from sklearn.calibration import CalibratedClassifierCV
+def _calibrate_temperature(est: Any) -> Any:
+    """Probabilities for a margin classifier that keep its labels: one temperature fitted on
+    3-fold out-of-fold decisions, applied to one model fitted on all the data (see
+    ``_calibration``)."""
+    from textops.search._calibration import TemperatureScaledClassifier
 
-    return CalibratedClassifierCV(est, cv=3, method="sigmoid", ensemble=False)
+    return TemperatureScaledClassifier(est, cv=3)
 
 
 def _knn(p: Params, seed: int) -> Any:
@@ -209,17 +210,17 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             cv_factory=_lbfgs_logreg,
         ),
         "ridge": HeadSpec(
-            "ridge (least-squares) classifier; the deployed model adds sigmoid-calibrated "
+            "ridge (least-squares) classifier; the deployed model adds temperature-scaled "
             "probabilities",
             _ridge,
             _space_ridge,
-            calibrate=_calibrate_sigmoid,
+            calibrate=_calibrate_temperature,
         ),
         "linear_svm": HeadSpec(
-            "linear SVM; the deployed model adds sigmoid-calibrated probabilities",
+            "linear SVM; the deployed model adds temperature-scaled probabilities",
             _linear_svm,
             _space_linear_svm,
-            calibrate=_calibrate_sigmoid,
+            calibrate=_calibrate_temperature,
             warm_start=("coef_", "intercept_"),
             cv_factory=_newton_svm,
         ),

@@ -31,6 +31,8 @@ log = logging.getLogger("textops.model")
 #: Types skops may rebuild beyond its defaults: exactly those our heads and TF-IDF are made of.
 TRUSTED_TYPES = frozenset(
     {
+        "textops.search._calibration.TemperatureScaledClassifier",
+        # models saved before temperature scaling (Platt-calibrated SVM and ridge heads)
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.calibration._SigmoidCalibration",
         "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
