@@ -27,3 +27,14 @@ def test_vocabulary_is_plain_ints_and_saves_as_few_members(tmp_path: Path) -> No
     np.testing.assert_array_equal(
         loaded.transform(texts[:5]).toarray(), emb.transform(texts[:5]).toarray()
     )
+
+
+def test_character_tfidf_matches_misspelt_words_word_tfidf_does_not() -> None:
+    train = ["win a free prize now", "free cash prize", "see you at lunch", "lunch at noon"]
+    word = make_embedder("tfidf").fit(train)
+    char = make_embedder("tfidf_char").fit(train)
+    assert all(2 <= len(t) <= 5 for t in char.vectorizer_.vocabulary_)
+    # "fr33 prizze" shares no word with train, but many character n-grams
+    assert word.transform(["fr33 prizze"]).nnz == 0
+    spam, ham = char.transform(["fr33 prizze", "free prize"]), char.transform(["lunch"])
+    assert (spam @ spam.T).toarray()[0, 1] > (spam[0] @ ham.T).toarray()[0, 0]

@@ -11,10 +11,14 @@ from textops.track import MemoryTracker
 
 
 def test_portfolio_gives_each_embedder_a_linear_start() -> None:
-    starts = portfolio(["tfidf", "fake", "linguistic"], list(HEADS))
-    assert [s["embedder"] for s in starts] == ["tfidf"] * 3 + ["fake", "linguistic"]
+    starts = portfolio(["tfidf", "fake", "tfidf_char", "linguistic"], list(HEADS))
+    # sparse TF-IDF (word or character n-grams): logistic regression at three C values
+    assert [s["embedder"] for s in starts] == ["tfidf"] * 3 + ["fake"] + ["tfidf_char"] * 3 + [
+        "linguistic"
+    ]
     assert all(s[f"head.{s['embedder']}"] == "logreg" for s in starts)
     assert [s["logreg.C"] for s in starts[:3]] == [1.0, 10.0, 100.0]
+    assert [s["logreg.C"] for s in starts[4:7]] == [1.0, 10.0, 100.0]
     assert portfolio(["fake"], ["knn"]) == []  # no linear head asked for: nothing enqueued
 
 

@@ -57,6 +57,12 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             {"model": "tokenlearn-static"},
         ),
         "tfidf": EmbedderSpec(TfidfEmbedder, "TF-IDF word 1-2 grams, sparse, fitted on train"),
+        "tfidf_char": EmbedderSpec(
+            TfidfEmbedder,
+            "TF-IDF character 2-5 grams inside word boundaries, sparse, fitted on train: robust "
+            "to misspellings and obfuscation (spam), slower to fit on long documents",
+            {"analyzer": "char_wb", "ngram_min": 2, "ngram_max": 5},
+        ),
         "linguistic": EmbedderSpec(
             LinguisticFeatures,
             "14 hand-made features: length, punctuation, casing, readability",

@@ -1,4 +1,5 @@
-"""TF-IDF: a sparse bag of word n-grams, fitted on the training texts. Cheap, so never cached."""
+"""TF-IDF: a sparse bag of word (or character) n-grams, fitted on the training texts. Cheap, so
+never cached."""
 
 from __future__ import annotations
 
@@ -25,12 +26,14 @@ class TfidfEmbedder(Embedder):
         self,
         *,
         max_features: int | None = 50_000,
+        ngram_min: int = 1,
         ngram_max: int = 2,
         min_df: int = 1,
         sublinear_tf: bool = True,
         analyzer: str = "word",
     ) -> None:
         self.max_features = max_features
+        self.ngram_min = ngram_min
         self.ngram_max = ngram_max
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
@@ -41,7 +44,7 @@ class TfidfEmbedder(Embedder):
 
         self.vectorizer_ = TfidfVectorizer(
             max_features=self.max_features,
-            ngram_range=(1, self.ngram_max),
+            ngram_range=(self.ngram_min, self.ngram_max),
             min_df=self.min_df,
             sublinear_tf=self.sublinear_tf,
             analyzer=self.analyzer,

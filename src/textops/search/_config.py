@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["DEFAULT_EMBEDDERS", "SearchConfig"]
 
-DEFAULT_EMBEDDERS = ("minilm", "mpnet", "e5", "static", "tfidf", "linguistic")
+DEFAULT_EMBEDDERS = ("minilm", "mpnet", "e5", "static", "tfidf", "tfidf_char", "linguistic")
 
 
 class SearchConfig(BaseModel):

@@ -54,6 +54,7 @@ class FoldData:
         self.seed = seed
         self.cache = EmbeddingCache(home=home)
         self._lock = threading.Lock()
+        self._fit_locks: dict[tuple[str, int], threading.Lock] = {}
         self._X: dict[str, Any] = {}
         self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
         #: fold arrays per (embedder, fold, standardised): TF-IDF fitted per fold, and dense
@@ -98,14 +99,20 @@ class FoldData:
         tr, va = self.splits()[fold]
         X = self.features(key)
         if X is None:
-            # an embedder fitted on data (TF-IDF) is fitted inside each fold, once per process
+            # an embedder fitted on data (TF-IDF) is fitted inside each fold, once per process;
+            # under the fold's own lock: other trials' folds go on meanwhile (character n-grams
+            # of long documents take seconds)
             with self._lock:
+                fold_lock = self._fit_locks.setdefault((key, fold), threading.Lock())
+            with fold_lock:
                 if (key, fold, standard) not in self._arrays:
                     emb = make_embedder(key).fit([self.texts[i] for i in tr])
-                    self._arrays[key, fold, standard] = (
+                    pair = (
                         emb.transform([self.texts[i] for i in tr]),
                         emb.transform([self.texts[i] for i in va]),
                     )
+                    with self._lock:
+                        self._arrays[key, fold, standard] = pair
                 return self._arrays[key, fold, standard]
         Xtr, Xva = X[tr], X[va]
         if standard:

@@ -95,6 +95,7 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
 def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
     """Strong, cheap starting points tried before the sampler takes over (cheapest embedder
     first): a regularised linear head per embedder. The sampler then explores around them."""
+    from textops.embed import make_embedder
     from textops.search._objective import compatible_heads, searches_normalization
 
     starts: list[dict[str, Any]] = []
@@ -104,7 +105,8 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
             as_given = {"normalize": "none"} if searches_normalization(emb, "logreg") else {}
             # TF-IDF + logistic regression is the classic strong text baseline, best at weak
             # regularisation: its usual C grid's upper half, so the search never misses it
-            for c in (1.0, 10.0, 100.0) if emb == "tfidf" else (1.0,):
+            sparse = make_embedder(emb).sparse_output
+            for c in (1.0, 10.0, 100.0) if sparse else (1.0,):
                 starts.append(
                     {
                         "embedder": emb,
