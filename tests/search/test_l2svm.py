@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
 from sklearn.svm import LinearSVC
 
+from tests.search._linear_data import linear_problem
 from textops.search._l2svm import NewtonLinearSVC
 
 
 def _data(n_classes: int, weights: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    X, y = make_classification(
-        n_samples=600,
-        n_features=40,
-        n_informative=12,
-        n_classes=n_classes,
-        weights=weights,
-        class_sep=0.8,
-        random_state=3,
-    )
-    return X, np.array([f"c{v}" for v in y], dtype=object)
+    return linear_problem(n_classes, weights)
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])

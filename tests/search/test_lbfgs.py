@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
+from tests.search._linear_data import linear_problem
 from textops.search._lbfgs import LbfgsLogisticRegression
 
 
 def _data(n_classes: int, weights: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    X, y = make_classification(
-        n_samples=600,
-        n_features=40,
-        n_informative=12,
-        n_classes=n_classes,
-        weights=weights,
-        class_sep=0.8,
-        random_state=3,
-    )
-    return X.astype(np.float32), np.array([f"c{v}" for v in y], dtype=object)
+    return linear_problem(n_classes, weights, dtype=np.float32)
 
 
 def _centred(scores: np.ndarray) -> np.ndarray:
