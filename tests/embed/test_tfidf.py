@@ -38,3 +38,22 @@ def test_character_tfidf_matches_misspelt_words_word_tfidf_does_not() -> None:
     assert word.transform(["fr33 prizze"]).nnz == 0
     spam, ham = char.transform(["fr33 prizze", "free prize"]), char.transform(["lunch"])
     assert (spam @ spam.T).toarray()[0, 1] > (spam[0] @ ham.T).toarray()[0, 0]
+
+
+def test_word_and_character_tfidf_side_by_side_round_trips(tmp_path: Path) -> None:
+    from textops.search._pipeline import _skops_dump, _skops_load
+
+    train = ["win a free prize now", "free cash prize", "see you at lunch", "lunch at noon"]
+    both = make_embedder("tfidf_wc").fit(train)
+    X = both.transform(["fr33 prizze", "free prize"])
+    n_word = len(both.word_.vectorizer_.vocabulary_)
+    n_char = len(both.char_.vectorizer_.vocabulary_)
+    assert X.shape == (2, n_word + n_char)
+    np.testing.assert_allclose(np.sqrt(X.multiply(X).sum(axis=1)).A1, [1 / np.sqrt(2), 1.0])
+    # the misspelt text has no word features, only character ones
+    assert X[0, :n_word].nnz == 0 and X[0, n_word:].nnz > 0
+    path = tmp_path / "wc.skops"
+    _skops_dump(both, path)  # loading refuses any type outside TRUSTED_TYPES
+    np.testing.assert_array_equal(
+        _skops_load(path).transform(train).toarray(), both.transform(train).toarray()
+    )

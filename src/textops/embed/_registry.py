@@ -13,7 +13,7 @@ from textops.embed._fake import HashingFakeEmbedder
 from textops.embed._linguistic import LinguisticFeatures
 from textops.embed._sbert import SentenceTransformerEmbedder
 from textops.embed._static import StaticModelEmbedder
-from textops.embed._tfidf import TfidfEmbedder
+from textops.embed._tfidf import TfidfEmbedder, WordCharTfidfEmbedder
 from textops.errors import UnknownPluginError
 
 __all__ = ["EMBEDDERS", "EmbedderSpec", "embedder_class", "make_embedder"]
@@ -62,6 +62,10 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             "TF-IDF character 2-5 grams inside word boundaries, sparse, fitted on train: robust "
             "to misspellings and obfuscation (spam), slower to fit on long documents",
             {"analyzer": "char_wb", "ngram_min": 2, "ngram_max": 5},
+        ),
+        "tfidf_wc": EmbedderSpec(
+            WordCharTfidfEmbedder,
+            "TF-IDF word 1-2 grams and character 2-5 grams side by side, sparse, fitted on train",
         ),
         "linguistic": EmbedderSpec(
             LinguisticFeatures,

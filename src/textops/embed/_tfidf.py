@@ -10,7 +10,7 @@ import numpy as np
 
 from textops.embed._base import Embedder
 
-__all__ = ["TfidfEmbedder"]
+__all__ = ["TfidfEmbedder", "WordCharTfidfEmbedder"]
 
 
 class TfidfEmbedder(Embedder):
@@ -73,3 +73,56 @@ class TfidfEmbedder(Embedder):
             h.update(f"{term}\0{idx}\n".encode())
         h.update(vec.idf_.tobytes())
         return "vocab-sha256:" + h.hexdigest()
+
+
+class WordCharTfidfEmbedder(Embedder):
+    """Word n-gram and character n-gram TF-IDF side by side (each row L2-normalised within its
+    half, the whole row then unit length): what the words say, and what survives misspelling
+    and obfuscation. Both halves are :class:`TfidfEmbedder`s."""
+
+    numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "scikit-learn", "scipy")
+    runtime_params: ClassVar[frozenset[str]] = frozenset()
+    cacheable: ClassVar[bool] = False
+    requires_fit: ClassVar[bool] = True
+    sparse_output: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        max_features: int | None = 50_000,
+        word_ngram_max: int = 2,
+        char_ngram_min: int = 2,
+        char_ngram_max: int = 5,
+    ) -> None:
+        self.max_features = max_features
+        self.word_ngram_max = word_ngram_max
+        self.char_ngram_min = char_ngram_min
+        self.char_ngram_max = char_ngram_max
+
+    def fit(self, texts: Any, y: Any = None) -> WordCharTfidfEmbedder:
+        texts = list(texts)
+        self.word_ = TfidfEmbedder(
+            max_features=self.max_features, ngram_max=self.word_ngram_max
+        ).fit(texts)
+        self.char_ = TfidfEmbedder(
+            max_features=self.max_features,
+            analyzer="char_wb",
+            ngram_min=self.char_ngram_min,
+            ngram_max=self.char_ngram_max,
+        ).fit(texts)
+        return self
+
+    def _encode(self, texts: list[str]) -> Any:
+        import scipy.sparse as sp
+
+        if getattr(self, "word_", None) is None:
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("WordCharTfidfEmbedder must be fitted on training texts first")
+        both = sp.hstack([self.word_._encode(texts), self.char_._encode(texts)], format="csr")
+        return (both * np.float32(1 / np.sqrt(2))).astype(np.float32)
+
+    def _model_id(self) -> str:
+        if getattr(self, "word_", None) is None:
+            return "unfitted"
+        return f"word:{self.word_._model_id()}+char:{self.char_._model_id()}"

@@ -8,7 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["DEFAULT_EMBEDDERS", "SearchConfig"]
 
-DEFAULT_EMBEDDERS = ("minilm", "mpnet", "e5", "static", "tfidf", "tfidf_char", "linguistic")
+DEFAULT_EMBEDDERS = (
+    "minilm",
+    "mpnet",
+    "e5",
+    "static",
+    "tfidf",
+    "tfidf_char",
+    "tfidf_wc",
+    "linguistic",
+)
 
 
 class SearchConfig(BaseModel):

@@ -45,6 +45,7 @@ TRUSTED_TYPES = frozenset(
         "numpy.float64",
         "numpy.int64",
         "textops.embed._tfidf.TfidfEmbedder",
+        "textops.embed._tfidf.WordCharTfidfEmbedder",
         "scipy.sparse._csr.csr_matrix",
         "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.feature_extraction.text.TfidfTransformer",
