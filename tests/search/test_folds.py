@@ -56,3 +56,12 @@ def test_folds_are_stratified(tmp_path: Path, fold: int) -> None:
     tr, va = _data(tmp_path).splits()[fold]
     assert sorted(np.bincount(_data(tmp_path).y[va])) == [10, 10]
     assert len(set(tr) & set(va)) == 0
+
+
+def test_an_embedder_fitted_per_fold_records_its_fit_time(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    data.arrays("fake", 0, False)
+    assert data.fit_seconds == {}  # cached features: nothing is fitted
+    Xtr, _ = data.arrays("tfidf", 0, False)
+    assert data.arrays("tfidf", 0, False)[0] is Xtr  # fitted once per fold
+    assert data.fit_seconds["tfidf"] > 0

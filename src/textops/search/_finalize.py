@@ -85,7 +85,8 @@ def finalize_estimate(study: Any, n_train: int, n_refit: int) -> float | None:
     """Seconds :func:`finalize` will take for the best trial so far (None before any trial
     completed: there is no winner to finalise yet). The fixed part, a model load for a
     transformer embedder, and the refit scaled from the trial's mean fold fit (a calibrated
-    head fits 3 calibration folds and the deployed model)."""
+    head fits 3 calibration folds and the deployed model) plus, for an embedder fitted on data,
+    its fit on a fold."""
     from optuna.trial import TrialState
 
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -97,10 +98,13 @@ def finalize_estimate(study: Any, n_train: int, n_refit: int) -> float | None:
     for t in best:
         folds = max(len(t.user_attrs.get("cv_scores", ())), 2)  # a complete trial ran them all
         per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / folds
-        fit = per_fold * n_refit / max(n_train * (folds - 1) / folds, 1.0)
+        scale = n_refit / max(n_train * (folds - 1) / folds, 1.0)
+        fit = per_fold * scale
         spec = HEADS.get(str(t.user_attrs.get("head")))
         if spec is not None and spec.calibrate is not None:
             fit *= 3.0
+        # an embedder fitted on data (TF-IDF) is refitted once: from its slowest fold's fit
+        fit += float(t.user_attrs.get("embed_fit_seconds", 0.0)) * scale
         load = MODEL_LOAD_S if make_embedder(str(t.user_attrs.get("embedder"))).loads_model else 0.0
         worst = max(worst, fit + load)
     return FINALIZE_FIXED_S + worst

@@ -5,6 +5,7 @@ trial thread)."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,9 @@ class FoldData:
         self.cache = EmbeddingCache(home=home)
         self._lock = threading.Lock()
         self._fit_locks: dict[tuple[str, int], threading.Lock] = {}
+        #: seconds to fit an embedder fitted on data (TF-IDF) on one fold's train part and
+        #: transform the fold (the slowest fold): what refitting it for the winner will cost
+        self.fit_seconds: dict[str, float] = {}
         self._X: dict[str, Any] = {}
         self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
         #: fold arrays per (embedder, fold, standardised): TF-IDF fitted per fold, and dense
@@ -106,13 +110,16 @@ class FoldData:
                 fold_lock = self._fit_locks.setdefault((key, fold), threading.Lock())
             with fold_lock:
                 if (key, fold, standard) not in self._arrays:
+                    started = time.perf_counter()
                     emb = make_embedder(key).fit([self.texts[i] for i in tr])
                     pair = (
                         emb.transform([self.texts[i] for i in tr]),
                         emb.transform([self.texts[i] for i in va]),
                     )
+                    took = time.perf_counter() - started
                     with self._lock:
                         self._arrays[key, fold, standard] = pair
+                        self.fit_seconds[key] = max(self.fit_seconds.get(key, 0.0), took)
                 return self._arrays[key, fold, standard]
         Xtr, Xva = X[tr], X[va]
         if standard:

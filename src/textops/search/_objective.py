@@ -313,6 +313,8 @@ class Objective:
             trial.set_user_attr("cv_scores", scores)
             trial.set_user_attr("latency_ms", latency)
             trial.set_user_attr("fit_seconds", fit_s)
+            if ek in self.data.fit_seconds:  # TF-IDF: what refitting the embedder will take
+                trial.set_user_attr("embed_fit_seconds", self.data.fit_seconds[ek])
             if epochs:  # what the deployed head trains for (it has no data left to watch)
                 trial.set_user_attr("epochs", int(np.median(epochs)))
             if self.tracker is not None:

@@ -1,0 +1,42 @@
+"""The time kept free for finalising: the winner's head refit, scaled from its CV folds, and
+the refit of an embedder fitted on data (TF-IDF), once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+import pytest
+
+from textops.search._finalize import FINALIZE_FIXED_S, finalize_estimate
+
+
+def _study(**attrs: Any) -> optuna.Study:
+    study = optuna.create_study(direction="maximize")
+    base = {"cv_scores": [0.9, 0.9, 0.9], "fit_seconds": 3.0, "embedder": "tfidf"}
+    study.add_trial(
+        optuna.trial.create_trial(
+            value=0.9, user_attrs={**base, **attrs}, params={}, distributions={}
+        )
+    )
+    return study
+
+
+def test_nothing_to_finalise_before_a_trial_completes() -> None:
+    assert finalize_estimate(optuna.create_study(), n_train=600, n_refit=800) is None
+
+
+def test_head_refit_scales_with_the_rows_and_calibration_folds() -> None:
+    # 3 folds: a fold fit on 400 rows took 1 s; the refit is on 800 rows -> 2 s
+    plain = finalize_estimate(_study(head="logreg"), n_train=600, n_refit=800)
+    assert plain == pytest.approx(FINALIZE_FIXED_S + 2.0)
+    calibrated = finalize_estimate(_study(head="linear_svm"), n_train=600, n_refit=800)
+    assert calibrated == pytest.approx(FINALIZE_FIXED_S + 6.0)
+
+
+def test_an_embedder_fitted_on_data_is_refitted_once() -> None:
+    # its slowest fold (400 rows) took 1.5 s -> 3 s on 800, not tripled by calibration
+    est = finalize_estimate(
+        _study(head="linear_svm", embed_fit_seconds=1.5), n_train=600, n_refit=800
+    )
+    assert est == pytest.approx(FINALIZE_FIXED_S + 6.0 + 3.0)
