@@ -147,7 +147,9 @@ def _optimize(
     from threadpoolctl import threadpool_limits
 
     timeout = max(stop_at - time.time(), 1.0) if stop_at is not None else None
-    with threadpool_limits(1), obj.background_runs():  # BLAS and OpenMP (sklearn, LightGBM)
+    # one BLAS/OpenMP thread per fit (sklearn, LightGBM); trials' MLflow runs written by a
+    # writer thread, all of them before this returns
+    with threadpool_limits(1), obj.background_runs():
         study.optimize(
             obj,
             n_trials=n_trials,
