@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from textops.search._f32 import matmul32
+
 __all__ = ["NewtonLinearSVC"]
 
 #: products of an input array that every fit on it needs, per read-only input array
@@ -50,19 +52,6 @@ def _memo(X: Any) -> dict[Hashable, Any]:
 
 def _gram(rows: np.ndarray) -> np.ndarray:
     out: np.ndarray = (rows.T @ rows).astype(np.float64)
-    return out
-
-
-def _mv(X32: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``X @ v`` with float32 products (half the memory traffic of float64, the bulk of a
-    Newton step) and a float64 result."""
-    out: np.ndarray = (X32 @ v.astype(np.float32)).astype(np.float64)
-    return out
-
-
-def _vm(v: np.ndarray, X32: np.ndarray) -> np.ndarray:
-    """``v @ X`` the same way."""
-    out: np.ndarray = (v.astype(np.float32) @ X32).astype(np.float64)
     return out
 
 
@@ -91,15 +80,14 @@ def _newton(
         return 0.5 * float(v @ v) + float(c @ (viol * viol))
 
     def gram(rows: np.ndarray) -> np.ndarray:
-        # ``X32`` rows: in float32 a product takes half the time, and the Hessian only steers
-        # the step, which the line search and the float64 gradient check
+        # rows of ``X32``: the Hessian only steers the step, which the line search checks
         return _gram(X32[rows] * root_c32[rows, None])
 
-    margin = _mv(X32, w)
+    margin = matmul32(X32, w)
     f = value(w, margin)
     # stop relative to the gradient at w = 0 (as liblinear), so a warm start near the
     # solution stops early instead of chasing a tolerance relative to its own small gradient
-    g0 = float(np.linalg.norm(2.0 * _vm(c * y, X32)))
+    g0 = float(np.linalg.norm(2.0 * matmul32(c * y, X32)))
     # the Hessian's data part X_A' diag(2c_A) X_A over the active rows, updated by the rows
     # that enter or leave the active set between steps (few, after the first)
     S = np.zeros((d, d))
@@ -108,7 +96,7 @@ def _newton(
     for step in range(1, max_iter + 1):
         viol = 1.0 - y * margin
         active = viol > 0
-        grad = w - 2.0 * _vm(c * y * np.maximum(viol, 0.0), X32)
+        grad = w - 2.0 * matmul32(c * y * np.maximum(viol, 0.0), X32)
         gnorm = float(np.linalg.norm(grad))
         if gnorm <= tol * max(g0, 1e-12) or gnorm < 1e-10:
             return w, step - 1
@@ -129,7 +117,7 @@ def _newton(
         direction = cho_solve((np.linalg.cholesky(H), True), -grad, check_finite=False)
         # backtracking (Armijo) on the exact objective; the full step is usually taken
         slope = float(grad @ direction)
-        d_margin = _mv(X32, direction)
+        d_margin = matmul32(X32, direction)
         t = 1.0
         while True:
             new_margin = margin + t * d_margin
@@ -185,8 +173,8 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             out: np.ndarray = memo[key]
             return out
 
-        # the inputs with a column of ones for the (regularised) bias, in float64 for margins
-        # and gradients and float32 for Hessian products
+        # the inputs with a column of ones for the (regularised) bias; every product is float32
+        # (``matmul32``), margins and gradients are accumulated in float64
         X32 = cached(
             "X32", lambda: np.hstack([np.asarray(X, np.float32), np.ones((len(y), 1), np.float32)])
         )

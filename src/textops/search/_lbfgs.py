@@ -26,20 +26,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from textops.search._f32 import matmul32
+
 __all__ = ["LbfgsLogisticRegression"]
-
-
-def _class_weights(y: np.ndarray, k: int, class_weight: Any, classes: np.ndarray) -> np.ndarray:
-    """Per-row weights as sklearn's ``compute_class_weight`` gives them."""
-    if class_weight is None:
-        return np.ones(len(y))
-    counts = np.bincount(y, minlength=k)
-    if class_weight == "balanced":
-        per_class = len(y) / (k * np.maximum(counts, 1))
-    else:
-        per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes])
-    out: np.ndarray = per_class[y]
-    return out
 
 
 class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -63,6 +52,7 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
 
     def fit(self, X: Any, y: Any) -> LbfgsLogisticRegression:
         from scipy.optimize import minimize
+        from sklearn.utils.class_weight import compute_class_weight
 
         X32 = np.asarray(X, dtype=np.float32)
         self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
@@ -71,7 +61,7 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         if k < 2:
             raise ValueError("logistic regression needs at least two classes in y")
         cols = 1 if k == 2 else k  # two classes: one coefficient vector, as sklearn
-        s = _class_weights(codes, k, self.class_weight, self.classes_)
+        s = compute_class_weight(self.class_weight, classes=self.classes_, y=np.asarray(y))[codes]
         S = float(s.sum())
         s_over = s / S
         reg = 1.0 / (self.C * S)
@@ -84,7 +74,7 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
 
         def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
             W = theta[: cols * d].reshape(cols, d)
-            raw = (W.astype(np.float32) @ X32.T).astype(np.float64)
+            raw = matmul32(W, X32.T)
             raw += theta[cols * d :, None]
             if cols == 1:
                 # log(1 + e^r) - y r per row, and its derivative sigmoid(r) - y
@@ -99,7 +89,7 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
                 G *= s_over / Z
                 G -= target
             value += 0.5 * reg * float(np.vdot(W, W))
-            gW = (G.astype(np.float32) @ X32).astype(np.float64) + reg * W
+            gW = matmul32(G, X32) + reg * W
             return value, np.concatenate([gW.ravel(), G.sum(axis=1)])
 
         theta0 = np.zeros(cols * (d + 1))
@@ -131,10 +121,7 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        X32 = np.asarray(X, dtype=np.float32)
-        raw: np.ndarray = (X32 @ self.coef_.T.astype(np.float32)).astype(
-            np.float64
-        ) + self.intercept_
+        raw: np.ndarray = matmul32(np.asarray(X), self.coef_.T) + self.intercept_
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
     def predict(self, X: Any) -> np.ndarray:
