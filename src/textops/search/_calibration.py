@@ -31,25 +31,16 @@ def _logits(decision: np.ndarray) -> np.ndarray:
     return decision
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
-    return out
-
-
 def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """The factor ``a > 0`` minimising the log loss of softmax(a * logits): convex in ``a``,
     searched over log(a) in [-12, 12]."""
     from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
 
     rows = np.arange(len(y))
 
     def loss(log_a: float) -> float:
-        z = np.exp(log_a) * logits
-        z = z - z.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(z).sum(axis=1))
-        return float(np.mean(log_norm - z[rows, y]))
+        return -float(np.mean(log_softmax(np.exp(log_a) * logits, axis=1)[rows, y]))
 
     res = minimize_scalar(loss, bounds=(-12.0, 12.0), method="bounded")
     return float(np.exp(res.x))
@@ -90,7 +81,10 @@ class TemperatureScaledClassifier(ClassifierMixin, BaseEstimator):  # type: igno
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return _softmax(self.temperature_ * _logits(self.decision_function(X)))
+        from scipy.special import softmax
+
+        out: np.ndarray = softmax(self.temperature_ * _logits(self.decision_function(X)), axis=1)
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         out: np.ndarray = self.classes_[_logits(self.decision_function(X)).argmax(axis=1)]
