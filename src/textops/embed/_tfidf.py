@@ -13,14 +13,18 @@ from textops.embed._base import Embedder
 __all__ = ["TfidfEmbedder", "WordCharTfidfEmbedder"]
 
 
-class TfidfEmbedder(Embedder):
-    """scikit-learn ``TfidfVectorizer``; ``transform`` returns a SciPy CSR matrix."""
+class _SparseFitted(Embedder):
+    """What every TF-IDF embedder is: fitted on the train split, sparse, never cached."""
 
     numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "scikit-learn", "scipy")
     runtime_params: ClassVar[frozenset[str]] = frozenset()
     cacheable: ClassVar[bool] = False
     requires_fit: ClassVar[bool] = True
     sparse_output: ClassVar[bool] = True
+
+
+class TfidfEmbedder(_SparseFitted):
+    """scikit-learn ``TfidfVectorizer``; ``transform`` returns a SciPy CSR matrix."""
 
     def __init__(
         self,
@@ -75,16 +79,10 @@ class TfidfEmbedder(Embedder):
         return "vocab-sha256:" + h.hexdigest()
 
 
-class WordCharTfidfEmbedder(Embedder):
+class WordCharTfidfEmbedder(_SparseFitted):
     """Word n-gram and character n-gram TF-IDF side by side (each row L2-normalised within its
     half, the whole row then unit length): what the words say, and what survives misspelling
     and obfuscation. Both halves are :class:`TfidfEmbedder`s."""
-
-    numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "scikit-learn", "scipy")
-    runtime_params: ClassVar[frozenset[str]] = frozenset()
-    cacheable: ClassVar[bool] = False
-    requires_fit: ClassVar[bool] = True
-    sparse_output: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -120,7 +118,7 @@ class WordCharTfidfEmbedder(Embedder):
 
             raise NotFittedError("WordCharTfidfEmbedder must be fitted on training texts first")
         both = sp.hstack([self.word_._encode(texts), self.char_._encode(texts)], format="csr")
-        return (both * np.float32(1 / np.sqrt(2))).astype(np.float32)
+        return both * np.float32(1 / np.sqrt(2))  # float32 halves stay float32
 
     def _model_id(self) -> str:
         if getattr(self, "word_", None) is None:
