@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dataset", default="sms_spam", help="built-in dataset to use")
     parser.add_argument(
         "--embedders",
-        default="minilm,static,tfidf,tfidf_char,tfidf_wc,linguistic",
+        default="minilm,static,tfidf,tfidf_char,tfidf_wc,tfidf_minilm,linguistic",
         help="comma-separated embedder keys",
     )
     parser.add_argument("--trials", type=int, default=30)

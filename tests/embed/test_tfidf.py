@@ -1,14 +1,16 @@
-"""TF-IDF persists its vocabulary as plain ints: skops writes every numpy scalar as its own
-archive member, and a 40k-term vocabulary of numpy ints took ~30 s to save."""
+"""TF-IDF: the vocabulary persists as plain ints (skops writes every numpy scalar as its own
+archive member, and a 40k-term vocabulary of numpy ints took ~30 s to save); fold views for
+cross-validation equal a fit per fold."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 import skops.io as sio
 
-from textops.embed import make_embedder
+from textops.embed import TfidfEmbedder, make_embedder
 
 
 def test_vocabulary_is_plain_ints_and_saves_as_few_members(tmp_path: Path) -> None:
@@ -57,3 +59,28 @@ def test_word_and_character_tfidf_side_by_side_round_trips(tmp_path: Path) -> No
     np.testing.assert_array_equal(
         _skops_load(path).transform(train).toarray(), both.transform(train).toarray()
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"max_features": 25},  # fewer terms than the fold has: the most frequent, ties and all
+        {"min_df": 2, "sublinear_tf": False},
+        {"analyzer": "char_wb", "ngram_min": 2, "ngram_max": 4, "max_features": 60},
+    ],
+)
+def test_fold_views_are_what_a_fit_on_the_folds_train_part_gives(params: dict) -> None:  # type: ignore[type-arg]
+    rng = np.random.default_rng(0)
+    words = ["cash", "prize", "lunch", "meeting", "free", "call", "now", "see", "you", "soon"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(2, 9))) for _ in range(60)]
+    views = TfidfEmbedder(**params).fold_views(texts)
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(len(texts))
+        tr, va = np.sort(order[:40]), np.sort(order[40:])
+        got_tr, got_va = views(tr, va)
+        fitted = TfidfEmbedder(**params).fit([texts[i] for i in tr])
+        for rows, got in ((tr, got_tr), (va, got_va)):
+            want = fitted.transform([texts[i] for i in rows])
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got.toarray(), want.toarray(), atol=1e-6)

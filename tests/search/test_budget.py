@@ -45,3 +45,41 @@ def test_cached_embeddings_cost_nothing_and_load_no_model_unless_latency_is_want
         measure_latency=True,
     )
     assert timed.latency_ms is not None and timed.latency_ms > 0
+
+
+def test_a_hybrid_plans_its_dense_views_encode_shared_with_that_embedder(
+    tmp_path: Path,
+) -> None:
+    cache = EmbeddingCache(tmp_path)
+    texts = TEXTS[:40]
+    plans = plan_embedders(
+        ["minilm", "tfidf_minilm"],
+        texts,
+        text_keys(texts),
+        cache,
+        deadline=None,
+        fit_texts=texts,
+        measure_latency=False,
+    )
+    by_key = {p.key: p for p in plans}
+    assert all(p.included and p.missing == len(texts) for p in plans)
+    # MiniLM's texts were encoded once, by one of the two plans
+    assert sorted(p.encode_s > 0 for p in plans) == [False, True]
+    assert len(cache.space_for(make_embedder("minilm"))) == len(texts)
+    assert by_key["tfidf_minilm"].latency_ms is None  # no model loaded just to time it
+
+
+def test_a_hybrid_whose_dense_view_cannot_be_encoded_in_time_is_left_out(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path)
+    texts = TEXTS[:40]
+    (plan,) = plan_embedders(
+        ["tfidf_minilm"],
+        texts,
+        text_keys(texts),
+        cache,
+        deadline=time.monotonic() + 0.001,
+        fit_texts=texts,
+        measure_latency=False,
+    )
+    assert not plan.included and "budget" in plan.reason
+    assert len(cache.space_for(make_embedder("minilm"))) == 0

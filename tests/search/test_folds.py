@@ -65,3 +65,50 @@ def test_an_embedder_fitted_per_fold_records_its_fit_time(tmp_path: Path) -> Non
     Xtr, _ = data.arrays("tfidf", 0, False)
     assert data.arrays("tfidf", 0, False)[0] is Xtr  # fitted once per fold
     assert data.fit_seconds["tfidf"] > 0
+
+
+def test_a_hybrids_fold_arrays_reuse_its_sparse_views_analysis_and_the_cached_dense_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textops.embed._tfidf import WordCharTfidfEmbedder
+
+    calls: list[int] = []
+    original = WordCharTfidfEmbedder.fold_views
+
+    def counting(self: WordCharTfidfEmbedder, texts: list[str]) -> object:
+        calls.append(len(texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(WordCharTfidfEmbedder, "fold_views", counting)
+    data = _data(tmp_path)
+    tr, va = data.splits()[0]
+    hybrid = data.arrays("tfidf_minilm", 0, False)
+    sparse = data.arrays("tfidf_wc", 0, False)
+    data.arrays("tfidf_minilm", 1, False)
+    assert calls == [len(TEXTS)]  # the word + character view analysed the texts once, for both
+    dense = data.features("minilm")
+    assert hybrid[0].shape == (len(tr), sparse[0].shape[1] + dense.shape[1])
+    assert hybrid[1].shape == (len(va), sparse[1].shape[1] + dense.shape[1])
+    width = sparse[0].shape[1]
+    np.testing.assert_array_equal(hybrid[0][:, :width].toarray(), sparse[0].toarray())
+    np.testing.assert_allclose(
+        hybrid[1][:, width:].toarray(),
+        0.5 * dense[va] / np.linalg.norm(dense[va], axis=1)[:, None],
+        atol=1e-5,
+    )
+    assert data.arrays("tfidf_minilm", 0, False) is hybrid
+    assert data.fit_seconds["tfidf_minilm"] == data.fit_seconds["tfidf_wc"] > 0
+
+
+def test_fold_arrays_of_tfidf_are_those_of_a_fit_on_the_folds_train_part(tmp_path: Path) -> None:
+    from textops.embed import make_embedder
+
+    data = _data(tmp_path)
+    for fold in range(3):
+        tr, va = data.splits()[fold]
+        got = data.arrays("tfidf_wc", fold, False)
+        fitted = make_embedder("tfidf_wc").fit([TEXTS[i] for i in tr])
+        for rows, X in zip((tr, va), got, strict=True):
+            want = fitted.transform([TEXTS[i] for i in rows])
+            assert X.shape == want.shape
+            np.testing.assert_allclose(X.toarray(), want.toarray(), atol=1e-6)

@@ -67,3 +67,45 @@ def test_a_start_of_the_wrong_shape_is_ignored() -> None:
 def test_single_class_is_refused() -> None:
     with pytest.raises(ValueError, match="two classes"):
         LbfgsLogisticRegression().fit(np.ones((4, 2)), ["a"] * 4)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("C", [0.1, 10.0])
+def test_sparse_inputs_reach_sklearns_solution_by_the_numpy_lbfgs(n_classes: int, C: float) -> None:
+    import scipy.sparse as sp
+
+    X, y = _data(n_classes)
+    X[np.abs(X) < 0.8] = 0.0  # a sparse matrix with zeros in it, like TF-IDF
+    Xs = sp.csr_matrix(X)
+    ref = LogisticRegression(C=C, tol=1e-8, max_iter=20000).fit(Xs, y)
+    fast = LbfgsLogisticRegression(C=C, tol=1e-8).fit(Xs, y)
+    # float32 products bound how close either solver gets on this less well-conditioned
+    # problem (scipy's L-BFGS-B on the dense input lands as far from sklearn's)
+    np.testing.assert_allclose(fast.coef_, ref.coef_, atol=1e-2 * max(1.0, np.abs(ref.coef_).max()))
+    np.testing.assert_allclose(
+        _centred(fast.decision_function(Xs)), _centred(ref.decision_function(Xs)), atol=0.02
+    )
+    assert np.mean(fast.predict(Xs) == ref.predict(Xs)) >= 0.995
+    # the dense input gives the same model (by scipy's L-BFGS-B)
+    dense = LbfgsLogisticRegression(C=C, tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(
+        fast.coef_, dense.coef_, atol=2e-3 * max(1.0, np.abs(ref.coef_).max())
+    )
+
+
+def test_numpy_lbfgs_minimises_an_ill_conditioned_quadratic() -> None:
+    from textops.search._lbfgs import minimize_lbfgs
+
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.normal(size=(30, 30)))
+    A = Q @ np.diag(np.logspace(0, 3, 30)) @ Q.T  # condition number 1000
+    b = rng.normal(size=30)
+
+    def loss_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        return float(0.5 * x @ A @ x - b @ x), A @ x - b
+
+    x, nit = minimize_lbfgs(loss_grad, np.zeros(30), maxiter=5000, gtol=1e-8, ftol=0.0)
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), atol=1e-6)
+    assert 0 < nit < 5000
+    _, capped = minimize_lbfgs(loss_grad, np.zeros(30), maxiter=3, gtol=1e-8, ftol=0.0)
+    assert capped == 3

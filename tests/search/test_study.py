@@ -10,16 +10,33 @@ from textops.search._study import make_storage, portfolio
 from textops.track import MemoryTracker
 
 
-def test_portfolio_gives_each_embedder_a_linear_start() -> None:
+def test_portfolio_gives_each_embedder_a_linear_start_breadth_first() -> None:
     starts = portfolio(["tfidf", "fake", "tfidf_char", "linguistic"], list(HEADS))
-    # sparse TF-IDF (word or character n-grams): logistic regression at three C values
-    assert [s["embedder"] for s in starts] == ["tfidf"] * 3 + ["fake"] + ["tfidf_char"] * 3 + [
-        "linguistic"
+    # every embedder once (in the order given), then the sparse ones' other C values
+    assert [s["embedder"] for s in starts] == [
+        "tfidf",
+        "fake",
+        "tfidf_char",
+        "linguistic",
+        "tfidf",
+        "tfidf_char",
+        "tfidf",
+        "tfidf_char",
     ]
     assert all(s[f"head.{s['embedder']}"] == "logreg" for s in starts)
-    assert [s["logreg.C"] for s in starts[:3]] == [1.0, 10.0, 100.0]
-    assert [s["logreg.C"] for s in starts[4:7]] == [1.0, 10.0, 100.0]
+    assert [s["logreg.C"] for s in starts if s["embedder"] == "tfidf"] == [100.0, 10.0, 1.0]
+    assert [s["logreg.C"] for s in starts if s["embedder"] == "fake"] == [1.0]
     assert portfolio(["fake"], ["knn"]) == []  # no linear head asked for: nothing enqueued
+    svm = portfolio(["fake"], ["linear_svm"])
+    assert svm == [
+        {
+            "embedder": "fake",
+            "head.fake": "linear_svm",
+            "linear_svm.C": 0.5,
+            "linear_svm.class_weight": None,
+            "normalize": "none",
+        }
+    ]
 
 
 def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(
@@ -37,9 +54,7 @@ def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(
     study = optuna.load_study(study_name="p", storage=make_storage(None, home))
     first = [t.params for t in study.get_trials()[:4]]
     embedders = study.user_attrs["embedders"]
-    assert [p["embedder"] for p in first] == [
-        e for e in embedders for _ in range(3 if e == "tfidf" else 1)
-    ]
+    assert [p["embedder"] for p in first] == [*embedders, "tfidf", "tfidf"][:4]
     assert all(p[f"head.{p['embedder']}"] == "logreg" for p in first)
     run_search(cfg.model_copy(update={"trials": 6}), home=home, tracker=MemoryTracker())
     study = optuna.load_study(study_name="p", storage=make_storage(None, home))
@@ -59,3 +74,21 @@ def test_a_running_trial_without_a_pid_is_failed_only_when_nobody_runs_the_study
         assert fail_dead_trials(study, lock) == 0
     assert fail_dead_trials(study, lock) == 1
     assert [t.state.name for t in study.get_trials()] == ["FAIL"]
+
+
+def test_the_portfolio_tries_the_cheapest_embedder_then_hybrids_then_the_rest() -> None:
+    from textops.search._budget import EmbedderPlan
+    from textops.search._run import _portfolio_order
+
+    def plan(key: str, latency: float | None) -> EmbedderPlan:
+        return EmbedderPlan(key, 0, 0, None, 0.0, latency)
+
+    plans = [
+        plan("minilm", 9.0),
+        plan("tfidf_minilm", None),
+        plan("tfidf", 0.5),
+        plan("static", 0.1),
+    ]
+    assert _portfolio_order(plans) == ["static", "tfidf_minilm", "tfidf", "minilm"]
+    assert _portfolio_order([plan("tfidf", 0.5), plan("fake", None)]) == ["tfidf", "fake"]
+    assert _portfolio_order([]) == []

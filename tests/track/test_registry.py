@@ -28,11 +28,15 @@ runner = CliRunner()
 
 
 def _search(
-    home: Path, trials: int = 3, heads: tuple[str, ...] = ("logreg",), dataset: str = "topics"
+    home: Path,
+    trials: int = 3,
+    heads: tuple[str, ...] = ("logreg",),
+    dataset: str = "topics",
+    embedders: tuple[str, ...] = ("fake",),
 ) -> dict:  # type: ignore[type-arg]
     cfg = SearchConfig(
         dataset=dataset,
-        embedders=("fake",),
+        embedders=embedders,
         heads=heads,
         trials=trials,
         cv_folds=2,
@@ -108,6 +112,25 @@ def test_pyfunc_round_trip_gives_identical_predictions(topics: Dataset, home: Pa
     np.testing.assert_array_equal(theirs, ours)
     assert list(out["label"]) == clf.predict(texts)
     assert not list(download_model(uri, default_tracking_uri(home)).rglob("*.pkl"))
+
+
+def test_a_hybrid_models_pyfunc_round_trip_gives_identical_predictions(
+    topics: Dataset, home: Path
+) -> None:
+    import mlflow.pyfunc
+
+    report = _search(home, trials=2, embedders=("tfidf_minilm",))
+    assert report["best"]["embedder"] == "tfidf_minilm"
+    uri = "models:/topics@champion"
+    clf, _ = load_classifier(uri, default_tracking_uri(home))
+    assert "_dense" not in vars(clf.embedder)  # saved without MiniLM, rebuilt from the table
+    texts = topics.texts("test")[:20]
+    ours = clf.predict_proba(texts)
+    model = mlflow.pyfunc.load_model(str(download_model(uri, default_tracking_uri(home))))
+    out = model.predict(pd.DataFrame({"text": texts}))
+    theirs = out[[f"proba_{lab}" for lab in clf.labels]].to_numpy()
+    np.testing.assert_allclose(theirs, ours, atol=1e-6)
+    assert list(out["label"]) == clf.predict(texts)
 
 
 def test_env_check_detects_a_changed_numeric_package(topics: Dataset, home: Path) -> None:

@@ -4,6 +4,7 @@ from textops.embed._base import Embedder, hash_model_files, library_versions
 from textops.embed._cache import CacheSpace, EmbeddingCache
 from textops.embed._encode import EncodeResult, embed_dataset, encode_texts, text_keys
 from textops.embed._fake import HashingFakeEmbedder
+from textops.embed._hybrid import HybridEmbedder
 from textops.embed._linguistic import FEATURE_NAMES, LinguisticFeatures
 from textops.embed._registry import EMBEDDERS, EmbedderSpec, make_embedder
 from textops.embed._sbert import PACKAGED_MODELS, SentenceTransformerEmbedder
@@ -23,6 +24,7 @@ __all__ = [
     "EmbeddingCache",
     "EncodeResult",
     "HashingFakeEmbedder",
+    "HybridEmbedder",
     "LinguisticFeatures",
     "SentenceTransformerEmbedder",
     "StaticModelEmbedder",

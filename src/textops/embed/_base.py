@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -85,6 +85,17 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if isinstance(out, np.ndarray):
             return np.ascontiguousarray(out, dtype=np.float32)
         return out
+
+    def cached_parts(self) -> list[Embedder]:
+        """Cacheable embedders this one is built from (a hybrid's sentence encoder): callers
+        with a cache read their rows from it (:meth:`encode_parts`). Most backends have none."""
+        return []
+
+    def encode_parts(self, texts: list[str], encode: Callable[[Embedder], Any]) -> Any:
+        """``transform(texts)``, with the rows of each of :meth:`cached_parts` given by
+        ``encode(part)`` (for the same ``texts``, e.g. through a cache). Without parts, the
+        same as ``transform``."""
+        return self.transform(texts)
 
     def _encode(self, texts: list[str]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

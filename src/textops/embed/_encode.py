@@ -50,7 +50,23 @@ def encode_texts(
     start = time.perf_counter()
     texts = list(texts)
     if cache is None or not embedder.cacheable:
-        out = _encode_all(embedder, texts, batch_size, show_progress, description)
+        if cache is not None and embedder.cached_parts():
+            # a hybrid: its cacheable parts' rows through the cache, the rest computed
+            def part(emb: Embedder) -> Any:
+                return encode_texts(
+                    emb,
+                    texts,
+                    cache,
+                    keys=keys,
+                    batch_size=batch_size,
+                    shard_rows=shard_rows,
+                    show_progress=show_progress,
+                    description=description,
+                ).vectors
+
+            out = embedder.encode_parts(texts, part)
+        else:
+            out = _encode_all(embedder, texts, batch_size, show_progress, description)
         return EncodeResult(out, 0, len(texts), time.perf_counter() - start)
     space = cache.space_for(embedder)
     keys = list(keys) if keys is not None else text_keys(texts)

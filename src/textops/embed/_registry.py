@@ -10,6 +10,7 @@ from typing import Any
 from textops.embed._base import Embedder
 from textops.embed._e5 import E5Embedder
 from textops.embed._fake import HashingFakeEmbedder
+from textops.embed._hybrid import HybridEmbedder
 from textops.embed._linguistic import LinguisticFeatures
 from textops.embed._sbert import SentenceTransformerEmbedder
 from textops.embed._static import StaticModelEmbedder
@@ -66,6 +67,12 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
         "tfidf_wc": EmbedderSpec(
             WordCharTfidfEmbedder,
             "TF-IDF word 1-2 grams and character 2-5 grams side by side, sparse, fitted on train",
+        ),
+        "tfidf_minilm": EmbedderSpec(
+            HybridEmbedder,
+            "word + character TF-IDF and MiniLM side by side, sparse: exact wording and meaning "
+            "in one linear model; the MiniLM half is cached, the TF-IDF half fitted on train",
+            {"sparse": "tfidf_wc", "dense": "minilm", "dense_weight": 0.5},
         ),
         "linguistic": EmbedderSpec(
             LinguisticFeatures,

@@ -18,6 +18,8 @@ __all__ = ["EmbedderPlan", "plan_embedders"]
 
 log = logging.getLogger("textops.search")
 SAMPLE = 32
+#: texts the encode rate is measured on first (see ``_encode_rate``)
+_FIRST_SAMPLE = 4
 #: share of the budget kept for trials after encoding
 TRIAL_RESERVE = 0.3
 
@@ -45,10 +47,25 @@ def _latency_ms(emb: Any, texts: list[str]) -> float:
     return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
 
 
+def _encode_rate(emb: Any, sample: list[str], missing: int, left: float | None) -> float:
+    """Texts per second, on a few texts first: when those already say the encode needs more
+    than twice the budget left, that is the answer (a large model on long documents encodes a
+    text a second or slower: a full sample would spend half a minute to say it cannot fit);
+    else on the whole sample."""
+    start = time.perf_counter()
+    emb.transform(sample[:_FIRST_SAMPLE])
+    rate = min(len(sample), _FIRST_SAMPLE) / max(time.perf_counter() - start, 1e-9)
+    if len(sample) <= _FIRST_SAMPLE or (left is not None and missing / rate > 2 * left):
+        return rate
+    start = time.perf_counter()
+    emb.transform(sample)
+    return len(sample) / max(time.perf_counter() - start, 1e-9)
+
+
 #: texts a per-fold-fitted embedder (TF-IDF) is fitted on to measure its latency: character
-#: n-grams of long documents take seconds to fit on all of train, per-text latency barely
-#: depends on the vocabulary's size
-_FIT_SAMPLE = 1000
+#: n-grams of long documents take seconds to fit on all of train (word + character TF-IDF on
+#: 1,000 BBC articles: ~5 s), per-text latency barely depends on the vocabulary's size
+_FIT_SAMPLE = 200
 
 
 def plan_embedders(
@@ -69,22 +86,33 @@ def plan_embedders(
     plans: list[EmbedderPlan] = []
     for key in keys:
         emb = make_embedder(key)
-        if not emb.cacheable:  # TF-IDF: fitted per fold; here on a sample, to time it
+        # what goes into the cache: the embedder itself, or a hybrid's cacheable part
+        part = emb if emb.cacheable else next(iter(emb.cached_parts()), None)
+        latency = None
+        if not emb.cacheable and (measure_latency or not emb.loads_model):
+            # TF-IDF: fitted per fold; here on a sample, to time it (a hybrid's model is loaded
+            # only when the objective needs its latency)
             emb.fit(fit_texts[:_FIT_SAMPLE])
-            plans.append(EmbedderPlan(key, 0, 0, None, 0.0, _latency_ms(emb, texts)))
+            latency = _latency_ms(emb, texts)
+        if part is None:
+            plans.append(EmbedderPlan(key, 0, 0, None, 0.0, latency))
             continue
-        space = cache.space_for(emb)
+        space = cache.space_for(part)
         _, found = space.get(text_keys)
         missing_idx = [i for i, hit in enumerate(found) if not hit]
         sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
-        latency = _latency_ms(emb, sample) if missing_idx or measure_latency else None
         rate = None
         estimated = 0.0
         if missing_idx:
-            start = time.perf_counter()
-            emb.transform(sample)
-            rate = len(sample) / max(time.perf_counter() - start, 1e-9)
+            part.transform(sample[:1])  # warm-up: the model load is not the encode rate
+            left = None if deadline is None else deadline - time.monotonic()
+            rate = _encode_rate(part, sample, len(missing_idx), left)
             estimated = len(missing_idx) / rate
+        # per-text latency: for the f1-latency objective, and to try cheap embedders first;
+        # not for an encode that cannot fit the whole budget left (it is skipped below)
+        hopeless = deadline is not None and estimated > deadline - time.monotonic()
+        if emb.cacheable and (measure_latency or (missing_idx and not hopeless)):
+            latency = _latency_ms(emb, sample)
         plans.append(
             EmbedderPlan(
                 key,
@@ -93,12 +121,15 @@ def plan_embedders(
                 rate,
                 estimated,
                 latency,
-                extra={"embedder": emb},
+                extra={"embedder": part, "space": space.id},
             )
         )
     now = time.monotonic()
+    filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
     for plan in sorted(plans, key=lambda p: p.estimated_s):
         if plan.missing == 0:
+            continue
+        if plan.extra["space"] in filled:
             continue
         if deadline is not None:
             room = (deadline - time.monotonic()) - TRIAL_RESERVE * (deadline - now)
@@ -116,6 +147,7 @@ def plan_embedders(
             plan.extra["embedder"], texts, cache, keys=text_keys, description=f"encode {plan.key}"
         )
         plan.encode_s = time.perf_counter() - start
+        filled.add(plan.extra["space"])
     for plan in plans:
         plan.extra.clear()
     return plans

@@ -16,6 +16,7 @@ DEFAULT_EMBEDDERS = (
     "tfidf",
     "tfidf_char",
     "tfidf_wc",
+    "tfidf_minilm",
     "linguistic",
 )
 

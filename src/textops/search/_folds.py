@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from textops.embed import EmbeddingCache, encode_texts, make_embedder
+from textops.embed import EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
 
 __all__ = ["FoldData"]
 
@@ -55,9 +55,11 @@ class FoldData:
         self.seed = seed
         self.cache = EmbeddingCache(home=home)
         self._lock = threading.Lock()
-        self._fit_locks: dict[tuple[str, int], threading.Lock] = {}
-        #: seconds to fit an embedder fitted on data (TF-IDF) on one fold's train part and
-        #: transform the fold (the slowest fold): what refitting it for the winner will cost
+        self._fit_locks: dict[str, threading.Lock] = {}
+        #: per embedder fitted on data (TF-IDF): its fold views (``fold_views``), and the
+        #: seconds a fit and transform of one fold's train part take (twice the analysis of
+        #: as many texts): what refitting it for the winner will cost, scaled
+        self._views: dict[str, Any] = {}
         self.fit_seconds: dict[str, float] = {}
         self._X: dict[str, Any] = {}
         self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
@@ -102,25 +104,16 @@ class FoldData:
                 return self._arrays[key, fold, standard]
         tr, va = self.splits()[fold]
         X = self.features(key)
+        if X is None and isinstance(make_embedder(key), HybridEmbedder):
+            return self._hybrid_arrays(key, fold, standard)
         if X is None:
-            # an embedder fitted on data (TF-IDF) is fitted inside each fold, once per process;
-            # under the fold's own lock: other trials' folds go on meanwhile (character n-grams
-            # of long documents take seconds)
+            # an embedder fitted on data (TF-IDF): as if fitted inside each fold, on the fold's
+            # train part only, from one analysis of the train split per process (under the
+            # embedder's own lock: other trials' folds go on meanwhile)
+            views = self._fold_views(key)
+            pair = views(tr, va)
             with self._lock:
-                fold_lock = self._fit_locks.setdefault((key, fold), threading.Lock())
-            with fold_lock:
-                if (key, fold, standard) not in self._arrays:
-                    started = time.perf_counter()
-                    emb = make_embedder(key).fit([self.texts[i] for i in tr])
-                    pair = (
-                        emb.transform([self.texts[i] for i in tr]),
-                        emb.transform([self.texts[i] for i in va]),
-                    )
-                    took = time.perf_counter() - started
-                    with self._lock:
-                        self._arrays[key, fold, standard] = pair
-                        self.fit_seconds[key] = max(self.fit_seconds.get(key, 0.0), took)
-                return self._arrays[key, fold, standard]
+                return self._arrays.setdefault((key, fold, standard), pair)
         Xtr, Xva = X[tr], X[va]
         if standard:
             from sklearn.preprocessing import StandardScaler
@@ -138,6 +131,47 @@ class FoldData:
                 self._arrays[key, fold, standard] = (Xtr, Xva)
                 self._array_bytes += X.nbytes
         return Xtr, Xva
+
+    def _fold_views(self, key: str) -> Any:
+        with self._lock:
+            lock = self._fit_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._views:
+                started = time.perf_counter()
+                emb = make_embedder(key)
+                fold_views = getattr(emb, "fold_views", None)
+                if fold_views is not None:
+                    views = fold_views(self.texts)
+                else:  # a fitted plug-in without one: a fit per fold
+
+                    def views(tr: np.ndarray, va: np.ndarray) -> tuple[Any, Any]:
+                        fitted = make_embedder(key).fit([self.texts[i] for i in tr])
+                        return (
+                            fitted.transform([self.texts[i] for i in tr]),
+                            fitted.transform([self.texts[i] for i in va]),
+                        )
+
+                # a fit then transform of one fold's train part (the finalize estimate scales
+                # it to the refit's rows) analyses its texts twice
+                took = 2 * (time.perf_counter() - started) * (self.folds - 1) / self.folds
+                with self._lock:
+                    self._views[key] = views
+                    self.fit_seconds[key] = took
+            return self._views[key]
+
+    def _hybrid_arrays(self, key: str, fold: int, standard: bool) -> tuple[Any, Any]:
+        """A hybrid's fold arrays from its views' own: the sparse view's fold fit (shared with
+        that embedder's trials, fitted once) and the dense view's cached rows."""
+        emb = make_embedder(key)
+        assert isinstance(emb, HybridEmbedder)
+        tr, va = self.splits()[fold]
+        s_tr, s_va = self.arrays(emb.sparse, fold, False)
+        dense = self.features(emb.dense)
+        pair = (emb.combine(s_tr, dense[tr]), emb.combine(s_va, dense[va]))
+        with self._lock:
+            pair = self._arrays.setdefault((key, fold, standard), pair)
+            self.fit_seconds[key] = self.fit_seconds.get(emb.sparse, 0.0)
+        return pair
 
     def validation_arrays(self, key: str, fold: int, standard: bool) -> Any:
         """The validation split's features (dense embedders), standardised like fold

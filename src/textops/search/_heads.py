@@ -190,6 +190,8 @@ class HeadSpec:
     #: the same objective by a faster solver, for cross-validation on dense inputs (the
     #: deployed head always comes from ``factory``)
     cv_factory: Callable[[Params, int], Any] | None = None
+    #: ``cv_factory`` takes sparse inputs (TF-IDF) too
+    cv_sparse: bool = False
     #: trees: input scaling changes nothing, so normalisation is not searched for them
     scale_invariant: bool = False
     #: trained epoch by epoch and stopped on the validation split in cross-validation
@@ -208,6 +210,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             _space_logreg,
             warm_start=("coef_", "intercept_"),
             cv_factory=_lbfgs_logreg,
+            cv_sparse=True,
         ),
         "ridge": HeadSpec(
             "ridge (least-squares) classifier; the deployed model adds temperature-scaled "
@@ -275,14 +278,16 @@ def build_head(
     cross-validation standardises each fold once for all trials).
 
     ``probability=False`` is for scoring labels only (cross-validation): a head whose
-    probabilities need a calibration step is built without it, and with ``dense`` inputs a
-    head with a ``cv_factory`` uses that faster solver of the same objective.
+    probabilities need a calibration step is built without it, and a head with a
+    ``cv_factory`` uses that faster solver of the same objective (on sparse inputs only when
+    it takes them, ``cv_sparse``).
     """
     try:
         spec = HEADS[key]
     except KeyError:
         raise UnknownPluginError(f"no head {key!r}; choose one of {', '.join(HEADS)}") from None
-    factory = spec.cv_factory if not probability and dense and spec.cv_factory else spec.factory
+    fast = spec.cv_factory is not None and not probability and (dense or spec.cv_sparse)
+    factory = spec.cv_factory if fast and spec.cv_factory else spec.factory
     est = factory(params, seed)
     if probability and spec.calibrate is not None:
         est = spec.calibrate(est)

@@ -298,6 +298,12 @@ class Objective:
                     # a trial that ran every fold completes: its CV score is known in full
                     if fold < len(splits) - 1 and trial.should_prune():
                         raise optuna.TrialPruned(f"pruned after fold {fold + 1}")
+                if reserve is None and self.deadline and self.reserve:
+                    # started before any trial completed: once one has, this one must leave
+                    # time to finalise that winner (or itself) too
+                    reserve = self.reserve(trial.study)
+                    if reserve is not None:
+                        stop_at = self.deadline - reserve
                 self._check_budget(trial, (ek, hk), reserve, started, fold + 1, len(splits))
         except optuna.TrialPruned:
             status = "KILLED"

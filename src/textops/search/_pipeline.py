@@ -46,6 +46,7 @@ TRUSTED_TYPES = frozenset(
         "numpy.int64",
         "textops.embed._tfidf.TfidfEmbedder",
         "textops.embed._tfidf.WordCharTfidfEmbedder",
+        "textops.embed._hybrid.HybridEmbedder",
         "scipy.sparse._csr.csr_matrix",
         "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.feature_extraction.text.TfidfTransformer",

@@ -92,42 +92,44 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
     return study
 
 
+#: logistic regression's C on sparse features, in the order the portfolio tries them: TF-IDF
+#: + logistic regression is the classic strong text baseline, best at weak regularisation (its
+#: usual C grid's upper half, so the search never misses it; C 100 won the 5-fold CV of every
+#: built-in dataset in a one-off check)
+SPARSE_C = (100.0, 10.0, 1.0)
+
+
 def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
-    """Strong, cheap starting points tried before the sampler takes over (cheapest embedder
-    first): a regularised linear head per embedder. The sampler then explores around them."""
+    """Strong, cheap starting points tried before the sampler takes over: a regularised linear
+    head per embedder, breadth first. Round one gives every embedder (cheapest first) one
+    start, so that a small budget still tries each; the next rounds add the other C values
+    of the sparse ones. The sampler then explores around them."""
     from textops.embed import make_embedder
     from textops.search._objective import compatible_heads, searches_normalization
 
-    starts: list[dict[str, Any]] = []
+    rounds: list[list[dict[str, Any]]] = [[] for _ in SPARSE_C]
     for emb in embedders:
         usable = compatible_heads(emb, heads)
-        if "logreg" in usable:
-            as_given = {"normalize": "none"} if searches_normalization(emb, "logreg") else {}
-            # TF-IDF + logistic regression is the classic strong text baseline, best at weak
-            # regularisation: its usual C grid's upper half, so the search never misses it
+        head = "logreg" if "logreg" in usable else "linear_svm" if "linear_svm" in usable else None
+        if head is None:
+            continue
+        as_given = {"normalize": "none"} if searches_normalization(emb, head) else {}
+        if head == "logreg":
             sparse = make_embedder(emb).sparse_output
-            for c in (1.0, 10.0, 100.0) if sparse else (1.0,):
-                starts.append(
-                    {
-                        "embedder": emb,
-                        f"head.{emb}": "logreg",
-                        "logreg.C": c,
-                        "logreg.class_weight": None,
-                        **as_given,
-                    }
-                )
-        elif "linear_svm" in usable:
-            as_given = {"normalize": "none"} if searches_normalization(emb, "linear_svm") else {}
-            starts.append(
+            values = [("logreg.C", c) for c in (SPARSE_C if sparse else (1.0,))]
+        else:
+            values = [("linear_svm.C", 0.5)]
+        for r, (name, c) in enumerate(values):
+            rounds[r].append(
                 {
                     "embedder": emb,
-                    f"head.{emb}": "linear_svm",
-                    "linear_svm.C": 0.5,
-                    "linear_svm.class_weight": None,
+                    f"head.{emb}": head,
+                    name: c,
+                    f"{head}.class_weight": None,
                     **as_given,
                 }
             )
-    return starts
+    return [start for starts in rounds for start in starts]
 
 
 def _alive(pid: int) -> bool:

