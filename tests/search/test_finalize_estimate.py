@@ -9,6 +9,7 @@ import optuna
 import pytest
 
 from textops.search._finalize import FINALIZE_FIXED_S, finalize_estimate
+from textops.search._heads import HEADS
 
 
 def _study(**attrs: Any) -> optuna.Study:
@@ -26,12 +27,19 @@ def test_nothing_to_finalise_before_a_trial_completes() -> None:
     assert finalize_estimate(optuna.create_study(), n_train=600, n_refit=800) is None
 
 
-def test_head_refit_scales_with_the_rows_and_calibration_folds() -> None:
+def test_head_refit_scales_with_the_rows_the_solver_and_calibration_folds() -> None:
     # 3 folds: a fold fit on 400 rows took 1 s; the refit is on 800 rows -> 2 s
-    plain = finalize_estimate(_study(head="logreg"), n_train=600, n_refit=800)
+    plain = finalize_estimate(_study(head="knn"), n_train=600, n_refit=800)
     assert plain == pytest.approx(FINALIZE_FIXED_S + 2.0)
+    # CV fitted logistic regression with a solver 2x as fast as the deployed one's
+    assert HEADS["logreg"].cv_speedup == 2.0
+    logreg = finalize_estimate(_study(head="logreg"), n_train=600, n_refit=800)
+    assert logreg == pytest.approx(FINALIZE_FIXED_S + 4.0)
+    # on TF-IDF, the SVM's CV used the deployed solver (liblinear): calibration only
     calibrated = finalize_estimate(_study(head="linear_svm"), n_train=600, n_refit=800)
     assert calibrated == pytest.approx(FINALIZE_FIXED_S + 6.0)
+    dense = finalize_estimate(_study(head="linear_svm", embedder="fake"), n_train=600, n_refit=800)
+    assert dense == pytest.approx(FINALIZE_FIXED_S + 6.0 * HEADS["linear_svm"].cv_speedup)
 
 
 def test_an_embedder_fitted_on_data_is_refitted_once() -> None:

@@ -192,6 +192,9 @@ class HeadSpec:
     cv_factory: Callable[[Params, int], Any] | None = None
     #: ``cv_factory`` takes sparse inputs (TF-IDF) too
     cv_sparse: bool = False
+    #: how many times faster ``cv_factory`` fits than the deployed head's ``factory``: the
+    #: finalize estimate scales the CV's fit times by it for the refit
+    cv_speedup: float = 1.0
     #: trees: input scaling changes nothing, so normalisation is not searched for them
     scale_invariant: bool = False
     #: trained epoch by epoch and stopped on the validation split in cross-validation
@@ -211,6 +214,8 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             warm_start=("coef_", "intercept_"),
             cv_factory=_lbfgs_logreg,
             cv_sparse=True,
+            # bench/search.py --solvers-only: 1.25x on MiniLM; on TF-IDF about 2x (one-off)
+            cv_speedup=2.0,
         ),
         "ridge": HeadSpec(
             "ridge (least-squares) classifier; the deployed model adds temperature-scaled "
@@ -226,6 +231,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             calibrate=_calibrate_temperature,
             warm_start=("coef_", "intercept_"),
             cv_factory=_newton_svm,
+            cv_speedup=6.0,  # bench/search.py --solvers-only: 5.9x liblinear, cold
         ),
         "knn": HeadSpec("k nearest neighbours, cosine distance", _knn, _space_knn),
         "mlp": HeadSpec(
