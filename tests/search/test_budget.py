@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 from textops.embed import EmbeddingCache, encode_texts, make_embedder, text_keys
-from textops.search._budget import plan_embedders
+from textops.search._budget import EmbedderPlan, plan_embedders
 
 TEXTS = [f"text {i} about cats and dogs" for i in range(300)]
 
@@ -47,20 +47,27 @@ def test_cached_embeddings_cost_nothing_and_load_no_model_unless_latency_is_want
     assert timed.latency_ms is not None and timed.latency_ms > 0
 
 
+def _plan_f1(
+    keys: list[str], texts: list[str], cache: EmbeddingCache, deadline: float | None
+) -> list[EmbedderPlan]:
+    """The plan for the f1 objective (latency measured only where it is cheap)."""
+    return plan_embedders(
+        keys,
+        texts,
+        text_keys(texts),
+        cache,
+        deadline=deadline,
+        fit_texts=texts,
+        measure_latency=False,
+    )
+
+
 def test_a_hybrid_plans_its_dense_views_encode_shared_with_that_embedder(
     tmp_path: Path,
 ) -> None:
     cache = EmbeddingCache(tmp_path)
     texts = TEXTS[:40]
-    plans = plan_embedders(
-        ["minilm", "tfidf_minilm"],
-        texts,
-        text_keys(texts),
-        cache,
-        deadline=None,
-        fit_texts=texts,
-        measure_latency=False,
-    )
+    plans = _plan_f1(["minilm", "tfidf_minilm"], texts, cache, deadline=None)
     by_key = {p.key: p for p in plans}
     assert all(p.included and p.missing == len(texts) for p in plans)
     # MiniLM's texts were encoded once, by one of the two plans
@@ -72,14 +79,6 @@ def test_a_hybrid_plans_its_dense_views_encode_shared_with_that_embedder(
 def test_a_hybrid_whose_dense_view_cannot_be_encoded_in_time_is_left_out(tmp_path: Path) -> None:
     cache = EmbeddingCache(tmp_path)
     texts = TEXTS[:40]
-    (plan,) = plan_embedders(
-        ["tfidf_minilm"],
-        texts,
-        text_keys(texts),
-        cache,
-        deadline=time.monotonic() + 0.001,
-        fit_texts=texts,
-        measure_latency=False,
-    )
+    (plan,) = _plan_f1(["tfidf_minilm"], texts, cache, deadline=time.monotonic() + 0.001)
     assert not plan.included and "budget" in plan.reason
     assert len(cache.space_for(make_embedder("minilm"))) == 0
