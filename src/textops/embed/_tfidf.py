@@ -89,9 +89,9 @@ class TfidfEmbedder(_SparseFitted):
             encoded = [t.encode("utf-8", "surrogatepass") for t in terms]
             state["vocabulary_utf8_"] = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
             state["vocabulary_ends_"] = np.cumsum([len(e) for e in encoded], dtype=np.int64)
-            vec = copy.copy(vec)
-            vec.vocabulary_ = {}
-            state["vectorizer_"] = vec
+            saved = copy.copy(vec)
+            saved.vocabulary_ = {}
+            state["vectorizer_"] = saved
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
