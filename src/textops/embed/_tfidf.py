@@ -82,7 +82,7 @@ class TfidfEmbedder(_SparseFitted):
         import copy
 
         state = dict(super().__getstate__())
-        vec = state.get("vectorizer_")
+        vec: Any = state.get("vectorizer_")
         vocab = getattr(vec, "vocabulary_", None)
         if vocab:
             terms = sorted(vocab, key=vocab.__getitem__)
