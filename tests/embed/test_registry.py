@@ -70,3 +70,15 @@ def test_unknown_embedder_lists_the_table() -> None:
 def test_string_instead_of_list_is_refused() -> None:
     with pytest.raises(TypeError, match="sequence"):
         make_embedder("fake").transform("one text")
+
+
+@pytest.mark.parametrize("key", [k for k, spec in EMBEDDERS.items() if spec.cls.requires_fit])
+def test_fold_views_give_what_a_fit_on_the_folds_train_part_gives(key: str) -> None:
+    texts = TEXTS * 3
+    tr, va = np.array([0, 1, 2, 5, 6, 8, 10, 13]), np.array([3, 4, 7, 9])
+    got = make_embedder(key).fold_views(texts)(tr, va)
+    fitted = make_embedder(key).fit([texts[i] for i in tr])
+    for rows, X in zip((tr, va), got, strict=True):
+        want = fitted.transform([texts[i] for i in rows])
+        assert X.shape == want.shape
+        np.testing.assert_allclose(X.toarray(), want.toarray(), atol=1e-6)

@@ -1,6 +1,6 @@
 """Embedding stage: backends behind one :class:`Embedder` interface and a content-addressed cache."""
 
-from textops.embed._base import Embedder, hash_model_files, library_versions
+from textops.embed._base import Embedder, FoldViews, hash_model_files, library_versions
 from textops.embed._cache import CacheSpace, EmbeddingCache
 from textops.embed._encode import EncodeResult, embed_dataset, encode_texts, text_keys
 from textops.embed._fake import HashingFakeEmbedder
@@ -23,6 +23,7 @@ __all__ = [
     "EmbedderSpec",
     "EmbeddingCache",
     "EncodeResult",
+    "FoldViews",
     "HashingFakeEmbedder",
     "HybridEmbedder",
     "LinguisticFeatures",

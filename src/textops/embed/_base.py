@@ -20,7 +20,10 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-__all__ = ["Embedder", "hash_model_files", "library_versions"]
+__all__ = ["Embedder", "FoldViews", "hash_model_files", "library_versions"]
+
+#: ``fold_views(texts)(tr, va)``: the (train, held-out) rows of one fold of ``texts``
+FoldViews = Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
 
 _HASH_MEMO: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
 _SKIP = {"README.md", ".gitattributes"}
@@ -85,6 +88,22 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if isinstance(out, np.ndarray):
             return np.ascontiguousarray(out, dtype=np.float32)
         return out
+
+    def fold_views(self, texts: list[str]) -> FoldViews:
+        """For cross-validation of an embedder fitted on data: a function of one fold's row
+        indices ``(tr, va)`` into ``texts`` giving what fitting a copy on ``texts[tr]`` and
+        transforming ``texts[tr]`` and ``texts[va]`` gives. Here, exactly that, per call;
+        TF-IDF computes it from one analysis of every text into n-gram counts instead of
+        three per fold (character n-grams of long documents are most of its fit)."""
+        params = self.get_params()
+
+        def views(tr: np.ndarray, va: np.ndarray) -> tuple[Any, Any]:
+            fitted = type(self)(**params).fit([texts[i] for i in tr])
+            return fitted.transform([texts[i] for i in tr]), fitted.transform(
+                [texts[i] for i in va]
+            )
+
+        return views
 
     def cached_parts(self) -> list[Embedder]:
         """Cacheable embedders this one is built from (a hybrid's sentence encoder): callers

@@ -4,18 +4,13 @@ never cached."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
-from textops.embed._base import Embedder
+from textops.embed._base import Embedder, FoldViews
 
 __all__ = ["TfidfEmbedder", "WordCharTfidfEmbedder"]
-
-
-#: ``fold_views(texts)(tr, va)``: the (train, held-out) rows of one fold of ``texts``
-FoldViews = Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
 
 
 class _SparseFitted(Embedder):
@@ -26,15 +21,6 @@ class _SparseFitted(Embedder):
     cacheable: ClassVar[bool] = False
     requires_fit: ClassVar[bool] = True
     sparse_output: ClassVar[bool] = True
-
-    def fold_views(self, texts: list[str]) -> FoldViews:
-        """For cross-validation: a function of one fold's row indices ``(tr, va)`` into
-        ``texts`` that returns what fitting a copy of this embedder on ``texts[tr]`` and
-        transforming ``texts[tr]`` and ``texts[va]`` would (vocabulary, ``max_features`` and
-        IDF from the ``tr`` rows only), from one analysis of every text into n-gram counts
-        instead of three per fold. Character n-grams of long documents are most of a TF-IDF
-        fit: five folds cost one analysis, not fifteen."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
 
 class TfidfEmbedder(_SparseFitted):
@@ -107,8 +93,7 @@ class TfidfEmbedder(_SparseFitted):
             }
 
     def fold_views(self, texts: list[str]) -> FoldViews:
-        from sklearn.feature_extraction.text import CountVectorizer
-        from sklearn.preprocessing import normalize
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
         counts = CountVectorizer(
             ngram_range=(self.ngram_min, self.ngram_max),
@@ -117,8 +102,9 @@ class TfidfEmbedder(_SparseFitted):
         ).fit_transform(list(texts))  # columns in sorted term order, as a fit's vocabulary
 
         def views(tr: np.ndarray, va: np.ndarray) -> tuple[Any, Any]:
-            # what TfidfVectorizer.fit does on the tr rows (CountVectorizer._limit_features,
-            # then TfidfTransformer.fit with smooth IDF), on their counts
+            # the vocabulary a fit on the tr rows keeps (CountVectorizer._limit_features: terms
+            # in min_df+ of them, then the max_features most frequent), then sklearn's own
+            # TfidfTransformer fitted on their counts
             train = counts[tr]
             df = np.bincount(train.indices, minlength=counts.shape[1])
             keep = (df >= self.min_df) & (df > 0)
@@ -129,20 +115,8 @@ class TfidfEmbedder(_SparseFitted):
                 limited[np.flatnonzero(keep)[top]] = True
                 keep = limited
             cols = np.flatnonzero(keep)
-            idf = np.full(len(cols), len(tr) + 1, dtype=np.float32)
-            idf /= df[cols].astype(np.float32) + 1
-            np.log(idf, out=idf)
-            idf += 1.0
-
-            def weigh(rows: Any) -> Any:
-                X = rows[:, cols]
-                if self.sublinear_tf:
-                    np.log(X.data, out=X.data)
-                    X.data += 1.0
-                X.data *= idf[X.indices]
-                return normalize(X)
-
-            return weigh(train), weigh(counts[va])
+            tfidf = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(train[:, cols])
+            return tfidf.transform(train[:, cols]), tfidf.transform(counts[va][:, cols])
 
         return views
 

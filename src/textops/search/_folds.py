@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from textops.embed import EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
+from textops.embed import (
+    EmbeddingCache,
+    FoldViews,
+    HybridEmbedder,
+    encode_texts,
+    make_embedder,
+)
 
 __all__ = ["FoldData"]
 
@@ -59,7 +65,7 @@ class FoldData:
         #: per embedder fitted on data (TF-IDF): its fold views (``fold_views``), and the
         #: seconds a fit and transform of one fold's train part take (twice the analysis of
         #: as many texts): what refitting it for the winner will cost, scaled
-        self._views: dict[str, Any] = {}
+        self._views: dict[str, FoldViews] = {}
         self.fit_seconds: dict[str, float] = {}
         self._X: dict[str, Any] = {}
         self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
@@ -108,10 +114,8 @@ class FoldData:
             return self._hybrid_arrays(key, fold, standard)
         if X is None:
             # an embedder fitted on data (TF-IDF): as if fitted inside each fold, on the fold's
-            # train part only, from one analysis of the train split per process (under the
-            # embedder's own lock: other trials' folds go on meanwhile)
-            views = self._fold_views(key)
-            pair = views(tr, va)
+            # train part only
+            pair = self._fold_views(key, tr, va)
             with self._lock:
                 return self._arrays.setdefault((key, fold, standard), pair)
         Xtr, Xva = X[tr], X[va]
@@ -132,32 +136,26 @@ class FoldData:
                 self._array_bytes += X.nbytes
         return Xtr, Xva
 
-    def _fold_views(self, key: str) -> Any:
+    def _fold_views(self, key: str, tr: np.ndarray, va: np.ndarray) -> tuple[Any, Any]:
+        """Fold ``(tr, va)`` of embedder ``key``'s :meth:`Embedder.fold_views`, built once per
+        process under the embedder's own lock (other embedders' folds go on meanwhile)."""
         with self._lock:
             lock = self._fit_locks.setdefault(key, threading.Lock())
         with lock:
-            if key not in self._views:
+            views = self._views.get(key)
+            if views is None:
                 started = time.perf_counter()
-                emb = make_embedder(key)
-                fold_views = getattr(emb, "fold_views", None)
-                if fold_views is not None:
-                    views = fold_views(self.texts)
-                else:  # a fitted plug-in without one: a fit per fold
-
-                    def views(tr: np.ndarray, va: np.ndarray) -> tuple[Any, Any]:
-                        fitted = make_embedder(key).fit([self.texts[i] for i in tr])
-                        return (
-                            fitted.transform([self.texts[i] for i in tr]),
-                            fitted.transform([self.texts[i] for i in va]),
-                        )
-
-                # a fit then transform of one fold's train part (the finalize estimate scales
-                # it to the refit's rows) analyses its texts twice
+                views = make_embedder(key).fold_views(self.texts)
+                pair = views(tr, va)
+                # TF-IDF: one analysis of the train split (a fit then transform of a fold's
+                # train part analyses (k-1)/k of it twice); per-fold fitting: one fold's fit,
+                # doubled. Either way what refitting for the winner costs, within a factor of 2
                 took = 2 * (time.perf_counter() - started) * (self.folds - 1) / self.folds
                 with self._lock:
                     self._views[key] = views
                     self.fit_seconds[key] = took
-            return self._views[key]
+                return pair
+        return views(tr, va)
 
     def _hybrid_arrays(self, key: str, fold: int, standard: bool) -> tuple[Any, Any]:
         """A hybrid's fold arrays from its views' own: the sparse view's fold fit (shared with
