@@ -61,13 +61,13 @@ def main(argv: list[str] | None = None) -> None:
     cache = EmbeddingCache()
     print("2. embeddings (content-addressed cache; a second run reads them all from the cache)")
     for key in keys:
-        res = embed_dataset(ds, make_embedder(key), cache=cache)
         emb = make_embedder(key)
+        res = embed_dataset(ds, emb, cache=cache)
         cacheable = emb.cacheable
         load = " (incl. model load)" if res.misses and cacheable else ""
         cached = "" if cacheable else " (fitted per dataset, not cached)"
-        if emb.cached_parts():  # a hybrid: its dense half was read from the cache
-            cached = " (TF-IDF half fitted per dataset; the dense half read from the cache)"
+        if emb.cached_parts():  # a hybrid: hits and misses are its cached half's
+            cached = " (TF-IDF half fitted per dataset; hits and misses: the dense half's)"
         print(
             f"   {key:11} {res.vectors.shape[0]:,} x {res.vectors.shape[1]}: "
             f"cache hits {res.hits:,}, misses {res.misses:,}, {res.seconds:.2f}s{load}{cached}"

@@ -46,7 +46,9 @@ def test_the_dense_view_comes_from_the_cache(
 ) -> None:
     cache = EmbeddingCache(tmp_path)
     emb = _hybrid()
-    first = encode_texts(emb, TEXTS, cache).vectors
+    cold = encode_texts(emb, TEXTS, cache)
+    first = cold.vectors
+    assert (cold.hits, cold.misses) == (0, len(TEXTS))  # the dense half's, encoded now
     # the fake's own space now holds every text: the dense view was encoded into the cache
     assert encode_texts(make_embedder("fake"), TEXTS, cache).hits == len(TEXTS)
     calls: list[int] = []
@@ -57,8 +59,9 @@ def test_the_dense_view_comes_from_the_cache(
         return original(self, texts)
 
     monkeypatch.setattr(HashingFakeEmbedder, "_encode", counting)
-    again = encode_texts(emb, TEXTS, cache).vectors
-    assert calls == []  # all read back
+    warm = encode_texts(emb, TEXTS, cache)
+    again = warm.vectors
+    assert calls == [] and (warm.hits, warm.misses) == (len(TEXTS), 0)  # all read back
     np.testing.assert_array_equal(again.toarray(), first.toarray())
     np.testing.assert_allclose(emb.transform(TEXTS).toarray(), first.toarray(), atol=1e-6)
     assert calls == [len(TEXTS)]  # without a cache it encodes

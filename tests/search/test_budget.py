@@ -3,6 +3,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from textops.embed import EmbeddingCache, encode_texts, make_embedder, text_keys
 from textops.search._budget import EmbedderPlan, plan_embedders
 
@@ -63,11 +65,23 @@ def _plan_f1(
 
 
 def test_a_hybrid_plans_its_dense_views_encode_shared_with_that_embedder(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from textops.embed import SentenceTransformerEmbedder
+
+    loads: list[int] = []
+    original = SentenceTransformerEmbedder._load
+
+    def counting(self: SentenceTransformerEmbedder) -> object:
+        if getattr(self, "model_", None) is None:
+            loads.append(1)
+        return original(self)
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_load", counting)
     cache = EmbeddingCache(tmp_path)
     texts = TEXTS[:40]
     plans = _plan_f1(["minilm", "tfidf_minilm"], texts, cache, deadline=None)
+    assert loads == [1]  # one MiniLM for both plans
     by_key = {p.key: p for p in plans}
     assert all(p.included and p.missing == len(texts) for p in plans)
     # MiniLM's texts were encoded once, by one of the two plans

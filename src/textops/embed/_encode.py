@@ -50,10 +50,16 @@ def encode_texts(
     start = time.perf_counter()
     texts = list(texts)
     if cache is None or not embedder.cacheable:
-        if cache is not None and embedder.cached_parts():
-            # a hybrid: its cacheable parts' rows through the cache, the rest computed
-            def part(emb: Embedder) -> Any:
-                return encode_texts(
+        if cache is None or not embedder.cached_parts():
+            out = _encode_all(embedder, texts, batch_size, show_progress, description)
+            return EncodeResult(out, 0, len(texts), time.perf_counter() - start)
+        # a hybrid: its cacheable parts' rows through the cache (hits and misses are theirs),
+        # the rest computed
+        parts: list[EncodeResult] = []
+
+        def part(emb: Embedder) -> Any:
+            parts.append(
+                encode_texts(
                     emb,
                     texts,
                     cache,
@@ -62,12 +68,13 @@ def encode_texts(
                     shard_rows=shard_rows,
                     show_progress=show_progress,
                     description=description,
-                ).vectors
+                )
+            )
+            return parts[-1].vectors
 
-            out = embedder.encode_parts(texts, part)
-        else:
-            out = _encode_all(embedder, texts, batch_size, show_progress, description)
-        return EncodeResult(out, 0, len(texts), time.perf_counter() - start)
+        out = embedder.encode_parts(texts, part)
+        hits = sum(p.hits for p in parts)
+        return EncodeResult(out, hits, sum(p.misses for p in parts), time.perf_counter() - start)
     space = cache.space_for(embedder)
     keys = list(keys) if keys is not None else text_keys(texts)
     if len(keys) != len(texts):

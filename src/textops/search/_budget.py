@@ -84,9 +84,11 @@ def plan_embedders(
     encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
     """
     plans: list[EmbedderPlan] = []
+    by_space: dict[str, Any] = {}  # one embedder (one model load) per cache space
     for key in keys:
         emb = make_embedder(key)
-        # what goes into the cache: the embedder itself, or a hybrid's cacheable part
+        # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
+        # same object as that embedder's own plan, when both are planned: MiniLM loads once)
         part = emb if emb.cacheable else next(iter(emb.cached_parts()), None)
         latency = None
         if not emb.cacheable and (measure_latency or not emb.loads_model):
@@ -98,6 +100,9 @@ def plan_embedders(
             plans.append(EmbedderPlan(key, 0, 0, None, 0.0, latency))
             continue
         space = cache.space_for(part)
+        part = by_space.setdefault(space.id, part)
+        if emb.cacheable:
+            emb = part
         _, found = space.get(text_keys)
         missing_idx = [i for i, hit in enumerate(found) if not hit]
         sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
