@@ -96,13 +96,14 @@ class HybridEmbedder(Embedder):
 
     def _model_id(self) -> str:
         view = getattr(self, "sparse_", None)
-        sparse_id = "unfitted" if view is None else view.identity()["model"]
-        return f"sparse:{sparse_id}+dense:{self.dense_embedder().identity()['model']}"
+        return "sparse:" + ("unfitted" if view is None else view.identity()["model"])
 
     def identity(self) -> dict[str, Any]:
+        """The sparse view's identity, and the dense view's model and libraries."""
         ident = super().identity()
-        libraries = self.dense_embedder().identity()["libraries"]
-        ident["libraries"] = {**ident["libraries"], **libraries}
+        dense = self.dense_embedder().identity()
+        ident["model"] += f"+dense:{dense['model']}"
+        ident["libraries"] = {**ident["libraries"], **dense["libraries"]}
         return ident
 
     def __getstate__(self) -> dict[str, Any]:

@@ -54,16 +54,13 @@ class TfidfEmbedder(_SparseFitted):
             analyzer=self.analyzer,
             dtype=np.float32,
         ).fit(list(texts))
-        # plain ints: skops writes a numpy scalar as its own file in the archive, and saving
-        # 40k of them took ~30 s (a dict of str -> int is one JSON entry)
-        vec = self.vectorizer_
-        vec.vocabulary_ = {term: int(idx) for term, idx in vec.vocabulary_.items()}
         return self
 
     # -- saved state: the vocabulary as two arrays ---------------------------------------------
-    # skops writes a dict as a JSON tree of typed nodes, ~600 bytes per entry: a word +
-    # character vocabulary of 100k terms made a 60 MB model that took 5 s to save. Saved
-    # instead: the terms as one UTF-8 byte array with offsets, in vocabulary index order.
+    # skops writes a dict as a JSON tree of typed nodes (~600 bytes per entry; a numpy int
+    # value is even its own archive member): a word + character vocabulary of 100k terms made
+    # a 60 MB model that took 5 s to save (a one-off check). Saved instead: the terms as one
+    # UTF-8 byte array with offsets, in vocabulary index order.
     def __getstate__(self) -> dict[str, Any]:
         import copy
 

@@ -101,14 +101,18 @@ def finalize_estimate(study: Any, n_train: int, n_refit: int) -> float | None:
         scale = n_refit / max(n_train * (folds - 1) / folds, 1.0)
         fit = per_fold * scale
         spec = HEADS.get(str(t.user_attrs.get("head")))
-        sparse = make_embedder(str(t.user_attrs.get("embedder"))).sparse_output
-        if spec is not None and spec.cv_factory is not None and (spec.cv_sparse or not sparse):
+        emb = make_embedder(str(t.user_attrs.get("embedder")))
+        if (
+            spec is not None
+            and spec.cv_factory is not None
+            and (spec.cv_sparse or not emb.sparse_output)
+        ):
             fit *= spec.cv_speedup  # CV fitted with a faster solver than the deployed head's
         if spec is not None and spec.calibrate is not None:
             fit *= 3.0
         # an embedder fitted on data (TF-IDF) is refitted once: from its slowest fold's fit
         fit += float(t.user_attrs.get("embed_fit_seconds", 0.0)) * scale
-        load = MODEL_LOAD_S if make_embedder(str(t.user_attrs.get("embedder"))).loads_model else 0.0
+        load = MODEL_LOAD_S if emb.loads_model else 0.0
         worst = max(worst, fit + load)
     return FINALIZE_FIXED_S + worst
 

@@ -214,7 +214,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             warm_start=("coef_", "intercept_"),
             cv_factory=_lbfgs_logreg,
             cv_sparse=True,
-            # bench/search.py --solvers-only: 1.25x on MiniLM; on TF-IDF about 2x (one-off)
+            # bench/search.py --solvers-only: 1.2x on MiniLM; on TF-IDF about 2x (one-off)
             cv_speedup=2.0,
         ),
         "ridge": HeadSpec(
@@ -231,7 +231,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             calibrate=_calibrate_temperature,
             warm_start=("coef_", "intercept_"),
             cv_factory=_newton_svm,
-            cv_speedup=6.0,  # bench/search.py --solvers-only: 5.9x liblinear, cold
+            cv_speedup=6.0,  # bench/search.py --solvers-only: liblinear 4.8-6.0x, cold
         ),
         "knn": HeadSpec("k nearest neighbours, cosine distance", _knn, _space_knn),
         "mlp": HeadSpec(
@@ -293,7 +293,7 @@ def build_head(
     except KeyError:
         raise UnknownPluginError(f"no head {key!r}; choose one of {', '.join(HEADS)}") from None
     fast = spec.cv_factory is not None and not probability and (dense or spec.cv_sparse)
-    factory = spec.cv_factory if fast and spec.cv_factory else spec.factory
+    factory = spec.cv_factory if fast and spec.cv_factory is not None else spec.factory
     est = factory(params, seed)
     if probability and spec.calibrate is not None:
         est = spec.calibrate(est)
