@@ -49,9 +49,9 @@ def _latency_ms(emb: Any, texts: list[str]) -> float:
 
 def _encode_rate(emb: Any, sample: list[str], missing: int, left: float | None) -> float:
     """Texts per second, on a few texts first: when those already say the encode needs more
-    than twice the budget left, that is the answer (a large model on long documents encodes a
-    text a second or slower: a full sample would spend half a minute to say it cannot fit);
-    else on the whole sample."""
+    than twice the budget left, that is the answer (mpnet and e5 encode one or two BBC articles
+    a second: a full sample would spend up to half a minute to say they cannot fit); else on
+    the whole sample."""
     start = time.perf_counter()
     emb.transform(sample[:_FIRST_SAMPLE])
     rate = min(len(sample), _FIRST_SAMPLE) / max(time.perf_counter() - start, 1e-9)
@@ -64,7 +64,8 @@ def _encode_rate(emb: Any, sample: list[str], missing: int, left: float | None) 
 
 #: texts a per-fold-fitted embedder (TF-IDF) is fitted on to measure its latency: character
 #: n-grams of long documents take seconds to fit on all of train (word + character TF-IDF on
-#: 1,000 BBC articles: ~5 s), per-text latency barely depends on the vocabulary's size
+#: 1,000 BBC articles: ~5 s, a one-off timing), per-text latency barely depends on the
+#: vocabulary's size
 _FIT_SAMPLE = 200
 
 
