@@ -5,6 +5,7 @@ The tree (each also subclasses the builtin a caller would expect)::
     TextopsError
     ├── ConfigError(ValueError)            a bad config file or ``key=value`` override
     ├── DataFormatError(ValueError)        a source file cannot be parsed at all
+    │   └── RejectRateError                more rows rejected than --max-reject-rate (exit 1)
     ├── DatasetNotFoundError(LookupError)  no dataset (or version) of that name in the home
     ├── MissingDependencyError(ImportError) an optional package (a dataset, a model) is not installed
     ├── ModelNotFoundError(LookupError)    an embedding model is neither packaged nor a local folder
@@ -19,7 +20,8 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── InvalidLabelError(ValueError)       feedback with a label the model does not know (422)
     └── MonitorUnavailableError(ConnectionError) the monitor database cannot answer now (503)
 
-Messages say what went wrong *and what to do next*; the CLI prints them as they are.
+Messages say what went wrong *and what to do next*; the CLI prints them as they are and exits
+with the error's ``exit_code``: 2 (the command could not run) unless the error is a failed check (1).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "NotReadyError",
     "PayloadTooLargeError",
     "QualityGateError",
+    "RejectRateError",
     "TextopsError",
     "UnknownPluginError",
     "UnknownPredictionError",
@@ -47,6 +50,9 @@ __all__ = [
 class TextopsError(Exception):
     """Root of every error textops raises on purpose."""
 
+    #: the CLI's exit code: 2 the command could not run, 1 it ran and a check failed
+    exit_code = 2
+
 
 class ConfigError(TextopsError, ValueError):
     """A config file or override is invalid."""
@@ -54,6 +60,12 @@ class ConfigError(TextopsError, ValueError):
 
 class DataFormatError(TextopsError, ValueError):
     """A source cannot be parsed at all (wrong format, missing column); nothing was written."""
+
+
+class RejectRateError(DataFormatError):
+    """An ingest rejected more rows than its ``max_reject_rate``; nothing was stored."""
+
+    exit_code = 1
 
 
 class DatasetNotFoundError(TextopsError, LookupError):
@@ -97,6 +109,8 @@ class NotReadyError(TextopsError, RuntimeError):
 
 class QualityGateError(TextopsError, RuntimeError):
     """An export fails its parity or accuracy gate; ``report`` holds what was measured."""
+
+    exit_code = 1
 
     def __init__(self, message: str, report: dict[str, object] | None = None) -> None:
         super().__init__(message)

@@ -33,15 +33,16 @@ def _csv(tmp: Path, name: str, data: bytes) -> Path:
 
 
 def test_every_row_is_accounted_for_overall_and_per_source(tmp_path: Path, home: Path) -> None:
+    """Strict settings (a declared encoding, control characters rejected): every reason."""
     good = _csv(
         tmp_path,
         "good.jsonl",
         b'{"text": "hello", "label": "ham"}\n{"text": "Win a free cruise now", "label": "spam"}\n',
     )
     ds = ingest(
-        [FileSource(_csv(tmp_path, "bad.csv", BAD_CSV)), FileSource(good)],
+        [FileSource(_csv(tmp_path, "bad.csv", BAD_CSV), encoding="utf-8"), FileSource(good)],
         "mixed",
-        IngestConfig(min_chars=2),
+        IngestConfig(min_chars=2, control_chars="reject"),
         home=home,
     )
     m = ds.manifest
@@ -65,6 +66,19 @@ def test_every_row_is_accounted_for_overall_and_per_source(tmp_path: Path, home:
     assert len(quarantined) == m["rows_rejected"]
     assert sorted(ds.texts()) == ["Win a free cruise now", "hello", "see you at eight"]
     assert m["labels"] == {"ham": 2, "spam": 1}
+
+
+def test_by_default_damaged_bytes_and_controls_are_repaired_and_counted(
+    tmp_path: Path, home: Path
+) -> None:
+    ds = ingest([FileSource(_csv(tmp_path, "bad.csv", BAD_CSV))], "bad", home=home)
+    m = ds.manifest
+    assert "undecodable_bytes" not in m["rejected_by_reason"]
+    assert "control_characters" not in m["rejected_by_reason"]
+    assert "café bytes" in ds.texts() and "ctrl char" in ds.texts()
+    assert m["sources"][0]["encoding"] == "cp1252" and m["sources"][0]["encoding_detected"]
+    assert m["repairs"] == {"control_characters": 1}
+    assert m["rows_read"] == m["rows_accepted"] + m["rows_rejected"]
 
 
 def test_unparseable_file_stops_ingest_and_writes_nothing(tmp_path: Path, home: Path) -> None:

@@ -15,8 +15,11 @@ GOOD = b"a perfectly fine text,ham\n"
 # reason -> (CSV body lines after the header and a good first row, config overrides)
 CASES: dict[RejectReason, tuple[bytes, dict[str, object]]] = {
     RejectReason.MALFORMED_ROW: (b"three,fields,here\n", {}),
+    # with a declared encoding (see STRICT); by default the bytes are decoded and kept
     RejectReason.UNDECODABLE_BYTES: (b"caf\xe9 au lait,ham\n", {}),
-    RejectReason.CONTROL_CHARACTERS: (b"bell \x07 inside,ham\n", {}),
+    # a CSV row cannot hold one; the JSONL escape is in its own test below
+    RejectReason.INVALID_UNICODE: (b"", {}),
+    RejectReason.CONTROL_CHARACTERS: (b"bell \x07 inside,ham\n", {"control_chars": "reject"}),
     RejectReason.EMPTY_TEXT: (b'"   ",ham\n', {}),
     RejectReason.TEXT_TOO_SHORT: (b"hi,ham\n", {"min_chars": 3}),
     RejectReason.TEXT_TOO_LONG: (b"x" * 50 + b",ham\n", {"max_chars": 40}),
@@ -38,27 +41,36 @@ def test_reject_reason_is_named_counted_and_quarantined(
     body, overrides = CASES[reason]
     path = tmp_path / "in.csv"
     path.write_bytes(HEADER + GOOD + b"another good text,spam\n" + body)
-    ds = ingest([FileSource(path)], "t", IngestConfig.model_validate(overrides), home=home)
+    if reason is RejectReason.INVALID_UNICODE:
+        path = tmp_path / "in.jsonl"
+        rows = ['{"text": "a perfectly fine text", "label": "ham"}',
+                '{"text": "another good text", "label": "spam"}',
+                '{"text": "half a pair \\ud800 here", "label": "ham"}']  # fmt: skip
+        path.write_text("\n".join(rows) + "\n")
+    encoding = "utf-8" if reason is RejectReason.UNDECODABLE_BYTES else "auto"
+    config = IngestConfig.model_validate(overrides)
+    ds = ingest([FileSource(path, encoding=encoding)], "t", config, home=home)
     m = ds.manifest
     assert m["rows_read"] == 3
     assert m["rows_read"] == m["rows_accepted"] + m["rows_rejected"]
     assert m["rejected_by_reason"][reason.value] >= 1
     records = [json.loads(x) for x in ds.quarantine_path.read_text().splitlines()]
     mine = [r for r in records if r["reason"] == reason.value]
-    assert mine and all(r["source"] == "in.csv" and r["detail"] for r in mine)
+    assert mine and all(r["source"] == path.name and r["detail"] for r in mine)
     if reason is RejectReason.CONFLICTING_LABEL:
         # both versions of a contested text leave: the first (line 2) and the later (line 4)
         assert sorted(r["line"] for r in mine) == [2, 4]
         assert m["rows_accepted"] == 1
     else:
-        assert [r["line"] for r in mine] == [4]
+        # line 4 of the CSV (after its header), line 3 of the JSONL
+        assert [r["line"] for r in mine] == [4 if path.suffix == ".csv" else 3]
         assert m["rows_accepted"] == 2
 
 
 def test_undecodable_text_is_quarantined_readably(tmp_path: Path, home: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_bytes(HEADER + GOOD + b"caf\xe9,ham\n")
-    ds = ingest([FileSource(path)], "t", home=home)
+    ds = ingest([FileSource(path, encoding="utf-8")], "t", home=home)
     (rec,) = [json.loads(x) for x in ds.quarantine_path.read_text().splitlines()]
     assert rec["text"] == "caf\\xe9"
 

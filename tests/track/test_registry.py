@@ -156,37 +156,78 @@ def test_env_check_detects_a_changed_numeric_package(topics: Dataset, home: Path
     assert res.exit_code == 1 and "numpy" in res.stdout
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
-def test_cli_predict_on_files_keeps_the_format(
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet"])
+def test_cli_predict_on_files_keeps_every_column_in_every_format(
     fmt: str, topics: Dataset, home: Path, tmp_path: Path
 ) -> None:
+    """The user's own `label` column (and an id like 007) survive; predictions are appended
+    under names that cannot collide; the output reads back with the format's own reader."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     _search(home)
     texts = topics.texts("test")[:5]
+    ids = [f"00{i}" for i in range(5)]
+    mine = ["gold-a", "gold-b", "gold-a", "gold-c", "gold-b"]
     src = tmp_path / f"in.{fmt}"
-    if fmt == "csv":
-        src.write_text("id,text\n" + "".join(f"{i},{t}\n" for i, t in enumerate(texts)))
+    if fmt in ("csv", "tsv"):
+        sep = "," if fmt == "csv" else "\t"
+        rows = [sep.join(("id", "text", "label"))]
+        rows += [sep.join(r) for r in zip(ids, texts, mine, strict=True)]
+        src.write_text("\n".join(rows) + "\n")
     elif fmt == "jsonl":
         src.write_text(
-            "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts))
+            "".join(
+                json.dumps({"id": i, "text": t, "label": m, "meta": {"k": [1, 2]}}) + "\n"
+                for i, t, m in zip(ids, texts, mine, strict=True)
+            )
         )
     else:
-        pq.write_table(pa.table({"id": list(range(5)), "text": texts}), src)
+        pq.write_table(pa.table({"id": ids, "text": texts, "label": mine}), src)
     out = tmp_path / f"out.{fmt}"
-    res = runner.invoke(
-        app,
-        ["predict", "models:/topics@champion", "--input", str(src), "--output", str(out), "--json"],
-    )
+    cmd = ["predict", "models:/topics@champion", "--input", str(src), "--output", str(out)]
+    res = runner.invoke(app, [*cmd, "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["rows"] == 5
-    from textops.cli._models import _read_table
-
-    table, _ = _read_table(out)
     clf, _ = load_classifier("models:/topics@champion", default_tracking_uri(home))
-    assert table.column_names == ["id", "text", "label", *[f"proba_{c}" for c in clf.labels]]
-    assert table["label"].to_pylist() == clf.predict(texts)
+    added = ["predicted_label", *[f"proba_{c}" for c in clf.labels]]
+    if fmt == "parquet":
+        frame = pd.read_parquet(out)
+    elif fmt == "jsonl":
+        frame = pd.read_json(out, lines=True, dtype=False)
+    else:
+        frame = pd.read_csv(out, sep="," if fmt == "csv" else "\t", dtype=str)
+    extra = ["meta"] if fmt == "jsonl" else []
+    assert list(frame.columns) == ["id", "text", "label", *extra, *added]
+    assert list(frame["id"]) == ids and list(frame["label"]) == mine
+    assert list(frame["predicted_label"]) == clf.predict(texts)
+    if fmt == "jsonl":
+        assert frame["meta"].iloc[0] == {"k": [1, 2]}
+    # a second run over its own output refuses to overwrite, and --prefix adds new columns
+    again = runner.invoke(app, [*cmd[:3], str(out), "--output", str(tmp_path / f"2.{fmt}")])
+    assert again.exit_code == 2 and "--prefix" in again.stderr
+    ok = runner.invoke(
+        app, [*cmd[:3], str(out), "--output", str(tmp_path / f"2.{fmt}"), "--prefix", "v2_"]
+    )
+    assert ok.exit_code == 0, ok.output
+
+
+def test_cli_predict_reports_rows_it_could_not_read_instead_of_crashing(
+    topics: Dataset, home: Path, tmp_path: Path
+) -> None:
+    _search(home)
+    src = tmp_path / "odd.jsonl"
+    src.write_text('{"text": "match goal team"}\n{"text": "bad \\ud800 half"}\n{"text": null}\n')
+    out = tmp_path / "odd-out.jsonl"
+    cmd = ["predict", "models:/topics@champion", "--input", str(src), "--output", str(out)]
+    res = runner.invoke(app, [*cmd, "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["rows_invalid_text"] == 1 and report["rows_without_text"] == 1
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows[1]["text"] == "bad \ud800 half"  # written back as it came (escaped)
+    assert rows[2]["predicted_label"] is None and rows[0]["predicted_label"]
 
 
 def test_cli_predict_texts_and_bad_uris(topics: Dataset, home: Path) -> None:

@@ -50,7 +50,8 @@ def _setup_logging() -> None:
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn a TextopsError into a one-line message on stderr (and a JSON error) and exit 2."""
+    """Turn a TextopsError into a one-line message on stderr (and a JSON error) and exit with
+    its ``exit_code`` (2: could not run; 1: a check failed)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -61,7 +62,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             if kwargs.get("as_json"):
                 emit({"error": str(exc), "type": type(exc).__name__}, True)
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(EXIT_ERROR) from None
+            raise typer.Exit(getattr(exc, "exit_code", EXIT_ERROR)) from None
 
     return wrapper
 

@@ -27,6 +27,9 @@ def _print_report(report: dict[str, Any]) -> None:
         f"rows read {report['rows_read']:,}  accepted {report['rows_accepted']:,}  "
         f"rejected {report['rows_rejected']:,}"
     )
+    repairs = report.get("repairs") or {}
+    if repairs:
+        console.print("repaired and kept: " + ", ".join(f"{k} {v:,}" for k, v in repairs.items()))
     if report["rejected_by_reason"]:
         table = Table("reason", "rows", title="rejected (see quarantine)")
         for reason, n in report["rejected_by_reason"].items():
@@ -38,6 +41,13 @@ def _print_report(report: dict[str, Any]) -> None:
         labels.add_row(str(label), f"{n:,}")
     console.print(labels)
     console.print("splits: " + ", ".join(f"{k} {v:,}" for k, v in report["splits"].items()))
+    for w in report.get("warnings") or []:
+        err = Console(stderr=True)
+        err.print(
+            f"[bold yellow]warning[/bold yellow]: {w['rows']:,} rows ({w['share']:.1%}) "
+            f"rejected as {w['reason']}: {w['hint']}",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -66,6 +76,22 @@ def ingest(
         str | None,
         typer.Option("--format", help="csv, tsv, jsonl or parquet (default: from the extension)."),
     ] = None,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            help="Text encoding of the files. 'auto' detects it (UTF-8, UTF-16 by BOM, else a "
+            "guess such as cp1252) and decodes stray non-UTF-8 bytes as cp1252; a named one "
+            "(utf-8, cp1252, latin-1, ...) is used as given and rows with bytes invalid in it "
+            "are quarantined."
+        ),
+    ] = "auto",
+    max_reject_rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Fail (exit 1, nothing stored) when more than this share of rows is rejected, "
+            "e.g. 0.05; for pipelines."
+        ),
+    ] = None,
     labels: Annotated[
         str | None,
         typer.Option(help="Declared label set, comma-separated; other labels are rejected."),
@@ -83,10 +109,14 @@ def ingest(
     ] = None,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Read, validate and store a dataset version; rejected rows go to a quarantine file.
+    """Read, repair, validate and store a dataset version; rejected rows go to a quarantine
+    file.
 
-    Every input row is accounted for: rows_read == rows_accepted + rows_rejected, with each
-    reject counted by reason. A file that cannot be parsed stops the ingest and writes nothing.
+    Damaged text is repaired and counted (the encoding is detected, mojibake undone with ftfy,
+    control characters stripped: --set control_chars=reject to reject them instead). Every
+    input row is accounted for: rows_read == rows_accepted + rows_rejected, with each reject
+    counted by reason; a reason over 1 % of the rows is reported with its likely fix. A file
+    that cannot be parsed, or has no data rows, stops the ingest and writes nothing.
     """
     from textops._config import load_config
     from textops.data import FileSource, IngestConfig, builtin_source, ingest, ingest_report
@@ -95,7 +125,11 @@ def ingest(
 
     if bool(paths) == bool(builtin):
         raise ConfigError("give either one or more PATHs or --builtin NAME (not both, not neither)")
-    overrides: dict[str, Any] = {"min_chars": min_chars, "max_chars": max_chars}
+    overrides: dict[str, Any] = {
+        "min_chars": min_chars,
+        "max_chars": max_chars,
+        "max_reject_rate": max_reject_rate,
+    }
     if labels:
         overrides["labels"] = [s.strip() for s in labels.split(",") if s.strip()]
     extra = list(set_ or [])
@@ -110,7 +144,14 @@ def ingest(
     else:
         assert paths
         sources = [
-            FileSource(p, format=fmt, text_col=text_col, label_col=label_col, id_col=id_col)
+            FileSource(
+                p,
+                format=fmt,
+                text_col=text_col,
+                label_col=label_col,
+                id_col=id_col,
+                encoding=encoding,
+            )
             for p in paths
         ]
         ds_name = name or paths[0].name.split(".")[0]

@@ -109,40 +109,46 @@ def env_check(
         raise typer.Exit(EXIT_FAILED_CHECK)
 
 
-def _read_table(path: Path) -> Any:
-    import pyarrow.csv as pacsv
-    import pyarrow.json as pajson
-    import pyarrow.parquet as pq
+def predict_file(
+    clf: Any, source: Path, output: Path, *, text_col: str | None, prefix: str
+) -> dict[str, Any]:
+    """Predict every row of ``source`` into ``output`` (same format), keeping its columns."""
+    from textops.data import read_table, write_table
+    from textops.data._readers import TEXT_CANDIDATES
+    from textops.data._repair import lone_surrogate
+    from textops.errors import DataFormatError
 
-    from textops.data import detect_format
-
-    fmt = detect_format(path)
-    if fmt == "parquet":
-        return pq.read_table(path), fmt
-    if fmt == "jsonl":
-        return pajson.read_json(path), fmt
-    delim = "\t" if fmt == "tsv" else ","
-    return pacsv.read_csv(
-        path, parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True)
-    ), fmt
-
-
-def _write_table(table: Any, path: Path, fmt: str) -> None:
-    import json
-
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    if fmt == "parquet":
-        pq.write_table(table, path)
-    elif fmt == "jsonl":
-        with path.open("w", encoding="utf-8") as fh:
-            for row in table.to_pylist():
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    else:
-        pacsv.write_csv(
-            table, path, write_options=pacsv.WriteOptions(delimiter="\t" if fmt == "tsv" else ",")
-        )
+    table = read_table(source)
+    col = text_col or next((c for c in table.columns if c.lower() in TEXT_CANDIDATES), None)
+    if col is None or col not in table.columns:
+        raise DataFormatError(f"{source}: no text column among {table.columns}; pass --text-col")
+    values = table.column(col)
+    rows = [i for i, v in enumerate(values) if v is not None]
+    texts = [str(values[i]) for i in rows]
+    invalid = [i for i, t in enumerate(texts) if lone_surrogate(t) is not None]
+    for i in invalid:
+        texts[i] = texts[i].encode("utf-8", "replace").decode("utf-8")
+    proba = clf.predict_proba(texts) if texts else None
+    n = table.num_rows
+    label: list[str | None] = [None] * n
+    probs: dict[str, list[float | None]] = {lab: [None] * n for lab in clf.labels}
+    for k, i in enumerate(rows):
+        assert proba is not None
+        label[i] = clf.labels[int(proba[k].argmax())]
+        for j, lab in enumerate(clf.labels):
+            probs[lab][i] = float(proba[k, j])
+    new: dict[str, list[Any]] = {f"{prefix}predicted_label": list(label)}
+    new.update({f"{prefix}proba_{lab}": v for lab, v in probs.items()})
+    write_table(table.append(new), output)
+    return {
+        "rows": n,
+        "output": str(output),
+        "format": table.format,
+        "text_column": col,
+        "columns": list(new),
+        "rows_without_text": n - len(rows),
+        "rows_invalid_text": len(invalid),
+    }
 
 
 @handle_errors
@@ -161,11 +167,20 @@ def predict(
         Path | None, typer.Option(help="Write predictions here (same format).")
     ] = None,
     text_col: Annotated[str | None, typer.Option(help="Text column of --input.")] = None,
+    prefix: Annotated[
+        str,
+        typer.Option(
+            help="Prefix of the added columns (predicted_label, proba_<label>), for a file "
+            "that already has them."
+        ),
+    ] = "",
     tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Classify texts given on the command line or in a file (adds label + proba_* columns)."""
-    from textops.errors import ConfigError, DataFormatError
+    """Classify texts given on the command line or in a file. A file gets the columns
+    predicted_label and proba_<label> appended; every input column is kept as it was, and a
+    name that already exists is refused (use --prefix)."""
+    from textops.errors import ConfigError
     from textops.track import default_tracking_uri, load_classifier
 
     if bool(texts) == bool(input_):
@@ -190,23 +205,15 @@ def predict(
     assert input_ is not None
     if output is None:
         raise ConfigError("--input needs --output FILE")
-    import pyarrow as pa
-
-    from textops.data._readers import TEXT_CANDIDATES
-
-    table, fmt = _read_table(input_)
-    col = text_col or next((c for c in table.column_names if c.lower() in TEXT_CANDIDATES), None)
-    if col is None or col not in table.column_names:
-        raise DataFormatError(
-            f"{input_}: no text column among {table.column_names}; pass --text-col"
-        )
-    proba = clf.predict_proba([str(t) for t in table[col].to_pylist()])
-    table = table.append_column("label", pa.array([clf.labels[i] for i in proba.argmax(axis=1)]))
-    for j, lab in enumerate(clf.labels):
-        table = table.append_column(f"proba_{lab}", pa.array(proba[:, j]))
-    _write_table(table, output, fmt)
-    report = {"model_uri": model_uri, "rows": table.num_rows, "output": str(output), "format": fmt}
+    report = predict_file(clf, input_, output, text_col=text_col, prefix=prefix)
+    report = {"model_uri": model_uri, **report}
     if as_json:
         emit(report, True)
-    else:
-        typer.echo(f"wrote {table.num_rows:,} predictions to {output}")
+        return
+    typer.echo(f"wrote {report['rows']:,} predictions to {output} ({', '.join(report['columns'])})")
+    for key, what in (
+        ("rows_without_text", "had no text"),
+        ("rows_invalid_text", "had invalid Unicode (predicted with U+FFFD in its place)"),
+    ):
+        if report[key]:
+            typer.secho(f"{report[key]:,} rows {what}", err=True, fg=typer.colors.YELLOW)

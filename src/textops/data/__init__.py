@@ -13,6 +13,7 @@ from textops.data._schema import (
 )
 from textops.data._splits import SPLITS, assign_split
 from textops.data._store import Dataset, DatasetStore
+from textops.data._tables import UserTable, read_table, write_table
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -29,10 +30,13 @@ __all__ = [
     "RecordSource",
     "RejectReason",
     "SplitOptions",
+    "UserTable",
     "assign_split",
     "builtin_source",
     "detect_format",
     "ingest",
     "ingest_report",
     "normalize_text",
+    "read_table",
+    "write_table",
 ]

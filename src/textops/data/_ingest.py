@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import uuid
 from collections import Counter
@@ -19,14 +20,18 @@ from typing import IO, Any
 
 from textops._progress import progress
 from textops._util import atomic_write_json, fsync_dir, sha256_file
+from textops.data._quality import RejectWarning, reject_warnings
 from textops.data._readers import FileSource, RecordSource
+from textops.data._repair import printable
 from textops.data._schema import SCHEMA_VERSION, IngestConfig, RawRecord, RejectReason
 from textops.data._splits import SPLITS, assign_split
 from textops.data._store import Dataset, DatasetStore, validate_name
 from textops.data._validate import Accepted, Validator
-from textops.errors import DataFormatError
+from textops.errors import DataFormatError, RejectRateError
 
 __all__ = ["ingest", "ingest_report"]
+
+log = logging.getLogger("textops.data")
 
 
 def _arrow_schema() -> Any:
@@ -63,9 +68,7 @@ class _SourceStats:
 
 def _printable(value: str | None) -> str | None:
     """Quarantine text as valid Unicode: undecodable bytes shown as \\xNN escapes."""
-    if value is None:
-        return None
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None if value is None else printable(value)
 
 
 def _quarantine(fh: IO[str], rec: RawRecord, reason: str, detail: str) -> None:
@@ -114,12 +117,12 @@ class _Writer:
 
     def add(self, rec: RawRecord, ok: Accepted, split: str) -> None:
         c = self.cols
-        c["id"].append(rec.id if rec.id is not None else f"{rec.source}:{rec.line}")
+        c["id"].append(printable(rec.id) if rec.id is not None else f"{rec.source}:{rec.line}")
         c["text"].append(ok.text)
         c["label"].append(ok.label)
         c["source"].append(rec.source)
         c["line"].append(rec.line)
-        c["created_at"].append(rec.created_at)
+        c["created_at"].append(None if rec.created_at is None else printable(rec.created_at))
         c["split"].append(split)
         c["text_sha256"].append(ok.digest)
 
@@ -181,21 +184,7 @@ def _tallies(data: Path) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
     return dict(sorted(labels.items())), splits
 
 
-def ingest(
-    sources: Sequence[RecordSource],
-    name: str,
-    config: IngestConfig | None = None,
-    *,
-    home: str | Path | None = None,
-    show_progress: bool | None = None,
-) -> Dataset:
-    """Read, validate, quarantine, fingerprint and split ``sources`` into dataset ``name``.
-
-    Returns the stored :class:`Dataset` version. Raises
-    :class:`~textops.errors.DataFormatError` (and writes nothing) when a source cannot be parsed.
-    """
-    config = config or IngestConfig()
-    validate_name(name)
+def _check_sources(sources: Sequence[RecordSource]) -> None:
     if not sources:
         raise ValueError("ingest needs at least one source")
     names = [s.name for s in sources]
@@ -205,85 +194,169 @@ def ingest(
             f"two sources are both named {dup}; each source needs its own file name "
             "(the name is recorded with every row)"
         )
+
+
+def _read(
+    sources: Sequence[RecordSource],
+    validator: Validator,
+    config: IngestConfig,
+    tmp: Path,
+    bar: Any,
+) -> dict[str, _SourceStats]:
+    """Validate every row of every source into ``tmp``: accepted rows to ``data.parquet``,
+    rejects to ``quarantine.jsonl``; returns the counts per source."""
+    stats: dict[str, _SourceStats] = {}
+    writer = _Writer(tmp / "accepted.parquet")
+    with (tmp / "quarantine.jsonl").open("w", encoding="utf-8") as quarantine:
+        for source in sources:
+            st = stats.setdefault(source.name, _SourceStats())
+            for chunk in source.chunks(config.chunk_rows):
+                for rec in chunk:
+                    st.rows_read += 1
+                    res = validator.check(rec)
+                    if isinstance(res, Accepted):
+                        st.rows_accepted += 1
+                        writer.add(rec, res, assign_split(res.digest, config.splits))
+                    else:
+                        st.rejected_by_reason[res.reason.value] += 1
+                        _quarantine(quarantine, rec, res.reason.value, res.detail)
+                writer.flush()
+                bar.advance(len(chunk))
+            if st.rows_read == 0:
+                raise DataFormatError(
+                    f"{source.name}: no data rows (a header and nothing else?); "
+                    "check the file, nothing was stored"
+                )
+        writer.close()
+        conflicts = validator.conflicting()
+        if conflicts:
+            _drop_conflicts(tmp, conflicts, quarantine, stats)
+        else:
+            (tmp / "accepted.parquet").rename(tmp / "data.parquet")
+    return stats
+
+
+def _manifest(
+    name: str,
+    config: IngestConfig,
+    sources: Sequence[RecordSource],
+    stats: dict[str, _SourceStats],
+    validator: Validator,
+    tmp: Path,
+    final_root: Path,
+) -> dict[str, Any]:
+    fingerprint = _fingerprint(config, validator.surviving())
+    version = fingerprint[:16]
+    labels, splits = _tallies(tmp / "data.parquet")
+    final = final_root / version
+    total = _SourceStats()
+    source_entries = []
+    for source in sources:
+        st = stats[source.name]
+        total.rows_read += st.rows_read
+        total.rows_accepted += st.rows_accepted
+        total.rejected_by_reason.update(st.rejected_by_reason)
+        entry = {"name": source.name, **source.describe(), **st.as_dict()}
+        if isinstance(source, FileSource):
+            entry["sha256"] = sha256_file(source.path)
+        source_entries.append(entry)
+    totals = total.as_dict()
+    warnings = reject_warnings(totals["rows_read"], totals["rejected_by_reason"], source_entries)
+    return {
+        "dataset": name,
+        "version": version,
+        "fingerprint": fingerprint,
+        "schema_version": SCHEMA_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "textops_version": _textops_version(),
+        "config": config.model_dump(mode="json"),
+        "normalization": config.normalization.model_dump(),
+        **totals,
+        # rows kept after a repair, by kind (a row can have several)
+        "repairs": dict(sorted(validator.repairs.items())),
+        "warnings": [w.as_dict() for w in warnings],
+        "labels": labels,
+        "splits": {
+            "method": "hash(text, seed)",
+            "seed": config.splits.seed,
+            "fractions": {
+                "train": round(1 - config.splits.validation - config.splits.test, 6),
+                "validation": config.splits.validation,
+                "test": config.splits.test,
+            },
+            **splits,
+        },
+        "sources": source_entries,
+        "data_path": str(final / "data.parquet"),
+        "quarantine_path": str(final / "quarantine.jsonl"),
+    }
+
+
+def _refuse(manifest: dict[str, Any], config: IngestConfig, tmp: Path, store: DatasetStore) -> None:
+    """Stop an ingest that accepted nothing, or rejected more than ``max_reject_rate``; its
+    manifest and quarantine are kept under ``datasets/.failed/`` for the diagnosis."""
+    read, rejected = manifest["rows_read"], manifest["rows_rejected"]
+    reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["rejected_by_reason"].items())
+    limit = config.max_reject_rate
+    if manifest["rows_accepted"] > 0 and (limit is None or rejected <= limit * read):
+        return
+    kept = store.root / ".failed" / f"{manifest['dataset']}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    (tmp / "data.parquet").unlink(missing_ok=True)
+    manifest = {**manifest, "quarantine_path": str(kept / "quarantine.jsonl"), "data_path": None}
+    atomic_write_json(tmp / "manifest.json", manifest)
+    tmp.rename(kept)
+    where = f"the quarantine is kept in {kept / 'quarantine.jsonl'}"
+    if manifest["rows_accepted"] == 0:
+        raise DataFormatError(
+            f"no row of {read:,} was accepted ({reasons}); nothing was stored, {where}"
+        )
+    raise RejectRateError(
+        f"{rejected:,} of {read:,} rows rejected ({rejected / read:.1%}: {reasons}), over "
+        f"max_reject_rate={limit}; nothing was stored, {where}"
+    )
+
+
+def ingest(
+    sources: Sequence[RecordSource],
+    name: str,
+    config: IngestConfig | None = None,
+    *,
+    home: str | Path | None = None,
+    show_progress: bool | None = None,
+) -> Dataset:
+    """Read, repair, validate, quarantine, fingerprint and split ``sources`` into dataset
+    ``name``; returns the stored :class:`Dataset` version.
+
+    Raises :class:`~textops.errors.DataFormatError` (and stores nothing) when a source cannot
+    be parsed, has no rows, or no row is accepted, and
+    :class:`~textops.errors.RejectRateError` when more than ``config.max_reject_rate`` of
+    the rows are rejected. Reject reasons over 1 % of the rows are logged as warnings with
+    the likely fix (and listed in the manifest's ``warnings``).
+    """
+    config = config or IngestConfig()
+    validate_name(name)
+    _check_sources(sources)
     store = DatasetStore(home)
     store.root.mkdir(parents=True, exist_ok=True)
     tmp = store.root / f".tmp-{name}-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     try:
         validator = Validator(config)
-        stats: dict[str, _SourceStats] = {}
-        writer = _Writer(tmp / "accepted.parquet")
-        with (
-            (tmp / "quarantine.jsonl").open("w", encoding="utf-8") as quarantine,
-            progress(f"ingest {name}", None, show_progress) as bar,
-        ):
-            for source in sources:
-                st = stats.setdefault(source.name, _SourceStats())
-                for chunk in source.chunks(config.chunk_rows):
-                    for rec in chunk:
-                        st.rows_read += 1
-                        res = validator.check(rec)
-                        if isinstance(res, Accepted):
-                            st.rows_accepted += 1
-                            writer.add(rec, res, assign_split(res.digest, config.splits))
-                        else:
-                            st.rejected_by_reason[res.reason.value] += 1
-                            _quarantine(quarantine, rec, res.reason.value, res.detail)
-                    writer.flush()
-                    bar.advance(len(chunk))
-            writer.close()
-            conflicts = validator.conflicting()
-            if conflicts:
-                _drop_conflicts(tmp, conflicts, quarantine, stats)
-            else:
-                (tmp / "accepted.parquet").rename(tmp / "data.parquet")
-        fingerprint = _fingerprint(config, validator.surviving())
-        version = fingerprint[:16]
-        labels, splits = _tallies(tmp / "data.parquet")
-        final = store.dataset_dir(name) / version
-        total = _SourceStats()
-        source_entries = []
-        for source in sources:
-            st = stats[source.name]
-            total.rows_read += st.rows_read
-            total.rows_accepted += st.rows_accepted
-            total.rejected_by_reason.update(st.rejected_by_reason)
-            entry = {"name": source.name, **source.describe(), **st.as_dict()}
-            if isinstance(source, FileSource):
-                entry["sha256"] = sha256_file(source.path)
-            source_entries.append(entry)
-        manifest = {
-            "dataset": name,
-            "version": version,
-            "fingerprint": fingerprint,
-            "schema_version": SCHEMA_VERSION,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "textops_version": _textops_version(),
-            "config": config.model_dump(mode="json"),
-            "normalization": config.normalization.model_dump(),
-            **total.as_dict(),
-            "labels": labels,
-            "splits": {
-                "method": "hash(text, seed)",
-                "seed": config.splits.seed,
-                "fractions": {
-                    "train": round(1 - config.splits.validation - config.splits.test, 6),
-                    "validation": config.splits.validation,
-                    "test": config.splits.test,
-                },
-                **splits,
-            },
-            "sources": source_entries,
-            "data_path": str(final / "data.parquet"),
-            "quarantine_path": str(final / "quarantine.jsonl"),
-        }
+        with progress(f"ingest {name}", None, show_progress) as bar:
+            stats = _read(sources, validator, config, tmp, bar)
+        manifest = _manifest(name, config, sources, stats, validator, tmp, store.dataset_dir(name))
+        for w in manifest["warnings"]:
+            log.warning("%s: %s", name, RejectWarning(**w).message())
+        _refuse(manifest, config, tmp, store)
         atomic_write_json(tmp / "manifest.json", manifest)
+        final = store.dataset_dir(name) / manifest["version"]
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same content again: the newest ingest's report replaces the old one
             shutil.rmtree(final)
         tmp.rename(final)
         fsync_dir(final.parent)
-        store.set_latest(name, version)
+        store.set_latest(name, manifest["version"])
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -312,5 +385,7 @@ def ingest_report(dataset: Dataset) -> dict[str, Any]:
         "sources",
     )
     report = {k: m[k] for k in keys}
+    report["repairs"] = m.get("repairs", {})
+    report["warnings"] = m.get("warnings", [])
     report["splits"] = {s: m["splits"][s]["rows"] for s in SPLITS}
     return report

@@ -1,28 +1,12 @@
-"""Text normalisation and the character checks that run before it."""
+"""Text normalisation: Unicode form, whitespace and case, as the manifest records them."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from textops.data._schema import NormalizationOptions
 
-__all__ = ["find_control_char", "has_undecodable_bytes", "normalize_text"]
-
-# Lone surrogates U+DC80..U+DCFF are how `errors="surrogateescape"` marks undecodable bytes.
-_SURROGATE = re.compile("[\udc80-\udcff]")
-# C0 and C1 controls and DEL, except tab, newline and carriage return.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def has_undecodable_bytes(text: str) -> bool:
-    return not text.isascii() and _SURROGATE.search(text) is not None
-
-
-def find_control_char(text: str) -> str | None:
-    """The first forbidden control character, as ``U+XXXX``, or None."""
-    m = _CONTROL.search(text)
-    return None if m is None else f"U+{ord(m.group()):04X}"
+__all__ = ["normalize_text"]
 
 
 def normalize_text(text: str, options: NormalizationOptions) -> str:

@@ -17,16 +17,49 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from textops.data._repair import AUTO, SNIFF_BYTES, decode_escaped, sniff_encoding
 from textops.data._schema import RawRecord, RejectReason
 from textops.errors import DataFormatError
 
 __all__ = ["FORMATS", "FileSource", "MemorySource", "RecordSource", "detect_format"]
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
-TEXT_CANDIDATES = ("text", "message", "sentence", "content", "body", "review", "document")
-LABEL_CANDIDATES = ("label", "labels", "class", "category", "target", "intent", "y")
+TEXT_CANDIDATES = (
+    "text",
+    "message",
+    "sentence",
+    "content",
+    "body",
+    "review",
+    "document",
+    "tweet",
+    "comment",
+    "utterance",
+    "question",
+    "post",
+)
+LABEL_CANDIDATES = (
+    "label",
+    "labels",
+    "class",
+    "category",
+    "target",
+    "intent",
+    "sentiment",
+    "polarity",
+    "emotion",
+    "stance",
+    "topic",
+    "queue",
+    "y",
+)
 ID_CANDIDATES = ("id",)
 CREATED_CANDIDATES = ("created_at", "timestamp", "created", "date")
+#: a share of NUL bytes in a file's head above which it is binary (or UTF-16 without a BOM),
+#: not a text file with a damaged row
+BINARY_NUL_SHARE = 0.01
+#: C0 control bytes that text files do not hold (all but tab, line breaks, form feed, escape)
+_BINARY_BYTES = tuple(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -84,6 +117,11 @@ def _pick(
     for cand in candidates:
         if cand in lowered:
             return lowered[cand]
+    if what == "id":
+        # ticket_id, message_id, userId: the id column when it is the only one so named
+        named = [c for c in columns if c.lower().endswith(("_id", "-id")) or c.endswith("Id")]
+        if len(named) == 1:
+            return named[0]
     if required:
         raise DataFormatError(
             f"{path}: found no {what} column among {list(columns)}; pass --{what}-col NAME"
@@ -127,7 +165,12 @@ class FileSource:
     label_col: str | None = None
     id_col: str | None = None
     created_col: str | None = None
+    #: ``auto`` detects it (UTF-8, UTF-16/32 by BOM, else charset-normalizer's guess) and
+    #: decodes stray non-UTF-8 bytes as Windows-1252, counting each such row as repaired; a
+    #: named encoding is used as given, and rows with bytes invalid in it are quarantined
+    encoding: str = AUTO
     _resolved: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _encoding_used: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -136,13 +179,31 @@ class FileSource:
         self.format = self.format or detect_format(self.path)
         if self.format not in FORMATS:
             raise DataFormatError(f"{self.path}: unknown format {self.format!r}; use {FORMATS}")
+        if self.encoding != AUTO:
+            import codecs
+
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise DataFormatError(
+                    f"unknown encoding {self.encoding!r}; use a Python codec name such as "
+                    "utf-8, cp1252, latin-1 or utf-16, or auto"
+                ) from None
 
     @property
     def name(self) -> str:
         return self.path.name
 
     def describe(self) -> dict[str, Any]:
-        return {"path": str(self.path), "format": self.format, "columns": dict(self._resolved)}
+        out: dict[str, Any] = {
+            "path": str(self.path),
+            "format": self.format,
+            "columns": dict(self._resolved),
+        }
+        if self._encoding_used is not None:
+            out["encoding"] = self._encoding_used
+            out["encoding_detected"] = self.encoding == AUTO
+        return out
 
     def _resolve(self, columns: Sequence[str]) -> tuple[str, str, str | None, str | None]:
         text = _pick(columns, self.text_col, TEXT_CANDIDATES, "text", self.path, True)
@@ -156,26 +217,51 @@ class FileSource:
         return text, label, ident, created
 
     # -- opening ---------------------------------------------------------------------------
-    def _open_text(self) -> IO[str]:
-        self._check_not_binary()
-        if self.path.suffix.lower() == ".gz":
-            return gzip.open(
-                self.path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline=""
-            )
-        return self.path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
-
-    def _check_not_binary(self) -> None:
-        opener = gzip.open if self.path.suffix.lower() == ".gz" else open
+    def _head(self) -> bytes:
+        opener: Any = gzip.open if self.path.suffix.lower() == ".gz" else open
         try:
             with opener(self.path, "rb") as fh:
-                head = fh.read(8192)
+                head: bytes = fh.read(SNIFF_BYTES)
+                return head
         except (OSError, EOFError) as exc:
             raise DataFormatError(f"{self.path}: cannot be read ({exc})") from exc
-        if head.startswith(b"PAR1") or b"\x00" in head:
+
+    def _open_text(self) -> IO[str]:
+        head = self._head()
+        self._check_not_binary(head)
+        encoding = sniff_encoding(head) if self.encoding == AUTO else self.encoding
+        self._encoding_used = encoding
+        if self.path.suffix.lower() == ".gz":
+            return gzip.open(
+                self.path, "rt", encoding=encoding, errors="surrogateescape", newline=""
+            )
+        return self.path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+
+    def _check_not_binary(self, head: bytes) -> None:
+        """A binary file (Parquet, a zip, an image) stops the ingest; one damaged row in a
+        text file does not: only a share of NUL bytes above ``BINARY_NUL_SHARE`` counts."""
+        import codecs
+
+        wide = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+            self.encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+        )
+        sample = head[:65536]
+        n = max(len(sample), 1)
+        controls = sum(sample.count(b) for b in _BINARY_BYTES)
+        if head.startswith((b"PAR1", b"PK\x03\x04", b"\x89PNG", b"%PDF")) or (
+            not wide and (sample.count(0) > BINARY_NUL_SHARE * n or controls > 0.1 * n)
+        ):
             raise DataFormatError(
-                f"{self.path}: looks like a binary file, not {self.format}; "
+                f"{self.path}: looks like a binary file, not {self.format} text "
+                "(or UTF-16 text without a byte-order mark: pass --encoding utf-16); "
                 "check the file or pass the right --format"
             )
+
+    def _field(self, value: str) -> tuple[str, bool]:
+        """A text field as read; in ``auto`` mode with stray undecodable bytes decoded."""
+        if self.encoding != AUTO:
+            return value, False
+        return decode_escaped(value)
 
     # -- chunks ----------------------------------------------------------------------------
     def chunks(self, chunk_rows: int) -> Iterator[list[RawRecord]]:
@@ -243,13 +329,16 @@ class FileSource:
                         detail=f"expected {width} fields, found {len(fields)}",
                     )
                     continue
+                text, fixed = self._field(fields[ti])
+                label, fixed_label = self._field(fields[li])
                 yield RawRecord(
                     src,
                     start,
-                    fields[ti],
-                    _as_label(fields[li]),
+                    text,
+                    _as_label(label),
                     fields[ii] or None if ii is not None else None,
                     fields[ci] or None if ci is not None else None,
+                    encoding_repaired=fixed or fixed_label,
                 )
 
     def _jsonl(self) -> Iterator[RawRecord]:
@@ -294,13 +383,21 @@ class FileSource:
                     continue
                 ident_v = obj.get(ident) if ident else None
                 created_v = obj.get(created) if created else None
+                fixed = False
+                if text is not None:
+                    text, fixed = self._field(text)
+                label = _as_label(obj.get(lab))
+                if label is not None:
+                    label, fixed_label = self._field(label)
+                    fixed = fixed or fixed_label
                 yield RawRecord(
                     src,
                     lineno,
                     text,
-                    _as_label(obj.get(lab)),
+                    label,
                     None if ident_v is None else str(ident_v),
                     None if created_v is None else str(created_v),
+                    encoding_repaired=fixed,
                 )
         if not parsed_any and resolved is None:
             raise DataFormatError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -26,8 +27,9 @@ class RejectReason(StrEnum):
     """Why a row went to quarantine. Every value is counted and reported by name."""
 
     MALFORMED_ROW = "malformed_row"  # wrong field count, invalid JSON line, non-text value
-    UNDECODABLE_BYTES = "undecodable_bytes"  # bytes that are not valid UTF-8
-    CONTROL_CHARACTERS = "control_characters"  # C0/C1 control characters other than tab/newline
+    UNDECODABLE_BYTES = "undecodable_bytes"  # bytes not valid in the encoding given by --encoding
+    INVALID_UNICODE = "invalid_unicode"  # a lone surrogate (e.g. a JSON "\\ud800" escape)
+    CONTROL_CHARACTERS = "control_characters"  # a NUL byte, or controls with control_chars=reject
     EMPTY_TEXT = "empty_text"  # empty or whitespace-only text
     TEXT_TOO_SHORT = "text_too_short"  # below IngestConfig.min_chars after normalisation
     TEXT_TOO_LONG = "text_too_long"  # above IngestConfig.max_chars after normalisation
@@ -76,6 +78,21 @@ class IngestConfig(BaseModel):
         None, description="declared label set; rows with other labels are rejected"
     )
     chunk_rows: int = Field(50_000, ge=1, description="rows read and validated per chunk")
+    repair_mojibake: bool = Field(
+        True, description="undo mojibake (text decoded with the wrong encoding) with ftfy"
+    )
+    control_chars: Literal["strip", "reject"] = Field(
+        "strip",
+        description="control characters left after repair: strip them, or reject the row "
+        "(a NUL byte always rejects the row: it marks damaged data, not text)",
+    )
+    max_reject_rate: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="fail the ingest (nothing stored, exit 1) when more than this share of "
+        "rows is rejected, for any reason (duplicates included)",
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> IngestConfig:
@@ -100,3 +117,5 @@ class RawRecord:
     created_at: str | None = None
     problem: RejectReason | None = None
     detail: str = ""
+    #: the reader decoded bytes that were not valid in the file's encoding (``encoding=auto``)
+    encoding_repaired: bool = False

@@ -1,4 +1,5 @@
-"""Row validation: one pass over every record, deciding accept or reject with a named reason.
+"""Row validation: one pass over every record, repairing what can be repaired (see
+``_repair``), then deciding accept or reject with a named reason.
 
 The validator is stateful across all sources of one ingest: it remembers every accepted
 normalised text (by sha256) to find exact duplicates and texts that appear with conflicting
@@ -9,9 +10,17 @@ out afterwards (see :meth:`Validator.conflicting`), so no version of a contested
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
-from textops.data._normalize import find_control_char, has_undecodable_bytes, normalize_text
+from textops.data._normalize import normalize_text
+from textops.data._repair import (
+    Repair,
+    find_control_char,
+    lone_surrogate,
+    repair_text,
+    strip_controls,
+)
 from textops.data._schema import IngestConfig, RawRecord, RejectReason
 
 __all__ = ["Accepted", "Rejected", "Validator"]
@@ -22,6 +31,7 @@ class Accepted:
     text: str
     label: str
     digest: bytes  # sha256 of the normalised text
+    repairs: tuple[str, ...] = ()  # Repair names applied to this row
 
 
 @dataclass(slots=True)
@@ -40,6 +50,8 @@ class Validator:
         self._seen: dict[bytes, int] = {}
         # digest -> every label seen for that text (only for contested texts)
         self._conflicts: dict[bytes, set[str]] = {}
+        #: repairs made to accepted rows, by Repair name
+        self.repairs: Counter[str] = Counter()
 
     def _label_id(self, label: str) -> int:
         idx = self._label_ids.get(label)
@@ -48,16 +60,58 @@ class Validator:
             self._label_names.append(label)
         return idx
 
+    def _unusable(self, value: str, what: str) -> Rejected | None:
+        """Why ``value`` cannot be stored even after repair, or None."""
+        if (cp := lone_surrogate(value)) is not None:
+            if 0xDC80 <= cp <= 0xDCFF:
+                return Rejected(
+                    RejectReason.UNDECODABLE_BYTES,
+                    f"{what} has bytes that are not valid in the file's encoding "
+                    "(drop --encoding to detect it, or name the right one)",
+                )
+            return Rejected(
+                RejectReason.INVALID_UNICODE,
+                f"{what} has a lone surrogate U+{cp:04X} (half of a UTF-16 pair): not valid "
+                "Unicode",
+            )
+        if "\x00" in value:
+            return Rejected(
+                RejectReason.CONTROL_CHARACTERS, f"NUL byte in {what}: the row is damaged"
+            )
+        return None
+
+    def _repair(self, rec: RawRecord) -> tuple[str | None, list[str]] | Rejected:
+        """The row's text after repair, and the repairs made; or why it is unusable."""
+        raw = rec.text
+        repairs = [Repair.ENCODING] if rec.encoding_repaired else []
+        if raw is None:
+            return None, repairs
+        if (bad := self._unusable(raw, "text")) is not None:
+            return bad
+        if self.config.repair_mojibake:
+            fixed = repair_text(raw, self.config.control_chars)
+            raw = fixed.text
+            repairs += [Repair.MOJIBAKE] * fixed.mojibake
+            repairs += [Repair.CONTROL_CHARACTERS] * fixed.stripped
+        elif self.config.control_chars == "strip" and find_control_char(raw) is not None:
+            raw = strip_controls(raw)
+            repairs.append(Repair.CONTROL_CHARACTERS)
+        if (ch := find_control_char(raw)) is not None:
+            return Rejected(RejectReason.CONTROL_CHARACTERS, f"control character {ch} in text")
+        return raw, repairs
+
     def check(self, rec: RawRecord) -> Accepted | Rejected:
         if rec.problem is not None:
             return Rejected(rec.problem, rec.detail)
-        raw = rec.text
-        if raw is not None and has_undecodable_bytes(raw):
-            return Rejected(RejectReason.UNDECODABLE_BYTES, "text is not valid UTF-8")
-        if rec.label is not None and has_undecodable_bytes(rec.label):
-            return Rejected(RejectReason.UNDECODABLE_BYTES, "label is not valid UTF-8")
-        if raw is not None and (ch := find_control_char(raw)) is not None:
-            return Rejected(RejectReason.CONTROL_CHARACTERS, f"control character {ch} in text")
+        repaired = self._repair(rec)
+        if isinstance(repaired, Rejected):
+            return repaired
+        raw, repairs = repaired
+        label = rec.label
+        if label is not None:
+            if (bad := self._unusable(label, "label")) is not None:
+                return bad
+            label = strip_controls(label).strip() or None
         text = normalize_text(raw, self.config.normalization) if raw is not None else ""
         if not text.strip():
             return Rejected(RejectReason.EMPTY_TEXT, "text is empty or whitespace")
@@ -70,7 +124,6 @@ class Validator:
             return Rejected(
                 RejectReason.TEXT_TOO_LONG, f"{n} characters > max_chars={self.config.max_chars}"
             )
-        label = rec.label
         if label is None:
             return Rejected(RejectReason.MISSING_LABEL, "label is empty or absent")
         if self._labels is not None and label not in self._labels:
@@ -83,7 +136,8 @@ class Validator:
         first = self._seen.get(digest)
         if first is None:
             self._seen[digest] = label_id
-            return Accepted(text, label, digest)
+            self.repairs.update(repairs)
+            return Accepted(text, label, digest, tuple(repairs))
         contested = self._conflicts.get(digest)
         if contested is not None:
             contested.add(label)

@@ -1,0 +1,179 @@
+"""Repairing damaged text at ingest: the file's encoding, mojibake and stray control characters.
+
+Text is repaired where a kept library can tell what it was (charset-normalizer names a file's
+encoding, ftfy undoes mojibake such as ``donâ€™t`` and a Windows-1252 apostrophe decoded as
+U+0092); every repair is counted in the manifest. What stays unusable (a NUL byte, a lone
+surrogate, bytes no encoding explains) is left for the validator to quarantine.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+__all__ = [
+    "AUTO",
+    "Repair",
+    "decode_escaped",
+    "find_control_char",
+    "lone_surrogate",
+    "printable",
+    "repair_text",
+    "sniff_encoding",
+    "strip_controls",
+]
+
+#: ``encoding="auto"``: detect it; stray bytes that are not UTF-8 are decoded as Windows-1252
+AUTO = "auto"
+#: bytes of a file's head that encoding detection reads
+SNIFF_BYTES = 1 << 20
+
+# Lone surrogates U+DC80..U+DCFF are how `errors="surrogateescape"` marks undecodable bytes.
+_ESCAPED = re.compile("[\udc80-\udcff]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# C0 and C1 controls and DEL, except tab, newline and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class Repair:
+    """Names of the repairs counted in the manifest's ``repairs``."""
+
+    ENCODING = "encoding"  # bytes that were not UTF-8, decoded as Windows-1252
+    MOJIBAKE = "mojibake"  # text decoded with the wrong encoding, restored by ftfy
+    CONTROL_CHARACTERS = "control_characters"  # control characters stripped
+
+
+def _normal_codec(name: str) -> str:
+    return codecs.lookup(name).name
+
+
+def sniff_encoding(head: bytes) -> str:
+    """The encoding of a file that starts with ``head``: UTF-8 when the head is UTF-8 (a
+    multi-byte character cut at the end is fine), UTF-16/32 by their byte-order mark, else
+    charset-normalizer's best guess, except that Windows-1252 wins when it reads the bytes
+    as cleanly as the best (its language scores are noise on a few accented words, and
+    Windows-1252 is by far the most common code page of exported spreadsheets and tweets)."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer
+
+    # a legacy file often holds some UTF-8 rows too (pasted in, or mojibake saved again): those
+    # bytes decode as mojibake that ftfy restores, but they would mislead the detector
+    results = charset_normalizer.from_bytes(_UTF8_SEQUENCE.sub(b"", head))
+    best = results.best()
+    if best is None:
+        return "cp1252"
+    tied = [m for m in results if m.chaos <= best.chaos + 0.01]
+    if any("cp1252" in m.could_be_from_charset for m in tied):
+        return "cp1252"
+    return _normal_codec(best.encoding)
+
+
+def _decode_bytes(raw: bytes) -> str:
+    out = []
+    for b in raw:  # cp1252 leaves five bytes undefined: those are Latin-1 (C1 controls)
+        try:
+            out.append(bytes([b]).decode("cp1252"))
+        except UnicodeDecodeError:
+            out.append(chr(b))
+    return "".join(out)
+
+
+def decode_escaped(text: str) -> tuple[str, bool]:
+    """``text`` with runs of surrogate-escaped bytes (a field that was not valid in the file's
+    encoding) decoded as Windows-1252; and whether there were any."""
+    if text.isascii() or _ESCAPED.search(text) is None:
+        return text, False
+    fixed = _ESCAPED.sub(
+        lambda m: _decode_bytes(m.group().encode("utf-8", "surrogateescape")), text
+    )
+    return fixed, True
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The code point of the first lone surrogate in ``text`` (not valid Unicode: it cannot be
+    stored or encoded), or None. U+DC80..U+DCFF are bytes the file's encoding could not
+    decode (``surrogateescape``)."""
+    if text.isascii():
+        return None
+    m = _SURROGATE.search(text)
+    return None if m is None else ord(m.group())
+
+
+def printable(value: str) -> str:
+    """``value`` as valid Unicode for a report or an id: undecodable bytes as ``\\xNN``, other
+    lone surrogates as ``\\udNNN`` escapes."""
+    if lone_surrogate(value) is None:
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def find_control_char(text: str) -> str | None:
+    """The first control character (other than tab and line breaks) as ``U+XXXX``, or None."""
+    m = _CONTROL.search(text)
+    return None if m is None else f"U+{ord(m.group()):04X}"
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters; those that separate words (vertical tab, form
+    feed, the information separators, NEL) become a space."""
+    return _CONTROL.sub(lambda m: " " if m.group().isspace() else "", text)
+
+
+@cache
+def _ftfy_config() -> Any:
+    import ftfy
+
+    # only what undoes damage: no HTML unescaping, quote uncurling, width folding or
+    # normalisation (the dataset's normalisation options do that, and are recorded)
+    return ftfy.TextFixerConfig(
+        unescape_html=False,
+        remove_terminal_escapes=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        remove_control_chars=False,
+        normalization=None,
+        explain=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Repaired:
+    text: str
+    mojibake: bool
+    stripped: bool
+
+
+def repair_text(text: str, control_chars: Literal["strip", "reject"]) -> Repaired:
+    """Undo mojibake (ftfy), then strip the control characters left when ``control_chars``
+    is ``"strip"``. ASCII text cannot hold mojibake and skips ftfy."""
+    mojibake = False
+    if not text.isascii():
+        import ftfy
+
+        fixed = ftfy.fix_text(text, _ftfy_config())
+        mojibake = fixed != text
+        text = fixed
+    stripped = False
+    if control_chars == "strip" and _CONTROL.search(text) is not None:
+        text = strip_controls(text)
+        stripped = True
+    return Repaired(text, mojibake, stripped)
