@@ -115,3 +115,23 @@ def test_dashboard_renders_every_chart_in_chromium(server: str) -> None:
     assert not errors, errors
     assert not external, external  # no CDN: everything from the service itself
     assert shot.stat().st_size > 20_000
+
+
+def test_swagger_docs_render_offline_in_chromium(server: str) -> None:
+    """/docs draws the API's operations from assets the service serves (no CDN)."""
+    from playwright.sync_api import sync_playwright
+
+    external: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.on(
+            "request",
+            lambda r: external.append(r.url) if not r.url.startswith(server) else None,
+        )
+        page.goto(f"{server}/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert any("/v1/predict" in p for p in paths), paths
+        browser.close()
+    assert not external, external

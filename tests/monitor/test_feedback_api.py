@@ -82,9 +82,26 @@ def test_feedback_errors(client: TestClient, settings_for: Any) -> None:
     assert r.status_code == 400 and "label" in r.json()["error"]
     r = client.post("/v1/feedback", json={"prediction_id": pred["prediction_id"], "label": "sport"})
     assert r.status_code == 401
-    with TestClient(create_app(settings_for())) as open_server:  # no key configured
-        r = open_server.post("/v1/feedback", json={"prediction_id": "x", "label": "sport"})
-        assert r.status_code == 403 and "--api-key-env" in r.json()["error"]
+    r = client.post(
+        "/v1/feedback",
+        content=b'{"prediction_id": "odd\\ud800", "label": "sport"}',
+        headers={**KEY, "content-type": "application/json"},
+    )
+    assert r.status_code == 422 and "prediction_id" in r.text and "surrogate" in r.text
+
+
+def test_feedback_is_open_like_predict_on_a_server_without_a_key(
+    settings_for: Any, tmp_path: Path
+) -> None:
+    """Feedback is not an admin route: who may predict may say what the true label was."""
+    settings = settings_for(monitor_db=f"sqlite:///{tmp_path / 'open.db'}")
+    with TestClient(create_app(settings)) as open_server:  # no key configured
+        (pred,) = open_server.post("/v1/predict", json={"texts": ["goal"]}).json()["predictions"]
+        r = open_server.post(
+            "/v1/feedback", json={"prediction_id": pred["prediction_id"], "label": "sport"}
+        )
+        assert r.status_code == 200 and r.json() == {"accepted": 1}
+        assert open_server.post("/v1/admin/reload").status_code == 403  # admin stays off
 
 
 def test_feedback_for_a_prediction_already_flushed_is_found_in_the_database(

@@ -70,6 +70,8 @@ BAD: list[tuple[str, Any, int, str]] = [
     ("null item", {"texts": [None]}, 422, "texts.0"),
     ("nested list", {"texts": [["a"]]}, 422, "texts.0"),
     ("unknown field", {"texts": ["a"], "extra": 1}, 422, "extra"),
+    ("lone surrogate", b'{"texts": ["ok", "half \\ud800 pair"]}', 422, "texts.1"),
+    ("low surrogate", b'{"texts": ["\\udfff"]}', 422, "surrogate"),
     ("too many texts", {"texts": ["a"] * 9}, 413, "texts"),
     ("text too long", {"texts": ["a", "x" * 101]}, 413, "texts.1"),
 ]
@@ -88,6 +90,34 @@ def test_bad_requests_get_4xx_naming_the_field_and_the_server_keeps_serving(
         body = r.json()
         assert names in body["error"] + str(body.get("detail"))
         assert c.post("/v1/predict", json={"texts": TEXTS}).status_code == 200
+
+
+def test_json_sent_as_text_plain_is_415_naming_the_content_type(client: TestClient) -> None:
+    body = '{"texts": ["bank loan rate price"]}'
+    r = client.post("/v1/predict", content=body, headers={"content-type": "text/plain"})
+    assert r.status_code == 415, r.text
+    assert "text/plain" in r.json()["error"] and "application/json" in r.json()["error"]
+    ok = client.post("/v1/predict", content=body, headers={"content-type": "application/json"})
+    assert ok.status_code == 200
+    assert client.post("/v1/predict", json={"texts": TEXTS}).status_code == 200
+
+
+def test_healthz_names_the_model_once_it_is_loaded(
+    client: TestClient, registered: Registered
+) -> None:
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    assert health["model"] == {"name": "topics", "version": str(registered.versions[0])}
+
+
+def test_docs_pages_and_their_assets_come_from_the_service(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "/static/docs/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert "/static/docs/redoc.standalone.js" in client.get("/redoc").text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        r = client.get(f"/static/docs/{asset}")
+        assert r.status_code == 200 and len(r.content) > 50_000
+    assert client.get("/static/docs/..%2Fcore.py").status_code == 404
 
 
 def test_long_texts_can_be_truncated_instead(settings_for: Any) -> None:
@@ -112,6 +142,9 @@ def test_body_over_the_limit_is_413_by_header_and_by_stream(settings_for: Any) -
         r = c.post("/v1/predict", content=chunks(), headers={"content-type": "application/json"})
         assert r.status_code == 413
         assert c.post("/v1/predict", json={"texts": TEXTS}).status_code == 200
+        metrics = c.get("/metrics").text
+        assert 'route="/v1/predict",status="413"} 2.0' in metrics, metrics
+        assert 'route="unmatched",status="413"' not in metrics
 
 
 def test_unknown_route_and_wrong_method_are_4xx(client: TestClient) -> None:

@@ -33,6 +33,7 @@ def _search(
     heads: tuple[str, ...] = ("logreg",),
     dataset: str = "topics",
     embedders: tuple[str, ...] = ("fake",),
+    study: str | None = None,
 ) -> dict:  # type: ignore[type-arg]
     cfg = SearchConfig(
         dataset=dataset,
@@ -40,7 +41,7 @@ def _search(
         heads=heads,
         trials=trials,
         cv_folds=2,
-        study=f"{dataset}-{'-'.join(heads)}",
+        study=study or f"{dataset}-{'-'.join(heads)}",
     )
     return run_search(cfg, home=home, tracker=MlflowTracker(home=home))
 
@@ -86,6 +87,36 @@ def test_challenger_promote_and_rollback(topics: Dataset, home: Path) -> None:
     assert reg.versions("topics")[0]["aliases"] == ["champion"]
     with pytest.raises(TextopsError, match="replaced no earlier champion"):
         reg.rollback("topics")
+
+
+def test_rollback_walks_the_champion_history_back_and_never_flips(
+    topics: Dataset, home: Path
+) -> None:
+    _search(home)
+    _search(home, study="other")  # a second version
+    reg = ModelRegistry(home=home)
+    reg.promote("topics", 2)  # 1 -> 2
+    reg.promote("topics", 1)  # 2 -> 1
+    reg.promote("topics", 2)  # 1 -> 2
+    assert reg.rollback("topics")["champion"] == 1
+    assert reg.rollback("topics")["champion"] == 2
+    assert reg.rollback("topics")["champion"] == 1
+    with pytest.raises(TextopsError, match="replaced no earlier champion"):
+        reg.rollback("topics")
+
+
+def test_unknown_model_or_version_is_one_line_and_exit_2(topics: Dataset, home: Path) -> None:
+    _search(home)
+    for args, says in (
+        (["models", "promote", "topics", "9"], "has no version 9"),
+        (["models", "promote", "nosuch", "1"], "no registered model 'nosuch'"),
+        (["models", "rollback", "nosuch"], "no registered model 'nosuch'"),
+        (["models", "show", "nosuch"], "no registered model 'nosuch'"),
+    ):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert says in res.stderr and "Traceback" not in res.output
+        assert len(res.stderr.strip().splitlines()) == 1, res.stderr
 
 
 def test_champion_from_another_dataset_version_is_rescored(topics: Dataset, home: Path) -> None:

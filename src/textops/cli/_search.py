@@ -53,7 +53,21 @@ def print_search(report: dict[str, Any]) -> None:
         f"{report['trials']} trials in study {report['study']!r}, {report['seconds']:.1f}s"
     )
     uri = report["tracking_uri"]
-    console.print(f"\nlook next: mlflow ui --backend-store-uri {uri}   (pip install mlflow)")
+    console.print(f"\nlook next: mlflow ui --backend-store-uri {uri}", soft_wrap=True)
+    if not _has_mlflow_ui():
+        console.print("(the MLflow UI needs the full package: pip install mlflow)")
+
+
+def _has_mlflow_ui() -> bool:
+    """Whether ``mlflow ui`` can run here: the full ``mlflow`` distribution is installed
+    (``mlflow-skinny`` has no UI server)."""
+    import importlib.metadata
+
+    try:
+        importlib.metadata.version("mlflow")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 @handle_errors

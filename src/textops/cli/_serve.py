@@ -1,4 +1,9 @@
-"""``textops serve``: the prediction service for a registered model."""
+"""``textops serve``: the prediction service for a registered model.
+
+Every :class:`~textops.serve.ServeSettings` field has a flag (a test holds them equal); a flag
+left out takes its value from ``--config`` (YAML), then from the settings' default. The help
+text of each flag is the field's own description and default.
+"""
 
 from __future__ import annotations
 
@@ -7,118 +12,82 @@ from typing import Annotated, Any
 
 import typer
 
-from textops.cli._common import TrackingOpt, handle_errors
+from textops.cli._common import handle_errors
+from textops.serve._settings import ServeSettings
 
 
-def _settings(values: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
+def _doc(field: str) -> str:
+    info = ServeSettings.model_fields[field]
+    default = info.default
+    if isinstance(default, tuple):
+        default = ",".join(map(str, default))
+    text = (info.description or "").rstrip(".")
+    text = text[:1].upper() + text[1:]
+    return f"{text} (default: {default})." if default is not None else f"{text}."
 
-    from textops.errors import ConfigError
-    from textops.serve import ServeSettings
 
-    try:
-        return ServeSettings.model_validate({k: v for k, v in values.items() if v is not None})
-    except ValidationError as exc:
-        errs = "; ".join(f"--{'-'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid serve options: {errs}") from None
+def _opt(field: str, *names: str) -> Any:
+    return typer.Option(*names, help=_doc(field), show_default=False)
 
 
 @handle_errors
 def serve(
     model_uri: Annotated[
-        str,
+        str | None,
         typer.Argument(
             help="models:/NAME@champion follows the alias (hot swap); models:/NAME/3 pins one "
-            "version; runs:/RUN_ID/model serves a run's model."
-        ),
-    ],
-    host: Annotated[
-        str, typer.Option(help="Interface to bind (keep 127.0.0.1 unless proxied).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes (one model each).")] = 1,
-    api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            help="Name of the environment variable holding the API key. Clients send it in "
-            "the x-api-key header; admin endpoints need it."
+            "version; runs:/RUN_ID/model serves a run's model. May come from --config instead."
         ),
     ] = None,
-    max_batch_size: Annotated[int, typer.Option(help="Texts per model call.")] = 64,
-    max_wait_ms: Annotated[
-        float, typer.Option(help="Under load, how long a batch waits for more requests.")
-    ] = 5.0,
-    max_texts: Annotated[int, typer.Option(help="Texts per request (more: 413).")] = 256,
-    max_chars: Annotated[int, typer.Option(help="Characters per text.")] = 20_000,
-    long_text: Annotated[
-        str, typer.Option(help="A text over --max-chars: 'reject' (413) or 'truncate'.")
-    ] = "reject",
-    max_body_bytes: Annotated[int, typer.Option(help="Request body size (more: 413).")] = 2_000_000,
-    poll_seconds: Annotated[
-        float, typer.Option(help="Check the registry alias this often (0: never).")
-    ] = 30.0,
-    monitor: Annotated[
-        bool,
-        typer.Option(
-            help="Log every prediction (asynchronously) and accept feedback at /v1/feedback."
-        ),
-    ] = True,
-    monitor_db: Annotated[
-        str | None,
-        typer.Option(
-            help="SQLAlchemy URL of the monitor database (default: sqlite in the textops home), "
-            "e.g. postgresql+psycopg://user@host/db."
-        ),
+    config: Annotated[
+        Path | None,
+        typer.Option(help="YAML file with ServeSettings values (flags override it)."),
     ] = None,
-    log_text: Annotated[
-        bool, typer.Option(help="Store the texts in the prediction log (default: hashes only).")
-    ] = False,
-    perf_windows: Annotated[
-        str,
-        typer.Option(help="Live-metric windows: counts of labelled predictions or durations."),
-    ] = "100,1000,1h,24h",
-    backend: Annotated[
-        str,
-        typer.Option(
-            help="Encoder runtime: auto (the version's ONNX export if any), torch, or onnx."
-        ),
-    ] = "auto",
-    strict_env: Annotated[
-        bool,
-        typer.Option(help="Refuse to serve when numeric packages differ from the model's lock."),
-    ] = False,
-    tracking_uri: str | None = TrackingOpt,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a setting: key=value (e.g. max_wait_ms=2)."),
+    ] = None,
+    host: Annotated[str | None, _opt("host")] = None,
+    port: Annotated[int | None, _opt("port")] = None,
+    workers: Annotated[int | None, _opt("workers")] = None,
+    api_key_env: Annotated[str | None, _opt("api_key_env")] = None,
+    max_batch_size: Annotated[int | None, _opt("max_batch_size")] = None,
+    max_wait_ms: Annotated[float | None, _opt("max_wait_ms")] = None,
+    max_texts: Annotated[int | None, _opt("max_texts")] = None,
+    max_chars: Annotated[int | None, _opt("max_chars")] = None,
+    long_text: Annotated[str | None, _opt("long_text")] = None,
+    max_body_bytes: Annotated[int | None, _opt("max_body_bytes")] = None,
+    poll_seconds: Annotated[float | None, _opt("poll_seconds")] = None,
+    backend: Annotated[str | None, _opt("backend")] = None,
+    monitor: Annotated[bool | None, _opt("monitor", "--monitor/--no-monitor")] = None,
+    monitor_db: Annotated[str | None, _opt("monitor_db")] = None,
+    log_text: Annotated[bool | None, _opt("log_text", "--log-text/--no-log-text")] = None,
+    perf_windows: Annotated[str | None, _opt("perf_windows")] = None,
+    monitor_buffer: Annotated[int | None, _opt("monitor_buffer")] = None,
+    drift_window: Annotated[int | None, _opt("drift_window")] = None,
+    drift_seconds: Annotated[float | None, _opt("drift_seconds")] = None,
+    alert_webhook: Annotated[str | None, _opt("alert_webhook")] = None,
+    strict_env: Annotated[bool | None, _opt("strict_env", "--strict-env/--no-strict-env")] = None,
+    tracking_uri: Annotated[str | None, _opt("tracking_uri")] = None,
+    home: Annotated[str | None, _opt("home")] = None,
     export_openapi: Annotated[
         Path | None,
         typer.Option(help="Write the OpenAPI 3 spec to this file and exit (no server, no model)."),
     ] = None,
 ) -> None:
-    """Serve MODEL_URI over HTTP: POST /v1/predict, GET /v1/model, /healthz, /readyz, /metrics,
-    Swagger UI at /docs. Concurrent requests are micro-batched; an alias URI is followed and a
-    new version swapped in without failing requests."""
-    settings = _settings(
-        {
-            "model_uri": model_uri,
-            "host": host,
-            "port": port,
-            "workers": workers,
-            "api_key_env": api_key_env,
-            "max_batch_size": max_batch_size,
-            "max_wait_ms": max_wait_ms,
-            "max_texts": max_texts,
-            "max_chars": max_chars,
-            "long_text": long_text,
-            "max_body_bytes": max_body_bytes,
-            "poll_seconds": poll_seconds,
-            "backend": backend,
-            "monitor": monitor,
-            "monitor_db": monitor_db,
-            "log_text": log_text,
-            "perf_windows": tuple(w for w in perf_windows.split(",") if w),
-            "strict_env": strict_env,
-            "tracking_uri": tracking_uri,
-        }
-    )
+    """Serve MODEL_URI over HTTP: POST /v1/predict and /v1/feedback, GET /v1/model, /healthz,
+    /readyz, /metrics, /dashboard, Swagger UI at /docs. Concurrent requests are micro-batched;
+    an alias URI is followed and a new version swapped in without failing requests."""
+    from textops._config import load_config
+    from textops.errors import ConfigError
+
+    if model_uri is None and config is None:
+        raise ConfigError("give MODEL_URI (e.g. models:/NAME@champion) or --config serve.yaml")
+    flags = dict(locals())
+    values = {k: flags[k] for k in ServeSettings.model_fields if k in flags}
+    if perf_windows is not None:
+        values["perf_windows"] = tuple(w for w in perf_windows.split(",") if w)
+    settings = load_config(ServeSettings, config, set_ or [], **values)
     if export_openapi is not None:
         from textops.serve import export_openapi as write_spec
 
@@ -130,7 +99,8 @@ def serve(
     from textops.serve import run_server
 
     typer.echo(
-        f"serving {model_uri} on http://{host}:{port} (docs at /docs, metrics at /metrics)",
+        f"serving {settings.model_uri} on http://{settings.host}:{settings.port} "
+        "(docs at /docs, dashboard at /dashboard, metrics at /metrics)",
         err=True,
     )
     run_server(settings)

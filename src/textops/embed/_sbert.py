@@ -186,8 +186,11 @@ class SentenceTransformerEmbedder(Embedder):
         path = resolve_model(self.model)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        # a local folder loads in a second or two: no "Loading weights" bar in a command's output
+        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             st = SentenceTransformer(
                 str(path), device=_pick_device(self.device), local_files_only=True

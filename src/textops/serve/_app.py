@@ -159,7 +159,12 @@ def create_app(
             "when one is configured, in the `x-api-key` header."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    from textops.serve._docs import add_docs_routes
+
+    add_docs_routes(app)
     app.state.holder = holder
     app.state.batcher = batcher
     app.state.metrics = metrics
@@ -168,7 +173,7 @@ def create_app(
     app.state.drift = drift
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
 
     key_header = APIKeyHeader(name="x-api-key", auto_error=False)
 
@@ -192,8 +197,11 @@ def create_app(
 
     @app.get("/healthz", response_model=HealthResponse, tags=["health"])
     async def healthz() -> HealthResponse:
-        """The process is alive."""
-        return HealthResponse(status="ok")
+        """The process is alive (and which model it serves, once one is loaded: /readyz
+        answers 503 until then)."""
+        model = holder.current
+        ref = None if model is None else ModelRef(name=model.name, version=model.version)
+        return HealthResponse(status="ok", model=ref)
 
     @app.get(
         "/readyz",

@@ -50,6 +50,11 @@ def status_for(exc: BaseException) -> int:
     return 500
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 def _field(loc: Any) -> str:
     parts = [str(p) for p in loc if p != "body"]
     return ".".join(parts) or "body"
@@ -67,6 +72,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        ctype = request.headers.get("content-type", "")
+        if ctype and request.method in ("POST", "PUT", "PATCH") and not _is_json(ctype):
+            # FastAPI reads a body that is not declared JSON as bytes, and would then say
+            # "Input should be a valid dictionary"
+            return _json(
+                415,
+                f"the body must be JSON: send the header Content-Type: application/json "
+                f"(got {ctype.split(';')[0].strip()!r})",
+            )
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             msg = next(

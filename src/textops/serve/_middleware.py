@@ -80,11 +80,27 @@ class BodyLimitMiddleware:
 
 
 class MetricsMiddleware:
-    """Requests by route template and status, and latency per route."""
+    """Requests by route template and status, and latency per route. A request answered
+    before routing (a 413 from the body limit) is counted under the route it was sent to,
+    found by matching ``routes`` (the app's route table)."""
 
-    def __init__(self, app: Any, metrics: Any) -> None:
+    def __init__(self, app: Any, metrics: Any, routes: Any = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.routes = routes
+
+    def _route_of(self, scope: Scope) -> str:
+        route = scope.get("route")
+        path = getattr(route, "path", None)
+        if path:
+            return str(path)
+        from starlette.routing import Match
+
+        for candidate in self.routes:
+            match, _ = candidate.matches(scope)
+            if match is not Match.NONE:
+                return str(getattr(candidate, "path", "unmatched"))
+        return "unmatched"
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -102,7 +118,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = self._route_of(scope)
             self.metrics.requests.labels(path, scope.get("method", ""), str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - t0)

@@ -23,7 +23,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for code, text in [
         (400, "malformed JSON"),
         (401, "missing or wrong x-api-key"),
-        (403, "feedback needs a configured API key; or monitoring is off (--no-monitor)"),
+        (403, "monitoring is off (--no-monitor)"),
         (404, "an unknown prediction_id"),
         (422, "an unknown label or an invalid field"),
         (503, "the monitor database cannot answer"),
@@ -50,11 +50,13 @@ def add_monitor_routes(
         response_model=FeedbackResponse,
         tags=["monitor"],
         responses=_ERRORS,
-        dependencies=[Depends(require_admin)],
+        dependencies=[Depends(require_key)],
     )
     async def feedback(body: FeedbackRequest) -> FeedbackResponse:
         """The true label of earlier predictions, one or many (``items``). The same feedback
-        twice counts once; a later label for the same prediction replaces the earlier one."""
+        twice counts once; a later label for the same prediction replaces the earlier one.
+        Whoever may predict may send feedback (the API key, when one is configured): the
+        clients that got the predictions are the ones that learn the true labels."""
         try:
             pairs = body.pairs()
         except ValueError as exc:

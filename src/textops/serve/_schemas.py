@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+
+from textops.data._repair import lone_surrogate
 
 __all__ = [
     "DriftResponse",
@@ -25,6 +27,22 @@ __all__ = [
 ]
 
 
+def _valid_unicode(value: str) -> str:
+    """JSON can carry a lone surrogate (``"\\ud800"``) that no UTF-8 text holds: a 422 naming
+    the field, not a 500 where the text is hashed or stored."""
+    cp = lone_surrogate(value)
+    if cp is not None:
+        raise ValueError(
+            f"contains a lone surrogate U+{cp:04X} (half of a UTF-16 pair), which is not "
+            "valid Unicode; send UTF-8 text"
+        )
+    return value
+
+
+#: a JSON string that is valid Unicode text
+Text = Annotated[StrictStr, AfterValidator(_valid_unicode)]
+
+
 class PredictRequest(BaseModel):
     """Texts to classify, answered in the same order."""
 
@@ -33,7 +51,7 @@ class PredictRequest(BaseModel):
         json_schema_extra={"examples": [{"texts": ["WINNER!! Claim your prize now", "see you"]}]},
     )
 
-    texts: list[StrictStr] = Field(min_length=1, description="one or more texts")
+    texts: list[Text] = Field(min_length=1, description="one or more texts")
 
 
 class ModelRef(BaseModel):
@@ -71,8 +89,8 @@ class ModelInfo(BaseModel):
 class FeedbackItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prediction_id: StrictStr = Field(min_length=1, max_length=64)
-    label: StrictStr = Field(min_length=1, description="the true label")
+    prediction_id: Text = Field(min_length=1, max_length=64)
+    label: Text = Field(min_length=1, description="the true label")
 
 
 class FeedbackRequest(BaseModel):
@@ -83,8 +101,8 @@ class FeedbackRequest(BaseModel):
         json_schema_extra={"examples": [{"prediction_id": "3f2a...", "label": "spam"}]},
     )
 
-    prediction_id: StrictStr | None = Field(None, min_length=1, max_length=64)
-    label: StrictStr | None = Field(None, min_length=1)
+    prediction_id: Text | None = Field(None, min_length=1, max_length=64)
+    label: Text | None = Field(None, min_length=1)
     items: list[FeedbackItem] | None = Field(None, min_length=1, max_length=10_000)
 
     def pairs(self) -> list[tuple[str, str]]:

@@ -21,13 +21,19 @@ class ServeSettings(BaseModel):
     model_uri: str = Field(
         description="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN/model"
     )
-    tracking_uri: str | None = Field(None, description="MLflow store (default: the home's sqlite)")
-    home: str | None = None
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
-    workers: int = Field(1, ge=1, le=64)
+    tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or the home's sqlite)"
+    )
+    home: str | None = Field(
+        None, description="textops home holding the monitor database (default: $TEXTOPS_HOME)"
+    )
+    host: str = Field("127.0.0.1", description="interface to bind (keep 127.0.0.1 unless proxied)")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes (one model each)")
     api_key_env: str | None = Field(
-        None, description="name of the environment variable that holds the API key"
+        None,
+        description="name of the environment variable that holds the API key; clients send it "
+        "in the x-api-key header, and admin routes are on only with a key",
     )
     max_batch_size: int = Field(64, ge=1, le=4096, description="texts per model call")
     max_wait_ms: float = Field(

@@ -1,12 +1,15 @@
 """The MLflow Model Registry with champion/challenger aliases and a rollback history.
 
 Each registered version carries tags: its test macro-F1, the dataset fingerprint of the test
-split it was scored on, its embedder and head. When a version becomes champion, the version it
-replaced is recorded in its ``textops.previous_champion`` tag, so ``rollback`` can walk back.
+split it was scored on, its embedder and head. The champions a model has had are a stack (the
+registered model's ``textops.champion_history`` tag): ``promote`` pushes the champion it
+replaces, ``rollback`` pops it, so each rollback steps one champion further back and never flips
+between two versions.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ CHALLENGER = "challenger"
 TAG_F1 = "textops.test_macro_f1"
 TAG_FP = "textops.dataset_fingerprint"
 TAG_PREV = "textops.previous_champion"
+TAG_HISTORY = "textops.champion_history"
 
 
 class ModelRegistry:
@@ -39,12 +43,7 @@ class ModelRegistry:
             return None
 
     def versions(self, name: str) -> list[dict[str, Any]]:
-        try:
-            model = self.client.get_registered_model(name)
-        except Exception as exc:
-            raise ModelNotFoundError(
-                f"no registered model {name!r} in {self.uri}; see `textops models list`"
-            ) from exc
+        model = self._model(name)
         aliases: dict[str, list[str]] = {}
         for alias, version in (model.aliases or {}).items():
             aliases.setdefault(str(version), []).append(alias)
@@ -131,12 +130,40 @@ class ModelRegistry:
             self.client.set_registered_model_alias(name, CHALLENGER, str(version))
         return {"version": version, "alias": alias, "comparison": comparison}
 
+    def _model(self, name: str) -> Any:
+        try:
+            return self.client.get_registered_model(name)
+        except Exception as exc:
+            raise ModelNotFoundError(
+                f"no registered model {name!r} in {self.uri}; see `textops models list`"
+            ) from exc
+
+    def _version(self, name: str, version: int) -> Any:
+        self._model(name)
+        try:
+            return self.client.get_model_version(name, str(version))
+        except Exception as exc:
+            known = [r["version"] for r in self.versions(name)]
+            raise ModelNotFoundError(
+                f"model {name!r} has no version {version} (versions: {known}); see "
+                f"`textops models show {name}`"
+            ) from exc
+
+    def _history(self, model: Any) -> list[int]:
+        raw = (model.tags or {}).get(TAG_HISTORY)
+        return [int(v) for v in json.loads(raw)] if raw else []
+
+    def _set_history(self, name: str, history: list[int]) -> None:
+        self.client.set_registered_model_tag(name, TAG_HISTORY, json.dumps(history[-50:]))
+
     def promote(self, name: str, version: int) -> dict[str, Any]:
-        """Make ``version`` champion, remembering the champion it replaces."""
-        self.client.get_model_version(name, str(version))  # raises when absent
+        """Make ``version`` champion, pushing the champion it replaces onto the history."""
+        self._version(name, version)
         current = self._alias_version(name, CHAMPION)
         if current is not None and int(current.version) != int(version):
             self.client.set_model_version_tag(name, str(version), TAG_PREV, str(current.version))
+            history = self._history(self._model(name))
+            self._set_history(name, [*history, int(current.version)])
         self.client.set_registered_model_alias(name, CHAMPION, str(version))
         chall = self._alias_version(name, CHALLENGER)
         if chall is not None and int(chall.version) == int(version):
@@ -148,16 +175,26 @@ class ModelRegistry:
         }
 
     def rollback(self, name: str) -> dict[str, Any]:
-        """Move ``champion`` back to the version it replaced."""
+        """Move ``champion`` back to the champion it replaced (popped from the history)."""
+        model = self._model(name)
         current = self._alias_version(name, CHAMPION)
         if current is None:
             raise TextopsError(f"model {name!r} has no champion to roll back")
-        previous = current.tags.get(TAG_PREV)
-        if not previous:
+        history = self._history(model)
+        if not history and TAG_HISTORY not in (model.tags or {}):
+            # a model promoted before the history existed: its champion's own tag, once
+            previous = current.tags.get(TAG_PREV)
+            history = [int(previous)] if previous else []
+        while history and history[-1] == int(current.version):
+            history.pop()
+        if not history:
             raise TextopsError(
-                f"champion v{current.version} of {name!r} replaced no earlier champion; "
-                f"promote a version instead: `textops models promote {name} VERSION`"
+                f"champion v{current.version} of {name!r} replaced no earlier champion (or "
+                f"every earlier one was rolled back already); promote a version instead: "
+                f"`textops models promote {name} VERSION`"
             )
-        self.client.set_registered_model_alias(name, CHAMPION, previous)
+        previous = history.pop()
+        self.client.set_registered_model_alias(name, CHAMPION, str(previous))
+        self._set_history(name, history)
         self.client.set_model_version_tag(name, str(current.version), "textops.rolled_back", "true")
-        return {"name": name, "champion": int(previous), "rolled_back_from": int(current.version)}
+        return {"name": name, "champion": previous, "rolled_back_from": int(current.version)}
