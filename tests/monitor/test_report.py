@@ -57,3 +57,31 @@ def test_report_has_plots_drift_and_the_hand_counted_accuracy(
     page = out.read_text()
     assert page.count("<img") >= 4 and "data:image/png;base64," in page
     assert "http://" not in page and "https://" not in page  # nothing fetched from outside
+
+
+def test_report_covers_the_version_it_names_and_lists_the_others(
+    settings_for: Any, registered: Registered, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    v1, v2 = registered.versions
+    rows = topic_rows(30, seed=5)
+    served = {}
+    for version, n in ((v1, 20), (v2, 9)):
+        settings = settings_for(model_uri=f"models:/topics/{version}", monitor_db=db)
+        with TestClient(create_app(settings)) as c:
+            preds = c.post("/v1/predict", json={"texts": [t for t, _ in rows[:n]]}).json()
+            served[version] = preds["predictions"]
+            first = preds["predictions"][0]
+            label = rows[0][1]
+            fb = {"prediction_id": first["prediction_id"], "label": label}
+            assert c.post("/v1/feedback", json=fb).status_code == 200
+    out = tmp_path / "r.html"
+    args = ["monitor", "report", f"models:/topics/{v1}", "--monitor-db", db,
+            "--tracking-uri", registered.tracking_uri, "--output", str(out)]  # fmt: skip
+    summary = json.loads(CliRunner().invoke(cli, [*args, "--json"]).stdout)
+    assert summary["model"]["version"] == str(v1)
+    assert summary["predictions"] == 20 and summary["feedback"] == 1
+    assert summary["other_versions"] == {str(v2): 9}
+    assert f"v{v2}: 9" in out.read_text()
+    text = CliRunner().invoke(cli, args).stdout
+    assert f"topics v{v1}: 20 predictions" in text and f"v{v2} 9" in text

@@ -65,9 +65,14 @@ def report(
     acc = "-" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
     drift = summary["drift"]
     flagged = [n for n, t in drift.get("tests", {}).items() if t["drifted"]]
+    m = summary["model"]
     typer.echo(
-        f"{summary['predictions']} predictions, {summary['feedback']} feedback labels, live "
-        f"accuracy {acc}; drift: {', '.join(flagged) if flagged else 'none'}"
+        f"{m['name']} v{m['version']}: {summary['predictions']:,} predictions, "
+        f"{summary['feedback']:,} feedback labels, live accuracy {acc}; drift: "
+        f"{', '.join(flagged) if flagged else 'none'}"
         + (f" ({drift['note']})" if drift.get("note") else "")
     )
+    if summary["other_versions"]:
+        listed = ", ".join(f"v{v} {n:,}" for v, n in summary["other_versions"].items())
+        typer.echo(f"not in this report, other versions in the log: {listed}")
     typer.echo(f"wrote {output}")

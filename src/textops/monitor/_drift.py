@@ -103,6 +103,20 @@ def _psi(ref: np.ndarray, cur: np.ndarray, eps: float = 1e-4) -> float:
     return float(np.sum((q - p) * np.log(q / p)))
 
 
+def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> dict[str, Any]:
+    """``summary`` (every statistic with its alert threshold) and ``fired_by`` (the ones
+    over it, or None) from ``(name, value, "above"|"below", threshold, fired)`` checks: what a
+    reader needs to see why a test says drift, whatever its score's scale."""
+
+    def fmt(name: str, value: float, side: str, limit: float) -> str:
+        return f"{name} {value:.3g} (alert {side} {limit:g})"
+
+    return {
+        "summary": "; ".join(fmt(n, v, side, lim) for n, v, side, lim, _ in checks),
+        "fired_by": "; ".join(fmt(n, v, side, lim) for n, v, side, lim, f in checks if f) or None,
+    }
+
+
 def _label_tests(ref: dict[str, Any], labels: Sequence[str], th: DriftThresholds) -> dict[str, Any]:
     from scipy.stats import chi2_contingency
 
@@ -119,6 +133,12 @@ def _label_tests(ref: dict[str, Any], labels: Sequence[str], th: DriftThresholds
         "reference": dict(zip(names, r.astype(int).tolist(), strict=True)),
         "current": dict(zip(names, c.astype(int).tolist(), strict=True)),
         "drifted": bool(psi > th.psi or p < th.p_value),
+        **_criteria(
+            [
+                ("PSI", psi, "above", th.psi, psi > th.psi),
+                ("chi-square p-value", p, "below", th.p_value, p < th.p_value),
+            ]
+        ),
     }
 
 
@@ -138,6 +158,9 @@ def _ks(
         "reference_mean": round(float(np.mean(ref)), 4),
         "current_mean": round(float(np.mean(cur)), 4),
         "drifted": bool(res.pvalue < th.p_value),
+        **_criteria(
+            [("KS p-value", float(res.pvalue), "below", th.p_value, res.pvalue < th.p_value)]
+        ),
     }
 
 
@@ -169,6 +192,18 @@ def _embedding_test(
         "p_value": float(p),
         "n_each": n,
         "drifted": bool(auc > th.auc and p < th.auc_p_value),
+        **_criteria(
+            [
+                ("domain AUC", float(auc), "above", th.auc, auc > th.auc and p < th.auc_p_value),
+                (
+                    "permutation p-value",
+                    float(p),
+                    "below",
+                    th.auc_p_value,
+                    auc > th.auc and p < th.auc_p_value,
+                ),
+            ]
+        ),
     }
 
 

@@ -50,6 +50,8 @@ class PredictionLog:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        #: notified whenever records reach the database (see ``wait_written``)
+        self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
         self._spilled = 0
         self._spill_fh: Any = None
@@ -58,10 +60,14 @@ class PredictionLog:
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         _release_orphans(self.spill_dir)
         self._spilled = sum(_count_lines(p) for p in self._spill_files())
+        #: records handed to this log (and found spilled at start): the database has them all
+        #: once ``written`` reaches this
+        self.enqueued = self._spilled
 
     # -- producer side (event loop) -----------------------------------------------------------
     def add(self, kind: str, rows: list[dict[str, Any]]) -> None:
         with self._lock:
+            self.enqueued += len(rows)
             if kind == "p":
                 for r in rows:
                     self._recent[r["prediction_id"]] = r["label"]
@@ -133,9 +139,19 @@ class PredictionLog:
         preds = [r for k, r in records if k == "p"]
         fb = [r for k, r in records if k == "f"]
         self.store.write(preds, fb)
-        self.written += len(records)
+        with self._progress:
+            self.written += len(records)
+            self._progress.notify_all()
         if self.metrics is not None:
             self.metrics.log_written.inc(len(records))
+
+    def wait_written(self, target: int, timeout: float) -> bool:
+        """Wake the writer and wait until ``target`` records (a value of ``enqueued``) are in
+        the database, so a reader sees its own writes; False when ``timeout`` passed first
+        (the database is slow or down: the records wait in the buffer)."""
+        self._wake.set()
+        with self._progress:
+            return self._progress.wait_for(lambda: self.written >= target, timeout)
 
     def flush_once(self) -> int:
         """Write what waits; returns records written. Raises while the database is down."""

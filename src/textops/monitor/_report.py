@@ -104,18 +104,24 @@ def _figures(
 def write_report(
     store: Any, model: Any, *, since: float | None, output: Path, max_embed: int = 1000
 ) -> dict[str, Any]:
-    """Write the HTML page; return its summary (counts, accuracy, drift)."""
+    """Write the HTML page about the one model version ``model`` is; return its summary
+    (counts, accuracy, drift, and the other versions of the model the log holds)."""
     start = None if since is None else time.time() - since
-    rows = [
-        r for r in store.recent(since=start) if model.name is None or r["model_name"] == model.name
-    ]
-    labelled = store.labelled(since=start)
+    who = {"model_name": model.name, "model_version": model.version}
+    rows = store.recent(since=start, **who)
+    labelled = store.labelled(since=start, **who)
     ref = model.reference
+    others = {
+        str(version): n
+        for (name, version), n in sorted(store.versions(since=start).items(), key=str)
+        if name == model.name and version != model.version
+    }
     summary: dict[str, Any] = {
         "model": {"name": model.name, "version": model.version},
         "predictions": len(rows),
         "feedback": len(labelled),
         "accuracy": (sum(p == t for p, t, _ in labelled) / len(labelled)) if labelled else None,
+        "other_versions": others,
         "output": str(output),
     }
     drift: dict[str, Any] = {"drift": False, "tests": {}, "note": "no drift reference"}
@@ -144,6 +150,18 @@ def write_report(
     return summary
 
 
+def _others(summary: dict[str, Any]) -> str:
+    others = summary["other_versions"]
+    if not others:
+        return ""
+    listed = ", ".join(f"v{v}: {n:,}" for v, n in others.items())
+    return (
+        f"<p>This report covers version {html.escape(str(summary['model']['version']))} only. "
+        f"The log also holds predictions of other versions ({html.escape(listed)}); report "
+        "on one with <code>models:/NAME/VERSION</code>.</p>"
+    )
+
+
 def _html(summary: dict[str, Any], figs: dict[str, str], drift: dict[str, Any]) -> str:
     e = html.escape
     acc = "-" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
@@ -161,8 +179,8 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 10px}}
 .bad{{background:#f8d0d0}}.ok{{background:#d8f0d8}}img{{max-width:100%}}</style></head><body>
 <h1>textops monitor report</h1>
 <p>model <b>{e(str(m["name"]))}</b> version <b>{e(str(m["version"]))}</b> &middot;
-{summary["predictions"]} predictions &middot; {summary["feedback"]} feedback labels &middot;
-live accuracy <b>{acc}</b></p>
+{summary["predictions"]:,} predictions &middot; {summary["feedback"]:,} feedback labels &middot;
+live accuracy <b>{acc}</b></p>{_others(summary)}
 <h2>drift: {"<span class=bad>DRIFT</span>" if drift.get("drift") else "<span class=ok>none</span>"}</h2>
 <p>{e(str(drift.get("note") or ""))}</p>
 <table><tr><th>test</th><th>score</th><th>p-value</th><th></th></tr>{rows}</table>

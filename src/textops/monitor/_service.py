@@ -90,7 +90,12 @@ class MonitorService:
             self.metrics.feedback.inc(len(items))
         return len(items)
 
-    async def performance(self, labels: Sequence[str]) -> dict[str, Any]:
+    async def performance(self, labels: Sequence[str], wait: float = 2.0) -> dict[str, Any]:
+        """Live metrics that include every prediction and feedback received before this call
+        (read-your-writes: the log is flushed first, for up to ``wait`` seconds while the
+        database answers); ``pending_writes`` counts what had not reached it by then."""
+        if self.log.db_up or self.log.last_error is None:
+            await asyncio.to_thread(self.log.wait_written, self.log.enqueued, wait)
         perf: dict[str, Any] = await asyncio.to_thread(
             live_performance, self.store, labels, self.windows
         )

@@ -139,10 +139,24 @@ class MonitorStore:
         with self._reading() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
 
+    def _of_model(self, q: Any, name: str | None, version: str | None) -> Any:
+        p = self.predictions
+        if name is not None:
+            q = q.where(p.c.model_name == name)
+        if version is not None:
+            q = q.where(p.c.model_version == str(version))
+        return q
+
     def labelled(
-        self, since: float | None = None, limit: int | None = None
+        self,
+        since: float | None = None,
+        limit: int | None = None,
+        *,
+        model_name: str | None = None,
+        model_version: str | None = None,
     ) -> list[tuple[str, str, float]]:
-        """(predicted, true, feedback time) for predictions with feedback, newest first."""
+        """(predicted, true, feedback time) for predictions with feedback, newest first; of
+        one model (version) when named."""
         import sqlalchemy as sa
 
         p, f = self.predictions, self.feedback
@@ -151,6 +165,7 @@ class MonitorStore:
             .join(f, f.c.prediction_id == p.c.prediction_id)
             .order_by(f.c.ts.desc())
         )
+        q = self._of_model(q, model_name, model_version)
         if since is not None:
             q = q.where(f.c.ts >= since)
         if limit is not None:
@@ -158,18 +173,39 @@ class MonitorStore:
         with self._reading() as conn:
             return [(r[0], r[1], float(r[2])) for r in conn.execute(q)]
 
-    def recent(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Logged predictions, newest first (for drift and the dashboard)."""
+    def recent(
+        self,
+        since: float | None = None,
+        limit: int | None = None,
+        *,
+        model_name: str | None = None,
+        model_version: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Logged predictions, newest first (for drift and the dashboard); of one model
+        (version) when named."""
         import sqlalchemy as sa
 
         p = self.predictions
-        q = sa.select(p).order_by(p.c.ts.desc())
+        q = self._of_model(sa.select(p).order_by(p.c.ts.desc()), model_name, model_version)
         if since is not None:
             q = q.where(p.c.ts >= since)
         if limit is not None:
             q = q.limit(limit)
         with self._reading() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
+
+    def versions(self, since: float | None = None) -> dict[tuple[str | None, str | None], int]:
+        """Predictions per (model name, version) in the log (since ``since``)."""
+        import sqlalchemy as sa
+
+        p = self.predictions
+        q = sa.select(p.c.model_name, p.c.model_version, sa.func.count()).group_by(
+            p.c.model_name, p.c.model_version
+        )
+        if since is not None:
+            q = q.where(p.c.ts >= since)
+        with self._reading() as conn:
+            return {(r[0], r[1]): int(r[2]) for r in conn.execute(q)}
 
     def dispose(self) -> None:
         self.engine.dispose()
