@@ -80,7 +80,7 @@ def test_a_hybrid_plans_its_dense_views_encode_shared_with_that_embedder(
     monkeypatch.setattr(SentenceTransformerEmbedder, "_load", counting)
     cache = EmbeddingCache(tmp_path)
     texts = TEXTS[:40]
-    plans = _plan_f1(["minilm", "tfidf_minilm"], texts, cache, deadline=None)
+    plans = _plan_f1(["minilm", "tfidf_minilm"], texts, cache, deadline=time.monotonic() + 600)
     assert loads == [1]  # one MiniLM for both plans
     by_key = {p.key: p for p in plans}
     assert all(p.included and p.missing == len(texts) for p in plans)
@@ -96,3 +96,47 @@ def test_a_hybrid_whose_dense_view_cannot_be_encoded_in_time_is_left_out(tmp_pat
     (plan,) = _plan_f1(["tfidf_minilm"], texts, cache, deadline=time.monotonic() + 0.001)
     assert not plan.included and "budget" in plan.reason
     assert len(cache.space_for(make_embedder("minilm"))) == 0
+
+
+def test_a_search_without_a_deadline_measures_and_encodes_nothing_up_front(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded by trials only, the trials encode what they reach (none of them here)."""
+    from textops.embed import SentenceTransformerEmbedder
+
+    def fail(self: SentenceTransformerEmbedder) -> object:
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_load", fail)
+    cache = EmbeddingCache(tmp_path)
+    plans = _plan_f1(["minilm", "mpnet", "static", "tfidf"], TEXTS[:40], cache, deadline=None)
+    assert all(p.included and p.encode_s == 0 and p.rate is None for p in plans)
+    order = [p.key for p in sorted(plans, key=lambda p: p.cost)]
+    assert order.index("static") < order.index("minilm") < order.index("mpnet")
+
+
+def test_a_remembered_rate_plans_without_loading_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = EmbeddingCache(tmp_path)
+    texts = TEXTS[:40]
+    (first,) = _plan_f1(["fake"], texts, cache, deadline=time.monotonic() - 1)
+    assert first.rate_source == "measured" and not first.included
+    remembered = cache.rates.get(cache.space_for(make_embedder("fake")).id)
+    assert remembered is not None and remembered.chars_per_s > 0
+
+    def fail(self: object, texts: object) -> object:
+        raise AssertionError("encoded to measure a rate it remembers")
+
+    from textops.embed import HashingFakeEmbedder
+
+    monkeypatch.setattr(HashingFakeEmbedder, "transform", fail)
+    (again,) = _plan_f1(["fake"], texts, cache, deadline=time.monotonic() - 1)
+    assert again.rate_source == "remembered" and not again.included
+    assert "remembered" in again.reason
+    # a full encode within the budget updates the memory with its own rate
+    monkeypatch.undo()
+    (full,) = _plan_f1(["fake"], texts, cache, deadline=time.monotonic() + 600)
+    assert full.included and full.encode_s > 0
+    after = cache.rates.get(cache.space_for(make_embedder("fake")).id)
+    assert after is not None and after.measured_at >= remembered.measured_at

@@ -76,7 +76,7 @@ def test_runs_inputs_and_registry_in_sqlite(topics: Dataset, home: Path) -> None
 
 def test_challenger_promote_and_rollback(topics: Dataset, home: Path) -> None:
     first = _search(home)
-    second = _search(home)  # same data and space: it cannot beat the champion
+    second = _search(home, study="again")  # same data and space: it cannot beat the champion
     assert (first["alias"], second["alias"]) == ("champion", "challenger")
     assert second["comparison"]["champion_scored"] == "recorded (same test split)"
     reg = ModelRegistry(home=home)
@@ -87,6 +87,29 @@ def test_challenger_promote_and_rollback(topics: Dataset, home: Path) -> None:
     assert reg.versions("topics")[0]["aliases"] == ["champion"]
     with pytest.raises(TextopsError, match="replaced no earlier champion"):
         reg.rollback("topics")
+
+
+def test_running_a_finished_search_again_registers_nothing_new(topics: Dataset, home: Path) -> None:
+    first = _search(home)
+    again = _search(home)  # the same study: no trial left to run, the same winner
+    assert again["model_version"] == first["model_version"] == 1
+    assert (
+        again["comparison"]["unchanged"]
+        and "nothing new registered" in again["comparison"]["reason"]
+    )
+    assert [v["version"] for v in ModelRegistry(home=home).versions("topics")] == [1]
+
+
+def test_each_search_space_gets_its_own_default_study(topics: Dataset, home: Path) -> None:
+    cfg = SearchConfig(dataset="topics", embedders=("fake",), heads=("logreg",), trials=2)
+    other = cfg.model_copy(update={"heads": ("knn",)})
+    assert cfg.study_name != other.study_name
+    assert cfg.study_name == cfg.model_copy(update={"trials": 9}).study_name
+    first = run_search(cfg, home=home, tracker=MlflowTracker(home=home))
+    second = run_search(other, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    assert first["study"] != second["study"]
+    assert second["best"]["head"] == "knn"  # its own winner, not the other study's
+    assert second["model_version"] == 2
 
 
 def test_rollback_walks_the_champion_history_back_and_never_flips(
@@ -124,7 +147,9 @@ def test_champion_from_another_dataset_version_is_rescored(topics: Dataset, home
 
     _search(home)
     ingest([MemorySource("topics", topic_rows(360))], "topics", home=home)  # new version
-    report = _search(home)
+    with pytest.raises(TextopsError, match="holds trials of another search"):
+        _search(home)  # the same named study on other data
+    report = _search(home, study="on-the-new-version")
     assert report["comparison"]["champion_scored"] == "re-scored on this test split"
     assert report["alias"] in ("champion", "challenger")
 

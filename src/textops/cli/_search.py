@@ -8,6 +8,12 @@ from typing import Annotated, Any
 import typer
 
 from textops.cli._common import JsonOpt, emit, handle_errors
+from textops.search._config import (
+    DEFAULT_EMBEDDERS,
+    DEFAULT_HEADS,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TRIALS,
+)
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -44,8 +50,10 @@ def print_search(report: dict[str, Any]) -> None:
     )
     if "pareto_front" in report:
         console.print(f"Pareto front: {len(report['pareto_front'])} trials (F1 vs latency)")
-    if report.get("model_version"):
-        cmp = report["comparison"]
+    cmp = report.get("comparison") or {}
+    if cmp.get("unchanged"):
+        console.print(f"{report['model_uri']} ({report['alias'] or 'no alias'}): {cmp['reason']}")
+    elif report.get("model_version"):
         console.print(
             f"registered {report['model_uri']} as [bold]{report['alias']}[/bold] ({cmp['reason']})"
         )
@@ -76,14 +84,28 @@ def search(
     embedders: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated embedder keys (default: minilm,static,tfidf,linguistic)."
+            help=f"Comma-separated embedder keys (default: {','.join(DEFAULT_EMBEDDERS)})."
         ),
     ] = None,
-    heads: Annotated[str | None, typer.Option(help="Comma-separated head keys.")] = None,
-    trials: Annotated[int | None, typer.Option(help="Total trials of the study.")] = None,
+    heads: Annotated[
+        str | None,
+        typer.Option(help=f"Comma-separated head keys (default: {','.join(DEFAULT_HEADS)})."),
+    ] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Total trials of the study. Alone, it bounds the search: only the embedders "
+            f"its trials reach are encoded. Default: {DEFAULT_TRIALS} (and, without --timeout, "
+            f"a {DEFAULT_TIMEOUT:.0f}s budget)."
+        ),
+    ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option(help="Seconds for encoding + trials; encodes that cannot fit are skipped."),
+        typer.Option(
+            help="Seconds for encoding, trials and finalising; encodes that cannot fit are "
+            "skipped (rates measured on this machine are remembered). Alone, trials run until "
+            "it is spent."
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -99,7 +121,11 @@ def search(
         ),
     ] = None,
     study: Annotated[
-        str | None, typer.Option(help="Study name; the same name resumes an interrupted search.")
+        str | None,
+        typer.Option(
+            help="Study name (default: one per dataset version and search space, so running "
+            "the same search again resumes it)."
+        ),
     ] = None,
     objective: Annotated[
         str | None,

@@ -32,6 +32,7 @@ import numpy as np
 from textops._home import home_dir
 from textops._util import atomic_write_json
 from textops.embed._base import Embedder
+from textops.embed._rates import EncodeRates
 from textops.embed._shard import SHARD_SUFFIX, DamagedShardError, Shard, read_shard, write_shard
 
 __all__ = ["CacheSpace", "EmbeddingCache", "space_id"]
@@ -224,6 +225,11 @@ class EmbeddingCache:
                 )
             space = self._spaces[sid] = CacheSpace(path)
         return space
+
+    @property
+    def rates(self) -> EncodeRates:
+        """Encode rates measured on this machine, per space (see :class:`EncodeRates`)."""
+        return EncodeRates(self.root)
 
     def spaces(self) -> list[CacheSpace]:
         if not self.root.is_dir():

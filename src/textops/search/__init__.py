@@ -1,9 +1,20 @@
-"""Search stage: one Optuna study over embedder x head x hyperparameters on cached embeddings."""
+"""Search stage: one Optuna study over embedder x head x hyperparameters on cached embeddings.
 
-from textops.search._config import DEFAULT_EMBEDDERS, SearchConfig
-from textops.search._heads import HEADS, HeadSpec, build_head
-from textops.search._pipeline import TRUSTED_TYPES, TextClassifier
-from textops.search._run import run_search
+Names load on first use, so the CLI reads :class:`SearchConfig` and its defaults without
+importing scikit-learn, Optuna or the embedders.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textops._lazy import lazy_names as _lazy_names
+
+if TYPE_CHECKING:
+    from textops.search._config import DEFAULT_EMBEDDERS, SearchConfig
+    from textops.search._heads import HEADS, HeadSpec, build_head
+    from textops.search._pipeline import TRUSTED_TYPES, TextClassifier
+    from textops.search._run import run_search
 
 __all__ = [
     "DEFAULT_EMBEDDERS",
@@ -15,3 +26,17 @@ __all__ = [
     "build_head",
     "run_search",
 ]
+__getattr__, __dir__ = _lazy_names(
+    __name__,
+    {
+        "DEFAULT_EMBEDDERS": "_config",
+        "HEADS": "_heads",
+        "TRUSTED_TYPES": "_pipeline",
+        "HeadSpec": "_heads",
+        "SearchConfig": "_config",
+        "TextClassifier": "_pipeline",
+        "build_head": "_heads",
+        "run_search": "_run",
+    },
+    globals(),
+)

@@ -1,8 +1,13 @@
-"""Budget-aware encoding: measure each embedder's rate, encode only what fits in the budget.
+"""Budget-aware encoding: encode up front only what fits in the budget.
 
-Cached embeddings cost nothing. For the rest, a small sample is encoded to measure the rate; an
-embedder whose remaining encode cannot finish inside the budget is left out of the search (and
-says so) instead of starting an encode that would overrun ``--timeout``.
+Cached embeddings cost nothing. For the rest, the encode rate comes from this machine's memory
+of earlier measurements (``EncodeRates``, next to the cache), or a small sample encoded now and
+remembered; an embedder whose remaining encode cannot finish inside the budget is left out of
+the search (and says so) instead of starting an encode that would overrun ``--timeout``.
+
+A search bounded by trials only encodes nothing here: each trial encodes (into the cache) the
+embedder it samples when it first needs it, so a 4-trial search pays for the embedders its 4
+trials reach, not for every one it could have sampled.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from textops.embed import EmbeddingCache, encode_texts, make_embedder
+from textops.embed import EMBEDDERS, EmbeddingCache, encode_texts, make_embedder
 
 __all__ = ["EmbedderPlan", "plan_embedders"]
 
@@ -35,7 +40,20 @@ class EmbedderPlan:
     included: bool = True
     reason: str = ""
     encode_s: float = 0.0
+    #: where ``rate`` came from: "measured" now, "remembered" from an earlier search on this
+    #: machine, or "" (nothing to encode, or left to the trials)
+    rate_source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cost(self) -> tuple[int, float]:
+        """Sort key, cheapest first: a measured latency, else the measured or remembered rate,
+        else the table's cost rank (nothing measured yet on this machine)."""
+        if self.latency_ms is not None:
+            return (0, self.latency_ms)
+        if self.rate:
+            return (0, 1000.0 / self.rate)
+        return (1, float(EMBEDDERS[self.key].cost_rank if self.key in EMBEDDERS else 1000))
 
 
 def _latency_ms(emb: Any, texts: list[str]) -> float:
@@ -45,6 +63,15 @@ def _latency_ms(emb: Any, texts: list[str]) -> float:
     for t in sample:
         emb.transform([t])
     return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
+
+
+def _measure(emb: Any, sample: list[str], missing: int, left: float | None) -> tuple[float, float]:
+    """(texts/s, seconds the model took to load): the first call loads the model and is not
+    part of the rate."""
+    start = time.perf_counter()
+    emb.transform(sample[:1])
+    load_s = time.perf_counter() - start
+    return _encode_rate(emb, sample, missing, left), load_s
 
 
 def _encode_rate(emb: Any, sample: list[str], missing: int, left: float | None) -> float:
@@ -69,6 +96,10 @@ def _encode_rate(emb: Any, sample: list[str], missing: int, left: float | None) 
 _FIT_SAMPLE = 200
 
 
+def _chars(texts: list[str], idx: list[int]) -> int:
+    return sum(len(texts[i]) for i in idx)
+
+
 def plan_embedders(
     keys: list[str],
     texts: list[str],
@@ -81,11 +112,13 @@ def plan_embedders(
 ) -> list[EmbedderPlan]:
     """Decide which embedders fit the budget and fill the cache for them (cheapest first).
 
+    Without a ``deadline`` nothing is measured or encoded (the trials encode what they use).
     A model whose embeddings are all cached is loaded only when ``measure_latency`` asks for its
     encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
     """
     plans: list[EmbedderPlan] = []
     by_space: dict[str, Any] = {}  # one embedder (one model load) per cache space
+    rates = cache.rates
     for key in keys:
         emb = make_embedder(key)
         # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
@@ -107,53 +140,85 @@ def plan_embedders(
         _, found = space.get(text_keys)
         missing_idx = [i for i, hit in enumerate(found) if not hit]
         sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
-        rate = None
-        estimated = 0.0
-        if missing_idx:
-            part.transform(sample[:1])  # warm-up: the model load is not the encode rate
-            left = None if deadline is None else deadline - time.monotonic()
-            rate = _encode_rate(part, sample, len(missing_idx), left)
-            estimated = len(missing_idx) / rate
+        plan = EmbedderPlan(
+            key, int(found.sum()), len(missing_idx), None, 0.0, latency,
+            extra={"embedder": part, "space": space.id},
+        )  # fmt: skip
+        remembered = rates.get(space.id)
+        plan.extra["missing_chars"] = _chars(texts, missing_idx)
+        plan.extra["load_s"] = 0.0  # still to pay before encoding (0: loaded here, or cheap)
+        if missing_idx and remembered is not None:
+            plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
+            plan.estimated_s = remembered.seconds(plan.extra["missing_chars"])
+            plan.extra["load_s"] = remembered.load_s
+        elif missing_idx and deadline is not None:
+            left = deadline - time.monotonic()
+            plan.rate, load_s = _measure(part, sample, len(missing_idx), left)
+            plan.rate_source = "measured"
+            plan.estimated_s = len(missing_idx) / plan.rate
+            sample_chars = sum(len(t) for t in sample)
+            rates.put(
+                space.id,
+                chars=sample_chars,
+                texts=len(sample),
+                seconds=len(sample) / plan.rate,
+                load_s=load_s,
+            )
         # per-text latency: for the f1-latency objective, and to try cheap embedders first;
         # not for an encode that cannot fit the whole budget left (it is skipped below)
-        hopeless = deadline is not None and estimated > deadline - time.monotonic()
-        if emb.cacheable and (measure_latency or (missing_idx and not hopeless)):
-            latency = _latency_ms(emb, sample)
-        plans.append(
-            EmbedderPlan(
-                key,
-                int(found.sum()),
-                len(missing_idx),
-                rate,
-                estimated,
-                latency,
-                extra={"embedder": part, "space": space.id},
-            )
-        )
+        # (a remembered rate orders the embedders well enough: no model loaded to time it)
+        hopeless = deadline is not None and plan.estimated_s > deadline - time.monotonic()
+        cheap = not emb.loads_model and deadline is None  # static vectors: milliseconds
+        if emb.cacheable and (
+            measure_latency or cheap or (plan.rate_source == "measured" and not hopeless)
+        ):
+            plan.latency_ms = _latency_ms(emb, sample)
+        plans.append(plan)
+    if deadline is not None:
+        _encode_what_fits(plans, texts, text_keys, cache, deadline)
+    for plan in plans:
+        plan.extra.clear()
+    return plans
+
+
+def _encode_what_fits(
+    plans: list[EmbedderPlan],
+    texts: list[str],
+    text_keys: list[bytes],
+    cache: EmbeddingCache,
+    deadline: float,
+) -> None:
+    """Fill the cache for the embedders whose encode fits the budget left (cheapest first);
+    mark the others left out, with the reason. Each encode's rate is remembered."""
     now = time.monotonic()
     filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
     for plan in sorted(plans, key=lambda p: p.estimated_s):
-        if plan.missing == 0:
+        if plan.missing == 0 or plan.extra["space"] in filled:
             continue
-        if plan.extra["space"] in filled:
+        room = (deadline - time.monotonic()) - TRIAL_RESERVE * (deadline - now)
+        if plan.estimated_s > room:
+            plan.included = False
+            how = "remembered from an earlier search" if plan.rate_source == "remembered" else ""
+            plan.reason = (
+                f"encoding {plan.missing:,} texts needs ~{plan.estimated_s:.0f}s "
+                f"at {plan.rate:.0f} texts/s{' (' + how + ')' if how else ''}; only "
+                f"{max(room, 0):.0f}s of the budget are left for encoding"
+            )
+            log.warning("skipping embedder %s: %s", plan.key, plan.reason)
             continue
-        if deadline is not None:
-            room = (deadline - time.monotonic()) - TRIAL_RESERVE * (deadline - now)
-            if plan.estimated_s > room:
-                plan.included = False
-                plan.reason = (
-                    f"encoding {plan.missing:,} texts needs ~{plan.estimated_s:.0f}s "
-                    f"at {plan.rate:.0f} texts/s; only {max(room, 0):.0f}s of the "
-                    "budget are left for encoding"
-                )
-                log.warning("skipping embedder %s: %s", plan.key, plan.reason)
-                continue
         start = time.perf_counter()
         encode_texts(
             plan.extra["embedder"], texts, cache, keys=text_keys, description=f"encode {plan.key}"
         )
         plan.encode_s = time.perf_counter() - start
         filled.add(plan.extra["space"])
-    for plan in plans:
-        plan.extra.clear()
-    return plans
+        # the whole encode is the best measurement of the rate (a remembered model's load is
+        # inside it)
+        load_s = plan.extra["load_s"]
+        cache.rates.put(
+            plan.extra["space"],
+            chars=plan.extra["missing_chars"],
+            texts=plan.missing,
+            seconds=max(plan.encode_s - load_s, 1e-3),
+            load_s=load_s,
+        )

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import hashlib
+import json
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["DEFAULT_EMBEDDERS", "SearchConfig"]
+__all__ = [
+    "DEFAULT_EMBEDDERS",
+    "DEFAULT_HEADS",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_TRIALS",
+    "SearchConfig",
+]
 
+#: trials when a search gives no --trials (and no --timeout, or both defaults apply)
+DEFAULT_TRIALS = 30
+#: seconds when a search gives neither --trials nor --timeout: every default embedder,
+#: mpnet and e5 included, would otherwise be encoded however long that takes
+DEFAULT_TIMEOUT = 600.0
+#: trials of a search bounded by --timeout only: it runs until its budget is spent
+UNBOUNDED_TRIALS = 100_000
+
+DEFAULT_HEADS = ("logreg", "linear_svm", "knn", "mlp", "lightgbm", "ebm")
 DEFAULT_EMBEDDERS = (
     "minilm",
     "mpnet",
@@ -27,9 +44,19 @@ class SearchConfig(BaseModel):
     dataset: str
     dataset_version: str | None = None
     embedders: tuple[str, ...] = DEFAULT_EMBEDDERS
-    heads: tuple[str, ...] = ("logreg", "linear_svm", "knn", "mlp", "lightgbm", "ebm")
-    trials: int = Field(30, ge=1, description="total trials of the study (finished ones count)")
-    timeout: float | None = Field(None, gt=0, description="seconds for encoding + trials")
+    heads: tuple[str, ...] = DEFAULT_HEADS
+    trials: int = Field(
+        DEFAULT_TRIALS,
+        ge=1,
+        description="total trials of the study (finished ones count); with only a timeout "
+        "given, trials run until the budget is spent",
+    )
+    timeout: float | None = Field(
+        None,
+        gt=0,
+        description="seconds for encoding, trials and finalising; with neither trials nor "
+        f"timeout given, {DEFAULT_TIMEOUT:.0f}",
+    )
     workers: int = Field(1, ge=1, le=64)
     storage: str | None = Field(None, description="Optuna storage URL (default: journal file)")
     study: str | None = None
@@ -41,12 +68,43 @@ class SearchConfig(BaseModel):
     tracking_uri: str | None = None
     register_model: bool = Field(True, description="register the winner in the MLflow registry")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bounds(cls, data: Any) -> Any:
+        """A search always has a bound: trials only (no timeout), a timeout only (trials until
+        it is spent), or with neither given both defaults."""
+        if isinstance(data, dict):
+            trials, timeout = data.get("trials"), data.get("timeout")
+            if trials is None and timeout is None:
+                data = {**data, "trials": DEFAULT_TRIALS, "timeout": DEFAULT_TIMEOUT}
+            elif trials is None:
+                data = {**data, "trials": UNBOUNDED_TRIALS}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> SearchConfig:
         if not self.embedders or not self.heads:
             raise ValueError("at least one embedder and one head are needed")
         return self
 
+    def space(self) -> dict[str, Any]:
+        """What makes two searches' trials comparable: the data (the version, once resolved)
+        and the search space. A study holds trials of one space only."""
+        return {
+            "dataset": self.dataset,
+            "dataset_version": self.dataset_version,
+            "embedders": sorted(self.embedders),
+            "heads": sorted(self.heads),
+            "objective": self.objective,
+            "cv_folds": self.cv_folds,
+            "seed": self.seed,
+        }
+
     @property
     def study_name(self) -> str:
-        return self.study or f"{self.dataset}-{self.objective}"
+        """``--study``, or one name per search space: a search with other embedders, heads or
+        data starts its own study instead of resuming another's."""
+        if self.study:
+            return self.study
+        digest = hashlib.sha256(json.dumps(self.space(), sort_keys=True).encode()).hexdigest()
+        return f"{self.dataset}-{self.objective}-{digest[:8]}"

@@ -255,12 +255,14 @@ def finalize(
     tracker.log_dict(parent_run, env_lock, "env_lock.json")
 
     model_name = config.model_name or dataset.name
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
     report: dict[str, Any] = {
         "study": config.study_name,
-        "trials": len(study.get_trials(deepcopy=False)),
-        "trials_complete": sum(t.state.name == "COMPLETE" for t in study.get_trials()),
+        # finished ones: the portfolio's starts that no trial reached yet wait in the study
+        "trials": len(finished),
+        "trials_complete": sum(t.state.name == "COMPLETE" for t in finished),
         # failed trials (an exception in the head's fit) are logged as warnings as they happen
-        "trials_failed": sum(t.state.name == "FAIL" for t in study.get_trials()),
+        "trials_failed": sum(t.state.name == "FAIL" for t in finished),
         "best": {
             "embedder": ek,
             "head": hk,
@@ -286,6 +288,66 @@ def finalize(
     }
     if pareto:
         report["pareto_front"] = pareto
+    registry = (
+        ModelRegistry(tracker.uri)
+        if config.register_model and isinstance(tracker, MlflowTracker)
+        else None
+    )
+    identity = {
+        "textops.study": config.study_name,
+        "textops.trial": str(winner.number),
+        "textops.dataset_fingerprint": dataset.fingerprint,
+    }
+    same = registry.find(model_name, identity) if registry is not None else None
+    if same is not None:
+        # a search run again without new trials: its winner is a version already
+        reason = (
+            f"winner unchanged: trial {winner.number} of study {config.study_name!r} is "
+            f"version {same['version']} already; nothing new registered"
+        )
+        log.info("%s", reason)
+        report.update(
+            model_version=same["version"],
+            alias=",".join(same["aliases"]) or None,
+            model_uri=f"models:/{model_name}/{same['version']}",
+            run_model_uri=f"runs:/{same['run_id']}/model",
+            comparison={"reason": reason, "unchanged": True},
+        )
+    else:
+        _save_and_register(
+            report, clf, registry, tracker, parent_run, dataset, data, proba, cache, config,
+            emb, env_lock, identity, score_tags={
+                "textops.embedder": ek,
+                "textops.head": hk,
+                "textops.dataset": f"{dataset.name}@{dataset.version}",
+                "textops.cv_macro_f1": f"{cv_f1:.6f}",
+            },
+        )  # fmt: skip
+    report["seconds"] = round(time.monotonic() - started, 2)
+    report["finalize_seconds"] = round(time.monotonic() - began, 2)
+    report["finalize_estimate_seconds"] = None if estimate is None else round(estimate, 2)
+    return report
+
+
+def _save_and_register(
+    report: dict[str, Any],
+    clf: TextClassifier,
+    registry: ModelRegistry | None,
+    tracker: Tracker,
+    parent_run: str,
+    dataset: Dataset,
+    data: dict[str, Any],
+    proba: np.ndarray,
+    cache: EmbeddingCache,
+    config: SearchConfig,
+    emb: Any,
+    env_lock: dict[str, Any],
+    identity: dict[str, str],
+    score_tags: dict[str, str],
+) -> None:
+    """Save the winner as an MLflow model in the parent run and register it (champion when it
+    beats the champion on the same test split)."""
+    tr, va, te = data["train"], data["validation"], data["test"]
     with tempfile.TemporaryDirectory() as tmp:
         path = save_pyfunc(
             clf,
@@ -297,47 +359,36 @@ def finalize(
         )
         source = tracker.log_artifacts(parent_run, path, "model")
     report["run_model_uri"] = f"runs:/{parent_run}/model"
-    if config.register_model and isinstance(tracker, MlflowTracker):
-        registry = ModelRegistry(tracker.uri)
-
-        def score_champion(uri: str) -> float:
-            from textops.track import load_classifier
-
-            champion, _ = load_classifier(uri, tracker.uri)
-            return float(
-                evaluate(te["labels"], champion.predict_proba(te["texts"]), champion.labels)[
-                    "macro_f1"
-                ]
-            )
-
-        reg = registry.register(
-            name=model_name,
-            source=source,
-            run_id=parent_run,
-            macro_f1=test["macro_f1"],
-            fingerprint=dataset.fingerprint,
-            score_champion=score_champion,
-            tags={
-                "textops.embedder": ek,
-                "textops.head": hk,
-                "textops.dataset": f"{dataset.name}@{dataset.version}",
-                "textops.cv_macro_f1": f"{cv_f1:.6f}",
-            },
-        )
-        tracker.log_dict(parent_run, reg["comparison"], "champion_comparison.json")
-        tracker.set_tags(
-            parent_run,
-            {"textops.model_version": str(reg["version"]), "textops.alias": reg["alias"]},
-        )
-        report.update(
-            model_version=reg["version"],
-            alias=reg["alias"],
-            model_uri=f"models:/{model_name}/{reg['version']}",
-            comparison=reg["comparison"],
-        )
-    else:
+    if registry is None:
         report["model_uri"] = report["run_model_uri"]
-    report["seconds"] = round(time.monotonic() - started, 2)
-    report["finalize_seconds"] = round(time.monotonic() - began, 2)
-    report["finalize_estimate_seconds"] = None if estimate is None else round(estimate, 2)
-    return report
+        return
+    model_name = report["model_name"]
+
+    def score_champion(uri: str) -> float:
+        from textops.track import load_classifier
+
+        champion, _ = load_classifier(uri, tracker.uri)
+        return float(
+            evaluate(te["labels"], champion.predict_proba(te["texts"]), champion.labels)["macro_f1"]
+        )
+
+    reg = registry.register(
+        name=model_name,
+        source=source,
+        run_id=parent_run,
+        macro_f1=report["test"]["macro_f1"],
+        fingerprint=dataset.fingerprint,
+        score_champion=score_champion,
+        tags={**score_tags, **identity},
+    )
+    tracker.log_dict(parent_run, reg["comparison"], "champion_comparison.json")
+    tracker.set_tags(
+        parent_run,
+        {"textops.model_version": str(reg["version"]), "textops.alias": reg["alias"]},
+    )
+    report.update(
+        model_version=reg["version"],
+        alias=reg["alias"],
+        model_uri=f"models:/{model_name}/{reg['version']}",
+        comparison=reg["comparison"],
+    )

@@ -76,8 +76,8 @@ def _portfolio_order(plans: list[Any]) -> list[str]:
     so a known finalising cost, within seconds), then hybrids (embedders built on others'
     cached embeddings: in one-off checks the best of every built-in dataset, by 1 to 4 test
     macro-F1 points; when the budget leaves room for a few trials only, they get them), then
-    the rest cheapest first. Unmeasured latencies count as the most expensive."""
-    by_cost = sorted(plans, key=lambda p: (p.latency_ms is None, p.latency_ms or 0.0))
+    the rest cheapest first (by measured or remembered cost, else the table's cost rank)."""
+    by_cost = sorted(plans, key=lambda p: p.cost)
     if not by_cost:
         return []
     first, rest = by_cost[0], by_cost[1:]
@@ -180,17 +180,23 @@ def _progress_callback(total: int, done: int, enabled: bool | None) -> Any:
     if not (is_interactive() if enabled is None else enabled):
         return None, None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from textops.search._config import UNBOUNDED_TRIALS
 
     bar = Progress(
         TextColumn("trials"),
         BarColumn(),
         MofNCompleteColumn(),
+        TimeElapsedColumn(),
         TextColumn("{task.fields[best]}"),
         console=Console(stderr=True),
         transient=True,
     )
-    task = bar.add_task("search", total=total, completed=done, best="")
+    # a search bounded by its timeout only has no trial count to fill
+    task = bar.add_task(
+        "search", total=None if total >= UNBOUNDED_TRIALS else total, completed=done, best=""
+    )
 
     def callback(study: Any, trial: Any) -> None:
         best = ""
@@ -218,6 +224,8 @@ def run_search(
     deadline = start + config.timeout if config.timeout else None
     _check_keys(config)
     ds = DatasetStore(home).get(config.dataset, config.dataset_version)
+    # the version this search runs on, for its study's identity, its workers and its record
+    config = config.model_copy(update={"dataset_version": ds.version})
     data = _split(ds)
     folds = _folds(data["train"]["labels"], config.cv_folds)
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)

@@ -80,16 +80,30 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
         study.set_user_attr("embedders", embedders)
         study.set_user_attr("dataset", config.dataset)
         study.set_user_attr("objective", config.objective)
+        study.set_user_attr("space", config.space())
         for params in portfolio(embedders, list(config.heads)):
             study.enqueue_trial(params, skip_if_exists=True)
-    elif study.user_attrs.get("objective") != config.objective:
-        from textops.errors import ConfigError
-
-        raise ConfigError(
-            f"study {config.study_name!r} was created for objective "
-            f"{study.user_attrs.get('objective')!r}; pass another --study for {config.objective!r}"
-        )
+    else:
+        _check_same_space(study, config)
     return study
+
+
+def _check_same_space(study: Any, config: SearchConfig) -> None:
+    """A named study resumed with another search space would mix trials that are not
+    comparable (and register the old space's winner under the new name): refuse."""
+    from textops.errors import ConfigError
+
+    stored = study.user_attrs.get("space")
+    if stored is None:  # a study from before spaces were recorded: its objective at least
+        stored = {"objective": study.user_attrs.get("objective")}
+    wanted = config.space()
+    differs = {k: (v, wanted.get(k)) for k, v in stored.items() if wanted.get(k) != v}
+    if differs:
+        what = "; ".join(f"{k}: study {a!r}, this search {b!r}" for k, (a, b) in differs.items())
+        raise ConfigError(
+            f"study {config.study_name!r} holds trials of another search ({what}); pass "
+            "another --study, or leave --study out (each search space gets its own study)"
+        )
 
 
 #: logistic regression's C on sparse features, in the order the portfolio tries them: TF-IDF

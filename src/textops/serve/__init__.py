@@ -1,13 +1,14 @@
 """Serving: a FastAPI prediction service with micro-batching, metrics and registry hot swap.
 
-Names load on first use (PEP 562), so the CLI can read :class:`ServeSettings` (its flags come
-from the settings' own fields) without importing FastAPI, the model stack or the monitor.
+Names load on first use, so the CLI can read :class:`ServeSettings` (its flags come from the
+settings' own fields) without importing FastAPI, the model stack or the monitor.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from textops._lazy import lazy_names as _lazy_names
 
 if TYPE_CHECKING:
     from textops.serve._app import app_from_env, create_app
@@ -17,20 +18,6 @@ if TYPE_CHECKING:
     from textops.serve._run import export_openapi, run_server
     from textops.serve._settings import ServeSettings
     from textops.serve._swap import ModelHolder
-
-_WHERE = {
-    "MicroBatcher": "_batcher",
-    "ModelHolder": "_swap",
-    "ServeSettings": "_settings",
-    "ServedModel": "_model",
-    "app_from_env": "_app",
-    "create_app": "_app",
-    "export_onnx": "_export",
-    "export_openapi": "_run",
-    "load_served_model": "_model",
-    "parse_model_uri": "_model",
-    "run_server": "_run",
-}
 
 __all__ = [
     "MicroBatcher",
@@ -45,17 +32,20 @@ __all__ = [
     "parse_model_uri",
     "run_server",
 ]
-assert set(__all__) == set(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_names(
+    __name__,
+    {
+        "MicroBatcher": "_batcher",
+        "ModelHolder": "_swap",
+        "ServeSettings": "_settings",
+        "ServedModel": "_model",
+        "app_from_env": "_app",
+        "create_app": "_app",
+        "export_onnx": "_export",
+        "export_openapi": "_run",
+        "load_served_model": "_model",
+        "parse_model_uri": "_model",
+        "run_server": "_run",
+    },
+    globals(),
+)

@@ -61,6 +61,18 @@ class ModelRegistry:
             )
         return sorted(rows, key=lambda r: r["version"])
 
+    def find(self, name: str, tags: dict[str, str]) -> dict[str, Any] | None:
+        """The newest version of ``name`` whose tags include all of ``tags`` (None if none, or
+        no such model)."""
+        try:
+            rows: list[dict[str, Any]] = self.versions(name)
+        except ModelNotFoundError:
+            return None
+        for row in reversed(rows):
+            if all(row["tags"].get(k) == v for k, v in tags.items()):
+                return dict(row)
+        return None
+
     def models(self) -> list[dict[str, Any]]:
         out = []
         for m in self.client.search_registered_models():
