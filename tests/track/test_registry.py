@@ -295,3 +295,16 @@ def test_cli_predict_texts_and_bad_uris(topics: Dataset, home: Path) -> None:
     assert sum(pred["probabilities"].values()) == pytest.approx(1.0)
     res = runner.invoke(app, ["predict", "models:/nope@champion", "x"])
     assert res.exit_code == 2 and "textops models list" in res.stderr
+
+
+def test_odd_text_given_to_a_model_gets_an_answer_not_a_traceback(
+    topics: Dataset, home: Path
+) -> None:
+    _search(home)
+    clf, _ = load_classifier("models:/topics@champion", default_tracking_uri(home))
+    assert len(clf.predict(["half \ud800 pair", "", "\x00", "goal"])) == 4
+    # a byte the terminal could not decode reaches argv surrogate-escaped
+    odd = b"bad \xff byte".decode("utf-8", "surrogateescape")
+    res = runner.invoke(app, ["predict", "models:/topics@champion", odd, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["predictions"][0]["text"] == "bad ÿ byte"

@@ -187,6 +187,10 @@ def predict(
         raise ConfigError("give TEXT arguments or --input FILE (with --output FILE)")
     clf, _ = load_classifier(model_uri, tracking_uri or default_tracking_uri())
     if texts:
+        from textops.data._repair import decode_escaped
+
+        # bytes the terminal's locale could not decode arrive surrogate-escaped: cp1252
+        texts = [decode_escaped(t)[0] for t in texts]
         proba = clf.predict_proba(texts)
         rows = [
             {

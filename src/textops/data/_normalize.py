@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from textops.data._schema import NormalizationOptions
@@ -9,7 +10,15 @@ from textops.data._schema import NormalizationOptions
 __all__ = ["normalize_text"]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def normalize_text(text: str, options: NormalizationOptions) -> str:
+    """``text`` as the dataset's options normalise it. A lone surrogate (which no encoder or
+    tokenizer accepts; ingest quarantines such rows) becomes U+FFFD, so a model given one
+    still answers."""
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
     if options.unicode_form != "none" and not text.isascii():
         text = unicodedata.normalize(options.unicode_form, text)  # type: ignore[arg-type]
     if options.collapse_whitespace:
