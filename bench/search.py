@@ -79,7 +79,7 @@ def textops_search(
 
     cfg = SearchConfig(dataset=dataset, trials=trials, timeout=timeout, study=study, **kw)
     start = time.perf_counter()
-    r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False).as_json()
     seconds = time.perf_counter() - start  # before reading the study back for the report
 
     def took(trial: Any) -> float:

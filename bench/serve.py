@@ -54,7 +54,9 @@ def train(home: Path) -> str:
     cfg = SearchConfig(
         dataset="trec", embedders=("minilm",), heads=("logreg",), trials=1, cv_folds=2
     )
-    report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    report = run_search(
+        cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False
+    ).as_json()
     return f"models:/trec/{report['model_version']}"
 
 

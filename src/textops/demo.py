@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from textops.track import default_tracking_uri, load_classifier
 
-    uri = f"models:/{result['model_name']}@champion"
+    uri = f"models:/{result.model_name}@champion"
     clf, _ = load_classifier(uri, default_tracking_uri())
     print(f"\n4. predictions by {uri}")
     texts = EXAMPLES.get(ds.name, ds.texts("test")[:3])
@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"   {label:>8} ({proba.max():.3f})  {text}")
     print(f"\ndone in {time.perf_counter() - start:.1f}s. Next:")
     print(f'  textops predict {uri} "your text"')
-    print(f"  textops models show {result['model_name']}     # versions, aliases, test macro-F1")
+    print(f"  textops models show {result.model_name}     # versions, aliases, test macro-F1")
     print(f"  textops serve {uri}     # HTTP service: /v1/predict, /docs, /metrics")
-    print(f"  mlflow ui --backend-store-uri {default_tracking_uri()}   (pip install mlflow)")
+    print(f"  mlflow ui --backend-store-uri {default_tracking_uri()}   (needs: pip install mlflow)")
     print("  make demo    # again: only cache hits, and the study resumes where it stopped")
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from textops.embed import EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
 from textops.embed._fake import HashingFakeEmbedder
-from textops.search._pipeline import _skops_dump, _skops_load
+from textops.model._skops import skops_dump as _skops_dump
+from textops.model._skops import skops_load as _skops_load
 
 TEXTS = [
     "free prize, call now",
@@ -23,7 +24,9 @@ TEXTS = [
 
 def _hybrid(**kw: object) -> HybridEmbedder:
     # word TF-IDF and the hashing fake: the same code paths as tfidf_wc + MiniLM, in milliseconds
-    return HybridEmbedder(sparse="tfidf", dense="fake", **kw).fit(TEXTS)  # type: ignore[arg-type]
+    return HybridEmbedder(sparse=make_embedder("tfidf"), dense=make_embedder("fake"), **kw).fit(
+        TEXTS
+    )  # type: ignore[arg-type]
 
 
 def test_rows_are_the_sparse_view_then_the_dense_view_scaled_to_its_weight() -> None:
@@ -69,11 +72,11 @@ def test_the_dense_view_comes_from_the_cache(
 
 def test_saved_without_its_dense_model_and_rebuilt_on_load(tmp_path: Path) -> None:
     emb = _hybrid()
-    emb.transform(TEXTS[:1])  # the dense view is built
-    assert "_dense" in vars(emb)
+    emb.transform(TEXTS[:1])
+    vars(emb.dense)["model_"] = "a loaded transformer"  # what a used MiniLM view holds
     _skops_dump(emb, tmp_path / "emb.skops")
     back = _skops_load(tmp_path / "emb.skops")
-    assert "_dense" not in vars(back)
+    assert "model_" not in vars(back.dense) and "model_" in vars(emb.dense)
     np.testing.assert_array_equal(back.transform(TEXTS).toarray(), emb.transform(TEXTS).toarray())
     assert back.identity() == emb.identity()
 
@@ -84,11 +87,12 @@ def test_identity_names_both_views_and_their_libraries() -> None:
     assert "+dense:" in ident["model"]
     fake = make_embedder("fake").identity()
     assert fake["libraries"].items() <= ident["libraries"].items()
-    assert ident != HybridEmbedder(sparse="tfidf", dense="fake").fit(TEXTS[:3]).identity()
+    other = HybridEmbedder(sparse=make_embedder("tfidf"), dense=make_embedder("fake"))
+    assert ident != other.fit(TEXTS[:3]).identity()
 
 
 def test_views_of_the_wrong_kind_are_refused() -> None:
-    with pytest.raises(ValueError, match="dense view 'tfidf'"):
-        HybridEmbedder(sparse="tfidf", dense="tfidf").dense_embedder()
-    with pytest.raises(ValueError, match="sparse view 'fake'"):
-        HybridEmbedder(sparse="fake", dense="fake").fit(TEXTS)
+    with pytest.raises(ValueError, match="dense view must be a cacheable"):
+        HybridEmbedder(sparse=make_embedder("tfidf"), dense=make_embedder("tfidf")).dense_embedder()
+    with pytest.raises(ValueError, match="sparse view must be a sparse embedder"):
+        HybridEmbedder(sparse=make_embedder("fake"), dense=make_embedder("fake")).fit(TEXTS)

@@ -31,8 +31,16 @@ def test_init_only_stores_parameters(key: str) -> None:
     emb = make_embedder(key)
     assert not [a for a in vars(emb) if a.endswith("_")], "nothing fitted or loaded in __init__"
     params = emb.get_params()
-    assert params == clone(emb).get_params()
+
+    def plain(p: dict[str, object]) -> dict[str, object]:  # sub-embedders by class and params
+        return {
+            k: (type(v), v.get_params()) if isinstance(v, Embedder) else v for k, v in p.items()
+        }
+
+    assert plain(params) == plain(clone(emb).get_params())
     assert dict(EMBEDDERS[key].params).items() <= params.items()
+    for name, part in EMBEDDERS[key].parts.items():  # a hybrid's views: table entries
+        assert plain(params[name].get_params()) == plain(make_embedder(part).get_params())
 
 
 @pytest.mark.parametrize("key", list(EMBEDDERS))

@@ -58,7 +58,8 @@ def test_character_tfidf_matches_misspelt_words_word_tfidf_does_not() -> None:
 
 
 def test_word_and_character_tfidf_side_by_side_round_trips(tmp_path: Path) -> None:
-    from textops.search._pipeline import _skops_dump, _skops_load
+    from textops.model._skops import skops_dump as _skops_dump
+    from textops.model._skops import skops_load as _skops_load
 
     train = ["win a free prize now", "free cash prize", "see you at lunch", "lunch at noon"]
     both = make_embedder("tfidf_wc").fit(train)

@@ -13,14 +13,15 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from tests.conftest import topic_rows
-from textops.monitor import build_reference, drift_report, load_reference, save_reference
+from textops.model import TrainingReference, build_reference
+from textops.monitor import drift_report
 from textops.serve import create_app
 
 RNG = np.random.default_rng(0)
 TRAIN = [t for t, _ in topic_rows(300)]
 
 
-def _ref() -> tuple[dict[str, Any], np.ndarray]:
+def _ref() -> TrainingReference:
     vecs = RNG.normal(size=(300, 16)).astype(np.float32)
     return build_reference(
         train_texts=TRAIN,
@@ -32,10 +33,9 @@ def _ref() -> tuple[dict[str, Any], np.ndarray]:
 
 
 def test_same_distribution_is_not_drift() -> None:
-    ref, vecs = _ref()
+    ref = _ref()
     report = drift_report(
         ref,
-        vecs,
         labels=["a", "b", "c"] * 40,
         lengths=[len(t) for t in TRAIN[:120]],
         oov=[0.0] * 120,
@@ -48,10 +48,9 @@ def test_same_distribution_is_not_drift() -> None:
 
 
 def test_each_kind_of_shift_is_detected() -> None:
-    ref, vecs = _ref()
+    ref = _ref()
     report = drift_report(
         ref,
-        vecs,
         labels=["a"] * 110 + ["b"] * 10,
         lengths=[5 * len(t) for t in TRAIN[:120]],
         oov=[0.8] * 120,
@@ -65,17 +64,18 @@ def test_each_kind_of_shift_is_detected() -> None:
 
 
 def test_too_little_current_data_is_said_not_guessed() -> None:
-    ref, vecs = _ref()
-    report = drift_report(ref, vecs, labels=["a"] * 5, lengths=[3] * 5)
+    report = drift_report(_ref(), labels=["a"] * 5, lengths=[3] * 5)
     assert report["drift"] is False and "need 30" in report["note"]
 
 
 def test_reference_round_trips(tmp_path: Path) -> None:
-    ref, vecs = _ref()
-    save_reference(tmp_path, ref, vecs)
-    loaded = load_reference(tmp_path)
-    assert loaded is not None and loaded[0] == ref
-    np.testing.assert_array_equal(loaded[1], vecs)
+    ref = _ref()
+    ref.save(tmp_path)
+    loaded = TrainingReference.load(tmp_path)
+    assert loaded is not None and ref.vectors is not None and loaded.vectors is not None
+    np.testing.assert_array_equal(loaded.vectors, ref.vectors)
+    assert loaded.labels == ref.labels and loaded.vocab == ref.vocab
+    assert loaded.lengths == ref.lengths and loaded.oov_rates == ref.oov_rates
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -8,8 +8,8 @@ from typing import Any
 import optuna
 import pytest
 
-from textops.search._finalize import FINALIZE_FIXED_S, finalize_estimate
-from textops.search._heads import HEADS
+from textops.search._budget import FINALIZE_FIXED_S, finalize_estimate
+from textops.search._head_search import HEAD_SEARCH
 
 
 def _study(**attrs: Any) -> optuna.Study:
@@ -32,14 +32,14 @@ def test_head_refit_scales_with_the_rows_the_solver_and_calibration_folds() -> N
     plain = finalize_estimate(_study(head="knn"), n_train=600, n_refit=800)
     assert plain == pytest.approx(FINALIZE_FIXED_S + 2.0)
     # CV fitted logistic regression with a solver 2x as fast as the deployed one's
-    assert HEADS["logreg"].cv_speedup == 2.0
+    assert HEAD_SEARCH["logreg"].cv_speedup == 2.0
     logreg = finalize_estimate(_study(head="logreg"), n_train=600, n_refit=800)
     assert logreg == pytest.approx(FINALIZE_FIXED_S + 4.0)
     # on TF-IDF, the SVM's CV used the deployed solver (liblinear): calibration only
     calibrated = finalize_estimate(_study(head="linear_svm"), n_train=600, n_refit=800)
     assert calibrated == pytest.approx(FINALIZE_FIXED_S + 6.0)
     dense = finalize_estimate(_study(head="linear_svm", embedder="fake"), n_train=600, n_refit=800)
-    assert dense == pytest.approx(FINALIZE_FIXED_S + 6.0 * HEADS["linear_svm"].cv_speedup)
+    assert dense == pytest.approx(FINALIZE_FIXED_S + 6.0 * HEAD_SEARCH["linear_svm"].cv_speedup)
 
 
 def test_an_embedder_fitted_on_data_is_refitted_once() -> None:

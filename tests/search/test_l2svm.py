@@ -54,25 +54,14 @@ def test_works_inside_a_pipeline_with_scaling() -> None:
     assert pipe.predict(X).shape == (len(y),)
 
 
-def test_read_only_inputs_share_products_between_fits_and_release_them() -> None:
-    import gc
-
-    from textops.search import _l2svm
-
+def test_fits_given_one_products_dict_share_them_and_solve_the_same() -> None:
     X, y = _data(4)
-    frozen = X.copy()
-    frozen.setflags(write=False)
-    key = id(frozen)
-    a = NewtonLinearSVC(C=1.0, class_weight="balanced").fit(frozen, y)
-    memo = _l2svm._MEMO[key]
-    gram = memo["gram"]
-    b = NewtonLinearSVC(C=3.0, class_weight="balanced").fit(frozen, y)
-    assert memo["gram"] is gram  # the second fit reused the first one's X'X
-    # same solutions as fits on a writeable copy, which keep nothing
+    products: dict[object, object] = {}
+    a = NewtonLinearSVC(C=1.0, class_weight="balanced").fit(X, y, products=products)
+    gram = products["gram"]
+    b = NewtonLinearSVC(C=3.0, class_weight="balanced").fit(X, y, products=products)
+    assert products["gram"] is gram  # the second fit reused the first one's X'X
+    # same solutions as fits that keep nothing
     for est, C in ((a, 1.0), (b, 3.0)):
         plain = NewtonLinearSVC(C=C, class_weight="balanced").fit(X, y)
         np.testing.assert_allclose(est.coef_, plain.coef_, rtol=1e-6, atol=1e-8)
-    assert id(X) not in _l2svm._MEMO
-    del frozen
-    gc.collect()
-    assert key not in _l2svm._MEMO

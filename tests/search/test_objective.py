@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
@@ -10,17 +11,30 @@ import pytest
 from optuna.distributions import CategoricalDistribution
 
 from textops.embed._encode import text_keys
+from textops.search._budget import Budget
+from textops.search._data import SearchData, Split
 from textops.search._objective import Objective
 
 TEXTS = [f"{w} number {i}" for i in range(30) for w in ("cash prize", "lunch meeting")]
 LABELS = ["spam", "ham"] * 30
 
 
+@dataclass(frozen=True)
+class _FixedReserve(Budget):
+    """30 s left, and finalising the winner so far estimated at ``fixed`` seconds."""
+
+    fixed: float | None = None
+
+    def reserve(self, study: optuna.Study) -> float | None:
+        return self.fixed
+
+
 def _objective(home: Path, reserve: float | None, validation: bool = False) -> Objective:
+    # the MLP trains epoch by epoch (and can stop between epochs) with a validation split
+    val = Split(TEXTS[:12], LABELS[:12], text_keys(TEXTS[:12])) if validation else Split([], [], [])
+    train = Split(TEXTS, LABELS, text_keys(TEXTS))
     return Objective(
-        texts=TEXTS,
-        labels=LABELS,
-        keys=text_keys(TEXTS),
+        data=SearchData(train, val, Split([], [], []), TEXTS, text_keys(TEXTS)),
         embedders=["fake"],
         heads=["logreg"],
         latency_ms={"fake": 0.1},
@@ -28,10 +42,7 @@ def _objective(home: Path, reserve: float | None, validation: bool = False) -> O
         seed=0,
         multi=False,
         home=home,
-        deadline=time.time() + 30,
-        reserve=lambda study: reserve,
-        # the MLP trains epoch by epoch (and can stop between epochs) with a validation split
-        validation=(TEXTS[:12], text_keys(TEXTS[:12]), LABELS[:12]) if validation else None,
+        budget=_FixedReserve(time.time() + 30, time.time(), fixed=reserve),
     )
 
 
@@ -96,7 +107,7 @@ def test_macro_f1_matches_sklearn_with_labels_missing_on_either_side() -> None:
 
 @pytest.mark.parametrize("head", ["lightgbm", "mlp"])
 def test_a_head_that_trains_in_rounds_stops_when_the_time_is_up(tmp_path: Path, head: str) -> None:
-    from textops.search._objective import OutOfTimeError
+    from textops.search._budget import OutOfTimeError
 
     obj = _objective(tmp_path, None, validation=True)
     with pytest.raises(OutOfTimeError):

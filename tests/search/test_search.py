@@ -23,7 +23,7 @@ def _cfg(**kw: object) -> SearchConfig:
 
 def test_search_by_trials_tracks_every_trial(topics: Dataset, home: Path) -> None:
     tracker = MemoryTracker()
-    report = run_search(_cfg(trials=6), home=home, tracker=tracker)
+    report = run_search(_cfg(trials=6), home=home, tracker=tracker).as_json()
     assert report["trials"] == 6
     assert report["best"]["embedder"] in ("fake", "tfidf")
     assert 0.5 < report["best"]["cv_macro_f1"] <= 1.0
@@ -60,7 +60,7 @@ def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(
     # while earlier trials on the same fold left solutions to start from
     tracker = MemoryTracker()
     cfg = _cfg(trials=8, embedders=("tfidf",), heads=("linear_svm", "logreg"))
-    report = run_search(cfg, home=home, tracker=tracker)
+    report = run_search(cfg, home=home, tracker=tracker).as_json()
     assert report["trials_failed"] == 0
     (parent,) = [r for r, v in tracker.runs.items() if v["parent"] is None]
     statuses = [tracker.runs[c]["status"] for c in tracker.children(parent)]
@@ -69,7 +69,9 @@ def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(
 
 def test_search_by_time_stops_within_the_budget(topics: Dataset, home: Path) -> None:
     start = time.monotonic()
-    report = run_search(_cfg(trials=10_000, timeout=4), home=home, tracker=MemoryTracker())
+    report = run_search(
+        _cfg(trials=10_000, timeout=4), home=home, tracker=MemoryTracker()
+    ).as_json()
     assert 1 <= report["trials"] < 10_000
     assert time.monotonic() - start < 4 + 20  # the budget, plus refit, test and saving
 
@@ -77,7 +79,9 @@ def test_search_by_time_stops_within_the_budget(topics: Dataset, home: Path) -> 
 def test_pareto_mode_reports_the_front_and_respects_the_latency_budget(
     topics: Dataset, home: Path
 ) -> None:
-    report = run_search(_cfg(trials=8, objective="f1-latency"), home=home, tracker=MemoryTracker())
+    report = run_search(
+        _cfg(trials=8, objective="f1-latency"), home=home, tracker=MemoryTracker()
+    ).as_json()
     front = report["pareto_front"]
     assert front and all(r["latency_ms"] is not None for r in front)
     lat = [r["latency_ms"] for r in front]
@@ -88,7 +92,7 @@ def test_pareto_mode_reports_the_front_and_respects_the_latency_budget(
         _cfg(trials=8, objective="f1-latency", max_latency_ms=budget),
         home=home,
         tracker=MemoryTracker(),
-    )
+    ).as_json()
     assert r2["best"]["latency_ms"] <= budget + 1e-9
 
 
@@ -139,7 +143,7 @@ def test_killed_search_resumes_without_redoing_finished_trials(topics: Dataset, 
         _cfg(trials=target, study="resumable", heads=("logreg", "knn")),
         home=home,
         tracker=MemoryTracker(),
-    )
+    ).as_json()
     after = _done(home, "resumable")
     assert dict(before).items() <= dict(after).items()  # finished trials kept as they were
     study = optuna.load_study(study_name="resumable", storage=make_storage(None, home))
@@ -150,7 +154,9 @@ def test_killed_search_resumes_without_redoing_finished_trials(topics: Dataset, 
 
 def test_two_workers_share_one_journal_study(topics: Dataset, home: Path) -> None:
     tracker = MlflowTracker(home=home)
-    report = run_search(_cfg(trials=6, workers=2, study="two"), home=home, tracker=tracker)
+    report = run_search(
+        _cfg(trials=6, workers=2, study="two"), home=home, tracker=tracker
+    ).as_json()
     assert report["trials_complete"] >= 5
     import optuna
 
@@ -170,7 +176,7 @@ def test_two_workers_on_a_real_postgresql(topics: Dataset, home: Path, postgres_
         _cfg(trials=6, workers=2, storage=postgres_url, study="pg"),
         home=home,
         tracker=MlflowTracker(home=home),
-    )
+    ).as_json()
     assert report["trials"] == 6
     import optuna
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import optuna
 
 from textops.data import Dataset
-from textops.search import HEADS, SearchConfig, run_search
+from textops.model import HEADS
+from textops.search import SearchConfig, run_search
 from textops.search._study import make_storage, portfolio
 from textops.track import MemoryTracker
 
@@ -77,7 +78,7 @@ def test_a_running_trial_without_a_pid_is_failed_only_when_nobody_runs_the_study
 
 
 def test_the_portfolio_tries_the_cheapest_embedder_then_hybrids_then_the_rest() -> None:
-    from textops.search._budget import EmbedderPlan
+    from textops.search._plan import EmbedderPlan
     from textops.search._run import _portfolio_order
 
     def plan(key: str, latency: float | None) -> EmbedderPlan:

@@ -28,7 +28,9 @@ def minilm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
     cfg = SearchConfig(
         dataset="topics", embedders=("minilm",), heads=("logreg",), trials=1, cv_folds=2
     )
-    report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    report = run_search(
+        cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False
+    ).as_json()
     yield Registered(home, default_tracking_uri(home), "topics", (int(report["model_version"]),))
 
 

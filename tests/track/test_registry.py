@@ -43,7 +43,7 @@ def _search(
         cv_folds=2,
         study=study or f"{dataset}-{'-'.join(heads)}",
     )
-    return run_search(cfg, home=home, tracker=MlflowTracker(home=home))
+    return run_search(cfg, home=home, tracker=MlflowTracker(home=home)).as_json()
 
 
 def test_runs_inputs_and_registry_in_sqlite(topics: Dataset, home: Path) -> None:
@@ -105,8 +105,10 @@ def test_each_search_space_gets_its_own_default_study(topics: Dataset, home: Pat
     other = cfg.model_copy(update={"heads": ("knn",)})
     assert cfg.study_name != other.study_name
     assert cfg.study_name == cfg.model_copy(update={"trials": 9}).study_name
-    first = run_search(cfg, home=home, tracker=MlflowTracker(home=home))
-    second = run_search(other, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    first = run_search(cfg, home=home, tracker=MlflowTracker(home=home)).as_json()
+    second = run_search(
+        other, home=home, tracker=MlflowTracker(home=home), show_progress=False
+    ).as_json()
     assert first["study"] != second["study"]
     assert second["best"]["head"] == "knn"  # its own winner, not the other study's
     assert second["model_version"] == 2

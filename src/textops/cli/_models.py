@@ -203,8 +203,9 @@ def predict(
         if as_json:
             emit({"model_uri": model_uri, "predictions": rows}, True)
         else:
-            for r in rows:
-                typer.echo(f"{r['label']:>12} {r['probabilities'][r['label']]:.3f}  {r['text']}")
+            for t, p in zip(texts, proba, strict=True):
+                label = clf.labels[int(p.argmax())]
+                typer.echo(f"{label:>12} {float(p.max()):.3f}  {t}")
         return
     assert input_ is not None
     if output is None:

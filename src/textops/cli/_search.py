@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from textops.cli._common import JsonOpt, emit, handle_errors
+
+if TYPE_CHECKING:
+    from textops.search._report import SearchReport
 from textops.search._config import (
     DEFAULT_EMBEDDERS,
     DEFAULT_HEADS,
@@ -20,48 +23,46 @@ def _csv(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
 
 
-def print_search(report: dict[str, Any]) -> None:
+def print_search(report: SearchReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     table = Table("trial", "embedder", "head", "cv macro-F1", "latency ms", title="leaderboard")
-    for row in report["leaderboard"]:
+    for row in report.leaderboard:
         table.add_row(
-            str(row["trial"]),
-            row["embedder"],
-            row["head"],
-            f"{row['cv_macro_f1']:.4f}",
-            "-" if row["latency_ms"] is None else f"{row['latency_ms']:.2f}",
+            str(row.trial),
+            str(row.embedder),
+            str(row.head),
+            f"{row.cv_macro_f1 or 0:.4f}",
+            "-" if row.latency_ms is None else f"{row.latency_ms:.2f}",
         )
     console.print(table)
-    for plan in report["embedders"]:
-        if not plan["included"]:
-            console.print(f"[yellow]skipped {plan['key']}[/yellow]: {plan['reason']}")
-    best, test = report["best"], report["test"]
+    for plan in report.embedders:
+        if not plan.included:
+            console.print(f"[yellow]skipped {plan.key}[/yellow]: {plan.reason}")
+    best, test = report.best, report.test
     console.print(
-        f"best: {best['embedder']} + {best['head']} {best['params']} "
-        f"(cv macro-F1 {best['cv_macro_f1']:.4f})"
+        f"best: {best.embedder} + {best.head} {best.params} (cv macro-F1 {best.cv_macro_f1:.4f})"
     )
     console.print(
         f"test (touched once): macro-F1 {test['macro_f1']:.4f}, accuracy "
         f"{test['accuracy']:.4f}, ECE {test['ece']:.3f}, "
         f"{test['latency_ms_per_text']:.1f} ms/text"
     )
-    if "pareto_front" in report:
-        console.print(f"Pareto front: {len(report['pareto_front'])} trials (F1 vs latency)")
-    cmp = report.get("comparison") or {}
+    if report.pareto_front:
+        console.print(f"Pareto front: {len(report.pareto_front)} trials (F1 vs latency)")
+    cmp = report.comparison or {}
     if cmp.get("unchanged"):
-        console.print(f"{report['model_uri']} ({report['alias'] or 'no alias'}): {cmp['reason']}")
-    elif report.get("model_version"):
+        console.print(f"{report.model_uri} ({report.alias or 'no alias'}): {cmp['reason']}")
+    elif report.model_version is not None:
         console.print(
-            f"registered {report['model_uri']} as [bold]{report['alias']}[/bold] ({cmp['reason']})"
+            f"registered {report.model_uri} as [bold]{report.alias}[/bold] ({cmp['reason']})"
         )
+    console.print(f"{report.trials} trials in study {report.study!r}, {report.seconds:.1f}s")
     console.print(
-        f"{report['trials']} trials in study {report['study']!r}, {report['seconds']:.1f}s"
+        f"\nlook next: mlflow ui --backend-store-uri {report.tracking_uri}", soft_wrap=True
     )
-    uri = report["tracking_uri"]
-    console.print(f"\nlook next: mlflow ui --backend-store-uri {uri}", soft_wrap=True)
     if not _has_mlflow_ui():
         console.print("(the MLflow UI needs the full package: pip install mlflow)")
 
@@ -178,6 +179,6 @@ def search(
     )
     report = run_search(cfg, show_progress=None if not as_json else False)
     if as_json:
-        emit(report, True)
+        emit(report.as_json(), True)
     else:
         print_search(report)

@@ -95,10 +95,10 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         transforming ``texts[tr]`` and ``texts[va]`` gives. Here, exactly that, per call;
         TF-IDF computes it from one analysis of every text into n-gram counts instead of
         three per fold (character n-grams of long documents are most of its fit)."""
-        params = self.get_params()
+        from sklearn.base import clone
 
         def views(tr: np.ndarray, va: np.ndarray) -> tuple[Any, Any]:
-            fitted = type(self)(**params).fit([texts[i] for i in tr])
+            fitted = clone(self).fit([texts[i] for i in tr])
             return fitted.transform([texts[i] for i in tr]), fitted.transform(
                 [texts[i] for i in va]
             )

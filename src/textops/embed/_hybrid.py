@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from textops.embed._base import Embedder
+from textops.embed._base import Embedder, library_versions
 
 __all__ = ["HybridEmbedder"]
 
@@ -24,8 +24,9 @@ __all__ = ["HybridEmbedder"]
 class HybridEmbedder(Embedder):
     """``[sparse view | dense_weight * dense view]``: the sparse view as its embedder gives it
     (``tfidf_wc``: unit rows), the dense view's rows scaled to length ``dense_weight``. Both
-    views are embedders of the table, by key; the dense one is built (and its model loaded) on
-    first use, and is not part of the saved state: a loaded hybrid rebuilds it from the table.
+    views are embedder objects (the table composes ``tfidf_minilm`` from its own entries); the
+    dense one's model loads on its first transform and is never saved: a loaded hybrid holds
+    the dense embedder's parameters only, and loads the model again on first use.
     """
 
     numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "scikit-learn", "scipy")
@@ -35,7 +36,11 @@ class HybridEmbedder(Embedder):
     loads_model: ClassVar[bool] = True
 
     def __init__(
-        self, *, sparse: str = "tfidf_wc", dense: str = "minilm", dense_weight: float = 0.5
+        self,
+        *,
+        sparse: Embedder | None = None,
+        dense: Embedder | None = None,
+        dense_weight: float = 0.5,
     ) -> None:
         self.sparse = sparse
         self.dense = dense
@@ -43,17 +48,10 @@ class HybridEmbedder(Embedder):
 
     # -- the two views -----------------------------------------------------------------------
     def dense_embedder(self) -> Embedder:
-        """The dense view's embedder (built once; its model loads on its first transform)."""
-        emb = self.__dict__.get("_dense")
-        if emb is None:
-            from textops.embed._registry import make_embedder
-
-            emb = make_embedder(self.dense)
-            if not emb.cacheable or emb.requires_fit:
-                raise ValueError(
-                    f"the dense view {self.dense!r} must be a cacheable, unfitted embedder"
-                )
-            self.__dict__["_dense"] = emb
+        """The dense view's embedder (its model loads on its first transform)."""
+        emb = self.dense
+        if not isinstance(emb, Embedder) or not emb.cacheable or emb.requires_fit:
+            raise ValueError(f"the dense view must be a cacheable, unfitted embedder, not {emb!r}")
         return emb
 
     def cached_parts(self) -> list[Embedder]:
@@ -71,12 +69,11 @@ class HybridEmbedder(Embedder):
 
     # -- the Embedder contract -----------------------------------------------------------------
     def fit(self, texts: Any, y: Any = None) -> HybridEmbedder:
-        from textops.embed._registry import make_embedder
+        from sklearn.base import clone
 
-        sparse = make_embedder(self.sparse)
-        if not sparse.sparse_output:
-            raise ValueError(f"the sparse view {self.sparse!r} must be a sparse embedder")
-        self.sparse_ = sparse.fit(list(texts))
+        if not isinstance(self.sparse, Embedder) or not self.sparse.sparse_output:
+            raise ValueError(f"the sparse view must be a sparse embedder, not {self.sparse!r}")
+        self.sparse_ = clone(self.sparse).fit(list(texts))
         return self
 
     def _sparse_view(self) -> Embedder:
@@ -99,15 +96,27 @@ class HybridEmbedder(Embedder):
         return "sparse:" + ("unfitted" if view is None else view.identity()["model"])
 
     def identity(self) -> dict[str, Any]:
-        """The sparse view's identity, and the dense view's model and libraries."""
-        ident = super().identity()
+        """The sparse view's fitted identity, and the dense view's model, options and
+        libraries."""
         dense = self.dense_embedder().identity()
-        ident["model"] += f"+dense:{dense['model']}"
-        ident["libraries"] = {**ident["libraries"], **dense["libraries"]}
-        return ident
+        sparse = self.sparse.get_params() if isinstance(self.sparse, Embedder) else None
+        return {
+            "backend": "_hybrid.HybridEmbedder",
+            "model": f"{self._model_id()}+dense:{dense['model']}",
+            "options": {
+                "dense_weight": self.dense_weight,
+                "sparse": {"class": type(self.sparse).__name__, "params": sparse},
+                "dense": {"class": type(self.dense).__name__, "options": dense["options"]},
+            },
+            "libraries": {**library_versions(self.numeric_libraries), **dense["libraries"]},
+        }
 
     def __getstate__(self) -> dict[str, Any]:
-        # the dense view (a loaded transformer) is rebuilt from the table, never saved
+        # the dense view's loaded transformer is never saved: its parameters are
+        from sklearn.base import clone
+
         state = dict(super().__getstate__())
+        if isinstance(state.get("dense"), Embedder):
+            state["dense"] = clone(state["dense"])
         state.pop("_dense", None)
         return state

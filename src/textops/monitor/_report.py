@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from textops.monitor._drift import drift_report, oov_rate
+from textops.model import TrainingReference, oov_rate
+from textops.monitor._drift import drift_report
 
 __all__ = ["write_report"]
 
@@ -27,7 +28,9 @@ def _png(fig: Any) -> str:
 
 
 def _figures(
-    rows: list[dict[str, Any]], labelled: list[tuple[str, str, float]], ref: Any
+    rows: list[dict[str, Any]],
+    labelled: list[tuple[str, str, float]],
+    ref: TrainingReference | None,
 ) -> dict[str, str]:
     import matplotlib
 
@@ -55,12 +58,12 @@ def _figures(
     ax.set_xticks(range(0, len(mids), 4), mids[::4], fontsize=7)
     figs["latency"] = _png(fig)
 
-    labels = ref[0]["labels"] if ref else sorted({r["label"] for r in rows})
+    labels = list(ref.labels) if ref else sorted({r["label"] for r in rows})
     cur = np.array([sum(r["label"] == lab for r in rows) for lab in labels], dtype=float)
     fig, ax = plt.subplots(figsize=(8, 2.8))
     x = np.arange(len(labels))
     if ref:
-        rc = np.array([ref[0]["predicted_label_counts"].get(lab, 0) for lab in labels], dtype=float)
+        rc = np.array([ref.predicted_label_counts.get(lab, 0) for lab in labels], dtype=float)
         ax.bar(x - 0.2, rc / max(rc.sum(), 1), 0.4, label="reference (test split)", color="#BAB0AC")
     ax.bar(x + 0.2, cur / max(cur.sum(), 1), 0.4, label="served", color="#4C78A8")
     ax.set_xticks(x, labels, rotation=30, fontsize=8)
@@ -70,11 +73,9 @@ def _figures(
 
     if ref:
         fig, ax = plt.subplots(figsize=(8, 2.6))
-        top = max(max(ref[0]["lengths"]), max(r["text_chars"] for r in rows))
+        top = max(max(ref.lengths), max(r["text_chars"] for r in rows))
         bins = [float(b) for b in np.linspace(0, top, 40)]
-        ax.hist(
-            ref[0]["lengths"], bins=bins, alpha=0.6, density=True, label="training", color="#BAB0AC"
-        )
+        ax.hist(ref.lengths, bins=bins, alpha=0.6, density=True, label="training", color="#BAB0AC")
         ax.hist(
             [r["text_chars"] for r in rows],
             bins=bins,
@@ -127,14 +128,13 @@ def write_report(
     drift: dict[str, Any] = {"drift": False, "tests": {}, "note": "no drift reference"}
     if ref is not None and rows:
         texts = [r["text"] for r in rows if r.get("text")]
-        vocab = frozenset(ref[0].get("vocab", []))
+        vocab = ref.vocab_set
         vectors = None
-        if texts and ref[1] is not None:
+        if texts and ref.vectors is not None:
             X = model.classifier.embed(texts[:max_embed])
             vectors = X if isinstance(X, np.ndarray) else None
         drift = drift_report(
-            ref[0],
-            ref[1],
+            ref,
             labels=[r["label"] for r in rows],
             lengths=[r["text_chars"] for r in rows],
             oov=[oov_rate(t, vocab) for t in texts] if texts else None,

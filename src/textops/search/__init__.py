@@ -11,31 +11,16 @@ from typing import TYPE_CHECKING
 from textops._lazy import lazy_names as _lazy_names
 
 if TYPE_CHECKING:
-    from textops.search._config import DEFAULT_EMBEDDERS, SearchConfig
-    from textops.search._heads import HEADS, HeadSpec, build_head
-    from textops.search._pipeline import TRUSTED_TYPES, TextClassifier
+    from textops.search._config import DEFAULT_EMBEDDERS, DEFAULT_HEADS, SearchConfig
     from textops.search._run import run_search
 
-__all__ = [
-    "DEFAULT_EMBEDDERS",
-    "HEADS",
-    "TRUSTED_TYPES",
-    "HeadSpec",
-    "SearchConfig",
-    "TextClassifier",
-    "build_head",
-    "run_search",
-]
+__all__ = ["DEFAULT_EMBEDDERS", "DEFAULT_HEADS", "SearchConfig", "run_search"]
 __getattr__, __dir__ = _lazy_names(
     __name__,
     {
         "DEFAULT_EMBEDDERS": "_config",
-        "HEADS": "_heads",
-        "TRUSTED_TYPES": "_pipeline",
-        "HeadSpec": "_heads",
+        "DEFAULT_HEADS": "_config",
         "SearchConfig": "_config",
-        "TextClassifier": "_pipeline",
-        "build_head": "_heads",
         "run_search": "_run",
     },
     globals(),

@@ -1,224 +1,156 @@
-"""Budget-aware encoding: encode up front only what fits in the budget.
+"""The search's time budget: one clock, one deadline, and the seconds kept for finalising.
 
-Cached embeddings cost nothing. For the rest, the encode rate comes from this machine's memory
-of earlier measurements (``EncodeRates``, next to the cache), or a small sample encoded now and
-remembered; an embedder whose remaining encode cannot finish inside the budget is left out of
-the search (and says so) instead of starting an encode that would overrun ``--timeout``.
+Everything that asks "is there time?" asks this object: the encode plan (how much of the budget
+encoding may take), the objective (may this trial start, may it run another fold, when must a
+boosting or epoch loop stop), and the study's callback (may another trial start at all). The
+clock is the wall clock (``time.time()``), which the worker processes of one search share.
 
-A search bounded by trials only encodes nothing here: each trial encodes (into the cache) the
-embedder it samples when it first needs it, so a 4-trial search pays for the embedders its 4
-trials reach, not for every one it could have sampled.
+Finalising the best trial so far (refit on train + validation, score test, save, register) must
+fit too: the *reserve* is an estimate of its seconds, from that trial's own fold fit times.
 """
 
 from __future__ import annotations
 
-import logging
+import statistics
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textops.embed import EMBEDDERS, EmbeddingCache, encode_texts, make_embedder
+from textops.embed import make_embedder
+from textops.model import HEADS
+from textops.search._head_search import HEAD_SEARCH
 
-__all__ = ["EmbedderPlan", "plan_embedders"]
+if TYPE_CHECKING:
+    from optuna import Study, Trial
+    from optuna.trial import FrozenTrial
 
-log = logging.getLogger("textops.search")
-SAMPLE = 32
-#: texts the encode rate is measured on first (see ``_encode_rate``)
-_FIRST_SAMPLE = 4
+__all__ = ["Budget", "OutOfTimeError", "finalize_estimate"]
+
 #: share of the budget kept for trials after encoding
 TRIAL_RESERVE = 0.3
+#: seconds finalising takes besides refitting: scoring test, measuring latency, the drift
+#: reference, saving and registering the model (the search report gives the measured
+#: ``finalize_seconds`` next to ``finalize_estimate_seconds``)
+FINALIZE_FIXED_S = 6.0
+#: loading a transformer model to time uncached predictions (bench/embed_cache.py prints it)
+MODEL_LOAD_S = 6.0
 
 
-@dataclass
-class EmbedderPlan:
-    key: str
-    cached: int
-    missing: int
-    rate: float | None  # texts/s measured on a sample (None: not measured, nothing to encode)
-    estimated_s: float
-    latency_ms: float | None  # per-text encode latency, one at a time (None: not measured)
-    included: bool = True
-    reason: str = ""
-    encode_s: float = 0.0
-    #: where ``rate`` came from: "measured" now, "remembered" from an earlier search on this
-    #: machine, or "" (nothing to encode, or left to the trials)
-    rate_source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+class OutOfTimeError(Exception):
+    """A fit stopped between two rounds because the trial's time ran out."""
+
+
+def finalize_estimate(study: Study, n_train: int, n_refit: int) -> float | None:
+    """Seconds finalising the best trial so far will take (None before any trial completed:
+    there is no winner yet). The fixed part, a model load for a transformer embedder, and the
+    refit scaled from the trial's mean fold fit (and by how much faster the CV's solver is
+    than the deployed head's; a calibrated head fits 3 calibration folds and the deployed
+    model) plus, for an embedder fitted on data, its fit on a fold."""
+    from optuna.trial import TrialState
+
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return None
+    single = len(study.directions) == 1
+    best = [max(done, key=lambda t: t.values[0])] if single else list(study.best_trials)
+    return FINALIZE_FIXED_S + max(_refit_seconds(t, n_train, n_refit) for t in best)
+
+
+def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
+    folds = max(len(t.user_attrs.get("cv_scores", ())), 2)  # a complete trial ran them all
+    per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / folds
+    scale = n_refit / max(n_train * (folds - 1) / folds, 1.0)
+    fit = per_fold * scale
+    key = str(t.user_attrs.get("head"))
+    search, spec = HEAD_SEARCH.get(key), HEADS.get(key)
+    emb = make_embedder(str(t.user_attrs.get("embedder")))
+    fast_cv = search is not None and search.cv_factory is not None
+    if search is not None and fast_cv and (search.cv_sparse or not emb.sparse_output):
+        fit *= search.cv_speedup  # CV fitted with a faster solver than the deployed head's
+    if spec is not None and spec.calibrate is not None:
+        fit *= 3.0
+    # an embedder fitted on data (TF-IDF) is refitted once: from its slowest fold's fit
+    fit += float(t.user_attrs.get("embed_fit_seconds", 0.0)) * scale
+    return fit + (MODEL_LOAD_S if emb.loads_model else 0.0)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """``deadline``: wall-clock seconds (None: no time limit); ``n_train`` / ``n_refit``:
+    the rows CV fits on and the rows the winner is refitted on (for the reserve)."""
+
+    deadline: float | None
+    started: float
+    n_train: int = 0
+    n_refit: int = 0
+
+    @classmethod
+    def start(cls, seconds: float | None, *, n_train: int = 0, n_refit: int = 0) -> Budget:
+        now = time.time()
+        return cls(None if seconds is None else now + seconds, now, n_train, n_refit)
 
     @property
-    def cost(self) -> tuple[int, float]:
-        """Sort key, cheapest first: a measured latency, else the measured or remembered rate,
-        else the table's cost rank (nothing measured yet on this machine)."""
-        if self.latency_ms is not None:
-            return (0, self.latency_ms)
-        if self.rate:
-            return (0, 1000.0 / self.rate)
-        return (1, float(EMBEDDERS[self.key].cost_rank if self.key in EMBEDDERS else 1000))
+    def limited(self) -> bool:
+        return self.deadline is not None
 
+    def left(self) -> float:
+        """Seconds until the deadline (infinite without one; negative once past)."""
+        return float("inf") if self.deadline is None else self.deadline - time.time()
 
-def _latency_ms(emb: Any, texts: list[str]) -> float:
-    sample = texts[:8]
-    emb.transform(sample[:1])  # warm-up (model load, first-call overheads)
-    start = time.perf_counter()
-    for t in sample:
-        emb.transform([t])
-    return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
+    def encode_room(self) -> float:
+        """Seconds encoding may still take: what is left, minus the share kept for trials."""
+        if self.deadline is None:
+            return float("inf")
+        return self.left() - TRIAL_RESERVE * (self.deadline - self.started)
 
+    def reserve(self, study: Study) -> float | None:
+        """Seconds to keep for finalising the best trial so far (None: no trial completed, so
+        nothing to finalise yet, and nothing is held back)."""
+        if self.deadline is None:
+            return None
+        return finalize_estimate(study, self.n_train, self.n_refit)
 
-def _measure(emb: Any, sample: list[str], missing: int, left: float | None) -> tuple[float, float]:
-    """(texts/s, seconds the model took to load): the first call loads the model and is not
-    part of the rate."""
-    start = time.perf_counter()
-    emb.transform(sample[:1])
-    load_s = time.perf_counter() - start
-    return _encode_rate(emb, sample, missing, left), load_s
+    def stop_at(self, reserve: float | None) -> float | None:
+        """When a fit that trains in rounds must stop (None: never)."""
+        if self.deadline is None or reserve is None:
+            return None
+        return self.deadline - reserve
 
+    def fits(self, seconds: float, reserve: float | None) -> bool:
+        """Whether ``seconds`` more of work leave ``reserve`` seconds before the deadline
+        (always, without a deadline or before any trial completed)."""
+        if self.deadline is None or reserve is None:
+            return True
+        return time.time() + seconds + reserve <= self.deadline
 
-def _encode_rate(emb: Any, sample: list[str], missing: int, left: float | None) -> float:
-    """Texts per second, on a few texts first: when those already say the encode needs more
-    than twice the budget left, that is the answer (mpnet and e5 encode one or two BBC articles
-    a second: a full sample would spend up to half a minute to say they cannot fit); else on
-    the whole sample."""
-    start = time.perf_counter()
-    emb.transform(sample[:_FIRST_SAMPLE])
-    rate = min(len(sample), _FIRST_SAMPLE) / max(time.perf_counter() - start, 1e-9)
-    if len(sample) <= _FIRST_SAMPLE or (left is not None and missing / rate > 2 * left):
-        return rate
-    start = time.perf_counter()
-    emb.transform(sample)
-    return len(sample) / max(time.perf_counter() - start, 1e-9)
+    def stop_callback(self) -> Callable[[Study, FrozenTrial], None]:
+        """An Optuna callback: no trial starts when the time left cannot hold a typical trial
+        plus finalising the winner so far."""
 
+        def callback(study: Study, trial: FrozenTrial) -> None:
+            if self.deadline is None:
+                return
+            durations = [
+                (t.datetime_complete - t.datetime_start).total_seconds()
+                for t in study.get_trials(deepcopy=False)
+                if t.datetime_complete is not None and t.datetime_start is not None
+            ]
+            typical = statistics.median(durations) if durations else 0.0
+            if not self.fits(typical, self.reserve(study)):
+                study.stop()
 
-#: texts a per-fold-fitted embedder (TF-IDF) is fitted on to measure its latency: character
-#: n-grams of long documents take seconds to fit on all of train (word + character TF-IDF on
-#: 1,000 BBC articles: ~5 s, a one-off timing), per-text latency barely depends on the
-#: vocabulary's size
-_FIT_SAMPLE = 200
+        return callback
 
+    def check_clock(self, stop_at: float | None, *_: object) -> None:
+        """Between a head's rounds (a LightGBM callback, an MLP epoch): out of time?"""
+        if stop_at is not None and time.time() > stop_at:
+            raise OutOfTimeError
 
-def _chars(texts: list[str], idx: list[int]) -> int:
-    return sum(len(texts[i]) for i in idx)
+    def prune_if_late(self, trial: Trial, needed: float, reserve: float | None, why: str) -> None:
+        """Stop ``trial`` (pruned, saying why) when ``needed`` more seconds do not fit."""
+        import optuna
 
-
-def plan_embedders(
-    keys: list[str],
-    texts: list[str],
-    text_keys: list[bytes],
-    cache: EmbeddingCache,
-    *,
-    deadline: float | None,
-    fit_texts: list[str],
-    measure_latency: bool = True,
-) -> list[EmbedderPlan]:
-    """Decide which embedders fit the budget and fill the cache for them (cheapest first).
-
-    Without a ``deadline`` nothing is measured or encoded (the trials encode what they use).
-    A model whose embeddings are all cached is loaded only when ``measure_latency`` asks for its
-    encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
-    """
-    plans: list[EmbedderPlan] = []
-    by_space: dict[str, Any] = {}  # one embedder (one model load) per cache space
-    rates = cache.rates
-    for key in keys:
-        emb = make_embedder(key)
-        # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
-        # same object as that embedder's own plan, when both are planned: MiniLM loads once)
-        part = emb if emb.cacheable else next(iter(emb.cached_parts()), None)
-        latency = None
-        if not emb.cacheable and (measure_latency or not emb.loads_model):
-            # TF-IDF: fitted per fold; here on a sample, to time it (a hybrid's model is loaded
-            # only when the objective needs its latency)
-            emb.fit(fit_texts[:_FIT_SAMPLE])
-            latency = _latency_ms(emb, texts)
-        if part is None:
-            plans.append(EmbedderPlan(key, 0, 0, None, 0.0, latency))
-            continue
-        space = cache.space_for(part)
-        part = by_space.setdefault(space.id, part)
-        if emb.cacheable:
-            emb = part
-        _, found = space.get(text_keys)
-        missing_idx = [i for i, hit in enumerate(found) if not hit]
-        sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
-        plan = EmbedderPlan(
-            key, int(found.sum()), len(missing_idx), None, 0.0, latency,
-            extra={"embedder": part, "space": space.id},
-        )  # fmt: skip
-        remembered = rates.get(space.id)
-        plan.extra["missing_chars"] = _chars(texts, missing_idx)
-        plan.extra["load_s"] = 0.0  # still to pay before encoding (0: loaded here, or cheap)
-        if missing_idx and remembered is not None:
-            plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
-            plan.estimated_s = remembered.seconds(plan.extra["missing_chars"])
-            plan.extra["load_s"] = remembered.load_s
-        elif missing_idx and deadline is not None:
-            left = deadline - time.monotonic()
-            plan.rate, load_s = _measure(part, sample, len(missing_idx), left)
-            plan.rate_source = "measured"
-            plan.estimated_s = len(missing_idx) / plan.rate
-            sample_chars = sum(len(t) for t in sample)
-            rates.put(
-                space.id,
-                chars=sample_chars,
-                texts=len(sample),
-                seconds=len(sample) / plan.rate,
-                load_s=load_s,
-            )
-        # per-text latency: for the f1-latency objective, and to try cheap embedders first;
-        # not for an encode that cannot fit the whole budget left (it is skipped below)
-        # (a remembered rate orders the embedders well enough: no model loaded to time it)
-        hopeless = deadline is not None and plan.estimated_s > deadline - time.monotonic()
-        cheap = not emb.loads_model and deadline is None  # static vectors: milliseconds
-        if emb.cacheable and (
-            measure_latency or cheap or (plan.rate_source == "measured" and not hopeless)
-        ):
-            plan.latency_ms = _latency_ms(emb, sample)
-        plans.append(plan)
-    if deadline is not None:
-        _encode_what_fits(plans, texts, text_keys, cache, deadline)
-    for plan in plans:
-        plan.extra.clear()
-    return plans
-
-
-def _encode_what_fits(
-    plans: list[EmbedderPlan],
-    texts: list[str],
-    text_keys: list[bytes],
-    cache: EmbeddingCache,
-    deadline: float,
-) -> None:
-    """Fill the cache for the embedders whose encode fits the budget left (cheapest first);
-    mark the others left out, with the reason. Each encode's rate is remembered."""
-    now = time.monotonic()
-    filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
-    for plan in sorted(plans, key=lambda p: p.estimated_s):
-        if plan.missing == 0 or plan.extra["space"] in filled:
-            continue
-        room = (deadline - time.monotonic()) - TRIAL_RESERVE * (deadline - now)
-        if plan.estimated_s > room:
-            plan.included = False
-            how = "remembered from an earlier search" if plan.rate_source == "remembered" else ""
-            plan.reason = (
-                f"encoding {plan.missing:,} texts needs ~{plan.estimated_s:.0f}s "
-                f"at {plan.rate:.0f} texts/s{' (' + how + ')' if how else ''}; only "
-                f"{max(room, 0):.0f}s of the budget are left for encoding"
-            )
-            log.warning("skipping embedder %s: %s", plan.key, plan.reason)
-            continue
-        start = time.perf_counter()
-        encode_texts(
-            plan.extra["embedder"], texts, cache, keys=text_keys, description=f"encode {plan.key}"
-        )
-        plan.encode_s = time.perf_counter() - start
-        filled.add(plan.extra["space"])
-        # the whole encode is the best measurement of the rate (a remembered model's load is
-        # inside it)
-        load_s = plan.extra["load_s"]
-        cache.rates.put(
-            plan.extra["space"],
-            chars=plan.extra["missing_chars"],
-            texts=plan.missing,
-            seconds=max(plan.encode_s - load_s, 1e-3),
-            load_s=load_s,
-        )
+        if not self.fits(needed, reserve):
+            trial.set_user_attr("stopped", "budget")
+            raise optuna.TrialPruned(f"{why} needs ~{needed:.1f}s more; the budget has less left")

@@ -1,5 +1,10 @@
-"""After the trials: pick the winner, refit it on train + validation, score it once on test,
-log everything to the parent run, save it as an MLflow model and register it."""
+"""After the trials: pick the winner, then refit -> evaluate -> log -> save -> register.
+
+The winner is refitted on train + validation and scored once on the test split (the only time
+any model of the search touches it). Its parent MLflow run gets the test metrics, the confusion
+matrix, the leaderboard and the environment lock; the model is saved into that run and the
+registry decides its alias (``ModelRegistry.register_winner``).
+"""
 
 from __future__ import annotations
 
@@ -7,52 +12,48 @@ import logging
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from textops.data import Dataset, NormalizationOptions
 from textops.embed import EmbeddingCache, encode_texts, make_embedder
 from textops.errors import TextopsError
+from textops.model import TextClassifier, TrainingReference, build_head, build_reference
+from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
-from textops.search._heads import HEADS, build_head
-from textops.search._pipeline import TextClassifier
+from textops.search._data import SearchData
+from textops.search._plan import EmbedderPlan
+from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.track import (
-    MlflowTracker,
     ModelRegistry,
+    Registration,
     Tracker,
     capture_env_lock,
     confusion_figure,
     evaluate,
+    load_classifier,
     save_pyfunc,
 )
+
+if TYPE_CHECKING:
+    from optuna import Study
+    from optuna.trial import FrozenTrial
 
 __all__ = ["finalize", "leaderboard", "pick_winner"]
 
 log = logging.getLogger("textops.search")
 
 
-def _row(t: Any) -> dict[str, Any]:
-    values = t.values or ([t.value] if t.value is not None else [])
-    return {
-        "trial": t.number,
-        "state": t.state.name,
-        "embedder": t.user_attrs.get("embedder"),
-        "head": t.user_attrs.get("head"),
-        "params": t.user_attrs.get("params", {}),
-        "cv_macro_f1": values[0] if values else None,
-        "latency_ms": t.user_attrs.get("latency_ms"),
-    }
-
-
-def leaderboard(study: Any, top: int = 10) -> list[dict[str, Any]]:
-    rows = [_row(t) for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    rows.sort(key=lambda r: -(r["cv_macro_f1"] or 0))
+def leaderboard(study: Study, top: int = 10) -> list[TrialRow]:
+    rows = [TrialRow.of(t) for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    rows.sort(key=lambda r: -(r.cv_macro_f1 or 0))
     return rows[:top]
 
 
-def pick_winner(study: Any, config: SearchConfig) -> tuple[Any, list[dict[str, Any]]]:
+def pick_winner(study: Study, config: SearchConfig) -> tuple[FrozenTrial, list[TrialRow]]:
     """The best trial; in Pareto mode the most accurate front trial within the latency budget."""
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     if not complete:
@@ -63,7 +64,7 @@ def pick_winner(study: Any, config: SearchConfig) -> tuple[Any, list[dict[str, A
     if config.objective == "f1":
         return study.best_trial, []
     front = sorted(study.best_trials, key=lambda t: t.values[1])
-    pareto = [_row(t) for t in front]
+    pareto = [TrialRow.of(t) for t in front]
     ok = [t for t in front if config.max_latency_ms is None or t.values[1] <= config.max_latency_ms]
     if not ok:
         log.warning(
@@ -73,72 +74,47 @@ def pick_winner(study: Any, config: SearchConfig) -> tuple[Any, list[dict[str, A
     return max(ok, key=lambda t: t.values[0]), pareto
 
 
-#: seconds finalising takes besides refitting: scoring test, measuring latency, the drift
-#: reference, saving and registering the model; the report (and bench/search.py) gives the
-#: measured ``finalize_seconds`` next to ``finalize_estimate_seconds``
-FINALIZE_FIXED_S = 6.0
-#: loading a transformer model to time uncached predictions (bench/embed_cache.py: MiniLM 6.1 s)
-MODEL_LOAD_S = 6.0
+def _winner(t: FrozenTrial) -> Winner:
+    params = dict(t.user_attrs["params"])
+    if "epochs" in t.user_attrs:  # stopped on the validation split in CV (see _early)
+        params["epochs"] = t.user_attrs["epochs"]
+    return Winner(
+        embedder=str(t.user_attrs["embedder"]),
+        head=str(t.user_attrs["head"]),
+        params=params,
+        cv_macro_f1=float(t.values[0]),
+        trial=t.number,
+        latency_ms=t.user_attrs.get("latency_ms"),
+    )
 
 
-def finalize_estimate(study: Any, n_train: int, n_refit: int) -> float | None:
-    """Seconds :func:`finalize` will take for the best trial so far (None before any trial
-    completed: there is no winner to finalise yet). The fixed part, a model load for a
-    transformer embedder, and the refit scaled from the trial's mean fold fit (and by how much
-    faster the CV's solver is than the deployed head's; a calibrated head fits 3 calibration
-    folds and the deployed model) plus, for an embedder fitted on data, its fit on a fold."""
-    from optuna.trial import TrialState
-
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
-        return None
-    single = len(study.directions) == 1
-    best = [max(done, key=lambda t: t.values[0])] if single else list(study.best_trials)
-    worst = 0.0
-    for t in best:
-        folds = max(len(t.user_attrs.get("cv_scores", ())), 2)  # a complete trial ran them all
-        per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / folds
-        scale = n_refit / max(n_train * (folds - 1) / folds, 1.0)
-        fit = per_fold * scale
-        spec = HEADS.get(str(t.user_attrs.get("head")))
-        emb = make_embedder(str(t.user_attrs.get("embedder")))
-        if (
-            spec is not None
-            and spec.cv_factory is not None
-            and (spec.cv_sparse or not emb.sparse_output)
-        ):
-            fit *= spec.cv_speedup  # CV fitted with a faster solver than the deployed head's
-        if spec is not None and spec.calibrate is not None:
-            fit *= 3.0
-        # an embedder fitted on data (TF-IDF) is refitted once: from its slowest fold's fit
-        fit += float(t.user_attrs.get("embed_fit_seconds", 0.0)) * scale
-        load = MODEL_LOAD_S if emb.loads_model else 0.0
-        worst = max(worst, fit + load)
-    return FINALIZE_FIXED_S + worst
-
-
-def _refit(
-    key: str,
-    head_key: str,
-    params: dict[str, Any],
-    texts: list[str],
-    keys: list[bytes],
-    labels: list[str],
-    cache: EmbeddingCache,
-    seed: int,
-) -> tuple[Any, Any]:
-    emb = make_embedder(key)
+# -- refit -> evaluate ---------------------------------------------------------------------------
+def refit(
+    winner: Winner, data: SearchData, dataset: Dataset, cache: EmbeddingCache, seed: int
+) -> TextClassifier:
+    """The winner's embedder and head fitted on train + validation."""
+    rows = data.refit
+    emb = make_embedder(winner.embedder)
     if emb.requires_fit:
-        emb.fit(texts)
-    X = encode_texts(emb, texts, cache, keys=keys, show_progress=False).vectors
-    head = build_head(head_key, params, scale=emb.needs_scaling, seed=seed)
+        emb.fit(rows.texts)
+    X = encode_texts(emb, rows.texts, cache, keys=rows.keys, show_progress=False).vectors
+    head = build_head(winner.head, winner.params, scale=emb.needs_scaling, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        head.fit(X, np.asarray(labels, dtype=object))
-    return emb, head
+        head.fit(X, np.asarray(rows.labels, dtype=object))
+    return TextClassifier(
+        embedder_key=winner.embedder,
+        embedder=emb,
+        head_key=winner.head,
+        head=head,
+        head_params=winner.params,
+        normalization=NormalizationOptions(**dataset.manifest["normalization"]),
+        cache=cache,
+    )
 
 
 def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
+    """Milliseconds per text, one text at a time, without the cache (as a service sees it)."""
     uncached = TextClassifier(
         embedder_key=clf.embedder_key,
         embedder=clf.embedder,
@@ -156,239 +132,208 @@ def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
     return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
 
 
-def _drift_reference(
-    clf: TextClassifier,
-    emb: Any,
-    tr: dict[str, Any],
-    va: dict[str, Any],
-    te: dict[str, Any],
-    test_proba: np.ndarray,
-    cache: EmbeddingCache,
-    seed: int,
-) -> tuple[dict[str, Any], Any]:
+@dataclass(frozen=True)
+class Evaluated:
+    metrics: dict[str, Any]  # textops.track.evaluate, plus latency_ms_per_text
+    proba: np.ndarray
+
+
+def evaluate_on_test(clf: TextClassifier, data: SearchData, cache: EmbeddingCache) -> Evaluated:
+    """The test split, touched once, by the winner only."""
+    te = data.test
+    X = encode_texts(clf.embedder, te.texts, cache, keys=te.keys, show_progress=False).vectors
+    proba = np.asarray(clf.head.predict_proba(X))
+    metrics = evaluate(te.labels, proba, clf.labels)
+    metrics["latency_ms_per_text"] = _latency_ms(clf, te.texts or data.train.texts)
+    return Evaluated(metrics, proba)
+
+
+# -- log -> save -> register ---------------------------------------------------------------------
+def log_winner(
+    tracker: Tracker, run: str, winner: Winner, test: dict[str, Any], board: list[TrialRow]
+) -> dict[str, Any]:
+    """The parent run's record of the winner; returns the environment lock it logged."""
+    import matplotlib.pyplot as plt
+
+    best = {f"best.{k}": v for k, v in winner.params.items()}
+    tracker.log_params(run, {"best.embedder": winner.embedder, "best.head": winner.head, **best})
+    scalars = {f"test_{k}": v for k, v in test.items() if isinstance(v, int | float)}
+    for lab, m in test["per_class"].items():
+        scalars.update({f"test_{lab}_{k}": v for k, v in m.items() if k != "support"})
+    tracker.log_metrics(run, {"best_cv_macro_f1": winner.cv_macro_f1, **scalars})
+    tracker.log_dict(run, test, "test_metrics.json")
+    figure = confusion_figure(test)
+    tracker.log_figure(run, figure, "confusion_matrix.png")
+    plt.close(figure)
+    tracker.log_dict(run, [row.__dict__ for row in board], "leaderboard.json")
+    env_lock = capture_env_lock()
+    tracker.log_dict(run, env_lock, "env_lock.json")
+    return env_lock
+
+
+def drift_reference(
+    clf: TextClassifier, data: SearchData, test_proba: np.ndarray, cache: EmbeddingCache, seed: int
+) -> TrainingReference:
     """What monitoring compares served traffic with: training texts' statistics, the model's
     label mix on test, and a sample of training embeddings (dense embedders only)."""
-    from textops.monitor import build_reference
-
-    texts, keys = tr["texts"] + va["texts"], tr["keys"] + va["keys"]
+    rows = data.refit
     vectors = None
-    if emb.cacheable:  # dense and cached: reading them back is cheap
-        vectors = encode_texts(emb, texts, cache, keys=keys, show_progress=False).vectors
+    if clf.embedder.cacheable:  # dense and cached: reading them back is cheap
+        vectors = encode_texts(
+            clf.embedder, rows.texts, cache, keys=rows.keys, show_progress=False
+        ).vectors
+    predicted = [clf.labels[i] for i in test_proba.argmax(axis=1)] if len(data.test) else []
     return build_reference(
-        train_texts=texts,
+        train_texts=rows.texts,
         train_vectors=vectors,
-        test_texts=te["texts"],
-        test_pred_labels=[clf.labels[i] for i in test_proba.argmax(axis=1)]
-        if len(te["texts"])
-        else [],
+        test_texts=data.test.texts,
+        test_pred_labels=predicted,
         labels=clf.labels,
         seed=seed,
     )
 
 
-def finalize(
-    *,
-    config: SearchConfig,
-    study: Any,
-    dataset: Dataset,
-    data: dict[str, Any],
+def save_winner(
     tracker: Tracker,
-    parent_run: str,
-    plans: list[Any],
-    home: str | Path | None,
-    started: float,
-) -> dict[str, Any]:
-    began = time.monotonic()
-    winner, pareto = pick_winner(study, config)
-    tr, va = data["train"], data["validation"]
-    estimate = finalize_estimate(study, len(tr["texts"]), len(tr["texts"]) + len(va["texts"]))
-    ek, hk = winner.user_attrs["embedder"], winner.user_attrs["head"]
-    params = winner.user_attrs["params"]
-    if "epochs" in winner.user_attrs:  # stopped on the validation split in CV (see _early)
-        params = {**params, "epochs": winner.user_attrs["epochs"]}
-    cache = EmbeddingCache(home=home)
-    te = data["test"]
-    emb, head = _refit(
-        ek,
-        hk,
-        params,
-        tr["texts"] + va["texts"],
-        tr["keys"] + va["keys"],
-        tr["labels"] + va["labels"],
-        cache,
-        config.seed,
-    )
-    norm = NormalizationOptions(**dataset.manifest["normalization"])
-    clf = TextClassifier(
-        embedder_key=ek,
-        embedder=emb,
-        head_key=hk,
-        head=head,
-        head_params=params,
-        normalization=norm,
-        cache=cache,
-    )
-    # the test split, touched once, by the winner only
-    X_test = encode_texts(emb, te["texts"], cache, keys=te["keys"], show_progress=False).vectors
-    proba = np.asarray(head.predict_proba(X_test))
-    test = evaluate(te["labels"], proba, clf.labels)
-    test["latency_ms_per_text"] = _latency_ms(clf, te["texts"] or tr["texts"])
-
-    cv_f1 = winner.values[0]
-    tracker.log_params(
-        parent_run,
-        {"best.embedder": ek, "best.head": hk, **{f"best.{k}": v for k, v in params.items()}},
-    )
-    scalars = {f"test_{k}": v for k, v in test.items() if isinstance(v, int | float)}
-    for lab, m in test["per_class"].items():
-        scalars.update({f"test_{lab}_{k}": v for k, v in m.items() if k != "support"})
-    tracker.log_metrics(parent_run, {"best_cv_macro_f1": cv_f1, **scalars})
-    tracker.log_dict(parent_run, test, "test_metrics.json")
-    figure = confusion_figure(test)
-    tracker.log_figure(parent_run, figure, "confusion_matrix.png")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    board = leaderboard(study)
-    tracker.log_dict(parent_run, board, "leaderboard.json")
-    env_lock = capture_env_lock()
-    tracker.log_dict(parent_run, env_lock, "env_lock.json")
-
-    model_name = config.model_name or dataset.name
-    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-    report: dict[str, Any] = {
-        "study": config.study_name,
-        # finished ones: the portfolio's starts that no trial reached yet wait in the study
-        "trials": len(finished),
-        "trials_complete": sum(t.state.name == "COMPLETE" for t in finished),
-        # failed trials (an exception in the head's fit) are logged as warnings as they happen
-        "trials_failed": sum(t.state.name == "FAIL" for t in finished),
-        "best": {
-            "embedder": ek,
-            "head": hk,
-            "params": params,
-            "cv_macro_f1": cv_f1,
-            "trial": winner.number,
-            "latency_ms": winner.user_attrs.get("latency_ms"),
-        },
-        "test": {k: v for k, v in test.items() if k not in ("confusion_matrix",)},
-        "embedders": [{k: v for k, v in p.__dict__.items() if k != "extra"} for p in plans],
-        "leaderboard": board,
-        "dataset": {
-            "name": dataset.name,
-            "version": dataset.version,
-            "fingerprint": dataset.fingerprint,
-        },
-        "tracking_uri": tracker.uri,
-        "run_id": parent_run,
-        "model_uri": None,
-        "model_version": None,
-        "alias": None,
-        "model_name": model_name,
-    }
-    if pareto:
-        report["pareto_front"] = pareto
-    registry = (
-        ModelRegistry(tracker.uri)
-        if config.register_model and isinstance(tracker, MlflowTracker)
-        else None
-    )
-    identity = {
-        "textops.study": config.study_name,
-        "textops.trial": str(winner.number),
-        "textops.dataset_fingerprint": dataset.fingerprint,
-    }
-    same = registry.find(model_name, identity) if registry is not None else None
-    if same is not None:
-        # a search run again without new trials: its winner is a version already
-        reason = (
-            f"winner unchanged: trial {winner.number} of study {config.study_name!r} is "
-            f"version {same['version']} already; nothing new registered"
-        )
-        log.info("%s", reason)
-        report.update(
-            model_version=same["version"],
-            alias=",".join(same["aliases"]) or None,
-            model_uri=f"models:/{model_name}/{same['version']}",
-            run_model_uri=f"runs:/{same['run_id']}/model",
-            comparison={"reason": reason, "unchanged": True},
-        )
-    else:
-        _save_and_register(
-            report, clf, registry, tracker, parent_run, dataset, data, proba, cache, config,
-            emb, env_lock, identity, score_tags={
-                "textops.embedder": ek,
-                "textops.head": hk,
-                "textops.dataset": f"{dataset.name}@{dataset.version}",
-                "textops.cv_macro_f1": f"{cv_f1:.6f}",
-            },
-        )  # fmt: skip
-    report["seconds"] = round(time.monotonic() - started, 2)
-    report["finalize_seconds"] = round(time.monotonic() - began, 2)
-    report["finalize_estimate_seconds"] = None if estimate is None else round(estimate, 2)
-    return report
-
-
-def _save_and_register(
-    report: dict[str, Any],
+    run: str,
     clf: TextClassifier,
-    registry: ModelRegistry | None,
-    tracker: Tracker,
-    parent_run: str,
     dataset: Dataset,
-    data: dict[str, Any],
-    proba: np.ndarray,
-    cache: EmbeddingCache,
-    config: SearchConfig,
-    emb: Any,
+    data: SearchData,
+    reference: TrainingReference,
     env_lock: dict[str, Any],
-    identity: dict[str, str],
-    score_tags: dict[str, str],
-) -> None:
-    """Save the winner as an MLflow model in the parent run and register it (champion when it
-    beats the champion on the same test split)."""
-    tr, va, te = data["train"], data["validation"], data["test"]
+) -> str:
+    """The winner as an MLflow model in the parent run; returns its artifact URI."""
     with tempfile.TemporaryDirectory() as tmp:
         path = save_pyfunc(
             clf,
             Path(tmp) / "model",
             env_lock=env_lock,
-            example_texts=te["texts"] or tr["texts"],
+            example_texts=data.test.texts or data.train.texts,
             metadata={"dataset": dataset.name, "fingerprint": dataset.fingerprint},
-            drift_reference=_drift_reference(clf, emb, tr, va, te, proba, cache, config.seed),
+            drift_reference=reference,
         )
-        source = tracker.log_artifacts(parent_run, path, "model")
-    report["run_model_uri"] = f"runs:/{parent_run}/model"
-    if registry is None:
-        report["model_uri"] = report["run_model_uri"]
-        return
-    model_name = report["model_name"]
+        return tracker.log_artifacts(run, path, "model")
 
+
+def register(
+    registry: ModelRegistry,
+    *,
+    model_name: str,
+    config: SearchConfig,
+    winner: Winner,
+    dataset: Dataset,
+    data: SearchData,
+    test: dict[str, Any],
+    save: Any,
+    tracking_uri: str,
+) -> Registration:
     def score_champion(uri: str) -> float:
-        from textops.track import load_classifier
+        champion, _ = load_classifier(uri, tracking_uri)
+        proba = champion.predict_proba(data.test.texts)
+        return float(evaluate(data.test.labels, proba, champion.labels)["macro_f1"])
 
-        champion, _ = load_classifier(uri, tracker.uri)
-        return float(
-            evaluate(te["labels"], champion.predict_proba(te["texts"]), champion.labels)["macro_f1"]
-        )
-
-    reg = registry.register(
+    return registry.register_winner(
         name=model_name,
-        source=source,
-        run_id=parent_run,
-        macro_f1=report["test"]["macro_f1"],
+        identity={
+            "textops.study": config.study_name,
+            "textops.trial": str(winner.trial),
+            "textops.dataset_fingerprint": dataset.fingerprint,
+        },
+        save=save,
+        macro_f1=float(test["macro_f1"]),
         fingerprint=dataset.fingerprint,
+        tags={
+            "textops.embedder": winner.embedder,
+            "textops.head": winner.head,
+            "textops.dataset": f"{dataset.name}@{dataset.version}",
+            "textops.cv_macro_f1": f"{winner.cv_macro_f1:.6f}",
+        },
         score_champion=score_champion,
-        tags={**score_tags, **identity},
     )
-    tracker.log_dict(parent_run, reg["comparison"], "champion_comparison.json")
-    tracker.set_tags(
-        parent_run,
-        {"textops.model_version": str(reg["version"]), "textops.alias": reg["alias"]},
-    )
-    report.update(
-        model_version=reg["version"],
-        alias=reg["alias"],
-        model_uri=f"models:/{model_name}/{reg['version']}",
-        comparison=reg["comparison"],
+
+
+# -- the sequence ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FinalizeInputs:
+    config: SearchConfig
+    study: Study
+    dataset: Dataset
+    data: SearchData
+    tracker: Tracker
+    parent_run: str
+    plans: list[EmbedderPlan]
+    home: str | Path | None
+    budget: Budget
+
+
+def finalize(inputs: FinalizeInputs) -> SearchReport:
+    config, study, dataset, data = inputs.config, inputs.study, inputs.dataset, inputs.data
+    tracker, run = inputs.tracker, inputs.parent_run
+    began = time.time()
+    estimate = finalize_estimate(study, len(data.train), len(data.refit))
+    best, pareto = pick_winner(study, config)
+    winner = _winner(best)
+    cache = EmbeddingCache(home=inputs.home)
+    clf = refit(winner, data, dataset, cache, config.seed)
+    evaluated = evaluate_on_test(clf, data, cache)
+    test = {k: v for k, v in evaluated.metrics.items() if k != "confusion_matrix"}
+    board = leaderboard(study)
+    env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)
+
+    def save() -> tuple[str, str]:
+        reference = drift_reference(clf, data, evaluated.proba, cache, config.seed)
+        return save_winner(tracker, run, clf, dataset, data, reference, env_lock), run
+
+    model_name = config.model_name or dataset.name
+    registry = tracker.registry() if config.register_model else None
+    registration = None
+    if registry is None:
+        save()
+    else:
+        registration = register(
+            registry,
+            model_name=model_name,
+            config=config,
+            winner=winner,
+            dataset=dataset,
+            data=data,
+            test=test,
+            save=save,
+            tracking_uri=tracker.uri,
+        )
+        tracker.log_dict(run, registration.comparison, "champion_comparison.json")
+        if not registration.unchanged:
+            tags = {"textops.model_version": str(registration.version)}
+            tracker.set_tags(run, {**tags, "textops.alias": str(registration.alias)})
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    model_run = run if registration is None or registration.run_id is None else registration.run_id
+    run_model_uri = f"runs:/{model_run}/model"
+    return SearchReport(
+        study=config.study_name,
+        # finished ones: the portfolio's starts that no trial reached yet wait in the study
+        trials=len(finished),
+        trials_complete=sum(t.state.name == "COMPLETE" for t in finished),
+        # failed trials (an exception in the head's fit) are logged as warnings as they happen
+        trials_failed=sum(t.state.name == "FAIL" for t in finished),
+        best=winner,
+        test=test,
+        embedders=inputs.plans,
+        leaderboard=board,
+        dataset=DatasetRef(dataset.name, dataset.version, dataset.fingerprint),
+        tracking_uri=tracker.uri,
+        run_id=run,
+        model_name=model_name,
+        model_uri=(
+            run_model_uri
+            if registration is None
+            else f"models:/{model_name}/{registration.version}"
+        ),
+        run_model_uri=run_model_uri,
+        model_version=None if registration is None else registration.version,
+        alias=None if registration is None else registration.alias,
+        comparison=None if registration is None else registration.comparison,
+        pareto_front=pareto or None,
+        seconds=round(time.time() - inputs.budget.started, 2),
+        finalize_seconds=round(time.time() - began, 2),
+        finalize_estimate_seconds=None if estimate is None else round(estimate, 2),
     )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from textops.embed import (
+    EMBEDDERS,
     EmbeddingCache,
     FoldViews,
     HybridEmbedder,
@@ -77,6 +78,8 @@ class FoldData:
         #: and as each fold's scaler standardises them
         self._scalers: dict[tuple[str, int], Any] = {}
         self._val: dict[tuple[str, int | None], Any] = {}
+        #: per (embedder, fold, standardised): what solvers keep about those inputs
+        self._products: dict[tuple[str, int, bool], dict[Any, Any]] = {}
 
     def features(self, key: str) -> Any:
         """The train split's features by embedder ``key`` (from the cache), or None for an
@@ -136,6 +139,12 @@ class FoldData:
                 self._array_bytes += X.nbytes
         return Xtr, Xva
 
+    def products(self, key: str, fold: int, standard: bool) -> dict[Any, Any]:
+        """One dict per fold's inputs where a solver's fits keep products of them (every
+        trial on the fold refits on the same read-only arrays with another C)."""
+        with self._lock:
+            return self._products.setdefault((key, fold, standard), {})
+
     def _fold_views(self, key: str, tr: np.ndarray, va: np.ndarray) -> tuple[Any, Any]:
         """Fold ``(tr, va)`` of embedder ``key``'s :meth:`Embedder.fold_views`, built once per
         process under the embedder's own lock (other embedders' folds go on meanwhile)."""
@@ -162,13 +171,15 @@ class FoldData:
         that embedder's trials, fitted once) and the dense view's cached rows."""
         emb = make_embedder(key)
         assert isinstance(emb, HybridEmbedder)
+        # the views are table entries of their own: their fold arrays are theirs, shared
+        parts = EMBEDDERS[key].parts
         tr, va = self.splits()[fold]
-        s_tr, s_va = self.arrays(emb.sparse, fold, False)
-        dense = self.features(emb.dense)
+        s_tr, s_va = self.arrays(parts["sparse"], fold, False)
+        dense = self.features(parts["dense"])
         pair = (emb.combine(s_tr, dense[tr]), emb.combine(s_va, dense[va]))
         with self._lock:
             pair = self._arrays.setdefault((key, fold, standard), pair)
-            self.fit_seconds[key] = self.fit_seconds.get(emb.sparse, 0.0)
+            self.fit_seconds[key] = self.fit_seconds.get(parts["sparse"], 0.0)
         return pair
 
     def validation_arrays(self, key: str, fold: int, standard: bool) -> Any:

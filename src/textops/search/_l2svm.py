@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -31,23 +30,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from textops.search._f32 import matmul32
 
 __all__ = ["NewtonLinearSVC"]
-
-#: products of an input array that every fit on it needs, per read-only input array
-_MEMO: dict[int, dict[Hashable, Any]] = {}
-
-
-def _memo(X: Any) -> dict[Hashable, Any]:
-    """Where fits on ``X`` keep what depends only on ``X`` (and the labels): shared by every
-    fit on a read-only array (which cannot change in place), as cross-validation refits each
-    fold with many C values; a fresh dict for anything else. An entry lives as long as its
-    array."""
-    if not isinstance(X, np.ndarray) or X.flags.writeable:
-        return {}
-    key = id(X)
-    if key not in _MEMO:
-        _MEMO[key] = {}
-        weakref.finalize(X, _MEMO.pop, key, None)
-    return _MEMO[key]
 
 
 def _gram(rows: np.ndarray) -> np.ndarray:
@@ -156,10 +138,13 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.max_iter = max_iter
         self.warm_start = warm_start
 
-    def fit(self, X: Any, y: Any) -> NewtonLinearSVC:
+    def fit(self, X: Any, y: Any, products: dict[Hashable, Any] | None = None) -> NewtonLinearSVC:
+        """``products``: where fits on the same ``X`` keep what depends only on ``X`` (and
+        the labels): cross-validation passes one per fold, as it refits each fold with many C
+        values (``FoldData.products``); without it, this fit's own."""
         from sklearn.utils.class_weight import compute_class_weight
 
-        memo = _memo(X)
+        memo = {} if products is None else products
         y = np.asarray(y)
         self.classes_, yi = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)

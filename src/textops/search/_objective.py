@@ -8,18 +8,26 @@ import os
 import socket
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from textops.embed import make_embedder
+from textops.model import HEADS, NORMALIZATIONS, standardizes
+from textops.search._budget import Budget, OutOfTimeError
+from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
-from textops.search._heads import HEADS, NORMALIZATIONS, build_head, standardizes
+from textops.search._head_search import HEAD_SEARCH, cv_head
 from textops.search._warm import WarmStarts
 from textops.track import BackgroundRuns, FinishedRun, Tracker
+
+if TYPE_CHECKING:
+    from optuna import Trial
+
+Params = dict[str, Any]
 
 __all__ = [
     "Objective",
@@ -38,14 +46,31 @@ class _FoldResult(NamedTuple):
     epochs: int | None  # trained, for heads stopped on the validation split
 
 
-class OutOfTimeError(Exception):
-    """A fit stopped between two rounds because the trial's time ran out."""
+class _TrialRecord:
+    """What a trial measured, fold by fold: its trial attributes and MLflow run come from it."""
 
+    def __init__(self) -> None:
+        self.scores: list[float] = []
+        self.epochs: list[int] = []  # per fold, for heads stopped on the validation split
+        self.fit_s = 0.0
+        self.predict_s = 0.0
+        self.predicted = 0
 
-def _check_clock(stop_at: float | None, *_: Any) -> None:
-    """Called between a head's rounds (a LightGBM callback, an MLP epoch)."""
-    if stop_at is not None and time.time() > stop_at:
-        raise OutOfTimeError
+    def add(self, fold: _FoldResult) -> None:
+        self.scores.append(fold.macro_f1)
+        if fold.epochs is not None:
+            self.epochs.append(fold.epochs)
+        self.fit_s += fold.fit_seconds
+        self.predict_s += fold.predict_seconds
+        self.predicted += fold.predicted
+
+    @property
+    def macro_f1(self) -> float:
+        return float(np.mean(self.scores)) if self.scores else 0.0
+
+    @property
+    def head_ms(self) -> float:
+        return 1000 * self.predict_s / max(self.predicted, 1)
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -88,14 +113,14 @@ def compatible_heads(embedder: str, heads: Sequence[str]) -> list[str]:
 
 
 class Objective:
-    """Callable for ``study.optimize``. Embeddings come from the cache, once per process."""
+    """Callable for ``study.optimize``: sample an embedder, a head and its parameters, score
+    them by stratified k-fold CV (pruned after any fold), record the trial. Embeddings come
+    from the cache, once per process; time comes from the search's :class:`Budget`."""
 
     def __init__(
         self,
         *,
-        texts: list[str],
-        labels: list[str],
-        keys: list[bytes],
+        data: SearchData,
         embedders: list[str],
         heads: list[str],
         latency_ms: dict[str, float | None],
@@ -103,34 +128,30 @@ class Objective:
         seed: int,
         multi: bool,
         home: str | Path | None,
+        budget: Budget,
         tracker: Tracker | None = None,
         parent_run_id: str | None = None,
-        deadline: float | None = None,
-        reserve: Callable[[Any], float | None] | None = None,
-        validation: tuple[list[str], list[bytes], list[str]] | None = None,
     ) -> None:
+        val = data.validation
         self.data = FoldData(
-            texts=texts,
-            labels=labels,
-            keys=keys,
+            texts=data.train.texts,
+            labels=data.train.labels,
+            keys=data.train.keys,
             folds=folds,
             seed=seed,
             home=home,
-            validation=validation,
+            validation=(val.texts, val.keys, val.labels),
         )
-        self.embedders = embedders
         self.heads = {e: compatible_heads(e, heads) for e in embedders}
         self.embedders = [e for e in embedders if self.heads[e]]
         self.latency_ms = latency_ms
         self.seed = seed
         self.multi = multi
+        self.budget = budget
         self.tracker = tracker
         self.parent = parent_run_id
         self._runs: BackgroundRuns | None = None
         self._warm = WarmStarts()
-        #: wall-clock deadline (time.time()) for trials, and the seconds to keep for finalising
-        self.deadline = deadline
-        self.reserve = reserve
         #: seconds per fold of every (embedder, head) run so far, pruned trials' folds too
         self._fold_seconds: dict[tuple[str, str], list[float]] = {}
 
@@ -148,20 +169,9 @@ class Objective:
             finally:
                 self._runs = None
 
-    def _log_run(self, run: FinishedRun) -> None:
-        if self._runs is not None:
-            self._runs.put(run)
-        elif self.tracker is not None:
-            self.tracker.log_run(run)
-
+    # -- one fold ------------------------------------------------------------------------------
     def _fold(
-        self,
-        ek: str,
-        hk: str,
-        params: dict[str, Any],
-        scale: bool,
-        fold: int,
-        stop_at: float | None = None,
+        self, ek: str, hk: str, params: Params, scale: bool, fold: int, stop_at: float | None
     ) -> _FoldResult:
         """Fit on one fold's train part and score macro-F1 on its held-out part. A head that
         trains in rounds (boosting, epochs) is stopped at ``stop_at`` (wall clock) with
@@ -171,140 +181,107 @@ class Objective:
         standard = standardizes(hk, params, scale)
         Xtr, Xva = data.arrays(ek, fold, standard)
         dense = isinstance(Xtr, np.ndarray)
-        est = build_head(
-            hk,
-            params,
-            scale=scale,
-            seed=self.seed,
-            probability=False,
-            dense=dense,
-            prescaled=dense,  # the fold's arrays are standardised already
-        )
-        attrs = HEADS[hk].warm_start
+        # the fold's arrays are standardised already
+        est = cv_head(hk, params, scale=scale, seed=self.seed, dense=dense, prescaled=dense)
+        search = HEAD_SEARCH[hk]
         # features fitted per fold (TF-IDF) differ between folds: warm starts stay in the fold
         shared = data.features(ek) is not None
-        warm = self._warm.start(est, ek, hk, fold, params, attrs, across_folds=shared)
-        early = HEADS[hk].early_stopping and dense and data.validation is not None
+        warm = self._warm.start(est, ek, hk, fold, params, search.warm_start, across_folds=shared)
+        clock = functools.partial(self.budget.check_clock, stop_at)
+        fit_kw: dict[str, Any] = {}
+        if search.fold_products and dense:
+            fit_kw["products"] = data.products(ek, fold, standard)
+        elif search.round_callbacks and stop_at is not None:
+            fit_kw["callbacks"] = [clock]
         epochs = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
-            if early:
-                assert data.validation is not None
+            if search.early_stopping and dense and data.validation is not None:
+                val_X = data.validation_arrays(ek, fold, standard)
                 epochs = fit_early_stopped(
-                    est,
-                    Xtr,
-                    data.y[tr],
-                    data.validation_arrays(ek, fold, standard),
-                    data.validation[2],
-                    macro_f1,
-                    each_epoch=functools.partial(_check_clock, stop_at),
+                    est, Xtr, data.y[tr], val_X, data.validation[2], macro_f1, each_epoch=clock
                 )
-            elif HEADS[hk].round_callbacks and stop_at is not None:
-                est.fit(Xtr, data.y[tr], callbacks=[functools.partial(_check_clock, stop_at)])
             else:
-                est.fit(Xtr, data.y[tr])
+                est.fit(Xtr, data.y[tr], **fit_kw)
             t1 = time.perf_counter()
             pred = est.predict(Xva)
             t2 = time.perf_counter()
         if warm is not None:
-            self._warm.keep(est, warm, attrs)
+            self._warm.keep(est, warm, search.warm_start)
         score = macro_f1(data.y[va], np.asarray(pred))
         return _FoldResult(score, t1 - t0, t2 - t1, len(va), epochs)
 
-    def _check_budget(
-        self,
-        trial: Any,
-        kind: tuple[str, str],
-        reserve: float | None,
-        started: float,
-        done: int,
-        folds: int,
-    ) -> None:
-        """Stop a trial that cannot finish before the deadline with ``reserve`` seconds left to
-        finalise: before it starts, from the seconds per fold its embedder + head took before
-        (a kind not run yet is taken to be as slow as the slowest kind so far: a fold cannot be
-        interrupted, and a first LightGBM fold on TF-IDF can take longer than the rest of a
-        small budget); after each fold, from its own pace. A trial stopped here is pruned (and
-        says why). ``reserve`` None (no trial completed yet: no winner) never stops one."""
+    def _seconds_needed(self, kind: tuple[str, str], started: float, done: int) -> float:
+        """Seconds the rest of a trial takes: before it starts, from the seconds per fold its
+        embedder + head took before (a kind not run yet is taken to be as slow as the slowest
+        kind so far: a fold cannot be interrupted, and a first LightGBM fold on TF-IDF can take
+        longer than the rest of a small budget); after each fold, from its own pace."""
+        folds = len(self.data.splits())
+        if done:
+            return (time.time() - started) / done * (folds - done)
+        past = self._fold_seconds.get(kind)
+        slowest = max((float(np.median(v)) for v in self._fold_seconds.values()), default=0.0)
+        return (float(np.median(past)) if past else slowest) * folds
+
+    # -- one trial -----------------------------------------------------------------------------
+    def _sample(self, trial: Trial) -> tuple[str, str, Params]:
+        ek = trial.suggest_categorical("embedder", self.embedders)
+        hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
+        params = HEAD_SEARCH[hk].space(trial)
+        if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
+            params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
+        for name, value in (("embedder", ek), ("head", hk), ("params", params)):
+            trial.set_user_attr(name, value)
+        return str(ek), str(hk), params
+
+    def _run_folds(self, trial: Trial, ek: str, hk: str, params: Params, rec: _TrialRecord) -> None:
+        """Every fold in turn, pruned (by the median rule, or the budget) after any of them."""
         import optuna
 
-        if self.deadline is None or reserve is None:
-            return
-        if done == 0:
-            past = self._fold_seconds.get(kind)
-            per_fold = (
-                float(np.median(past))
-                if past
-                else max((float(np.median(v)) for v in self._fold_seconds.values()), default=0.0)
-            )
-            needed = per_fold * folds
-        else:
-            needed = (time.time() - started) / done * (folds - done)
-        if time.time() + needed + reserve > self.deadline:
-            trial.set_user_attr("stopped", "budget")
-            raise optuna.TrialPruned(
-                f"{kind[0]} + {kind[1]} needs ~{needed:.1f}s more; the budget has less left"
-            )
+        budget = self.budget
+        scale = make_embedder(ek).needs_scaling
+        folds = len(self.data.splits())
+        started = time.time()
+        kind = f"{ek} + {hk}"
+        # the best trial so far only changes between trials: estimate its finalising once
+        # (None: no trial completed yet, no winner to keep time for)
+        reserve = budget.reserve(trial.study)
+        budget.prune_if_late(trial, self._seconds_needed((ek, hk), started, 0), reserve, kind)
+        for fold in range(folds):
+            fold_started = time.time()
+            try:
+                done = self._fold(ek, hk, params, scale, fold, budget.stop_at(reserve))
+            except OutOfTimeError:
+                trial.set_user_attr("stopped", "budget")
+                raise optuna.TrialPruned(
+                    f"{kind} stopped in fold {fold + 1}: the budget ran out"
+                ) from None
+            self._fold_seconds.setdefault((ek, hk), []).append(time.time() - fold_started)
+            rec.add(done)
+            if not self.multi:
+                trial.report(rec.macro_f1, fold)
+                # a trial that ran every fold completes: its CV score is known in full
+                if fold < folds - 1 and trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after fold {fold + 1}")
+            if reserve is None:
+                # started before any trial completed: once one has, this one must leave time
+                # to finalise that winner (or itself) too
+                reserve = budget.reserve(trial.study)
+            needed = self._seconds_needed((ek, hk), started, fold + 1)
+            budget.prune_if_late(trial, needed, reserve, kind)
 
-    def __call__(self, trial: Any) -> float | tuple[float, float]:
+    def __call__(self, trial: Trial) -> float | tuple[float, float]:
         import optuna
 
         trial.set_user_attr("host", socket.gethostname())
         trial.set_user_attr("pid", os.getpid())
-        ek = trial.suggest_categorical("embedder", self.embedders)
-        hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
-        params = HEADS[hk].space(trial)
-        if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
-            params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
-        trial.set_user_attr("embedder", ek)
-        trial.set_user_attr("head", hk)
-        trial.set_user_attr("params", params)
-        scale = make_embedder(ek).needs_scaling
+        ek, hk, params = self._sample(trial)
+        rec = _TrialRecord()
         start_ms = int(time.time() * 1000)
-        scores: list[float] = []
-        epochs: list[int] = []  # per fold, for heads stopped on the validation split
-        fit_s = predict_s = 0.0
-        n_pred = 0
         status = "FINISHED"
-        splits = self.data.splits()
-        started = time.time()
-        # the best trial so far only changes between trials: estimate its finalising once
-        reserve = self.reserve(trial.study) if self.deadline and self.reserve else None
-        # a fit that trains in rounds stops at this point (None: no budget, or no winner yet)
-        stop_at = None if self.deadline is None or reserve is None else self.deadline - reserve
         try:
-            self._check_budget(trial, (ek, hk), reserve, started, 0, len(splits))
-            # folds run one after another, pruning after each; trials run in parallel threads
-            # (study.optimize n_jobs), each fold with one BLAS thread
-            for fold in range(len(splits)):
-                fold_started = time.time()
-                try:
-                    done = self._fold(ek, hk, params, scale, fold, stop_at)
-                except OutOfTimeError:
-                    trial.set_user_attr("stopped", "budget")
-                    raise optuna.TrialPruned(
-                        f"{ek} + {hk} stopped in fold {fold + 1}: the budget ran out"
-                    ) from None
-                self._fold_seconds.setdefault((ek, hk), []).append(time.time() - fold_started)
-                if done.epochs is not None:
-                    epochs.append(done.epochs)
-                scores.append(done.macro_f1)
-                fit_s += done.fit_seconds
-                predict_s += done.predict_seconds
-                n_pred += done.predicted
-                if not self.multi:
-                    trial.report(float(np.mean(scores)), fold)
-                    # a trial that ran every fold completes: its CV score is known in full
-                    if fold < len(splits) - 1 and trial.should_prune():
-                        raise optuna.TrialPruned(f"pruned after fold {fold + 1}")
-                if reserve is None and self.deadline and self.reserve:
-                    # started before any trial completed: once one has, this one must leave
-                    # time to finalise that winner (or itself) too
-                    reserve = self.reserve(trial.study)
-                    if reserve is not None:
-                        stop_at = self.deadline - reserve
-                self._check_budget(trial, (ek, hk), reserve, started, fold + 1, len(splits))
+            self._run_folds(trial, ek, hk, params, rec)
         except optuna.TrialPruned:
             status = "KILLED"
             raise
@@ -312,39 +289,58 @@ class Objective:
             status = "FAILED"
             raise
         finally:
-            f1 = float(np.mean(scores)) if scores else 0.0
-            encode_ms = self.latency_ms.get(ek)  # None: not measured (cached, f1 objective)
-            head_ms = 1000 * predict_s / max(n_pred, 1)
-            latency = None if encode_ms is None else encode_ms + head_ms
-            trial.set_user_attr("cv_scores", scores)
-            trial.set_user_attr("latency_ms", latency)
-            trial.set_user_attr("fit_seconds", fit_s)
-            if ek in self.data.fit_seconds:  # TF-IDF: what refitting the embedder will take
-                trial.set_user_attr("embed_fit_seconds", self.data.fit_seconds[ek])
-            if epochs:  # what the deployed head trains for (it has no data left to watch)
-                trial.set_user_attr("epochs", int(np.median(epochs)))
-            if self.tracker is not None:
-                self._log_run(
-                    FinishedRun(
-                        name=f"trial-{trial.number}",
-                        parent_id=self.parent,
-                        tags={"textops.trial": str(trial.number)},
-                        params={"embedder": ek, "head": hk, **params},
-                        metrics={
-                            "cv_macro_f1": f1,
-                            "fit_seconds": fit_s,
-                            "predict_seconds": predict_s,
-                            "head_latency_ms": head_ms,
-                            "folds_run": len(scores),
-                            **({"epochs": float(np.median(epochs))} if epochs else {}),
-                            **({} if latency is None else {"latency_ms": latency}),
-                        },
-                        status=status,
-                        start_ms=start_ms,
-                        end_ms=int(time.time() * 1000),
-                    )
-                )
+            latency = self._record(trial, ek, hk, params, rec, status, start_ms)
         if self.multi:
             assert latency is not None, "the f1-latency objective measures every embedder"
-            return f1, latency
-        return f1
+            return rec.macro_f1, latency
+        return rec.macro_f1
+
+    def _record(
+        self,
+        trial: Trial,
+        ek: str,
+        hk: str,
+        params: Params,
+        rec: _TrialRecord,
+        status: str,
+        start_ms: int,
+    ) -> float | None:
+        """The trial's attributes (what finalising and the budget read back) and its MLflow
+        run (written by the background writer); returns its latency per text."""
+        encode_ms = self.latency_ms.get(ek)  # None: not measured (cached, f1 objective)
+        latency = None if encode_ms is None else encode_ms + rec.head_ms
+        trial.set_user_attr("cv_scores", rec.scores)
+        trial.set_user_attr("latency_ms", latency)
+        trial.set_user_attr("fit_seconds", rec.fit_s)
+        if ek in self.data.fit_seconds:  # TF-IDF: what refitting the embedder will take
+            trial.set_user_attr("embed_fit_seconds", self.data.fit_seconds[ek])
+        if rec.epochs:  # what the deployed head trains for (it has no data left to watch)
+            trial.set_user_attr("epochs", int(np.median(rec.epochs)))
+        if self.tracker is None:
+            return latency
+        metrics = {
+            "cv_macro_f1": rec.macro_f1,
+            "fit_seconds": rec.fit_s,
+            "predict_seconds": rec.predict_s,
+            "head_latency_ms": rec.head_ms,
+            "folds_run": float(len(rec.scores)),
+        }
+        if rec.epochs:
+            metrics["epochs"] = float(np.median(rec.epochs))
+        if latency is not None:
+            metrics["latency_ms"] = latency
+        run = FinishedRun(
+            name=f"trial-{trial.number}",
+            parent_id=self.parent,
+            tags={"textops.trial": str(trial.number)},
+            params={"embedder": ek, "head": hk, **params},
+            metrics=metrics,
+            status=status,
+            start_ms=start_ms,
+            end_ms=int(time.time() * 1000),
+        )
+        if self._runs is not None:
+            self._runs.put(run)
+        else:
+            self.tracker.log_run(run)
+        return latency

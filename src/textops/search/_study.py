@@ -8,7 +8,7 @@ import multiprocessing as mp
 import os
 import socket
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from textops._home import home_dir
 from textops.search._config import SearchConfig
 
 __all__ = [
-    "BudgetStop",
     "count_done",
     "fail_dead_trials",
     "load_or_create_study",
@@ -231,35 +230,6 @@ def fail_dead_trials(study: Any, lock: Path | None = None) -> int:
             "%d trial(s) of an interrupted run were marked failed and will be re-run", failed
         )
     return failed
-
-
-class BudgetStop:
-    """Optuna callback: stop starting trials when the time left (``deadline``, wall clock)
-    cannot hold a typical trial plus the seconds finalising the winner will take (``reserve``:
-    a function of the study that estimates it for the best trial so far, None while no trial
-    has completed: a search is not stopped before it has a winner)."""
-
-    def __init__(
-        self, deadline: float | None, reserve: Callable[[Any], float | None] | None = None
-    ) -> None:
-        self.deadline = deadline
-        self.reserve = reserve
-
-    def __call__(self, study: Any, trial: Any) -> None:
-        import statistics
-        import time
-
-        if self.deadline is None:
-            return
-        durations = [
-            (t.datetime_complete - t.datetime_start).total_seconds()
-            for t in study.get_trials(deepcopy=False)
-            if t.datetime_complete is not None and t.datetime_start is not None
-        ]
-        typical = statistics.median(durations) if durations else 0.0
-        reserve = self.reserve(study) if self.reserve is not None else 0.0
-        if reserve is not None and self.deadline - time.time() < typical + reserve:
-            study.stop()
 
 
 def count_done(study: Any) -> int:

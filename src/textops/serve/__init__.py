@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from textops.serve._app import app_from_env, create_app
     from textops.serve._batcher import MicroBatcher
     from textops.serve._export import export_onnx
-    from textops.serve._model import ServedModel, load_served_model, parse_model_uri
+    from textops.serve._model import ServedModel, load_served_model
     from textops.serve._run import export_openapi, run_server
     from textops.serve._settings import ServeSettings
     from textops.serve._swap import ModelHolder
@@ -29,7 +29,6 @@ __all__ = [
     "export_onnx",
     "export_openapi",
     "load_served_model",
-    "parse_model_uri",
     "run_server",
 ]
 __getattr__, __dir__ = _lazy_names(
@@ -44,7 +43,6 @@ __getattr__, __dir__ = _lazy_names(
         "export_onnx": "_export",
         "export_openapi": "_run",
         "load_served_model": "_model",
-        "parse_model_uri": "_model",
         "run_server": "_run",
     },
     globals(),

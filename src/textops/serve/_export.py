@@ -124,12 +124,11 @@ def export_onnx(
     from textops.embed import SentenceTransformerEmbedder
     from textops.embed._onnx import OnnxSentenceEncoder
     from textops.embed._sbert import resolve_model
-    from textops.serve._model import parse_model_uri, resolve_version
-    from textops.track import evaluate, load_classifier
+    from textops.track import ModelURI, evaluate, load_classifier, resolve_version
 
     if quantize not in (None, "int8"):
         raise ConfigError(f"--quantize {quantize!r}: only int8 is offered")
-    parts = parse_model_uri(model_uri)
+    parts = ModelURI.parse(model_uri)
     if parts.name is None:
         raise ConfigError("export a registered model: models:/NAME@ALIAS or models:/NAME/VERSION")
     version = str(resolve_version(model_uri, tracking_uri))

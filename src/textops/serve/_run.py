@@ -25,8 +25,7 @@ def run_server(settings: ServeSettings, *, log_level: str = "info") -> None:
     """Serve until interrupted. Fails fast when the model URI does not resolve."""
     import uvicorn
 
-    from textops.serve._model import resolve_version
-    from textops.track import default_tracking_uri
+    from textops.track import default_tracking_uri, resolve_version
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

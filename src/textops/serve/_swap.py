@@ -10,7 +10,8 @@ import asyncio
 import logging
 from typing import Any
 
-from textops.serve._model import ServedModel, load_served_model, parse_model_uri, resolve_version
+from textops.serve._model import ServedModel, load_served_model
+from textops.track import ModelURI, resolve_version
 
 __all__ = ["ModelHolder"]
 
@@ -27,7 +28,7 @@ class ModelHolder:
         self.metrics = metrics
         self.current: ServedModel | None = None
         self.last_error: str | None = None
-        self.follows_alias = parse_model_uri(uri).alias is not None
+        self.follows_alias = ModelURI.parse(uri).alias is not None
         self._lock = asyncio.Lock()
 
     def get(self) -> ServedModel:

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from textops.errors import ModelNotFoundError
-from textops.track._tracker import quiet_mlflow
+from textops.model import TextClassifier, TrainingReference
+from textops.track._mlflow import quiet_mlflow
+from textops.track._uri import ModelURI, client_for
 
 __all__ = [
     "ENTRY_POINT",
@@ -62,7 +64,7 @@ def save_pyfunc(
     env_lock: dict[str, Any],
     example_texts: Sequence[str],
     metadata: dict[str, Any] | None = None,
-    drift_reference: tuple[dict[str, Any], Any] | None = None,
+    drift_reference: TrainingReference | None = None,
 ) -> Path:
     """Write an MLflow model folder (pyfunc flavour) for ``classifier`` at ``path``; with
     ``drift_reference`` (summary, embedding sample) saved next to the classifier."""
@@ -75,9 +77,7 @@ def save_pyfunc(
         clf_dir = classifier.save(Path(tmp) / "classifier")
         (clf_dir / "env_lock.json").write_text(json.dumps(env_lock, indent=1, sort_keys=True))
         if drift_reference is not None:
-            from textops.monitor import save_reference
-
-            save_reference(clf_dir, *drift_reference)
+            drift_reference.save(clf_dir)
         example = pd.DataFrame({"text": list(example_texts)[:3]})
         proba = classifier.predict_proba(list(example["text"]))
         out = {"label": [classifier.labels[i] for i in proba.argmax(axis=1)]}
@@ -98,21 +98,10 @@ def save_pyfunc(
 def resolve_model_uri(uri: str, tracking_uri: str) -> str:
     """Turn ``models:/NAME@alias`` or ``models:/NAME/VERSION`` into the version's artifact URI
     (using an explicit client, so no global MLflow registry setting is needed)."""
-    if not uri.startswith("models:/"):
+    parsed = ModelURI.parse(uri)
+    if not parsed.registered:
         return uri
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    ref = uri.removeprefix("models:/")
-    if "@" in ref:
-        name, alias = ref.split("@", 1)
-        mv = client.get_model_version_by_alias(name, alias)
-    else:
-        name, _, version = ref.partition("/")
-        if not version.isdigit():
-            raise ModelNotFoundError(f"{uri!r}: use models:/NAME@ALIAS or models:/NAME/VERSION")
-        mv = client.get_model_version(name, version)
-    return str(mv.source)
+    return str(parsed.model_version(client_for(tracking_uri)).source)
 
 
 def download_model(uri: str, tracking_uri: str) -> Path:
@@ -139,10 +128,8 @@ def download_model(uri: str, tracking_uri: str) -> Path:
         ) from exc
 
 
-def load_classifier(uri: str, tracking_uri: str) -> tuple[Any, dict[str, Any]]:
+def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, dict[str, Any]]:
     """The TextClassifier inside an MLflow model, and the model's environment lock."""
-    from textops.search._pipeline import TextClassifier
-
     root = download_model(uri, tracking_uri)
     clf_dir = root / "artifacts" / "classifier"
     if not (clf_dir / "classifier.json").is_file():

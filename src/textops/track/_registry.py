@@ -10,14 +10,15 @@ between two versions.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from textops.errors import ModelNotFoundError, TextopsError
-from textops.track._tracker import default_tracking_uri, quiet_mlflow
+from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 
-__all__ = ["CHALLENGER", "CHAMPION", "ModelRegistry"]
+__all__ = ["CHALLENGER", "CHAMPION", "ModelRegistry", "Registration"]
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -25,6 +26,19 @@ TAG_F1 = "textops.test_macro_f1"
 TAG_FP = "textops.dataset_fingerprint"
 TAG_PREV = "textops.previous_champion"
 TAG_HISTORY = "textops.champion_history"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What registering a search's winner did: the version that holds it, its alias, and why
+    (``comparison``, logged with the run); ``unchanged`` when that version existed already."""
+
+    version: int
+    alias: str | None
+    comparison: dict[str, Any] = field(default_factory=dict)
+    unchanged: bool = False
+    #: the run that holds the version's model
+    run_id: str | None = None
 
 
 class ModelRegistry:
@@ -88,6 +102,47 @@ class ModelRegistry:
         return out
 
     # -- writes ----------------------------------------------------------------------------
+    def register_winner(
+        self,
+        *,
+        name: str,
+        identity: Mapping[str, str],
+        save: Callable[[], tuple[str, str]],
+        macro_f1: float,
+        fingerprint: str,
+        tags: Mapping[str, str],
+        score_champion: Callable[[str], float] | None = None,
+    ) -> Registration:
+        """The policy for a search's winner. When a version with the same ``identity`` tags
+        (study, trial, data) exists, the winner is that version: nothing is saved or
+        registered. Otherwise ``save()`` writes the model (returning its source URI and run
+        id) and it is registered: champion when it beats the champion on the same test split
+        (see :meth:`register`), else challenger."""
+        same = self.find(name, dict(identity))
+        if same is not None:
+            reason = (
+                f"winner unchanged: {identity.get('textops.study', 'its study')!r} trial "
+                f"{identity.get('textops.trial', '?')} is version {same['version']} already; "
+                "nothing new registered"
+            )
+            return Registration(
+                int(same["version"]),
+                ",".join(same["aliases"]) or None,
+                {"reason": reason, "unchanged": True},
+                unchanged=True,
+                run_id=same["run_id"],
+            )
+        source, run_id = save()
+        return self.register(
+            name=name,
+            source=source,
+            run_id=run_id,
+            tags={**tags, **identity},
+            macro_f1=macro_f1,
+            fingerprint=fingerprint,
+            score_champion=score_champion,
+        )
+
     def register(
         self,
         *,
@@ -98,7 +153,7 @@ class ModelRegistry:
         macro_f1: float,
         fingerprint: str,
         score_champion: Callable[[str], float] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Registration:
         """Register a version; alias it champion if it beats the champion on the same test split.
 
         When the champion was scored on another dataset version, ``score_champion(uri)`` scores
@@ -140,7 +195,7 @@ class ModelRegistry:
             self.promote(name, version)
         else:
             self.client.set_registered_model_alias(name, CHALLENGER, str(version))
-        return {"version": version, "alias": alias, "comparison": comparison}
+        return Registration(version, alias, comparison, run_id=run_id)
 
     def _model(self, name: str) -> Any:
         try:

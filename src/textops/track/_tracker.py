@@ -8,7 +8,6 @@ tracking URI through ``MlflowClient`` (default: ``sqlite:///<home>/mlflow.db`` w
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import uuid
 from collections.abc import Mapping
@@ -17,37 +16,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from textops._home import home_dir
+from textops.track._mlflow import default_tracking_uri, quiet_mlflow
+from textops.track._registry import ModelRegistry
 
-__all__ = [
-    "FinishedRun",
-    "MemoryTracker",
-    "MlflowTracker",
-    "Tracker",
-    "default_tracking_uri",
-    "quiet_mlflow",
-]
+__all__ = ["FinishedRun", "MemoryTracker", "MlflowTracker", "Tracker"]
 
 EXPERIMENT = "textops"
-
-
-def quiet_mlflow() -> None:
-    """No artifact progress bars or INFO chatter from MLflow inside textops commands."""
-    import logging
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    import mlflow  # noqa: F401  (its import configures the "mlflow" logger; override after)
-
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    for name in ("mlflow.store.db.utils", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def default_tracking_uri(home: str | Path | None = None) -> str:
-    """``$MLFLOW_TRACKING_URI`` if set, else a SQLite store in the textops home."""
-    env = os.environ.get("MLFLOW_TRACKING_URI")
-    if env:
-        return env
-    return f"sqlite:///{home_dir(home) / 'mlflow.db'}"
 
 
 class Tracker(Protocol):
@@ -86,6 +60,10 @@ class Tracker(Protocol):
 
     def log_run(self, run: FinishedRun) -> str:
         """Write a run that has already ended (params, metrics, times) in one go."""
+        ...
+
+    def registry(self) -> ModelRegistry | None:
+        """The model registry next to these runs (None: this tracker has none)."""
         ...
 
 
@@ -186,6 +164,9 @@ class MemoryTracker:
         self.runs[run_id].update(start_ms=run.start_ms, end_ms=run.end_ms)
         self.end_run(run_id, run.status)
         return run_id
+
+    def registry(self) -> ModelRegistry | None:
+        return None  # runs in memory have no registry: a search with it registers nothing
 
     def children(self, run_id: str) -> list[str]:
         return [r for r, v in self.runs.items() if v["parent"] == run_id]
@@ -321,3 +302,6 @@ class MlflowTracker:
         )
         self.client.set_terminated(run_id, status=run.status, end_time=run.end_ms)
         return run_id
+
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(self.uri)

@@ -15,7 +15,7 @@ from mlflow.pyfunc.model import PythonModel
 
 class TextopsPyfunc(PythonModel):
     def load_context(self, context):  # type: ignore[no-untyped-def]
-        from textops.search._pipeline import TextClassifier
+        from textops.model import TextClassifier
 
         self.classifier = TextClassifier.load(context.artifacts["classifier"])
 

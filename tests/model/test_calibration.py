@@ -10,7 +10,7 @@ from sklearn.linear_model import RidgeClassifier
 from sklearn.metrics import log_loss
 from sklearn.svm import LinearSVC
 
-from textops.search._calibration import TemperatureScaledClassifier, _fit_temperature
+from textops.model._calibration import TemperatureScaledClassifier, _fit_temperature
 
 
 def _data(n_classes: int) -> tuple[np.ndarray, np.ndarray]:

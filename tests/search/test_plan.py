@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from textops.embed import EmbeddingCache, encode_texts, make_embedder, text_keys
-from textops.search._budget import EmbedderPlan, plan_embedders
+from textops.search._budget import Budget
+from textops.search._plan import EmbedderPlan, plan_embedders
 
 TEXTS = [f"text {i} about cats and dogs" for i in range(300)]
 
@@ -14,7 +14,7 @@ TEXTS = [f"text {i} about cats and dogs" for i in range(300)]
 def test_an_encode_that_cannot_fit_the_budget_is_never_started(tmp_path: Path) -> None:
     cache = EmbeddingCache(tmp_path)
     (plan,) = plan_embedders(
-        ["fake"], TEXTS, text_keys(TEXTS), cache, deadline=time.monotonic() + 0.001, fit_texts=TEXTS
+        ["fake"], TEXTS, text_keys(TEXTS), cache, budget=_budget(0.001), fit_texts=TEXTS
     )
     assert not plan.included and "budget" in plan.reason
     assert plan.rate is not None and plan.missing == 300
@@ -31,7 +31,7 @@ def test_cached_embeddings_cost_nothing_and_load_no_model_unless_latency_is_want
         TEXTS,
         text_keys(TEXTS),
         cache,
-        deadline=time.monotonic() + 0.001,
+        budget=_budget(0.001),
         fit_texts=TEXTS,
         measure_latency=False,
     )
@@ -42,15 +42,19 @@ def test_cached_embeddings_cost_nothing_and_load_no_model_unless_latency_is_want
         TEXTS,
         text_keys(TEXTS),
         cache,
-        deadline=None,
+        budget=_budget(None),
         fit_texts=TEXTS,
         measure_latency=True,
     )
     assert timed.latency_ms is not None and timed.latency_ms > 0
 
 
+def _budget(seconds: float | None) -> Budget:
+    return Budget.start(seconds)
+
+
 def _plan_f1(
-    keys: list[str], texts: list[str], cache: EmbeddingCache, deadline: float | None
+    keys: list[str], texts: list[str], cache: EmbeddingCache, budget: Budget
 ) -> list[EmbedderPlan]:
     """The plan for the f1 objective (latency measured only where it is cheap)."""
     return plan_embedders(
@@ -58,7 +62,7 @@ def _plan_f1(
         texts,
         text_keys(texts),
         cache,
-        deadline=deadline,
+        budget=budget,
         fit_texts=texts,
         measure_latency=False,
     )
@@ -80,7 +84,7 @@ def test_a_hybrid_plans_its_dense_views_encode_shared_with_that_embedder(
     monkeypatch.setattr(SentenceTransformerEmbedder, "_load", counting)
     cache = EmbeddingCache(tmp_path)
     texts = TEXTS[:40]
-    plans = _plan_f1(["minilm", "tfidf_minilm"], texts, cache, deadline=time.monotonic() + 600)
+    plans = _plan_f1(["minilm", "tfidf_minilm"], texts, cache, budget=_budget(600))
     assert loads == [1]  # one MiniLM for both plans
     by_key = {p.key: p for p in plans}
     assert all(p.included and p.missing == len(texts) for p in plans)
@@ -93,7 +97,7 @@ def test_a_hybrid_plans_its_dense_views_encode_shared_with_that_embedder(
 def test_a_hybrid_whose_dense_view_cannot_be_encoded_in_time_is_left_out(tmp_path: Path) -> None:
     cache = EmbeddingCache(tmp_path)
     texts = TEXTS[:40]
-    (plan,) = _plan_f1(["tfidf_minilm"], texts, cache, deadline=time.monotonic() + 0.001)
+    (plan,) = _plan_f1(["tfidf_minilm"], texts, cache, budget=_budget(0.001))
     assert not plan.included and "budget" in plan.reason
     assert len(cache.space_for(make_embedder("minilm"))) == 0
 
@@ -109,7 +113,9 @@ def test_a_search_without_a_deadline_measures_and_encodes_nothing_up_front(
 
     monkeypatch.setattr(SentenceTransformerEmbedder, "_load", fail)
     cache = EmbeddingCache(tmp_path)
-    plans = _plan_f1(["minilm", "mpnet", "static", "tfidf"], TEXTS[:40], cache, deadline=None)
+    plans = _plan_f1(
+        ["minilm", "mpnet", "static", "tfidf"], TEXTS[:40], cache, budget=_budget(None)
+    )
     assert all(p.included and p.encode_s == 0 and p.rate is None for p in plans)
     order = [p.key for p in sorted(plans, key=lambda p: p.cost)]
     assert order.index("static") < order.index("minilm") < order.index("mpnet")
@@ -120,7 +126,7 @@ def test_a_remembered_rate_plans_without_loading_the_model(
 ) -> None:
     cache = EmbeddingCache(tmp_path)
     texts = TEXTS[:40]
-    (first,) = _plan_f1(["fake"], texts, cache, deadline=time.monotonic() - 1)
+    (first,) = _plan_f1(["fake"], texts, cache, budget=_budget(-1))
     assert first.rate_source == "measured" and not first.included
     remembered = cache.rates.get(cache.space_for(make_embedder("fake")).id)
     assert remembered is not None and remembered.chars_per_s > 0
@@ -131,12 +137,12 @@ def test_a_remembered_rate_plans_without_loading_the_model(
     from textops.embed import HashingFakeEmbedder
 
     monkeypatch.setattr(HashingFakeEmbedder, "transform", fail)
-    (again,) = _plan_f1(["fake"], texts, cache, deadline=time.monotonic() - 1)
+    (again,) = _plan_f1(["fake"], texts, cache, budget=_budget(-1))
     assert again.rate_source == "remembered" and not again.included
     assert "remembered" in again.reason
     # a full encode within the budget updates the memory with its own rate
     monkeypatch.undo()
-    (full,) = _plan_f1(["fake"], texts, cache, deadline=time.monotonic() + 600)
+    (full,) = _plan_f1(["fake"], texts, cache, budget=_budget(600))
     assert full.included and full.encode_s > 0
     after = cache.rates.get(cache.space_for(make_embedder("fake")).id)
     assert after is not None and after.measured_at >= remembered.measured_at

@@ -1,0 +1,152 @@
+"""A fitted text classifier: normalisation -> embedder -> head, saved without pickle (skops).
+
+On disk (a folder)::
+
+    classifier.json   embedder key, params and identity, labels, normalisation, head key/params
+    head.skops        the fitted head (skops; loaded only with an allowlist of types)
+    embedder.skops    only for fitted embedders (TF-IDF); others are rebuilt from the table
+
+Loading checks that the rebuilt embedder has the identity recorded at training time (same model
+weights hash, options and numeric library versions) and warns when it does not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textops.data import NormalizationOptions, normalize_text
+from textops.embed import Embedder, EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
+from textops.model._skops import skops_dump, skops_load
+
+__all__ = ["TextClassifier"]
+
+log = logging.getLogger("textops.model")
+
+
+def _params_json(emb: Embedder) -> dict[str, Any]:
+    """An embedder's parameters for ``classifier.json``; embedder-valued ones (a hybrid's
+    views) as their class and parameters."""
+    out: dict[str, Any] = {}
+    for name, value in emb.get_params(deep=False).items():
+        if isinstance(value, Embedder):
+            out[name] = {"class": type(value).__name__, "params": _params_json(value)}
+        else:
+            out[name] = value
+    return out
+
+
+def _upgrade(emb: Embedder) -> Embedder:
+    """An embedder saved by textops 0.1.0: a hybrid named its views by table key."""
+    if isinstance(emb, HybridEmbedder):
+        for name in ("sparse", "dense"):
+            value = getattr(emb, name)
+            if isinstance(value, str):
+                setattr(emb, name, make_embedder(value))
+    return emb
+
+
+class TextClassifier:
+    """Normalise, embed, classify. ``predict_proba`` columns follow ``labels``."""
+
+    def __init__(
+        self,
+        *,
+        embedder_key: str,
+        embedder: Embedder,
+        head_key: str,
+        head: Any,
+        head_params: dict[str, Any],
+        normalization: NormalizationOptions,
+        cache: EmbeddingCache | None = None,
+    ) -> None:
+        self.embedder_key = embedder_key
+        self.embedder = embedder
+        self.head_key = head_key
+        self.head = head
+        self.head_params = head_params
+        self.normalization = normalization
+        self.cache = cache
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.head.classes_]
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        norm = [normalize_text(t, self.normalization) for t in texts]
+        return encode_texts(self.embedder, norm, self.cache, show_progress=False).vectors
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("predict_proba takes a list of texts, not one string")
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float64)
+        return np.asarray(self.head.predict_proba(self.embed(texts)), dtype=np.float64)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        proba = self.predict_proba(texts)
+        labels = self.labels
+        return [labels[i] for i in proba.argmax(axis=1)]
+
+    # -- persistence -----------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "embedder": {
+                "key": self.embedder_key,
+                "params": _params_json(self.embedder),
+                "identity": self.embedder.identity(),
+                "fitted": self.embedder.requires_fit,
+            },
+            "head": {
+                "key": self.head_key,
+                "params": self.head_params,
+                "class": type(self.head).__name__,
+            },
+            "labels": self.labels,
+            "normalization": self.normalization.model_dump(),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        skops_dump(self.head, path / "head.skops")
+        if self.embedder.requires_fit:
+            skops_dump(self.embedder, path / "embedder.skops")
+        (path / "classifier.json").write_text(
+            json.dumps(self.describe(), indent=2, sort_keys=True, default=str)
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, cache: EmbeddingCache | None = None) -> TextClassifier:
+        path = Path(path)
+        meta = json.loads((path / "classifier.json").read_text())
+        emb_meta = meta["embedder"]
+        if emb_meta.get("fitted"):
+            embedder = _upgrade(skops_load(path / "embedder.skops"))
+        else:
+            embedder = make_embedder(emb_meta["key"], **emb_meta["params"])
+            now = embedder.identity()
+            if now != emb_meta["identity"]:
+                changed = sorted(k for k in now if now[k] != emb_meta["identity"].get(k))
+                log.warning(
+                    "the embedder %s differs from the one this model was trained with "
+                    "(%s); predictions may drift - see `textops env check`",
+                    emb_meta["key"],
+                    ", ".join(changed),
+                )
+        return cls(
+            embedder_key=emb_meta["key"],
+            embedder=embedder,
+            head_key=meta["head"]["key"],
+            head=skops_load(path / "head.skops"),
+            head_params=meta["head"]["params"],
+            normalization=NormalizationOptions(**meta["normalization"]),
+            cache=cache,
+        )

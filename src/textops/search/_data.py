@@ -1,0 +1,61 @@
+"""A dataset version as the search reads it: its three splits as plain Python lists (safe for
+scikit-learn indexing), and every text with its key for the embedding cache."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from textops.data import Dataset
+from textops.errors import ConfigError
+
+__all__ = ["SearchData", "Split"]
+
+
+@dataclass(frozen=True)
+class Split:
+    texts: list[str]
+    labels: list[str]
+    keys: list[bytes]  # sha256 of each normalised text: the embedding cache's key
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __add__(self, other: Split) -> Split:
+        return Split(self.texts + other.texts, self.labels + other.labels, self.keys + other.keys)
+
+
+@dataclass(frozen=True)
+class SearchData:
+    train: Split
+    validation: Split
+    test: Split
+    #: every text of the version (all splits), for filling the embedding cache at once
+    all_texts: list[str]
+    all_keys: list[bytes]
+
+    @classmethod
+    def read(cls, ds: Dataset) -> SearchData:
+        table = ds.table(["text", "label", "split", "text_sha256"])
+        texts = [str(t) for t in table["text"].to_pylist()]
+        labels = [str(t) for t in table["label"].to_pylist()]
+        keys = list(table["text_sha256"].to_pylist())
+        splits = table["split"].to_pylist()
+
+        def split(name: str) -> Split:
+            idx = [i for i, s in enumerate(splits) if s == name]
+            return Split([texts[i] for i in idx], [labels[i] for i in idx], [keys[i] for i in idx])
+
+        return cls(split("train"), split("validation"), split("test"), texts, keys)
+
+    @property
+    def refit(self) -> Split:
+        """What the winner is refitted on: train + validation."""
+        return self.train + self.validation
+
+    def cv_folds(self, wanted: int) -> int:
+        """Stratified folds the train split allows (its rarest label bounds them)."""
+        smallest = min(Counter(self.train.labels).values())
+        if smallest < 2:
+            raise ConfigError("a label has fewer than 2 training rows; stratified CV needs 2+")
+        return min(wanted, smallest)

@@ -1,0 +1,224 @@
+"""Budget-aware encoding: encode up front only what fits in the budget.
+
+Cached embeddings cost nothing. For the rest, the encode rate comes from this machine's memory
+of earlier measurements (``EncodeRates``, next to the cache), or a small sample encoded now and
+remembered; an embedder whose remaining encode cannot finish inside the budget is left out of
+the search (and says so) instead of starting an encode that would overrun ``--timeout``.
+
+A search bounded by trials only encodes nothing here: each trial encodes (into the cache) the
+embedder it samples when it first needs it, so a 4-trial search pays for the embedders its 4
+trials reach, not for every one it could have sampled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from textops.embed import EMBEDDERS, EmbeddingCache, encode_texts, make_embedder
+from textops.search._budget import Budget
+
+__all__ = ["EmbedderPlan", "plan_embedders"]
+
+log = logging.getLogger("textops.search")
+SAMPLE = 32
+#: texts the encode rate is measured on first (see ``_encode_rate``)
+_FIRST_SAMPLE = 4
+
+
+@dataclass
+class EmbedderPlan:
+    key: str
+    cached: int
+    missing: int
+    rate: float | None  # texts/s measured on a sample (None: not measured, nothing to encode)
+    estimated_s: float
+    latency_ms: float | None  # per-text encode latency, one at a time (None: not measured)
+    included: bool = True
+    reason: str = ""
+    encode_s: float = 0.0
+    #: where ``rate`` came from: "measured" now, "remembered" from an earlier search on this
+    #: machine, or "" (nothing to encode, or left to the trials)
+    rate_source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "extra"}
+
+    @property
+    def cost(self) -> tuple[int, float]:
+        """Sort key, cheapest first: a measured latency, else the measured or remembered rate,
+        else the table's cost rank (nothing measured yet on this machine)."""
+        if self.latency_ms is not None:
+            return (0, self.latency_ms)
+        if self.rate:
+            return (0, 1000.0 / self.rate)
+        return (1, float(EMBEDDERS[self.key].cost_rank if self.key in EMBEDDERS else 1000))
+
+
+def _latency_ms(emb: Any, texts: list[str]) -> float:
+    sample = texts[:8]
+    emb.transform(sample[:1])  # warm-up (model load, first-call overheads)
+    start = time.perf_counter()
+    for t in sample:
+        emb.transform([t])
+    return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
+
+
+def _measure(emb: Any, sample: list[str], missing: int, left: float) -> tuple[float, float]:
+    """(texts/s, seconds the model took to load): the first call loads the model and is not
+    part of the rate."""
+    start = time.perf_counter()
+    emb.transform(sample[:1])
+    load_s = time.perf_counter() - start
+    return _encode_rate(emb, sample, missing, left), load_s
+
+
+def _encode_rate(emb: Any, sample: list[str], missing: int, left: float) -> float:
+    """Texts per second, on a few texts first: when those already say the encode needs more
+    than twice the budget left, that is the answer (mpnet and e5 encode one or two BBC articles
+    a second: a full sample would spend up to half a minute to say they cannot fit); else on
+    the whole sample."""
+    start = time.perf_counter()
+    emb.transform(sample[:_FIRST_SAMPLE])
+    rate = min(len(sample), _FIRST_SAMPLE) / max(time.perf_counter() - start, 1e-9)
+    if len(sample) <= _FIRST_SAMPLE or missing / rate > 2 * left:
+        return rate
+    start = time.perf_counter()
+    emb.transform(sample)
+    return len(sample) / max(time.perf_counter() - start, 1e-9)
+
+
+#: texts a per-fold-fitted embedder (TF-IDF) is fitted on to measure its latency: character
+#: n-grams of long documents take seconds to fit on all of train (word + character TF-IDF on
+#: 1,000 BBC articles: ~5 s, a one-off timing), per-text latency barely depends on the
+#: vocabulary's size
+_FIT_SAMPLE = 200
+
+
+def _chars(texts: list[str], idx: list[int]) -> int:
+    return sum(len(texts[i]) for i in idx)
+
+
+def plan_embedders(
+    keys: list[str],
+    texts: list[str],
+    text_keys: list[bytes],
+    cache: EmbeddingCache,
+    *,
+    budget: Budget,
+    fit_texts: list[str],
+    measure_latency: bool = True,
+) -> list[EmbedderPlan]:
+    """Decide which embedders fit the budget and fill the cache for them (cheapest first).
+
+    Without a time limit nothing is measured or encoded (the trials encode what they use).
+    A model whose embeddings are all cached is loaded only when ``measure_latency`` asks for its
+    encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
+    """
+    plans: list[EmbedderPlan] = []
+    by_space: dict[str, Any] = {}  # one embedder (one model load) per cache space
+    rates = cache.rates
+    for key in keys:
+        emb = make_embedder(key)
+        # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
+        # same object as that embedder's own plan, when both are planned: MiniLM loads once)
+        part = emb if emb.cacheable else next(iter(emb.cached_parts()), None)
+        latency = None
+        if not emb.cacheable and (measure_latency or not emb.loads_model):
+            # TF-IDF: fitted per fold; here on a sample, to time it (a hybrid's model is loaded
+            # only when the objective needs its latency)
+            emb.fit(fit_texts[:_FIT_SAMPLE])
+            latency = _latency_ms(emb, texts)
+        if part is None:
+            plans.append(EmbedderPlan(key, 0, 0, None, 0.0, latency))
+            continue
+        space = cache.space_for(part)
+        part = by_space.setdefault(space.id, part)
+        if emb.cacheable:
+            emb = part
+        _, found = space.get(text_keys)
+        missing_idx = [i for i, hit in enumerate(found) if not hit]
+        sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
+        plan = EmbedderPlan(
+            key, int(found.sum()), len(missing_idx), None, 0.0, latency,
+            extra={"embedder": part, "space": space.id},
+        )  # fmt: skip
+        remembered = rates.get(space.id)
+        plan.extra["missing_chars"] = _chars(texts, missing_idx)
+        plan.extra["load_s"] = 0.0  # still to pay before encoding (0: loaded here, or cheap)
+        if missing_idx and remembered is not None:
+            plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
+            plan.estimated_s = remembered.seconds(plan.extra["missing_chars"])
+            plan.extra["load_s"] = remembered.load_s
+        elif missing_idx and budget.limited:
+            plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
+            plan.rate_source = "measured"
+            plan.estimated_s = len(missing_idx) / plan.rate
+            sample_chars = sum(len(t) for t in sample)
+            rates.put(
+                space.id,
+                chars=sample_chars,
+                texts=len(sample),
+                seconds=len(sample) / plan.rate,
+                load_s=load_s,
+            )
+        # per-text latency: for the f1-latency objective, and to try cheap embedders first;
+        # not for an encode that cannot fit the whole budget left (it is skipped below)
+        # (a remembered rate orders the embedders well enough: no model loaded to time it)
+        hopeless = plan.estimated_s > budget.left()
+        cheap = not emb.loads_model and not budget.limited  # static vectors: milliseconds
+        if emb.cacheable and (
+            measure_latency or cheap or (plan.rate_source == "measured" and not hopeless)
+        ):
+            plan.latency_ms = _latency_ms(emb, sample)
+        plans.append(plan)
+    if budget.limited:
+        _encode_what_fits(plans, texts, text_keys, cache, budget)
+    for plan in plans:
+        plan.extra.clear()
+    return plans
+
+
+def _encode_what_fits(
+    plans: list[EmbedderPlan],
+    texts: list[str],
+    text_keys: list[bytes],
+    cache: EmbeddingCache,
+    budget: Budget,
+) -> None:
+    """Fill the cache for the embedders whose encode fits the budget left (cheapest first);
+    mark the others left out, with the reason. Each encode's rate is remembered."""
+    filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
+    for plan in sorted(plans, key=lambda p: p.estimated_s):
+        if plan.missing == 0 or plan.extra["space"] in filled:
+            continue
+        room = budget.encode_room()
+        if plan.estimated_s > room:
+            plan.included = False
+            how = "remembered from an earlier search" if plan.rate_source == "remembered" else ""
+            plan.reason = (
+                f"encoding {plan.missing:,} texts needs ~{plan.estimated_s:.0f}s "
+                f"at {plan.rate:.0f} texts/s{' (' + how + ')' if how else ''}; only "
+                f"{max(room, 0):.0f}s of the budget are left for encoding"
+            )
+            log.warning("skipping embedder %s: %s", plan.key, plan.reason)
+            continue
+        start = time.perf_counter()
+        encode_texts(
+            plan.extra["embedder"], texts, cache, keys=text_keys, description=f"encode {plan.key}"
+        )
+        plan.encode_s = time.perf_counter() - start
+        filled.add(plan.extra["space"])
+        # the whole encode is the best measurement of the rate (a remembered model's load is
+        # inside it)
+        load_s = plan.extra["load_s"]
+        cache.rates.put(
+            plan.extra["space"],
+            chars=plan.extra["missing_chars"],
+            texts=plan.missing,
+            seconds=max(plan.encode_s - load_s, 1e-3),
+            load_s=load_s,
+        )

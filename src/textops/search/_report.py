@@ -1,0 +1,99 @@
+"""What a search returns: :class:`SearchReport`, and the trial rows of its leaderboard.
+
+``SearchReport.as_json()`` is what ``textops search --json`` prints (the keys are a contract).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from textops.search._plan import EmbedderPlan
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
+__all__ = ["DatasetRef", "SearchReport", "TrialRow"]
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """One trial as the leaderboard (and the Pareto front) shows it."""
+
+    trial: int
+    state: str
+    embedder: str | None
+    head: str | None
+    params: dict[str, Any]
+    cv_macro_f1: float | None
+    latency_ms: float | None
+
+    @classmethod
+    def of(cls, t: FrozenTrial) -> TrialRow:
+        values = t.values or ([t.value] if t.value is not None else [])
+        return cls(
+            trial=t.number,
+            state=t.state.name,
+            embedder=t.user_attrs.get("embedder"),
+            head=t.user_attrs.get("head"),
+            params=dict(t.user_attrs.get("params", {})),
+            cv_macro_f1=values[0] if values else None,
+            latency_ms=t.user_attrs.get("latency_ms"),
+        )
+
+
+@dataclass(frozen=True)
+class Winner:
+    embedder: str
+    head: str
+    params: dict[str, Any]
+    cv_macro_f1: float
+    trial: int
+    latency_ms: float | None
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    name: str
+    version: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class SearchReport:
+    """A finished search: its winner, how the winner scored on test (touched once), the
+    leaderboard, the embedder plan, and where the model went (run and registry)."""
+
+    study: str
+    trials: int
+    trials_complete: int
+    trials_failed: int
+    best: Winner
+    #: ``textops.track.evaluate`` on the test split (without the confusion matrix), and
+    #: ``latency_ms_per_text`` of the uncached model
+    test: dict[str, Any]
+    embedders: list[EmbedderPlan]
+    leaderboard: list[TrialRow]
+    dataset: DatasetRef
+    tracking_uri: str
+    run_id: str
+    model_name: str
+    #: the registered version's URI (models:/NAME/V), or the run's when nothing was registered
+    model_uri: str
+    run_model_uri: str
+    model_version: int | None = None
+    alias: str | None = None
+    #: why the alias (champion / challenger / unchanged), when the winner was registered
+    comparison: dict[str, Any] | None = None
+    pareto_front: list[TrialRow] | None = None
+    seconds: float = 0.0
+    finalize_seconds: float = 0.0
+    finalize_estimate_seconds: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["embedders"] = [plan.as_json() for plan in self.embedders]
+        for optional in ("comparison", "pareto_front"):
+            if out[optional] is None:
+                del out[optional]
+        return out

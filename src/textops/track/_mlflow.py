@@ -1,0 +1,30 @@
+"""MLflow defaults shared by the tracker, the registry and model loading."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textops._home import home_dir
+
+__all__ = ["default_tracking_uri", "quiet_mlflow"]
+
+
+def quiet_mlflow() -> None:
+    """No artifact progress bars or INFO chatter from MLflow inside textops commands."""
+    import logging
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow  # noqa: F401  (its import configures the "mlflow" logger; override after)
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    for name in ("mlflow.store.db.utils", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def default_tracking_uri(home: str | Path | None = None) -> str:
+    """``$MLFLOW_TRACKING_URI`` if set, else a SQLite store in the textops home."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{home_dir(home) / 'mlflow.db'}"
