@@ -10,6 +10,7 @@ PACKAGES = [
     "textops",
     "textops.data",
     "textops.embed",
+    "textops.model",
     "textops.search",
     "textops.track",
     "textops.serve",
@@ -29,7 +30,7 @@ def test_all_matches_public_names(name: str) -> None:
         n
         for n, obj in vars(mod).items()
         if not n.startswith("_")
-        and not isinstance(obj, type(importlib))
+        and (not isinstance(obj, type(importlib)) or n in exported)
         and n not in ("annotations", "TYPE_CHECKING")
     }
     assert exported - {"__version__"} == public
@@ -45,3 +46,26 @@ def test_every_error_is_a_textops_error_and_a_builtin() -> None:
         assert issubclass(cls, errors.TextopsError)
         if cls is not errors.TextopsError:
             assert len(cls.__mro__) > 3, f"{n} should also subclass a builtin"
+
+
+def test_the_top_level_is_a_dozen_names_for_the_whole_loop() -> None:
+    import textops
+
+    assert set(textops.__all__) == {
+        "FileSource", "IngestConfig", "ingest", "SearchConfig", "search", "run_search",
+        "load_model", "TextClassifier", "create_app", "ServeSettings", "TextopsError",
+        "__version__",
+    }  # fmt: skip
+    assert callable(textops.search)  # the stage's package is also its verb
+
+
+def test_load_model_needs_only_a_uri_and_predicts(registered: object, monkeypatch: object) -> None:
+    import textops
+    from tests.conftest import Registered
+
+    assert isinstance(registered, Registered)
+    monkeypatch.setenv("TEXTOPS_HOME", str(registered.home))  # type: ignore[attr-defined]
+    model = textops.load_model("models:/topics@champion")
+    assert model.labels == ["money", "sport", "tech"]
+    assert model.predict(["bank loan rate", "goal team match"]) == ["money", "sport"]
+    assert model.predict_proba(["bank loan rate"]).shape == (1, 3)

@@ -13,8 +13,9 @@ __all__ = ["lazy_names"]
 def lazy_names(
     package: str, where: Mapping[str, str], namespace: dict[str, Any]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for ``package``: name -> the private module defining it
-    (``"_config"`` for ``package._config``). A loaded name is kept in ``namespace``."""
+    """``__getattr__`` and ``__dir__`` for ``package``: name -> the module defining it,
+    relative to the package (``"_config"`` for ``package._config``). A loaded name is kept in
+    ``namespace``."""
 
     def getattr_(name: str) -> Any:
         module = where.get(name)

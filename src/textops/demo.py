@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from textops import home_dir
+from textops._home import home_dir
 from textops.data import builtin_source, ingest, ingest_report
 from textops.embed import EmbeddingCache, embed_dataset, make_embedder
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
             f"cache hits {res.hits:,}, misses {res.misses:,}, {res.seconds:.2f}s{load}{cached}"
         )
 
-    from textops.cli._search import print_search
+    from textops.cli import print_search
     from textops.search import SearchConfig, run_search
 
     print(f"\n3. search: up to {args.trials} trials, {args.timeout:.0f}s budget")

@@ -14,6 +14,7 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── AuthError(PermissionError)         a request without the right API key (HTTP 401)
     ├── ForbiddenError(PermissionError)    an endpoint switched off in this configuration (403)
     ├── PayloadTooLargeError(ValueError)   a request over a configured limit (413)
+    ├── UnsupportedMediaTypeError(ValueError) a request body that is not JSON (415)
     ├── NotReadyError(RuntimeError)        the service has no model loaded yet (503)
     ├── QualityGateError(RuntimeError)     an export fails its parity or accuracy gate
     ├── UnknownPredictionError(LookupError) feedback for a prediction id never served (404)
@@ -44,6 +45,7 @@ __all__ = [
     "TextopsError",
     "UnknownPluginError",
     "UnknownPredictionError",
+    "UnsupportedMediaTypeError",
 ]
 
 
@@ -101,6 +103,10 @@ class ForbiddenError(TextopsError, PermissionError):
 
 class PayloadTooLargeError(TextopsError, ValueError):
     """A request over a configured limit (texts, characters, body bytes)."""
+
+
+class UnsupportedMediaTypeError(TextopsError, ValueError):
+    """A request body in a content type the service does not read."""
 
 
 class NotReadyError(TextopsError, RuntimeError):

@@ -3,7 +3,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from textops.data import FileSource, IngestConfig, SplitOptions, assign_split, ingest
+from textops.data import FileSource, IngestConfig, SplitOptions, ingest
+from textops.data._splits import assign_split
 
 
 def _rows(n: int, offset: int = 0) -> list[tuple[str, str]]:

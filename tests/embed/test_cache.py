@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textops.embed import EmbeddingCache, HashingFakeEmbedder, encode_texts, text_keys
+from textops.embed import EmbeddingCache, encode_texts, text_keys
 from textops.embed import _base as base_mod
+from textops.embed._fake import HashingFakeEmbedder
 from textops.embed._shard import read_shard, write_shard
 
 TEXTS = [f"message number {i} about topic {i % 7}" for i in range(300)]

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from textops.embed import TfidfEmbedder, make_embedder
+from textops.embed import make_embedder
+from textops.embed._tfidf import TfidfEmbedder
 
 
 def test_vocabulary_saves_as_two_arrays_and_loads_as_plain_ints(tmp_path: Path) -> None:

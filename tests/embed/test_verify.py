@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 
 from textops.data import MemorySource, ingest
-from textops.embed import EmbeddingCache, HashingFakeEmbedder, embed_dataset, verify_cache
+from textops.embed import EmbeddingCache, embed_dataset, verify_cache
+from textops.embed._fake import HashingFakeEmbedder
 from textops.embed._shard import write_shard
 
 ROWS = [(f"some text {i} about {i % 5}", "a" if i % 2 else "b") for i in range(120)]

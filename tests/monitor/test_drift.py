@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import topic_rows
 from textops.model import TrainingReference, build_reference
-from textops.monitor import drift_report
+from textops.monitor._drift import drift_report
 from textops.serve import create_app
 
 RNG = np.random.default_rng(0)
@@ -125,7 +125,7 @@ def test_service_drift_alert_fires_on_shifted_traffic(settings_for: Any, tmp_pat
             metrics = c.get("/metrics").text
             assert 'textops_drift_detected{test="text_length"} 1.0' in metrics
             assert "textops_drift_alerts_total 1.0" in metrics
-            assert app.state.drift.alerts[0]["tests"]
+            assert app.state.service.drift.alerts[0]["tests"]
         for _ in range(50):
             if _Hook.received:
                 break

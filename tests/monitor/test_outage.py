@@ -19,8 +19,10 @@ pytestmark = pytest.mark.integration
 
 def _wait_flushed(app: Any, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while app.state.monitor.log.pending:
-        assert time.monotonic() < deadline, f"{app.state.monitor.log.pending} records still wait"
+    while app.state.service.monitor.log.pending:
+        assert time.monotonic() < deadline, (
+            f"{app.state.service.monitor.log.pending} records still wait"
+        )
         time.sleep(0.1)
 
 
@@ -34,7 +36,7 @@ def test_database_down_at_start_then_back(settings_for: Any, pg_server: Any) -> 
         time.sleep(0.5)
         metrics = c.get("/metrics").text
         assert "textops_monitor_db_up 0.0" in metrics
-        assert app.state.monitor.log.pending == 40
+        assert app.state.service.monitor.log.pending == 40
         assert "textops_monitor_buffered_records 40.0" in metrics
         pg_server.start()
         _wait_flushed(app)
@@ -65,7 +67,7 @@ def test_database_killed_mid_load_loses_nothing(settings_for: Any, pg_server: An
         time.sleep(1.0)
         pg_server.stop("immediate")  # a crash, connections cut
         time.sleep(2.0)
-        spilled_during_outage = app.state.monitor.log.pending
+        spilled_during_outage = app.state.service.monitor.log.pending
         pg_server.start()
         time.sleep(1.0)
         stop.set()

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from textops.errors import ConfigError
-from textops.monitor import MonitorStore, live_performance, parse_window
+from textops.monitor import MonitorStore, parse_window
+from textops.monitor._performance import live_performance
 
 
 def _pred(i: int, label: str) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def test_a_remembered_rate_plans_without_loading_the_model(
     def fail(self: object, texts: object) -> object:
         raise AssertionError("encoded to measure a rate it remembers")
 
-    from textops.embed import HashingFakeEmbedder
+    from textops.embed._fake import HashingFakeEmbedder
 
     monkeypatch.setattr(HashingFakeEmbedder, "transform", fail)
     (again,) = _plan_f1(["fake"], texts, cache, budget=_budget(-1))

@@ -210,7 +210,7 @@ def _mismatched_holder(registered: Registered) -> Any:
     import asyncio
     import dataclasses
 
-    from textops.serve import ModelHolder
+    from textops.serve._swap import ModelHolder
 
     holder = ModelHolder("models:/topics@champion", registered.tracking_uri)
     asyncio.run(holder.refresh())

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from fastapi.testclient import TestClient
 
-from textops.serve import MicroBatcher, create_app
+from textops.serve import create_app
+from textops.serve._batcher import MicroBatcher
 
 
 class SlowModel:
@@ -88,7 +89,7 @@ def test_app_merges_concurrent_http_requests(settings_for: Any) -> None:
     app = create_app(settings_for(max_wait_ms=20))
     results: list[int] = []
     with TestClient(app) as c:
-        model = app.state.holder.current
+        model = app.state.service.holder.current
         slow = model.classifier.predict_proba
 
         def delayed(texts: list[str]) -> np.ndarray:
@@ -105,11 +106,11 @@ def test_app_merges_concurrent_http_requests(settings_for: Any) -> None:
             results.append(r.status_code)
 
         threads = [threading.Thread(target=call, args=(i,)) for i in range(16)]
-        before = app.state.batcher.calls
+        before = app.state.service.batcher.calls
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        calls = app.state.batcher.calls - before
+        calls = app.state.service.batcher.calls - before
     assert results == [200] * 16
     assert calls < 16

@@ -86,9 +86,8 @@ def test_real_server_answers_the_contract(server: str, registered: Registered) -
     body = r.json()
     assert body["model"] == {"name": "topics", "version": str(registered.versions[0])}
     assert len(body["predictions"]) == 2
-    bad = httpx.post(
-        f"{server}/v1/predict", content=b"{nope", headers={"content-type": "application/json"}
-    )
+    as_json = {"content-type": "application/json"}
+    bad = httpx.post(f"{server}/v1/predict", content=b"{nope", headers={**key, **as_json})
     assert bad.status_code == 400 and "JSON" in bad.json()["error"]
     assert (
         httpx.post(f"{server}/v1/predict", json={"texts": ["ok"]}, headers=key).status_code == 200

@@ -73,7 +73,7 @@ def test_failed_load_keeps_the_old_model_serving(
             raise OSError("artifact store unreachable")
 
         monkeypatch.setattr(swap, "load_served_model", broken)
-        holder = app.state.holder
+        holder = app.state.service.holder
         swapped, detail = c.portal.call(lambda: holder.refresh(force=True))  # type: ignore[union-attr]
         assert swapped is False and "still serving version" in detail
         r = c.post("/v1/predict", json={"texts": ["bank loan"]})

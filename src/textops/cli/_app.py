@@ -30,7 +30,7 @@ app.add_typer(_monitor.app, name="monitor")
 @app.command()
 def version() -> None:
     """Print the textops version."""
-    from textops import __version__
+    from textops._version import __version__
 
     typer.echo(__version__)
 

@@ -119,8 +119,14 @@ def ingest(
     that cannot be parsed, or has no data rows, stops the ingest and writes nothing.
     """
     from textops._config import load_config
-    from textops.data import FileSource, IngestConfig, builtin_source, ingest, ingest_report
-    from textops.data._store import validate_name
+    from textops.data import (
+        FileSource,
+        IngestConfig,
+        builtin_source,
+        ingest,
+        ingest_report,
+        validate_name,
+    )
     from textops.errors import ConfigError
 
     if bool(paths) == bool(builtin):

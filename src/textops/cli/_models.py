@@ -109,48 +109,6 @@ def env_check(
         raise typer.Exit(EXIT_FAILED_CHECK)
 
 
-def predict_file(
-    clf: Any, source: Path, output: Path, *, text_col: str | None, prefix: str
-) -> dict[str, Any]:
-    """Predict every row of ``source`` into ``output`` (same format), keeping its columns."""
-    from textops.data import read_table, write_table
-    from textops.data._readers import TEXT_CANDIDATES
-    from textops.data._repair import lone_surrogate
-    from textops.errors import DataFormatError
-
-    table = read_table(source)
-    col = text_col or next((c for c in table.columns if c.lower() in TEXT_CANDIDATES), None)
-    if col is None or col not in table.columns:
-        raise DataFormatError(f"{source}: no text column among {table.columns}; pass --text-col")
-    values = table.column(col)
-    rows = [i for i, v in enumerate(values) if v is not None]
-    texts = [str(values[i]) for i in rows]
-    invalid = [i for i, t in enumerate(texts) if lone_surrogate(t) is not None]
-    for i in invalid:
-        texts[i] = texts[i].encode("utf-8", "replace").decode("utf-8")
-    proba = clf.predict_proba(texts) if texts else None
-    n = table.num_rows
-    label: list[str | None] = [None] * n
-    probs: dict[str, list[float | None]] = {lab: [None] * n for lab in clf.labels}
-    for k, i in enumerate(rows):
-        assert proba is not None
-        label[i] = clf.labels[int(proba[k].argmax())]
-        for j, lab in enumerate(clf.labels):
-            probs[lab][i] = float(proba[k, j])
-    new: dict[str, list[Any]] = {f"{prefix}predicted_label": list(label)}
-    new.update({f"{prefix}proba_{lab}": v for lab, v in probs.items()})
-    write_table(table.append(new), output)
-    return {
-        "rows": n,
-        "output": str(output),
-        "format": table.format,
-        "text_column": col,
-        "columns": list(new),
-        "rows_without_text": n - len(rows),
-        "rows_invalid_text": len(invalid),
-    }
-
-
 @handle_errors
 def predict(
     model_uri: Annotated[
@@ -187,7 +145,7 @@ def predict(
         raise ConfigError("give TEXT arguments or --input FILE (with --output FILE)")
     clf, _ = load_classifier(model_uri, tracking_uri or default_tracking_uri())
     if texts:
-        from textops.data._repair import decode_escaped
+        from textops._text import decode_escaped
 
         # bytes the terminal's locale could not decode arrive surrogate-escaped: cp1252
         texts = [decode_escaped(t)[0] for t in texts]
@@ -210,8 +168,10 @@ def predict(
     assert input_ is not None
     if output is None:
         raise ConfigError("--input needs --output FILE")
-    report = predict_file(clf, input_, output, text_col=text_col, prefix=prefix)
-    report = {"model_uri": model_uri, **report}
+    from textops.model import predict_file
+
+    done = predict_file(clf, input_, output, text_col=text_col, prefix=prefix)
+    report = {"model_uri": model_uri, **done.as_json()}
     if as_json:
         emit(report, True)
         return

@@ -36,8 +36,7 @@ def report(
     """Traffic, latency, label mix, live accuracy and drift against the model's training
     reference, as one self-contained HTML page (plots inline; opens offline)."""
     from textops.errors import ConfigError
-    from textops.monitor import MonitorStore, parse_window
-    from textops.monitor._report import write_report
+    from textops.monitor import MonitorStore, parse_window, write_report
     from textops.serve import load_served_model
     from textops.track import default_tracking_uri
 

@@ -10,8 +10,8 @@ import typer
 from textops.cli._common import JsonOpt, emit, handle_errors
 
 if TYPE_CHECKING:
-    from textops.search._report import SearchReport
-from textops.search._config import (
+    from textops.search import SearchReport
+from textops.search import (
     DEFAULT_EMBEDDERS,
     DEFAULT_HEADS,
     DEFAULT_TIMEOUT,

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from textops.cli._common import handle_errors
-from textops.serve._settings import ServeSettings
+from textops.serve import ServeSettings
 
 
 def _doc(field: str) -> str:

@@ -364,7 +364,7 @@ def ingest(
 
 
 def _textops_version() -> str:
-    from textops import __version__
+    from textops._version import __version__
 
     return __version__
 

@@ -21,7 +21,14 @@ from textops.data._repair import AUTO, SNIFF_BYTES, decode_escaped, sniff_encodi
 from textops.data._schema import RawRecord, RejectReason
 from textops.errors import DataFormatError
 
-__all__ = ["FORMATS", "FileSource", "MemorySource", "RecordSource", "detect_format"]
+__all__ = [
+    "FORMATS",
+    "FileSource",
+    "MemorySource",
+    "RecordSource",
+    "detect_format",
+    "text_column",
+]
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 TEXT_CANDIDATES = (
@@ -73,6 +80,12 @@ class RecordSource(Protocol):
     def describe(self) -> dict[str, Any]: ...
 
     def chunks(self, chunk_rows: int) -> Iterator[list[RawRecord]]: ...
+
+
+def text_column(columns: Sequence[str]) -> str | None:
+    """The column that holds the texts, by the usual names (text, message, body, tweet, ...)."""
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[c] for c in TEXT_CANDIDATES if c in lowered), None)
 
 
 def detect_format(path: Path) -> str:

@@ -75,7 +75,11 @@ class TextClassifier:
 
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in self.head.classes_]
+        classes = self.head.classes_
+        cached = self.__dict__.get("_labels")
+        if cached is None or cached[0] is not classes:  # the head refitted: labels again
+            cached = self.__dict__["_labels"] = (classes, [str(c) for c in classes])
+        return list(cached[1])
 
     def embed(self, texts: Sequence[str]) -> Any:
         norm = [normalize_text(t, self.normalization) for t in texts]

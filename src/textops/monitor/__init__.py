@@ -1,18 +1,20 @@
 """Monitoring: the prediction log, delayed feedback, live accuracy, drift."""
 
-from textops.monitor._drift import DriftThresholds, drift_report
+from textops.monitor._drift_monitor import DriftMonitor
 from textops.monitor._log import PredictionLog
-from textops.monitor._performance import live_performance, parse_window
+from textops.monitor._performance import parse_window
+from textops.monitor._report import write_report
 from textops.monitor._service import MonitorService
 from textops.monitor._store import MonitorStore, default_monitor_url
+from textops.monitor._timeseries import timeseries
 
 __all__ = [
-    "DriftThresholds",
+    "DriftMonitor",
     "MonitorService",
     "MonitorStore",
     "PredictionLog",
     "default_monitor_url",
-    "drift_report",
-    "live_performance",
     "parse_window",
+    "timeseries",
+    "write_report",
 ]

@@ -46,23 +46,31 @@ class MonitorService:
         self.store.dispose()
 
     def record(
-        self, model: Any, texts: Sequence[str], preds: Sequence[Any], latency_ms: float
+        self,
+        model: Any,
+        texts: Sequence[str],
+        ids: Sequence[str],
+        predicted: Sequence[str],
+        labels: Sequence[str],
+        proba: Any,
+        latency_ms: float,
     ) -> None:
+        """Log one request's predictions (``proba``: one row per text, columns ``labels``)."""
         now = time.time()
         rows = [
             {
-                "prediction_id": p.prediction_id,
+                "prediction_id": pid,
                 "ts": now,
                 "model_name": model.name,
                 "model_version": model.version,
                 "text_sha256": sha256_text(t),
                 "text": t if self.log_text else None,
                 "text_chars": len(t),
-                "label": p.label,
-                "probabilities": p.probabilities,
+                "label": label,
+                "probabilities": dict(zip(labels, row, strict=True)),
                 "latency_ms": latency_ms,
             }
-            for t, p in zip(texts, preds, strict=True)
+            for t, pid, label, row in zip(texts, ids, predicted, proba.tolist(), strict=True)
         ]
         self.log.add("p", rows)
 

@@ -11,20 +11,14 @@ from typing import TYPE_CHECKING
 from textops._lazy import lazy_names as _lazy_names
 
 if TYPE_CHECKING:
-    from textops.serve._app import app_from_env, create_app
-    from textops.serve._batcher import MicroBatcher
+    from textops.serve._app import create_app
     from textops.serve._export import export_onnx
-    from textops.serve._model import ServedModel, load_served_model
+    from textops.serve._model import load_served_model
     from textops.serve._run import export_openapi, run_server
     from textops.serve._settings import ServeSettings
-    from textops.serve._swap import ModelHolder
 
 __all__ = [
-    "MicroBatcher",
-    "ModelHolder",
     "ServeSettings",
-    "ServedModel",
-    "app_from_env",
     "create_app",
     "export_onnx",
     "export_openapi",
@@ -34,11 +28,7 @@ __all__ = [
 __getattr__, __dir__ = _lazy_names(
     __name__,
     {
-        "MicroBatcher": "_batcher",
-        "ModelHolder": "_swap",
         "ServeSettings": "_settings",
-        "ServedModel": "_model",
-        "app_from_env": "_app",
         "create_app": "_app",
         "export_onnx": "_export",
         "export_openapi": "_run",

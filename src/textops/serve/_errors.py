@@ -19,12 +19,10 @@ from textops.errors import (
     PayloadTooLargeError,
     TextopsError,
     UnknownPredictionError,
+    UnsupportedMediaTypeError,
 )
 
-__all__ = [
-    "install_error_handlers",
-    "status_for",
-]
+__all__ = ["install_error_handlers", "is_json", "not_json", "status_for"]
 
 log = logging.getLogger("textops.serve")
 
@@ -33,6 +31,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (AuthError, 401),
     (ForbiddenError, 403),
     (PayloadTooLargeError, 413),
+    (UnsupportedMediaTypeError, 415),
     (NotReadyError, 503),
     (MonitorUnavailableError, 503),
     (UnknownPredictionError, 404),
@@ -50,9 +49,16 @@ def status_for(exc: BaseException) -> int:
     return 500
 
 
-def _is_json(content_type: str) -> bool:
+def is_json(content_type: str) -> bool:
     media = content_type.split(";")[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
+
+
+def not_json(content_type: str) -> UnsupportedMediaTypeError:
+    return UnsupportedMediaTypeError(
+        "the body must be JSON: send the header Content-Type: application/json "
+        f"(got {content_type.split(';')[0].strip()!r})"
+    )
 
 
 def _field(loc: Any) -> str:
@@ -73,14 +79,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Any:
         ctype = request.headers.get("content-type", "")
-        if ctype and request.method in ("POST", "PUT", "PATCH") and not _is_json(ctype):
+        if ctype and request.method in ("POST", "PUT", "PATCH") and not is_json(ctype):
             # FastAPI reads a body that is not declared JSON as bytes, and would then say
             # "Input should be a valid dictionary"
-            return _json(
-                415,
-                f"the body must be JSON: send the header Content-Type: application/json "
-                f"(got {ctype.split(';')[0].strip()!r})",
-            )
+            return _json(415, str(not_json(ctype)))
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             msg = next(

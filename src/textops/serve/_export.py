@@ -121,9 +121,7 @@ def export_onnx(
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from textops.data import DatasetStore
-    from textops.embed import SentenceTransformerEmbedder
-    from textops.embed._onnx import OnnxSentenceEncoder
-    from textops.embed._sbert import resolve_model
+    from textops.embed import OnnxSentenceEncoder, SentenceTransformerEmbedder, resolve_model
     from textops.track import ModelURI, evaluate, load_classifier, resolve_version
 
     if quantize not in (None, "int8"):

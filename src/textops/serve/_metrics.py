@@ -47,6 +47,7 @@ class ServiceMetrics:
         self.predictions = Counter(
             "textops_predictions", "predictions by label", ["label"], registry=r
         )
+        self._per_label: dict[str, Any] = {}
         self.truncated = Counter("textops_texts_truncated", "texts cut to --max-chars", registry=r)
         self.model_info = Gauge(
             "textops_model_info",
@@ -109,6 +110,15 @@ class ServiceMetrics:
             model.name or "", model.version or "", model.alias or "", model.backend
         ).set(1)
         self.ready.set(1)
+
+    def count_predictions(self, labels: list[str]) -> None:
+        """One increment per predicted label (children looked up once per label)."""
+        children = self._per_label
+        for label in labels:
+            child = children.get(label)
+            if child is None:
+                child = children[label] = self.predictions.labels(label)
+            child.inc()
 
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

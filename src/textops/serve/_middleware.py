@@ -51,7 +51,11 @@ class BodyLimitMiddleware:
                 if too_big:
                     await _send_json(send, 413, msg)
                     return
-        # read the body up to the limit, then replay it: the app never sees an oversized body
+                # the server reads no more than the declared length: nothing left to count
+                await self.app(scope, receive, send)
+                return
+        # a body without a length (chunked): read it up to the limit, then replay it, so the
+        # app never sees an oversized body
         chunks: list[bytes] = []
         seen = 0
         while True:
@@ -88,6 +92,9 @@ class MetricsMiddleware:
         self.app = app
         self.metrics = metrics
         self.routes = routes
+        # metric children by label values, looked up once (prometheus' labels() takes a lock)
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[str, Any] = {}
 
     def _route_of(self, scope: Scope) -> str:
         route = scope.get("route")
@@ -99,7 +106,7 @@ class MetricsMiddleware:
         for candidate in self.routes:
             match, _ = candidate.matches(scope)
             if match is not Match.NONE:
-                return str(getattr(candidate, "path", "unmatched"))
+                return str(getattr(candidate, "path", None) or "unmatched")
         return "unmatched"
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -119,5 +126,12 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             path = self._route_of(scope)
-            self.metrics.requests.labels(path, scope.get("method", ""), str(status)).inc()
-            self.metrics.latency.labels(path).observe(time.perf_counter() - t0)
+            key = (path, scope.get("method", ""), str(status))
+            counter = self._counted.get(key)
+            if counter is None:
+                counter = self._counted[key] = self.metrics.requests.labels(*key)
+            counter.inc()
+            timer = self._timed.get(path)
+            if timer is None:
+                timer = self._timed[path] = self.metrics.latency.labels(path)
+            timer.observe(time.perf_counter() - t0)

@@ -108,8 +108,7 @@ def _use_onnx(classifier: Any, run_id: str, tags: dict[str, str], tracking_uri: 
     """Swap the classifier's torch encoder for the version's ONNX export; the runtime's name."""
     import mlflow.artifacts
 
-    from textops.embed._onnx import OnnxSentenceEncoder
-    from textops.embed._sbert import resolve_model
+    from textops.embed import OnnxSentenceEncoder, resolve_model
 
     emb = classifier.embedder
     path = mlflow.artifacts.download_artifacts(

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
-from textops.data._repair import lone_surrogate
+from textops._text import lone_surrogate
 
 __all__ = [
+    "ERRORS",
     "DriftResponse",
     "ErrorResponse",
     "FeedbackItem",
@@ -169,3 +170,17 @@ class FieldError(BaseModel):
 class ErrorResponse(BaseModel):
     error: str = Field(description="what went wrong and what to do")
     detail: list[FieldError] | None = None
+
+
+#: the error answers every /v1 route may give (the OpenAPI document lists them)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in [
+        (400, "malformed JSON"),
+        (401, "missing or wrong x-api-key"),
+        (413, "over a configured limit"),
+        (415, "the body is not JSON (send Content-Type: application/json)"),
+        (422, "a field is invalid; `detail` names it"),
+        (503, "no model loaded yet"),
+    ]
+}

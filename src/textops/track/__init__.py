@@ -3,16 +3,19 @@ registry with champion/challenger aliases, and environment locks."""
 
 from textops.track._background import BackgroundRuns
 from textops.track._envlock import NUMERIC_PACKAGES, capture_env_lock, compare_env
-from textops.track._metrics import confusion_figure, evaluate, expected_calibration_error
+from textops.track._metrics import confusion_figure, evaluate
 from textops.track._mlflow import default_tracking_uri
-from textops.track._pyfunc import download_model, load_classifier, model_requirements, save_pyfunc
-from textops.track._registry import CHALLENGER, CHAMPION, ModelRegistry, Registration
+from textops.track._pyfunc import (
+    download_model,
+    load_classifier,
+    load_model,
+    save_pyfunc,
+)
+from textops.track._registry import ModelRegistry, Registration
 from textops.track._tracker import FinishedRun, MemoryTracker, MlflowTracker, Tracker
 from textops.track._uri import ModelURI, client_for, resolve_version
 
 __all__ = [
-    "CHALLENGER",
-    "CHAMPION",
     "NUMERIC_PACKAGES",
     "BackgroundRuns",
     "FinishedRun",
@@ -29,9 +32,8 @@ __all__ = [
     "default_tracking_uri",
     "download_model",
     "evaluate",
-    "expected_calibration_error",
     "load_classifier",
-    "model_requirements",
+    "load_model",
     "resolve_version",
     "save_pyfunc",
 ]

@@ -11,13 +11,14 @@ from typing import Any
 
 from textops.errors import ModelNotFoundError
 from textops.model import TextClassifier, TrainingReference
-from textops.track._mlflow import quiet_mlflow
+from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._uri import ModelURI, client_for
 
 __all__ = [
     "ENTRY_POINT",
     "download_model",
     "load_classifier",
+    "load_model",
     "model_requirements",
     "resolve_model_uri",
     "save_pyfunc",
@@ -136,3 +137,12 @@ def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, dict[s
         raise ModelNotFoundError(f"{uri} is an MLflow model but not a textops classifier")
     lock = json.loads((clf_dir / "env_lock.json").read_text())
     return TextClassifier.load(clf_dir), lock
+
+
+def load_model(uri: str, *, tracking_uri: str | None = None) -> TextClassifier:
+    """The classifier at ``uri`` (``models:/NAME@champion``, ``models:/NAME/3``,
+    ``runs:/RUN_ID/model`` or a model folder), ready to ``predict`` / ``predict_proba``.
+    ``tracking_uri``: the MLflow store (default: ``$MLFLOW_TRACKING_URI`` or the textops
+    home's SQLite)."""
+    classifier, _ = load_classifier(uri, tracking_uri or default_tracking_uri())
+    return classifier

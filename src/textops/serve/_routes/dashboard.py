@@ -1,0 +1,65 @@
+"""The dashboard page, its data route, and Plotly's JS served from the installed package (the
+page works offline: nothing comes from a CDN)."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from textops.errors import ConfigError
+from textops.monitor import timeseries
+from textops.serve._routes.monitor import Monitor
+from textops.serve._state import require_key
+
+router = APIRouter()
+
+
+def plotly_js_path() -> Path:
+    from textops._packages import package_dir
+
+    return (
+        package_dir("plotly", "plotly", "the dashboard's charts") / "package_data" / "plotly.min.js"
+    )
+
+
+@cache
+def _page() -> str:
+    return resources.files("textops.serve").joinpath("static/dashboard.html").read_text()
+
+
+@router.get("/dashboard", response_class=HTMLResponse, tags=["dashboard"])
+async def dashboard() -> HTMLResponse:
+    """Traffic, latency, label mix, live accuracy, drift, the model card and a try-it box."""
+    return HTMLResponse(_page())
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(status_code=204)
+
+
+@router.get("/static/plotly.min.js", include_in_schema=False)
+async def plotly_js() -> FileResponse:
+    return FileResponse(
+        plotly_js_path(),
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=86400"},
+    )
+
+
+@router.get("/v1/monitor/timeseries", tags=["monitor"], dependencies=[Depends(require_key)])
+async def monitor_timeseries(
+    monitor: Monitor, since_seconds: float = 3600.0, buckets: int = 30
+) -> Any:
+    """Buckets of the prediction log: requests, latency p50/p95, label mix, accuracy."""
+    if not (60 <= since_seconds <= 90 * 86400) or not (1 <= buckets <= 500):
+        raise ConfigError("since_seconds must be 60..7776000 and buckets 1..500")
+    return await asyncio.to_thread(
+        timeseries, monitor.store, since_seconds=since_seconds, buckets=buckets
+    )

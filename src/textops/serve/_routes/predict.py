@@ -1,0 +1,93 @@
+"""POST /v1/predict: the request path every prediction takes, kept lean.
+
+The body is validated by its pydantic model (a 4xx names the field); the texts join the
+micro-batcher's next model call; the answer is written as JSON bytes here, once, instead of
+being built as pydantic objects and validated again against the response model (the OpenAPI
+document still describes :class:`PredictResponse`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from textops.errors import PayloadTooLargeError
+from textops.serve._schemas import ERRORS, PredictRequest, PredictResponse
+from textops.serve._settings import ServeSettings
+from textops.serve._state import ServiceState, check_key
+
+router = APIRouter()
+
+
+def apply_limits(texts: list[str], settings: ServeSettings, metrics: Any) -> list[str]:
+    if len(texts) > settings.max_texts:
+        raise PayloadTooLargeError(
+            f"texts: {len(texts)} texts is over the limit of {settings.max_texts} per request; "
+            "split the request"
+        )
+    out = texts
+    for i, text in enumerate(texts):
+        if len(text) > settings.max_chars:
+            if settings.long_text == "reject":
+                raise PayloadTooLargeError(
+                    f"texts.{i}: {len(text):,} characters is over the limit of "
+                    f"{settings.max_chars:,}; shorten it (or start the server with "
+                    "--long-text truncate)"
+                )
+            metrics.truncated.inc()
+            if out is texts:
+                out = list(texts)
+            out[i] = text[: settings.max_chars]
+    return out
+
+
+def _render(
+    name: str | None, version: str | None, labels: list[str], ids: list[str], proba: np.ndarray
+) -> bytes:
+    """The PredictResponse JSON: one ``json.dumps`` of plain lists and dicts."""
+    best = proba.argmax(axis=1).tolist()
+    rows = proba.tolist()
+    preds = [
+        {
+            "prediction_id": pid,
+            "label": labels[b],
+            "probabilities": dict(zip(labels, row, strict=True)),
+        }
+        for pid, b, row in zip(ids, best, rows, strict=True)
+    ]
+    body = {"model": {"name": name, "version": version}, "predictions": preds}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@router.post(
+    "/v1/predict",
+    response_model=PredictResponse,
+    tags=["predict"],
+    responses=ERRORS,
+    # the key is checked inline below: a dependency costs FastAPI's resolution per request
+    openapi_extra={"security": [{"APIKeyHeader": []}]},
+)
+async def predict(body: PredictRequest, request: Request) -> Response:
+    """Label and class probabilities per text, in input order."""
+    t0 = time.perf_counter()
+    state: ServiceState = request.app.state.service
+    check_key(state, request.headers.get("x-api-key"))
+    texts = apply_limits(body.texts, state.settings, state.metrics)
+    state.holder.get()  # 503 before queueing when nothing is loaded
+    model, proba = await state.batcher.submit(texts)
+    labels = model.labels
+    ids = [os.urandom(16).hex() for _ in texts]
+    predicted = [labels[i] for i in proba.argmax(axis=1).tolist()]
+    state.metrics.count_predictions(predicted)
+    if state.monitor is not None:
+        state.monitor.record(
+            model, texts, ids, predicted, labels, proba, 1000 * (time.perf_counter() - t0)
+        )
+    content = _render(model.name, model.version, labels, ids, proba)
+    return Response(content, media_type="application/json")

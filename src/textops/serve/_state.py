@@ -1,0 +1,81 @@
+"""What the routes of one service share, kept on ``app.state.service``, and the dependencies
+that read it (the routes are plain functions in ``_routes``; nothing is captured in closures)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from textops.errors import AuthError, ForbiddenError
+from textops.serve._settings import ServeSettings
+
+if TYPE_CHECKING:
+    from textops.monitor import DriftMonitor, MonitorService
+    from textops.serve._batcher import MicroBatcher
+    from textops.serve._metrics import ServiceMetrics
+    from textops.serve._swap import ModelHolder
+
+__all__ = [
+    "ServiceState",
+    "State",
+    "check_key",
+    "require_admin",
+    "require_key",
+    "service",
+]
+
+
+@dataclass
+class ServiceState:
+    settings: ServeSettings
+    holder: ModelHolder
+    batcher: MicroBatcher
+    metrics: ServiceMetrics
+    api_key: str | None
+    monitor: MonitorService | None = None
+    drift: DriftMonitor | None = None
+
+
+async def service(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+#: a route parameter ``state: State`` is the service's shared state
+State = Annotated[ServiceState, Depends(service)]
+
+_KEY = APIKeyHeader(name="x-api-key", auto_error=False)
+
+
+def check_key(state: ServiceState, given: str | None) -> None:
+    """AuthError unless ``given`` is the server's key (any request passes without one)."""
+    if state.api_key is None:
+        return
+    if given is None:
+        raise AuthError("this server needs an API key: send it in the x-api-key header")
+    if not secrets.compare_digest(given.encode(), state.api_key.encode()):
+        raise AuthError("wrong API key in the x-api-key header")
+
+
+# dependencies are coroutines: FastAPI runs a plain function in a thread pool, a thread hop
+# on every request
+
+
+async def require_key(request: Request, given: str | None = Security(_KEY)) -> None:
+    """Who may predict (and send feedback): anyone with the key; everyone on a server
+    without one."""
+    check_key(request.app.state.service, given)
+
+
+async def require_admin(request: Request, given: str | None = Security(_KEY)) -> None:
+    """Admin routes: only on a server with a key, and only with it."""
+    state: ServiceState = request.app.state.service
+    if state.api_key is None:
+        raise ForbiddenError(
+            "admin endpoints are off: start the server with --api-key-env VAR to enable them"
+        )
+    check_key(state, given)
