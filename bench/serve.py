@@ -11,6 +11,10 @@ The headline ratios (textops at concurrency 32 vs raw batch-64, per backend) com
 interleaved rounds, raw then served, each --round-seconds long: this machine's speed drifts by
 +-15% within a minute, so the limit is measured next to each served round and the ratio of the
 means is reported. The server runs with OMP_WAIT_POLICY=PASSIVE (its default); the raw limit uses the same.
+The request path (--skip path leaves it out): a TF-IDF + logistic-regression champion on TREC,
+`textops serve` with monitoring on, against a bare FastAPI endpoint with the same request and
+response shape and no model (bench/_bare_app.py), in interleaved wrk rounds at concurrency 32,
+one text per request: what textops adds to every request. Needs wrk (apt-get install wrk).
 Usage: python bench/serve.py [--levels 1,8,32,64] [--duration 10] [--model-uri URI --home DIR]
 """
 
@@ -58,6 +62,104 @@ def train(home: Path) -> str:
         cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False
     ).as_json()
     return f"models:/trec/{report['model_version']}"
+
+
+def train_tfidf(home: Path) -> str:
+    """A TF-IDF + logistic regression champion on TREC (its own model name), in ``home``."""
+    from textops.data import DatasetStore, builtin_source, ingest
+    from textops.search import SearchConfig, run_search
+    from textops.track import MlflowTracker
+
+    if "trec" not in DatasetStore(home).names():
+        ingest([builtin_source("trec")], "trec", home=home)
+    cfg = SearchConfig(
+        dataset="trec",
+        embedders=("tfidf",),
+        heads=("logreg",),
+        trials=1,
+        cv_folds=2,
+        model_name="trec_tfidf",
+    )
+    report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    return f"models:/trec_tfidf/{report.model_version}"
+
+
+_WRK_SCRIPT = """
+bodies = {%s}
+n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[n %% #bodies + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, '
+    .. '"p50_ms": %%f, "p99_ms": %%f}\\n', summary.requests, summary.duration / 1e6,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def wrk_round(url: str, texts: list[str], conc: int, seconds: float) -> dict[str, float]:
+    """One wrk run (one thread, ``conc`` connections), a text per request from ``texts``."""
+    import shutil
+
+    exe = shutil.which("wrk")
+    if exe is None:
+        raise RuntimeError("the request-path part needs wrk: apt-get install wrk (or --skip path)")
+    bodies = ", ".join(json.dumps(json.dumps({"texts": [t]})) for t in texts[:200])
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(_WRK_SCRIPT % bodies)
+    out = subprocess.run(
+        [exe, "-t1", f"-c{conc}", f"-d{seconds}s", "-s", fh.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    row = json.loads(out.strip().splitlines()[-1])
+    row["requests_per_s"] = round(row["requests"] / row["seconds"], 1)
+    return row
+
+
+def request_path(home: Path, texts: list[str], env: dict[str, str], rounds: int) -> dict[str, Any]:
+    """textops serve (TF-IDF + LR, monitoring on) vs the bare endpoint, interleaved rounds."""
+    uri = train_tfidf(home)
+    from textops.track import load_model
+
+    labels = load_model(uri, tracking_uri=env["MLFLOW_TRACKING_URI"]).labels
+    p1, p2 = _port(), _port()
+    served = [str(BIN / "textops"), "serve", uri, "--port", str(p1), "--poll-seconds", "0"]
+    bare = [
+        str(BIN / "python"), "-m", "uvicorn", "--app-dir", str(Path(__file__).parent),
+        "_bare_app:app", "--port", str(p2), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    rows: dict[str, list[dict[str, float]]] = {"textops": [], "bare": []}
+    bare_env = {**env, "BARE_LABELS": ",".join(labels)}
+    with (
+        server(served, env, f"http://127.0.0.1:{p1}/readyz"),
+        server(bare, bare_env, f"http://127.0.0.1:{p2}/ping"),
+    ):
+        for port in (p1, p2):  # warm-up, not counted
+            wrk_round(f"http://127.0.0.1:{port}/v1/predict", texts, 32, 2)
+        for _ in range(rounds):
+            for kind, port in (("textops", p1), ("bare", p2)):
+                row = wrk_round(f"http://127.0.0.1:{port}/v1/predict", texts, 32, 4)
+                rows[kind].append(row)
+                print(f"    {kind:8} {row}", flush=True)
+    mean = {k: sum(r["requests_per_s"] for r in v) / len(v) for k, v in rows.items()}
+    out = {
+        "model_uri": uri,
+        "rounds": rounds,
+        "textops_c32_requests_per_s": round(mean["textops"], 1),
+        "bare_c32_requests_per_s": round(mean["bare"], 1),
+        "ratio": round(mean["textops"] / mean["bare"], 3),
+        "textops_p99_ms_worst_round": max(r["p99_ms"] for r in rows["textops"]),
+        "bare_p99_ms_worst_round": max(r["p99_ms"] for r in rows["bare"]),
+        "errors": sum(r["errors"] + r["non2xx"] for v in rows.values() for r in v),
+    }
+    print(f"  request path: {out}", flush=True)
+    return out
 
 
 def export(model_uri: str, home: Path) -> str:
@@ -220,7 +322,9 @@ def main() -> None:
     ap.add_argument("--serve-args", default="", help="extra `textops serve` flags")
     ap.add_argument("--rounds", type=int, default=8, help="interleaved raw/served rounds")
     ap.add_argument("--round-seconds", type=float, default=4.0)
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: onnx,naive,mlflow")
+    ap.add_argument(
+        "--skip", default="", help="comma-separated parts to skip: onnx,naive,mlflow,path"
+    )
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     skip = set(filter(None, args.skip.split(",")))
@@ -269,6 +373,9 @@ def main() -> None:
                 out[f"interleaved_{backend}"] = rounds(
                     uri, tracking, base, texts, backend, args.rounds, args.round_seconds
                 )
+    if "path" not in skip:
+        print("request path: TF-IDF + LR served vs a bare endpoint (wrk, c=32):", flush=True)
+        out["request_path"] = request_path(home, texts, env, max(args.rounds // 2, 2))
     if "naive" not in skip:
         print("naive FastAPI (encode per request):", flush=True)
         cmd = [
@@ -308,6 +415,8 @@ def main() -> None:
         f"naive_c{c}_vs_raw_batch64": round(at("naive", c) / limit, 2),
         f"mlflow_c{c}_vs_raw_batch64": round(at("mlflow", c) / limit, 2),
     }
+    if "request_path" in out:
+        ratios["tfidf_textops_c32_vs_bare_fastapi_c32"] = out["request_path"]["ratio"]
     if "raw_onnx" in out:
         onnx_limit = out["raw_onnx"]["batch64_texts_per_s"]
         ratios[f"onnx_textops_c{c}_vs_onnx_raw_batch64"] = round(

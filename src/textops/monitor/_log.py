@@ -77,7 +77,9 @@ class PredictionLog:
                 self._buf.extend((kind, r) for r in rows)
             else:
                 self._spill([(kind, r) for r in rows])
-        self._update_metrics()
+                self._update_metrics()
+        # the gauges of the buffer follow at the writer's next pass (a quarter second), not
+        # on every request
 
     def known(self, prediction_id: str) -> str | None:
         """The label of a prediction this process logged recently (written or not)."""
