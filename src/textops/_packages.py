@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textops.errors import MissingDependencyError
 
-__all__ = ["package_dir"]
+__all__ = ["available", "package_dir", "require"]
 
 
 def package_dir(module: str, pip_spec: str, what: str, *, no_deps: bool = False) -> Path:
@@ -20,3 +20,26 @@ def package_dir(module: str, pip_spec: str, what: str, *, no_deps: bool = False)
             f"run: pip install {flag}{pip_spec}"
         )
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _found(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or an import hook refusing
+        return False
+
+
+def available(*modules: str) -> bool:
+    """Whether every module can be imported (found, not imported)."""
+    return all(_found(m) for m in modules)
+
+
+def require(extra: str, what: str, *modules: str) -> None:
+    """Raise :class:`MissingDependencyError` naming the extra to install when one of
+    ``modules`` is missing (``what`` needs them)."""
+    missing = [m for m in modules if not _found(m)]
+    if missing:
+        raise MissingDependencyError(
+            f"{what} needs {', '.join(missing)}, which is not installed; run: "
+            f"pip install 'textops[{extra}]'"
+        )

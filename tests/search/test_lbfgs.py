@@ -1,7 +1,9 @@
-"""The CV solver of logistic regression minimises LogisticRegression's objective: same labels,
-same weights, and a warm start reaches them sooner."""
+"""The CV solver of logistic regression on TF-IDF minimises LogisticRegression's objective:
+same labels, same weights, and a warm start reaches them sooner."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,8 +13,12 @@ from tests.search._linear_data import linear_problem
 from textops.search._lbfgs import LbfgsLogisticRegression
 
 
-def _data(n_classes: int, weights: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    return linear_problem(n_classes, weights, dtype=np.float32)
+def _data(n_classes: int, weights: list[float] | None = None) -> tuple[Any, np.ndarray]:
+    """A sparse problem (the solver is for TF-IDF): the linear problem in CSR form."""
+    import scipy.sparse as sp
+
+    X, y = linear_problem(n_classes, weights, dtype=np.float32)
+    return sp.csr_matrix(X), y
 
 
 def _centred(scores: np.ndarray) -> np.ndarray:
@@ -30,7 +36,7 @@ def test_matches_sklearn_lbfgs(n_classes: int, class_weight: object, C: float) -
     assert fast.coef_.shape == ref.coef_.shape
     assert fast.intercept_.shape == ref.intercept_.shape
     assert list(fast.classes_) == list(ref.classes_)
-    np.testing.assert_allclose(fast.coef_, ref.coef_, atol=2e-3 * max(1.0, np.abs(ref.coef_).max()))
+    np.testing.assert_allclose(fast.coef_, ref.coef_, atol=1e-2 * max(1.0, np.abs(ref.coef_).max()))
     # softmax scores are defined up to a constant per row: compare them centred
     np.testing.assert_allclose(
         _centred(fast.decision_function(X)), _centred(ref.decision_function(X)), atol=0.02
@@ -64,33 +70,31 @@ def test_a_start_of_the_wrong_shape_is_ignored() -> None:
     np.testing.assert_allclose(est.fit(X, y).coef_, cold.coef_)
 
 
-def test_single_class_is_refused() -> None:
+def test_single_class_and_dense_inputs_are_refused() -> None:
+    import scipy.sparse as sp
+
     with pytest.raises(ValueError, match="two classes"):
-        LbfgsLogisticRegression().fit(np.ones((4, 2)), ["a"] * 4)
+        LbfgsLogisticRegression().fit(sp.csr_matrix(np.ones((4, 2))), ["a"] * 4)
+    with pytest.raises(TypeError, match="sparse"):  # embeddings: sklearn's own lbfgs is as fast
+        LbfgsLogisticRegression().fit(np.ones((4, 2)), ["a", "b"] * 2)
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("C", [0.1, 10.0])
-def test_sparse_inputs_reach_sklearns_solution_by_the_numpy_lbfgs(n_classes: int, C: float) -> None:
+def test_sparse_inputs_with_zeros_reach_sklearns_solution(n_classes: int, C: float) -> None:
     import scipy.sparse as sp
 
-    X, y = _data(n_classes)
+    X, y = linear_problem(n_classes, None, dtype=np.float32)
     X[np.abs(X) < 0.8] = 0.0  # a sparse matrix with zeros in it, like TF-IDF
     Xs = sp.csr_matrix(X)
     ref = LogisticRegression(C=C, tol=1e-8, max_iter=20000).fit(Xs, y)
     fast = LbfgsLogisticRegression(C=C, tol=1e-8).fit(Xs, y)
-    # float32 products bound how close either solver gets on this less well-conditioned
-    # problem (scipy's L-BFGS-B on the dense input lands as far from sklearn's)
+    # float32 products bound how close the solver gets on this less well-conditioned problem
     np.testing.assert_allclose(fast.coef_, ref.coef_, atol=1e-2 * max(1.0, np.abs(ref.coef_).max()))
     np.testing.assert_allclose(
         _centred(fast.decision_function(Xs)), _centred(ref.decision_function(Xs)), atol=0.02
     )
     assert np.mean(fast.predict(Xs) == ref.predict(Xs)) >= 0.995
-    # the dense input gives the same model (by scipy's L-BFGS-B)
-    dense = LbfgsLogisticRegression(C=C, tol=1e-8).fit(X, y)
-    np.testing.assert_allclose(
-        fast.coef_, dense.coef_, atol=2e-3 * max(1.0, np.abs(ref.coef_).max())
-    )
 
 
 def test_numpy_lbfgs_minimises_an_ill_conditioned_quadratic() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from textops._packages import available, require
 from textops.errors import UnknownPluginError
 
 __all__ = ["HEADS", "NORMALIZATIONS", "HeadSpec", "build_head", "head_spec", "standardizes"]
@@ -78,6 +79,7 @@ def _mlp(p: Params, seed: int) -> Any:
 
 
 def _lightgbm(p: Params, seed: int) -> Any:
+    require("trees", "the lightgbm head", "lightgbm")
     from lightgbm import LGBMClassifier
 
     return LGBMClassifier(
@@ -94,6 +96,7 @@ def _lightgbm(p: Params, seed: int) -> Any:
 
 
 def _ebm(p: Params, seed: int) -> Any:
+    require("trees", "the ebm head", "interpret")
     from interpret.glassbox import ExplainableBoostingClassifier
 
     return ExplainableBoostingClassifier(
@@ -119,6 +122,12 @@ class HeadSpec:
     calibrate: Callable[[Any], Any] | None = None
     #: trees: input scaling changes nothing, so inputs are never standardised for them
     scale_invariant: bool = False
+    #: modules it needs beyond textops' own dependencies (installed by an extra)
+    needs: tuple[str, ...] = ()
+
+    @property
+    def installed(self) -> bool:
+        return available(*self.needs)
 
 
 HEADS: Mapping[str, HeadSpec] = MappingProxyType(
@@ -141,13 +150,19 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             _mlp,
             accepts_sparse=False,
         ),
-        "lightgbm": HeadSpec("LightGBM gradient-boosted trees", _lightgbm, scale_invariant=True),
+        "lightgbm": HeadSpec(
+            "LightGBM gradient-boosted trees (extra: trees)",
+            _lightgbm,
+            scale_invariant=True,
+            needs=("lightgbm",),
+        ),
         "ebm": HeadSpec(
-            "Explainable Boosting Machine (interpret), on linguistic features",
+            "Explainable Boosting Machine (interpret), on linguistic features (extra: trees)",
             _ebm,
             embedders=frozenset({"linguistic"}),
             accepts_sparse=False,
             scale_invariant=True,
+            needs=("interpret",),
         ),
     }
 )

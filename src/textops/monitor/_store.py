@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from textops._home import home_dir
+from textops._packages import require
 from textops.errors import MonitorUnavailableError
 
 __all__ = ["MonitorStore", "default_monitor_url"]
@@ -105,6 +106,8 @@ class MonitorStore:
         kw: dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("postgresql"):
             kw["connect_args"] = {"connect_timeout": 3}
+        if url.startswith("postgresql"):
+            require("postgres", "a PostgreSQL monitor database", "psycopg")
         self.engine = sa.create_engine(url, **kw)
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _sqlite_for_a_log)

@@ -66,7 +66,8 @@ def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
     search, spec = HEAD_SEARCH.get(key), HEADS.get(key)
     emb = make_embedder(str(t.user_attrs.get("embedder")))
     fast_cv = search is not None and search.cv_factory is not None
-    if search is not None and fast_cv and (search.cv_sparse or not emb.sparse_output):
+    used = search is not None and (search.cv_sparse if emb.sparse_output else search.cv_dense)
+    if search is not None and fast_cv and used:
         fit *= search.cv_speedup  # CV fitted with a faster solver than the deployed head's
     if spec is not None and spec.calibrate is not None:
         fit *= 3.0

@@ -113,10 +113,11 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         self.warm_start = warm_start
 
     def fit(self, X: Any, y: Any) -> LbfgsLogisticRegression:
-        from scipy.optimize import minimize
         from sklearn.utils.class_weight import compute_class_weight
 
-        X32 = X.astype(np.float32) if issparse(X) else np.asarray(X, dtype=np.float32)
+        if not issparse(X):
+            raise TypeError("LbfgsLogisticRegression is for sparse inputs (TF-IDF) only")
+        X32 = X.astype(np.float32)
         self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
         n, d = X32.shape
         k = len(self.classes_)
@@ -165,23 +166,13 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         ):
             theta0[: cols * d] = np.ravel(coef)
             theta0[cols * d :] = intercept
-        ftol = 64 * np.finfo(float).eps
-        if issparse(X32):
-            # TF-IDF: coefficients per n-gram (~350k for 6 classes): scipy's L-BFGS-B spends
-            # most of a fit in its own update, holding the GIL (two trial threads ran no faster
-            # than one); the same method in numpy lets them run side by side
-            x, nit = minimize_lbfgs(
-                loss_grad, theta0, maxiter=self.max_iter, gtol=self.tol, ftol=ftol
-            )
-        else:
-            res = minimize(
-                loss_grad,
-                theta0,
-                method="L-BFGS-B",
-                jac=True,
-                options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol, "ftol": ftol},
-            )
-            x, nit = res.x, res.nit
+        # TF-IDF: coefficients per n-gram (~350k for 6 classes): scipy's L-BFGS-B spends most
+        # of a fit in its own update, holding the GIL, so two trial threads run no faster than
+        # one; the same method in numpy lets them run side by side (bench/search.py prints the
+        # gain, one fit at a time and two at once)
+        x, nit = minimize_lbfgs(
+            loss_grad, theta0, maxiter=self.max_iter, gtol=self.tol, ftol=64 * np.finfo(float).eps
+        )
         self.coef_ = x[: cols * d].reshape(cols, d).copy()
         self.intercept_ = x[cols * d :].copy()
         self.n_iter_ = np.array([nit])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textops.embed import EMBEDDERS, EmbeddingCache, encode_texts, make_embedder
+from textops.errors import MissingDependencyError
 from textops.search._budget import Budget
 
 __all__ = ["EmbedderPlan", "plan_embedders"]
@@ -120,66 +121,85 @@ def plan_embedders(
     """
     plans: list[EmbedderPlan] = []
     by_space: dict[str, Any] = {}  # one embedder (one model load) per cache space
-    rates = cache.rates
     for key in keys:
-        emb = make_embedder(key)
-        # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
-        # same object as that embedder's own plan, when both are planned: MiniLM loads once)
-        part = emb if emb.cacheable else next(iter(emb.cached_parts()), None)
-        latency = None
-        if not emb.cacheable and (measure_latency or not emb.loads_model):
-            # TF-IDF: fitted per fold; here on a sample, to time it (a hybrid's model is loaded
-            # only when the objective needs its latency)
-            emb.fit(fit_texts[:_FIT_SAMPLE])
-            latency = _latency_ms(emb, texts)
-        if part is None:
-            plans.append(EmbedderPlan(key, 0, 0, None, 0.0, latency))
-            continue
-        space = cache.space_for(part)
-        part = by_space.setdefault(space.id, part)
-        if emb.cacheable:
-            emb = part
-        _, found = space.get(text_keys)
-        missing_idx = [i for i, hit in enumerate(found) if not hit]
-        sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
-        plan = EmbedderPlan(
-            key, int(found.sum()), len(missing_idx), None, 0.0, latency,
-            extra={"embedder": part, "space": space.id},
-        )  # fmt: skip
-        remembered = rates.get(space.id)
-        plan.extra["missing_chars"] = _chars(texts, missing_idx)
-        plan.extra["load_s"] = 0.0  # still to pay before encoding (0: loaded here, or cheap)
-        if missing_idx and remembered is not None:
-            plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
-            plan.estimated_s = remembered.seconds(plan.extra["missing_chars"])
-            plan.extra["load_s"] = remembered.load_s
-        elif missing_idx and budget.limited:
-            plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
-            plan.rate_source = "measured"
-            plan.estimated_s = len(missing_idx) / plan.rate
-            sample_chars = sum(len(t) for t in sample)
-            rates.put(
-                space.id,
-                chars=sample_chars,
-                texts=len(sample),
-                seconds=len(sample) / plan.rate,
-                load_s=load_s,
-            )
-        # per-text latency: for the f1-latency objective, and to try cheap embedders first;
-        # not for an encode that cannot fit the whole budget left (it is skipped below)
-        # (a remembered rate orders the embedders well enough: no model loaded to time it)
-        hopeless = plan.estimated_s > budget.left()
-        cheap = not emb.loads_model and not budget.limited  # static vectors: milliseconds
-        if emb.cacheable and (
-            measure_latency or cheap or (plan.rate_source == "measured" and not hopeless)
-        ):
-            plan.latency_ms = _latency_ms(emb, sample)
+        try:
+            plan = _plan_one(key, texts, text_keys, cache, budget, fit_texts, measure_latency,
+                             by_space)  # fmt: skip
+        except MissingDependencyError as exc:  # a model or an extra that is not installed
+            plan = EmbedderPlan(key, 0, 0, None, 0.0, None, included=False, reason=str(exc))
+            log.warning("skipping embedder %s: %s", key, exc)
         plans.append(plan)
     if budget.limited:
         _encode_what_fits(plans, texts, text_keys, cache, budget)
     for plan in plans:
         plan.extra.clear()
     return plans
+
+
+def _plan_one(
+    key: str,
+    texts: list[str],
+    text_keys: list[bytes],
+    cache: EmbeddingCache,
+    budget: Budget,
+    fit_texts: list[str],
+    measure_latency: bool,
+    by_space: dict[str, Any],
+) -> EmbedderPlan:
+    """One embedder's plan: what is cached, and the rate its missing texts encode at."""
+    rates = cache.rates
+    emb = make_embedder(key)
+    # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
+    # same object as that embedder's own plan, when both are planned: MiniLM loads once)
+    part = emb if emb.cacheable else next(iter(emb.cached_parts()), None)
+    latency = None
+    if not emb.cacheable and (measure_latency or not emb.loads_model):
+        # TF-IDF: fitted per fold; here on a sample, to time it (a hybrid's model is loaded
+        # only when the objective needs its latency)
+        emb.fit(fit_texts[:_FIT_SAMPLE])
+        latency = _latency_ms(emb, texts)
+    if part is None:
+        return EmbedderPlan(key, 0, 0, None, 0.0, latency)
+    space = cache.space_for(part)
+    part = by_space.setdefault(space.id, part)
+    if emb.cacheable:
+        emb = part
+    _, found = space.get(text_keys)
+    missing_idx = [i for i, hit in enumerate(found) if not hit]
+    sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
+    plan = EmbedderPlan(
+        key, int(found.sum()), len(missing_idx), None, 0.0, latency,
+        extra={"embedder": part, "space": space.id},
+    )  # fmt: skip
+    remembered = rates.get(space.id)
+    plan.extra["missing_chars"] = _chars(texts, missing_idx)
+    plan.extra["load_s"] = 0.0  # still to pay before encoding (0: loaded here, or cheap)
+    if missing_idx and remembered is not None:
+        plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
+        plan.estimated_s = remembered.seconds(plan.extra["missing_chars"])
+        plan.extra["load_s"] = remembered.load_s
+    elif missing_idx and budget.limited:
+        plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
+        plan.rate_source = "measured"
+        plan.estimated_s = len(missing_idx) / plan.rate
+        sample_chars = sum(len(t) for t in sample)
+        rates.put(
+            space.id,
+            chars=sample_chars,
+            texts=len(sample),
+            seconds=len(sample) / plan.rate,
+            load_s=load_s,
+        )
+    # per-text latency: for the f1-latency objective, and to try cheap embedders first;
+    # not for an encode that cannot fit the whole budget left (it is skipped below)
+    # (a remembered rate orders the embedders well enough: no model loaded to time it)
+    hopeless = plan.estimated_s > budget.left()
+    cheap = not emb.loads_model and not budget.limited  # static vectors: milliseconds
+    if emb.cacheable and (
+        measure_latency or cheap or (plan.rate_source == "measured" and not hopeless)
+    ):
+        plan.latency_ms = _latency_ms(emb, sample)
+    return plan
 
 
 def _encode_what_fits(

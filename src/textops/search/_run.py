@@ -51,13 +51,25 @@ log = logging.getLogger("textops.search")
 Callback = Callable[["Study", "FrozenTrial"], None]
 
 
-def _check_keys(config: SearchConfig) -> None:
+def _check_keys(config: SearchConfig) -> SearchConfig:
+    """``config`` with only the heads whose packages are installed (each one left out is
+    logged with the extra that brings it); unknown keys are an error."""
     for key in config.embedders:
         if key not in EMBEDDERS:
             raise UnknownPluginError(f"no embedder {key!r}; choose from {', '.join(EMBEDDERS)}")
     for key in config.heads:
         if key not in HEADS:
             raise UnknownPluginError(f"no head {key!r}; choose from {', '.join(HEADS)}")
+    heads = tuple(k for k in config.heads if HEADS[k].installed)
+    for key in sorted(set(config.heads) - set(heads)):
+        log.warning("head %s left out: %s is not installed (pip install 'textops[trees]')",
+                    key, ", ".join(HEADS[key].needs))  # fmt: skip
+    if not heads:
+        raise ConfigError(
+            f"none of the heads {list(config.heads)} is installed; install their extra "
+            "(pip install 'textops[trees]') or pick others (e.g. --heads logreg)"
+        )
+    return config if heads == config.heads else config.model_copy(update={"heads": heads})
 
 
 def _portfolio_order(plans: list[EmbedderPlan]) -> list[str]:
@@ -233,7 +245,7 @@ def run_search(
     show_progress: bool | None = None,
 ) -> SearchReport:
     """Run (or resume) the search of ``config``; ``--json`` prints the report's ``as_json()``."""
-    _check_keys(config)
+    config = _check_keys(config)
     ds = DatasetStore(home).get(config.dataset, config.dataset_version)
     # the version this search runs on, for its study's identity, its workers and its record
     config = config.model_copy(update={"dataset_version": ds.version})

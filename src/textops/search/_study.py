@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from textops._home import home_dir
+from textops._packages import require
 from textops.search._config import SearchConfig
 
 __all__ = [
@@ -41,6 +42,8 @@ def make_storage(url: str | None, home: str | Path | None) -> Any:
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(path)))
+    if url.startswith("postgresql"):
+        require("postgres", "a PostgreSQL study storage", "psycopg")
     return RDBStorage(
         url, heartbeat_interval=15, grace_period=60, engine_kwargs={"pool_pre_ping": True}
     )

@@ -15,6 +15,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from textops._packages import require
 from textops.errors import ConfigError
 from textops.serve._settings import ENV_CONFIG, ServeSettings
 
@@ -146,6 +147,7 @@ def create_app(
 ) -> FastAPI:
     """A FastAPI app serving ``settings.model_uri``. ``load_model=False`` builds the routes only
     (for the OpenAPI export); ``holder`` serves a model already loaded (tests)."""
+    require("serve", "textops serve", "fastapi", "uvicorn", "prometheus_client", "fastapi_offline")
     from fastapi import FastAPI
 
     from textops._version import __version__

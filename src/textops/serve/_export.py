@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from textops._packages import require
 from textops.errors import ConfigError, QualityGateError, TextopsError
 
 __all__ = ["FP32_MIN_COSINE", "INT8_MAX_F1_LOSS", "INT8_MIN_AGREEMENT", "export_onnx"]
@@ -117,6 +118,7 @@ def export_onnx(
     speed_sample: int = 256,
 ) -> dict[str, Any]:
     """Export, check, store. Raises :class:`TextopsError` when a variant fails its gate."""
+    require("onnx", "textops export onnx", "onnx", "onnxruntime")
     from mlflow import MlflowClient
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from textops._packages import available
 from textops.embed import EMBEDDERS
 from textops.errors import ModelNotFoundError, TextopsError
 from textops.model import TrainingReference
@@ -151,7 +152,11 @@ def load_served_model(
                 }
         except Exception as exc:  # metadata is informative; the model itself loaded
             log.warning("could not read registry metadata of %s: %s", load_uri, exc)
-    if backend != "torch" and run_id and "textops.onnx" in tags:
+    onnx_ok = available("onnxruntime")
+    if backend == "auto" and not onnx_ok and "textops.onnx" in tags:
+        log.warning("%s has an ONNX export, but onnxruntime is not installed: torch encodes "
+                    "(pip install 'textops[onnx]')", load_uri)  # fmt: skip
+    if backend != "torch" and run_id and "textops.onnx" in tags and onnx_ok:
         runtime = _use_onnx(classifier, run_id, tags, tracking_uri)
     elif backend == "onnx":
         raise ModelNotFoundError(

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from textops._packages import require
 from textops.serve._settings import ENV_CONFIG, ServeSettings
 
 __all__ = ["export_openapi", "run_server"]
@@ -23,6 +24,7 @@ def export_openapi(settings: ServeSettings, path: str | Path) -> dict[str, Any]:
 
 def run_server(settings: ServeSettings, *, log_level: str = "info") -> None:
     """Serve until interrupted. Fails fast when the model URI does not resolve."""
+    require("serve", "textops serve", "fastapi", "uvicorn", "prometheus_client", "fastapi_offline")
     import uvicorn
 
     from textops.track import default_tracking_uri, resolve_version
