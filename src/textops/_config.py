@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from textops._types import JSON
 from textops.errors import ConfigError
 
 __all__ = ["load_config", "parse_overrides"]
@@ -16,9 +17,9 @@ __all__ = ["load_config", "parse_overrides"]
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+def parse_overrides(items: Iterable[str]) -> JSON:
     """Turn ``["a.b=1", "c=[x, y]"]`` into a nested dict; values are parsed as YAML scalars."""
-    out: dict[str, Any] = {}
+    out: JSON = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -37,7 +38,7 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def _merge(base: JSON, extra: Mapping[str, Any]) -> JSON:
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
@@ -54,7 +55,7 @@ def load_config(
     **values: Any,
 ) -> M:
     """Build ``model`` from (lowest to highest precedence) a YAML file, ``values``, overrides."""
-    data: dict[str, Any] = {}
+    data: JSON = {}
     if path is not None:
         p = Path(path)
         try:

@@ -51,12 +51,13 @@ def main(argv: list[str] | None = None) -> None:
     ds = ingest([builtin_source(args.dataset)], args.dataset)
     report = ingest_report(ds)
     print(
-        f"1. ingested {report['dataset']} version {report['version']}: "
-        f"{report['rows_read']:,} rows read, {report['rows_accepted']:,} accepted, "
-        f"{report['rows_rejected']:,} quarantined {report['rejected_by_reason']}"
+        f"1. ingested {report.dataset} version {report.version}: "
+        f"{report.rows_read:,} rows read, {report.rows_accepted:,} accepted "
+        f"({sum(report.repairs.values()):,} after a repair), {report.rows_rejected:,} "
+        f"quarantined {report.rejected_by_reason}"
     )
-    print(f"   labels {report['labels']}, splits {report['splits']}")
-    print(f"   quarantine: {report['quarantine_path']}\n")
+    print(f"   labels {report.labels}, splits {report.splits}")
+    print(f"   quarantine: {report.quarantine_path}\n")
 
     cache = EmbeddingCache()
     print("2. embeddings (content-addressed cache; a second run reads them all from the cache)")

@@ -137,7 +137,7 @@ def test_manifest_records_normalisation_splits_and_sources(tmp_path: Path, home:
     assert m["splits"]["seed"] == 7 and m["splits"]["method"] == "hash(text, seed)"
     assert m["sources"][0]["sha256"] and m["sources"][0]["columns"]["text"] == "text"
     assert ds.texts() == ["mixed case"]
-    report = ingest_report(ds)
+    report = ingest_report(ds).as_json()
     for key in (
         "dataset",
         "fingerprint",

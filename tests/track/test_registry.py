@@ -68,8 +68,8 @@ def test_runs_inputs_and_registry_in_sqlite(topics: Dataset, home: Path) -> None
     assert {"confusion_matrix.png", "env_lock.json", "leaderboard.json", "model"} <= artifacts
     assert (report["model_version"], report["alias"]) == (1, "champion")
     versions = ModelRegistry(home=home).versions("topics")
-    assert versions[0]["aliases"] == ["champion"]
-    assert float(versions[0]["tags"]["textops.test_macro_f1"]) == pytest.approx(
+    assert versions[0].aliases == ["champion"]
+    assert float(versions[0].tags["textops.test_macro_f1"]) == pytest.approx(
         report["test"]["macro_f1"], abs=1e-6
     )
 
@@ -81,10 +81,10 @@ def test_challenger_promote_and_rollback(topics: Dataset, home: Path) -> None:
     assert second["comparison"]["champion_scored"] == "recorded (same test split)"
     reg = ModelRegistry(home=home)
     reg.promote("topics", 2)
-    assert [v["aliases"] for v in reg.versions("topics")] == [[], ["champion"]]
+    assert [v.aliases for v in reg.versions("topics")] == [[], ["champion"]]
     out = json.loads(runner.invoke(app, ["models", "rollback", "topics", "--json"]).stdout)
     assert out == {"name": "topics", "champion": 1, "rolled_back_from": 2}
-    assert reg.versions("topics")[0]["aliases"] == ["champion"]
+    assert reg.versions("topics")[0].aliases == ["champion"]
     with pytest.raises(TextopsError, match="replaced no earlier champion"):
         reg.rollback("topics")
 
@@ -97,7 +97,7 @@ def test_running_a_finished_search_again_registers_nothing_new(topics: Dataset, 
         again["comparison"]["unchanged"]
         and "nothing new registered" in again["comparison"]["reason"]
     )
-    assert [v["version"] for v in ModelRegistry(home=home).versions("topics")] == [1]
+    assert [v.version for v in ModelRegistry(home=home).versions("topics")] == [1]
 
 
 def test_each_search_space_gets_its_own_default_study(topics: Dataset, home: Path) -> None:
@@ -123,9 +123,9 @@ def test_rollback_walks_the_champion_history_back_and_never_flips(
     reg.promote("topics", 2)  # 1 -> 2
     reg.promote("topics", 1)  # 2 -> 1
     reg.promote("topics", 2)  # 1 -> 2
-    assert reg.rollback("topics")["champion"] == 1
-    assert reg.rollback("topics")["champion"] == 2
-    assert reg.rollback("topics")["champion"] == 1
+    assert reg.rollback("topics").champion == 1
+    assert reg.rollback("topics").champion == 2
+    assert reg.rollback("topics").champion == 1
     with pytest.raises(TextopsError, match="replaced no earlier champion"):
         reg.rollback("topics")
 

@@ -7,10 +7,11 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import typer
 
+from textops._types import JSON
 from textops.errors import TextopsError
 
 __all__ = ["EXIT_ERROR", "EXIT_FAILED_CHECK", "emit", "handle_errors", "parse_params"]
@@ -27,7 +28,7 @@ TrackingOpt = typer.Option(
 )
 
 
-def emit(obj: dict[str, Any], as_json: bool) -> None:
+def emit(obj: JSON, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(obj, default=str, sort_keys=False) + "\n")
 
@@ -67,7 +68,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def parse_params(items: list[str]) -> dict[str, Any]:
+def parse_params(items: list[str]) -> JSON:
     """``["dim=64", "model=/path"]`` -> ``{"dim": 64, "model": "/path"}`` (values as YAML)."""
     from textops._config import parse_overrides
 

@@ -3,51 +3,51 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from textops._types import JSON
 from textops.cli._common import JsonOpt, emit, handle_errors
+
+if TYPE_CHECKING:
+    from textops.data import IngestReport
 
 app = typer.Typer(
     help="Ingest, validate, version and inspect labelled text datasets.", no_args_is_help=True
 )
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _print_report(report: IngestReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     console.print(
-        f"[bold]{report['dataset']}[/bold] version {report['version']} "
-        f"(fingerprint {report['fingerprint'][:16]}...)"
+        f"[bold]{report.dataset}[/bold] version {report.version} "
+        f"(fingerprint {report.fingerprint[:16]}...)"
     )
     console.print(
-        f"rows read {report['rows_read']:,}  accepted {report['rows_accepted']:,}  "
-        f"rejected {report['rows_rejected']:,}"
+        f"rows read {report.rows_read:,}  accepted {report.rows_accepted:,}  "
+        f"rejected {report.rows_rejected:,}"
     )
-    repairs = report.get("repairs") or {}
-    if repairs:
-        console.print("repaired and kept: " + ", ".join(f"{k} {v:,}" for k, v in repairs.items()))
-    if report["rejected_by_reason"]:
+    if report.repairs:
+        done = ", ".join(f"{k} {v:,}" for k, v in report.repairs.items())
+        console.print(f"repaired and kept: {done}")
+    if report.rejected_by_reason:
         table = Table("reason", "rows", title="rejected (see quarantine)")
-        for reason, n in report["rejected_by_reason"].items():
+        for reason, n in report.rejected_by_reason.items():
             table.add_row(reason, f"{n:,}")
         console.print(table)
-        console.print(f"quarantine: {report['quarantine_path']}")
+        console.print(f"quarantine: {report.quarantine_path}")
     labels = Table("label", "rows", title="labels")
-    for label, n in report["labels"].items():
+    for label, n in report.labels.items():
         labels.add_row(str(label), f"{n:,}")
     console.print(labels)
-    console.print("splits: " + ", ".join(f"{k} {v:,}" for k, v in report["splits"].items()))
-    for w in report.get("warnings") or []:
-        err = Console(stderr=True)
-        err.print(
-            f"[bold yellow]warning[/bold yellow]: {w['rows']:,} rows ({w['share']:.1%}) "
-            f"rejected as {w['reason']}: {w['hint']}",
-            highlight=False,
-        )
+    console.print("splits: " + ", ".join(f"{k} {v:,}" for k, v in report.splits.items()))
+    err = Console(stderr=True)
+    for w in report.warnings:
+        err.print(f"[bold yellow]warning[/bold yellow]: {w.message()}", highlight=False)
 
 
 @app.command()
@@ -131,7 +131,7 @@ def ingest(
 
     if bool(paths) == bool(builtin):
         raise ConfigError("give either one or more PATHs or --builtin NAME (not both, not neither)")
-    overrides: dict[str, Any] = {
+    overrides: JSON = {
         "min_chars": min_chars,
         "max_chars": max_chars,
         "max_reject_rate": max_reject_rate,
@@ -164,7 +164,7 @@ def ingest(
     ds = ingest(sources, validate_name(ds_name), cfg)
     report = ingest_report(ds)
     if as_json:
-        emit(report, True)
+        emit(report.as_json(), True)
     else:
         _print_report(report)
 
@@ -218,7 +218,7 @@ def show(
     as_json: bool = JsonOpt,
 ) -> None:
     """Show a dataset's manifest: sources, rejects, labels, splits, normalisation, versions."""
-    from textops.data import SPLITS, DatasetStore
+    from textops.data import SPLITS, DatasetStore, ingest_report
 
     store = DatasetStore()
     ds = store.get(name, version)
@@ -231,12 +231,7 @@ def show(
     from rich.table import Table
 
     console = Console()
-    _print_report(
-        {
-            **manifest,
-            "splits": {k: manifest["splits"][k]["rows"] for k in ("train", "validation", "test")},
-        }
-    )
+    _print_report(ingest_report(ds))
     splits = Table("split", *manifest["labels"], title="labels per split")
     for s in SPLITS:
         per = manifest["splits"][s]["labels"]

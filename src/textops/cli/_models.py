@@ -30,10 +30,10 @@ def list_(tracking_uri: str | None = TrackingOpt, as_json: bool = JsonOpt) -> No
     """Registered models with their champion version."""
     rows = _registry(tracking_uri).models()
     if as_json:
-        emit({"models": rows}, True)
+        emit({"models": [r.as_json() for r in rows]}, True)
         return
     for r in rows:
-        typer.echo(f"{r['name']:24} champion v{r['champion']}  aliases {r['aliases']}")
+        typer.echo(f"{r.name:24} champion v{r.champion}  aliases {r.aliases}")
     if not rows:
         typer.echo("no registered models yet: run `textops search DATASET`")
 
@@ -44,12 +44,12 @@ def show(name: str, tracking_uri: str | None = TrackingOpt, as_json: bool = Json
     """Every version of a model: aliases, test macro-F1, embedder, head, dataset."""
     rows = _registry(tracking_uri).versions(name)
     if as_json:
-        emit({"name": name, "versions": rows}, True)
+        emit({"name": name, "versions": [r.as_json() for r in rows]}, True)
         return
     for r in rows:
-        t = r["tags"]
+        t = r.tags
         typer.echo(
-            f"v{r['version']:<3} {','.join(r['aliases']) or '-':18} "
+            f"v{r.version:<3} {','.join(r.aliases) or '-':18} "
             f"test macro-F1 {float(t.get('textops.test_macro_f1', 'nan')):.4f}  "
             f"{t.get('textops.embedder')} + {t.get('textops.head')}  "
             f"{t.get('textops.dataset', '')}"
@@ -63,9 +63,9 @@ def promote(
 ) -> None:
     """Make VERSION the champion (the replaced champion is remembered for rollback)."""
     out = _registry(tracking_uri).promote(name, version)
-    emit(out, as_json)
+    emit(out.as_json(), as_json)
     if not as_json:
-        typer.echo(f"{name}: champion is now v{out['champion']} (was v{out['previous']})")
+        typer.echo(f"{name}: champion is now v{out.champion} (was v{out.previous})")
 
 
 @app.command()
@@ -73,9 +73,9 @@ def promote(
 def rollback(name: str, tracking_uri: str | None = TrackingOpt, as_json: bool = JsonOpt) -> None:
     """Move champion back to the version it replaced."""
     out = _registry(tracking_uri).rollback(name)
-    emit(out, as_json)
+    emit(out.as_json(rollback=True), as_json)
     if not as_json:
-        typer.echo(f"{name}: champion back to v{out['champion']} (from v{out['rolled_back_from']})")
+        typer.echo(f"{name}: champion back to v{out.champion} (from v{out.previous})")
 
 
 @env_app.command("check")

@@ -1,7 +1,7 @@
 """Data stage: ingest CSV/TSV/JSONL/Parquet into one schema, validate, quarantine, version, split."""
 
 from textops.data._builtin import BUILTIN_DATASETS, builtin_source
-from textops.data._ingest import ingest, ingest_report
+from textops.data._ingest import IngestReport, ingest, ingest_report
 from textops.data._normalize import normalize_text
 from textops.data._readers import FileSource, MemorySource, text_column
 from textops.data._schema import IngestConfig, NormalizationOptions, RejectReason, SplitOptions
@@ -16,6 +16,7 @@ __all__ = [
     "DatasetStore",
     "FileSource",
     "IngestConfig",
+    "IngestReport",
     "MemorySource",
     "NormalizationOptions",
     "RejectReason",

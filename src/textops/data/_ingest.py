@@ -13,12 +13,13 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from textops._progress import progress
+from textops._types import JSON
 from textops._util import atomic_write_json, fsync_dir, sha256_file
 from textops.data._quality import RejectWarning, reject_warnings
 from textops.data._readers import FileSource, RecordSource
@@ -29,7 +30,7 @@ from textops.data._store import Dataset, DatasetStore, validate_name
 from textops.data._validate import Accepted, Validator
 from textops.errors import DataFormatError, RejectRateError
 
-__all__ = ["ingest", "ingest_report"]
+__all__ = ["IngestReport", "ingest", "ingest_report"]
 
 log = logging.getLogger("textops.data")
 
@@ -57,7 +58,7 @@ class _SourceStats:
     rows_accepted: int = 0
     rejected_by_reason: Counter[str] = field(default_factory=Counter)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSON:
         return {
             "rows_read": self.rows_read,
             "rows_accepted": self.rows_accepted,
@@ -171,13 +172,13 @@ def _drop_conflicts(
     (tmp / "accepted.parquet").unlink()
 
 
-def _tallies(data: Path) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
+def _tallies(data: Path) -> tuple[dict[str, int], dict[str, JSON]]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(data, columns=["label", "split"])
     labels = Counter(table["label"].to_pylist())
     pairs = Counter(zip(table["split"].to_pylist(), table["label"].to_pylist(), strict=True))
-    splits: dict[str, dict[str, Any]] = {}
+    splits: dict[str, JSON] = {}
     for name in SPLITS:
         per = {lab: n for (s, lab), n in sorted(pairs.items()) if s == name}
         splits[name] = {"rows": sum(per.values()), "labels": per}
@@ -244,7 +245,7 @@ def _manifest(
     validator: Validator,
     tmp: Path,
     final_root: Path,
-) -> dict[str, Any]:
+) -> JSON:
     fingerprint = _fingerprint(config, validator.surviving())
     version = fingerprint[:16]
     labels, splits = _tallies(tmp / "data.parquet")
@@ -292,7 +293,7 @@ def _manifest(
     }
 
 
-def _refuse(manifest: dict[str, Any], config: IngestConfig, tmp: Path, store: DatasetStore) -> None:
+def _refuse(manifest: JSON, config: IngestConfig, tmp: Path, store: DatasetStore) -> None:
     """Stop an ingest that accepted nothing, or rejected more than ``max_reject_rate``; its
     manifest and quarantine are kept under ``datasets/.failed/`` for the diagnosis."""
     read, rejected = manifest["rows_read"], manifest["rows_rejected"]
@@ -369,23 +370,52 @@ def _textops_version() -> str:
     return __version__
 
 
-def ingest_report(dataset: Dataset) -> dict[str, Any]:
-    """The CLI's JSON answer for an ingest (see ``textops data ingest --json``)."""
-    m = dataset.manifest
-    keys = (
-        "dataset",
-        "version",
-        "fingerprint",
-        "rows_read",
-        "rows_accepted",
-        "rows_rejected",
-        "rejected_by_reason",
-        "quarantine_path",
-        "labels",
-        "sources",
-    )
-    report = {k: m[k] for k in keys}
-    report["repairs"] = m.get("repairs", {})
-    report["warnings"] = m.get("warnings", [])
-    report["splits"] = {s: m["splits"][s]["rows"] for s in SPLITS}
-    return report
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did: counts, rejects by reason, repairs, warnings, labels, splits.
+    ``as_json()`` is what ``textops data ingest --json`` prints."""
+
+    dataset: str
+    version: str
+    fingerprint: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int]
+    repairs: dict[str, int]
+    warnings: list[RejectWarning]
+    quarantine_path: str
+    labels: dict[str, int]
+    #: rows per split
+    splits: dict[str, int]
+    #: one manifest entry per source (path, format, columns, encoding, counts, sha256)
+    sources: list[JSON]
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> IngestReport:
+        m = dataset.manifest
+        return cls(
+            dataset=m["dataset"],
+            version=m["version"],
+            fingerprint=m["fingerprint"],
+            rows_read=m["rows_read"],
+            rows_accepted=m["rows_accepted"],
+            rows_rejected=m["rows_rejected"],
+            rejected_by_reason=dict(m["rejected_by_reason"]),
+            repairs=dict(m.get("repairs", {})),
+            warnings=[RejectWarning(**w) for w in m.get("warnings", [])],
+            quarantine_path=m["quarantine_path"],
+            labels=dict(m["labels"]),
+            splits={s: m["splits"][s]["rows"] for s in SPLITS},
+            sources=list(m["sources"]),
+        )
+
+    def as_json(self) -> JSON:
+        out = asdict(self)
+        out["warnings"] = [w.as_dict() for w in self.warnings]
+        return out
+
+
+def ingest_report(dataset: Dataset) -> IngestReport:
+    """The report of the ingest that made ``dataset`` (from its manifest)."""
+    return IngestReport.of(dataset)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from textops._types import JSON
 from textops.data._schema import RejectReason
 
 __all__ = ["WARN_SHARE", "RejectWarning", "reject_warnings"]
@@ -47,7 +48,7 @@ class RejectWarning:
     def message(self) -> str:
         return f"{self.rows:,} rows ({self.share:.1%}) rejected as {self.reason}: {self.hint}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSON:
         return {"reason": self.reason, "rows": self.rows, "share": self.share, "hint": self.hint}
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from textops._types import JSON
 from textops.data._repair import AUTO, SNIFF_BYTES, decode_escaped, sniff_encoding
 from textops.data._schema import RawRecord, RejectReason
 from textops.errors import DataFormatError
@@ -77,7 +78,7 @@ class RecordSource(Protocol):
     @property
     def name(self) -> str: ...
 
-    def describe(self) -> dict[str, Any]: ...
+    def describe(self) -> JSON: ...
 
     def chunks(self, chunk_rows: int) -> Iterator[list[RawRecord]]: ...
 
@@ -207,8 +208,8 @@ class FileSource:
     def name(self) -> str:
         return self.path.name
 
-    def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def describe(self) -> JSON:
+        out: JSON = {
             "path": str(self.path),
             "format": self.format,
             "columns": dict(self._resolved),
@@ -464,7 +465,7 @@ class MemorySource:
     def name(self) -> str:
         return self.source_name
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JSON:
         return {"path": self.origin or self.source_name, "format": "builtin"}
 
     def chunks(self, chunk_rows: int) -> Iterator[list[RawRecord]]:

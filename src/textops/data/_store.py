@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textops._home import home_dir
+from textops._types import JSON
 from textops._util import atomic_write
 from textops.errors import DataFormatError, DatasetNotFoundError
 
@@ -41,8 +42,8 @@ class Dataset:
     path: Path
 
     @cached_property
-    def manifest(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads((self.path / "manifest.json").read_text("utf-8"))
+    def manifest(self) -> JSON:
+        result: JSON = json.loads((self.path / "manifest.json").read_text("utf-8"))
         return result
 
     @property

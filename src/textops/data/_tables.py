@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textops._types import JSON
 from textops.data._readers import detect_format
 from textops.data._repair import AUTO, SNIFF_BYTES, lone_surrogate, sniff_encoding
 from textops.errors import DataFormatError
@@ -28,7 +29,7 @@ class UserTable:
     format: str
     columns: list[str]
     arrow: Any = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[JSON] = field(default_factory=list)
     encoding: str | None = None
 
     @property
@@ -102,7 +103,7 @@ def _read_jsonl(path: Path, encoding: str) -> UserTable:
     with opener(path, "rb") as fh:
         data = fh.read()
     used = sniff_encoding(data[:SNIFF_BYTES]) if encoding == AUTO else encoding
-    rows: list[dict[str, Any]] = []
+    rows: list[JSON] = []
     columns: dict[str, None] = {}
     text = data.decode(used, errors="surrogateescape")
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -139,7 +140,7 @@ def read_table(path: Path, encoding: str = AUTO) -> UserTable:
     return _read_delimited(path, fmt, encoding)
 
 
-def _json_line(row: dict[str, Any]) -> str:
+def _json_line(row: JSON) -> str:
     line = json.dumps(row, ensure_ascii=False)
     if lone_surrogate(line) is not None:  # not encodable as UTF-8: keep it escaped, as it came
         line = json.dumps(row, ensure_ascii=True)

@@ -20,6 +20,8 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from textops._types import JSON
+
 __all__ = ["Embedder", "FoldViews", "hash_model_files", "library_versions"]
 
 #: ``fold_views(texts)(tr, va)``: the (train, held-out) rows of one fold of ``texts``
@@ -123,7 +125,7 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """A string that changes whenever the model's weights change."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JSON:
         """Everything that decides this embedder's numbers; the embedding cache keys on it."""
         params = {k: v for k, v in self.get_params().items() if k not in self.runtime_params}
         return {
@@ -133,6 +135,6 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             "libraries": library_versions(self.numeric_libraries),
         }
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JSON:
         """Where the model runs (reported by ``cache verify``); backends add details."""
         return {"device": "cpu"}

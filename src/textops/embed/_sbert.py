@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textops._packages import package_dir
+from textops._types import JSON
 from textops.embed._base import Embedder, hash_model_files
 from textops.errors import ModelNotFoundError
 
@@ -220,7 +221,7 @@ class SentenceTransformerEmbedder(Embedder):
     def _model_id(self) -> str:
         return "sha256:" + hash_model_files(resolve_model(self.model))
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> JSON:
         ident = super().identity()
         # The effective max length is part of the numbers even when left at the model default.
         ident["options"]["max_seq_length"] = self.max_seq_length or self._configured_max_len()
@@ -235,7 +236,7 @@ class SentenceTransformerEmbedder(Embedder):
             return int(value) if value is not None else None
         return None
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JSON:
         import torch
 
         return {

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from textops._types import JSON
 from textops.embed._base import Embedder, FoldViews
 
 __all__ = ["TfidfEmbedder", "WordCharTfidfEmbedder"]
@@ -61,7 +62,7 @@ class TfidfEmbedder(_SparseFitted):
     # value is even its own archive member): a word + character vocabulary of 100k terms made
     # a 60 MB model that took 5 s to save (a one-off check). Saved instead: the terms as one
     # UTF-8 byte array with offsets, in vocabulary index order.
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> JSON:
         import copy
 
         state = dict(super().__getstate__())
@@ -77,7 +78,7 @@ class TfidfEmbedder(_SparseFitted):
             state["vectorizer_"] = saved
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: JSON) -> None:
         state = dict(state)
         data, ends = state.pop("vocabulary_utf8_", None), state.pop("vocabulary_ends_", None)
         super().__setstate__(state)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import platform
 import random
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from textops._types import JSON
 from textops.data import DatasetStore
 from textops.embed._base import library_versions
 from textops.embed._cache import CacheSpace, EmbeddingCache, space_id
@@ -43,9 +43,9 @@ def _verify_space(
     rng: random.Random,
     atol: float,
     min_cosine: float,
-) -> dict[str, Any]:
+) -> JSON:
     meta = space.meta
-    report: dict[str, Any] = {
+    report: JSON = {
         "space": space.id,
         "backend": meta["identity"]["backend"],
         "params": meta.get("params", {}),
@@ -101,7 +101,7 @@ def verify_cache(
     min_cosine: float = 0.9999,
     seed: int | None = None,
     space: str | None = None,
-) -> dict[str, Any]:
+) -> JSON:
     """Check stored vectors against fresh ones; ``ok`` is False when any space is off tolerance."""
     cache = EmbeddingCache(home=home)
     spaces = [s for s in cache.spaces() if space is None or s.id.startswith(space)]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from textops._text import lone_surrogate
+from textops._types import JSON
 from textops.data import read_table, text_column, write_table
 from textops.errors import DataFormatError
 from textops.model._classifier import TextClassifier
@@ -26,7 +27,7 @@ class BatchPrediction:
     rows_without_text: int  # a null text: no prediction in that row
     rows_invalid_text: int  # a lone surrogate: predicted with U+FFFD in its place
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JSON:
         return asdict(self)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from textops._types import JSON, Params
 from textops.data import NormalizationOptions, normalize_text
 from textops.embed import Embedder, EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
 from textops.model._skops import skops_dump, skops_load
@@ -29,10 +30,10 @@ __all__ = ["TextClassifier"]
 log = logging.getLogger("textops.model")
 
 
-def _params_json(emb: Embedder) -> dict[str, Any]:
+def _params_json(emb: Embedder) -> JSON:
     """An embedder's parameters for ``classifier.json``; embedder-valued ones (a hybrid's
     views) as their class and parameters."""
-    out: dict[str, Any] = {}
+    out: JSON = {}
     for name, value in emb.get_params(deep=False).items():
         if isinstance(value, Embedder):
             out[name] = {"class": type(value).__name__, "params": _params_json(value)}
@@ -61,7 +62,7 @@ class TextClassifier:
         embedder: Embedder,
         head_key: str,
         head: Any,
-        head_params: dict[str, Any],
+        head_params: Params,
         normalization: NormalizationOptions,
         cache: EmbeddingCache | None = None,
     ) -> None:
@@ -98,7 +99,7 @@ class TextClassifier:
         return [labels[i] for i in proba.argmax(axis=1)]
 
     # -- persistence -----------------------------------------------------------------------
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JSON:
         return {
             "format": 1,
             "embedder": {

@@ -10,14 +10,13 @@ from types import MappingProxyType
 from typing import Any
 
 from textops._packages import available, require
+from textops._types import Params
 from textops.errors import UnknownPluginError
 
 __all__ = ["HEADS", "NORMALIZATIONS", "HeadSpec", "build_head", "head_spec", "standardizes"]
 
 #: how a head's inputs are normalised: as the embedder gives them, or standardised per feature
 NORMALIZATIONS = ("none", "standard")
-
-Params = dict[str, Any]
 
 
 def _logreg(p: Params, seed: int) -> Any:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from textops._types import JSON
+
 __all__ = ["TrainingReference", "build_reference", "oov_rate", "tokens"]
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -53,7 +55,7 @@ class TrainingReference:
         return frozenset(self.vocab)
 
     def save(self, folder: Path) -> None:
-        body: dict[str, Any] = {
+        body: JSON = {
             "format": 1,
             "labels": list(self.labels),
             "predicted_label_counts": self.predicted_label_counts,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from textops._types import JSON
 from textops.model import TrainingReference
 
 __all__ = ["DriftThresholds", "drift_report"]
@@ -31,7 +31,7 @@ def _psi(ref: np.ndarray, cur: np.ndarray, eps: float = 1e-4) -> float:
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> dict[str, Any]:
+def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> JSON:
     """``summary`` (every statistic with its alert threshold) and ``fired_by`` (the ones
     over it, or None) from ``(name, value, "above"|"below", threshold, fired)`` checks: what a
     reader needs to see why a test says drift, whatever its score's scale."""
@@ -45,9 +45,7 @@ def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> dict[str
     }
 
 
-def _label_tests(
-    ref: TrainingReference, labels: Sequence[str], th: DriftThresholds
-) -> dict[str, Any]:
+def _label_tests(ref: TrainingReference, labels: Sequence[str], th: DriftThresholds) -> JSON:
     from scipy.stats import chi2_contingency
 
     names = list(ref.labels)
@@ -74,7 +72,7 @@ def _label_tests(
 
 def _ks(
     ref: Sequence[float], cur: Sequence[float], th: DriftThresholds, alternative: str = "two-sided"
-) -> dict[str, Any]:
+) -> JSON:
     from scipy.stats import ks_2samp
 
     # alternative="greater": only a current distribution shifted *up* counts (scipy's convention:
@@ -96,7 +94,7 @@ def _ks(
 
 def _embedding_test(
     ref: np.ndarray, cur: np.ndarray, th: DriftThresholds, permutations: int, seed: int
-) -> dict[str, Any]:
+) -> JSON:
     """Can a classifier tell current embeddings from reference ones? ROC-AUC by 3-fold CV, and
     the share of label permutations that score as well (the p-value)."""
     from sklearn.linear_model import LogisticRegression
@@ -147,11 +145,11 @@ def drift_report(
     thresholds: DriftThresholds | None = None,
     permutations: int = 30,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> JSON:
     """One report: a section per test with its score, p-value and ``drifted``; ``drift`` is
     True when any test drifted. Tests without enough current data say so."""
     th = thresholds or DriftThresholds()
-    out: dict[str, Any] = {"n_current": len(labels), "thresholds": th.__dict__, "tests": {}}
+    out: JSON = {"n_current": len(labels), "thresholds": th.__dict__, "tests": {}}
     if len(labels) < th.min_current:
         out["drift"] = False
         out["note"] = f"only {len(labels)} current predictions; need {th.min_current}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from textops._types import JSON
 from textops.model import oov_rate
 from textops.monitor._drift import DriftThresholds, drift_report
 
@@ -35,8 +36,8 @@ class DriftMonitor:
         self.webhook = webhook
         self.metrics = metrics
         self.permutations = permutations
-        self.last: dict[str, Any] | None = None
-        self.alerts: list[dict[str, Any]] = []
+        self.last: JSON | None = None
+        self.alerts: list[JSON] = []
         self._rows: collections.deque[tuple[str, int, float, Any]] = collections.deque(
             maxlen=window
         )
@@ -63,9 +64,9 @@ class DriftMonitor:
                 vec = vectors[i].copy() if dense else None
                 self._rows.append((label, len(text), oov_rate(text, self._vocab), vec))
 
-    def compute(self, model: Any) -> dict[str, Any]:
+    def compute(self, model: Any) -> JSON:
         if model.reference is None:
-            report: dict[str, Any] = {
+            report: JSON = {
                 "drift": False,
                 "note": "this model version has no drift reference (registered before textops "
                 "saved one); run the search again to register a version with it",
@@ -89,7 +90,7 @@ class DriftMonitor:
         self._publish(report)
         return report
 
-    def _publish(self, report: dict[str, Any]) -> None:
+    def _publish(self, report: JSON) -> None:
         if self.metrics is not None:
             for name, t in report.get("tests", {}).items():
                 score = t.get("psi", t.get("domain_auc", t.get("ks_statistic")))
@@ -115,7 +116,7 @@ class DriftMonitor:
             if self.webhook:
                 threading.Thread(target=self._post, args=(event,), daemon=True).start()
 
-    def _post(self, event: dict[str, Any]) -> None:
+    def _post(self, event: JSON) -> None:
         import httpx2 as httpx
 
         try:

@@ -18,11 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from textops._types import JSON
+
 __all__ = ["PredictionLog"]
 
 log = logging.getLogger("textops.monitor")
 
-_Record = tuple[str, dict[str, Any]]  # ("p" prediction | "f" feedback, row)
+_Record = tuple[str, JSON]  # ("p" prediction | "f" feedback, row)
 
 
 class PredictionLog:
@@ -65,7 +67,7 @@ class PredictionLog:
         self.enqueued = self._spilled
 
     # -- producer side (event loop) -----------------------------------------------------------
-    def add(self, kind: str, rows: list[dict[str, Any]]) -> None:
+    def add(self, kind: str, rows: list[JSON]) -> None:
         with self._lock:
             self.enqueued += len(rows)
             if kind == "p":

@@ -6,6 +6,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from textops._types import JSON
+
 __all__ = ["live_performance", "parse_window"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -24,11 +26,11 @@ def parse_window(spec: str) -> tuple[str, float]:
     raise ConfigError(f"window {spec!r}: use a count (500) or a duration (30m, 1h, 7d)")
 
 
-def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> dict[str, Any]:
+def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> JSON:
     from sklearn.metrics import f1_score, recall_score
 
     n = len(rows)
-    out: dict[str, Any] = {"n_feedback": n}
+    out: JSON = {"n_feedback": n}
     if n == 0:
         out.update(accuracy=None, macro_f1=None, per_class_recall={}, label_coverage=0.0)
         return out
@@ -46,7 +48,7 @@ def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> di
 
 def live_performance(
     store: Any, labels: Sequence[str], windows: Sequence[str], now: float | None = None
-) -> dict[str, Any]:
+) -> JSON:
     """``{"overall": {...}, "windows": [{"window": "500", ...}, ...]}`` with accuracy, macro_f1,
     per-class recall, n_feedback, label_coverage and the share of predictions with feedback."""
     now = time.time() if now is None else now
@@ -55,7 +57,7 @@ def live_performance(
     overall = _scores(rows, labels)
     overall["n_predictions"] = n_pred
     overall["feedback_rate"] = round(len(rows) / n_pred, 6) if n_pred else 0.0
-    out: dict[str, Any] = {"overall": overall, "windows": []}
+    out: JSON = {"overall": overall, "windows": []}
     for spec in windows:
         kind, size = parse_window(spec)
         sel = rows[: int(size)] if kind == "count" else [r for r in rows if r[2] >= now - size]

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from textops._types import JSON
 from textops.model import TrainingReference, oov_rate
 from textops.monitor._drift import drift_report
 
@@ -28,7 +29,7 @@ def _png(fig: Any) -> str:
 
 
 def _figures(
-    rows: list[dict[str, Any]],
+    rows: list[JSON],
     labelled: list[tuple[str, str, float]],
     ref: TrainingReference | None,
 ) -> dict[str, str]:
@@ -104,7 +105,7 @@ def _figures(
 
 def write_report(
     store: Any, model: Any, *, since: float | None, output: Path, max_embed: int = 1000
-) -> dict[str, Any]:
+) -> JSON:
     """Write the HTML page about the one model version ``model`` is; return its summary
     (counts, accuracy, drift, and the other versions of the model the log holds)."""
     start = None if since is None else time.time() - since
@@ -117,7 +118,7 @@ def write_report(
         for (name, version), n in sorted(store.versions(since=start).items(), key=str)
         if name == model.name and version != model.version
     }
-    summary: dict[str, Any] = {
+    summary: JSON = {
         "model": {"name": model.name, "version": model.version},
         "predictions": len(rows),
         "feedback": len(labelled),
@@ -125,7 +126,7 @@ def write_report(
         "other_versions": others,
         "output": str(output),
     }
-    drift: dict[str, Any] = {"drift": False, "tests": {}, "note": "no drift reference"}
+    drift: JSON = {"drift": False, "tests": {}, "note": "no drift reference"}
     if ref is not None and rows:
         texts = [r["text"] for r in rows if r.get("text")]
         vocab = ref.vocab_set
@@ -150,7 +151,7 @@ def write_report(
     return summary
 
 
-def _others(summary: dict[str, Any]) -> str:
+def _others(summary: JSON) -> str:
     others = summary["other_versions"]
     if not others:
         return ""
@@ -162,7 +163,7 @@ def _others(summary: dict[str, Any]) -> str:
     )
 
 
-def _html(summary: dict[str, Any], figs: dict[str, str], drift: dict[str, Any]) -> str:
+def _html(summary: JSON, figs: dict[str, str], drift: JSON) -> str:
     e = html.escape
     acc = "-" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
     rows = "".join(

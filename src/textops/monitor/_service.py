@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from textops._home import home_dir
+from textops._types import JSON
 from textops._util import sha256_text
 from textops.monitor._log import PredictionLog
 from textops.monitor._performance import live_performance
@@ -98,15 +99,13 @@ class MonitorService:
             self.metrics.feedback.inc(len(items))
         return len(items)
 
-    async def performance(self, labels: Sequence[str], wait: float = 2.0) -> dict[str, Any]:
+    async def performance(self, labels: Sequence[str], wait: float = 2.0) -> JSON:
         """Live metrics that include every prediction and feedback received before this call
         (read-your-writes: the log is flushed first, for up to ``wait`` seconds while the
         database answers); ``pending_writes`` counts what had not reached it by then."""
         if self.log.db_up or self.log.last_error is None:
             await asyncio.to_thread(self.log.wait_written, self.log.enqueued, wait)
-        perf: dict[str, Any] = await asyncio.to_thread(
-            live_performance, self.store, labels, self.windows
-        )
+        perf: JSON = await asyncio.to_thread(live_performance, self.store, labels, self.windows)
         perf["pending_writes"] = self.log.pending
         if self.metrics is not None:
             for w in [{"window": "all", **perf["overall"]}, *perf["windows"]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from textops._home import home_dir
 from textops._packages import require
+from textops._types import JSON
 from textops.errors import MonitorUnavailableError
 
 __all__ = ["MonitorStore", "default_monitor_url"]
@@ -76,7 +77,7 @@ _COLUMNS = (
 _ROWS_PER_STATEMENT = 200
 
 
-def _sqlite_insert(conn: Any, rows: Sequence[dict[str, Any]]) -> None:
+def _sqlite_insert(conn: Any, rows: Sequence[JSON]) -> None:
     """Predictions into SQLite as multi-row INSERT OR IGNORE statements. A row at a time
     (``executemany``), sqlite3 releases and retakes the GIL around every row, and each retake
     waits for the event loop thread of a busy service to let go: one statement per 200 rows
@@ -103,7 +104,7 @@ class MonitorStore:
         import sqlalchemy as sa
 
         self.url = url
-        kw: dict[str, Any] = {"pool_pre_ping": True}
+        kw: JSON = {"pool_pre_ping": True}
         if url.startswith("postgresql"):
             kw["connect_args"] = {"connect_timeout": 3}
         if url.startswith("postgresql"):
@@ -133,9 +134,7 @@ class MonitorStore:
 
         return sa.insert(table)
 
-    def write(
-        self, predictions: Sequence[dict[str, Any]], feedback: Sequence[dict[str, Any]]
-    ) -> None:
+    def write(self, predictions: Sequence[JSON], feedback: Sequence[JSON]) -> None:
         """Insert predictions (a replayed id is ignored) and upsert feedback (the latest label
         for a prediction wins; the same feedback twice counts once)."""
         self.ensure_schema()
@@ -232,7 +231,7 @@ class MonitorStore:
         *,
         model_name: str | None = None,
         model_version: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[JSON]:
         """Logged predictions, newest first (for drift and the dashboard); of one model
         (version) when named."""
         import sqlalchemy as sa

@@ -7,10 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from textops._types import JSON
+
 __all__ = ["timeseries"]
 
 
-def timeseries(store: Any, *, since_seconds: float = 3600.0, buckets: int = 30) -> dict[str, Any]:
+def timeseries(store: Any, *, since_seconds: float = 3600.0, buckets: int = 30) -> JSON:
     now = time.time()
     start = now - since_seconds
     rows = store.recent(since=start)

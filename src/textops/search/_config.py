@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from textops._types import JSON
+
 __all__ = [
     "DEFAULT_EMBEDDERS",
     "DEFAULT_HEADS",
@@ -87,7 +89,7 @@ class SearchConfig(BaseModel):
             raise ValueError("at least one embedder and one head are needed")
         return self
 
-    def space(self) -> dict[str, Any]:
+    def space(self) -> JSON:
         """What makes two searches' trials comparable: the data (the version, once resolved)
         and the search space. A study holds trials of one space only."""
         return {

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from textops._types import JSON
 from textops.data import Dataset, NormalizationOptions
 from textops.embed import EmbeddingCache, encode_texts, make_embedder
 from textops.errors import TextopsError
@@ -134,7 +135,7 @@ def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
 
 @dataclass(frozen=True)
 class Evaluated:
-    metrics: dict[str, Any]  # textops.track.evaluate, plus latency_ms_per_text
+    metrics: JSON  # textops.track.evaluate, plus latency_ms_per_text
     proba: np.ndarray
 
 
@@ -150,8 +151,8 @@ def evaluate_on_test(clf: TextClassifier, data: SearchData, cache: EmbeddingCach
 
 # -- log -> save -> register ---------------------------------------------------------------------
 def log_winner(
-    tracker: Tracker, run: str, winner: Winner, test: dict[str, Any], board: list[TrialRow]
-) -> dict[str, Any]:
+    tracker: Tracker, run: str, winner: Winner, test: JSON, board: list[TrialRow]
+) -> JSON:
     """The parent run's record of the winner; returns the environment lock it logged."""
     import matplotlib.pyplot as plt
 
@@ -200,7 +201,7 @@ def save_winner(
     dataset: Dataset,
     data: SearchData,
     reference: TrainingReference,
-    env_lock: dict[str, Any],
+    env_lock: JSON,
 ) -> str:
     """The winner as an MLflow model in the parent run; returns its artifact URI."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -223,7 +224,7 @@ def register(
     winner: Winner,
     dataset: Dataset,
     data: SearchData,
-    test: dict[str, Any],
+    test: JSON,
     save: Any,
     tracking_uri: str,
 ) -> Registration:

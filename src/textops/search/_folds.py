@@ -68,7 +68,7 @@ class FoldData:
         #: as many texts): what refitting it for the winner will cost, scaled
         self._views: dict[str, FoldViews] = {}
         self.fit_seconds: dict[str, float] = {}
-        self._X: dict[str, Any] = {}
+        self._X: dict[str, np.ndarray | None] = {}
         self._split_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
         #: fold arrays per (embedder, fold, standardised): TF-IDF fitted per fold, and dense
         #: ones copied (and standardised) once instead of in every trial

@@ -10,10 +10,11 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from textops._types import Params
 from textops.embed import make_embedder
 from textops.model import HEADS, NORMALIZATIONS, standardizes
 from textops.search._budget import Budget, OutOfTimeError
@@ -27,7 +28,6 @@ from textops.track import BackgroundRuns, FinishedRun, Tracker
 if TYPE_CHECKING:
     from optuna import Trial
 
-Params = dict[str, Any]
 
 __all__ = [
     "Objective",
@@ -188,7 +188,7 @@ class Objective:
         shared = data.features(ek) is not None
         warm = self._warm.start(est, ek, hk, fold, params, search.warm_start, across_folds=shared)
         clock = functools.partial(self.budget.check_clock, stop_at)
-        fit_kw: dict[str, Any] = {}
+        fit_kw: dict[str, object] = {}
         if search.fold_products and dense:
             fit_kw["products"] = data.products(ek, fold, standard)
         elif search.round_callbacks and stop_at is not None:

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from textops.embed import EMBEDDERS, EmbeddingCache, encode_texts, make_embedder
+from textops._types import JSON
+from textops.embed import EMBEDDERS, Embedder, EmbeddingCache, encode_texts, make_embedder
 from textops.errors import MissingDependencyError
 from textops.search._budget import Budget
 
@@ -43,10 +44,16 @@ class EmbedderPlan:
     #: where ``rate`` came from: "measured" now, "remembered" from an earlier search on this
     #: machine, or "" (nothing to encode, or left to the trials)
     rate_source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: while planning: the embedder whose cache space gets the encode, that space, the
+    #: characters still to encode, and the model load still to pay (not in the report)
+    embedder: Embedder | None = field(default=None, repr=False)
+    space: str = field(default="", repr=False)
+    missing_chars: int = field(default=0, repr=False)
+    load_s: float = field(default=0.0, repr=False)
 
-    def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "extra"}
+    def as_json(self) -> JSON:
+        keep = ("embedder", "space", "missing_chars", "load_s")
+        return {k: v for k, v in self.__dict__.items() if k not in keep}
 
     @property
     def cost(self) -> tuple[int, float]:
@@ -120,7 +127,7 @@ def plan_embedders(
     encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
     """
     plans: list[EmbedderPlan] = []
-    by_space: dict[str, Any] = {}  # one embedder (one model load) per cache space
+    by_space: dict[str, Embedder] = {}  # one embedder (one model load) per cache space
     for key in keys:
         try:
             plan = _plan_one(key, texts, text_keys, cache, budget, fit_texts, measure_latency,
@@ -132,7 +139,7 @@ def plan_embedders(
     if budget.limited:
         _encode_what_fits(plans, texts, text_keys, cache, budget)
     for plan in plans:
-        plan.extra.clear()
+        plan.embedder = None  # the report keeps no model
     return plans
 
 
@@ -144,7 +151,7 @@ def _plan_one(
     budget: Budget,
     fit_texts: list[str],
     measure_latency: bool,
-    by_space: dict[str, Any],
+    by_space: dict[str, Embedder],
 ) -> EmbedderPlan:
     """One embedder's plan: what is cached, and the rate its missing texts encode at."""
     rates = cache.rates
@@ -169,15 +176,15 @@ def _plan_one(
     sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
     plan = EmbedderPlan(
         key, int(found.sum()), len(missing_idx), None, 0.0, latency,
-        extra={"embedder": part, "space": space.id},
+        embedder=part,
+        space=space.id,
     )  # fmt: skip
     remembered = rates.get(space.id)
-    plan.extra["missing_chars"] = _chars(texts, missing_idx)
-    plan.extra["load_s"] = 0.0  # still to pay before encoding (0: loaded here, or cheap)
+    plan.missing_chars = _chars(texts, missing_idx)
     if missing_idx and remembered is not None:
         plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
-        plan.estimated_s = remembered.seconds(plan.extra["missing_chars"])
-        plan.extra["load_s"] = remembered.load_s
+        plan.estimated_s = remembered.seconds(plan.missing_chars)
+        plan.load_s = remembered.load_s  # still to pay before encoding
     elif missing_idx and budget.limited:
         plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
         plan.rate_source = "measured"
@@ -213,7 +220,7 @@ def _encode_what_fits(
     mark the others left out, with the reason. Each encode's rate is remembered."""
     filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
     for plan in sorted(plans, key=lambda p: p.estimated_s):
-        if plan.missing == 0 or plan.extra["space"] in filled:
+        if plan.missing == 0 or plan.space in filled:
             continue
         room = budget.encode_room()
         if plan.estimated_s > room:
@@ -226,18 +233,17 @@ def _encode_what_fits(
             )
             log.warning("skipping embedder %s: %s", plan.key, plan.reason)
             continue
+        assert plan.embedder is not None  # a plan with texts to encode has its embedder
         start = time.perf_counter()
-        encode_texts(
-            plan.extra["embedder"], texts, cache, keys=text_keys, description=f"encode {plan.key}"
-        )
+        encode_texts(plan.embedder, texts, cache, keys=text_keys, description=f"encode {plan.key}")
         plan.encode_s = time.perf_counter() - start
-        filled.add(plan.extra["space"])
+        filled.add(plan.space)
         # the whole encode is the best measurement of the rate (a remembered model's load is
         # inside it)
-        load_s = plan.extra["load_s"]
+        load_s = plan.load_s
         cache.rates.put(
-            plan.extra["space"],
-            chars=plan.extra["missing_chars"],
+            plan.space,
+            chars=plan.missing_chars,
             texts=plan.missing,
             seconds=max(plan.encode_s - load_s, 1e-3),
             load_s=load_s,

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from textops._types import JSON
 from textops.search._plan import EmbedderPlan
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ class TrialRow:
     state: str
     embedder: str | None
     head: str | None
-    params: dict[str, Any]
+    params: JSON
     cv_macro_f1: float | None
     latency_ms: float | None
 
@@ -46,7 +47,7 @@ class TrialRow:
 class Winner:
     embedder: str
     head: str
-    params: dict[str, Any]
+    params: JSON
     cv_macro_f1: float
     trial: int
     latency_ms: float | None
@@ -71,7 +72,7 @@ class SearchReport:
     best: Winner
     #: ``textops.track.evaluate`` on the test split (without the confusion matrix), and
     #: ``latency_ms_per_text`` of the uncached model
-    test: dict[str, Any]
+    test: JSON
     embedders: list[EmbedderPlan]
     leaderboard: list[TrialRow]
     dataset: DatasetRef
@@ -84,13 +85,13 @@ class SearchReport:
     model_version: int | None = None
     alias: str | None = None
     #: why the alias (champion / challenger / unchanged), when the winner was registered
-    comparison: dict[str, Any] | None = None
+    comparison: JSON | None = None
     pareto_front: list[TrialRow] | None = None
     seconds: float = 0.0
     finalize_seconds: float = 0.0
     finalize_estimate_seconds: float | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JSON:
         out = asdict(self)
         out["embedders"] = [plan.as_json() for plan in self.embedders]
         for optional in ("comparison", "pareto_front"):

@@ -38,7 +38,7 @@ from textops.search._study import (
     study_lock_path,
     trial_threads,
 )
-from textops.track import MemoryTracker, MlflowTracker, Tracker
+from textops.track import MlflowTracker, Tracker
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -253,7 +253,7 @@ def run_search(
     budget = Budget.start(config.timeout, n_train=len(data.train), n_refit=len(data.refit))
     data.cv_folds(config.cv_folds)  # a label too rare for CV stops the search here
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
-    if config.workers > 1 and isinstance(tracker, MemoryTracker):
+    if config.workers > 1 and not tracker.shared:
         raise ConfigError("an in-memory tracker cannot follow worker processes; use MLflow")
 
     # 1. plan
@@ -293,7 +293,7 @@ def run_search(
                 remaining // config.workers + (i < remaining % config.workers)
                 for i in range(config.workers)
             ]
-            run_ref = run if isinstance(tracker, MlflowTracker) else None
+            run_ref = run if tracker.shared else None
             home_s = str(home) if home is not None else None
             args = (config.model_dump_json(), home_s)
             codes = spawn_workers(

@@ -10,11 +10,15 @@ import socket
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textops._home import home_dir
 from textops._packages import require
+from textops._types import JSON
 from textops.search._config import SearchConfig
+
+if TYPE_CHECKING:
+    from optuna import Study
 
 __all__ = [
     "count_done",
@@ -67,9 +71,7 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
     concurrent = config.workers > 1 or trial_threads(config) > 1
     sampler = TPESampler(seed=config.seed, constant_liar=concurrent)
     pruner = NopPruner() if multi else MedianPruner(n_startup_trials=5, n_warmup_steps=0)
-    kwargs: dict[str, Any] = (
-        {"directions": ["maximize", "minimize"]} if multi else {"direction": "maximize"}
-    )
+    kwargs: JSON = {"directions": ["maximize", "minimize"]} if multi else {"direction": "maximize"}
     study = optuna.create_study(
         storage=storage,
         study_name=config.study_name,
@@ -90,7 +92,7 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
     return study
 
 
-def _check_same_space(study: Any, config: SearchConfig) -> None:
+def _check_same_space(study: Study, config: SearchConfig) -> None:
     """A named study resumed with another search space would mix trials that are not
     comparable (and register the old space's winner under the new name): refuse."""
     from textops.errors import ConfigError
@@ -115,7 +117,7 @@ def _check_same_space(study: Any, config: SearchConfig) -> None:
 SPARSE_C = (100.0, 10.0, 1.0)
 
 
-def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
+def portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
     """Strong, cheap starting points tried before the sampler takes over: a regularised linear
     head per embedder, breadth first. Round one gives every embedder (cheapest first) one
     start, so that a small budget still tries each; the next rounds add the other C values
@@ -123,7 +125,7 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[dict[str, Any]]:
     from textops.embed import make_embedder
     from textops.search._objective import compatible_heads, searches_normalization
 
-    rounds: list[list[dict[str, Any]]] = [[] for _ in SPARSE_C]
+    rounds: list[list[JSON]] = [[] for _ in SPARSE_C]
     for emb in embedders:
         usable = compatible_heads(emb, heads)
         head = "logreg" if "logreg" in usable else "linear_svm" if "linear_svm" in usable else None
@@ -201,7 +203,7 @@ def _nobody_running(lock: Path | None) -> bool:
         return True
 
 
-def fail_dead_trials(study: Any, lock: Path | None = None) -> int:
+def fail_dead_trials(study: Study, lock: Path | None = None) -> int:
     """Mark RUNNING trials whose worker died (killed, Ctrl-C) as FAIL so they are run again.
 
     RDB storages use Optuna's heartbeat. For journal files, every process running the study
@@ -235,7 +237,7 @@ def fail_dead_trials(study: Any, lock: Path | None = None) -> int:
     return failed
 
 
-def count_done(study: Any) -> int:
+def count_done(study: Study) -> int:
     from optuna.trial import TrialState
 
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))

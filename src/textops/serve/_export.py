@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from textops._packages import require
+from textops._types import JSON
 from textops.errors import ConfigError, QualityGateError, TextopsError
 
 __all__ = ["FP32_MIN_COSINE", "INT8_MAX_F1_LOSS", "INT8_MIN_AGREEMENT", "export_onnx"]
@@ -75,7 +76,7 @@ def _export_graph(st: Any, normalize: bool, path: Path) -> None:
         )
 
 
-def _int8_candidates(fp32: Path) -> list[tuple[str, dict[str, Any]]]:
+def _int8_candidates(fp32: Path) -> list[tuple[str, JSON]]:
     """Dynamic int8 recipes, fastest first. Per-tensor scales lose parity on MiniLM; per-channel
     scales keep most of it; the feed-forward output projections are the most sensitive."""
     import onnx
@@ -116,7 +117,7 @@ def export_onnx(
     home: str | Path | None = None,
     quantize: str | None = None,
     speed_sample: int = 256,
-) -> dict[str, Any]:
+) -> JSON:
     """Export, check, store. Raises :class:`TextopsError` when a variant fails its gate."""
     require("onnx", "textops export onnx", "onnx", "onnxruntime")
     from mlflow import MlflowClient
@@ -157,7 +158,7 @@ def export_onnx(
     ref_f1 = float(evaluate(labels, clf.head.predict_proba(ref), clf.labels)["macro_f1"])
     torch_speed = _speed(emb, texts[:speed_sample])
 
-    def check(path: Path) -> tuple[dict[str, Any], Any]:
+    def check(path: Path) -> tuple[JSON, Any]:
         enc = OnnxSentenceEncoder(onnx_path=str(path), model_dir=model_dir, max_seq_length=max_len)
         got = enc.transform(texts)
         cos = (ref * got).sum(1) / (np.linalg.norm(ref, axis=1) * np.linalg.norm(got, axis=1))
@@ -174,7 +175,7 @@ def export_onnx(
             "bytes": path.stat().st_size,
         }, enc
 
-    report: dict[str, Any] = {
+    report: JSON = {
         "model": parts.name,
         "version": version,
         "test_texts": len(texts),
@@ -192,7 +193,7 @@ def export_onnx(
             )
         chosen, chosen_path = "fp32", fp32
         if quantize == "int8":
-            tried: list[dict[str, Any]] = []
+            tried: list[JSON] = []
             for label, kw in _int8_candidates(fp32):
                 out = Path(tmp) / f"model-int8-{len(tried)}.onnx"
                 with _quiet_root():  # the quantizer logs a pre-processing hint at WARNING

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter
 
 __all__ = ["ServiceMetrics"]
 
@@ -47,7 +50,7 @@ class ServiceMetrics:
         self.predictions = Counter(
             "textops_predictions", "predictions by label", ["label"], registry=r
         )
-        self._per_label: dict[str, Any] = {}
+        self._per_label: dict[str, Counter] = {}
         self.truncated = Counter("textops_texts_truncated", "texts cut to --max-chars", registry=r)
         self.model_info = Gauge(
             "textops_model_info",

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prometheus_client import Histogram
 
 __all__ = ["BodyLimitMiddleware", "MetricsMiddleware"]
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]  # ASGI's: a JSON-like mapping per request
 
 
 async def _send_json(send: Any, status: int, error: str) -> None:
@@ -94,7 +98,7 @@ class MetricsMiddleware:
         self.routes = routes
         # metric children by label values, looked up once (prometheus' labels() takes a lock)
         self._counted: dict[tuple[str, str, str], Any] = {}
-        self._timed: dict[str, Any] = {}
+        self._timed: dict[str, Histogram] = {}
 
     def _route_of(self, scope: Scope) -> str:
         route = scope.get("route")

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from textops._packages import available
+from textops._types import JSON
 from textops.embed import EMBEDDERS
 from textops.errors import ModelNotFoundError, TextopsError
-from textops.model import TrainingReference
+from textops.model import TextClassifier, TrainingReference
 from textops.track import (
     NUMERIC_PACKAGES,
     ModelURI,
@@ -30,7 +31,7 @@ log = logging.getLogger("textops.serve")
 
 @dataclass(frozen=True)
 class ServedModel:
-    classifier: Any  # textops.search.TextClassifier
+    classifier: TextClassifier
     uri: str
     name: str | None
     version: str | None
@@ -38,7 +39,7 @@ class ServedModel:
     run_id: str | None
     test_metrics: dict[str, float]
     dataset_fingerprint: str | None
-    env: dict[str, Any]
+    env: JSON
     encoder_runtime: str | None = None  # "onnx-fp32" / "onnx-int8" when ONNX Runtime encodes
     reference: TrainingReference | None = None  # drift reference saved with the model
     loaded_at: float = field(default_factory=time.time)
@@ -62,7 +63,7 @@ class ServedModel:
         X = self.classifier.embed(texts)
         return np.asarray(self.classifier.head.predict_proba(X), dtype=np.float64), X
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> JSON:
         return {
             "name": self.name,
             "version": self.version,
@@ -80,7 +81,7 @@ class ServedModel:
         }
 
 
-def _env_summary(lock: dict[str, Any]) -> dict[str, Any]:
+def _env_summary(lock: JSON) -> JSON:
 
     check = compare_env(lock)
     return {
@@ -105,7 +106,9 @@ def _reference(uri: str, tracking_uri: str) -> TrainingReference | None:
         return None
 
 
-def _use_onnx(classifier: Any, run_id: str, tags: dict[str, str], tracking_uri: str) -> str:
+def _use_onnx(
+    classifier: TextClassifier, run_id: str, tags: dict[str, str], tracking_uri: str
+) -> str:
     """Swap the classifier's torch encoder for the version's ONNX export; the runtime's name."""
     import mlflow.artifacts
 

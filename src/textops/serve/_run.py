@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from textops._packages import require
+from textops._types import JSON
 from textops.serve._settings import ENV_CONFIG, ServeSettings
 
 __all__ = ["export_openapi", "run_server"]
 
 
-def export_openapi(settings: ServeSettings, path: str | Path) -> dict[str, Any]:
+def export_openapi(settings: ServeSettings, path: str | Path) -> JSON:
     """The OpenAPI 3 document of the service for ``settings``, written to ``path``."""
     from textops.serve._app import create_app
 
-    spec: dict[str, Any] = create_app(settings, load_model=False).openapi()
+    spec: JSON = create_app(settings, load_model=False).openapi()
     Path(path).write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     return spec
 

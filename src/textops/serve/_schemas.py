@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
 from textops._text import lone_surrogate
+from textops._types import JSON
 
 __all__ = [
     "ERRORS",
@@ -83,7 +84,7 @@ class ModelInfo(BaseModel):
     backend: str = Field(description="what runs the encoder: torch, onnx, static, ...")
     test_metrics: dict[str, float]
     dataset_fingerprint: str | None
-    env: dict[str, Any] = Field(description="environment lock summary and its check here")
+    env: JSON = Field(description="environment lock summary and its check here")
     loaded_at: float = Field(description="unix time the model was loaded")
 
 
@@ -140,7 +141,7 @@ class PerformanceResponse(BaseModel):
 
 class DriftResponse(BaseModel):
     drift: bool = Field(description="True when any test is over its threshold")
-    tests: dict[str, dict[str, Any]] = Field(
+    tests: dict[str, JSON] = Field(
         description="per test: its score (psi / ks_statistic / domain_auc), p-value, drifted"
     )
     n_current: int | None = None
@@ -173,7 +174,7 @@ class ErrorResponse(BaseModel):
 
 
 #: the error answers every /v1 route may give (the OpenAPI document lists them)
-ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, JSON] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in [
         (400, "malformed JSON"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-from typing import Any
+
+from textops._types import JSON
 
 __all__ = ["NUMERIC_PACKAGES", "capture_env_lock", "compare_env"]
 
@@ -25,7 +26,7 @@ NUMERIC_PACKAGES = (
 )
 
 
-def _gpu() -> dict[str, Any]:
+def _gpu() -> JSON:
     try:
         import torch
 
@@ -40,7 +41,7 @@ def _gpu() -> dict[str, Any]:
         return {"cuda": False, "torch": "not installed"}
 
 
-def capture_env_lock() -> dict[str, Any]:
+def capture_env_lock() -> JSON:
     """Every installed distribution with its version, plus Python, platform, CPU and GPU."""
     packages = {}
     for dist in importlib.metadata.distributions():
@@ -58,13 +59,13 @@ def capture_env_lock() -> dict[str, Any]:
     }
 
 
-def compare_env(lock: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+def compare_env(lock: JSON, current: JSON | None = None) -> JSON:
     """Differences between a model's lock and this environment; ``ok`` is False when a
     numeric package differs."""
     current = current or capture_env_lock()
     then, now = lock.get("packages", {}), current["packages"]
-    numeric: list[dict[str, Any]] = []
-    other: list[dict[str, Any]] = []
+    numeric: list[JSON] = []
+    other: list[JSON] = []
     for name in sorted(set(then) | set(now)):
         a, b = then.get(name), now.get(name)
         if a == b:

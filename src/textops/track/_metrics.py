@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from textops._types import JSON
+
 __all__ = ["confusion_figure", "evaluate", "expected_calibration_error"]
 
 
@@ -23,7 +25,7 @@ def expected_calibration_error(proba: np.ndarray, correct: np.ndarray, bins: int
     return float(ece)
 
 
-def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> JSON:
     from sklearn.metrics import (
         accuracy_score,
         confusion_matrix,
@@ -35,7 +37,7 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) ->
     labels = list(labels)
     y_pred = [labels[i] for i in proba.argmax(axis=1)]
     y = list(y_true)
-    out: dict[str, Any] = {
+    out: JSON = {
         "accuracy": float(accuracy_score(y, y_pred)),
         "macro_f1": float(f1_score(y, y_pred, average="macro", labels=labels, zero_division=0)),
         "micro_f1": float(f1_score(y, y_pred, average="micro", labels=labels, zero_division=0)),
@@ -65,7 +67,7 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) ->
     return out
 
 
-def confusion_figure(metrics: dict[str, Any]) -> Any:
+def confusion_figure(metrics: JSON) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -7,8 +7,8 @@ import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from textops._types import JSON
 from textops.errors import ModelNotFoundError
 from textops.model import TextClassifier, TrainingReference
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
@@ -59,12 +59,12 @@ def model_requirements() -> list[str]:
 
 
 def save_pyfunc(
-    classifier: Any,
+    classifier: TextClassifier,
     path: Path,
     *,
-    env_lock: dict[str, Any],
+    env_lock: JSON,
     example_texts: Sequence[str],
-    metadata: dict[str, Any] | None = None,
+    metadata: JSON | None = None,
     drift_reference: TrainingReference | None = None,
 ) -> Path:
     """Write an MLflow model folder (pyfunc flavour) for ``classifier`` at ``path``; with
@@ -81,9 +81,10 @@ def save_pyfunc(
             drift_reference.save(clf_dir)
         example = pd.DataFrame({"text": list(example_texts)[:3]})
         proba = classifier.predict_proba(list(example["text"]))
-        out = {"label": [classifier.labels[i] for i in proba.argmax(axis=1)]}
-        out.update({f"proba_{lab}": proba[:, j] for j, lab in enumerate(classifier.labels)})
-        signature = infer_signature(example, pd.DataFrame(out))
+        out = pd.DataFrame({"label": [classifier.labels[i] for i in proba.argmax(axis=1)]})
+        for j, lab in enumerate(classifier.labels):
+            out[f"proba_{lab}"] = proba[:, j]
+        signature = infer_signature(example, out)
         mlflow.pyfunc.save_model(
             str(path),
             python_model=str(ENTRY_POINT),
@@ -129,7 +130,7 @@ def download_model(uri: str, tracking_uri: str) -> Path:
         ) from exc
 
 
-def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, dict[str, Any]]:
+def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, JSON]:
     """The TextClassifier inside an MLflow model, and the model's environment lock."""
     root = download_model(uri, tracking_uri)
     clf_dir = root / "artifacts" / "classifier"

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textops._types import JSON
 from textops.errors import ModelNotFoundError, TextopsError
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 
-__all__ = ["CHALLENGER", "CHAMPION", "ModelRegistry", "Registration"]
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "ChampionChange",
+    "ModelInfo",
+    "ModelRegistry",
+    "Registration",
+    "VersionInfo",
+]
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -29,13 +38,54 @@ TAG_HISTORY = "textops.champion_history"
 
 
 @dataclass(frozen=True)
+class VersionInfo:
+    """One registered version: its aliases, the run that holds it, and its tags (test
+    macro-F1, dataset fingerprint, embedder, head, study and trial)."""
+
+    version: int
+    aliases: list[str]
+    run_id: str | None
+    source: str
+    tags: dict[str, str]
+    created: int
+
+    def as_json(self) -> JSON:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    champion: int | None
+    aliases: dict[str, int]
+    latest: int | None
+
+    def as_json(self) -> JSON:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChampionChange:
+    """What ``promote`` or ``rollback`` did: the champion now, and the one it replaced."""
+
+    name: str
+    champion: int
+    previous: int | None
+
+    def as_json(self, *, rollback: bool = False) -> JSON:
+        if rollback:  # `models rollback --json` names the one left
+            return {"name": self.name, "champion": self.champion, "rolled_back_from": self.previous}
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Registration:
     """What registering a search's winner did: the version that holds it, its alias, and why
     (``comparison``, logged with the run); ``unchanged`` when that version existed already."""
 
     version: int
     alias: str | None
-    comparison: dict[str, Any] = field(default_factory=dict)
+    comparison: JSON = field(default_factory=dict)
     unchanged: bool = False
     #: the run that holds the version's model
     run_id: str | None = None
@@ -56,48 +106,46 @@ class ModelRegistry:
         except Exception:
             return None
 
-    def versions(self, name: str) -> list[dict[str, Any]]:
+    def versions(self, name: str) -> list[VersionInfo]:
         model = self._model(name)
         aliases: dict[str, list[str]] = {}
         for alias, version in (model.aliases or {}).items():
             aliases.setdefault(str(version), []).append(alias)
-        rows = []
-        for mv in self.client.search_model_versions(f"name='{name}'"):
-            rows.append(
-                {
-                    "version": int(mv.version),
-                    "aliases": aliases.get(str(mv.version), []),
-                    "run_id": mv.run_id,
-                    "source": mv.source,
-                    "tags": dict(mv.tags),
-                    "created": mv.creation_timestamp,
-                }
+        rows = [
+            VersionInfo(
+                version=int(mv.version),
+                aliases=aliases.get(str(mv.version), []),
+                run_id=mv.run_id,
+                source=str(mv.source),
+                tags=dict(mv.tags),
+                created=int(mv.creation_timestamp),
             )
-        return sorted(rows, key=lambda r: r["version"])
+            for mv in self.client.search_model_versions(f"name='{name}'")
+        ]
+        return sorted(rows, key=lambda r: r.version)
 
-    def find(self, name: str, tags: dict[str, str]) -> dict[str, Any] | None:
+    def find(self, name: str, tags: dict[str, str]) -> VersionInfo | None:
         """The newest version of ``name`` whose tags include all of ``tags`` (None if none, or
         no such model)."""
         try:
-            rows: list[dict[str, Any]] = self.versions(name)
+            rows = self.versions(name)
         except ModelNotFoundError:
             return None
-        for row in reversed(rows):
-            if all(row["tags"].get(k) == v for k, v in tags.items()):
-                return dict(row)
-        return None
+        return next(
+            (r for r in reversed(rows) if all(r.tags.get(k) == v for k, v in tags.items())), None
+        )
 
-    def models(self) -> list[dict[str, Any]]:
+    def models(self) -> list[ModelInfo]:
         out = []
         for m in self.client.search_registered_models():
-            champ = (m.aliases or {}).get(CHAMPION)
+            aliases = {k: int(v) for k, v in (m.aliases or {}).items()}
             out.append(
-                {
-                    "name": m.name,
-                    "champion": champ,
-                    "aliases": dict(m.aliases or {}),
-                    "latest": max((int(v.version) for v in m.latest_versions or []), default=None),
-                }
+                ModelInfo(
+                    name=m.name,
+                    champion=aliases.get(CHAMPION),
+                    aliases=aliases,
+                    latest=max((int(v.version) for v in m.latest_versions or []), default=None),
+                )
             )
         return out
 
@@ -122,15 +170,15 @@ class ModelRegistry:
         if same is not None:
             reason = (
                 f"winner unchanged: {identity.get('textops.study', 'its study')!r} trial "
-                f"{identity.get('textops.trial', '?')} is version {same['version']} already; "
+                f"{identity.get('textops.trial', '?')} is version {same.version} already; "
                 "nothing new registered"
             )
             return Registration(
-                int(same["version"]),
-                ",".join(same["aliases"]) or None,
+                same.version,
+                ",".join(same.aliases) or None,
                 {"reason": reason, "unchanged": True},
                 unchanged=True,
-                run_id=same["run_id"],
+                run_id=same.run_id,
             )
         source, run_id = save()
         return self.register(
@@ -172,7 +220,7 @@ class ModelRegistry:
         )
         version = int(mv.version)
         champ = self._alias_version(name, CHAMPION)
-        comparison: dict[str, Any] = {"new_version": version, "new_macro_f1": macro_f1}
+        comparison: JSON = {"new_version": version, "new_macro_f1": macro_f1}
         if champ is None:
             comparison["reason"] = "no champion yet"
             wins = True
@@ -210,7 +258,7 @@ class ModelRegistry:
         try:
             return self.client.get_model_version(name, str(version))
         except Exception as exc:
-            known = [r["version"] for r in self.versions(name)]
+            known = [r.version for r in self.versions(name)]
             raise ModelNotFoundError(
                 f"model {name!r} has no version {version} (versions: {known}); see "
                 f"`textops models show {name}`"
@@ -223,7 +271,7 @@ class ModelRegistry:
     def _set_history(self, name: str, history: list[int]) -> None:
         self.client.set_registered_model_tag(name, TAG_HISTORY, json.dumps(history[-50:]))
 
-    def promote(self, name: str, version: int) -> dict[str, Any]:
+    def promote(self, name: str, version: int) -> ChampionChange:
         """Make ``version`` champion, pushing the champion it replaces onto the history."""
         self._version(name, version)
         current = self._alias_version(name, CHAMPION)
@@ -235,13 +283,10 @@ class ModelRegistry:
         chall = self._alias_version(name, CHALLENGER)
         if chall is not None and int(chall.version) == int(version):
             self.client.delete_registered_model_alias(name, CHALLENGER)
-        return {
-            "name": name,
-            "champion": int(version),
-            "previous": int(current.version) if current is not None else None,
-        }
+        previous = int(current.version) if current is not None else None
+        return ChampionChange(name, int(version), previous)
 
-    def rollback(self, name: str) -> dict[str, Any]:
+    def rollback(self, name: str) -> ChampionChange:
         """Move ``champion`` back to the champion it replaced (popped from the history)."""
         model = self._model(name)
         current = self._alias_version(name, CHAMPION)
@@ -264,4 +309,4 @@ class ModelRegistry:
         self.client.set_registered_model_alias(name, CHAMPION, str(previous))
         self._set_history(name, history)
         self.client.set_model_version_tag(name, str(current.version), "textops.rolled_back", "true")
-        return {"name": name, "champion": previous, "rolled_back_from": int(current.version)}
+        return ChampionChange(name, previous, int(current.version))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from textops._home import home_dir
+from textops._types import JSON
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._registry import ModelRegistry
 
@@ -26,6 +27,8 @@ EXPERIMENT = "textops"
 
 class Tracker(Protocol):
     uri: str
+    #: whether other processes can log into the same runs (search workers): a store, not memory
+    shared: bool
 
     def start_run(
         self, name: str, *, parent_id: str | None = None, tags: Mapping[str, str] | None = None
@@ -93,7 +96,8 @@ class MemoryTracker:
     """Everything in memory; artifacts in a temporary folder. For tests and dry runs."""
 
     uri: str = "memory://"
-    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared: bool = False
+    runs: dict[str, JSON] = field(default_factory=dict)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="textops-track-")))
 
     def start_run(
@@ -174,6 +178,8 @@ class MemoryTracker:
 
 class MlflowTracker:
     """MLflow through ``MlflowClient``: a parent run per search, nested runs per trial."""
+
+    shared = True
 
     def __init__(
         self,

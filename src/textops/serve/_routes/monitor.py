@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from textops._types import JSON
 from textops.errors import ConfigError, ForbiddenError
 from textops.monitor import DriftMonitor, MonitorService
 from textops.serve._schemas import (
@@ -20,7 +21,7 @@ from textops.serve._state import State, require_key
 
 router = APIRouter(tags=["monitor"], dependencies=[Depends(require_key)])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, JSON] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in [
         (400, "malformed JSON"),
