@@ -3,6 +3,7 @@ block, and the Python block, each in a fresh home with the examples/ folder next
 
 from __future__ import annotations
 
+import csv
 import re
 import shlex
 import shutil
@@ -41,8 +42,11 @@ def test_readme_cli_quickstart_runs(workdir: Path) -> None:
     for line in lines:
         res = runner.invoke(app, shlex.split(line)[1:])
         assert res.exit_code == 0, f"{line}\n{res.output}"
-    scored = (workdir / "scored.csv").read_text().splitlines()
-    assert scored[0].startswith("ticket_id,body,predicted_label,proba_")
+    with (workdir / "scored.csv").open(newline="") as fh:
+        header = next(csv.reader(fh))
+    # the input's columns kept, the prediction's added after them
+    assert header[:3] == ["ticket_id", "body", "predicted_label"], header
+    assert all(c.startswith("proba_") for c in header[3:]) and len(header) > 4, header
     assert (workdir / "openapi.json").is_file()
 
 
