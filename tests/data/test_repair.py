@@ -66,7 +66,7 @@ def test_a_declared_wrong_encoding_quarantines_and_says_which_one_fits(
 def test_stray_bytes_after_a_utf8_head_are_decoded_and_counted(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("textops.data._readers.SNIFF_BYTES", 200)  # the head is all UTF-8
+    monkeypatch.setattr("textops.data._files.SNIFF_BYTES", 200)  # the head is all UTF-8
     path = tmp_path / "mixed.csv"
     head = "".join(f"naïve café number {i} is open,a\n" for i in range(10)).encode()
     path.write_bytes(b"text,label\n" + head + b"caf\xe9 cr\xe8me from an old export,b\n")

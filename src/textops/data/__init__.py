@@ -1,9 +1,11 @@
 """Data stage: ingest CSV/TSV/JSONL/Parquet into one schema, validate, quarantine, version, split."""
 
 from textops.data._builtin import BUILTIN_DATASETS, builtin_source
-from textops.data._ingest import IngestReport, ingest, ingest_report
+from textops.data._columns import text_column
+from textops.data._ingest import ingest
+from textops.data._manifest import IngestReport, ingest_report
 from textops.data._normalize import normalize_text
-from textops.data._readers import FileSource, MemorySource, text_column
+from textops.data._readers import FileSource, MemorySource
 from textops.data._schema import IngestConfig, NormalizationOptions, RejectReason, SplitOptions
 from textops.data._splits import SPLITS
 from textops.data._store import Dataset, DatasetStore, validate_name

@@ -6,31 +6,29 @@ that fails (a file that cannot be parsed, Ctrl-C) leaves nothing behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
 import uuid
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from textops._progress import progress
 from textops._types import JSON
-from textops._util import atomic_write_json, fsync_dir, sha256_file
-from textops.data._quality import RejectWarning, reject_warnings
-from textops.data._readers import FileSource, RecordSource
+from textops._util import atomic_write_json, fsync_dir
+from textops.data._manifest import SourceStats, build_manifest
+from textops.data._quality import RejectWarning
+from textops.data._readers import RecordSource
 from textops.data._repair import printable
-from textops.data._schema import SCHEMA_VERSION, IngestConfig, RawRecord, RejectReason
-from textops.data._splits import SPLITS, assign_split
+from textops.data._schema import IngestConfig, RawRecord, RejectReason
+from textops.data._splits import assign_split
 from textops.data._store import Dataset, DatasetStore, validate_name
 from textops.data._validate import Accepted, Validator
 from textops.errors import DataFormatError, RejectRateError
 
-__all__ = ["IngestReport", "ingest", "ingest_report"]
+__all__ = ["ingest"]
 
 log = logging.getLogger("textops.data")
 
@@ -50,21 +48,6 @@ def _arrow_schema() -> Any:
             ("text_sha256", pa.binary(32)),
         ]
     )
-
-
-@dataclass
-class _SourceStats:
-    rows_read: int = 0
-    rows_accepted: int = 0
-    rejected_by_reason: Counter[str] = field(default_factory=Counter)
-
-    def as_dict(self) -> JSON:
-        return {
-            "rows_read": self.rows_read,
-            "rows_accepted": self.rows_accepted,
-            "rows_rejected": sum(self.rejected_by_reason.values()),
-            "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
-        }
 
 
 def _printable(value: str | None) -> str | None:
@@ -88,19 +71,6 @@ def _quarantine(fh: IO[str], rec: RawRecord, reason: str, detail: str) -> None:
         )
         + "\n"
     )
-
-
-def _fingerprint(config: IngestConfig, rows: list[tuple[bytes, str]]) -> str:
-    h = hashlib.sha256()
-    header = {
-        "schema_version": SCHEMA_VERSION,
-        "normalization": config.normalization.model_dump(),
-        "splits": config.splits.model_dump(),
-    }
-    h.update(json.dumps(header, sort_keys=True).encode())
-    for digest in sorted(hashlib.sha256(d + b"\0" + lab.encode()).digest() for d, lab in rows):
-        h.update(digest)
-    return h.hexdigest()
 
 
 class _Writer:
@@ -140,7 +110,7 @@ class _Writer:
 
 
 def _drop_conflicts(
-    tmp: Path, conflicts: dict[bytes, set[str]], quarantine: IO[str], stats: dict[str, _SourceStats]
+    tmp: Path, conflicts: dict[bytes, set[str]], quarantine: IO[str], stats: dict[str, SourceStats]
 ) -> None:
     """Move the first row of every contested text from the accepted file to quarantine."""
     import pyarrow as pa
@@ -172,19 +142,6 @@ def _drop_conflicts(
     (tmp / "accepted.parquet").unlink()
 
 
-def _tallies(data: Path) -> tuple[dict[str, int], dict[str, JSON]]:
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(data, columns=["label", "split"])
-    labels = Counter(table["label"].to_pylist())
-    pairs = Counter(zip(table["split"].to_pylist(), table["label"].to_pylist(), strict=True))
-    splits: dict[str, JSON] = {}
-    for name in SPLITS:
-        per = {lab: n for (s, lab), n in sorted(pairs.items()) if s == name}
-        splits[name] = {"rows": sum(per.values()), "labels": per}
-    return dict(sorted(labels.items())), splits
-
-
 def _check_sources(sources: Sequence[RecordSource]) -> None:
     if not sources:
         raise ValueError("ingest needs at least one source")
@@ -203,14 +160,14 @@ def _read(
     config: IngestConfig,
     tmp: Path,
     bar: Any,
-) -> dict[str, _SourceStats]:
+) -> dict[str, SourceStats]:
     """Validate every row of every source into ``tmp``: accepted rows to ``data.parquet``,
     rejects to ``quarantine.jsonl``; returns the counts per source."""
-    stats: dict[str, _SourceStats] = {}
+    stats: dict[str, SourceStats] = {}
     writer = _Writer(tmp / "accepted.parquet")
     with (tmp / "quarantine.jsonl").open("w", encoding="utf-8") as quarantine:
         for source in sources:
-            st = stats.setdefault(source.name, _SourceStats())
+            st = stats.setdefault(source.name, SourceStats())
             for chunk in source.chunks(config.chunk_rows):
                 for rec in chunk:
                     st.rows_read += 1
@@ -235,62 +192,6 @@ def _read(
         else:
             (tmp / "accepted.parquet").rename(tmp / "data.parquet")
     return stats
-
-
-def _manifest(
-    name: str,
-    config: IngestConfig,
-    sources: Sequence[RecordSource],
-    stats: dict[str, _SourceStats],
-    validator: Validator,
-    tmp: Path,
-    final_root: Path,
-) -> JSON:
-    fingerprint = _fingerprint(config, validator.surviving())
-    version = fingerprint[:16]
-    labels, splits = _tallies(tmp / "data.parquet")
-    final = final_root / version
-    total = _SourceStats()
-    source_entries = []
-    for source in sources:
-        st = stats[source.name]
-        total.rows_read += st.rows_read
-        total.rows_accepted += st.rows_accepted
-        total.rejected_by_reason.update(st.rejected_by_reason)
-        entry = {"name": source.name, **source.describe(), **st.as_dict()}
-        if isinstance(source, FileSource):
-            entry["sha256"] = sha256_file(source.path)
-        source_entries.append(entry)
-    totals = total.as_dict()
-    warnings = reject_warnings(totals["rows_read"], totals["rejected_by_reason"], source_entries)
-    return {
-        "dataset": name,
-        "version": version,
-        "fingerprint": fingerprint,
-        "schema_version": SCHEMA_VERSION,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "textops_version": _textops_version(),
-        "config": config.model_dump(mode="json"),
-        "normalization": config.normalization.model_dump(),
-        **totals,
-        # rows kept after a repair, by kind (a row can have several)
-        "repairs": dict(sorted(validator.repairs.items())),
-        "warnings": [w.as_dict() for w in warnings],
-        "labels": labels,
-        "splits": {
-            "method": "hash(text, seed)",
-            "seed": config.splits.seed,
-            "fractions": {
-                "train": round(1 - config.splits.validation - config.splits.test, 6),
-                "validation": config.splits.validation,
-                "test": config.splits.test,
-            },
-            **splits,
-        },
-        "sources": source_entries,
-        "data_path": str(final / "data.parquet"),
-        "quarantine_path": str(final / "quarantine.jsonl"),
-    }
 
 
 def _refuse(manifest: JSON, config: IngestConfig, tmp: Path, store: DatasetStore) -> None:
@@ -346,7 +247,9 @@ def ingest(
         validator = Validator(config)
         with progress(f"ingest {name}", None, show_progress) as bar:
             stats = _read(sources, validator, config, tmp, bar)
-        manifest = _manifest(name, config, sources, stats, validator, tmp, store.dataset_dir(name))
+        manifest = build_manifest(
+            name, config, sources, stats, validator, tmp, store.dataset_dir(name)
+        )
         for w in manifest["warnings"]:
             log.warning("%s: %s", name, RejectWarning(**w).message())
         _refuse(manifest, config, tmp, store)
@@ -362,60 +265,3 @@ def ingest(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Dataset(final)
-
-
-def _textops_version() -> str:
-    from textops._version import __version__
-
-    return __version__
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """What an ingest did: counts, rejects by reason, repairs, warnings, labels, splits.
-    ``as_json()`` is what ``textops data ingest --json`` prints."""
-
-    dataset: str
-    version: str
-    fingerprint: str
-    rows_read: int
-    rows_accepted: int
-    rows_rejected: int
-    rejected_by_reason: dict[str, int]
-    repairs: dict[str, int]
-    warnings: list[RejectWarning]
-    quarantine_path: str
-    labels: dict[str, int]
-    #: rows per split
-    splits: dict[str, int]
-    #: one manifest entry per source (path, format, columns, encoding, counts, sha256)
-    sources: list[JSON]
-
-    @classmethod
-    def of(cls, dataset: Dataset) -> IngestReport:
-        m = dataset.manifest
-        return cls(
-            dataset=m["dataset"],
-            version=m["version"],
-            fingerprint=m["fingerprint"],
-            rows_read=m["rows_read"],
-            rows_accepted=m["rows_accepted"],
-            rows_rejected=m["rows_rejected"],
-            rejected_by_reason=dict(m["rejected_by_reason"]),
-            repairs=dict(m.get("repairs", {})),
-            warnings=[RejectWarning(**w) for w in m.get("warnings", [])],
-            quarantine_path=m["quarantine_path"],
-            labels=dict(m["labels"]),
-            splits={s: m["splits"][s]["rows"] for s in SPLITS},
-            sources=list(m["sources"]),
-        )
-
-    def as_json(self) -> JSON:
-        out = asdict(self)
-        out["warnings"] = [w.as_dict() for w in self.warnings]
-        return out
-
-
-def ingest_report(dataset: Dataset) -> IngestReport:
-    """The report of the ingest that made ``dataset`` (from its manifest)."""
-    return IngestReport.of(dataset)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from textops._types import JSON
-from textops.data._readers import detect_format
+from textops.data._files import detect_format, open_binary, read_head
 from textops.data._repair import AUTO, SNIFF_BYTES, lone_surrogate, sniff_encoding
 from textops.errors import DataFormatError
 
@@ -63,14 +63,11 @@ class UserTable:
 
 def _read_delimited(path: Path, fmt: str, encoding: str) -> UserTable:
     import csv
-    import gzip
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as fh:
-        head = fh.read(SNIFF_BYTES)
+    head = read_head(path)
     used = sniff_encoding(head) if encoding == AUTO else encoding
     delimiter = "\t" if fmt == "tsv" else ","
     first = head.decode(used, errors="replace").lstrip("\ufeff").splitlines()[:1]
@@ -97,10 +94,7 @@ def _read_delimited(path: Path, fmt: str, encoding: str) -> UserTable:
 
 
 def _read_jsonl(path: Path, encoding: str) -> UserTable:
-    import gzip
-
-    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as fh:
+    with open_binary(path) as fh:
         data = fh.read()
     used = sniff_encoding(data[:SNIFF_BYTES]) if encoding == AUTO else encoding
     rows: list[JSON] = []
