@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from prometheus_client import Counter
-
-__all__ = ["ServiceMetrics"]
+__all__ = ["Children", "ServiceMetrics"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+class Children:
+    """The children of a labelled metric, each looked up once: ``labels()`` takes a lock and
+    builds a key on every call, which the request path would pay per request."""
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self._by_values: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._by_values.get(values)
+        if child is None:
+            child = self._by_values[values] = self.metric.labels(*values)
+        return child
 
 
 class ServiceMetrics:
@@ -50,7 +62,7 @@ class ServiceMetrics:
         self.predictions = Counter(
             "textops_predictions", "predictions by label", ["label"], registry=r
         )
-        self._per_label: dict[str, Counter] = {}
+        self._per_label = Children(self.predictions)
         self.truncated = Counter("textops_texts_truncated", "texts cut to --max-chars", registry=r)
         self.model_info = Gauge(
             "textops_model_info",
@@ -115,13 +127,9 @@ class ServiceMetrics:
         self.ready.set(1)
 
     def count_predictions(self, labels: list[str]) -> None:
-        """One increment per predicted label (children looked up once per label)."""
-        children = self._per_label
+        """One increment per predicted label."""
         for label in labels:
-            child = children.get(label)
-            if child is None:
-                child = children[label] = self.predictions.labels(label)
-            child.inc()
+            self._per_label(label).inc()
 
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

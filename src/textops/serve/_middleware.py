@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from prometheus_client import Histogram
+from textops.serve._metrics import Children
 
 __all__ = ["BodyLimitMiddleware", "MetricsMiddleware"]
 
@@ -96,9 +95,8 @@ class MetricsMiddleware:
         self.app = app
         self.metrics = metrics
         self.routes = routes
-        # metric children by label values, looked up once (prometheus' labels() takes a lock)
-        self._counted: dict[tuple[str, str, str], Any] = {}
-        self._timed: dict[str, Histogram] = {}
+        self._requests = Children(metrics.requests)
+        self._latency = Children(metrics.latency)
 
     def _route_of(self, scope: Scope) -> str:
         route = scope.get("route")
@@ -130,12 +128,5 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             path = self._route_of(scope)
-            key = (path, scope.get("method", ""), str(status))
-            counter = self._counted.get(key)
-            if counter is None:
-                counter = self._counted[key] = self.metrics.requests.labels(*key)
-            counter.inc()
-            timer = self._timed.get(path)
-            if timer is None:
-                timer = self._timed[path] = self.metrics.latency.labels(path)
-            timer.observe(time.perf_counter() - t0)
+            self._requests(path, scope.get("method", ""), str(status)).inc()
+            self._latency(path).observe(time.perf_counter() - t0)

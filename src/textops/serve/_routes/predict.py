@@ -48,18 +48,21 @@ def apply_limits(texts: list[str], settings: ServeSettings, metrics: Any) -> lis
 
 
 def _render(
-    name: str | None, version: str | None, labels: list[str], ids: list[str], proba: np.ndarray
+    name: str | None,
+    version: str | None,
+    labels: list[str],
+    ids: list[str],
+    predicted: list[str],
+    proba: np.ndarray,
 ) -> bytes:
     """The PredictResponse JSON: one ``json.dumps`` of plain lists and dicts."""
-    best = proba.argmax(axis=1).tolist()
-    rows = proba.tolist()
     preds = [
         {
             "prediction_id": pid,
-            "label": labels[b],
+            "label": label,
             "probabilities": dict(zip(labels, row, strict=True)),
         }
-        for pid, b, row in zip(ids, best, rows, strict=True)
+        for pid, label, row in zip(ids, predicted, proba.tolist(), strict=True)
     ]
     body = {"model": {"name": name, "version": version}, "predictions": preds}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -89,5 +92,5 @@ async def predict(body: PredictRequest, request: Request) -> Response:
         state.monitor.record(
             model, texts, ids, predicted, labels, proba, 1000 * (time.perf_counter() - t0)
         )
-    content = _render(model.name, model.version, labels, ids, proba)
+    content = _render(model.name, model.version, labels, ids, predicted, proba)
     return Response(content, media_type="application/json")
