@@ -7,19 +7,33 @@ from textops.embed._hybrid import HybridEmbedder
 from textops.embed._onnx import OnnxSentenceEncoder
 from textops.embed._registry import EMBEDDERS, make_embedder
 from textops.embed._sbert import SentenceTransformerEmbedder, resolve_model
+from textops.embed._trained import (
+    BILSTM_CONFIG,
+    BILSTM_WEIGHTS,
+    BiLSTMEncoder,
+    FineTunedEncoder,
+    build_bilstm,
+    pad_tokens,
+)
 from textops.embed._verify import verify_cache
 
 __all__ = [
+    "BILSTM_CONFIG",
+    "BILSTM_WEIGHTS",
     "EMBEDDERS",
+    "BiLSTMEncoder",
     "Embedder",
     "EmbeddingCache",
+    "FineTunedEncoder",
     "FoldViews",
     "HybridEmbedder",
     "OnnxSentenceEncoder",
     "SentenceTransformerEmbedder",
+    "build_bilstm",
     "embed_dataset",
     "encode_texts",
     "make_embedder",
+    "pad_tokens",
     "resolve_model",
     "text_keys",
     "verify_cache",

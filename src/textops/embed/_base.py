@@ -79,6 +79,9 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     #: whether first use loads a transformer network (seconds, not milliseconds: the search
     #: keeps that time free in its budget when such a winner must be refitted and timed)
     loads_model: ClassVar[bool] = False
+    #: the parameter holding a folder of trained weights (a fine-tuned encoder's), which a
+    #: saved model copies into itself; its bytes are in ``_model_id``, its path is not identity
+    bundle_param: ClassVar[str | None] = None
 
     def fit(self, texts: Sequence[str], y: Any = None) -> Embedder:
         return self
@@ -127,7 +130,8 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def identity(self) -> JSON:
         """Everything that decides this embedder's numbers; the embedding cache keys on it."""
-        params = {k: v for k, v in self.get_params().items() if k not in self.runtime_params}
+        skip = self.runtime_params | {self.bundle_param}
+        params = {k: v for k, v in self.get_params().items() if k not in skip}
         return {
             "backend": f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}",
             "model": self._model_id(),

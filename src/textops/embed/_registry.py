@@ -15,6 +15,7 @@ from textops.embed._linguistic import LinguisticFeatures
 from textops.embed._sbert import SentenceTransformerEmbedder
 from textops.embed._static import StaticModelEmbedder
 from textops.embed._tfidf import TfidfEmbedder, WordCharTfidfEmbedder
+from textops.embed._trained import BiLSTMEncoder, FineTunedEncoder
 from textops.errors import UnknownPluginError
 
 __all__ = ["EMBEDDERS", "EmbedderSpec", "embedder_class", "make_embedder"]
@@ -101,6 +102,21 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             LinguisticFeatures,
             "14 hand-made features: length, punctuation, casing, readability",
             cost_rank=50,
+        ),
+        "finetuned": EmbedderSpec(
+            FineTunedEncoder,
+            "a transformer fine-tuned end to end by textops (the finetune and setfit heads): "
+            "its folder travels inside the saved model",
+            searchable=False,
+            runtime="torch",
+            cost_rank=60,
+        ),
+        "bilstm_encoder": EmbedderSpec(
+            BiLSTMEncoder,
+            "a BiLSTM trained by textops (the bilstm head) over a frozen encoder's token vectors",
+            searchable=False,
+            runtime="torch",
+            cost_rank=65,
         ),
         "fake": EmbedderSpec(
             HashingFakeEmbedder,

@@ -28,6 +28,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "SplitZipModel",
     "models_dir",
+    "pick_device",
     "resolve_model",
 ]
 
@@ -145,7 +146,7 @@ def resolve_model(model: str) -> Path:
     )
 
 
-def _pick_device(device: str) -> str:
+def pick_device(device: str) -> str:
     if device != "auto":
         return device
     import torch
@@ -194,7 +195,7 @@ class SentenceTransformerEmbedder(Embedder):
         transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             st = SentenceTransformer(
-                str(path), device=_pick_device(self.device), local_files_only=True
+                str(path), device=pick_device(self.device), local_files_only=True
             )
         except OSError as exc:
             raise ModelNotFoundError(f"cannot load the model in {path}: {exc}") from exc
@@ -240,7 +241,7 @@ class SentenceTransformerEmbedder(Embedder):
         import torch
 
         return {
-            "device": _pick_device(self.device),
+            "device": pick_device(self.device),
             "torch_threads": torch.get_num_threads(),
             "model_path": str(resolve_model(self.model)),
         }

@@ -1,17 +1,24 @@
 """The deployable model: normalisation -> embedder -> head (:class:`TextClassifier`), the table
-of heads it can hold, probability calibration, saving and loading without pickle, and the
-training reference monitoring compares served traffic with."""
+of heads it can hold (among them heads that train an encoder on texts), probability
+calibration, saving and loading without pickle, and the training reference monitoring compares
+served traffic with."""
 
 from textops.model._batch import BatchPrediction, predict_file
 from textops.model._classifier import TextClassifier
 from textops.model._heads import HEADS, NORMALIZATIONS, build_head, standardizes
 from textops.model._reference import TrainingReference, build_reference, oov_rate
+from textops.model._trained_head import Exported, TrainedHead
+from textops.model._training import EpochRecord, TrainingHooks
 
 __all__ = [
     "HEADS",
     "NORMALIZATIONS",
     "BatchPrediction",
+    "EpochRecord",
+    "Exported",
     "TextClassifier",
+    "TrainedHead",
+    "TrainingHooks",
     "TrainingReference",
     "build_head",
     "build_reference",

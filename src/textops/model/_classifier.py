@@ -5,6 +5,8 @@ On disk (a folder)::
     classifier.json   embedder key, params and identity, labels, normalisation, head key/params
     head.skops        the fitted head (skops; loaded only with an allowlist of types)
     embedder.skops    only for fitted embedders (TF-IDF); others are rebuilt from the table
+    encoder/          only for trained encoders (a fine-tune): their weights (safetensors) and
+                      tokenizer, the folder the embedder's ``bundle_param`` points to
 
 Loading checks that the rebuilt embedder has the identity recorded at training time (same model
 weights hash, options and numeric library versions) and warns when it does not.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,12 +33,19 @@ __all__ = ["TextClassifier"]
 log = logging.getLogger("textops.model")
 
 
+#: where a trained encoder's folder lives inside a saved model
+BUNDLE_DIR = "encoder"
+
+
 def _params_json(emb: Embedder) -> JSON:
     """An embedder's parameters for ``classifier.json``; embedder-valued ones (a hybrid's
-    views) as their class and parameters."""
+    views) as their class and parameters; a trained encoder's folder as its place in the
+    saved model."""
     out: JSON = {}
     for name, value in emb.get_params(deep=False).items():
-        if isinstance(value, Embedder):
+        if name == emb.bundle_param:
+            out[name] = BUNDLE_DIR
+        elif isinstance(value, Embedder):
             out[name] = {"class": type(value).__name__, "params": _params_json(value)}
         else:
             out[name] = value
@@ -107,6 +117,7 @@ class TextClassifier:
                 "params": _params_json(self.embedder),
                 "identity": self.embedder.identity(),
                 "fitted": self.embedder.requires_fit,
+                "bundle": self.embedder.bundle_param,
             },
             "head": {
                 "key": self.head_key,
@@ -123,6 +134,11 @@ class TextClassifier:
         skops_dump(self.head, path / "head.skops")
         if self.embedder.requires_fit:
             skops_dump(self.embedder, path / "embedder.skops")
+        bundle = self.embedder.bundle_param
+        if bundle is not None:
+            src = Path(getattr(self.embedder, bundle)).resolve()
+            if src != (path / BUNDLE_DIR).resolve():
+                shutil.copytree(src, path / BUNDLE_DIR, dirs_exist_ok=True)
         (path / "classifier.json").write_text(
             json.dumps(self.describe(), indent=2, sort_keys=True, default=str)
         )
@@ -136,7 +152,10 @@ class TextClassifier:
         if emb_meta.get("fitted"):
             embedder = _upgrade(skops_load(path / "embedder.skops"))
         else:
-            embedder = make_embedder(emb_meta["key"], **emb_meta["params"])
+            params = dict(emb_meta["params"])
+            if emb_meta.get("bundle"):
+                params[emb_meta["bundle"]] = str(path / BUNDLE_DIR)
+            embedder = make_embedder(emb_meta["key"], **params)
             now = embedder.identity()
             if now != emb_meta["identity"]:
                 changed = sorted(k for k in now if now[k] != emb_meta["identity"].get(k))

@@ -108,6 +108,35 @@ def _ebm(p: Params, seed: int) -> Any:
     )
 
 
+def _finetune(p: Params, seed: int) -> Any:
+    from textops.model._finetune import FineTuneHead
+
+    return FineTuneHead(**_trained(p, FineTuneHead), seed=seed)
+
+
+def _setfit(p: Params, seed: int) -> Any:
+    from textops.model._finetune import SetFitHead
+
+    return SetFitHead(**_trained(p, SetFitHead), seed=seed)
+
+
+def _bilstm(p: Params, seed: int) -> Any:
+    from textops.model._bilstm import BiLSTMHead
+
+    return BiLSTMHead(**_trained(p, BiLSTMHead), seed=seed)
+
+
+def _trained(p: Params, cls: Any) -> Params:
+    """The sampled parameters a trained head takes (``normalize`` and the like are not its)."""
+    names = set(cls._get_param_names()) - {"seed"}
+    return {k: v for k, v in p.items() if k in names}
+
+
+#: the encoders a trained head starts from: the table's sentence-transformers entries (or any
+#: local folder given as the ``model`` parameter)
+_BASE_ENCODERS = frozenset({"minilm", "mpnet"})
+
+
 @dataclass(frozen=True)
 class HeadSpec:
     """A table entry: how to build the deployable head, and what inputs it takes."""
@@ -123,6 +152,9 @@ class HeadSpec:
     scale_invariant: bool = False
     #: modules it needs beyond textops' own dependencies (installed by an extra)
     needs: tuple[str, ...] = ()
+    #: trains on texts and its encoder with them (a fine-tune): fitted on texts, not on cached
+    #: embeddings, and deployed with the encoder it trained (``TrainedHead.export``)
+    text_input: bool = False
 
     @property
     def installed(self) -> bool:
@@ -163,6 +195,28 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             scale_invariant=True,
             needs=("interpret",),
         ),
+        "finetune": HeadSpec(
+            "the encoder fine-tuned end to end with a linear layer on its mean pool",
+            _finetune,
+            embedders=_BASE_ENCODERS,
+            accepts_sparse=False,
+            text_input=True,
+        ),
+        "setfit": HeadSpec(
+            "SetFit: the encoder tuned contrastively on text pairs, then logistic regression "
+            "(the few-shot candidate)",
+            _setfit,
+            embedders=_BASE_ENCODERS,
+            accepts_sparse=False,
+            text_input=True,
+        ),
+        "bilstm": HeadSpec(
+            "a BiLSTM (max or attention pooling) over the frozen encoder's token vectors",
+            _bilstm,
+            embedders=_BASE_ENCODERS,
+            accepts_sparse=False,
+            text_input=True,
+        ),
     }
 )
 
@@ -202,6 +256,8 @@ def build_head(
     """
     spec = head_spec(key)
     est = (factory or spec.factory)(params, seed)
+    if spec.text_input:
+        return est  # its own encoder: no calibration or scaling of fixed inputs
     if probability and spec.calibrate is not None:
         est = spec.calibrate(est)
     if standardizes(key, params, scale) and not prescaled:

@@ -63,6 +63,8 @@ def finalize_estimate(study: Study, n_train: int, n_refit: int) -> float | None:
 
 
 def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
+    if "refit_seconds" in t.user_attrs:  # a trained head timed its own epochs (_trained_trial)
+        return float(t.user_attrs["refit_seconds"]) + _model_load_seconds(True)
     folds = max(len(t.user_attrs.get("cv_scores", ())), 2)  # a complete trial ran them all
     per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / folds
     scale = n_refit / max(n_train * (folds - 1) / folds, 1.0)

@@ -69,6 +69,14 @@ class SearchConfig(BaseModel):
     model_name: str | None = None
     tracking_uri: str | None = None
     register_model: bool = Field(True, description="register the winner in the MLflow registry")
+    head_options: dict[str, str | int | float | None] = Field(
+        default_factory=dict,
+        description="parameters fixed for every head that takes them, e.g. model=PATH: the "
+        "local encoder folder the trained heads (finetune, setfit, bilstm) start from",
+    )
+    device: str = Field(
+        "auto", description="where trained heads train: auto (CUDA when present), cpu, cuda"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -100,6 +108,8 @@ class SearchConfig(BaseModel):
             "objective": self.objective,
             "cv_folds": self.cv_folds,
             "seed": self.seed,
+            # only when given: studies of searches without options keep their names
+            **({"head_options": self.head_options} if self.head_options else {}),
         }
 
     @property

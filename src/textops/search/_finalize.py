@@ -22,7 +22,7 @@ from textops._types import JSON
 from textops.data import Dataset, NormalizationOptions
 from textops.embed import EmbeddingCache, encode_texts, make_embedder
 from textops.errors import TextopsError
-from textops.model import TextClassifier, TrainingReference, build_head, build_reference
+from textops.model import HEADS, TextClassifier, TrainingReference, build_head, build_reference
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData
@@ -91,10 +91,18 @@ def _winner(t: FrozenTrial) -> Winner:
 
 # -- refit -> evaluate ---------------------------------------------------------------------------
 def refit(
-    winner: Winner, data: SearchData, dataset: Dataset, cache: EmbeddingCache, seed: int
+    winner: Winner,
+    data: SearchData,
+    dataset: Dataset,
+    cache: EmbeddingCache,
+    seed: int,
+    device: str = "auto",
 ) -> TextClassifier:
     """The winner's embedder and head fitted on train + validation."""
     rows = data.refit
+    normalization = NormalizationOptions(**dataset.manifest["normalization"])
+    if HEADS[winner.head].text_input:
+        return _retrain(winner, rows.texts, rows.labels, normalization, cache, seed, device)
     emb = make_embedder(winner.embedder)
     if emb.requires_fit:
         emb.fit(rows.texts)
@@ -109,7 +117,35 @@ def refit(
         head_key=winner.head,
         head=head,
         head_params=winner.params,
-        normalization=NormalizationOptions(**dataset.manifest["normalization"]),
+        normalization=normalization,
+        cache=cache,
+    )
+
+
+def _retrain(
+    winner: Winner,
+    texts: list[str],
+    labels: list[str],
+    normalization: NormalizationOptions,
+    cache: EmbeddingCache,
+    seed: int,
+    device: str,
+) -> TextClassifier:
+    """A trained head (a fine-tune) trained again on the refit rows for the epochs that won
+    on validation, and deployed as its trained encoder + linear head."""
+    from textops.search._objective import available_cpus
+
+    est = build_head(winner.head, winner.params, seed=seed)
+    est.set_params(device=device, threads=available_cpus())
+    exported = est.fit(texts, labels).export()
+    est.release()
+    return TextClassifier(
+        embedder_key=exported.embedder_key,
+        embedder=exported.embedder,
+        head_key=winner.head,
+        head=exported.head,
+        head_params=winner.params,
+        normalization=normalization,
         cache=cache,
     )
 
@@ -275,7 +311,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     best, pareto = pick_winner(study, config)
     winner = _winner(best)
     cache = EmbeddingCache(home=inputs.home)
-    clf = refit(winner, data, dataset, cache, config.seed)
+    clf = refit(winner, data, dataset, cache, config.seed, config.device)
     evaluated = evaluate_on_test(clf, data, cache)
     test = {k: v for k, v in evaluated.metrics.items() if k != "confusion_matrix"}
     board = leaderboard(study)

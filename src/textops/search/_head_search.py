@@ -84,6 +84,41 @@ def _space_ebm(t: Any) -> Params:
     }
 
 
+def _space_finetune(t: Any) -> Params:
+    return {
+        "lr": t.suggest_float("finetune.lr", 1e-5, 2e-4, log=True),
+        "epochs": t.suggest_int("finetune.epochs", 1, 4),
+        "batch_size": t.suggest_categorical("finetune.batch_size", [8, 16, 32]),
+        "max_length": t.suggest_categorical("finetune.max_length", [64, 128, 256]),
+        "warmup": t.suggest_float("finetune.warmup", 0.0, 0.2),
+        "weight_decay": t.suggest_categorical("finetune.weight_decay", [0.0, 0.01, 0.1]),
+        "class_weight": t.suggest_categorical("finetune.class_weight", [None, "balanced"]),
+    }
+
+
+def _space_setfit(t: Any) -> Params:
+    return {
+        "lr": t.suggest_float("setfit.lr", 1e-5, 1e-4, log=True),
+        "iterations": t.suggest_int("setfit.iterations", 5, 20),
+        "max_pairs": t.suggest_categorical("setfit.max_pairs", [500, 1000, 2000]),
+        "max_length": t.suggest_categorical("setfit.max_length", [64, 128]),
+        "C": t.suggest_float("setfit.C", 1e-2, 1e2, log=True),
+        "class_weight": t.suggest_categorical("setfit.class_weight", [None, "balanced"]),
+    }
+
+
+def _space_bilstm(t: Any) -> Params:
+    return {
+        "hidden": t.suggest_categorical("bilstm.hidden", [64, 128, 256]),
+        "pooling": t.suggest_categorical("bilstm.pooling", ["max", "attention"]),
+        "lr": t.suggest_float("bilstm.lr", 5e-4, 5e-3, log=True),
+        "epochs": t.suggest_int("bilstm.epochs", 3, 15),
+        "batch_size": t.suggest_categorical("bilstm.batch_size", [16, 32, 64]),
+        "max_length": t.suggest_categorical("bilstm.max_length", [64, 128]),
+        "class_weight": t.suggest_categorical("bilstm.class_weight", [None, "balanced"]),
+    }
+
+
 @dataclass(frozen=True)
 class HeadSearch:
     """A head's search space and cross-validation shortcuts."""
@@ -137,6 +172,10 @@ HEAD_SEARCH: Mapping[str, HeadSearch] = MappingProxyType(
         "mlp": HeadSearch(_space_mlp, early_stopping=True),
         "lightgbm": HeadSearch(_space_lightgbm, round_callbacks=True),
         "ebm": HeadSearch(_space_ebm),
+        # trained on texts, scored on the validation split epoch by epoch (_trained_trial)
+        "finetune": HeadSearch(_space_finetune),
+        "setfit": HeadSearch(_space_setfit),
+        "bilstm": HeadSearch(_space_bilstm),
     }
 )
 

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from textops._types import Params
-from textops.embed import make_embedder
-from textops.model import HEADS, NORMALIZATIONS, standardizes
+from textops.embed import EMBEDDERS, make_embedder
+from textops.model import HEADS, NORMALIZATIONS, EpochRecord, standardizes
 from textops.search._budget import Budget, OutOfTimeError
 from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
 from textops.search._head_search import HEAD_SEARCH, cv_head
+from textops.search._trained_trial import TrialHooks, run_trained_trial
 from textops.search._warm import WarmStarts
 from textops.track import BackgroundRuns, FinishedRun, Tracker
 
@@ -55,6 +56,9 @@ class _TrialRecord:
         self.fit_s = 0.0
         self.predict_s = 0.0
         self.predicted = 0
+        #: a trained head's epochs (train loss, validation macro-F1), and its refit estimate
+        self.history: list[EpochRecord] = []
+        self.refit_s: float | None = None
 
     def add(self, fold: _FoldResult) -> None:
         self.scores.append(fold.macro_f1)
@@ -96,7 +100,8 @@ def searches_normalization(embedder: str, head: str) -> bool:
     """Whether trials choose the input normalisation (``params["normalize"]``): for dense
     embeddings that are not standardised anyway, and heads that scaling can change."""
     cls = make_embedder(embedder)
-    return not (cls.needs_scaling or cls.sparse_output or HEADS[head].scale_invariant)
+    spec = HEADS[head]
+    return not (cls.needs_scaling or cls.sparse_output or spec.scale_invariant or spec.text_input)
 
 
 def compatible_heads(embedder: str, heads: Sequence[str]) -> list[str]:
@@ -131,8 +136,18 @@ class Objective:
         budget: Budget,
         tracker: Tracker | None = None,
         parent_run_id: str | None = None,
+        head_options: Params | None = None,
+        device: str = "auto",
     ) -> None:
         val = data.validation
+        #: what trained heads (fine-tunes) fit on and are scored on, and the refit's size
+        self.texts = (data.train.texts, data.train.labels)
+        self.val_texts = (val.texts, val.labels) if len(val) else None
+        self.refit_ratio = len(data.refit) / max(len(data.train), 1)
+        self.head_options = dict(head_options or {})
+        self.device = device
+        #: kinds (embedder, head) whose training did not fit the budget once
+        self._too_slow: set[tuple[str, str]] = set()
         self.data = FoldData(
             texts=data.train.texts,
             labels=data.train.labels,
@@ -229,11 +244,60 @@ class Objective:
         ek = trial.suggest_categorical("embedder", self.embedders)
         hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
         params = HEAD_SEARCH[hk].space(trial)
+        params.update(self._fixed_params(ek, hk, params))
         if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         for name, value in (("embedder", ek), ("head", hk), ("params", params)):
             trial.set_user_attr(name, value)
         return str(ek), str(hk), params
+
+    def _fixed_params(self, ek: str, hk: str, params: Params) -> Params:
+        """``--head-options`` a head takes; a trained head's encoder (the embedder's model,
+        unless ``model`` names another folder)."""
+        out = {k: v for k, v in self.head_options.items() if k in params}
+        if HEADS[hk].text_input:
+            names = HEADS[hk].factory({}, 0)._get_param_names()
+            out.update({k: v for k, v in self.head_options.items() if k in names})
+            out.setdefault("model", EMBEDDERS[ek].params["model"])
+        return out
+
+    def _run_trained(
+        self, trial: Trial, ek: str, hk: str, params: Params, rec: _TrialRecord
+    ) -> None:
+        """One training on the train split, scored on validation epoch by epoch."""
+        import optuna
+
+        kind = f"{ek} + {hk}"
+        if (ek, hk) in self._too_slow:
+            trial.set_user_attr("stopped", "budget")
+            raise optuna.TrialPruned(f"{kind}: an epoch did not fit the budget before")
+        hooks = TrialHooks(
+            trial,
+            self.budget,
+            self.budget.reserve(trial.study),
+            self.refit_ratio,
+            kind,
+            report=not self.multi,
+        )
+        try:
+            out = run_trained_trial(
+                hk,
+                params,
+                train=self.texts,
+                validation=self.val_texts,
+                hooks=hooks,
+                seed=self.seed,
+                runtime={"device": self.device, "threads": available_cpus()},
+            )
+        except optuna.TrialPruned:
+            if trial.user_attrs.get("stopped") == "budget":
+                self._too_slow.add((ek, hk))
+            rec.history = hooks.records
+            raise
+        rec.scores.append(out.macro_f1)
+        rec.epochs.append(out.epochs)
+        rec.fit_s += out.fit_seconds
+        rec.history, rec.refit_s = out.history, out.refit_seconds
 
     def _run_folds(self, trial: Trial, ek: str, hk: str, params: Params, rec: _TrialRecord) -> None:
         """Every fold in turn, pruned (by the median rule, or the budget) after any of them."""
@@ -281,7 +345,10 @@ class Objective:
         start_ms = int(time.time() * 1000)
         status = "FINISHED"
         try:
-            self._run_folds(trial, ek, hk, params, rec)
+            if HEADS[hk].text_input:
+                self._run_trained(trial, ek, hk, params, rec)
+            else:
+                self._run_folds(trial, ek, hk, params, rec)
         except optuna.TrialPruned:
             status = "KILLED"
             raise
@@ -316,6 +383,8 @@ class Objective:
             trial.set_user_attr("embed_fit_seconds", self.data.fit_seconds[ek])
         if rec.epochs:  # what the deployed head trains for (it has no data left to watch)
             trial.set_user_attr("epochs", int(np.median(rec.epochs)))
+        if rec.refit_s is not None:  # a trained head: its refit, timed from its own epochs
+            trial.set_user_attr("refit_seconds", rec.refit_s)
         if self.tracker is None:
             return latency
         metrics = {
@@ -335,6 +404,13 @@ class Objective:
             tags={"textops.trial": str(trial.number)},
             params={"embedder": ek, "head": hk, **params},
             metrics=metrics,
+            history={
+                "train_loss": [r.train_loss for r in rec.history],
+                "val_macro_f1": [r.val_macro_f1 or 0.0 for r in rec.history],
+                "epoch_seconds": [r.seconds for r in rec.history],
+            }
+            if rec.history
+            else {},
             status=status,
             start_ms=start_ms,
             end_ms=int(time.time() * 1000),

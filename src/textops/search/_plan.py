@@ -119,16 +119,22 @@ def plan_embedders(
     budget: Budget,
     fit_texts: list[str],
     measure_latency: bool = True,
+    skip_encode: frozenset[str] = frozenset(),
 ) -> list[EmbedderPlan]:
     """Decide which embedders fit the budget and fill the cache for them (cheapest first).
 
     Without a time limit nothing is measured or encoded (the trials encode what they use).
+    ``skip_encode``: embedders no head reads embeddings of (only trained heads, which read
+    texts, or none at all): planned as included, nothing encoded.
     A model whose embeddings are all cached is loaded only when ``measure_latency`` asks for its
     encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
     """
     plans: list[EmbedderPlan] = []
     by_space: dict[str, Embedder] = {}  # one embedder (one model load) per cache space
     for key in keys:
+        if key in skip_encode:
+            plans.append(EmbedderPlan(key, 0, 0, None, 0.0, None, reason="no embeddings needed"))
+            continue
         try:
             plan = _plan_one(key, texts, text_keys, cache, budget, fit_texts, measure_latency,
                              by_space)  # fmt: skip

@@ -25,7 +25,7 @@ from textops.search._budget import Budget
 from textops.search._config import UNBOUNDED_TRIALS, SearchConfig
 from textops.search._data import SearchData
 from textops.search._finalize import FinalizeInputs, finalize
-from textops.search._objective import Objective
+from textops.search._objective import Objective, compatible_heads
 from textops.search._plan import EmbedderPlan, plan_embedders
 from textops.search._report import SearchReport
 from textops.search._study import (
@@ -70,6 +70,15 @@ def _check_keys(config: SearchConfig) -> SearchConfig:
             "(pip install 'textops[trees]') or pick others (e.g. --heads logreg)"
         )
     return config if heads == config.heads else config.model_copy(update={"heads": heads})
+
+
+def _no_embeddings_needed(config: SearchConfig) -> frozenset[str]:
+    """Embedders whose heads in this search all read texts (fine-tunes) or that no head takes."""
+    return frozenset(
+        e
+        for e in config.embedders
+        if not any(not HEADS[h].text_input for h in compatible_heads(e, list(config.heads)))
+    )
 
 
 def _portfolio_order(plans: list[EmbedderPlan]) -> list[str]:
@@ -198,6 +207,8 @@ def _objective(
         budget=budget,
         tracker=tracker,
         parent_run_id=parent_run,
+        head_options=dict(config.head_options),
+        device=config.device,
     )
 
 
@@ -265,6 +276,7 @@ def run_search(
         budget=budget,
         fit_texts=data.train.texts,
         measure_latency=config.objective == "f1-latency",
+        skip_encode=_no_embeddings_needed(config),
     )
     included = _portfolio_order([p for p in plans if p.included])
     if not included:

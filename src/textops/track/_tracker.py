@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -82,6 +82,8 @@ class FinishedRun:
     status: str
     start_ms: int
     end_ms: int
+    #: metrics by step (a trained head's per-epoch loss and validation score; step 1 first)
+    history: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
 
 def _flat(params: Mapping[str, Any]) -> dict[str, str]:
@@ -165,7 +167,11 @@ class MemoryTracker:
         run_id = self.start_run(run.name, parent_id=run.parent_id, tags=run.tags)
         self.log_params(run_id, run.params)
         self.log_metrics(run_id, run.metrics)
-        self.runs[run_id].update(start_ms=run.start_ms, end_ms=run.end_ms)
+        self.runs[run_id].update(
+            start_ms=run.start_ms,
+            end_ms=run.end_ms,
+            history={k: list(v) for k, v in run.history.items()},
+        )
         self.end_run(run_id, run.status)
         return run_id
 
@@ -304,7 +310,12 @@ class MlflowTracker:
         self.client.log_batch(
             run_id,
             params=[Param(k, v) for k, v in _flat(run.params).items()],
-            metrics=[Metric(k, float(v), run.end_ms, 0) for k, v in run.metrics.items()],
+            metrics=[Metric(k, float(v), run.end_ms, 0) for k, v in run.metrics.items()]
+            + [
+                Metric(k, float(v), run.end_ms, step)
+                for k, values in run.history.items()
+                for step, v in enumerate(values, start=1)
+            ],
         )
         self.client.set_terminated(run_id, status=run.status, end_time=run.end_ms)
         return run_id
