@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from textops.cli import _cache, _data, _embed, _export, _models, _monitor, _search, _serve
+from textops.cli import (
+    _cache,
+    _data,
+    _embed,
+    _export,
+    _finetune,
+    _models,
+    _monitor,
+    _search,
+    _serve,
+)
 
 app = typer.Typer(
     name="textops",
@@ -19,6 +29,7 @@ app.add_typer(_cache.app, name="cache")
 app.command("embed")(_embed.embed)
 app.command("embedders")(_embed.embedders)
 app.command("search")(_search.search)
+app.command("finetune")(_finetune.finetune)
 app.add_typer(_models.app, name="models")
 app.add_typer(_models.env_app, name="env")
 app.command("predict")(_models.predict)

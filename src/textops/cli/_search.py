@@ -45,11 +45,19 @@ def print_search(report: SearchReport) -> None:
     console.print(
         f"best: {best.embedder} + {best.head} {best.params} (cv macro-F1 {best.cv_macro_f1:.4f})"
     )
-    console.print(
-        f"test (touched once): macro-F1 {test['macro_f1']:.4f}, accuracy "
-        f"{test['accuracy']:.4f}, ECE {test['ece']:.3f}, "
-        f"{test['latency_ms_per_text']:.1f} ms/text"
-    )
+    if test.get("estimate") == "cv":
+        lo, hi = test.get("macro_f1_ci95", (float("nan"), float("nan")))
+        console.print(
+            f"few labels: every one of the {test['n']} rows pooled; repeated-CV estimate "
+            f"macro-F1 {test['macro_f1']:.4f} (95% CI {lo:.4f}-{hi:.4f}, "
+            f"{test['fold_scores']} folds); the model is refitted on all rows"
+        )
+    else:
+        console.print(
+            f"test (touched once): macro-F1 {test['macro_f1']:.4f}, accuracy "
+            f"{test['accuracy']:.4f}, ECE {test['ece']:.3f}, "
+            f"{test['latency_ms_per_text']:.1f} ms/text"
+        )
     if report.pareto_front:
         console.print(f"Pareto front: {len(report.pareto_front)} trials (F1 vs latency)")
     cmp = report.comparison or {}
@@ -149,13 +157,31 @@ def search(
         ),
     ] = None,
     register: Annotated[bool, typer.Option(help="Register the winner.")] = True,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="key=value fixed for every head that takes it, e.g. -p model=PATH: the local "
+            "sentence-transformers or Hugging Face folder the trained heads (finetune, setfit, "
+            "bilstm) start from; -p epochs=2.",
+        ),
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(help="Where trained heads train: auto (CUDA when present), cpu or cuda."),
+    ] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file with SearchConfig values.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: key=value.")] = None,
     as_json: bool = JsonOpt,
 ) -> None:
     """Search embedder x head x hyperparameters by CV on the train split, track every trial in
-    MLflow, refit the winner on train + validation, score it once on test and register it."""
-    from textops._config import load_config
+    MLflow, refit the winner on train + validation, score it once on test and register it.
+
+    Trained heads (--heads finetune,setfit,bilstm) train the minilm or mpnet encoder on the
+    train split and are scored on validation after each epoch; they start only when training
+    and refitting fit the --timeout."""
+    from textops._config import load_config, parse_overrides
     from textops.search import SearchConfig, run_search
 
     cfg = load_config(
@@ -176,6 +202,8 @@ def search(
         model_name=model_name,
         tracking_uri=tracking_uri,
         register_model=None if register else False,
+        head_options=parse_overrides(param) if param else None,
+        device=device,
     )
     report = run_search(cfg, show_progress=None if not as_json else False)
     if as_json:

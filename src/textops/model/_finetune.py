@@ -76,10 +76,11 @@ def _mean_pool(st: Any, ids: Any, mask: Any) -> Any:
 def _save_body(st: Any, owner: object, max_length: int) -> str:
     """The trained encoder as a sentence-transformers folder with mean pooling."""
     from sentence_transformers import SentenceTransformer
+
     try:
         from sentence_transformers.sentence_transformer.modules import Pooling
     except ImportError:  # sentence-transformers 5
-        from sentence_transformers.models import Pooling
+        from sentence_transformers.models import Pooling  # type: ignore[no-redef]
 
     folder = weights_folder(owner)
     dim = st[0].auto_model.config.hidden_size

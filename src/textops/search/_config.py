@@ -23,6 +23,8 @@ DEFAULT_TRIALS = 30
 #: seconds when a search gives neither --trials nor --timeout: every default embedder,
 #: mpnet and e5 included, would otherwise be encoded however long that takes
 DEFAULT_TIMEOUT = 600.0
+#: median labelled rows per label below which a search pools every labelled row (few labels)
+FEW_LABELS = 100
 #: trials of a search bounded by --timeout only: it runs until its budget is spent
 UNBOUNDED_TRIALS = 100_000
 
@@ -74,6 +76,18 @@ class SearchConfig(BaseModel):
         description="parameters fixed for every head that takes them, e.g. model=PATH: the "
         "local encoder folder the trained heads (finetune, setfit, bilstm) start from",
     )
+    few_labels: int = Field(
+        FEW_LABELS,
+        ge=0,
+        description="below this median of labelled rows per label, every labelled row is "
+        "pooled: the search chooses and estimates by repeated stratified CV (with its interval) "
+        "and refits the winner on all rows; 0: keep the splits whatever their size",
+    )
+    cv_repeats: int = Field(
+        3, ge=1, le=20, description="rounds of CV folds in the pooled few-labels mode"
+    )
+    #: resolved by the search from the data (few labels): part of the study's identity
+    pooled: bool = False
     device: str = Field(
         "auto", description="where trained heads train: auto (CUDA when present), cpu, cuda"
     )
@@ -110,6 +124,7 @@ class SearchConfig(BaseModel):
             "seed": self.seed,
             # only when given: studies of searches without options keep their names
             **({"head_options": self.head_options} if self.head_options else {}),
+            **({"pooled": True, "cv_repeats": self.cv_repeats} if self.pooled else {}),
         }
 
     @property

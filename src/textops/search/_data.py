@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from statistics import median
 
 from textops.data import Dataset
 from textops.errors import ConfigError
@@ -47,6 +48,17 @@ class SearchData:
             return Split([texts[i] for i in idx], [labels[i] for i in idx], [keys[i] for i in idx])
 
         return cls(split("train"), split("validation"), split("test"), texts, keys)
+
+    def median_per_label(self) -> float:
+        """Median labelled rows per label over every split."""
+        counts = Counter(self.train.labels + self.validation.labels + self.test.labels)
+        return float(median(counts.values())) if counts else 0.0
+
+    def pooled(self) -> SearchData:
+        """Every labelled row as the train split (few labels: CV on all rows is a better
+        judge and estimate than a dozen held-out rows)."""
+        empty = Split([], [], [])
+        return SearchData(self.refit + self.test, empty, empty, self.all_texts, self.all_keys)
 
     @property
     def refit(self) -> Split:

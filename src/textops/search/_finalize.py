@@ -26,6 +26,7 @@ from textops.model import HEADS, TextClassifier, TrainingReference, build_head, 
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData
+from textops.search._estimate import cv_estimate
 from textops.search._plan import EmbedderPlan
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.track import (
@@ -194,14 +195,16 @@ def log_winner(
 
     best = {f"best.{k}": v for k, v in winner.params.items()}
     tracker.log_params(run, {"best.embedder": winner.embedder, "best.head": winner.head, **best})
-    scalars = {f"test_{k}": v for k, v in test.items() if isinstance(v, int | float)}
-    for lab, m in test["per_class"].items():
+    prefix = "cv_estimate" if test.get("estimate") == "cv" else "test"
+    scalars = {f"{prefix}_{k}": v for k, v in test.items() if isinstance(v, int | float)}
+    for lab, m in test.get("per_class", {}).items():
         scalars.update({f"test_{lab}_{k}": v for k, v in m.items() if k != "support"})
     tracker.log_metrics(run, {"best_cv_macro_f1": winner.cv_macro_f1, **scalars})
-    tracker.log_dict(run, test, "test_metrics.json")
-    figure = confusion_figure(test)
-    tracker.log_figure(run, figure, "confusion_matrix.png")
-    plt.close(figure)
+    tracker.log_dict(run, test, f"{prefix}_metrics.json")
+    if "confusion_matrix" in test:
+        figure = confusion_figure(test)
+        tracker.log_figure(run, figure, "confusion_matrix.png")
+        plt.close(figure)
     tracker.log_dict(run, [row.__dict__ for row in board], "leaderboard.json")
     env_lock = capture_env_lock()
     tracker.log_dict(run, env_lock, "env_lock.json")
@@ -265,6 +268,7 @@ def register(
     tracking_uri: str,
 ) -> Registration:
     def score_champion(uri: str) -> float:
+        # (never called without a test split: see score_champion= below)
         champion, _ = load_classifier(uri, tracking_uri)
         proba = champion.predict_proba(data.test.texts)
         return float(evaluate(data.test.labels, proba, champion.labels)["macro_f1"])
@@ -285,7 +289,8 @@ def register(
             "textops.dataset": f"{dataset.name}@{dataset.version}",
             "textops.cv_macro_f1": f"{winner.cv_macro_f1:.6f}",
         },
-        score_champion=score_champion,
+        # few labels, no test split: a champion of other data is kept (nothing to score on)
+        score_champion=score_champion if len(data.test) else None,
     )
 
 
@@ -312,7 +317,13 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     winner = _winner(best)
     cache = EmbeddingCache(home=inputs.home)
     clf = refit(winner, data, dataset, cache, config.seed, config.device)
-    evaluated = evaluate_on_test(clf, data, cache)
+    if len(data.test):
+        evaluated = evaluate_on_test(clf, data, cache)
+    else:  # few labels, every row pooled: the winner's repeated-CV estimate
+        folds = data.cv_folds(config.cv_folds)
+        scores = best.user_attrs.get("cv_scores", [])
+        cv = cv_estimate(scores, len(data.train), folds, config.cv_repeats)
+        evaluated = Evaluated(cv, np.zeros((0, len(clf.labels))))
     test = {k: v for k, v in evaluated.metrics.items() if k != "confusion_matrix"}
     board = leaderboard(study)
     env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)

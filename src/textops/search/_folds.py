@@ -40,6 +40,7 @@ class FoldData:
         seed: int,
         home: str | Path | None,
         validation: tuple[list[str], list[bytes], list[str]] | None = None,
+        repeats: int = 1,
     ) -> None:
         self.texts = texts
         self.keys = keys
@@ -59,6 +60,8 @@ class FoldData:
                     np.array([code[validation[2][i]] for i in keep]),
                 )
         self.folds = folds
+        #: rounds of ``folds`` folds, each shuffled anew (repeated CV: few labels)
+        self.repeats = repeats
         self.seed = seed
         self.cache = EmbeddingCache(home=home)
         self._lock = threading.Lock()
@@ -99,9 +102,15 @@ class FoldData:
     def splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
         with self._lock:
             if self._split_cache is None:
-                from sklearn.model_selection import StratifiedKFold
+                from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
-                skf = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=self.seed)
+                skf: Any = (
+                    StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=self.seed)
+                    if self.repeats == 1
+                    else RepeatedStratifiedKFold(
+                        n_splits=self.folds, n_repeats=self.repeats, random_state=self.seed
+                    )
+                )
                 self._split_cache = list(skf.split(np.zeros(len(self.y)), self.y))
             return self._split_cache
 

@@ -138,6 +138,7 @@ class Objective:
         parent_run_id: str | None = None,
         head_options: Params | None = None,
         device: str = "auto",
+        repeats: int = 1,
     ) -> None:
         val = data.validation
         #: what trained heads (fine-tunes) fit on and are scored on, and the refit's size
@@ -156,6 +157,7 @@ class Objective:
             seed=seed,
             home=home,
             validation=(val.texts, val.keys, val.labels),
+            repeats=repeats,
         )
         self.heads = {e: compatible_heads(e, heads) for e in embedders}
         self.embedders = [e for e in embedders if self.heads[e]]
@@ -271,33 +273,52 @@ class Objective:
         if (ek, hk) in self._too_slow:
             trial.set_user_attr("stopped", "budget")
             raise optuna.TrialPruned(f"{kind}: an epoch did not fit the budget before")
-        hooks = TrialHooks(
-            trial,
-            self.budget,
-            self.budget.reserve(trial.study),
-            self.refit_ratio,
-            kind,
-            report=not self.multi,
-        )
-        try:
-            out = run_trained_trial(
-                hk,
-                params,
-                train=self.texts,
-                validation=self.val_texts,
-                hooks=hooks,
-                seed=self.seed,
-                runtime={"device": self.device, "threads": available_cpus()},
+        if self.val_texts is not None:
+            runs = [(self.texts, self.val_texts, self.refit_ratio)]
+        else:  # few labels, all pooled: one round of the CV folds, a fixed number of epochs
+            texts, labels = self.texts
+            folds = self.data.splits()[: self.data.folds]
+            runs = [
+                (
+                    ([texts[i] for i in tr], [labels[i] for i in tr]),
+                    ([texts[i] for i in va], [labels[i] for i in va]),
+                    len(texts) / max(len(tr), 1),
+                )
+                for tr, va in folds
+            ]
+        for n, (train, val, ratio) in enumerate(runs):
+            hooks = TrialHooks(
+                trial,
+                self.budget,
+                self.budget.reserve(trial.study),
+                ratio,
+                kind,
+                report=not self.multi and n == 0,
+                trainings=len(runs) - n,
             )
-        except optuna.TrialPruned:
-            if trial.user_attrs.get("stopped") == "budget":
-                self._too_slow.add((ek, hk))
-            rec.history = hooks.records
-            raise
-        rec.scores.append(out.macro_f1)
-        rec.epochs.append(out.epochs)
-        rec.fit_s += out.fit_seconds
-        rec.history, rec.refit_s = out.history, out.refit_seconds
+            try:
+                out = run_trained_trial(
+                    hk,
+                    params,
+                    train=train,
+                    validation=val,
+                    hooks=hooks,
+                    seed=self.seed,
+                    runtime={"device": self.device, "threads": available_cpus()},
+                    fixed_epochs=len(runs) > 1,
+                )
+            except optuna.TrialPruned:
+                if trial.user_attrs.get("stopped") == "budget":
+                    self._too_slow.add((ek, hk))
+                rec.history = rec.history or hooks.records
+                raise
+            if hooks.allowed is not None and "epochs" in params:  # the other folds: as many
+                params = {**params, "epochs": min(int(params["epochs"]), hooks.allowed)}
+            rec.scores.append(out.macro_f1)
+            rec.epochs.append(out.epochs)
+            rec.fit_s += out.fit_seconds
+            rec.history = rec.history or out.history
+            rec.refit_s = out.refit_seconds
 
     def _run_folds(self, trial: Trial, ek: str, hk: str, params: Params, rec: _TrialRecord) -> None:
         """Every fold in turn, pruned (by the median rule, or the budget) after any of them."""

@@ -177,6 +177,8 @@ def _worker(
     search's budget (its deadline is wall-clock time, the same in every process)."""
     config = SearchConfig.model_validate_json(config_json)
     data = SearchData.read(DatasetStore(home).get(config.dataset, config.dataset_version))
+    if config.pooled:
+        data = data.pooled()
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
     obj = _objective(config, data, embedders, latency, home, budget, tracker, parent_run)
@@ -209,6 +211,7 @@ def _objective(
         parent_run_id=parent_run,
         head_options=dict(config.head_options),
         device=config.device,
+        repeats=config.cv_repeats if config.pooled else 1,
     )
 
 
@@ -261,6 +264,14 @@ def run_search(
     # the version this search runs on, for its study's identity, its workers and its record
     config = config.model_copy(update={"dataset_version": ds.version})
     data = SearchData.read(ds)
+    if config.few_labels and data.median_per_label() < config.few_labels:
+        log.warning(
+            "few labels (median %.0f rows per label, under %d): every labelled row is pooled; "
+            "the search chooses and estimates by %d x repeated stratified CV and refits on all",
+            data.median_per_label(), config.few_labels, config.cv_repeats,
+        )  # fmt: skip
+        data = data.pooled()
+        config = config.model_copy(update={"pooled": True})
     budget = Budget.start(config.timeout, n_train=len(data.train), n_refit=len(data.refit))
     data.cv_folds(config.cv_folds)  # a label too rare for CV stops the search here
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)

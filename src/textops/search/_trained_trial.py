@@ -43,7 +43,10 @@ class TrialHooks:
     refit_ratio: float  # rows of the refit / rows trained on
     kind: str
     report: bool = True
+    #: trainings this trial still runs, this one included (CV folds in the few-labels mode)
+    trainings: int = 1
     seconds_per_sample: float | None = None
+    allowed: int | None = None
     samples: int = 0
     records: list[EpochRecord] = field(default_factory=list)
 
@@ -56,7 +59,8 @@ class TrialHooks:
         refit_epoch = epoch_s * self.refit_ratio
         n = 0
         while n < 1000:
-            need = (n + 1) * epoch_s + max((n + 1) * refit_epoch + SAVE_SECONDS, self.reserve or 0)
+            train = self.trainings * (n + 1) * epoch_s
+            need = train + max((n + 1) * refit_epoch + SAVE_SECONDS, self.reserve or 0)
             if need > left:
                 break
             n += 1
@@ -66,7 +70,7 @@ class TrialHooks:
         import optuna
 
         self.seconds_per_sample, self.samples = seconds_per_sample, samples_per_epoch
-        allowed = self.epochs_that_fit(seconds_per_sample * samples_per_epoch)
+        allowed = self.allowed = self.epochs_that_fit(seconds_per_sample * samples_per_epoch)
         if allowed < 1:
             if self.trial is not None:
                 self.trial.set_user_attr("stopped", "budget")
@@ -111,17 +115,24 @@ def run_trained_trial(
     hooks: TrialHooks,
     seed: int,
     runtime: dict[str, Any],
+    fixed_epochs: bool = False,
 ) -> TrainedOutcome:
-    """Train ``head`` once, score it on ``validation``; the networks are released after."""
+    """Train ``head`` once, score it on ``validation``; the networks are released after.
+    ``fixed_epochs``: no early stopping, the score is the last epoch's (a CV fold, whose
+    held-out rows must not also choose the epoch)."""
     est = build_head(head, params, seed=seed)
     est.set_params(**runtime)
+    if fixed_epochs and "patience" in est.get_params():
+        est.set_params(patience=1_000_000)
     start = time.perf_counter()
     try:
         est.fit(train[0], train[1], validation=validation, hooks=hooks)
         history = list(est.history_)
-        epochs = int(est.epochs_)
         scores = [r.val_macro_f1 for r in history if r.val_macro_f1 is not None]
-        score = max(scores) if scores else 0.0
+        if fixed_epochs:
+            epochs, score = len(history), (scores[-1] if scores else 0.0)
+        else:
+            epochs, score = int(est.epochs_), (max(scores) if scores else 0.0)
     finally:
         est.release()
     return TrainedOutcome(
