@@ -208,3 +208,61 @@ def settings_for(registered: Registered):  # type: ignore[no-untyped-def]
         return ServeSettings.model_validate({**base, **kw})
 
     return make
+
+
+# -- a tiny randomly initialised BERT (trained-head tests: seconds, not minutes) ---------------
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 32-wide BERT with MiniLM's tokenizer, written as a plain Hugging Face folder
+    (what a user's own model looks like: no sentence-transformers files)."""
+    import torch
+    import transformers
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from textops.embed import resolve_model
+
+    transformers.utils.logging.disable_progress_bar()
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(str(resolve_model("minilm")))
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
+    BertModel(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+SPAM_TEXTS = [
+    "free cash prize win now",
+    "lunch tomorrow at noon?",
+    "win a free prize, call now",
+    "see you at lunch",
+    "claim your cash prize",
+    "meeting moved to noon",
+] * 6
+SPAM_LABELS = ["spam", "ham"] * 18
+
+
+@pytest.fixture(scope="session")
+def trained_encoders(tiny_bert: Path) -> dict[str, dict[str, str]]:
+    """Parameters of the bundled-encoder table entries (finetuned, bilstm_encoder) pointing at
+    folders that training on the tiny BERT wrote."""
+    from textops.model import HEADS
+
+    out = {}
+    for head in ("finetune", "bilstm"):
+        est = HEADS[head].factory({"model": str(tiny_bert), "epochs": 1}, 0)
+        exported = est.set_params(device="cpu").fit(SPAM_TEXTS, SPAM_LABELS).export()
+        emb = exported.embedder
+        out[exported.embedder_key] = {k: v for k, v in emb.get_params().items()}
+        # keep the encoder (and so its folder) alive for the session
+        out[exported.embedder_key]["_keep"] = emb  # type: ignore[assignment]
+    return out

@@ -21,9 +21,15 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def fitted() -> dict[str, Embedder]:
-    """One fitted instance per table entry (models load once per module)."""
-    return {key: make_embedder(key).fit(TEXTS) for key in EMBEDDERS}
+def fitted(trained_encoders: dict[str, dict[str, object]]) -> dict[str, Embedder]:
+    """One fitted instance per table entry (models load once per module); entries holding a
+    trained encoder (a fine-tune's folder) point at one trained on a tiny BERT."""
+
+    def params(key: str) -> dict[str, object]:
+        given = trained_encoders.get(key, {})
+        return {k: v for k, v in given.items() if not k.startswith("_")}
+
+    return {key: make_embedder(key, **params(key)).fit(TEXTS) for key in EMBEDDERS}
 
 
 @pytest.mark.parametrize("key", list(EMBEDDERS))
