@@ -1,0 +1,70 @@
+"""Few labels: every labelled row pooled, chosen and estimated by repeated stratified CV (with
+its interval), the winner refitted on all rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tests.conftest import topic_rows
+from textops.search import SearchConfig, run_search
+from textops.search._estimate import cv_estimate
+from textops.track import MemoryTracker
+
+
+def test_cv_estimate_uses_the_corrected_resampled_variance() -> None:
+    scores = [0.8, 0.7, 0.9, 0.75, 0.85, 0.8]
+    got = cv_estimate(scores, 60, folds=3, repeats=2)
+    s = np.array(scores)
+    half = stats.t.ppf(0.975, 5) * np.sqrt((1 / 6 + 1 / 2) * s.var(ddof=1))
+    assert got["macro_f1"] == pytest.approx(s.mean())
+    assert got["macro_f1_ci95"] == pytest.approx([s.mean() - half, s.mean() + half])
+    assert got["estimate"] == "cv" and got["repeats"] == 2 and got["n"] == 60
+
+
+@pytest.fixture
+def few(home: Path):  # type: ignore[no-untyped-def]
+    from textops.data import MemorySource, ingest
+
+    return ingest([MemorySource("few", topic_rows(48))], "few", home=home)
+
+
+def test_few_labels_pool_every_row_and_report_the_cv_estimate(few: object, home: Path) -> None:
+    cfg = SearchConfig(
+        dataset="few", embedders=("fake",), heads=("logreg",), trials=3, cv_folds=4
+    )
+    report = run_search(cfg, home=home, tracker=MemoryTracker())
+    test = report.test
+    assert test["estimate"] == "cv" and test["n"] == 48  # train, validation and test rows
+    assert test["fold_scores"] == 4 * cfg.cv_repeats
+    lo, hi = test["macro_f1_ci95"]
+    assert lo <= test["macro_f1"] <= hi
+    assert test["macro_f1"] == pytest.approx(report.best.cv_macro_f1)
+
+
+def test_a_threshold_of_zero_keeps_the_splits(few: object, home: Path) -> None:
+    cfg = SearchConfig(
+        dataset="few", embedders=("fake",), heads=("logreg",), trials=2, cv_folds=3, few_labels=0
+    )
+    report = run_search(cfg, home=home, tracker=MemoryTracker())
+    assert "estimate" not in report.test and report.test["n"] < 48
+
+
+def test_trained_heads_run_one_round_of_folds_with_few_labels(
+    few: object, home: Path, tiny_bert: Path
+) -> None:
+    cfg = SearchConfig(
+        dataset="few",
+        embedders=("minilm",),
+        heads=("setfit",),
+        trials=1,
+        cv_folds=3,
+        head_options={"model": str(tiny_bert), "iterations": 2},
+        device="cpu",
+    )
+    report = run_search(cfg, home=home, tracker=MemoryTracker())
+    assert report.best.head == "setfit"
+    assert report.test["fold_scores"] == 3  # one round, not cv_repeats rounds

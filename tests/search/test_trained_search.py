@@ -1,0 +1,120 @@
+"""Trained heads inside the search: picked when told to, tracked epoch by epoch, registered,
+reloaded, served and exported to ONNX like any model; pruned after an epoch; never started
+when the budget cannot hold them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from tests.conftest import SPAM_LABELS, SPAM_TEXTS, Registered, topic_rows
+from textops.model import EpochRecord
+from textops.search._budget import Budget
+from textops.search._trained_trial import EPOCH_STEP, TrialHooks, run_trained_trial
+
+
+@pytest.fixture(scope="module")
+def finetuned(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Iterator[Registered]:
+    from textops.data import MemorySource, ingest
+    from textops.search import SearchConfig, run_search
+    from textops.track import MlflowTracker, default_tracking_uri
+
+    home = tmp_path_factory.mktemp("finetune-home")
+    # 120 rows per label: kept as train / validation / test (fewer would be pooled)
+    ingest([MemorySource("topics", topic_rows(360))], "topics", home=home)
+    cfg = SearchConfig(
+        dataset="topics",
+        embedders=("minilm",),
+        heads=("finetune",),
+        trials=2,
+        head_options={"model": str(tiny_bert), "lr": 2e-3, "epochs": 3, "max_length": 32},
+        device="cpu",
+    )
+    report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    assert report.best.head == "finetune" and report.model_version is not None
+    yield Registered(home, default_tracking_uri(home), "topics", (int(report.model_version),))
+
+
+def test_search_trains_tracks_epochs_and_registers_a_finetune(finetuned: Registered) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=finetuned.tracking_uri)
+    mv = client.get_model_version("topics", str(finetuned.versions[0]))
+    assert mv.tags["textops.head"] == "finetune"
+    trials = client.search_runs(
+        [client.get_run(mv.run_id).info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{mv.run_id}'",
+    )
+    assert len(trials) == 2
+    for run in trials:
+        history = client.get_metric_history(run.info.run_id, "val_macro_f1")
+        losses = client.get_metric_history(run.info.run_id, "train_loss")
+        assert [m.step for m in history] == list(range(1, len(history) + 1))
+        assert len(losses) == len(history) >= 1
+    assert client.get_run(mv.run_id).data.metrics["test_macro_f1"] > 0.5
+
+
+def test_registered_finetune_loads_serves_and_exports_to_onnx(finetuned: Registered) -> None:
+    from textops.serve import export_onnx, load_served_model
+    from textops.track import load_classifier
+
+    uri = f"models:/topics/{finetuned.versions[0]}"
+    clf, _ = load_classifier(uri, finetuned.tracking_uri)
+    assert clf.embedder_key == "finetuned"
+    texts = ["bank loan rate price", "goal team match", "code laptop server"]
+    served = load_served_model(uri, finetuned.tracking_uri, backend="torch")
+    np.testing.assert_allclose(served.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    report = export_onnx(uri, tracking_uri=finetuned.tracking_uri, home=finetuned.home)
+    assert report["fp32"]["min_cosine"] >= 0.999
+    assert report["fp32"]["label_agreement"] == 1.0
+    onnx = load_served_model(uri, finetuned.tracking_uri)
+    assert onnx.backend == "onnx-fp32"
+    np.testing.assert_allclose(onnx.predict_proba(texts), clf.predict_proba(texts), atol=1e-4)
+
+
+def test_a_finetune_is_pruned_after_its_first_epoch() -> None:
+    from optuna.pruners import MedianPruner
+    from optuna.trial import create_trial
+
+    study = optuna.create_study(direction="maximize", pruner=MedianPruner(n_startup_trials=2))
+    for value in (0.9, 0.92, 0.95):
+        study.add_trial(
+            create_trial(value=value, intermediate_values={EPOCH_STEP + 1: value})
+        )
+    trial = study.ask()
+    hooks = TrialHooks(trial, Budget.start(None), None, 1.25, "minilm + finetune")
+    hooks.epoch_end(EpochRecord(1, 0.3, 0.95, 1.0))  # as good as the others: goes on
+    trial2 = study.ask()
+    hooks2 = TrialHooks(trial2, Budget.start(None), None, 1.25, "minilm + finetune")
+    with pytest.raises(optuna.TrialPruned, match="after epoch 1"):
+        hooks2.epoch_end(EpochRecord(1, 0.9, 0.2, 1.0))
+
+
+def test_a_budget_too_small_stops_a_finetune_after_its_timed_batches(tiny_bert: Path) -> None:
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask()
+    # the refit and the model's saving alone need longer than the budget
+    hooks = TrialHooks(trial, Budget.start(2.0), None, 1.25, "minilm + finetune")
+    with pytest.raises(optuna.TrialPruned, match="does not fit"):
+        run_trained_trial(
+            "finetune",
+            {"model": str(tiny_bert), "epochs": 3, "batch_size": 4},
+            train=(SPAM_TEXTS, SPAM_LABELS),
+            validation=(SPAM_TEXTS[:6], SPAM_LABELS[:6]),
+            hooks=hooks,
+            seed=0,
+            runtime={"device": "cpu"},
+        )
+    assert trial.user_attrs["stopped"] == "budget"
+    assert hooks.records == []  # no epoch ran: stopped after the timed batches
+
+
+def test_epochs_are_capped_to_what_fits_with_the_refit() -> None:
+    hooks = TrialHooks(None, Budget.start(100.0), None, 1.0, "k")
+    # an epoch of 10 s and its refit of 10 s each, plus saving: 4 epochs fit in 100 s
+    assert hooks.epochs_that_fit(10.0) == 4
+    assert TrialHooks(None, Budget.start(None), None, 1.0, "k").epochs_that_fit(1e6) > 1000
