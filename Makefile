@@ -30,8 +30,8 @@ lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
 	.lock-venv/bin/python -m pip install --quiet torch==2.13.0
-	.lock-venv/bin/python -m pip install --quiet -e ".[all,dev]"
-	( echo "# Exact versions of every package textops and its extras (all, dev) install: what CI and"; \
+	.lock-venv/bin/python -m pip install --quiet -e ".[all,dev,bench]"
+	( echo "# Exact versions of every package textops and its extras (all, dev, bench) install: what CI and"; \
 	  echo "# make install use (pip install -c requirements.lock). Refresh with: make lock"; \
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' ) > requirements.lock
 	rm -rf .lock-venv
@@ -55,11 +55,13 @@ demo: install
 	$(BIN)/python -m textops.demo
 
 bench: install
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[bench]"
 	$(BIN)/python bench/embed_cache.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/monitor.py
+	$(BIN)/python bench/finetune.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

@@ -101,6 +101,7 @@ def textops_search(
         "trials_failed": r["trials_failed"],
         "best": f"{r['best']['embedder']}+{r['best']['head']}",
         "skipped": [p["key"] for p in r["embedders"] if not p["included"]],
+        "model_uri": r["model_uri"],
     }
 
 

@@ -162,8 +162,9 @@ def request_path(home: Path, texts: list[str], env: dict[str, str], rounds: int)
     return out
 
 
-def export(model_uri: str, home: Path) -> str:
-    """int8 ONNX export of the model's encoder (fp32 when int8 fails its gate): the variant."""
+def export(model_uri: str, home: Path) -> tuple[str, dict[str, Any]]:
+    """int8 ONNX export of the model's encoder (fp32 when int8 fails its gate): the variant,
+    and the stored variant's parity with torch."""
     from textops.errors import QualityGateError
     from textops.serve import export_onnx
     from textops.track import default_tracking_uri
@@ -176,7 +177,15 @@ def export(model_uri: str, home: Path) -> str:
         print(f"  {exc}")
         r = exc.report
     print(f"  export: fp32 {r['fp32']}\n  int8 tried: {r.get('int8_tried')}", flush=True)
-    return str(r.get("stored", {}).get("variant", "fp32"))
+    variant = str(r.get("stored", {}).get("variant", "fp32"))
+    chosen = r["fp32"]
+    if variant == "int8":
+        chosen = next(x for x in r["int8_tried"] if x.get("passes"))
+    parity = {
+        "label_agreement": chosen["label_agreement"],
+        "macro_f1_loss_points": round(100 * (chosen["macro_f1_torch"] - chosen["macro_f1"]), 2),
+    }
+    return variant, parity
 
 
 def batched_rate(clf: Any, texts: list[str], seconds: float) -> float:
@@ -351,7 +360,7 @@ def main() -> None:
     backends = ["torch"]
     if "onnx" not in skip:
         print("ONNX export:", flush=True)
-        out["onnx_variant"] = export(uri, home)
+        out["onnx_variant"], out["onnx_report"] = export(uri, home)
         backends.append("onnx")
     for backend in backends:
         out[f"raw_{backend}"] = raw(uri, tracking, texts, backend)

@@ -37,9 +37,11 @@ def test_matches_sklearn_lbfgs(n_classes: int, class_weight: object, C: float) -
     assert fast.intercept_.shape == ref.intercept_.shape
     assert list(fast.classes_) == list(ref.classes_)
     np.testing.assert_allclose(fast.coef_, ref.coef_, atol=1e-2 * max(1.0, np.abs(ref.coef_).max()))
-    # softmax scores are defined up to a constant per row: compare them centred
+    # softmax scores are defined up to a constant per row: compare them centred, within the
+    # same relative tolerance as the coefficients (both solvers stop at tol, not at one point)
+    want = _centred(ref.decision_function(X))
     np.testing.assert_allclose(
-        _centred(fast.decision_function(X)), _centred(ref.decision_function(X)), atol=0.02
+        _centred(fast.decision_function(X)), want, atol=5e-3 * max(4.0, np.abs(want).max())
     )
     assert np.mean(fast.predict(X) == ref.predict(X)) >= 0.995
 
