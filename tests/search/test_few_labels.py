@@ -33,9 +33,7 @@ def few(home: Path):  # type: ignore[no-untyped-def]
 
 
 def test_few_labels_pool_every_row_and_report_the_cv_estimate(few: object, home: Path) -> None:
-    cfg = SearchConfig(
-        dataset="few", embedders=("fake",), heads=("logreg",), trials=3, cv_folds=4
-    )
+    cfg = SearchConfig(dataset="few", embedders=("fake",), heads=("logreg",), trials=3, cv_folds=4)
     report = run_search(cfg, home=home, tracker=MemoryTracker())
     test = report.test
     assert test["estimate"] == "cv" and test["n"] == 48  # train, validation and test rows

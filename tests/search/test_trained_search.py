@@ -82,9 +82,7 @@ def test_a_finetune_is_pruned_after_its_first_epoch() -> None:
 
     study = optuna.create_study(direction="maximize", pruner=MedianPruner(n_startup_trials=2))
     for value in (0.9, 0.92, 0.95):
-        study.add_trial(
-            create_trial(value=value, intermediate_values={EPOCH_STEP + 1: value})
-        )
+        study.add_trial(create_trial(value=value, intermediate_values={EPOCH_STEP + 1: value}))
     trial = study.ask()
     hooks = TrialHooks(trial, Budget.start(None), None, 1.25, "minilm + finetune")
     hooks.epoch_end(EpochRecord(1, 0.3, 0.95, 1.0))  # as good as the others: goes on
