@@ -108,6 +108,7 @@ def test_a_budget_too_small_stops_a_finetune_after_its_timed_batches(tiny_bert: 
             runtime={"device": "cpu"},
         )
     assert trial.user_attrs["stopped"] == "budget"
+    assert "does not fit" in trial.user_attrs["stopped_reason"]
     assert hooks.records == []  # no epoch ran: stopped after the timed batches
 
 

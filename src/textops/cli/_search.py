@@ -41,6 +41,13 @@ def print_search(report: SearchReport) -> None:
     for plan in report.embedders:
         if not plan.included:
             console.print(f"[yellow]skipped {plan.key}[/yellow]: {plan.reason}")
+    stopped = report.stopped_by_budget
+    for line in stopped[:3]:
+        console.print(f"[yellow]stopped by the budget[/yellow] {line}")
+    if len(stopped) > 3:
+        console.print(
+            f"[yellow]... and {len(stopped) - 3} more (--json: stopped_by_budget)[/yellow]"
+        )
     best, test = report.best, report.test
     console.print(
         f"best: {best.embedder} + {best.head} {best.params} (cv macro-F1 {best.cv_macro_f1:.4f})"

@@ -166,5 +166,7 @@ class Budget:
         import optuna
 
         if not self.fits(needed, reserve):
+            reason = f"{why} needs ~{needed:.1f}s more; the budget has less left"
             trial.set_user_attr("stopped", "budget")
-            raise optuna.TrialPruned(f"{why} needs ~{needed:.1f}s more; the budget has less left")
+            trial.set_user_attr("stopped_reason", reason)
+            raise optuna.TrialPruned(reason)

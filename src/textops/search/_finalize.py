@@ -384,4 +384,9 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         seconds=round(time.time() - inputs.budget.started, 2),
         finalize_seconds=round(time.time() - began, 2),
         finalize_estimate_seconds=None if estimate is None else round(estimate, 2),
+        stopped_by_budget=[
+            f"trial {t.number}: {t.user_attrs.get('stopped_reason', 'the budget ran out')}"
+            for t in finished
+            if t.user_attrs.get("stopped") == "budget"
+        ],
     )

@@ -271,8 +271,10 @@ class Objective:
 
         kind = f"{ek} + {hk}"
         if (ek, hk) in self._too_slow:
+            reason = f"{kind}: an epoch did not fit the budget in an earlier trial"
             trial.set_user_attr("stopped", "budget")
-            raise optuna.TrialPruned(f"{kind}: an epoch did not fit the budget before")
+            trial.set_user_attr("stopped_reason", reason)
+            raise optuna.TrialPruned(reason)
         if self.val_texts is not None:
             runs = [(self.texts, self.val_texts, self.refit_ratio)]
         else:  # few labels, all pooled: one round of the CV folds, a fixed number of epochs

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from textops._types import JSON
@@ -90,6 +90,8 @@ class SearchReport:
     seconds: float = 0.0
     finalize_seconds: float = 0.0
     finalize_estimate_seconds: float | None = None
+    #: trials the budget stopped (never started, or pruned before they could finish), and why
+    stopped_by_budget: list[str] = field(default_factory=list)
 
     def as_json(self) -> JSON:
         out = asdict(self)

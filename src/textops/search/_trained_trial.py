@@ -72,13 +72,15 @@ class TrialHooks:
         self.seconds_per_sample, self.samples = seconds_per_sample, samples_per_epoch
         allowed = self.allowed = self.epochs_that_fit(seconds_per_sample * samples_per_epoch)
         if allowed < 1:
-            if self.trial is not None:
-                self.trial.set_user_attr("stopped", "budget")
-            raise optuna.TrialPruned(
+            why = (
                 f"{self.kind}: one epoch of {samples_per_epoch} texts takes "
                 f"~{seconds_per_sample * samples_per_epoch:.0f}s, and with its refit it does "
                 f"not fit the {max(self.budget.left(), 0):.0f}s left"
             )
+            if self.trial is not None:
+                self.trial.set_user_attr("stopped", "budget")
+                self.trial.set_user_attr("stopped_reason", why)
+            raise optuna.TrialPruned(why)
         return allowed
 
     def epoch_end(self, record: EpochRecord) -> None:
