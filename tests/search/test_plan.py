@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,53 @@ def test_a_remembered_rate_plans_without_loading_the_model(
     assert full.included and full.encode_s > 0
     after = cache.rates.get(cache.space_for(make_embedder("fake")).id)
     assert after is not None and after.measured_at >= remembered.measured_at
+
+
+def test_an_embedder_too_slow_for_all_rows_is_encoded_for_a_stratified_sample(
+    tmp_path: Path,
+) -> None:
+    from textops.search._plan import SampleFrame
+
+    cache = EmbeddingCache(tmp_path)
+    space = cache.space_for(make_embedder("fake"))
+    chars = sum(len(t) for t in TEXTS)
+    # remembered: 3 texts/s, so the 300 texts need ~100 s and a 60 s budget leaves ~42 s
+    cache.rates.put(space.id, chars=chars, texts=300, seconds=100.0, load_s=0.0)
+    labels = ["a", "b", "c"] * 80
+    frame = SampleFrame(train=list(range(240)), labels=labels, test=list(range(270, 300)), folds=3)
+    (plan,) = plan_embedders(
+        ["fake"], TEXTS, text_keys(TEXTS), cache, budget=_budget(60), fit_texts=TEXTS, frame=frame
+    )
+    assert plan.included and plan.sample is not None and "sample" in plan.reason
+    assert 48 <= plan.rows == len(plan.sample) < 240  # type: ignore[operator]
+    picked = [labels[i] for i in plan.sample]
+    assert {picked.count(x) for x in "abc"} <= {len(picked) // 3, len(picked) // 3 + 1}
+    _, found = space.get(text_keys(TEXTS))
+    want = set(plan.sample) | set(range(270, 300))
+    assert {i for i, hit in enumerate(found) if hit} == want  # the sample and test, no more
+    assert "sample" not in plan.as_json() and plan.as_json()["rows"] == plan.rows
+
+
+def test_a_search_cross_validates_and_refits_a_sampled_embedder_on_its_sample(
+    topics: Any, home: Path
+) -> None:
+    from textops.search import SearchConfig, run_search
+    from textops.track import MemoryTracker
+
+    cache = EmbeddingCache(home=home)
+    space = cache.space_for(make_embedder("fake"))
+    # remembered: 1.5 texts/s: all 300 texts need ~200 s, a 120 s budget encodes ~84 s
+    chars = sum(len(t) for t in topics.texts("train") + topics.texts("test"))
+    n = len(topics.texts("train")) + len(topics.texts("test"))
+    cache.rates.put(space.id, chars=chars, texts=n, seconds=n / 1.5, load_s=0.0)
+    cfg = SearchConfig(dataset="topics", embedders=("fake",), heads=("logreg",), trials=3,
+                       timeout=120, cv_folds=3)  # fmt: skip
+    report = run_search(cfg, home=home, tracker=MemoryTracker())
+    (plan,) = report.embedders
+    assert plan.included and plan.rows is not None
+    assert 48 <= plan.rows < len(topics.texts("train"))
+    assert report.trials_complete == 3
+    n_test = topics.manifest["splits"]["test"]["rows"]
+    assert report.test["n"] == n_test  # scored on the whole test split
+    # nothing but the sample and the test split was ever encoded (trials, refit, reference)
+    assert len(space) == plan.rows + n_test

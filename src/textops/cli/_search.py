@@ -41,6 +41,8 @@ def print_search(report: SearchReport) -> None:
     for plan in report.embedders:
         if not plan.included:
             console.print(f"[yellow]skipped {plan.key}[/yellow]: {plan.reason}")
+        elif plan.sample is not None:
+            console.print(f"[cyan]{plan.key} on {plan.rows:,} rows[/cyan]: {plan.reason}")
     stopped = report.stopped_by_budget
     for line in stopped[:3]:
         console.print(f"[yellow]stopped by the budget[/yellow] {line}")

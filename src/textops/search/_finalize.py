@@ -25,7 +25,7 @@ from textops.errors import TextopsError
 from textops.model import HEADS, TextClassifier, TrainingReference, build_head, build_reference
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
-from textops.search._data import SearchData
+from textops.search._data import SearchData, Split
 from textops.search._estimate import cv_estimate
 from textops.search._plan import EmbedderPlan
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
@@ -91,6 +91,20 @@ def _winner(t: FrozenTrial) -> Winner:
 
 
 # -- refit -> evaluate ---------------------------------------------------------------------------
+def refit_rows(winner: Winner, data: SearchData, plans: list[EmbedderPlan]) -> Split:
+    """What the winner is refitted on: train + validation, or the train rows a budget-sampled
+    embedder was encoded for."""
+    sample = next((p.sample for p in plans if p.key == winner.embedder), None)
+    if sample is None or HEADS[winner.head].text_input:
+        return data.refit
+    train = data.train
+    return Split(
+        [train.texts[i] for i in sample],
+        [train.labels[i] for i in sample],
+        [train.keys[i] for i in sample],
+    )
+
+
 def refit(
     winner: Winner,
     data: SearchData,
@@ -98,9 +112,11 @@ def refit(
     cache: EmbeddingCache,
     seed: int,
     device: str = "auto",
+    rows: Split | None = None,
 ) -> TextClassifier:
-    """The winner's embedder and head fitted on train + validation."""
-    rows = data.refit
+    """The winner's embedder and head fitted on train + validation (``rows``: a
+    budget-sampled embedder's own rows)."""
+    rows = rows or data.refit
     normalization = NormalizationOptions(**dataset.manifest["normalization"])
     if HEADS[winner.head].text_input:
         return _retrain(winner, rows.texts, rows.labels, normalization, cache, seed, device)
@@ -212,11 +228,16 @@ def log_winner(
 
 
 def drift_reference(
-    clf: TextClassifier, data: SearchData, test_proba: np.ndarray, cache: EmbeddingCache, seed: int
+    clf: TextClassifier,
+    data: SearchData,
+    test_proba: np.ndarray,
+    cache: EmbeddingCache,
+    seed: int,
+    rows: Split | None = None,
 ) -> TrainingReference:
     """What monitoring compares served traffic with: training texts' statistics, the model's
     label mix on test, and a sample of training embeddings (dense embedders only)."""
-    rows = data.refit
+    rows = rows or data.refit
     vectors = None
     if clf.embedder.cacheable:  # dense and cached: reading them back is cheap
         vectors = encode_texts(
@@ -316,7 +337,8 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     best, pareto = pick_winner(study, config)
     winner = _winner(best)
     cache = EmbeddingCache(home=inputs.home)
-    clf = refit(winner, data, dataset, cache, config.seed, config.device)
+    rows = refit_rows(winner, data, inputs.plans)
+    clf = refit(winner, data, dataset, cache, config.seed, config.device, rows)
     if len(data.test):
         evaluated = evaluate_on_test(clf, data, cache)
     else:  # few labels, every row pooled: the winner's repeated-CV estimate
@@ -329,7 +351,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)
 
     def save() -> tuple[str, str]:
-        reference = drift_reference(clf, data, evaluated.proba, cache, config.seed)
+        reference = drift_reference(clf, data, evaluated.proba, cache, config.seed, rows)
         return save_winner(tracker, run, clf, dataset, data, reference, env_lock), run
 
     model_name = config.model_name or dataset.name

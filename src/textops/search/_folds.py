@@ -41,6 +41,7 @@ class FoldData:
         home: str | Path | None,
         validation: tuple[list[str], list[bytes], list[str]] | None = None,
         repeats: int = 1,
+        subsets: dict[str, list[int]] | None = None,
     ) -> None:
         self.texts = texts
         self.keys = keys
@@ -62,6 +63,9 @@ class FoldData:
         self.folds = folds
         #: rounds of ``folds`` folds, each shuffled anew (repeated CV: few labels)
         self.repeats = repeats
+        #: budget-sampled embedders: the train rows (indices) their folds are drawn from
+        self.subsets = {k: np.asarray(v, dtype=np.int64) for k, v in (subsets or {}).items()}
+        self._subset_splits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.seed = seed
         self.cache = EmbeddingCache(home=home)
         self._lock = threading.Lock()
@@ -90,16 +94,31 @@ class FoldData:
         with self._lock:
             if key not in self._X:
                 emb = make_embedder(key)
-                self._X[key] = (
-                    encode_texts(
+                rows = self.subsets.get(key)
+                if not emb.cacheable:
+                    self._X[key] = None
+                elif rows is None:
+                    self._X[key] = encode_texts(
                         emb, self.texts, self.cache, keys=self.keys, show_progress=False
                     ).vectors
-                    if emb.cacheable
-                    else None
-                )
+                else:  # sampled: its rows in place (its folds never index the others)
+                    part = encode_texts(
+                        emb,
+                        [self.texts[i] for i in rows],
+                        self.cache,
+                        keys=[self.keys[i] for i in rows],
+                        show_progress=False,
+                    ).vectors
+                    X = np.zeros((len(self.texts), part.shape[1]), dtype=part.dtype)
+                    X[rows] = part
+                    self._X[key] = X
             return self._X[key]
 
-    def splits(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def splits(self, key: str | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The folds (train-split row indices); a budget-sampled embedder's are drawn from its
+        sample, stratified the same way."""
+        if key in self.subsets:
+            return self._sample_splits(str(key))
         with self._lock:
             if self._split_cache is None:
                 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
@@ -114,13 +133,25 @@ class FoldData:
                 self._split_cache = list(skf.split(np.zeros(len(self.y)), self.y))
             return self._split_cache
 
+    def _sample_splits(self, key: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        from sklearn.model_selection import StratifiedKFold
+
+        with self._lock:
+            if key not in self._subset_splits:
+                rows = self.subsets[key]
+                skf = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=self.seed)
+                self._subset_splits[key] = [
+                    (rows[tr], rows[va]) for tr, va in skf.split(rows, self.y[rows])
+                ]
+            return self._subset_splits[key]
+
     def arrays(self, key: str, fold: int, standard: bool) -> tuple[Any, Any]:
         """Fold ``fold``'s (train part, held-out part) features, standardised by the train
         part's statistics when ``standard``. Kept read-only and shared while they fit."""
         with self._lock:
             if (key, fold, standard) in self._arrays:
                 return self._arrays[key, fold, standard]
-        tr, va = self.splits()[fold]
+        tr, va = self.splits(key)[fold]
         X = self.features(key)
         if X is None and isinstance(make_embedder(key), HybridEmbedder):
             return self._hybrid_arrays(key, fold, standard)

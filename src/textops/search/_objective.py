@@ -139,6 +139,7 @@ class Objective:
         head_options: Params | None = None,
         device: str = "auto",
         repeats: int = 1,
+        subsets: dict[str, list[int]] | None = None,
     ) -> None:
         val = data.validation
         #: what trained heads (fine-tunes) fit on and are scored on, and the refit's size
@@ -158,6 +159,7 @@ class Objective:
             home=home,
             validation=(val.texts, val.keys, val.labels),
             repeats=repeats,
+            subsets=subsets,
         )
         self.heads = {e: compatible_heads(e, heads) for e in embedders}
         self.embedders = [e for e in embedders if self.heads[e]]
@@ -194,7 +196,7 @@ class Objective:
         trains in rounds (boosting, epochs) is stopped at ``stop_at`` (wall clock) with
         :class:`OutOfTimeError`: one fold of a large LightGBM can outlast a whole small budget."""
         data = self.data
-        tr, va = data.splits()[fold]
+        tr, va = data.splits(ek)[fold]
         standard = standardizes(hk, params, scale)
         Xtr, Xva = data.arrays(ek, fold, standard)
         dense = isinstance(Xtr, np.ndarray)
@@ -214,7 +216,9 @@ class Objective:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
-            if search.early_stopping and dense and data.validation is not None:
+            # (a budget-sampled embedder has no validation rows encoded: sklearn's own stopping)
+            sampled = ek in data.subsets
+            if search.early_stopping and dense and data.validation is not None and not sampled:
                 val_X = data.validation_arrays(ek, fold, standard)
                 epochs = fit_early_stopped(
                     est, Xtr, data.y[tr], val_X, data.validation[2], macro_f1, each_epoch=clock
@@ -234,7 +238,7 @@ class Objective:
         embedder + head took before (a kind not run yet is taken to be as slow as the slowest
         kind so far: a fold cannot be interrupted, and a first LightGBM fold on TF-IDF can take
         longer than the rest of a small budget); after each fold, from its own pace."""
-        folds = len(self.data.splits())
+        folds = len(self.data.splits(kind[0]))
         if done:
             return (time.time() - started) / done * (folds - done)
         past = self._fold_seconds.get(kind)
@@ -328,7 +332,7 @@ class Objective:
 
         budget = self.budget
         scale = make_embedder(ek).needs_scaling
-        folds = len(self.data.splits())
+        folds = len(self.data.splits(ek))
         started = time.time()
         kind = f"{ek} + {hk}"
         # the best trial so far only changes between trials: estimate its finalising once

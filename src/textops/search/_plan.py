@@ -5,6 +5,11 @@ of earlier measurements (``EncodeRates``, next to the cache), or a small sample 
 remembered; an embedder whose remaining encode cannot finish inside the budget is left out of
 the search (and says so) instead of starting an encode that would overrun ``--timeout``.
 
+An embedder whose full encode does not fit is still a candidate on the rows that fit: a
+stratified sample of the train split (and the whole test split, which the winner is scored on)
+is encoded, and its trials cross-validate on that sample, its refit fits on it; the plan says
+how many rows each embedder saw (``rows``).
+
 A search bounded by trials only encodes nothing here: each trial encodes (into the cache) the
 embedder it samples when it first needs it, so a 4-trial search pays for the embedders its 4
 trials reach, not for every one it could have sampled.
@@ -14,20 +19,37 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from textops._types import JSON
 from textops.embed import EMBEDDERS, Embedder, EmbeddingCache, encode_texts, make_embedder
 from textops.errors import MissingDependencyError
 from textops.search._budget import Budget
 
-__all__ = ["EmbedderPlan", "plan_embedders"]
+__all__ = ["EmbedderPlan", "SampleFrame", "plan_embedders"]
 
 log = logging.getLogger("textops.search")
 SAMPLE = 32
 #: texts the encode rate is measured on first (see ``_encode_rate``)
 _FIRST_SAMPLE = 4
+#: train rows a budget-sampled embedder needs at least (fewer: left out)
+MIN_SAMPLE_ROWS = 48
+
+
+@dataclass(frozen=True)
+class SampleFrame:
+    """Where a budget-sampled embedder's rows come from: the train split's positions among the
+    planned texts with their labels (for stratification), the test split's positions (always
+    encoded: the winner is scored on them), and the CV folds (each label needs that many)."""
+
+    train: list[int]
+    labels: list[str]
+    test: list[int]
+    folds: int
 
 
 @dataclass
@@ -44,6 +66,10 @@ class EmbedderPlan:
     #: where ``rate`` came from: "measured" now, "remembered" from an earlier search on this
     #: machine, or "" (nothing to encode, or left to the trials)
     rate_source: str = ""
+    #: train rows this embedder's trials and refit use (all of them unless budget-sampled)
+    rows: int | None = None
+    #: the budget-sampled train rows (indices into the train split), not in the report
+    sample: list[int] | None = field(default=None, repr=False)
     #: while planning: the embedder whose cache space gets the encode, that space, the
     #: characters still to encode, and the model load still to pay (not in the report)
     embedder: Embedder | None = field(default=None, repr=False)
@@ -52,7 +78,7 @@ class EmbedderPlan:
     load_s: float = field(default=0.0, repr=False)
 
     def as_json(self) -> JSON:
-        keep = ("embedder", "space", "missing_chars", "load_s")
+        keep = ("embedder", "space", "missing_chars", "load_s", "sample")
         return {k: v for k, v in self.__dict__.items() if k not in keep}
 
     @property
@@ -120,6 +146,7 @@ def plan_embedders(
     fit_texts: list[str],
     measure_latency: bool = True,
     skip_encode: frozenset[str] = frozenset(),
+    frame: SampleFrame | None = None,
 ) -> list[EmbedderPlan]:
     """Decide which embedders fit the budget and fill the cache for them (cheapest first).
 
@@ -143,7 +170,7 @@ def plan_embedders(
             log.warning("skipping embedder %s: %s", key, exc)
         plans.append(plan)
     if budget.limited:
-        _encode_what_fits(plans, texts, text_keys, cache, budget)
+        _encode_what_fits(plans, texts, text_keys, cache, budget, frame)
     for plan in plans:
         plan.embedder = None  # the report keeps no model
     return plans
@@ -221,14 +248,18 @@ def _encode_what_fits(
     text_keys: list[bytes],
     cache: EmbeddingCache,
     budget: Budget,
+    frame: SampleFrame | None = None,
 ) -> None:
     """Fill the cache for the embedders whose encode fits the budget left (cheapest first);
-    mark the others left out, with the reason. Each encode's rate is remembered."""
+    encode a stratified sample for those that do not (``frame``); mark the others left out,
+    with the reason. Each encode's rate is remembered."""
     filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
     for plan in sorted(plans, key=lambda p: p.estimated_s):
         if plan.missing == 0 or plan.space in filled:
             continue
         room = budget.encode_room()
+        if plan.estimated_s > room and _encode_sample(plan, texts, text_keys, cache, room, frame):
+            continue
         if plan.estimated_s > room:
             plan.included = False
             how = "remembered from an earlier search" if plan.rate_source == "remembered" else ""
@@ -254,3 +285,58 @@ def _encode_what_fits(
             seconds=max(plan.encode_s - load_s, 1e-3),
             load_s=load_s,
         )
+
+
+def _sample_rows(plan: EmbedderPlan, frame: SampleFrame, room: float) -> list[int] | None:
+    """A stratified sample of train rows whose encode (with the test split's) fits ``room``
+    seconds; None when too few rows fit for every label to have its CV folds."""
+    from sklearn.model_selection import train_test_split
+
+    assert plan.rate is not None
+    n = int(0.9 * (room - plan.load_s) * plan.rate) - len(frame.test)
+    labels = np.asarray(frame.labels, dtype=object)
+    counts = Counter(frame.labels)
+    if n >= len(frame.train) or n < max(MIN_SAMPLE_ROWS, len(counts) * frame.folds):
+        return None
+    idx, _ = train_test_split(
+        np.arange(len(frame.train)), train_size=n, stratify=labels, random_state=0
+    )
+    got = Counter(labels[idx].tolist())
+    if len(got) < len(counts) or min(got.values()) < frame.folds:
+        return None
+    return sorted(int(i) for i in idx)
+
+
+def _encode_sample(
+    plan: EmbedderPlan,
+    texts: list[str],
+    text_keys: list[bytes],
+    cache: EmbeddingCache,
+    room: float,
+    frame: SampleFrame | None,
+) -> bool:
+    """Encode a budget-sized stratified sample for ``plan`` (a cacheable embedder whose full
+    encode does not fit); whether it did."""
+    if frame is None or not plan.rate or not EMBEDDERS[plan.key].cls.cacheable:
+        return False
+    rows = _sample_rows(plan, frame, room)
+    if rows is None or plan.embedder is None:
+        return False
+    where = [frame.train[i] for i in rows] + frame.test
+    start = time.perf_counter()
+    encode_texts(
+        plan.embedder,
+        [texts[i] for i in where],
+        cache,
+        keys=[text_keys[i] for i in where],
+        description=f"encode {plan.key} (a sample)",
+    )
+    plan.encode_s = time.perf_counter() - start
+    plan.sample, plan.rows = rows, len(rows)
+    plan.reason = (
+        f"the full encode needs ~{plan.estimated_s:.0f}s; a stratified sample of {len(rows):,} "
+        f"of {len(frame.train):,} train rows (and the test split) fits: its trials and refit "
+        "use those rows"
+    )
+    log.warning("embedder %s on a sample: %s", plan.key, plan.reason)
+    return True

@@ -26,7 +26,7 @@ from textops.search._config import UNBOUNDED_TRIALS, SearchConfig
 from textops.search._data import SearchData
 from textops.search._finalize import FinalizeInputs, finalize
 from textops.search._objective import Objective, compatible_heads
-from textops.search._plan import EmbedderPlan, plan_embedders
+from textops.search._plan import EmbedderPlan, SampleFrame, plan_embedders
 from textops.search._report import SearchReport
 from textops.search._study import (
     count_done,
@@ -78,6 +78,18 @@ def _no_embeddings_needed(config: SearchConfig) -> frozenset[str]:
         e
         for e in config.embedders
         if not any(not HEADS[h].text_input for h in compatible_heads(e, list(config.heads)))
+    )
+
+
+def _sample_frame(data: SearchData, config: SearchConfig) -> SampleFrame:
+    """Where a budget-sampled embedder's rows come from (train and test among all texts)."""
+    # all_texts is the version's rows in file order; the splits' positions in it
+    where = {name: i for i, name in enumerate(data.all_keys)}
+    return SampleFrame(
+        train=[where[k] for k in data.train.keys],
+        labels=list(data.train.labels),
+        test=[where[k] for k in data.test.keys],
+        folds=data.cv_folds(config.cv_folds),
     )
 
 
@@ -172,6 +184,7 @@ def _worker(
     parent_run: str | None,
     latency: dict[str, float | None],
     embedders: list[str],
+    subsets: dict[str, list[int]],
 ) -> None:
     """Entry point of a worker process: same study, its own share of trials, inside the
     search's budget (its deadline is wall-clock time, the same in every process)."""
@@ -181,7 +194,7 @@ def _worker(
         data = data.pooled()
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
-    obj = _objective(config, data, embedders, latency, home, budget, tracker, parent_run)
+    obj = _objective(config, data, embedders, latency, home, budget, tracker, parent_run, subsets)
     with running_study(study_lock_path(config, home)):
         _optimize(study, obj, config, n_trials)
 
@@ -195,6 +208,7 @@ def _objective(
     budget: Budget,
     tracker: Tracker | None,
     parent_run: str | None,
+    subsets: dict[str, list[int]],
 ) -> Objective:
     """The objective over the train split, as the main process and every worker build it."""
     return Objective(
@@ -212,6 +226,7 @@ def _objective(
         head_options=dict(config.head_options),
         device=config.device,
         repeats=config.cv_repeats if config.pooled else 1,
+        subsets=subsets,
     )
 
 
@@ -288,7 +303,11 @@ def run_search(
         fit_texts=data.train.texts,
         measure_latency=config.objective == "f1-latency",
         skip_encode=_no_embeddings_needed(config),
+        frame=_sample_frame(data, config),
     )
+    subsets = {p.key: p.sample for p in plans if p.sample is not None}
+    for plan in plans:
+        plan.rows = plan.rows or len(data.train)
     included = _portfolio_order([p for p in plans if p.included])
     if not included:
         raise ConfigError(
@@ -308,7 +327,7 @@ def run_search(
         # refitted, scored and saved inside the budget
         remaining = config.trials - count_done(study)
         if remaining > 0 and config.workers == 1:
-            obj = _objective(config, data, embedders, latency, home, budget, tracker, run)
+            obj = _objective(config, data, embedders, latency, home, budget, tracker, run, subsets)
             with running_study(lock):
                 _optimize(study, obj, config, remaining, show_progress)
         elif remaining > 0:
@@ -321,7 +340,7 @@ def run_search(
             args = (config.model_dump_json(), home_s)
             codes = spawn_workers(
                 _worker,
-                [(*args, n, budget, run_ref, latency, embedders) for n in shares if n > 0],
+                [(*args, n, budget, run_ref, latency, embedders, subsets) for n in shares if n > 0],
             )
             if any(codes):
                 log.warning("worker exit codes %s: some trials may be missing", codes)
