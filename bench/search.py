@@ -102,6 +102,8 @@ def textops_search(
         "best": f"{r['best']['embedder']}+{r['best']['head']}",
         "skipped": [p["key"] for p in r["embedders"] if not p["included"]],
         "model_uri": r["model_uri"],
+        "stopped_by_budget": len(r["stopped_by_budget"]),
+        "trained_heads_stopped": [x for x in r["stopped_by_budget"] if "epoch" in x][:3],
     }
 
 

@@ -32,7 +32,8 @@ __all__ = [
     "set_threads",
 ]
 
-#: batches timed before the hooks are asked how many epochs fit
+#: batches timed before the hooks are asked how many epochs fit, after one untimed warm-up
+#: batch (the first pays for lazy allocations and would overstate an epoch's time)
 PROBE_BATCHES = 2
 
 
@@ -195,8 +196,12 @@ def fit_epochs(
             sched.optimizer.zero_grad(set_to_none=True)
             losses.append(float(loss.detach()))
             seen += len(rows)
-            if epoch == 1 and n + 1 == PROBE_BATCHES:
-                rate = (time.perf_counter() - start) / seen
+            if epoch == 1 and n == 0:
+                probe_start, probe_seen = time.perf_counter(), seen
+            last = n + 1 == min(PROBE_BATCHES + 1, steps_per_epoch)
+            if epoch == 1 and last:
+                timed = seen - probe_seen if n else seen
+                rate = (time.perf_counter() - (probe_start if n else start)) / max(timed, 1)
                 allowed = hooks.probed(rate, len(spec.lengths))
                 if allowed is not None:
                     planned = max(1, min(planned, allowed))

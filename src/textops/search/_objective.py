@@ -148,8 +148,9 @@ class Objective:
         self.refit_ratio = len(data.refit) / max(len(data.train), 1)
         self.head_options = dict(head_options or {})
         self.device = device
-        #: kinds (embedder, head) whose training did not fit the budget once
-        self._too_slow: set[tuple[str, str]] = set()
+        #: per kind (embedder, head) of trained head: the fastest epoch any of its trials
+        #: measured (seconds): when even that cannot fit, no trial of the kind starts
+        self._epoch_floor: dict[tuple[str, str], float] = {}
         self.data = FoldData(
             texts=data.train.texts,
             labels=data.train.labels,
@@ -274,11 +275,16 @@ class Objective:
         import optuna
 
         kind = f"{ek} + {hk}"
-        if (ek, hk) in self._too_slow:
-            reason = f"{kind}: an epoch did not fit the budget in an earlier trial"
-            trial.set_user_attr("stopped", "budget")
-            trial.set_user_attr("stopped_reason", reason)
-            raise optuna.TrialPruned(reason)
+        floor = self._epoch_floor.get((ek, hk))
+        if floor is not None:
+            probe = TrialHooks(
+                trial, self.budget, self.budget.reserve(trial.study), self.refit_ratio, kind
+            )
+            if probe.epochs_that_fit(floor) < 1:
+                reason = f"{kind}: its fastest epoch so far (~{floor:.0f}s) no longer fits"
+                trial.set_user_attr("stopped", "budget")
+                trial.set_user_attr("stopped_reason", reason)
+                raise optuna.TrialPruned(reason)
         if self.val_texts is not None:
             runs = [(self.texts, self.val_texts, self.refit_ratio)]
         else:  # few labels, all pooled: one round of the CV folds, a fixed number of epochs
@@ -314,10 +320,13 @@ class Objective:
                     fixed_epochs=len(runs) > 1,
                 )
             except optuna.TrialPruned:
-                if trial.user_attrs.get("stopped") == "budget":
-                    self._too_slow.add((ek, hk))
                 rec.history = rec.history or hooks.records
                 raise
+            finally:
+                if hooks.seconds_per_sample is not None:
+                    epoch_s = hooks.seconds_per_sample * hooks.samples
+                    known = self._epoch_floor.get((ek, hk), epoch_s)
+                    self._epoch_floor[ek, hk] = min(known, epoch_s)
             if hooks.allowed is not None and "epochs" in params:  # the other folds: as many
                 params = {**params, "epochs": min(int(params["epochs"]), hooks.allowed)}
             rec.scores.append(out.macro_f1)

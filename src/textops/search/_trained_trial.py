@@ -4,7 +4,8 @@ train split, scored on the validation split after every epoch, inside the search
 * **Budget.** After the first batches the loop reports its speed (:class:`TrialHooks.probed`):
   the epochs are capped to what fits with the winner's refit (train + validation, as many
   epochs) and its saving; when not even one epoch fits, the trial is pruned before spending
-  more, saying so. A kind that did not fit once is pruned at once afterwards (no model load).
+  more, saying so. A kind whose fastest measured epoch no longer fits is pruned at once,
+  without loading a model.
 * **Pruning.** Each epoch's validation macro-F1 is reported to Optuna at step
   ``EPOCH_STEP + epoch``, apart from the fold steps of the other heads: the median rule
   compares fine-tunes with fine-tunes, epoch by epoch.
