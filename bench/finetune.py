@@ -110,14 +110,16 @@ def _sample(texts: list[str], labels: list[str], k: int, seed: int = 0) -> list[
 
 def setfit_library(rows: list[tuple[str, str]], test: tuple[list[str], list[str]]) -> Any:
     from datasets import Dataset
-    from setfit import SetFitModel, Trainer
+    from setfit import SetFitModel, Trainer, TrainingArguments
 
     from textops.embed import resolve_model
 
     start = time.perf_counter()
     model = SetFitModel.from_pretrained(str(resolve_model("minilm")), local_files_only=True)
     data = Dataset.from_dict({"text": [t for t, _ in rows], "label": [y for _, y in rows]})
-    Trainer(model=model, train_dataset=data).train()
+    with tempfile.TemporaryDirectory() as out:  # its checkpoints, not in the working tree
+        args = TrainingArguments(output_dir=out)
+        Trainer(model=model, args=args, train_dataset=data).train()
     seconds = time.perf_counter() - start
     pred = [str(p) for p in model.predict(test[0])]
     return {"macro_f1": _f1(test[1], pred), "seconds": round(seconds, 1)}
