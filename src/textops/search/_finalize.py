@@ -1,8 +1,8 @@
-"""After the trials: pick the winner, then refit -> evaluate -> log -> save -> register.
+"""After the trials: pick the winner, then refit -> evaluate (``_refit``) -> log -> save ->
+register.
 
-The winner is refitted on train + validation and scored once on the test split (the only time
-any model of the search touches it). Its parent MLflow run gets the test metrics, the confusion
-matrix, the leaderboard and the environment lock; the model is saved into that run and the
+The winner's parent MLflow run gets the test metrics, the confusion matrix, the leaderboard and
+the environment lock; the model is saved into that run and the
 registry decides its alias (``ModelRegistry.register_winner``).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from textops._types import JSON
-from textops.data import Dataset, NormalizationOptions
-from textops.embed import EmbeddingCache, encode_texts, make_embedder
+from textops.data import Dataset
+from textops.embed import EmbeddingCache, encode_texts
 from textops.errors import TextopsError
-from textops.model import HEADS, TextClassifier, TrainingReference, build_head, build_reference
+from textops.model import TextClassifier, TrainingReference, build_reference
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
-from textops.search._estimate import cv_estimate
 from textops.search._plan import EmbedderPlan
+from textops.search._refit import evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.track import (
     ModelRegistry,
@@ -88,118 +87,6 @@ def _winner(t: FrozenTrial) -> Winner:
         trial=t.number,
         latency_ms=t.user_attrs.get("latency_ms"),
     )
-
-
-# -- refit -> evaluate ---------------------------------------------------------------------------
-def refit_rows(winner: Winner, data: SearchData, plans: list[EmbedderPlan]) -> Split:
-    """What the winner is refitted on: train + validation, or the train rows a budget-sampled
-    embedder was encoded for."""
-    sample = next((p.sample for p in plans if p.key == winner.embedder), None)
-    if sample is None or HEADS[winner.head].text_input:
-        return data.refit
-    train = data.train
-    return Split(
-        [train.texts[i] for i in sample],
-        [train.labels[i] for i in sample],
-        [train.keys[i] for i in sample],
-    )
-
-
-def refit(
-    winner: Winner,
-    data: SearchData,
-    dataset: Dataset,
-    cache: EmbeddingCache,
-    seed: int,
-    device: str = "auto",
-    rows: Split | None = None,
-) -> TextClassifier:
-    """The winner's embedder and head fitted on train + validation (``rows``: a
-    budget-sampled embedder's own rows)."""
-    rows = rows or data.refit
-    normalization = NormalizationOptions(**dataset.manifest["normalization"])
-    if HEADS[winner.head].text_input:
-        return _retrain(winner, rows.texts, rows.labels, normalization, cache, seed, device)
-    emb = make_embedder(winner.embedder)
-    if emb.requires_fit:
-        emb.fit(rows.texts)
-    X = encode_texts(emb, rows.texts, cache, keys=rows.keys, show_progress=False).vectors
-    head = build_head(winner.head, winner.params, scale=emb.needs_scaling, seed=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        head.fit(X, np.asarray(rows.labels, dtype=object))
-    return TextClassifier(
-        embedder_key=winner.embedder,
-        embedder=emb,
-        head_key=winner.head,
-        head=head,
-        head_params=winner.params,
-        normalization=normalization,
-        cache=cache,
-    )
-
-
-def _retrain(
-    winner: Winner,
-    texts: list[str],
-    labels: list[str],
-    normalization: NormalizationOptions,
-    cache: EmbeddingCache,
-    seed: int,
-    device: str,
-) -> TextClassifier:
-    """A trained head (a fine-tune) trained again on the refit rows for the epochs that won
-    on validation, and deployed as its trained encoder + linear head."""
-    from textops.search._objective import available_cpus
-
-    est = build_head(winner.head, winner.params, seed=seed)
-    est.set_params(device=device, threads=available_cpus())
-    exported = est.fit(texts, labels).export()
-    est.release()
-    return TextClassifier(
-        embedder_key=exported.embedder_key,
-        embedder=exported.embedder,
-        head_key=winner.head,
-        head=exported.head,
-        head_params=winner.params,
-        normalization=normalization,
-        cache=cache,
-    )
-
-
-def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
-    """Milliseconds per text, one text at a time, without the cache (as a service sees it)."""
-    uncached = TextClassifier(
-        embedder_key=clf.embedder_key,
-        embedder=clf.embedder,
-        head_key=clf.head_key,
-        head=clf.head,
-        head_params=clf.head_params,
-        normalization=clf.normalization,
-        cache=None,
-    )
-    sample = texts[:16]
-    uncached.predict_proba(sample[:1])
-    start = time.perf_counter()
-    for t in sample:
-        uncached.predict_proba([t])
-    return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
-
-
-@dataclass(frozen=True)
-class Evaluated:
-    metrics: JSON  # textops.track.evaluate, plus latency_ms_per_text
-    proba: np.ndarray
-
-
-def evaluate_on_test(clf: TextClassifier, data: SearchData, cache: EmbeddingCache) -> Evaluated:
-    """The test split, touched once, by the winner only."""
-    te = data.test
-    X = encode_texts(clf.embedder, te.texts, cache, keys=te.keys, show_progress=False).vectors
-    proba = np.asarray(clf.head.predict_proba(X))
-    metrics = evaluate(te.labels, proba, clf.labels)
-    metrics["latency_ms_per_text"] = _latency_ms(clf, te.texts or data.train.texts)
-    return Evaluated(metrics, proba)
 
 
 # -- log -> save -> register ---------------------------------------------------------------------
@@ -339,13 +226,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     cache = EmbeddingCache(home=inputs.home)
     rows = refit_rows(winner, data, inputs.plans)
     clf = refit(winner, data, dataset, cache, config.seed, config.device, rows)
-    if len(data.test):
-        evaluated = evaluate_on_test(clf, data, cache)
-    else:  # few labels, every row pooled: the winner's repeated-CV estimate
-        folds = data.cv_folds(config.cv_folds)
-        scores = best.user_attrs.get("cv_scores", [])
-        cv = cv_estimate(scores, len(data.train), folds, config.cv_repeats)
-        evaluated = Evaluated(cv, np.zeros((0, len(clf.labels))))
+    evaluated = evaluate_winner(clf, best, data, cache, config)
     test = {k: v for k, v in evaluated.metrics.items() if k != "confusion_matrix"}
     board = leaderboard(study)
     env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)

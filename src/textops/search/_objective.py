@@ -10,19 +10,20 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from textops._types import Params
-from textops.embed import EMBEDDERS, make_embedder
-from textops.model import HEADS, NORMALIZATIONS, EpochRecord, standardizes
+from textops.embed import make_embedder
+from textops.model import HEADS, NORMALIZATIONS, standardizes
 from textops.search._budget import Budget, OutOfTimeError
 from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
 from textops.search._head_search import HEAD_SEARCH, cv_head
-from textops.search._trained_trial import TrialHooks, run_trained_trial
+from textops.search._record import FoldResult, TrialRecord
+from textops.search._trained_trial import TrainedTrials
 from textops.search._warm import WarmStarts
 from textops.track import BackgroundRuns, FinishedRun, Tracker
 
@@ -37,44 +38,6 @@ __all__ = [
     "macro_f1",
     "searches_normalization",
 ]
-
-
-class _FoldResult(NamedTuple):
-    macro_f1: float
-    fit_seconds: float
-    predict_seconds: float
-    predicted: int  # texts
-    epochs: int | None  # trained, for heads stopped on the validation split
-
-
-class _TrialRecord:
-    """What a trial measured, fold by fold: its trial attributes and MLflow run come from it."""
-
-    def __init__(self) -> None:
-        self.scores: list[float] = []
-        self.epochs: list[int] = []  # per fold, for heads stopped on the validation split
-        self.fit_s = 0.0
-        self.predict_s = 0.0
-        self.predicted = 0
-        #: a trained head's epochs (train loss, validation macro-F1), and its refit estimate
-        self.history: list[EpochRecord] = []
-        self.refit_s: float | None = None
-
-    def add(self, fold: _FoldResult) -> None:
-        self.scores.append(fold.macro_f1)
-        if fold.epochs is not None:
-            self.epochs.append(fold.epochs)
-        self.fit_s += fold.fit_seconds
-        self.predict_s += fold.predict_seconds
-        self.predicted += fold.predicted
-
-    @property
-    def macro_f1(self) -> float:
-        return float(np.mean(self.scores)) if self.scores else 0.0
-
-    @property
-    def head_ms(self) -> float:
-        return 1000 * self.predict_s / max(self.predicted, 1)
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -141,16 +104,6 @@ class Objective:
         repeats: int = 1,
         subsets: dict[str, list[int]] | None = None,
     ) -> None:
-        val = data.validation
-        #: what trained heads (fine-tunes) fit on and are scored on, and the refit's size
-        self.texts = (data.train.texts, data.train.labels)
-        self.val_texts = (val.texts, val.labels) if len(val) else None
-        self.refit_ratio = len(data.refit) / max(len(data.train), 1)
-        self.head_options = dict(head_options or {})
-        self.device = device
-        #: per kind (embedder, head) of trained head: the fastest epoch any of its trials
-        #: measured (seconds): when even that cannot fit, no trial of the kind starts
-        self._epoch_floor: dict[tuple[str, str], float] = {}
         self.data = FoldData(
             texts=data.train.texts,
             labels=data.train.labels,
@@ -158,7 +111,7 @@ class Objective:
             folds=folds,
             seed=seed,
             home=home,
-            validation=(val.texts, val.keys, val.labels),
+            validation=(data.validation.texts, data.validation.keys, data.validation.labels),
             repeats=repeats,
             subsets=subsets,
         )
@@ -174,6 +127,15 @@ class Objective:
         self._warm = WarmStarts()
         #: seconds per fold of every (embedder, head) run so far, pruned trials' folds too
         self._fold_seconds: dict[tuple[str, str], list[float]] = {}
+        self.trained = TrainedTrials(
+            data,
+            self.data,
+            budget=budget,
+            seed=seed,
+            head_options=dict(head_options or {}),
+            runtime={"device": device, "threads": available_cpus()},
+            report=not multi,
+        )
 
     @contextlib.contextmanager
     def background_runs(self) -> Iterator[None]:
@@ -192,7 +154,7 @@ class Objective:
     # -- one fold ------------------------------------------------------------------------------
     def _fold(
         self, ek: str, hk: str, params: Params, scale: bool, fold: int, stop_at: float | None
-    ) -> _FoldResult:
+    ) -> FoldResult:
         """Fit on one fold's train part and score macro-F1 on its held-out part. A head that
         trains in rounds (boosting, epochs) is stopped at ``stop_at`` (wall clock) with
         :class:`OutOfTimeError`: one fold of a large LightGBM can outlast a whole small budget."""
@@ -232,7 +194,7 @@ class Objective:
         if warm is not None:
             self._warm.keep(est, warm, search.warm_start)
         score = macro_f1(data.y[va], np.asarray(pred))
-        return _FoldResult(score, t1 - t0, t2 - t1, len(va), epochs)
+        return FoldResult(score, t1 - t0, t2 - t1, len(va), epochs)
 
     def _seconds_needed(self, kind: tuple[str, str], started: float, done: int) -> float:
         """Seconds the rest of a trial takes: before it starts, from the seconds per fold its
@@ -251,91 +213,14 @@ class Objective:
         ek = trial.suggest_categorical("embedder", self.embedders)
         hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
         params = HEAD_SEARCH[hk].space(trial)
-        params.update(self._fixed_params(ek, hk, params))
+        params.update(self.trained.fixed_params(ek, hk, params))
         if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         for name, value in (("embedder", ek), ("head", hk), ("params", params)):
             trial.set_user_attr(name, value)
         return str(ek), str(hk), params
 
-    def _fixed_params(self, ek: str, hk: str, params: Params) -> Params:
-        """``--head-options`` a head takes; a trained head's encoder (the embedder's model,
-        unless ``model`` names another folder)."""
-        out = {k: v for k, v in self.head_options.items() if k in params}
-        if HEADS[hk].text_input:
-            names = HEADS[hk].factory({}, 0)._get_param_names()
-            out.update({k: v for k, v in self.head_options.items() if k in names})
-            out.setdefault("model", EMBEDDERS[ek].params["model"])
-        return out
-
-    def _run_trained(
-        self, trial: Trial, ek: str, hk: str, params: Params, rec: _TrialRecord
-    ) -> None:
-        """One training on the train split, scored on validation epoch by epoch."""
-        import optuna
-
-        kind = f"{ek} + {hk}"
-        floor = self._epoch_floor.get((ek, hk))
-        if floor is not None:
-            probe = TrialHooks(
-                trial, self.budget, self.budget.reserve(trial.study), self.refit_ratio, kind
-            )
-            if probe.epochs_that_fit(floor) < 1:
-                reason = f"{kind}: its fastest epoch so far (~{floor:.0f}s) no longer fits"
-                trial.set_user_attr("stopped", "budget")
-                trial.set_user_attr("stopped_reason", reason)
-                raise optuna.TrialPruned(reason)
-        if self.val_texts is not None:
-            runs = [(self.texts, self.val_texts, self.refit_ratio)]
-        else:  # few labels, all pooled: one round of the CV folds, a fixed number of epochs
-            texts, labels = self.texts
-            folds = self.data.splits()[: self.data.folds]
-            runs = [
-                (
-                    ([texts[i] for i in tr], [labels[i] for i in tr]),
-                    ([texts[i] for i in va], [labels[i] for i in va]),
-                    len(texts) / max(len(tr), 1),
-                )
-                for tr, va in folds
-            ]
-        for n, (train, val, ratio) in enumerate(runs):
-            hooks = TrialHooks(
-                trial,
-                self.budget,
-                self.budget.reserve(trial.study),
-                ratio,
-                kind,
-                report=not self.multi and n == 0,
-                trainings=len(runs) - n,
-            )
-            try:
-                out = run_trained_trial(
-                    hk,
-                    params,
-                    train=train,
-                    validation=val,
-                    hooks=hooks,
-                    seed=self.seed,
-                    runtime={"device": self.device, "threads": available_cpus()},
-                    fixed_epochs=len(runs) > 1,
-                )
-            except optuna.TrialPruned:
-                rec.history = rec.history or hooks.records
-                raise
-            finally:
-                if hooks.seconds_per_sample is not None:
-                    epoch_s = hooks.seconds_per_sample * hooks.samples
-                    known = self._epoch_floor.get((ek, hk), epoch_s)
-                    self._epoch_floor[ek, hk] = min(known, epoch_s)
-            if hooks.allowed is not None and "epochs" in params:  # the other folds: as many
-                params = {**params, "epochs": min(int(params["epochs"]), hooks.allowed)}
-            rec.scores.append(out.macro_f1)
-            rec.epochs.append(out.epochs)
-            rec.fit_s += out.fit_seconds
-            rec.history = rec.history or out.history
-            rec.refit_s = out.refit_seconds
-
-    def _run_folds(self, trial: Trial, ek: str, hk: str, params: Params, rec: _TrialRecord) -> None:
+    def _run_folds(self, trial: Trial, ek: str, hk: str, params: Params, rec: TrialRecord) -> None:
         """Every fold in turn, pruned (by the median rule, or the budget) after any of them."""
         import optuna
 
@@ -377,12 +262,12 @@ class Objective:
         trial.set_user_attr("host", socket.gethostname())
         trial.set_user_attr("pid", os.getpid())
         ek, hk, params = self._sample(trial)
-        rec = _TrialRecord()
+        rec = TrialRecord()
         start_ms = int(time.time() * 1000)
         status = "FINISHED"
         try:
             if HEADS[hk].text_input:
-                self._run_trained(trial, ek, hk, params, rec)
+                self.trained.run(trial, ek, hk, params, rec)
             else:
                 self._run_folds(trial, ek, hk, params, rec)
         except optuna.TrialPruned:
@@ -404,7 +289,7 @@ class Objective:
         ek: str,
         hk: str,
         params: Params,
-        rec: _TrialRecord,
+        rec: TrialRecord,
         status: str,
         start_ms: int,
     ) -> float | None:

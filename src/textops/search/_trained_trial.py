@@ -19,13 +19,27 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from textops.model import EpochRecord, build_head
+from textops._types import Params
+from textops.embed import EMBEDDERS
+from textops.model import HEADS, EpochRecord, build_head
 from textops.search._budget import Budget
+from textops.search._data import SearchData
+from textops.search._folds import FoldData
+from textops.search._record import TrialRecord
 
 if TYPE_CHECKING:
     from optuna import Trial
 
-__all__ = ["EPOCH_STEP", "SAVE_SECONDS", "TrainedOutcome", "TrialHooks", "run_trained_trial"]
+__all__ = [
+    "EPOCH_STEP",
+    "SAVE_SECONDS",
+    "TrainedOutcome",
+    "TrainedTrials",
+    "TrialHooks",
+    "run_trained_trial",
+]
+
+Texts = tuple[list[str], list[str]]
 
 #: Optuna step of epoch 1 (fold steps are 0 .. folds-1)
 EPOCH_STEP = 1000
@@ -145,3 +159,106 @@ def run_trained_trial(
         refit_seconds=hooks.refit_seconds(epochs),
         history=history,
     )
+
+
+class TrainedTrials:
+    """The search's trials of trained heads: what they train on (the train split, or in the
+    few-labels mode one round of the CV folds), the options they are given, and the fastest
+    epoch each kind (embedder, head) measured, so that a kind that cannot fit is not loaded."""
+
+    def __init__(
+        self,
+        data: SearchData,
+        folds: FoldData,
+        *,
+        budget: Budget,
+        seed: int,
+        head_options: Params,
+        runtime: dict[str, Any],
+        report: bool,
+    ) -> None:
+        val = data.validation
+        self.texts: Texts = (data.train.texts, data.train.labels)
+        self.val_texts: Texts | None = (val.texts, val.labels) if len(val) else None
+        self.refit_ratio = len(data.refit) / max(len(data.train), 1)
+        self.folds = folds
+        self.budget = budget
+        self.seed = seed
+        self.head_options = head_options
+        self.runtime = runtime
+        self.report = report  # single-objective searches prune epoch by epoch
+        #: per kind, the fastest epoch any of its trials measured (seconds)
+        self._epoch_floor: dict[tuple[str, str], float] = {}
+
+    def fixed_params(self, ek: str, hk: str, params: Params) -> Params:
+        """``--head-options`` a head takes; a trained head's encoder (the embedder's model,
+        unless ``model`` names another folder)."""
+        out = {k: v for k, v in self.head_options.items() if k in params}
+        if HEADS[hk].text_input:
+            names = HEADS[hk].factory({}, 0)._get_param_names()
+            out.update({k: v for k, v in self.head_options.items() if k in names})
+            out.setdefault("model", EMBEDDERS[ek].params["model"])
+        return out
+
+    def _hooks(self, trial: Trial, kind: str, ratio: float, **kw: Any) -> TrialHooks:
+        return TrialHooks(trial, self.budget, self.budget.reserve(trial.study), ratio, kind, **kw)
+
+    def _runs(self) -> list[tuple[Texts, Texts, float]]:
+        """(train, scored on, refit rows / train rows) of each training a trial runs."""
+        if self.val_texts is not None:
+            return [(self.texts, self.val_texts, self.refit_ratio)]
+        texts, labels = self.texts  # few labels, all pooled: one round of the CV folds
+        return [
+            (
+                ([texts[i] for i in tr], [labels[i] for i in tr]),
+                ([texts[i] for i in va], [labels[i] for i in va]),
+                len(texts) / max(len(tr), 1),
+            )
+            for tr, va in self.folds.splits()[: self.folds.folds]
+        ]
+
+    def run(self, trial: Trial, ek: str, hk: str, params: Params, rec: TrialRecord) -> None:
+        """Train and score, recording into ``rec`` (a pruned trial's epochs too)."""
+        import optuna
+
+        kind = f"{ek} + {hk}"
+        floor = self._epoch_floor.get((ek, hk))
+        if (
+            floor is not None
+            and self._hooks(trial, kind, self.refit_ratio).epochs_that_fit(floor) < 1
+        ):
+            reason = f"{kind}: its fastest epoch so far (~{floor:.0f}s) no longer fits"
+            trial.set_user_attr("stopped", "budget")
+            trial.set_user_attr("stopped_reason", reason)
+            raise optuna.TrialPruned(reason)
+        runs = self._runs()
+        for n, (train, val, ratio) in enumerate(runs):
+            report = self.report and n == 0
+            hooks = self._hooks(trial, kind, ratio, report=report, trainings=len(runs) - n)
+            try:
+                out = run_trained_trial(
+                    hk,
+                    params,
+                    train=train,
+                    validation=val,
+                    hooks=hooks,
+                    seed=self.seed,
+                    runtime=self.runtime,
+                    fixed_epochs=len(runs) > 1,
+                )
+            except optuna.TrialPruned:
+                rec.history = rec.history or hooks.records
+                raise
+            finally:
+                if hooks.seconds_per_sample is not None:
+                    epoch_s = hooks.seconds_per_sample * hooks.samples
+                    self._epoch_floor[ek, hk] = min(
+                        self._epoch_floor.get((ek, hk), epoch_s), epoch_s
+                    )
+            if hooks.allowed is not None and "epochs" in params:  # the other folds: as many
+                params = {**params, "epochs": min(int(params["epochs"]), hooks.allowed)}
+            rec.scores.append(out.macro_f1)
+            rec.epochs.append(out.epochs)
+            rec.fit_s += out.fit_seconds
+            rec.history = rec.history or out.history
+            rec.refit_s = out.refit_seconds
