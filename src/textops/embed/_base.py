@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from textops._types import JSON
 
-__all__ = ["Embedder", "FoldViews", "hash_model_files", "library_versions"]
+__all__ = ["Embedder", "FoldViews", "hash_model_files", "in_length_order", "library_versions"]
 
 #: ``fold_views(texts)(tr, va)``: the (train, held-out) rows of one fold of ``texts``
 FoldViews = Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
@@ -49,6 +49,23 @@ def hash_model_files(path: Path) -> str:
                     h.update(block)
         _HASH_MEMO[key] = h.hexdigest()
     return _HASH_MEMO[key]
+
+
+def in_length_order(
+    texts: list[str], batch_size: int, encode: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """``encode`` run on batches of similar length, longest first (they pad little, as in
+    sentence-transformers), the rows put back in the texts' order."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    parts = [
+        encode([texts[i] for i in order[lo : lo + batch_size]])
+        for lo in range(0, len(texts), batch_size)
+    ]
+    if not parts:
+        return np.zeros((0, 0), dtype=np.float32)
+    out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+    out[order] = np.concatenate(parts)
+    return out
 
 
 def library_versions(names: Sequence[str]) -> dict[str, str]:

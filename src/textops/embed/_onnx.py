@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from textops.embed._base import Embedder
+from textops.embed._base import Embedder, in_length_order
 
 __all__ = ["ONNX_INPUTS", "OnnxSentenceEncoder"]
 
@@ -70,23 +70,17 @@ class OnnxSentenceEncoder(Embedder):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         sess, tok, names = self._load()
-        # batches of similar length pad little (as sentence-transformers does)
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        texts = [texts[i] for i in order]
-        parts = []
-        for lo in range(0, len(texts), self.batch_size):
-            enc = tok.encode_batch(texts[lo : lo + self.batch_size])
+
+        def run(batch: list[str]) -> np.ndarray:
+            enc = tok.encode_batch(batch)
             feed = {
                 "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
             }
-            parts.append(sess.run(None, {k: v for k, v in feed.items() if k in names})[0])
-        if not parts:
-            return np.zeros((0, 0), dtype=np.float32)
-        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
-        out[order] = np.concatenate(parts)
-        return out
+            return np.asarray(sess.run(None, {k: v for k, v in feed.items() if k in names})[0])
+
+        return in_length_order(texts, self.batch_size, run)
 
     def _model_id(self) -> str:
         h = hashlib.sha256()

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textops._types import JSON
-from textops.embed._base import Embedder, hash_model_files
+from textops.embed._base import Embedder, hash_model_files, in_length_order
 from textops.embed._sbert import SentenceTransformerEmbedder, pick_device, resolve_model
 from textops.errors import ModelNotFoundError
 
@@ -156,17 +156,12 @@ class BiLSTMEncoder(Embedder):
         import torch
 
         net = self._network()
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        parts = []
+
+        def run(batch: list[str]) -> np.ndarray:
+            return np.asarray(net(*pad_tokens(self.token_vectors(batch))).numpy())
+
         with torch.inference_mode():
-            for lo in range(0, len(texts), self.batch_size):
-                batch = [texts[i] for i in order[lo : lo + self.batch_size]]
-                parts.append(net(*pad_tokens(self.token_vectors(batch))).numpy())
-        if not parts:
-            return np.zeros((0, 0), dtype=np.float32)
-        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
-        out[order] = np.concatenate(parts)
-        return out
+            return in_length_order(texts, self.batch_size, run)
 
     def _model_id(self) -> str:
         base = hash_model_files(resolve_model(self.model))

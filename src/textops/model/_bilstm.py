@@ -16,15 +16,7 @@ import numpy as np
 
 from textops.embed import BILSTM_CONFIG, BILSTM_WEIGHTS, BiLSTMEncoder, build_bilstm
 from textops.model._trained_head import Exported, TrainedHead, macro_f1_codes, weights_folder
-from textops.model._training import (
-    LoopSpec,
-    TrainingHooks,
-    autocast,
-    batches,
-    class_weights,
-    fit_epochs,
-    linear_head,
-)
+from textops.model._training import LoopSpec, TrainingHooks, autocast, batches
 
 __all__ = ["BiLSTMHead"]
 
@@ -93,7 +85,6 @@ class BiLSTMHead(TrainedHead):
 
         from textops.embed import pad_tokens
 
-        torch.manual_seed(self.seed)
         dev = self.device_
         self.encoder_ = enc = BiLSTMEncoder(
             model=self.model, device=dev, max_seq_length=self.max_length
@@ -101,11 +92,7 @@ class BiLSTMHead(TrainedHead):
         vectors = _token_vectors(enc, texts)
         self.config_ = self._config(int(vectors[0].shape[1]))
         net = self.network_ = build_bilstm(self.config_).to(dev)
-        k = len(self.classes_)
-        linear = self.linear_ = torch.nn.Linear(2 * self.hidden, k).to(dev)
-        drop = torch.nn.Dropout(0.2)
-        weight = class_weights(y, k, self.class_weight)
-        loss_fn = torch.nn.CrossEntropyLoss(weight=None if weight is None else weight.to(dev))
+        linear, drop, loss_fn = self._classifier(2 * self.hidden, y, 0.2)
         target = torch.as_tensor(y)
 
         def step(rows: np.ndarray) -> Any:
@@ -121,31 +108,16 @@ class BiLSTMHead(TrainedHead):
                 return None
             return macro_f1_codes(val[1], self._codes(val_vectors))
 
-        def snapshot() -> Any:
-            return [
-                {n: t.detach().cpu().clone() for n, t in m.state_dict().items()}
-                for m in (net, linear)
-            ]
-
         params = list(net.parameters()) + list(linear.parameters())
         lengths = [int(v.shape[0]) for v in vectors]
         spec = LoopSpec(step, params, lengths, validate, modules=[net, linear])
-        self.history_, best, self.epochs_ = fit_epochs(
+        self._fit_loop(
             spec,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
+            hooks,
             weight_decay=self.weight_decay,
-            warmup=self.warmup,
-            seed=self.seed,
-            hooks=hooks,
             patience=self.patience,
-            snapshot=snapshot if val is not None else None,
+            keep_best=[net, linear],
         )
-        if best is not None:
-            net.load_state_dict(best[0])
-            linear.load_state_dict(best[1])
-        net.eval()
 
     def _codes(self, vectors: list[Any]) -> np.ndarray:
         import torch
@@ -173,6 +145,4 @@ class BiLSTMHead(TrainedHead):
         save_file(state, str(folder / BILSTM_WEIGHTS))
         (folder / BILSTM_CONFIG).write_text(json.dumps(self.config_, sort_keys=True))
         enc.weights = str(folder)
-        w = self.linear_.weight.detach().cpu().numpy()
-        b = self.linear_.bias.detach().cpu().numpy()
-        return Exported("bilstm_encoder", enc, linear_head(w, b, list(self.classes_)))
+        return self._linear_export("bilstm_encoder", enc)

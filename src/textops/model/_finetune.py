@@ -18,15 +18,7 @@ import numpy as np
 
 from textops.embed import FineTunedEncoder, resolve_model
 from textops.model._trained_head import Exported, TrainedHead, macro_f1_codes, weights_folder
-from textops.model._training import (
-    LoopSpec,
-    TrainingHooks,
-    autocast,
-    batches,
-    class_weights,
-    fit_epochs,
-    linear_head,
-)
+from textops.model._training import LoopSpec, TrainingHooks, autocast, batches
 
 __all__ = ["FineTuneHead", "SetFitHead", "load_body"]
 
@@ -129,14 +121,9 @@ class FineTuneHead(TrainedHead):
     ) -> None:
         import torch
 
-        torch.manual_seed(self.seed)
         dev = self.device_
         st = self.body_ = load_body(self.model, dev, self.max_length)
-        k = len(self.classes_)
-        dim = st[0].auto_model.config.hidden_size
-        self.linear_ = linear = torch.nn.Linear(dim, k).to(dev)
-        drop = torch.nn.Dropout(0.1)
-        loss_fn = torch.nn.CrossEntropyLoss(weight=_to(class_weights(y, k, self.class_weight), dev))
+        linear, drop, loss_fn = self._classifier(st[0].auto_model.config.hidden_size, y, 0.1)
         toks = _Tokens(st, texts, self.max_length)
         target = torch.as_tensor(y)
 
@@ -149,30 +136,15 @@ class FineTuneHead(TrainedHead):
         def validate() -> float | None:
             return None if val is None else macro_f1_codes(val[1], self._predict_codes(val[0]))
 
-        def snapshot() -> Any:
-            return {
-                "body": {n: t.detach().cpu().clone() for n, t in st.state_dict().items()},
-                "linear": {n: t.detach().cpu().clone() for n, t in linear.state_dict().items()},
-            }
-
         params = list(st.parameters()) + list(linear.parameters())
         spec = LoopSpec(step, params, toks.lengths, validate, modules=[st, linear])
-        self.history_, best, self.epochs_ = fit_epochs(
+        self._fit_loop(
             spec,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
+            hooks,
             weight_decay=self.weight_decay,
-            warmup=self.warmup,
-            seed=self.seed,
-            hooks=hooks,
             patience=self.patience,
-            snapshot=snapshot if val is not None else None,
+            keep_best=[st, linear],
         )
-        if best is not None:
-            st.load_state_dict(best["body"])
-            linear.load_state_dict(best["linear"])
-        st.eval()
 
     def _logits(self, texts: list[str]) -> np.ndarray:
         import torch
@@ -193,13 +165,7 @@ class FineTuneHead(TrainedHead):
     def export(self) -> Exported:
         enc = FineTunedEncoder(normalize=False)
         enc.model = _save_body(self.body_, enc, self.max_length)
-        w = self.linear_.weight.detach().cpu().numpy()
-        b = self.linear_.bias.detach().cpu().numpy()
-        return Exported("finetuned", enc, linear_head(w, b, list(self.classes_)))
-
-
-def _to(t: Any, device: str) -> Any:
-    return None if t is None else t.to(device)
+        return self._linear_export("finetuned", enc)
 
 
 def _pairs(y: np.ndarray, iterations: int, max_pairs: int, seed: int) -> np.ndarray:
@@ -274,7 +240,6 @@ class SetFitHead(TrainedHead):
     ) -> None:
         import torch
 
-        torch.manual_seed(self.seed)
         dev = self.device_
         st = self.body_ = load_body(self.model, dev, self.max_length)
         toks = _Tokens(st, texts, self.max_length)
@@ -296,18 +261,7 @@ class SetFitHead(TrainedHead):
             return None if val is None else macro_f1_codes(val[1], self._predict_codes(val[0]))
 
         spec = LoopSpec(step, list(st.parameters()), pair_len, validate, modules=[st])
-        self.history_, _, self.epochs_ = fit_epochs(
-            spec,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=0.0,
-            warmup=self.warmup,
-            seed=self.seed,
-            hooks=hooks,
-            patience=self.epochs,
-        )
-        st.eval()
+        self._fit_loop(spec, hooks, weight_decay=0.0, patience=self.epochs)
 
     def _predict_codes(self, texts: list[str]) -> np.ndarray:
         proba = self.lr_head_.predict_proba(self._embed(texts))

@@ -22,7 +22,17 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from textops.embed import Embedder
-from textops.model._training import EpochRecord, NoHooks, TrainingHooks, device_for, set_threads
+from textops.model._training import (
+    EpochRecord,
+    LoopSpec,
+    NoHooks,
+    TrainingHooks,
+    class_weights,
+    device_for,
+    fit_epochs,
+    linear_head,
+    set_threads,
+)
 
 __all__ = ["Exported", "TrainedHead", "macro_f1_codes", "weights_folder"]
 
@@ -51,7 +61,14 @@ class Exported:
 
 
 class TrainedHead(BaseEstimator):  # type: ignore[misc]
-    """Common fitting logic; subclasses implement ``_train``, ``_predict_codes``, ``export``."""
+    """Common fitting logic; subclasses implement ``_train``, ``_predict_codes``, ``export``
+    and have the loop's parameters (``epochs``, ``batch_size``, ``lr``, ``warmup``, ``seed``)."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    warmup: float
+    seed: int
 
     #: fits on texts (the search gives it texts, not cached embedding rows)
     text_input: ClassVar[bool] = True
@@ -73,11 +90,66 @@ class TrainedHead(BaseEstimator):  # type: ignore[misc]
                 [validation[0][i] for i in keep],
                 np.array([code[validation[1][i]] for i in keep], dtype=np.int64),
             )
+        import torch
+
         set_threads(getattr(self, "threads", None))
+        torch.manual_seed(self.seed)
         self.device_ = device_for(str(getattr(self, "device", "cpu")))
         self.history_: list[EpochRecord] = []
+        self._validated = val is not None
         self._train(list(texts), np.asarray(y, dtype=np.int64), val, hooks or NoHooks())
         return self
+
+    def _classifier(self, dim: int, y: np.ndarray, dropout: float) -> tuple[Any, Any, Any]:
+        """A linear layer on ``dim`` features (kept as ``linear_``: it is exported), its input
+        dropout and the (optionally class-weighted) cross-entropy."""
+        import torch
+
+        k, dev = len(self.classes_), self.device_
+        self.linear_ = torch.nn.Linear(dim, k).to(dev)
+        weight = class_weights(y, k, getattr(self, "class_weight", None))
+        loss = torch.nn.CrossEntropyLoss(weight=None if weight is None else weight.to(dev))
+        return self.linear_, torch.nn.Dropout(dropout), loss
+
+    def _fit_loop(
+        self,
+        spec: LoopSpec,
+        hooks: TrainingHooks,
+        *,
+        weight_decay: float,
+        patience: int,
+        keep_best: Sequence[Any] = (),
+    ) -> None:
+        """:func:`fit_epochs` with this head's settings; when ``keep_best`` modules are given
+        (and validation scored the epochs), their best epoch's weights are restored."""
+
+        def snapshot() -> list[dict[str, Any]]:
+            return [
+                {n: t.detach().cpu().clone() for n, t in m.state_dict().items()} for m in keep_best
+            ]
+
+        self.history_, best, self.epochs_ = fit_epochs(
+            spec,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=weight_decay,
+            warmup=self.warmup,
+            seed=self.seed,
+            hooks=hooks,
+            patience=patience,
+            snapshot=snapshot if keep_best and self._validated else None,
+        )
+        for module, state in zip(keep_best, best or [], strict=False):
+            module.load_state_dict(state)
+        for module in spec.modules:
+            module.eval()
+
+    def _linear_export(self, embedder_key: str, embedder: Embedder) -> Exported:
+        """The trained ``linear_`` layer as a scikit-learn head behind ``embedder``."""
+        w = self.linear_.weight.detach().cpu().numpy()
+        b = self.linear_.bias.detach().cpu().numpy()
+        return Exported(embedder_key, embedder, linear_head(w, b, list(self.classes_)))
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.classes_[self._predict_codes(list(texts))], dtype=object)
