@@ -9,6 +9,7 @@ import optuna
 import pytest
 from sklearn.base import clone
 
+from tests.conftest import SPAM_LABELS, SPAM_TEXTS
 from textops.data import NormalizationOptions
 from textops.embed import make_embedder
 from textops.errors import UnknownPluginError
@@ -16,15 +17,8 @@ from textops.model import HEADS, TextClassifier, build_head
 from textops.search._head_search import HEAD_SEARCH
 from textops.search._objective import compatible_heads
 
-TEXTS = [
-    "free cash prize win now",
-    "lunch tomorrow at noon?",
-    "win a free prize, call now",
-    "see you at lunch",
-    "claim your cash prize",
-    "meeting moved to noon",
-] * 10
-LABELS = ["spam", "ham", "spam", "ham", "spam", "ham"] * 10
+TEXTS = SPAM_TEXTS[:6] * 10
+LABELS = SPAM_LABELS[:6] * 10
 
 
 def _embedder_for(key: str) -> str:

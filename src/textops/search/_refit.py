@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from dataclasses import dataclass
@@ -111,15 +112,8 @@ def _retrain(
 
 def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
     """Milliseconds per text, one text at a time, without the cache (as a service sees it)."""
-    uncached = TextClassifier(
-        embedder_key=clf.embedder_key,
-        embedder=clf.embedder,
-        head_key=clf.head_key,
-        head=clf.head,
-        head_params=clf.head_params,
-        normalization=clf.normalization,
-        cache=None,
-    )
+    uncached = copy.copy(clf)
+    uncached.cache = None
     sample = texts[:16]
     uncached.predict_proba(sample[:1])
     start = time.perf_counter()
