@@ -118,7 +118,7 @@ def setfit_library(rows: list[tuple[str, str]], test: tuple[list[str], list[str]
     model = SetFitModel.from_pretrained(str(resolve_model("minilm")), local_files_only=True)
     data = Dataset.from_dict({"text": [t for t, _ in rows], "label": [y for _, y in rows]})
     with tempfile.TemporaryDirectory() as out:  # its checkpoints, not in the working tree
-        args = TrainingArguments(output_dir=out)
+        args = TrainingArguments(output_dir=out, report_to="none")
         Trainer(model=model, args=args, train_dataset=data).train()
     seconds = time.perf_counter() - start
     pred = [str(p) for p in model.predict(test[0])]

@@ -24,6 +24,16 @@ def _fit(key: str, tiny_bert: Path, **kw: object):  # type: ignore[no-untyped-de
     return est.fit(SPAM_TEXTS, SPAM_LABELS, validation=(SPAM_TEXTS[:12], SPAM_LABELS[:12]))
 
 
+def test_setfit_trains_on_in_batch_pairs_and_on_setfits_sampled_pairs(tiny_bert: Path) -> None:
+    for pairs in ("in_batch", "sampled"):
+        est = _fit("setfit", tiny_bert, pairs=pairs, epochs=1)
+        assert est.history_[0].train_loss > 0
+        assert set(est.predict(SPAM_TEXTS)) <= {"spam", "ham"}
+    # an epoch: iterations passes over the texts; sampled pairs cost two passes each
+    assert est.encoder_passes(10) == 2 * min(2 * 10 * 2, est.max_pairs)
+    assert est.set_params(pairs="in_batch").encoder_passes(10) == 20
+
+
 def test_the_trained_heads_are_the_three_the_search_offers() -> None:
     assert set(TRAINED) == {"finetune", "setfit", "bilstm"}
     for key in TRAINED:
@@ -49,8 +59,9 @@ def test_trained_head_deploys_as_encoder_and_linear_head_and_round_trips(
     )
     proba = clf.predict_proba(SPAM_TEXTS[:6])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
-    # the deployed pair predicts what the trained network predicts
+    # the deployed pair predicts what the trained network predicts, with its probabilities
     assert clf.predict(SPAM_TEXTS) == list(est.predict(SPAM_TEXTS))
+    np.testing.assert_allclose(est.predict_proba(SPAM_TEXTS[:6]), proba, atol=1e-4)
     saved = clf.save(tmp_path / key)
     assert (saved / "encoder").is_dir()
     assert list((saved / "encoder").rglob("*.safetensors"))

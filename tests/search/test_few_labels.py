@@ -6,12 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pytest
 from scipy import stats
 
 from tests.conftest import topic_rows
 from textops.search import SearchConfig, run_search
 from textops.search._estimate import cv_estimate
+from textops.search._finalize import pick_winner
+from textops.search._record import brier_score
+from textops.search._study import make_storage
 from textops.track import MemoryTracker
 
 
@@ -66,3 +70,33 @@ def test_trained_heads_run_one_round_of_folds_with_few_labels(
     report = run_search(cfg, home=home, tracker=MemoryTracker())
     assert report.best.head == "setfit"
     assert report.test["fold_scores"] == 3  # one round, not cv_repeats rounds
+    study = optuna.load_study(study_name=report.study, storage=make_storage(None, home))
+    brier = study.trials[0].user_attrs["cv_brier"]  # its held-out probabilities, fold by fold
+    assert 0.0 <= brier <= 2.0
+
+
+def test_brier_score_matches_sklearn_for_two_labels() -> None:
+    from sklearn.metrics import brier_score_loss
+
+    y = np.array(["a", "b", "b", "a"], dtype=object)
+    p_b = np.array([0.1, 0.8, 0.4, 0.6])
+    proba = np.column_stack([1 - p_b, p_b])
+    # the multi-class form sums over both columns: twice sklearn's binary one
+    expected = 2 * brier_score_loss(y == "b", p_b)
+    assert brier_score(y, proba, np.array(["a", "b"], dtype=object)) == pytest.approx(expected)
+    # a label the model never saw: all its probability mass is wrong, plus 1
+    assert brier_score(np.array(["c"]), np.array([[0.5, 0.5]]), np.array(["a", "b"])) == 1.5
+
+
+def test_cv_ties_go_to_the_lowest_held_out_brier_then_the_earliest() -> None:
+    study = optuna.create_study(direction="maximize")
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    for value, brier in [(0.9, 0.1), (1.0, None), (1.0, 0.3), (1.0, 0.2), (1.0, 0.2)]:
+        attrs = {} if brier is None else {"cv_brier": brier}
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"x": 0.5}, distributions=dist, value=value, user_attrs=attrs
+            )
+        )
+    best, _ = pick_winner(study, SearchConfig(dataset="d"))
+    assert best.number == 3  # of the trials at 1.0, the lowest Brier score, first of two

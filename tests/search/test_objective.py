@@ -114,3 +114,14 @@ def test_a_head_that_trains_in_rounds_stops_when_the_time_is_up(tmp_path: Path, 
         obj._fold("fake", head, {}, False, 0, stop_at=time.time() - 1)
     score = obj._fold("fake", head, {}, False, 0, stop_at=time.time() + 600).macro_f1
     assert 0.0 <= score <= 1.0  # time left: the same fit runs to the end
+
+
+def test_k_neighbours_above_a_folds_rows_are_lowered_to_them(tmp_path: Path) -> None:
+    obj = _objective(tmp_path, None)
+    obj.heads["fake"] = ["knn"]
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({"embedder": "fake", "head.fake": "knn", "knn.n_neighbors": 50})
+    study.optimize(obj, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state.name == "COMPLETE"  # 50 neighbours of 40 training rows would raise
+    assert trial.user_attrs["params"]["n_neighbors"] == 40  # 3 folds of 60 rows

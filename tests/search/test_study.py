@@ -40,6 +40,18 @@ def test_portfolio_gives_each_embedder_a_linear_start_breadth_first() -> None:
     ]
 
 
+def test_each_trained_head_starts_once_from_its_defaults_on_its_first_embedder() -> None:
+    starts = portfolio(["fake", "mpnet", "minilm"], ["logreg", "setfit", "finetune"])
+    trained = [s for s in starts if s.get("head.mpnet") in ("setfit", "finetune")]
+    assert [s["head.mpnet"] for s in trained] == ["setfit", "finetune"]
+    setfit = HEADS["setfit"].factory({}, 0)
+    assert trained[0]["setfit.lr"] == setfit.lr and trained[0]["setfit.iterations"] == 5
+    assert trained[0]["setfit.class_weight"] is None
+    assert trained[1]["finetune.epochs"] == HEADS["finetune"].factory({}, 0).epochs
+    assert starts[-2:] == trained and len(starts) == 5
+    assert portfolio(["fake"], ["setfit"]) == []  # setfit does not take the fake embedder
+
+
 def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(
     topics: Dataset, home: Path
 ) -> None:

@@ -117,3 +117,45 @@ def test_epochs_are_capped_to_what_fits_with_the_refit() -> None:
     # an epoch of 10 s and its refit of 10 s each, plus saving: 4 epochs fit in 100 s
     assert hooks.epochs_that_fit(10.0) == 4
     assert TrialHooks(None, Budget.start(None), None, 1.0, "k").epochs_that_fit(1e6) > 1000
+
+
+def test_an_encoder_too_slow_for_the_budget_is_never_loaded(
+    tiny_bert: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import textops.model._finetune as finetune
+    from textops.embed._encode import text_keys
+    from textops.search._data import SearchData, Split
+    from textops.search._objective import Objective
+
+    def no_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(finetune, "load_body", no_load)
+    train = Split(SPAM_TEXTS, SPAM_LABELS, text_keys(SPAM_TEXTS))
+    val = Split(SPAM_TEXTS[:6], SPAM_LABELS[:6], text_keys(SPAM_TEXTS[:6]))
+    empty = Split([], [], [])
+
+    def objective(rate: float) -> Objective:
+        return Objective(
+            data=SearchData(train, val, empty, SPAM_TEXTS, text_keys(SPAM_TEXTS)),
+            embedders=["minilm"],
+            heads=["finetune"],
+            latency_ms={"minilm": None},
+            folds=3,
+            seed=0,
+            multi=False,
+            home=None,
+            budget=Budget.start(60.0),
+            head_options={"model": str(tiny_bert)},
+            rates={"minilm": rate},
+        )
+
+    # 36 texts at 1 text/s: an epoch of at least 3 x 36 s cannot fit in 60 s
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective(1.0), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state.name == "PRUNED"
+    assert "estimated from its encode rate" in trial.user_attrs["stopped_reason"]
+    # at 1,000 texts/s the estimate fits: the trial goes on to load its model
+    with pytest.raises(AssertionError, match="the model was loaded"):
+        study.optimize(objective(1000.0), n_trials=1, catch=())

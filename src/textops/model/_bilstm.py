@@ -13,6 +13,7 @@ from collections import OrderedDict
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 
 from textops.embed import BILSTM_CONFIG, BILSTM_WEIGHTS, BiLSTMEncoder, build_bilstm
 from textops.model._trained_head import Exported, TrainedHead, macro_f1_codes, weights_folder
@@ -106,7 +107,7 @@ class BiLSTMHead(TrainedHead):
         def validate() -> float | None:
             if val is None or val_vectors is None:
                 return None
-            return macro_f1_codes(val[1], self._codes(val_vectors))
+            return macro_f1_codes(val[1], self._logits(val_vectors).argmax(axis=1))
 
         params = list(net.parameters()) + list(linear.parameters())
         lengths = [int(v.shape[0]) for v in vectors]
@@ -119,22 +120,22 @@ class BiLSTMHead(TrainedHead):
             keep_best=[net, linear],
         )
 
-    def _codes(self, vectors: list[Any]) -> np.ndarray:
+    def _logits(self, vectors: list[Any]) -> np.ndarray:
         import torch
 
         from textops.embed import pad_tokens
 
-        out = np.zeros(len(vectors), dtype=np.int64)
+        out = np.zeros((len(vectors), len(self.classes_)), dtype=np.float32)
         with torch.inference_mode():
             for rows in batches([int(v.shape[0]) for v in vectors], 64, shuffle=False):
                 tokens, mask = pad_tokens([vectors[i] for i in rows])
                 with autocast(self.device_):
                     pooled = self.network_(tokens.to(self.device_), mask.to(self.device_))
-                    out[rows] = self.linear_(pooled).float().argmax(1).cpu().numpy()
+                    out[rows] = self.linear_(pooled).float().cpu().numpy()
         return out
 
-    def _predict_codes(self, texts: list[str]) -> np.ndarray:
-        return self._codes(self.encoder_.token_vectors(texts))
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(softmax(self._logits(self.encoder_.token_vectors(texts)), axis=1))
 
     def export(self) -> Exported:
         from safetensors.torch import save_file

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 
 from textops.embed import FineTunedEncoder, resolve_model
 from textops.model._trained_head import Exported, TrainedHead, macro_f1_codes, weights_folder
@@ -146,6 +147,9 @@ class FineTuneHead(TrainedHead):
             keep_best=[st, linear],
         )
 
+    def encoder_passes(self, n_texts: int) -> int:
+        return n_texts
+
     def _logits(self, texts: list[str]) -> np.ndarray:
         import torch
 
@@ -159,8 +163,8 @@ class FineTuneHead(TrainedHead):
                     out[rows] = self.linear_(_mean_pool(st, ids, mask)).float().cpu().numpy()
         return out
 
-    def _predict_codes(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self._logits(texts).argmax(axis=1))
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(softmax(self._logits(texts), axis=1))
 
     def export(self) -> Exported:
         enc = FineTunedEncoder(normalize=False)
@@ -192,9 +196,10 @@ class SetFitHead(TrainedHead):
         self,
         *,
         model: str = "all-MiniLM-L6-v2",
-        lr: float = 2e-5,
-        iterations: int = 20,
+        lr: float = 1e-4,
+        iterations: int = 5,
         max_pairs: int = 2000,
+        pairs: str = "in_batch",
         epochs: int = 1,
         batch_size: int = 16,
         max_length: int = 128,
@@ -209,6 +214,7 @@ class SetFitHead(TrainedHead):
         self.lr = lr
         self.iterations = iterations
         self.max_pairs = max_pairs
+        self.pairs = pairs
         self.epochs = epochs
         self.batch_size = batch_size
         self.max_length = max_length
@@ -238,13 +244,32 @@ class SetFitHead(TrainedHead):
         val: tuple[list[str], np.ndarray] | None,
         hooks: TrainingHooks,
     ) -> None:
-        import torch
 
         dev = self.device_
         st = self.body_ = load_body(self.model, dev, self.max_length)
         toks = _Tokens(st, texts, self.max_length)
+        if self.pairs == "in_batch":
+            step, lengths = self._in_batch_step(st, toks, y)
+        elif self.pairs == "sampled":
+            step, lengths = self._sampled_step(st, toks, y)
+        else:
+            raise ValueError(f"pairs={self.pairs!r}: choose in_batch or sampled")
+
+        def validate() -> float | None:
+            # the head is what validation scores: fitted on the body as it is now
+            self._fit_lr(texts, y)
+            return None if val is None else macro_f1_codes(val[1], self._predict_codes(val[0]))
+
+        spec = LoopSpec(step, list(st.parameters()), lengths, validate, modules=[st])
+        self._fit_loop(spec, hooks, weight_decay=0.0, patience=self.epochs)
+
+    def _sampled_step(self, st: Any, toks: _Tokens, y: np.ndarray) -> tuple[Any, list[int]]:
+        """SetFit's own recipe: each batch row is a sampled pair (cosine 1 or 0), two encoder
+        passes per pair."""
+        import torch
+
+        dev = self.device_
         pairs = _pairs(y, self.iterations, self.max_pairs, self.seed)
-        pair_len = [max(toks.lengths[a], toks.lengths[b]) for a, b, _ in pairs]
 
         def step(rows: np.ndarray) -> Any:
             a, b, t = pairs[rows, 0], pairs[rows, 1], pairs[rows, 2]
@@ -255,17 +280,43 @@ class SetFitHead(TrainedHead):
             cos = torch.nn.functional.cosine_similarity(u, v)
             return torch.nn.functional.mse_loss(cos, torch.as_tensor(t, dtype=cos.dtype).to(dev))
 
-        def validate() -> float | None:
-            # the head is what validation scores: fitted on the body as it is now
-            self._fit_lr(texts, y)
-            return None if val is None else macro_f1_codes(val[1], self._predict_codes(val[0]))
+        return step, [max(toks.lengths[a], toks.lengths[b]) for a, b, _ in pairs]
 
-        spec = LoopSpec(step, list(st.parameters()), pair_len, validate, modules=[st])
-        self._fit_loop(spec, hooks, weight_decay=0.0, patience=self.epochs)
+    def _in_batch_step(self, st: Any, toks: _Tokens, y: np.ndarray) -> tuple[Any, list[int]]:
+        """The same loss on every pair inside a batch of texts: a batch of B texts gives
+        B(B-1)/2 pairs for B encoder passes (SetFit's sampling spends two passes per pair).
+        An epoch is ``iterations`` shuffled passes over the texts; batches are drawn at
+        random, not by length: texts of one label are often of one length (spam is long)."""
+        import torch
 
-    def _predict_codes(self, texts: list[str]) -> np.ndarray:
-        proba = self.lr_head_.predict_proba(self._embed(texts))
-        return np.asarray(proba.argmax(axis=1))
+        dev = self.device_
+        n = len(y)
+        codes = torch.as_tensor(y)
+
+        def step(rows: np.ndarray) -> Any:
+            texts = rows % n
+            ids, mask = toks.batch(texts, dev)
+            with autocast(dev):
+                emb = torch.nn.functional.normalize(_mean_pool(st, ids, mask).float(), dim=1)
+            cos = emb @ emb.T
+            lab = codes[texts]
+            target = (lab[:, None] == lab[None, :]).to(cos.dtype).to(dev)
+            idx = torch.as_tensor(texts)
+            keep = torch.triu(idx[:, None] != idx[None, :], diagonal=1).to(dev)
+            if not bool(keep.any()):  # a batch of one text: nothing to compare
+                return (cos * 0).sum()
+            return torch.nn.functional.mse_loss(cos[keep], target[keep])
+
+        return step, [1] * (n * max(int(self.iterations), 1))
+
+    def encoder_passes(self, n_texts: int) -> int:
+        """Encoder forward + backward passes one epoch of ``n_texts`` texts takes."""
+        if self.pairs == "sampled":
+            return 2 * min(2 * n_texts * int(self.iterations), int(self.max_pairs))
+        return n_texts * max(int(self.iterations), 1)
+
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.lr_head_.predict_proba(self._embed(texts)))
 
     def export(self) -> Exported:
         enc = FineTunedEncoder(normalize=True)

@@ -61,7 +61,7 @@ class Exported:
 
 
 class TrainedHead(BaseEstimator):  # type: ignore[misc]
-    """Common fitting logic; subclasses implement ``_train``, ``_predict_codes``, ``export``
+    """Common fitting logic; subclasses implement ``_train``, ``_proba``, ``export``
     and have the loop's parameters (``epochs``, ``batch_size``, ``lr``, ``warmup``, ``seed``)."""
 
     epochs: int
@@ -151,8 +151,20 @@ class TrainedHead(BaseEstimator):  # type: ignore[misc]
         b = self.linear_.bias.detach().cpu().numpy()
         return Exported(embedder_key, embedder, linear_head(w, b, list(self.classes_)))
 
+    def encoder_passes(self, n_texts: int) -> int:
+        """Encoder forward + backward passes one epoch of ``n_texts`` texts takes (0: the
+        encoder is frozen, its cost is not the training's)."""
+        return 0
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.classes_[self._predict_codes(list(texts))], dtype=object)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Columns follow ``classes_``."""
+        return self._proba(list(texts))
+
+    def _predict_codes(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._proba(texts).argmax(axis=1))
 
     def _train(
         self,
@@ -163,7 +175,7 @@ class TrainedHead(BaseEstimator):  # type: ignore[misc]
     ) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _predict_codes(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
+    def _proba(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def export(self) -> Exported:  # pragma: no cover - abstract

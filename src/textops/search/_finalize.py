@@ -63,7 +63,7 @@ def pick_winner(study: Study, config: SearchConfig) -> tuple[FrozenTrial, list[T
             "(finished trials are kept)"
         )
     if config.objective == "f1":
-        return study.best_trial, []
+        return _break_ties(complete, study.best_trial), []
     front = sorted(study.best_trials, key=lambda t: t.values[1])
     pareto = [TrialRow.of(t) for t in front]
     ok = [t for t in front if config.max_latency_ms is None or t.values[1] <= config.max_latency_ms]
@@ -73,6 +73,14 @@ def pick_winner(study: Study, config: SearchConfig) -> tuple[FrozenTrial, list[T
         )
         return front[0], pareto
     return max(ok, key=lambda t: t.values[0]), pareto
+
+
+def _break_ties(complete: list[FrozenTrial], best: FrozenTrial) -> FrozenTrial:
+    """Among the trials whose CV macro-F1 equals the best (common with a few labels: every
+    held-out row right), the one with the lowest held-out Brier score (recorded in the
+    few-labels mode), then the earliest."""
+    ties = [t for t in complete if t.values[0] >= best.values[0] - 1e-12]
+    return min(ties, key=lambda t: (t.user_attrs.get("cv_brier", float("inf")), t.number))
 
 
 def _winner(t: FrozenTrial) -> Winner:

@@ -98,9 +98,8 @@ def _space_finetune(t: Any) -> Params:
 
 def _space_setfit(t: Any) -> Params:
     return {
-        "lr": t.suggest_float("setfit.lr", 1e-5, 1e-4, log=True),
-        "iterations": t.suggest_int("setfit.iterations", 5, 20),
-        "max_pairs": t.suggest_categorical("setfit.max_pairs", [500, 1000, 2000]),
+        "lr": t.suggest_float("setfit.lr", 2e-5, 3e-4, log=True),
+        "iterations": t.suggest_int("setfit.iterations", 2, 10),
         "max_length": t.suggest_categorical("setfit.max_length", [64, 128]),
         "C": t.suggest_float("setfit.C", 1e-2, 1e2, log=True),
         "class_weight": t.suggest_categorical("setfit.class_weight", [None, "balanced"]),
@@ -145,6 +144,9 @@ class HeadSearch:
     #: ``cv_factory``'s fit takes ``products=``, a dict where fits on one fold's (dense)
     #: inputs keep what depends on the inputs only (the Newton SVM's Gram matrices)
     fold_products: bool = False
+    #: parameters that cannot exceed the rows a fold trains on (k neighbours): a sampled
+    #: value above that is lowered to it, in the trial's parameters and so in the refit
+    at_most_rows: tuple[str, ...] = ()
 
 
 HEAD_SEARCH: Mapping[str, HeadSearch] = MappingProxyType(
@@ -168,7 +170,7 @@ HEAD_SEARCH: Mapping[str, HeadSearch] = MappingProxyType(
             cv_speedup=6.0,
             fold_products=True,
         ),
-        "knn": HeadSearch(_space_knn),
+        "knn": HeadSearch(_space_knn, at_most_rows=("n_neighbors",)),
         "mlp": HeadSearch(_space_mlp, early_stopping=True),
         "lightgbm": HeadSearch(_space_lightgbm, round_callbacks=True),
         "ebm": HeadSearch(_space_ebm),

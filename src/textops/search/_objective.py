@@ -22,7 +22,7 @@ from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
 from textops.search._head_search import HEAD_SEARCH, cv_head
-from textops.search._record import FoldResult, TrialRecord
+from textops.search._record import FoldResult, TrialRecord, brier_score
 from textops.search._trained_trial import TrainedTrials
 from textops.search._warm import WarmStarts
 from textops.track import BackgroundRuns, FinishedRun, Tracker
@@ -103,6 +103,8 @@ class Objective:
         device: str = "auto",
         repeats: int = 1,
         subsets: dict[str, list[int]] | None = None,
+        rates: dict[str, float] | None = None,
+        tie_break: bool = False,
     ) -> None:
         self.data = FoldData(
             texts=data.train.texts,
@@ -127,6 +129,8 @@ class Objective:
         self._warm = WarmStarts()
         #: seconds per fold of every (embedder, head) run so far, pruned trials' folds too
         self._fold_seconds: dict[tuple[str, str], list[float]] = {}
+        #: few labels: many trials tie on CV macro-F1, the held-out Brier score decides
+        self.tie_break = tie_break
         self.trained = TrainedTrials(
             data,
             self.data,
@@ -135,6 +139,8 @@ class Objective:
             head_options=dict(head_options or {}),
             runtime={"device": device, "threads": available_cpus()},
             report=not multi,
+            rates=rates or {},
+            brier=tie_break,
         )
 
     @contextlib.contextmanager
@@ -191,10 +197,13 @@ class Objective:
             t1 = time.perf_counter()
             pred = est.predict(Xva)
             t2 = time.perf_counter()
+            brier = None
+            if self.tie_break and hasattr(est, "predict_proba"):
+                brier = brier_score(data.y[va], est.predict_proba(Xva), est.classes_)
         if warm is not None:
             self._warm.keep(est, warm, search.warm_start)
         score = macro_f1(data.y[va], np.asarray(pred))
-        return FoldResult(score, t1 - t0, t2 - t1, len(va), epochs)
+        return FoldResult(score, t1 - t0, t2 - t1, len(va), epochs, brier)
 
     def _seconds_needed(self, kind: tuple[str, str], started: float, done: int) -> float:
         """Seconds the rest of a trial takes: before it starts, from the seconds per fold its
@@ -214,6 +223,9 @@ class Objective:
         hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
         params = HEAD_SEARCH[hk].space(trial)
         params.update(self.trained.fixed_params(ek, hk, params))
+        rows = min(len(tr) for tr, _ in self.data.splits(ek))
+        for name in HEAD_SEARCH[hk].at_most_rows:
+            params[name] = min(int(params[name]), rows)
         if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         for name, value in (("embedder", ek), ("head", hk), ("params", params)):
@@ -299,6 +311,8 @@ class Objective:
         latency = None if encode_ms is None else encode_ms + rec.head_ms
         trial.set_user_attr("cv_scores", rec.scores)
         trial.set_user_attr("latency_ms", latency)
+        if rec.brier is not None:
+            trial.set_user_attr("cv_brier", rec.brier)
         trial.set_user_attr("fit_seconds", rec.fit_s)
         if ek in self.data.fit_seconds:  # TF-IDF: what refitting the embedder will take
             trial.set_user_attr("embed_fit_seconds", self.data.fit_seconds[ek])

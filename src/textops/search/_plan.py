@@ -30,7 +30,7 @@ from textops.embed import EMBEDDERS, Embedder, EmbeddingCache, encode_texts, mak
 from textops.errors import MissingDependencyError
 from textops.search._budget import Budget
 
-__all__ = ["EmbedderPlan", "SampleFrame", "plan_embedders"]
+__all__ = ["EmbedderPlan", "PlanFacts", "SampleFrame", "plan_embedders"]
 
 log = logging.getLogger("textops.search")
 SAMPLE = 32
@@ -90,6 +90,25 @@ class EmbedderPlan:
         if self.rate:
             return (0, 1000.0 / self.rate)
         return (1, float(EMBEDDERS[self.key].cost_rank if self.key in EMBEDDERS else 1000))
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the trials (in every worker process) need of the plan, per embedder key."""
+
+    latency_ms: dict[str, float | None]
+    #: budget-sampled train rows
+    subsets: dict[str, list[int]]
+    #: measured or remembered encode rates (texts/s): a trained head's first estimate
+    rates: dict[str, float]
+
+    @classmethod
+    def of(cls, plans: list[EmbedderPlan]) -> PlanFacts:
+        return cls(
+            latency_ms={p.key: p.latency_ms for p in plans},
+            subsets={p.key: p.sample for p in plans if p.sample is not None},
+            rates={p.key: p.rate for p in plans if p.rate},
+        )
 
 
 def _latency_ms(emb: Any, texts: list[str]) -> float:

@@ -26,7 +26,7 @@ from textops.search._config import UNBOUNDED_TRIALS, SearchConfig
 from textops.search._data import SearchData
 from textops.search._finalize import FinalizeInputs, finalize
 from textops.search._objective import Objective, compatible_heads
-from textops.search._plan import EmbedderPlan, SampleFrame, plan_embedders
+from textops.search._plan import EmbedderPlan, PlanFacts, SampleFrame, plan_embedders
 from textops.search._report import SearchReport
 from textops.search._study import (
     count_done,
@@ -182,9 +182,8 @@ def _worker(
     n_trials: int,
     budget: Budget,
     parent_run: str | None,
-    latency: dict[str, float | None],
+    facts: PlanFacts,
     embedders: list[str],
-    subsets: dict[str, list[int]],
 ) -> None:
     """Entry point of a worker process: same study, its own share of trials, inside the
     search's budget (its deadline is wall-clock time, the same in every process)."""
@@ -194,7 +193,7 @@ def _worker(
         data = data.pooled()
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
-    obj = _objective(config, data, embedders, latency, home, budget, tracker, parent_run, subsets)
+    obj = _objective(config, data, embedders, facts, home, budget, tracker, parent_run)
     with running_study(study_lock_path(config, home)):
         _optimize(study, obj, config, n_trials)
 
@@ -203,19 +202,18 @@ def _objective(
     config: SearchConfig,
     data: SearchData,
     embedders: list[str],
-    latency: dict[str, float | None],
+    facts: PlanFacts,
     home: str | Path | None,
     budget: Budget,
     tracker: Tracker | None,
     parent_run: str | None,
-    subsets: dict[str, list[int]],
 ) -> Objective:
     """The objective over the train split, as the main process and every worker build it."""
     return Objective(
         data=data,
         embedders=embedders,
         heads=list(config.heads),
-        latency_ms=latency,
+        latency_ms=facts.latency_ms,
         folds=data.cv_folds(config.cv_folds),
         seed=config.seed,
         multi=config.objective == "f1-latency",
@@ -226,7 +224,9 @@ def _objective(
         head_options=dict(config.head_options),
         device=config.device,
         repeats=config.cv_repeats if config.pooled else 1,
-        subsets=subsets,
+        subsets=facts.subsets,
+        rates=facts.rates,
+        tie_break=config.pooled,
     )
 
 
@@ -305,7 +305,7 @@ def run_search(
         skip_encode=_no_embeddings_needed(config),
         frame=_sample_frame(data, config),
     )
-    subsets = {p.key: p.sample for p in plans if p.sample is not None}
+    facts = PlanFacts.of(plans)
     for plan in plans:
         plan.rows = plan.rows or len(data.train)
     included = _portfolio_order([p for p in plans if p.included])
@@ -317,7 +317,6 @@ def run_search(
     # 2. study
     study = load_or_create_study(config, make_storage(config.storage, home), included)
     embedders = list(study.user_attrs["embedders"])
-    latency = {p.key: p.latency_ms for p in plans}
     lock = study_lock_path(config, home)
     fail_dead_trials(study, lock)
     run = _start_run(tracker, config, ds, data, plans)
@@ -327,7 +326,7 @@ def run_search(
         # refitted, scored and saved inside the budget
         remaining = config.trials - count_done(study)
         if remaining > 0 and config.workers == 1:
-            obj = _objective(config, data, embedders, latency, home, budget, tracker, run, subsets)
+            obj = _objective(config, data, embedders, facts, home, budget, tracker, run)
             with running_study(lock):
                 _optimize(study, obj, config, remaining, show_progress)
         elif remaining > 0:
@@ -340,7 +339,7 @@ def run_search(
             args = (config.model_dump_json(), home_s)
             codes = spawn_workers(
                 _worker,
-                [(*args, n, budget, run_ref, latency, embedders, subsets) for n in shares if n > 0],
+                [(*args, n, budget, run_ref, facts, embedders) for n in shares if n > 0],
             )
             if any(codes):
                 log.warning("worker exit codes %s: some trials may be missing", codes)

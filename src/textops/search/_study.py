@@ -147,7 +147,53 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
                     **as_given,
                 }
             )
-    return [start for starts in rounds for start in starts]
+    return [start for starts in rounds for start in starts] + _trained_starts(embedders, heads)
+
+
+class _Defaults:
+    """A stand-in trial that answers every suggestion with the head's own default (when the
+    space allows it) and records the parameter's name."""
+
+    def __init__(self, defaults: JSON) -> None:
+        self.defaults = defaults
+        self.chosen: JSON = {}
+
+    def _pick(self, name: str, ok: Any, fallback: Any) -> Any:
+        value = self.defaults.get(name.split(".", 1)[-1], fallback)
+        if ok(value):
+            self.chosen[name] = value
+            return value
+        return fallback
+
+    def suggest_float(self, name: str, low: float, high: float, **_: Any) -> float:
+        return float(self._pick(name, lambda v: isinstance(v, float) and low <= v <= high, low))
+
+    def suggest_int(self, name: str, low: int, high: int, **_: Any) -> int:
+        return int(self._pick(name, lambda v: isinstance(v, int) and low <= v <= high, low))
+
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
+        return self._pick(name, lambda v: v in choices, choices[0])
+
+
+def _trained_starts(embedders: list[str], heads: list[str]) -> list[JSON]:
+    """Each trained head (fine-tune, SetFit) once with its own defaults, on the first
+    embedder it takes: a sampled learning rate is often far from one that works, and a
+    trained head gets few trials."""
+    from textops.model import HEADS
+    from textops.search._head_search import HEAD_SEARCH
+    from textops.search._objective import compatible_heads
+
+    out = []
+    for hk in heads:
+        if not HEADS[hk].text_input:
+            continue
+        emb = next((e for e in embedders if hk in compatible_heads(e, [hk])), None)
+        if emb is None:
+            continue
+        trial = _Defaults(HEADS[hk].factory({}, 0).get_params())
+        HEAD_SEARCH[hk].space(trial)
+        out.append({"embedder": emb, f"head.{emb}": hk, **trial.chosen})
+    return out
 
 
 def _alive(pid: int) -> bool:

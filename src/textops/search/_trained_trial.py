@@ -19,13 +19,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from textops._types import Params
 from textops.embed import EMBEDDERS
 from textops.model import HEADS, EpochRecord, build_head
 from textops.search._budget import Budget
 from textops.search._data import SearchData
 from textops.search._folds import FoldData
-from textops.search._record import TrialRecord
+from textops.search._record import TrialRecord, brier_score
 
 if TYPE_CHECKING:
     from optuna import Trial
@@ -43,6 +45,11 @@ Texts = tuple[list[str], list[str]]
 
 #: Optuna step of epoch 1 (fold steps are 0 .. folds-1)
 EPOCH_STEP = 1000
+#: a training pass (forward + backward) of a text through an encoder costs at least this many
+#: inference passes: with the embedder's measured encode rate, a trained head's first epoch
+#: is estimated before its model loads (an estimate on the low side: it only rules out
+#: trainings that clearly cannot fit)
+TRAINING_COST = 3.0
 #: seconds writing and registering a trained encoder takes besides the refit (a MiniLM folder,
 #: its ONNX-free pyfunc model and the drift reference)
 SAVE_SECONDS = 8.0
@@ -121,6 +128,7 @@ class TrainedOutcome:
     fit_seconds: float
     refit_seconds: float
     history: list[EpochRecord]
+    brier: float | None = None
 
 
 def run_trained_trial(
@@ -133,6 +141,7 @@ def run_trained_trial(
     seed: int,
     runtime: dict[str, Any],
     fixed_epochs: bool = False,
+    brier: bool = False,
 ) -> TrainedOutcome:
     """Train ``head`` once, score it on ``validation``; the networks are released after.
     ``fixed_epochs``: no early stopping, the score is the last epoch's (a CV fold, whose
@@ -150,6 +159,10 @@ def run_trained_trial(
             epochs, score = len(history), (scores[-1] if scores else 0.0)
         else:
             epochs, score = int(est.epochs_), (max(scores) if scores else 0.0)
+        held_out = None
+        if brier and validation is not None and len(validation[0]):
+            proba = est.predict_proba(validation[0])
+            held_out = brier_score(np.asarray(validation[1], dtype=object), proba, est.classes_)
     finally:
         est.release()
     return TrainedOutcome(
@@ -158,6 +171,7 @@ def run_trained_trial(
         fit_seconds=time.perf_counter() - start,
         refit_seconds=hooks.refit_seconds(epochs),
         history=history,
+        brier=held_out,
     )
 
 
@@ -176,6 +190,8 @@ class TrainedTrials:
         head_options: Params,
         runtime: dict[str, Any],
         report: bool,
+        rates: dict[str, float] | None = None,
+        brier: bool = False,
     ) -> None:
         val = data.validation
         self.texts: Texts = (data.train.texts, data.train.labels)
@@ -187,6 +203,8 @@ class TrainedTrials:
         self.head_options = head_options
         self.runtime = runtime
         self.report = report  # single-objective searches prune epoch by epoch
+        self.rates = rates or {}
+        self.brier = brier
         #: per kind, the fastest epoch any of its trials measured (seconds)
         self._epoch_floor: dict[tuple[str, str], float] = {}
 
@@ -199,6 +217,14 @@ class TrainedTrials:
             out.update({k: v for k, v in self.head_options.items() if k in names})
             out.setdefault("model", EMBEDDERS[ek].params["model"])
         return out
+
+    def _first_estimate(self, ek: str, hk: str, params: Params, n_texts: int) -> float | None:
+        """Seconds of one epoch before any trial of the kind ran, from the encode rate."""
+        rate = self.rates.get(ek)
+        if not rate:
+            return None
+        est = build_head(hk, params, seed=self.seed)
+        return TRAINING_COST * float(est.encoder_passes(n_texts)) / rate
 
     def _hooks(self, trial: Trial, kind: str, ratio: float, **kw: Any) -> TrialHooks:
         return TrialHooks(trial, self.budget, self.budget.reserve(trial.study), ratio, kind, **kw)
@@ -223,15 +249,18 @@ class TrainedTrials:
 
         kind = f"{ek} + {hk}"
         floor = self._epoch_floor.get((ek, hk))
-        if (
-            floor is not None
-            and self._hooks(trial, kind, self.refit_ratio).epochs_that_fit(floor) < 1
-        ):
-            reason = f"{kind}: its fastest epoch so far (~{floor:.0f}s) no longer fits"
+        runs = self._runs()
+        if floor is None:
+            floor = self._first_estimate(ek, hk, params, len(runs[0][0][0]))
+            why = "an epoch estimated from its encode rate"
+        else:
+            why = "its fastest epoch so far"
+        hooks = self._hooks(trial, kind, self.refit_ratio, trainings=len(runs))
+        if floor is not None and hooks.epochs_that_fit(floor) < 1:
+            reason = f"{kind}: {why} (~{floor:.0f}s) does not fit the time left"
             trial.set_user_attr("stopped", "budget")
             trial.set_user_attr("stopped_reason", reason)
             raise optuna.TrialPruned(reason)
-        runs = self._runs()
         for n, (train, val, ratio) in enumerate(runs):
             report = self.report and n == 0
             hooks = self._hooks(trial, kind, ratio, report=report, trainings=len(runs) - n)
@@ -245,6 +274,7 @@ class TrainedTrials:
                     seed=self.seed,
                     runtime=self.runtime,
                     fixed_epochs=len(runs) > 1,
+                    brier=self.brier,
                 )
             except optuna.TrialPruned:
                 rec.history = rec.history or hooks.records
@@ -262,3 +292,5 @@ class TrainedTrials:
             rec.fit_s += out.fit_seconds
             rec.history = rec.history or out.history
             rec.refit_s = out.refit_seconds
+            if out.brier is not None:
+                rec.briers.append(out.brier)
