@@ -197,3 +197,42 @@ def test_a_search_cross_validates_and_refits_a_sampled_embedder_on_its_sample(
     assert report.test["n"] == n_test  # scored on the whole test split
     # nothing but the sample and the test split was ever encoded (trials, refit, reference)
     assert len(space) == plan.rows + n_test
+
+
+def test_a_few_labelled_texts_are_encoded_while_timed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textops.embed._fake import HashingFakeEmbedder
+
+    cache = EmbeddingCache(tmp_path)
+    texts = TEXTS[:20]  # fewer than a rate sample
+    seen: list[str] = []
+    encode = HashingFakeEmbedder.transform
+
+    def counted(self: Any, batch: Any) -> Any:
+        seen.extend(batch)
+        return encode(self, batch)
+
+    monkeypatch.setattr(HashingFakeEmbedder, "transform", counted)
+    (plan,) = _plan_f1(["fake"], texts, cache, budget=_budget(600))
+    assert plan.included and plan.missing == 0 and plan.cached == 20
+    assert plan.rate_source == "measured" and plan.rate and plan.encode_s > 0
+    _, found = cache.space_for(make_embedder("fake")).get(text_keys(texts))
+    assert found.all()
+    # one text to load the model, then each text once: timing them was the encode (then
+    # nine one-at-a-time calls time its latency, which orders the embedders)
+    assert seen[:21] == texts[:1] + texts and len(seen) == 21 + 9
+
+
+def test_no_model_is_loaded_once_the_encode_share_of_the_budget_is_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textops.embed._fake import HashingFakeEmbedder
+
+    def fail(self: object, texts: object) -> object:
+        raise AssertionError("loaded a model with no time left to encode")
+
+    monkeypatch.setattr(HashingFakeEmbedder, "loads_model", True)
+    monkeypatch.setattr(HashingFakeEmbedder, "transform", fail)
+    (plan,) = _plan_f1(["fake"], TEXTS, EmbeddingCache(tmp_path), budget=_budget(-1))
+    assert not plan.included and "no time" in plan.reason

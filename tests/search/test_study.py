@@ -45,7 +45,10 @@ def test_each_trained_head_starts_once_from_its_defaults_on_its_first_embedder()
     trained = [s for s in starts if s.get("head.mpnet") in ("setfit", "finetune")]
     assert [s["head.mpnet"] for s in trained] == ["setfit", "finetune"]
     setfit = HEADS["setfit"].factory({}, 0)
-    assert trained[0]["setfit.lr"] == setfit.lr and trained[0]["setfit.iterations"] == 5
+    assert (
+        trained[0]["setfit.lr"] == setfit.lr
+        and trained[0]["setfit.iterations"] == setfit.iterations
+    )
     assert trained[0]["setfit.class_weight"] is None
     assert trained[1]["finetune.epochs"] == HEADS["finetune"].factory({}, 0).epochs
     assert starts[-2:] == trained and len(starts) == 5

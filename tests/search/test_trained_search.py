@@ -159,3 +159,38 @@ def test_an_encoder_too_slow_for_the_budget_is_never_loaded(
     # at 1,000 texts/s the estimate fits: the trial goes on to load its model
     with pytest.raises(AssertionError, match="the model was loaded"):
         study.optimize(objective(1000.0), n_trials=1, catch=())
+
+
+def test_few_labels_train_as_many_cv_folds_as_the_budget_holds(tiny_bert: Path) -> None:
+    from textops.embed._encode import text_keys
+    from textops.search._data import SearchData, Split
+    from textops.search._objective import Objective
+
+    pooled = Split(SPAM_TEXTS, SPAM_LABELS, text_keys(SPAM_TEXTS))
+    empty = Split([], [], [])  # no validation split: every labelled row is in the CV folds
+
+    def cv_folds(rate: float) -> int:
+        objective = Objective(
+            data=SearchData(pooled, empty, empty, SPAM_TEXTS, text_keys(SPAM_TEXTS)),
+            embedders=["minilm"],
+            heads=["finetune"],
+            latency_ms={"minilm": None},
+            folds=3,
+            seed=0,
+            multi=False,
+            home=None,
+            budget=Budget.start(60.0),
+            head_options={"model": str(tiny_bert), "epochs": 1},
+            rates={"minilm": rate},
+        )
+        study = optuna.create_study(direction="maximize")
+        study.optimize(objective, n_trials=1, catch=())
+        trial = study.trials[0]
+        assert trial.state.name == "COMPLETE"
+        assert len(trial.user_attrs["cv_scores"]) == trial.user_attrs["cv_folds"]
+        return int(trial.user_attrs["cv_folds"])
+
+    # an epoch of 36 texts estimated at 3 x 36 / 5 s: three folds (each on 24 texts) and the
+    # refit on 36 do not fit in 60 s, two folds (18 texts each) do
+    assert cv_folds(5.0) == 2
+    assert cv_folds(1000.0) == 3  # all the search's folds

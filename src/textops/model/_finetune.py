@@ -197,7 +197,7 @@ class SetFitHead(TrainedHead):
         *,
         model: str = "all-MiniLM-L6-v2",
         lr: float = 1e-4,
-        iterations: int = 5,
+        iterations: int = 20,
         max_pairs: int = 2000,
         pairs: str = "in_batch",
         epochs: int = 1,
@@ -305,7 +305,12 @@ class SetFitHead(TrainedHead):
             keep = torch.triu(idx[:, None] != idx[None, :], diagonal=1).to(dev)
             if not bool(keep.any()):  # a batch of one text: nothing to compare
                 return (cos * 0).sum()
-            return torch.nn.functional.mse_loss(cos[keep], target[keep])
+            # same-label and other-label pairs weigh alike, as SetFit samples them one to one
+            # (with many labels most in-batch pairs are of two labels)
+            err = (cos[keep] - target[keep]) ** 2
+            same = target[keep] > 0.5
+            parts = [err[m].mean() for m in (same, ~same) if bool(m.any())]
+            return sum(parts) / len(parts)
 
         return step, [1] * (n * max(int(self.iterations), 1))
 

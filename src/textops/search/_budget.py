@@ -26,14 +26,22 @@ if TYPE_CHECKING:
     from optuna import Study, Trial
     from optuna.trial import FrozenTrial
 
-__all__ = ["Budget", "OutOfTimeError", "finalize_estimate"]
+__all__ = ["Budget", "OutOfTimeError", "finalize_estimate", "finalize_fixed_seconds"]
 
 #: share of the budget kept for trials after encoding
 TRIAL_RESERVE = 0.3
 #: seconds finalising takes besides refitting: scoring test, the drift reference, saving and
-#: registering the model (about 2 s on TREC and SMS; the search report gives the measured
-#: ``finalize_seconds`` next to ``finalize_estimate_seconds``)
-FINALIZE_FIXED_S = 3.0
+#: registering the model; a part every model pays, and a part per refit row (about 2 s on
+#: TREC and SMS, well under one for a few dozen labelled rows; the search report gives the
+#: measured ``finalize_seconds`` next to ``finalize_estimate_seconds``)
+FINALIZE_FIXED_S = 1.0
+FINALIZE_ROW_S = 2e-4
+
+
+def finalize_fixed_seconds(n_refit: int) -> float:
+    return FINALIZE_FIXED_S + FINALIZE_ROW_S * n_refit
+
+
 #: loading a transformer model (for the saved model's signature example) in a process that has
 #: not imported torch yet: a search on embeddings cached by an earlier one (bench/embed_cache.py
 #: prints the load with the import)
@@ -59,7 +67,7 @@ def finalize_estimate(study: Study, n_train: int, n_refit: int) -> float | None:
         return None
     single = len(study.directions) == 1
     best = [max(done, key=lambda t: t.values[0])] if single else list(study.best_trials)
-    return FINALIZE_FIXED_S + max(_refit_seconds(t, n_train, n_refit) for t in best)
+    return finalize_fixed_seconds(n_refit) + max(_refit_seconds(t, n_train, n_refit) for t in best)
 
 
 def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:

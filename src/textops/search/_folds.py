@@ -133,6 +133,14 @@ class FoldData:
                 self._split_cache = list(skf.split(np.zeros(len(self.y)), self.y))
             return self._split_cache
 
+    def fold_splits(self, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One round of ``folds`` stratified folds (fewer than the search's: a trained head
+        whose trainings would not all fit the budget), seeded like the others."""
+        from sklearn.model_selection import StratifiedKFold
+
+        skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
+        return list(skf.split(np.zeros(len(self.y)), self.y))
+
     def _sample_splits(self, key: str) -> list[tuple[np.ndarray, np.ndarray]]:
         from sklearn.model_selection import StratifiedKFold
 

@@ -177,7 +177,8 @@ def plan_embedders(
     """
     plans: list[EmbedderPlan] = []
     by_space: dict[str, Embedder] = {}  # one embedder (one model load) per cache space
-    for key in keys:
+    # cheapest first: a short budget goes to the models that load and encode fastest
+    for key in sorted(keys, key=lambda k: EMBEDDERS[k].cost_rank if k in EMBEDDERS else 1000):
         if key in skip_encode:
             plans.append(EmbedderPlan(key, 0, 0, None, 0.0, None, reason="no embeddings needed"))
             continue
@@ -192,7 +193,7 @@ def plan_embedders(
         _encode_what_fits(plans, texts, text_keys, cache, budget, frame)
     for plan in plans:
         plan.embedder = None  # the report keeps no model
-    return plans
+    return sorted(plans, key=lambda p: keys.index(p.key))
 
 
 def _plan_one(
@@ -238,17 +239,22 @@ def _plan_one(
         plan.estimated_s = remembered.seconds(plan.missing_chars)
         plan.load_s = remembered.load_s  # still to pay before encoding
     elif missing_idx and budget.limited:
-        plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
-        plan.rate_source = "measured"
-        plan.estimated_s = len(missing_idx) / plan.rate
-        sample_chars = sum(len(t) for t in sample)
-        rates.put(
-            space.id,
-            chars=sample_chars,
-            texts=len(sample),
-            seconds=len(sample) / plan.rate,
-            load_s=load_s,
-        )
+        if emb.loads_model and budget.encode_room() <= 0:
+            plan.included = False
+            plan.reason = "no time was left in the budget to load its model and time it"
+            log.warning("skipping embedder %s: %s", key, plan.reason)
+            return plan
+        if len(missing_idx) <= SAMPLE:  # timing the sample would encode every text: do so
+            _encode_small(plan, part, texts, text_keys, missing_idx, cache)
+        else:
+            plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
+            plan.rate_source = "measured"
+            plan.estimated_s = len(missing_idx) / plan.rate
+            sample_chars = sum(len(t) for t in sample)
+            rates.put(
+                space.id, chars=sample_chars, texts=len(sample),
+                seconds=len(sample) / plan.rate, load_s=load_s,
+            )  # fmt: skip
     # per-text latency: for the f1-latency objective, and to try cheap embedders first;
     # not for an encode that cannot fit the whole budget left (it is skipped below)
     # (a remembered rate orders the embedders well enough: no model loaded to time it)
@@ -259,6 +265,37 @@ def _plan_one(
     ):
         plan.latency_ms = _latency_ms(emb, sample)
     return plan
+
+
+def _encode_small(
+    plan: EmbedderPlan,
+    emb: Embedder,
+    texts: list[str],
+    text_keys: list[bytes],
+    missing_idx: list[int],
+    cache: EmbeddingCache,
+) -> None:
+    """Encode ``missing_idx`` (no more than a rate sample) into the cache now: a few labelled
+    rows cost less to encode than to time twice. The rate is this encode's, the load apart."""
+    start = time.perf_counter()
+    emb.transform([texts[missing_idx[0]]])
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    encode_texts(
+        emb,
+        [texts[i] for i in missing_idx],
+        cache,
+        keys=[text_keys[i] for i in missing_idx],
+        show_progress=False,
+    )
+    plan.encode_s = load_s + time.perf_counter() - start
+    seconds = max(plan.encode_s - load_s, 1e-3)
+    plan.rate, plan.rate_source = len(missing_idx) / seconds, "measured"
+    plan.cached, plan.missing, plan.estimated_s = plan.cached + plan.missing, 0, 0.0
+    cache.rates.put(
+        plan.space, chars=plan.missing_chars, texts=len(missing_idx), seconds=seconds,
+        load_s=load_s,
+    )  # fmt: skip
 
 
 def _encode_what_fits(
@@ -274,7 +311,7 @@ def _encode_what_fits(
     with the reason. Each encode's rate is remembered."""
     filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
     for plan in sorted(plans, key=lambda p: p.estimated_s):
-        if plan.missing == 0 or plan.space in filled:
+        if plan.missing == 0 or plan.space in filled or not plan.included:
             continue
         room = budget.encode_room()
         if plan.estimated_s > room and _encode_sample(plan, texts, text_keys, cache, room, frame):

@@ -177,8 +177,9 @@ def run_trained_trial(
 
 class TrainedTrials:
     """The search's trials of trained heads: what they train on (the train split, or in the
-    few-labels mode one round of the CV folds), the options they are given, and the fastest
-    epoch each kind (embedder, head) measured, so that a kind that cannot fit is not loaded."""
+    few-labels mode one round of CV folds, as many as the budget holds), the options they are
+    given, and the fastest epoch each kind (embedder, head) measured, so that a kind that
+    cannot fit is not loaded."""
 
     def __init__(
         self,
@@ -205,8 +206,9 @@ class TrainedTrials:
         self.report = report  # single-objective searches prune epoch by epoch
         self.rates = rates or {}
         self.brier = brier
-        #: per kind, the fastest epoch any of its trials measured (seconds)
-        self._epoch_floor: dict[tuple[str, str], float] = {}
+        #: per kind, the fastest epoch any of its trials measured, per text trained on
+        #: (seconds): folds of another size are estimated from it
+        self._per_text: dict[tuple[str, str], float] = {}
 
     def fixed_params(self, ek: str, hk: str, params: Params) -> Params:
         """``--head-options`` a head takes; a trained head's encoder (the embedder's model,
@@ -219,7 +221,8 @@ class TrainedTrials:
         return out
 
     def _first_estimate(self, ek: str, hk: str, params: Params, n_texts: int) -> float | None:
-        """Seconds of one epoch before any trial of the kind ran, from the encode rate."""
+        """Seconds of one epoch on ``n_texts`` before any trial of the kind ran, from the
+        encode rate."""
         rate = self.rates.get(ek)
         if not rate:
             return None
@@ -229,18 +232,37 @@ class TrainedTrials:
     def _hooks(self, trial: Trial, kind: str, ratio: float, **kw: Any) -> TrialHooks:
         return TrialHooks(trial, self.budget, self.budget.reserve(trial.study), ratio, kind, **kw)
 
-    def _runs(self) -> list[tuple[Texts, Texts, float]]:
+    def _fold_count(self, trial: Trial, per_text: float | None, epochs: int) -> int:
+        """Few labels: the most CV folds (of the search's, down to 2) whose trainings, for
+        ``epochs``, and the refit fit the time left; without an estimate, all of them. Fewer
+        folds train on fewer rows, so the estimate errs low, never for the trained head."""
+        top = self.folds.folds
+        if per_text is None or not self.budget.limited:
+            return top
+        n = len(self.texts[0])
+        for k in range(top, 2, -1):
+            hooks = self._hooks(trial, "", k / (k - 1), trainings=k)
+            if hooks.epochs_that_fit(per_text * n * (k - 1) / k) >= epochs:
+                return k
+        return 2
+
+    def _runs(self, folds: int) -> list[tuple[Texts, Texts, float]]:
         """(train, scored on, refit rows / train rows) of each training a trial runs."""
         if self.val_texts is not None:
             return [(self.texts, self.val_texts, self.refit_ratio)]
-        texts, labels = self.texts  # few labels, all pooled: one round of the CV folds
+        texts, labels = self.texts  # few labels, all pooled: ``folds`` stratified folds
+        splits = (
+            self.folds.splits()[:folds]
+            if folds == self.folds.folds
+            else self.folds.fold_splits(folds)
+        )
         return [
             (
                 ([texts[i] for i in tr], [labels[i] for i in tr]),
                 ([texts[i] for i in va], [labels[i] for i in va]),
                 len(texts) / max(len(tr), 1),
             )
-            for tr, va in self.folds.splits()[: self.folds.folds]
+            for tr, va in splits
         ]
 
     def run(self, trial: Trial, ek: str, hk: str, params: Params, rec: TrialRecord) -> None:
@@ -248,13 +270,19 @@ class TrainedTrials:
         import optuna
 
         kind = f"{ek} + {hk}"
-        floor = self._epoch_floor.get((ek, hk))
-        runs = self._runs()
-        if floor is None:
-            floor = self._first_estimate(ek, hk, params, len(runs[0][0][0]))
+        n = len(self.texts[0])
+        per_text = self._per_text.get((ek, hk))
+        if per_text is None:
+            first = self._first_estimate(ek, hk, params, n)
+            per_text = None if first is None else first / max(n, 1)
             why = "an epoch estimated from its encode rate"
         else:
             why = "its fastest epoch so far"
+        folds = self._fold_count(trial, per_text, int(params.get("epochs", 1)))
+        runs = self._runs(folds)
+        if self.val_texts is None:
+            trial.set_user_attr("cv_folds", len(runs))
+        floor = None if per_text is None else per_text * len(runs[0][0][0])
         hooks = self._hooks(trial, kind, self.refit_ratio, trainings=len(runs))
         if floor is not None and hooks.epochs_that_fit(floor) < 1:
             reason = f"{kind}: {why} (~{floor:.0f}s) does not fit the time left"
@@ -281,10 +309,8 @@ class TrainedTrials:
                 raise
             finally:
                 if hooks.seconds_per_sample is not None:
-                    epoch_s = hooks.seconds_per_sample * hooks.samples
-                    self._epoch_floor[ek, hk] = min(
-                        self._epoch_floor.get((ek, hk), epoch_s), epoch_s
-                    )
+                    text_s = hooks.seconds_per_sample * hooks.samples / max(len(train[0]), 1)
+                    self._per_text[ek, hk] = min(self._per_text.get((ek, hk), text_s), text_s)
             if hooks.allowed is not None and "epochs" in params:  # the other folds: as many
                 params = {**params, "epochs": min(int(params["epochs"]), hooks.allowed)}
             rec.scores.append(out.macro_f1)
