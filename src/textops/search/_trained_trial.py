@@ -50,9 +50,14 @@ EPOCH_STEP = 1000
 #: is estimated before its model loads (an estimate on the low side: it only rules out
 #: trainings that clearly cannot fit)
 TRAINING_COST = 3.0
+#: the encode-rate estimate of an epoch, times this, is what choosing a CV fold count plans
+#: for (a training pass of short texts in batches of 16 costs about nine encodes on two cores:
+#: TREC questions through MiniLM)
+FOLD_MARGIN = 3.0
 #: seconds writing and registering a trained encoder takes besides the refit (a MiniLM folder,
-#: its ONNX-free pyfunc model and the drift reference)
-SAVE_SECONDS = 8.0
+#: its ONNX-free pyfunc model and the drift reference: about 2 s on two cores; the report's
+#: ``finalize_seconds`` shows the refit and this together)
+SAVE_SECONDS = 3.0
 
 
 @dataclass
@@ -232,13 +237,16 @@ class TrainedTrials:
     def _hooks(self, trial: Trial, kind: str, ratio: float, **kw: Any) -> TrialHooks:
         return TrialHooks(trial, self.budget, self.budget.reserve(trial.study), ratio, kind, **kw)
 
-    def _fold_count(self, trial: Trial, per_text: float | None, epochs: int) -> int:
+    def _fold_count(self, trial: Trial, per_text: float | None, epochs: int, measured: bool) -> int:
         """Few labels: the most CV folds (of the search's, down to 2) whose trainings, for
-        ``epochs``, and the refit fit the time left; without an estimate, all of them. Fewer
-        folds train on fewer rows, so the estimate errs low, never for the trained head."""
+        ``epochs``, and the refit fit the time left; without an estimate, all of them. An
+        estimate from the encode rate alone is taken ``FOLD_MARGIN`` times: too many folds
+        would only be found out after the first one's batches, and pruned. Fewer folds train
+        on fewer rows, so the CV estimate errs low, never for the trained head."""
         top = self.folds.folds
         if per_text is None or not self.budget.limited:
             return top
+        per_text *= 1.0 if measured else FOLD_MARGIN
         n = len(self.texts[0])
         for k in range(top, 2, -1):
             hooks = self._hooks(trial, "", k / (k - 1), trainings=k)
@@ -278,7 +286,8 @@ class TrainedTrials:
             why = "an epoch estimated from its encode rate"
         else:
             why = "its fastest epoch so far"
-        folds = self._fold_count(trial, per_text, int(params.get("epochs", 1)))
+        measured = (ek, hk) in self._per_text
+        folds = self._fold_count(trial, per_text, int(params.get("epochs", 1)), measured)
         runs = self._runs(folds)
         if self.val_texts is None:
             trial.set_user_attr("cv_folds", len(runs))
