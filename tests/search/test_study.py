@@ -41,7 +41,8 @@ def test_portfolio_gives_each_embedder_a_linear_start_breadth_first() -> None:
 
 
 def test_each_trained_head_starts_once_from_its_defaults_on_its_first_embedder() -> None:
-    starts = portfolio(["fake", "mpnet", "minilm"], ["logreg", "setfit", "finetune"])
+    heads = ["logreg", "setfit", "finetune"]
+    starts = portfolio(["fake", "mpnet", "minilm"], heads)
     trained = [s for s in starts if s.get("head.mpnet") in ("setfit", "finetune")]
     assert [s["head.mpnet"] for s in trained] == ["setfit", "finetune"]
     setfit = HEADS["setfit"].factory({}, 0)
@@ -53,6 +54,9 @@ def test_each_trained_head_starts_once_from_its_defaults_on_its_first_embedder()
     assert trained[1]["finetune.epochs"] == HEADS["finetune"].factory({}, 0).epochs
     assert starts[-2:] == trained and len(starts) == 5
     assert portfolio(["fake"], ["setfit"]) == []  # setfit does not take the fake embedder
+    # few labels: the trained heads start first, the linear starts follow in their order
+    first = portfolio(["fake", "mpnet", "minilm"], heads, trained_first=True)
+    assert first[:2] == trained and first[2:] == starts[:-2]
 
 
 def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(

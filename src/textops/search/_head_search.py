@@ -99,7 +99,8 @@ def _space_finetune(t: Any) -> Params:
 def _space_setfit(t: Any) -> Params:
     return {
         "lr": t.suggest_float("setfit.lr", 2e-5, 3e-4, log=True),
-        "iterations": t.suggest_int("setfit.iterations", 5, 30, log=True),
+        "iterations": t.suggest_int("setfit.iterations", 2, 10),
+        "epochs": t.suggest_int("setfit.epochs", 1, 8),
         "max_length": t.suggest_categorical("setfit.max_length", [64, 128]),
         "C": t.suggest_float("setfit.C", 1e-2, 1e2, log=True),
         "class_weight": t.suggest_categorical("setfit.class_weight", [None, "balanced"]),

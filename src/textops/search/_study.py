@@ -90,7 +90,7 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
         study.set_user_attr("dataset", config.dataset)
         study.set_user_attr("objective", config.objective)
         study.set_user_attr("space", config.space())
-        for params in portfolio(embedders, list(config.heads)):
+        for params in portfolio(embedders, list(config.heads), trained_first=config.pooled):
             study.enqueue_trial(params, skip_if_exists=True)
     else:
         _check_same_space(study, config)
@@ -122,11 +122,14 @@ def _check_same_space(study: Study, config: SearchConfig) -> None:
 SPARSE_C = (100.0, 10.0, 1.0)
 
 
-def portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
+def portfolio(embedders: list[str], heads: list[str], *, trained_first: bool = False) -> list[JSON]:
     """Strong, cheap starting points tried before the sampler takes over: a regularised linear
     head per embedder, breadth first. Round one gives every embedder (cheapest first) one
     start, so that a small budget still tries each; the next rounds add the other C values
-    of the sparse ones. The sampler then explores around them."""
+    of the sparse ones; then each trained head from its defaults. The sampler then explores
+    around them. ``trained_first`` (few labels): the trained heads' starts come first, since
+    with a few dozen labels a trained encoder is the likely winner (SetFit's finding) and its
+    training needs the budget's time, while the linear starts on those rows take moments."""
     from textops.embed import make_embedder
     from textops.search._objective import compatible_heads, searches_normalization
 
@@ -152,7 +155,9 @@ def portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
                     **as_given,
                 }
             )
-    return [start for starts in rounds for start in starts] + _trained_starts(embedders, heads)
+    linear = [start for starts in rounds for start in starts]
+    trained = _trained_starts(embedders, heads)
+    return trained + linear if trained_first else linear + trained
 
 
 class _Defaults:
