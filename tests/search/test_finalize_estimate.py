@@ -76,3 +76,40 @@ def test_the_fixed_part_grows_with_the_refit_rows() -> None:
     # a few dozen labelled rows save and register in about a second, 5,000 in about two
     assert 1.0 <= finalize_fixed_seconds(16) < 1.1
     assert finalize_fixed_seconds(5000) == pytest.approx(2.0)
+
+
+def _timed_study(head: str, seconds: float) -> optuna.Study:
+    import datetime as dt
+
+    study = optuna.create_study(direction="maximize")
+    end = dt.datetime.now()
+    study.add_trial(
+        optuna.trial.FrozenTrial(
+            number=0,
+            state=optuna.trial.TrialState.COMPLETE,
+            value=0.9,
+            values=None,
+            datetime_start=end - dt.timedelta(seconds=seconds),
+            datetime_complete=end,
+            params={},
+            distributions={},
+            user_attrs={"head": head, "embedder": "fake"},
+            system_attrs={},
+            intermediate_values={},
+            trial_id=0,
+        )
+    )
+    return study
+
+
+@pytest.mark.parametrize(("head", "stops"), [("logreg", True), ("setfit", False)])
+def test_a_trained_heads_long_trial_does_not_stop_the_other_heads(head: str, stops: bool) -> None:
+    from textops.search._budget import Budget
+
+    study = _timed_study(head, seconds=20.0)
+    stopped: list[bool] = []
+    study.stop = lambda: stopped.append(True)  # type: ignore[method-assign]
+    # 10 s left: a typical 20 s trial does not fit; a trained one is not typical (it checks
+    # its own time before it loads a model)
+    Budget.start(10.0).stop_callback()(study, study.trials[0])
+    assert bool(stopped) == stops

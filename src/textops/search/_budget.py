@@ -91,6 +91,11 @@ def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
     return fit + _model_load_seconds(emb.loads_model)
 
 
+def _trained(head: object) -> bool:
+    spec = HEADS.get(str(head))
+    return spec is not None and spec.text_input
+
+
 def _model_load_seconds(loads_model: bool) -> float:
     if not loads_model:
         return 0.0
@@ -148,7 +153,9 @@ class Budget:
 
     def stop_callback(self) -> Callable[[Study, FrozenTrial], None]:
         """An Optuna callback: no trial starts when the time left cannot hold a typical trial
-        plus finalising the winner so far."""
+        plus finalising the winner so far. A trained head's trial is not typical: it takes
+        many times a linear head's, and checks its own time before it loads a model and after
+        its first batches, so it does not stop the trials of the other heads."""
 
         def callback(study: Study, trial: FrozenTrial) -> None:
             if self.deadline is None:
@@ -156,7 +163,9 @@ class Budget:
             durations = [
                 (t.datetime_complete - t.datetime_start).total_seconds()
                 for t in study.get_trials(deepcopy=False)
-                if t.datetime_complete is not None and t.datetime_start is not None
+                if t.datetime_complete is not None
+                and t.datetime_start is not None
+                and not _trained(t.user_attrs.get("head"))
             ]
             typical = statistics.median(durations) if durations else 0.0
             if not self.fits(typical, self.reserve(study)):
