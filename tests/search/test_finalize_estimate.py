@@ -73,8 +73,8 @@ def test_a_transformer_model_load_counts_its_import_only_before_torch_is_importe
 
 
 def test_the_fixed_part_grows_with_the_refit_rows() -> None:
-    # a few dozen labelled rows save and register in about a second, 5,000 in about two
-    assert 1.0 <= finalize_fixed_seconds(16) < 1.1
+    # a few dozen labelled rows save and register in about 1.5 s, 5,000 in about two
+    assert 1.5 <= finalize_fixed_seconds(16) < 1.6
     assert finalize_fixed_seconds(5000) == pytest.approx(2.0)
 
 

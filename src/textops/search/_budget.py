@@ -32,10 +32,10 @@ __all__ = ["Budget", "OutOfTimeError", "finalize_estimate", "finalize_fixed_seco
 TRIAL_RESERVE = 0.3
 #: seconds finalising takes besides refitting: scoring test, the drift reference, saving and
 #: registering the model; a part every model pays, and a part per refit row (about 2 s on
-#: TREC and SMS, well under one for a few dozen labelled rows; the search report gives the
+#: TREC and SMS, about 1.5 s for a few dozen labelled rows; the search report gives the
 #: measured ``finalize_seconds`` next to ``finalize_estimate_seconds``)
-FINALIZE_FIXED_S = 1.0
-FINALIZE_ROW_S = 2e-4
+FINALIZE_FIXED_S = 1.5
+FINALIZE_ROW_S = 1e-4
 
 
 def finalize_fixed_seconds(n_refit: int) -> float:

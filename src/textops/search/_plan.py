@@ -5,10 +5,10 @@ of earlier measurements (``EncodeRates``, next to the cache), or a small sample 
 remembered; an embedder whose remaining encode cannot finish inside the budget is left out of
 the search (and says so) instead of starting an encode that would overrun ``--timeout``.
 
-An embedder whose full encode does not fit is still a candidate on the rows that fit: a
-stratified sample of the train split (and the whole test split, which the winner is scored on)
-is encoded, and its trials cross-validate on that sample, its refit fits on it; the plan says
-how many rows each embedder saw (``rows``).
+An embedder whose full encode does not fit is still a candidate on the rows that fit
+(``_plan_sample``); the plan says how many rows each embedder saw (``rows``). Embedders are
+planned cheapest first; a set no bigger than a rate sample (a few labelled rows) is encoded
+while it is timed.
 
 A search bounded by trials only encodes nothing here: each trial encodes (into the cache) the
 embedder it samples when it first needs it, so a 4-trial search pays for the embedders its 4
@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from textops._types import JSON
 from textops.embed import EMBEDDERS, Embedder, EmbeddingCache, encode_texts, make_embedder
 from textops.errors import MissingDependencyError
 from textops.search._budget import Budget
+from textops.search._plan_sample import SampleFrame, encode_sample
 
 __all__ = ["EmbedderPlan", "PlanFacts", "SampleFrame", "plan_embedders"]
 
@@ -36,20 +34,6 @@ log = logging.getLogger("textops.search")
 SAMPLE = 32
 #: texts the encode rate is measured on first (see ``_encode_rate``)
 _FIRST_SAMPLE = 4
-#: train rows a budget-sampled embedder needs at least (fewer: left out)
-MIN_SAMPLE_ROWS = 48
-
-
-@dataclass(frozen=True)
-class SampleFrame:
-    """Where a budget-sampled embedder's rows come from: the train split's positions among the
-    planned texts with their labels (for stratification), the test split's positions (always
-    encoded: the winner is scored on them), and the CV folds (each label needs that many)."""
-
-    train: list[int]
-    labels: list[str]
-    test: list[int]
-    folds: int
 
 
 @dataclass
@@ -177,8 +161,9 @@ def plan_embedders(
     """
     plans: list[EmbedderPlan] = []
     by_space: dict[str, Embedder] = {}  # one embedder (one model load) per cache space
-    # cheapest first: a short budget goes to the models that load and encode fastest
-    for key in sorted(keys, key=lambda k: EMBEDDERS[k].cost_rank if k in EMBEDDERS else 1000):
+    # quickest to load, then cheapest to encode, first: a short budget (a few labelled rows,
+    # where loading is most of the cost) goes to the models it can afford most of
+    for key in sorted(keys, key=_plan_order):
         if key in skip_encode:
             plans.append(EmbedderPlan(key, 0, 0, None, 0.0, None, reason="no embeddings needed"))
             continue
@@ -194,6 +179,11 @@ def plan_embedders(
     for plan in plans:
         plan.embedder = None  # the report keeps no model
     return sorted(plans, key=lambda p: keys.index(p.key))
+
+
+def _plan_order(key: str) -> tuple[float, int]:
+    spec = EMBEDDERS.get(key)
+    return (spec.load_s, spec.cost_rank) if spec is not None else (float("inf"), 1000)
 
 
 def _plan_one(
@@ -239,9 +229,14 @@ def _plan_one(
         plan.estimated_s = remembered.seconds(plan.missing_chars)
         plan.load_s = remembered.load_s  # still to pay before encoding
     elif missing_idx and budget.limited:
-        if emb.loads_model and budget.encode_room() <= 0:
+        load_s = EMBEDDERS[key].load_s if key in EMBEDDERS else 0.0
+        if (emb.loads_model or load_s) and budget.encode_room() <= load_s:
             plan.included = False
-            plan.reason = "no time was left in the budget to load its model and time it"
+            plan.reason = (
+                f"its model loads in ~{load_s:.1f}s, more than the budget has left for encoding"
+                if load_s
+                else "no time was left in the budget to load its model and time it"
+            )
             log.warning("skipping embedder %s: %s", key, plan.reason)
             return plan
         if len(missing_idx) <= SAMPLE:  # timing the sample would encode every text: do so
@@ -314,7 +309,7 @@ def _encode_what_fits(
         if plan.missing == 0 or plan.space in filled or not plan.included:
             continue
         room = budget.encode_room()
-        if plan.estimated_s > room and _encode_sample(plan, texts, text_keys, cache, room, frame):
+        if plan.estimated_s > room and encode_sample(plan, texts, text_keys, cache, room, frame):
             continue
         if plan.estimated_s > room:
             plan.included = False
@@ -341,58 +336,3 @@ def _encode_what_fits(
             seconds=max(plan.encode_s - load_s, 1e-3),
             load_s=load_s,
         )
-
-
-def _sample_rows(plan: EmbedderPlan, frame: SampleFrame, room: float) -> list[int] | None:
-    """A stratified sample of train rows whose encode (with the test split's) fits ``room``
-    seconds; None when too few rows fit for every label to have its CV folds."""
-    from sklearn.model_selection import train_test_split
-
-    assert plan.rate is not None
-    n = int(0.9 * (room - plan.load_s) * plan.rate) - len(frame.test)
-    labels = np.asarray(frame.labels, dtype=object)
-    counts = Counter(frame.labels)
-    if n >= len(frame.train) or n < max(MIN_SAMPLE_ROWS, len(counts) * frame.folds):
-        return None
-    idx, _ = train_test_split(
-        np.arange(len(frame.train)), train_size=n, stratify=labels, random_state=0
-    )
-    got = Counter(labels[idx].tolist())
-    if len(got) < len(counts) or min(got.values()) < frame.folds:
-        return None
-    return sorted(int(i) for i in idx)
-
-
-def _encode_sample(
-    plan: EmbedderPlan,
-    texts: list[str],
-    text_keys: list[bytes],
-    cache: EmbeddingCache,
-    room: float,
-    frame: SampleFrame | None,
-) -> bool:
-    """Encode a budget-sized stratified sample for ``plan`` (a cacheable embedder whose full
-    encode does not fit); whether it did."""
-    if frame is None or not plan.rate or not EMBEDDERS[plan.key].cls.cacheable:
-        return False
-    rows = _sample_rows(plan, frame, room)
-    if rows is None or plan.embedder is None:
-        return False
-    where = [frame.train[i] for i in rows] + frame.test
-    start = time.perf_counter()
-    encode_texts(
-        plan.embedder,
-        [texts[i] for i in where],
-        cache,
-        keys=[text_keys[i] for i in where],
-        description=f"encode {plan.key} (a sample)",
-    )
-    plan.encode_s = time.perf_counter() - start
-    plan.sample, plan.rows = rows, len(rows)
-    plan.reason = (
-        f"the full encode needs ~{plan.estimated_s:.0f}s; a stratified sample of {len(rows):,} "
-        f"of {len(frame.train):,} train rows (and the test split) fits: its trials and refit "
-        "use those rows"
-    )
-    log.warning("embedder %s on a sample: %s", plan.key, plan.reason)
-    return True
