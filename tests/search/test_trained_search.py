@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
@@ -123,32 +124,15 @@ def test_an_encoder_too_slow_for_the_budget_is_never_loaded(
     tiny_bert: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import textops.model._finetune as finetune
-    from textops.embed._encode import text_keys
-    from textops.search._data import SearchData, Split
     from textops.search._objective import Objective
 
     def no_load(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded")
 
     monkeypatch.setattr(finetune, "load_body", no_load)
-    train = Split(SPAM_TEXTS, SPAM_LABELS, text_keys(SPAM_TEXTS))
-    val = Split(SPAM_TEXTS[:6], SPAM_LABELS[:6], text_keys(SPAM_TEXTS[:6]))
-    empty = Split([], [], [])
 
     def objective(rate: float) -> Objective:
-        return Objective(
-            data=SearchData(train, val, empty, SPAM_TEXTS, text_keys(SPAM_TEXTS)),
-            embedders=["minilm"],
-            heads=["finetune"],
-            latency_ms={"minilm": None},
-            folds=3,
-            seed=0,
-            multi=False,
-            home=None,
-            budget=Budget.start(60.0),
-            head_options={"model": str(tiny_bert)},
-            rates={"minilm": rate},
-        )
+        return _finetune_objective(tiny_bert, rate, validation=True)
 
     # 36 texts at 1 text/s: an epoch of at least 3 x 36 s cannot fit in 60 s
     study = optuna.create_study(direction="maximize")
@@ -161,28 +145,34 @@ def test_an_encoder_too_slow_for_the_budget_is_never_loaded(
         study.optimize(objective(1000.0), n_trials=1, catch=())
 
 
-def test_few_labels_train_as_many_cv_folds_as_the_budget_holds(tiny_bert: Path) -> None:
+def _finetune_objective(tiny_bert: Path, rate: float, *, validation: bool, **options: Any) -> Any:
+    """A 60 s search objective of `finetune` on the 36 spam texts at an encode rate of
+    ``rate`` texts/s: with a validation split, or (few labels) every row in the CV folds."""
     from textops.embed._encode import text_keys
     from textops.search._data import SearchData, Split
     from textops.search._objective import Objective
 
-    pooled = Split(SPAM_TEXTS, SPAM_LABELS, text_keys(SPAM_TEXTS))
-    empty = Split([], [], [])  # no validation split: every labelled row is in the CV folds
+    train = Split(SPAM_TEXTS, SPAM_LABELS, text_keys(SPAM_TEXTS))
+    empty = Split([], [], [])
+    val = Split(SPAM_TEXTS[:6], SPAM_LABELS[:6], text_keys(SPAM_TEXTS[:6])) if validation else empty
+    return Objective(
+        data=SearchData(train, val, empty, SPAM_TEXTS, text_keys(SPAM_TEXTS)),
+        embedders=["minilm"],
+        heads=["finetune"],
+        latency_ms={"minilm": None},
+        folds=3,
+        seed=0,
+        multi=False,
+        home=None,
+        budget=Budget.start(60.0),
+        head_options={"model": str(tiny_bert), **options},
+        rates={"minilm": rate},
+    )
 
+
+def test_few_labels_train_as_many_cv_folds_as_the_budget_holds(tiny_bert: Path) -> None:
     def cv_folds(rate: float) -> int:
-        objective = Objective(
-            data=SearchData(pooled, empty, empty, SPAM_TEXTS, text_keys(SPAM_TEXTS)),
-            embedders=["minilm"],
-            heads=["finetune"],
-            latency_ms={"minilm": None},
-            folds=3,
-            seed=0,
-            multi=False,
-            home=None,
-            budget=Budget.start(60.0),
-            head_options={"model": str(tiny_bert), "epochs": 1},
-            rates={"minilm": rate},
-        )
+        objective = _finetune_objective(tiny_bert, rate, validation=False, epochs=1)
         study = optuna.create_study(direction="maximize")
         study.optimize(objective, n_trials=1, catch=())
         trial = study.trials[0]
