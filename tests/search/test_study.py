@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+import pytest
 
 from textops.data import Dataset
 from textops.model import HEADS
@@ -112,3 +113,16 @@ def test_the_portfolio_tries_the_cheapest_embedder_then_hybrids_then_the_rest() 
     assert _portfolio_order(plans) == ["static", "tfidf_minilm", "tfidf", "minilm"]
     assert _portfolio_order([plan("tfidf", 0.5), plan("fake", None)]) == ["tfidf", "fake"]
     assert _portfolio_order([]) == []
+
+
+def test_a_trained_head_in_the_search_runs_one_trial_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from textops.search import SearchConfig, _objective
+    from textops.search._study import trial_threads
+
+    monkeypatch.setattr(_objective, "available_cpus", lambda: 4)
+    assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "knn"))) == 4
+    assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "knn"), workers=2)) == 2
+    assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "setfit"))) == 1
+    assert trial_threads(SearchConfig(dataset="d", heads=("finetune",))) == 1

@@ -54,13 +54,13 @@ def make_storage(url: str | None, home: str | Path | None) -> Any:
 
 
 def trial_threads(config: SearchConfig) -> int:
-    """Trials each process runs at once (in threads): one per CPU it has to itself; one with
-    few labels and a trained head among the heads, whose training then has every core (the
-    other trials fit a few dozen rows each: they lose little running one at a time)."""
+    """Trials each process runs at once (in threads): one per CPU it has to itself; one when a
+    trained head is among the heads: its training uses every core itself, and a trial beside
+    it would halve its measured speed and with it the epochs its budget allows."""
     from textops.model import HEADS
     from textops.search._objective import available_cpus
 
-    if config.pooled and any(h in HEADS and HEADS[h].text_input for h in config.heads):
+    if any(h in HEADS and HEADS[h].text_input for h in config.heads):
         return 1
     return max(1, available_cpus() // config.workers)
 
