@@ -104,12 +104,16 @@ def _latency_ms(emb: Any, texts: list[str]) -> float:
     return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
 
 
-def _measure(emb: Any, sample: list[str], missing: int, left: float) -> tuple[float, float]:
-    """(texts/s, seconds the model took to load): the first call loads the model and is not
-    part of the rate."""
+def _load_seconds(emb: Any, text: str) -> float:
+    """Seconds the first call takes: it loads the model, and is no part of an encode rate."""
     start = time.perf_counter()
-    emb.transform(sample[:1])
-    load_s = time.perf_counter() - start
+    emb.transform([text])
+    return time.perf_counter() - start
+
+
+def _measure(emb: Any, sample: list[str], missing: int, left: float) -> tuple[float, float]:
+    """(texts/s, seconds the model took to load)."""
+    load_s = _load_seconds(emb, sample[0])
     return _encode_rate(emb, sample, missing, left), load_s
 
 
@@ -272,9 +276,7 @@ def _encode_small(
 ) -> None:
     """Encode ``missing_idx`` (no more than a rate sample) into the cache now: a few labelled
     rows cost less to encode than to time twice. The rate is this encode's, the load apart."""
-    start = time.perf_counter()
-    emb.transform([texts[missing_idx[0]]])
-    load_s = time.perf_counter() - start
+    load_s = _load_seconds(emb, texts[missing_idx[0]])
     start = time.perf_counter()
     encode_texts(
         emb,
@@ -283,8 +285,8 @@ def _encode_small(
         keys=[text_keys[i] for i in missing_idx],
         show_progress=False,
     )
-    plan.encode_s = load_s + time.perf_counter() - start
-    seconds = max(plan.encode_s - load_s, 1e-3)
+    seconds = max(time.perf_counter() - start, 1e-3)
+    plan.encode_s = load_s + seconds
     plan.rate, plan.rate_source = len(missing_idx) / seconds, "measured"
     plan.cached, plan.missing, plan.estimated_s = plan.cached + plan.missing, 0, 0.0
     cache.rates.put(

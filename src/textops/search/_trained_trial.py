@@ -51,12 +51,12 @@ EPOCH_STEP = 1000
 #: trainings that clearly cannot fit)
 TRAINING_COST = 3.0
 #: the encode-rate estimate of an epoch, times this, is what choosing a CV fold count plans
-#: for (a training pass of short texts in batches of 16 costs about nine encodes on two cores:
-#: TREC questions through MiniLM)
+#: for: TRAINING_COST errs low on purpose (it only rules out the hopeless), while a fold count
+#: planned too high is found out only after the first fold's batches, and the trial pruned
 FOLD_MARGIN = 3.0
 #: seconds writing and registering a trained encoder takes besides the refit (a MiniLM folder,
-#: its ONNX-free pyfunc model and the drift reference: about 2 s on two cores; the report's
-#: ``finalize_seconds`` shows the refit and this together)
+#: its ONNX-free pyfunc model and the drift reference; the report's ``finalize_seconds``
+#: shows the refit and this together)
 SAVE_SECONDS = 3.0
 
 
@@ -248,8 +248,9 @@ class TrainedTrials:
             return top
         per_text *= 1.0 if measured else FOLD_MARGIN
         n = len(self.texts[0])
+        reserve = self.budget.reserve(trial.study)  # reads the study: once, not per count
         for k in range(top, 2, -1):
-            hooks = self._hooks(trial, "", k / (k - 1), trainings=k)
+            hooks = TrialHooks(trial, self.budget, reserve, k / (k - 1), "", trainings=k)
             if hooks.epochs_that_fit(per_text * n * (k - 1) / k) >= epochs:
                 return k
         return 2
@@ -280,13 +281,11 @@ class TrainedTrials:
         kind = f"{ek} + {hk}"
         n = len(self.texts[0])
         per_text = self._per_text.get((ek, hk))
+        measured = per_text is not None
         if per_text is None:
             first = self._first_estimate(ek, hk, params, n)
             per_text = None if first is None else first / max(n, 1)
-            why = "an epoch estimated from its encode rate"
-        else:
-            why = "its fastest epoch so far"
-        measured = (ek, hk) in self._per_text
+        why = "its fastest epoch so far" if measured else "an epoch estimated from its encode rate"
         folds = self._fold_count(trial, per_text, int(params.get("epochs", 1)), measured)
         runs = self._runs(folds)
         if self.val_texts is None:

@@ -79,9 +79,9 @@ def _export_graph(st: Any, normalize: bool, path: Path) -> None:
 def _int8_candidates(fp32: Path) -> list[tuple[str, JSON]]:
     """Dynamic int8 recipes, fastest first. Per-tensor scales lose parity on MiniLM; per-channel
     scales keep most of it; weights on a 7-bit range (ONNX Runtime's ``reduce_range``, which
-    avoids the saturation of its u8 x s8 kernels) kept a fine-tuned MiniLM within 0.1 macro-F1
-    point of torch where 8 bits lost a point; the feed-forward output projections are the most
-    sensitive, kept fp32 last."""
+    avoids the saturation of its u8 x s8 kernels) keep more, at a little speed (bench/
+    finetune.py's serving part prints the recipe chosen for a fine-tuned MiniLM and what each
+    tried lost); the feed-forward output projections are the most sensitive, kept fp32 last."""
     import onnx
 
     names = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul"]
