@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from tests.conftest import topic_rows
-from textops.search import SearchConfig, run_search
+from textops.search import DEFAULT_HEADS, SearchConfig, run_search
 from textops.search._estimate import cv_estimate
 from textops.search._finalize import pick_winner
 from textops.search._record import brier_score
@@ -45,6 +45,24 @@ def test_few_labels_pool_every_row_and_report_the_cv_estimate(few: object, home:
     lo, hi = test["macro_f1_ci95"]
     assert lo <= test["macro_f1"] <= hi
     assert test["macro_f1"] == pytest.approx(report.best.cv_macro_f1)
+
+
+def test_few_labels_run_the_portfolio_only_with_the_few_label_heads_by_default(
+    few: object, home: Path
+) -> None:
+    from textops.search import FEW_LABEL_HEADS
+
+    # no --heads: the few-labels defaults; no trial bound but the budget: still only the
+    # portfolio (logreg on each embedder; setfit takes neither of these embedders)
+    cfg = SearchConfig(dataset="few", embedders=("fake", "tfidf"), timeout=120, cv_folds=3)
+    report = run_search(cfg, home=home, tracker=MemoryTracker())
+    study = optuna.load_study(study_name=report.study, storage=make_storage(None, home))
+    assert study.user_attrs["space"]["heads"] == sorted(FEW_LABEL_HEADS)
+    kinds = [(t.params["embedder"], t.user_attrs["head"]) for t in study.trials]
+    assert sorted(kinds) == [("fake", "logreg"), ("tfidf", "logreg")]
+    assert all(t.user_attrs["params"]["C"] == 10.0 for t in study.trials)
+    # the same search with more data keeps the general defaults
+    assert SearchConfig(dataset="d").head_keys == DEFAULT_HEADS
 
 
 def test_a_threshold_of_zero_keeps_the_splits(few: object, home: Path) -> None:

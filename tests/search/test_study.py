@@ -55,9 +55,34 @@ def test_each_trained_head_starts_once_from_its_defaults_on_its_first_embedder()
     assert trained[1]["finetune.epochs"] == HEADS["finetune"].factory({}, 0).epochs
     assert starts[-2:] == trained and len(starts) == 5
     assert portfolio(["fake"], ["setfit"]) == []  # setfit does not take the fake embedder
-    # few labels: the trained heads start first, the linear starts follow in their order
-    first = portfolio(["fake", "mpnet", "minilm"], heads, trained_first=True)
-    assert first[:2] == trained and first[2:] == starts[:-2]
+
+
+def test_few_labels_try_every_head_on_every_embedder_once_with_its_few_label_parameters() -> (
+    None
+):
+    from textops.search._head_search import HEAD_SEARCH
+
+    starts = portfolio(["fake", "mpnet", "minilm"], ["logreg", "knn", "setfit"], few_labels=True)
+    kinds = [(s["embedder"], s[f"head.{s['embedder']}"]) for s in starts]
+    # heads on embeddings first (embedders in the order given), then the trained head on
+    # each encoder it starts from
+    assert kinds == [
+        ("fake", "logreg"),
+        ("fake", "knn"),
+        ("mpnet", "logreg"),
+        ("mpnet", "knn"),
+        ("minilm", "logreg"),
+        ("minilm", "knn"),
+        ("mpnet", "setfit"),
+        ("minilm", "setfit"),
+    ]
+    logreg = [s for s in starts if "logreg.C" in s]
+    assert {s["logreg.C"] for s in logreg} == {HEAD_SEARCH["logreg"].few_labels["C"]}
+    assert all(s["normalize"] == "none" for s in logreg)  # unit-length embeddings as given
+    knn = HEADS["knn"].factory({}, 0)  # no few-labels parameters: the head's own defaults
+    assert {s["knn.n_neighbors"] for s in starts if "knn.n_neighbors" in s} == {knn.n_neighbors}
+    setfit = [s for s in starts if "setfit.lr" in s]
+    assert {s["setfit.lr"] for s in setfit} == {HEADS["setfit"].factory({}, 0).lr}
 
 
 def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(
@@ -126,3 +151,24 @@ def test_a_trained_head_in_the_search_runs_one_trial_at_a_time(
     assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "knn"), workers=2)) == 2
     assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "setfit"))) == 1
     assert trial_threads(SearchConfig(dataset="d", heads=("finetune",))) == 1
+
+
+def test_a_failed_start_is_queued_again_once_and_a_finished_one_never() -> None:
+    from textops.search._study import queued_starts
+
+    study = optuna.create_study(direction="maximize")
+    for x in (0.5, 0.7):
+        study.enqueue_trial({"x": x})
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        if x == 0.5:
+            raise ValueError("killed")
+        return x
+
+    study.optimize(objective, n_trials=2, catch=(ValueError,))
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
+    assert queued_starts(study) == 1  # the failed start, not the finished one
+    assert queued_starts(study) == 1  # already waiting: not queued twice
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert study.trials[-1].params == {"x": 0.5} and queued_starts(study) == 0

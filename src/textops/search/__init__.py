@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         DEFAULT_HEADS,
         DEFAULT_TIMEOUT,
         DEFAULT_TRIALS,
+        FEW_LABEL_HEADS,
         SearchConfig,
     )
     from textops.search._report import SearchReport
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_HEADS",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRIALS",
+    "FEW_LABEL_HEADS",
     "SearchConfig",
     "SearchReport",
     "run_search",
@@ -40,6 +42,7 @@ __getattr__, __dir__ = _lazy_names(
         "DEFAULT_HEADS": "_config",
         "DEFAULT_TIMEOUT": "_config",
         "DEFAULT_TRIALS": "_config",
+        "FEW_LABEL_HEADS": "_config",
         "SearchConfig": "_config",
         "SearchReport": "_report",
         "run_search": "_run",

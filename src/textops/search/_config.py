@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_HEADS",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRIALS",
+    "FEW_LABEL_HEADS",
     "SearchConfig",
 ]
 
@@ -29,6 +30,11 @@ FEW_LABELS = 100
 UNBOUNDED_TRIALS = 100_000
 
 DEFAULT_HEADS = ("logreg", "linear_svm", "knn", "mlp", "lightgbm", "ebm")
+#: the heads a few-labels search takes unless --heads names others: SetFit's recipe (a logistic
+#: regression on sentence embeddings, and the contrastively trained encoder under one). With a
+#: few dozen rows, CV scores of flexible heads (k neighbours, boosting) are noisy enough that the
+#: best of them is mostly the luckiest: bench/finetune.py --parts selection measures it
+FEW_LABEL_HEADS = ("logreg", "setfit")
 DEFAULT_EMBEDDERS = (
     "minilm",
     "mpnet",
@@ -48,7 +54,11 @@ class SearchConfig(BaseModel):
     dataset: str
     dataset_version: str | None = None
     embedders: tuple[str, ...] = DEFAULT_EMBEDDERS
-    heads: tuple[str, ...] = DEFAULT_HEADS
+    heads: tuple[str, ...] | None = Field(
+        None,
+        description="head keys; None: the defaults for the data (DEFAULT_HEADS, or "
+        "FEW_LABEL_HEADS when the search pools few labels), resolved when the search starts",
+    )
     trials: int = Field(
         DEFAULT_TRIALS,
         ge=1,
@@ -107,9 +117,16 @@ class SearchConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> SearchConfig:
-        if not self.embedders or not self.heads:
+        if not self.embedders or self.heads == ():
             raise ValueError("at least one embedder and one head are needed")
         return self
+
+    @property
+    def head_keys(self) -> tuple[str, ...]:
+        """The heads this search runs (the defaults for its data when none were given)."""
+        if self.heads is not None:
+            return self.heads
+        return FEW_LABEL_HEADS if self.pooled else DEFAULT_HEADS
 
     def space(self) -> JSON:
         """What makes two searches' trials comparable: the data (the version, once resolved)
@@ -118,7 +135,7 @@ class SearchConfig(BaseModel):
             "dataset": self.dataset,
             "dataset_version": self.dataset_version,
             "embedders": sorted(self.embedders),
-            "heads": sorted(self.heads),
+            "heads": sorted(self.head_keys),
             "objective": self.objective,
             "cv_folds": self.cv_folds,
             "seed": self.seed,

@@ -8,7 +8,7 @@ One entry per head of ``textops.model.HEADS`` (a test holds the two tables equal
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -148,12 +148,19 @@ class HeadSearch:
     #: parameters that cannot exceed the rows a fold trains on (k neighbours): a sampled
     #: value above that is lowered to it, in the trial's parameters and so in the refit
     at_most_rows: tuple[str, ...] = ()
+    #: the parameters a few-labels search tries it with, once per embedder (those not named
+    #: here: the head's own defaults). With a few dozen rows, tuning a head by CV mostly picks
+    #: the luckiest value; one value that holds up across data sets is more accurate on test
+    few_labels: Mapping[str, Any] = field(default_factory=dict)
 
 
 HEAD_SEARCH: Mapping[str, HeadSearch] = MappingProxyType(
     {
         "logreg": HeadSearch(
             _space_logreg,
+            # unit-length sentence embeddings: C 1 (sklearn's default) underfits a few dozen
+            # rows, C 10 held up on every few-shot sample of bench/finetune.py --parts selection
+            few_labels={"C": 10.0},
             warm_start=("coef_", "intercept_"),
             # on TF-IDF only: on embeddings sklearn's lbfgs is as fast (bench/search.py
             # --solvers-only prints both gains)
@@ -166,6 +173,7 @@ HEAD_SEARCH: Mapping[str, HeadSearch] = MappingProxyType(
         "ridge": HeadSearch(_space_ridge),
         "linear_svm": HeadSearch(
             _space_linear_svm,
+            few_labels={"C": 0.1},
             warm_start=("coef_", "intercept_"),
             cv_factory=_newton_svm,
             cv_speedup=6.0,

@@ -33,6 +33,7 @@ from textops.search._study import (
     fail_dead_trials,
     load_or_create_study,
     make_storage,
+    queued_starts,
     running_study,
     spawn_workers,
     study_lock_path,
@@ -52,24 +53,25 @@ Callback = Callable[["Study", "FrozenTrial"], None]
 
 
 def _check_keys(config: SearchConfig) -> SearchConfig:
-    """``config`` with only the heads whose packages are installed (each one left out is
-    logged with the extra that brings it); unknown keys are an error."""
+    """``config`` with its heads resolved (the defaults for its data when none were given) and
+    only those whose packages are installed (each one left out is logged with the extra that
+    brings it); unknown keys are an error."""
     for key in config.embedders:
         if key not in EMBEDDERS:
             raise UnknownPluginError(f"no embedder {key!r}; choose from {', '.join(EMBEDDERS)}")
-    for key in config.heads:
+    for key in config.head_keys:
         if key not in HEADS:
             raise UnknownPluginError(f"no head {key!r}; choose from {', '.join(HEADS)}")
-    heads = tuple(k for k in config.heads if HEADS[k].installed)
-    for key in sorted(set(config.heads) - set(heads)):
+    heads = tuple(k for k in config.head_keys if HEADS[k].installed)
+    for key in sorted(set(config.head_keys) - set(heads)):
         log.warning("head %s left out: %s is not installed (pip install 'textops[trees]')",
                     key, ", ".join(HEADS[key].needs))  # fmt: skip
     if not heads:
         raise ConfigError(
-            f"none of the heads {list(config.heads)} is installed; install their extra "
+            f"none of the heads {list(config.head_keys)} is installed; install their extra "
             "(pip install 'textops[trees]') or pick others (e.g. --heads logreg)"
         )
-    return config if heads == config.heads else config.model_copy(update={"heads": heads})
+    return config.model_copy(update={"heads": heads})
 
 
 def _no_embeddings_needed(config: SearchConfig) -> frozenset[str]:
@@ -77,7 +79,7 @@ def _no_embeddings_needed(config: SearchConfig) -> frozenset[str]:
     return frozenset(
         e
         for e in config.embedders
-        if not any(not HEADS[h].text_input for h in compatible_heads(e, list(config.heads)))
+        if not any(not HEADS[h].text_input for h in compatible_heads(e, list(config.head_keys)))
     )
 
 
@@ -212,7 +214,7 @@ def _objective(
     return Objective(
         data=data,
         embedders=embedders,
-        heads=list(config.heads),
+        heads=list(config.head_keys),
         latency_ms=facts.latency_ms,
         folds=data.cv_folds(config.cv_folds),
         seed=config.seed,
@@ -274,7 +276,6 @@ def run_search(
     show_progress: bool | None = None,
 ) -> SearchReport:
     """Run (or resume) the search of ``config``; ``--json`` prints the report's ``as_json()``."""
-    config = _check_keys(config)
     ds = DatasetStore(home).get(config.dataset, config.dataset_version)
     # the version this search runs on, for its study's identity, its workers and its record
     config = config.model_copy(update={"dataset_version": ds.version})
@@ -287,6 +288,8 @@ def run_search(
         )  # fmt: skip
         data = data.pooled()
         config = config.model_copy(update={"pooled": True})
+    # after pooling: with few labels, the default heads are the few-labels ones
+    config = _check_keys(config)
     budget = Budget.start(config.timeout, n_train=len(data.train), n_refit=len(data.refit))
     data.cv_folds(config.cv_folds)  # a label too rare for CV stops the search here
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
@@ -325,6 +328,8 @@ def run_search(
         # 3. optimise: trials start (and run on) only while the winner so far could still be
         # refitted, scored and saved inside the budget
         remaining = config.trials - count_done(study)
+        if config.pooled:  # few labels: the portfolio's trials only (few_label_portfolio)
+            remaining = min(remaining, queued_starts(study))
         if remaining > 0 and config.workers == 1:
             obj = _objective(config, data, embedders, facts, home, budget, tracker, run)
             with running_study(lock):

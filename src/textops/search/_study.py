@@ -25,6 +25,7 @@ __all__ = [
     "fail_dead_trials",
     "load_or_create_study",
     "make_storage",
+    "queued_starts",
     "running_study",
     "study_lock_path",
     "trial_threads",
@@ -60,7 +61,7 @@ def trial_threads(config: SearchConfig) -> int:
     from textops.model import HEADS
     from textops.search._objective import available_cpus
 
-    if any(h in HEADS and HEADS[h].text_input for h in config.heads):
+    if any(h in HEADS and HEADS[h].text_input for h in config.head_keys):
         return 1
     return max(1, available_cpus() // config.workers)
 
@@ -90,7 +91,8 @@ def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str
         study.set_user_attr("dataset", config.dataset)
         study.set_user_attr("objective", config.objective)
         study.set_user_attr("space", config.space())
-        for params in portfolio(embedders, list(config.heads), trained_first=config.pooled):
+        starts = portfolio(embedders, list(config.head_keys), few_labels=config.pooled)
+        for params in starts:
             study.enqueue_trial(params, skip_if_exists=True)
     else:
         _check_same_space(study, config)
@@ -122,14 +124,14 @@ def _check_same_space(study: Study, config: SearchConfig) -> None:
 SPARSE_C = (100.0, 10.0, 1.0)
 
 
-def portfolio(embedders: list[str], heads: list[str], *, trained_first: bool = False) -> list[JSON]:
+def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = False) -> list[JSON]:
     """Strong, cheap starting points tried before the sampler takes over: a regularised linear
     head per embedder, breadth first. Round one gives every embedder (cheapest first) one
     start, so that a small budget still tries each; the next rounds add the other C values
     of the sparse ones; then each trained head from its defaults. The sampler then explores
-    around them. ``trained_first`` (few labels): the trained heads' starts come first, since
-    with a few dozen labels a trained encoder is the likely winner (SetFit's finding) and its
-    training needs the budget's time, while the linear starts on those rows take moments."""
+    around them. ``few_labels``: the whole search instead (:func:`few_label_portfolio`)."""
+    if few_labels:
+        return few_label_portfolio(embedders, heads)
     from textops.embed import make_embedder
     from textops.search._objective import compatible_heads, searches_normalization
 
@@ -156,8 +158,49 @@ def portfolio(embedders: list[str], heads: list[str], *, trained_first: bool = F
                 }
             )
     linear = [start for starts in rounds for start in starts]
-    trained = _trained_starts(embedders, heads)
-    return trained + linear if trained_first else linear + trained
+    return linear + _trained_starts(embedders, heads)
+
+
+def few_label_portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
+    """The trials of a few-labels search, each once: every head on every embedder it takes,
+    with the head's few-labels parameters (``HeadSearch.few_labels``, else its defaults), heads
+    on embeddings first (each takes moments on a few dozen rows, and gives a winner to keep
+    time for), then the trained heads on each encoder they start from, cheapest first.
+
+    No hyperparameter search: on a few dozen rows a CV score moves by a whole held-out error
+    between two folds' draws, so the best of a thousand sampled trials is mostly the luckiest
+    one (bench/finetune.py --parts selection measures it against fixed parameters)."""
+    from textops.model import HEADS
+    from textops.search._objective import compatible_heads
+
+    frozen = [
+        _default_start(emb, hk)
+        for emb in embedders
+        for hk in compatible_heads(emb, heads)
+        if not HEADS[hk].text_input
+    ]
+    trained = [
+        _default_start(emb, hk)
+        for hk in heads
+        if HEADS[hk].text_input
+        for emb in embedders
+        if hk in compatible_heads(emb, [hk])
+    ]
+    return frozen + trained
+
+
+def _default_start(emb: str, hk: str) -> JSON:
+    """Head ``hk`` on ``emb`` with its few-labels parameters, else its own defaults, its
+    inputs as the embedder gives them."""
+    from textops.model import HEADS
+    from textops.search._head_search import HEAD_SEARCH
+    from textops.search._objective import searches_normalization
+
+    search = HEAD_SEARCH[hk]
+    trial = _Defaults({**HEADS[hk].factory({}, 0).get_params(), **search.few_labels})
+    search.space(trial)
+    as_given = {"normalize": "none"} if searches_normalization(emb, hk) else {}
+    return {"embedder": emb, f"head.{emb}": hk, **trial.chosen, **as_given}
 
 
 class _Defaults:
@@ -190,7 +233,6 @@ def _trained_starts(embedders: list[str], heads: list[str]) -> list[JSON]:
     embedder it takes: a sampled learning rate is often far from one that works, and a
     trained head gets few trials."""
     from textops.model import HEADS
-    from textops.search._head_search import HEAD_SEARCH
     from textops.search._objective import compatible_heads
 
     out = []
@@ -198,11 +240,8 @@ def _trained_starts(embedders: list[str], heads: list[str]) -> list[JSON]:
         if not HEADS[hk].text_input:
             continue
         emb = next((e for e in embedders if hk in compatible_heads(e, [hk])), None)
-        if emb is None:
-            continue
-        trial = _Defaults(HEADS[hk].factory({}, 0).get_params())
-        HEAD_SEARCH[hk].space(trial)
-        out.append({"embedder": emb, f"head.{emb}": hk, **trial.chosen})
+        if emb is not None:
+            out.append(_default_start(emb, hk))
     return out
 
 
@@ -291,6 +330,28 @@ def fail_dead_trials(study: Study, lock: Path | None = None) -> int:
             "%d trial(s) of an interrupted run were marked failed and will be re-run", failed
         )
     return failed
+
+
+def queued_starts(study: Study) -> int:
+    """Trials waiting in the study's queue (a few-labels search runs these and no others); a
+    start whose only trials failed (its worker was killed) is queued again first, so a
+    resumed search still tries every start."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    tried = {_key(t) for t in trials if t.state != TrialState.FAIL}
+    for t in trials:
+        if t.state == TrialState.FAIL and _key(t) not in tried:
+            study.enqueue_trial(dict(t.system_attrs.get("fixed_params", t.params)))
+            tried.add(_key(t))
+    return len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+
+
+def _key(trial: Any) -> str:
+    import json
+
+    params = trial.system_attrs.get("fixed_params", trial.params)
+    return json.dumps(params, sort_keys=True, default=str)
 
 
 def count_done(study: Study) -> int:
