@@ -66,9 +66,10 @@ def test_base_install_predicts_ingests_and_searches(
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["predictions"][0]["label"] in ("money", "sport", "tech")
     data = tmp_path / "topics.csv"
-    data.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in topic_rows(150)))
+    data.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in topic_rows(600)))
     assert _textops(base_env, "data", "ingest", str(data)).returncode == 0
-    # the default heads include the tree heads of the `trees` extra: left out, with a word
+    # the default heads (enough labels: not the few-labels ones) include the tree heads of the
+    # `trees` extra: left out, with a word
     r = _textops(base_env, "search", "topics", "--embedders", "fake", "--trials", "3", "--json")
     assert r.returncode == 0, r.stderr
     assert "textops[trees]" in r.stderr

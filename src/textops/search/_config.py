@@ -33,7 +33,7 @@ DEFAULT_HEADS = ("logreg", "linear_svm", "knn", "mlp", "lightgbm", "ebm")
 #: the heads a few-labels search takes unless --heads names others: SetFit's recipe (a logistic
 #: regression on sentence embeddings, and the contrastively trained encoder under one). With a
 #: few dozen rows, CV scores of flexible heads (k neighbours, boosting) are noisy enough that the
-#: best of them is mostly the luckiest: bench/finetune.py --parts selection measures it
+#: best of them is mostly the luckiest: bench/selection.py measures it
 FEW_LABEL_HEADS = ("logreg", "setfit")
 DEFAULT_EMBEDDERS = (
     "minilm",

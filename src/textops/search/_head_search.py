@@ -158,8 +158,8 @@ HEAD_SEARCH: Mapping[str, HeadSearch] = MappingProxyType(
     {
         "logreg": HeadSearch(
             _space_logreg,
-            # unit-length sentence embeddings: C 1 (sklearn's default) underfits a few dozen
-            # rows, C 10 held up on every few-shot sample of bench/finetune.py --parts selection
+            # on unit-length sentence embeddings sklearn's C 1 underfits a few dozen rows;
+            # bench/selection.py compares this one value with a CV-tuned choice
             few_labels={"C": 10.0},
             warm_start=("coef_", "intercept_"),
             # on TF-IDF only: on embeddings sklearn's lbfgs is as fast (bench/search.py

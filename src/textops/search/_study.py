@@ -169,7 +169,7 @@ def few_label_portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
 
     No hyperparameter search: on a few dozen rows a CV score moves by a whole held-out error
     between two folds' draws, so the best of a thousand sampled trials is mostly the luckiest
-    one (bench/finetune.py --parts selection measures it against fixed parameters)."""
+    one (bench/selection.py measures it against fixed parameters)."""
     from textops.model import HEADS
     from textops.search._objective import compatible_heads
 
