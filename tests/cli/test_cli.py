@@ -140,6 +140,8 @@ def test_errors_exit_2_with_a_message_that_says_what_to_do(tmp_path: Path, home:
     assert res.exit_code == 2 and "sms_spam" in res.stderr
     res = runner.invoke(app, ["data", "ingest"])
     assert res.exit_code == 2 and "--builtin" in res.stderr
+    res = runner.invoke(app, ["data", "ingest", "movie_reviews"])  # a built-in's name as a path
+    assert res.exit_code == 2 and "--builtin movie_reviews" in res.stderr
     res = runner.invoke(app, ["embed", "x", "--embedder", "word2vec"])
     assert res.exit_code == 2
 

@@ -15,7 +15,12 @@ import pytest
 from tests.conftest import SPAM_LABELS, SPAM_TEXTS, Registered, topic_rows
 from textops.model import EpochRecord
 from textops.search._budget import Budget
-from textops.search._trained_trial import EPOCH_STEP, TrialHooks, run_trained_trial
+from textops.search._trained_trial import (
+    EPOCH_STEP,
+    SAVE_SECONDS,
+    TrialHooks,
+    run_trained_trial,
+)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +123,44 @@ def test_epochs_are_capped_to_what_fits_with_the_refit() -> None:
     # an epoch of 10 s and its refit of 10 s each, plus saving: 4 epochs fit in 100 s
     assert hooks.epochs_that_fit(10.0) == 4
     assert TrialHooks(None, Budget.start(None), None, 1.0, "k").epochs_that_fit(1e6) > 1000
+
+
+def test_finalising_counts_encoding_the_test_split_and_the_reference_with_the_new_encoder() -> None:
+    # 300 texts an epoch in 10 s: an inference pass is a third of a training one, so 1,800
+    # texts for finalising to encode take 20 s more: 3 epochs fit in 100 s instead of 4
+    hooks = TrialHooks(
+        None, Budget.start(100.0), None, 1.0, "k", train_texts=300, finalize_texts=1800
+    )
+    assert hooks.after_refit_seconds(10.0) == pytest.approx(20.0 + SAVE_SECONDS)
+    assert hooks.epochs_that_fit(10.0) == 3
+    hooks.seconds_per_sample, hooks.samples = 10.0 / 300, 300
+    assert hooks.refit_seconds(2) == pytest.approx(20.0 + 20.0 + SAVE_SECONDS)
+
+
+def test_the_drift_reference_encodes_only_the_rows_it_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from textops.model import REFERENCE_VECTORS
+    from textops.search import _finalize
+    from textops.search._data import Split
+
+    encoded: list[str] = []
+
+    def encode(emb: object, texts: list[str], *a: object, **k: object) -> SimpleNamespace:
+        encoded.extend(texts)
+        return SimpleNamespace(vectors=np.zeros((len(texts), 4), dtype=np.float32))
+
+    monkeypatch.setattr(_finalize, "encode_texts", encode)
+    n = REFERENCE_VECTORS * 3
+    rows = Split([f"text {i}" for i in range(n)], ["a"] * n, [bytes([i % 256]) for i in range(n)])
+    clf = SimpleNamespace(embedder=SimpleNamespace(cacheable=True), labels=["a", "b"])
+    data = SimpleNamespace(test=Split([], [], []))
+    ref = _finalize.drift_reference(clf, data, np.zeros((0, 2)), None, 0, rows)  # type: ignore[arg-type]
+    assert len(encoded) == REFERENCE_VECTORS == len(set(encoded))
+    assert ref.vectors is not None and len(ref.vectors) == REFERENCE_VECTORS
+    assert ref.n_train == n  # the statistics still cover every row
 
 
 def test_an_encoder_too_slow_for_the_budget_is_never_loaded(

@@ -120,6 +120,7 @@ def ingest(
     """
     from textops._config import load_config
     from textops.data import (
+        BUILTIN_DATASETS,
         FileSource,
         IngestConfig,
         builtin_source,
@@ -149,6 +150,10 @@ def ingest(
         ds_name = name or builtin
     else:
         assert paths
+        for p in paths:  # `textops data ingest sms_spam`: a built-in's name, not a file
+            if not p.exists() and str(p) in BUILTIN_DATASETS:
+                raise ConfigError(f"{p}: no such file; for the built-in, run `textops data "
+                                  f"ingest --builtin {p}`")  # fmt: skip
         sources = [
             FileSource(
                 p,

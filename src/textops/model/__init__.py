@@ -6,13 +6,20 @@ served traffic with."""
 from textops.model._batch import BatchPrediction, predict_file
 from textops.model._classifier import TextClassifier
 from textops.model._heads import HEADS, NORMALIZATIONS, build_head, standardizes
-from textops.model._reference import TrainingReference, build_reference, oov_rate
+from textops.model._reference import (
+    REFERENCE_VECTORS,
+    TrainingReference,
+    build_reference,
+    oov_rate,
+    reference_rows,
+)
 from textops.model._trained_head import Exported, TrainedHead
 from textops.model._training import EpochRecord, TrainingHooks
 
 __all__ = [
     "HEADS",
     "NORMALIZATIONS",
+    "REFERENCE_VECTORS",
     "BatchPrediction",
     "EpochRecord",
     "Exported",
@@ -24,5 +31,6 @@ __all__ = [
     "build_reference",
     "oov_rate",
     "predict_file",
+    "reference_rows",
     "standardizes",
 ]

@@ -16,11 +16,26 @@ import numpy as np
 
 from textops._types import JSON
 
-__all__ = ["TrainingReference", "build_reference", "oov_rate", "tokens"]
+__all__ = [
+    "REFERENCE_VECTORS",
+    "TrainingReference",
+    "build_reference",
+    "oov_rate",
+    "reference_rows",
+    "tokens",
+]
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 REF_JSON = "drift_reference.json"
 REF_VECTORS = "drift_embeddings.npy"
+#: training embeddings a reference keeps (drift tests compare served vectors with these)
+REFERENCE_VECTORS = 1000
+
+
+def reference_rows(n: int, seed: int = 0, max_vectors: int = REFERENCE_VECTORS) -> np.ndarray:
+    """Which of ``n`` training rows a reference keeps the embeddings of (in row order): only
+    these need encoding, which matters for an encoder trained just now (nothing cached)."""
+    return np.sort(np.random.default_rng(seed).permutation(n)[:max_vectors])
 
 
 def tokens(text: str) -> list[str]:
@@ -95,7 +110,7 @@ def build_reference(
     test_pred_labels: Sequence[str],
     labels: Sequence[str],
     seed: int = 0,
-    max_vectors: int = 1000,
+    max_vectors: int = REFERENCE_VECTORS,
     max_lengths: int = 5000,
     vocab_size: int = 30_000,
 ) -> TrainingReference:

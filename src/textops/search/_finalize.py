@@ -21,7 +21,7 @@ from textops._types import JSON
 from textops.data import Dataset
 from textops.embed import EmbeddingCache, encode_texts
 from textops.errors import TextopsError
-from textops.model import TextClassifier, TrainingReference, build_reference
+from textops.model import TextClassifier, TrainingReference, build_reference, reference_rows
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
@@ -134,9 +134,14 @@ def drift_reference(
     label mix on test, and a sample of training embeddings (dense embedders only)."""
     rows = rows or data.refit
     vectors = None
-    if clf.embedder.cacheable:  # dense and cached: reading them back is cheap
+    if clf.embedder.cacheable:  # dense: the sample the reference keeps, through the cache
+        keep = reference_rows(len(rows), seed)
         vectors = encode_texts(
-            clf.embedder, rows.texts, cache, keys=rows.keys, show_progress=False
+            clf.embedder,
+            [rows.texts[i] for i in keep],
+            cache,
+            keys=[rows.keys[i] for i in keep],
+            show_progress=False,
         ).vectors
     predicted = [clf.labels[i] for i in test_proba.argmax(axis=1)] if len(data.test) else []
     return build_reference(

@@ -23,7 +23,7 @@ import numpy as np
 
 from textops._types import Params
 from textops.embed import EMBEDDERS
-from textops.model import HEADS, EpochRecord, build_head
+from textops.model import HEADS, REFERENCE_VECTORS, EpochRecord, build_head
 from textops.search._budget import Budget
 from textops.search._data import SearchData
 from textops.search._folds import FoldData
@@ -75,7 +75,17 @@ class TrialHooks:
     seconds_per_sample: float | None = None
     allowed: int | None = None
     samples: int = 0
+    #: texts each epoch trains on, and texts finalising encodes with the trained encoder (the
+    #: test split, the drift reference's sample): what finalising costs besides the refit
+    train_texts: int = 0
+    finalize_texts: int = 0
     records: list[EpochRecord] = field(default_factory=list)
+
+    def after_refit_seconds(self, epoch_s: float) -> float:
+        """Finalising after the refit: encoding its texts with the new encoder (an inference
+        pass per text, from an epoch's time) and saving it."""
+        per_text = epoch_s / max(self.train_texts, 1) / TRAINING_COST
+        return self.finalize_texts * per_text + SAVE_SECONDS
 
     def epochs_that_fit(self, epoch_s: float) -> int:
         """Epochs whose training, and then the winner's refit for as many epochs and its save
@@ -87,7 +97,8 @@ class TrialHooks:
         n = 0
         while n < 1000:
             train = self.trainings * (n + 1) * epoch_s
-            need = train + max((n + 1) * refit_epoch + SAVE_SECONDS, self.reserve or 0)
+            after = self.after_refit_seconds(epoch_s)
+            need = train + max((n + 1) * refit_epoch + after, self.reserve or 0)
             if need > left:
                 break
             n += 1
@@ -122,8 +133,8 @@ class TrialHooks:
 
     def refit_seconds(self, epochs: int) -> float:
         """What training the winner on the refit rows for ``epochs`` takes, and saving it."""
-        per_sample = self.seconds_per_sample or 0.0
-        return epochs * per_sample * self.samples * self.refit_ratio + SAVE_SECONDS
+        epoch_s = (self.seconds_per_sample or 0.0) * self.samples
+        return epochs * epoch_s * self.refit_ratio + self.after_refit_seconds(epoch_s)
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,8 @@ class TrainedTrials:
         self.texts: Texts = (data.train.texts, data.train.labels)
         self.val_texts: Texts | None = (val.texts, val.labels) if len(val) else None
         self.refit_ratio = len(data.refit) / max(len(data.train), 1)
+        #: what finalising a trained winner encodes with its new encoder
+        self.finalize_texts = len(data.test) + min(len(data.refit), REFERENCE_VECTORS)
         self.folds = folds
         self.budget = budget
         self.seed = seed
@@ -234,8 +247,14 @@ class TrainedTrials:
         est = build_head(hk, params, seed=self.seed)
         return TRAINING_COST * float(est.encoder_passes(n_texts)) / rate
 
-    def _hooks(self, trial: Trial, kind: str, ratio: float, **kw: Any) -> TrialHooks:
-        return TrialHooks(trial, self.budget, self.budget.reserve(trial.study), ratio, kind, **kw)
+    def _hooks(
+        self, trial: Trial, kind: str, ratio: float, train_texts: int, **kw: Any
+    ) -> TrialHooks:
+        reserve = self.budget.reserve(trial.study)
+        return TrialHooks(
+            trial, self.budget, reserve, ratio, kind, train_texts=train_texts,
+            finalize_texts=self.finalize_texts, **kw,
+        )  # fmt: skip
 
     def _fold_count(self, trial: Trial, per_text: float | None, epochs: int, measured: bool) -> int:
         """Few labels: the most CV folds (of the search's, down to 2) whose trainings, for
@@ -250,7 +269,10 @@ class TrainedTrials:
         n = len(self.texts[0])
         reserve = self.budget.reserve(trial.study)  # reads the study: once, not per count
         for k in range(top, 2, -1):
-            hooks = TrialHooks(trial, self.budget, reserve, k / (k - 1), "", trainings=k)
+            hooks = TrialHooks(
+                trial, self.budget, reserve, k / (k - 1), "", trainings=k,
+                train_texts=n * (k - 1) // k, finalize_texts=self.finalize_texts,
+            )  # fmt: skip
             if hooks.epochs_that_fit(per_text * n * (k - 1) / k) >= epochs:
                 return k
         return 2
@@ -291,7 +313,7 @@ class TrainedTrials:
         if self.val_texts is None:
             trial.set_user_attr("cv_folds", len(runs))
         floor = None if per_text is None else per_text * len(runs[0][0][0])
-        hooks = self._hooks(trial, kind, self.refit_ratio, trainings=len(runs))
+        hooks = self._hooks(trial, kind, self.refit_ratio, len(runs[0][0][0]), trainings=len(runs))
         if floor is not None and hooks.epochs_that_fit(floor) < 1:
             reason = f"{kind}: {why} (~{floor:.0f}s) does not fit the time left"
             trial.set_user_attr("stopped", "budget")
@@ -299,7 +321,9 @@ class TrainedTrials:
             raise optuna.TrialPruned(reason)
         for n, (train, val, ratio) in enumerate(runs):
             report = self.report and n == 0
-            hooks = self._hooks(trial, kind, ratio, report=report, trainings=len(runs) - n)
+            hooks = self._hooks(
+                trial, kind, ratio, len(train[0]), report=report, trainings=len(runs) - n
+            )
             try:
                 out = run_trained_trial(
                     hk,
