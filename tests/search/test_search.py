@@ -51,6 +51,10 @@ def test_search_by_trials_tracks_every_trial(topics: Dataset, home: Path) -> Non
     } <= set(prun["metrics"])
     assert "confusion_matrix.png" in prun["artifacts"]
     assert report["model_uri"].startswith("runs:/")  # memory tracker: nothing registered
+    # where finalising went, step by step, adding up to its whole
+    steps = report["finalize_steps"]
+    assert list(steps) == ["refit", "evaluate", "log", "save"]
+    assert sum(steps.values()) == pytest.approx(report["finalize_seconds"], abs=0.05)
 
 
 def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(

@@ -135,6 +135,9 @@ def test_finalising_counts_encoding_the_test_split_and_the_reference_with_the_ne
     assert hooks.epochs_that_fit(10.0) == 3
     hooks.seconds_per_sample, hooks.samples = 10.0 / 300, 300
     assert hooks.refit_seconds(2) == pytest.approx(20.0 + 20.0 + SAVE_SECONDS)
+    # whole epochs measured slower than the first batches' pace: the refit is timed by them
+    hooks.records = [EpochRecord(1, 0.5, 0.8, 15.0), EpochRecord(2, 0.4, 0.9, 15.0)]
+    assert hooks.refit_seconds(2) == pytest.approx(30.0 + 30.0 + SAVE_SECONDS)
 
 
 def test_the_drift_reference_encodes_only_the_rows_it_keeps(
@@ -227,3 +230,35 @@ def test_few_labels_train_as_many_cv_folds_as_the_budget_holds(tiny_bert: Path) 
     # refit on 36 do not fit in 60 s, two folds (18 texts each) do
     assert cv_folds(5.0) == 2
     assert cv_folds(1000.0) == 3  # all the search's folds
+
+
+def test_a_search_whose_trainings_no_longer_fit_stops_instead_of_pruning_each_draw(
+    tiny_bert: Path,
+) -> None:
+    obj = _finetune_objective(tiny_bert, 1000.0, validation=True)
+    obj.trained._per_text["minilm", "finetune"] = 10.0  # measured: 360 s an epoch, 60 s left
+    study = optuna.create_study(direction="maximize")
+    study.optimize(obj, n_trials=50)
+    assert [t.state.name for t in study.trials] == ["PRUNED"]
+    assert "its fastest epoch so far" in study.trials[0].user_attrs["stopped_reason"]
+
+
+def test_repeated_prunes_of_a_kind_that_cannot_fit_are_reported_once_with_their_count() -> None:
+    from optuna.trial import TrialState, create_trial
+
+    from textops.search._finalize import _stopped_by_budget
+
+    def pruned(reason: str) -> Any:
+        attrs = {"stopped": "budget", "stopped_reason": reason}
+        return create_trial(state=TrialState.PRUNED, user_attrs=attrs)
+
+    late = "mpnet + finetune: its fastest epoch so far (~900s) does not fit the time left"
+    trials = [pruned("minilm + finetune: one epoch of 10 texts takes ~9s")]
+    trials += [pruned(late) for _ in range(4)]
+    for number, t in enumerate(trials):
+        t.number = number
+    assert _stopped_by_budget(trials) == [
+        "trial 0: minilm + finetune: one epoch of 10 texts takes ~9s",
+        f"trial 1: {late}",
+        "trials 2-4: 3 more of mpnet + finetune, pruned before loading for the same reason",
+    ]

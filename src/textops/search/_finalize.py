@@ -216,6 +216,19 @@ def register(
 
 
 # -- the sequence ----------------------------------------------------------------------------
+class _Steps:
+    """Seconds each finalising step took (the report's ``finalize_steps``)."""
+
+    def __init__(self, began: float) -> None:
+        self.last = began
+        self.seconds: dict[str, float] = {}
+
+    def done(self, step: str) -> None:
+        now = time.time()
+        self.seconds[step] = round(now - self.last, 2)
+        self.last = now
+
+
 @dataclass(frozen=True)
 class FinalizeInputs:
     config: SearchConfig
@@ -237,12 +250,16 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     best, pareto = pick_winner(study, config)
     winner = _winner(best)
     cache = EmbeddingCache(home=inputs.home)
+    steps = _Steps(began)
     rows = refit_rows(winner, data, inputs.plans)
     clf = refit(winner, data, dataset, cache, config.seed, config.device, rows)
+    steps.done("refit")
     evaluated = evaluate_winner(clf, best, data, cache, config)
     test = {k: v for k, v in evaluated.metrics.items() if k != "confusion_matrix"}
+    steps.done("evaluate")
     board = leaderboard(study)
     env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)
+    steps.done("log")
 
     def save() -> tuple[str, str]:
         reference = drift_reference(clf, data, evaluated.proba, cache, config.seed, rows)
@@ -269,6 +286,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         if not registration.unchanged:
             tags = {"textops.model_version": str(registration.version)}
             tracker.set_tags(run, {**tags, "textops.alias": str(registration.alias)})
+    steps.done("save")
     finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
     model_run = run if registration is None or registration.run_id is None else registration.run_id
     run_model_uri = f"runs:/{model_run}/model"
@@ -300,9 +318,33 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         seconds=round(time.time() - inputs.budget.started, 2),
         finalize_seconds=round(time.time() - began, 2),
         finalize_estimate_seconds=None if estimate is None else round(estimate, 2),
-        stopped_by_budget=[
-            f"trial {t.number}: {t.user_attrs.get('stopped_reason', 'the budget ran out')}"
-            for t in finished
-            if t.user_attrs.get("stopped") == "budget"
-        ],
+        finalize_steps=steps.seconds,
+        stopped_by_budget=_stopped_by_budget(finished),
     )
+
+
+def _stopped_by_budget(finished: list[FrozenTrial]) -> list[str]:
+    """Why the budget stopped trials: one line per trial, except that trials of a kind
+    (embedder + head) pruned before they started because even its fastest epoch no longer fits
+    are one line with their count (late in a search, the sampler can draw such a kind hundreds
+    of times, each pruned at once)."""
+    lines: list[str] = []
+    repeats: dict[str, list[int]] = {}
+    for t in finished:
+        if t.user_attrs.get("stopped") != "budget":
+            continue
+        reason = str(t.user_attrs.get("stopped_reason", "the budget ran out"))
+        if "its fastest epoch so far" in reason:
+            kind = reason.split(":", 1)[0]
+            if kind in repeats:
+                repeats[kind].append(t.number)
+                continue
+            repeats[kind] = [t.number]
+        lines.append(f"trial {t.number}: {reason}")
+    for kind, numbers in repeats.items():
+        if len(numbers) > 1:
+            lines.append(
+                f"trials {numbers[1]}-{numbers[-1]}: {len(numbers) - 1} more of {kind}, "
+                "pruned before loading for the same reason"
+            )
+    return lines

@@ -217,6 +217,9 @@ class Objective:
         slowest = max((float(np.median(v)) for v in self._fold_seconds.values()), default=0.0)
         return (float(np.median(past)) if past else slowest) * folds
 
+    def _kinds(self) -> set[tuple[str, str]]:
+        return {(e, h) for e in self.embedders for h in self.heads[e]}
+
     # -- one trial -----------------------------------------------------------------------------
     def _sample(self, trial: Trial) -> tuple[str, str, Params]:
         ek = trial.suggest_categorical("embedder", self.embedders)
@@ -284,6 +287,10 @@ class Objective:
                 self._run_folds(trial, ek, hk, params, rec)
         except optuna.TrialPruned:
             status = "KILLED"
+            if HEADS[hk].text_input and self._kinds() <= self.trained.spent:
+                # every kind is a training that can no longer fit: end the study here rather
+                # than let the sampler draw and prune them until the timeout
+                trial.study.stop()
             raise
         except Exception:
             status = "FAILED"

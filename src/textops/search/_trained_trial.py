@@ -132,8 +132,13 @@ class TrialHooks:
             raise optuna.TrialPruned(f"{self.kind} pruned after epoch {record.epoch}")
 
     def refit_seconds(self, epochs: int) -> float:
-        """What training the winner on the refit rows for ``epochs`` takes, and saving it."""
+        """What training the winner on the refit rows for ``epochs`` takes, and saving it: per
+        epoch, the slower of the first batches' pace and the epochs this trial measured in
+        full (a whole epoch runs slower than its first batches: longer texts, the optimiser's
+        steps, scoring the validation split)."""
         epoch_s = (self.seconds_per_sample or 0.0) * self.samples
+        if self.records:
+            epoch_s = max(epoch_s, float(np.median([r.seconds for r in self.records])))
         return epochs * epoch_s * self.refit_ratio + self.after_refit_seconds(epoch_s)
 
 
@@ -227,6 +232,9 @@ class TrainedTrials:
         #: per kind, the fastest epoch any of its trials measured, per text trained on
         #: (seconds): folds of another size are estimated from it
         self._per_text: dict[tuple[str, str], float] = {}
+        #: kinds whose fastest measured epoch no longer fits: time only runs out, so they
+        #: never will again in this search
+        self.spent: set[tuple[str, str]] = set()
 
     def fixed_params(self, ek: str, hk: str, params: Params) -> Params:
         """``--head-options`` a head takes; a trained head's encoder (the embedder's model,
@@ -315,6 +323,8 @@ class TrainedTrials:
         floor = None if per_text is None else per_text * len(runs[0][0][0])
         hooks = self._hooks(trial, kind, self.refit_ratio, len(runs[0][0][0]), trainings=len(runs))
         if floor is not None and hooks.epochs_that_fit(floor) < 1:
+            if measured:
+                self.spent.add((ek, hk))
             reason = f"{kind}: {why} (~{floor:.0f}s) does not fit the time left"
             trial.set_user_attr("stopped", "budget")
             trial.set_user_attr("stopped_reason", reason)
