@@ -16,6 +16,7 @@ from textops.search import (
     DEFAULT_HEADS,
     DEFAULT_TIMEOUT,
     DEFAULT_TRIALS,
+    FEW_LABEL_HEADS,
 )
 
 
@@ -107,7 +108,10 @@ def search(
     ] = None,
     heads: Annotated[
         str | None,
-        typer.Option(help=f"Comma-separated head keys (default: {','.join(DEFAULT_HEADS)})."),
+        typer.Option(
+            help=f"Comma-separated head keys (default: {','.join(DEFAULT_HEADS)}; with few "
+            f"labels, under 100 per label: {','.join(FEW_LABEL_HEADS)})."
+        ),
     ] = None,
     trials: Annotated[
         int | None,
@@ -189,7 +193,11 @@ def search(
 
     Trained heads (--heads finetune,setfit,bilstm) train the minilm or mpnet encoder on the
     train split and are scored on validation after each epoch; they start only when training
-    and refitting fit the --timeout."""
+    and refitting fit the --timeout.
+
+    With few labels (a median under 100 per label) every labelled row is pooled, models are
+    judged by repeated CV, and each head runs once per embedder with fixed few-labels
+    parameters (no tuning on noise); the report gives the CV estimate with its interval."""
     from textops._config import load_config, parse_overrides
     from textops.search import SearchConfig, run_search
 
