@@ -131,7 +131,7 @@ class UnknownPredictionError(TextopsError, LookupError):
 
 
 class InvalidLabelError(TextopsError, ValueError):
-    """Feedback carries a label the model does not know."""
+    """A label the model does not know (in feedback, or asked to be explained)."""
 
 
 class MonitorUnavailableError(TextopsError, ConnectionError):

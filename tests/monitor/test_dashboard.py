@@ -123,6 +123,11 @@ def test_dashboard_renders_every_chart_in_chromium(server: str) -> None:
         page.click("#go")
         page.wait_for_selector("#answer[data-label]", timeout=10_000)
         assert page.get_attribute("#answer", "data-label") in ("money", "sport", "tech")
+        page.click("#explain")
+        page.wait_for_selector("#why[data-label]", timeout=10_000)
+        words = page.query_selector_all("#why span.w")
+        assert [w.inner_text() for w in words] == ["bank", "loan", "rate", "price"]
+        assert any("rgba(" in (w.get_attribute("style") or "") for w in words)
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "dashboard.png"
         page.screenshot(path=str(shot), full_page=True)

@@ -8,6 +8,7 @@ from textops.cli import (
     _cache,
     _data,
     _embed,
+    _explain,
     _export,
     _finetune,
     _models,
@@ -33,6 +34,7 @@ app.command("finetune")(_finetune.finetune)
 app.add_typer(_models.app, name="models")
 app.add_typer(_models.env_app, name="env")
 app.command("predict")(_models.predict)
+app.command("explain")(_explain.explain)
 app.command("serve")(_serve.serve)
 app.add_typer(_export.app, name="export")
 app.add_typer(_monitor.app, name="monitor")

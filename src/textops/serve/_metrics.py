@@ -115,6 +115,16 @@ class ServiceMetrics:
             "textops_drift_detected", "1 when a test is over its threshold", ["test"], registry=r
         )
         self.drift_alerts = Counter("textops_drift_alerts", "drift alerts raised", registry=r)
+        self.explain_seconds = Histogram(
+            "textops_explain_seconds_per_text",
+            "seconds to explain one text, by method",
+            ["method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.explained = Counter(
+            "textops_explained_texts", "texts explained, by method", ["method"], registry=r
+        )
         self.queue = Gauge(
             "textops_batch_queue_requests", "requests waiting for a batch", registry=r
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
@@ -13,6 +13,8 @@ __all__ = [
     "ERRORS",
     "DriftResponse",
     "ErrorResponse",
+    "ExplainRequest",
+    "ExplainResponse",
     "FeedbackItem",
     "FeedbackRequest",
     "FeedbackResponse",
@@ -70,6 +72,44 @@ class Prediction(BaseModel):
 class PredictResponse(BaseModel):
     model: ModelRef
     predictions: list[Prediction]
+
+
+class ExplainRequest(BaseModel):
+    """Texts whose words to score toward the predicted label (or ``label``)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"texts": ["WINNER!! Claim your prize now"]}]},
+    )
+
+    texts: list[Text] = Field(min_length=1, description="one or more texts")
+    method: Literal["auto", "occlusion", "linear", "ig", "shap"] = Field(
+        "auto",
+        description="auto: linear when exact (linear head on word TF-IDF), else occlusion "
+        "(one batched model call per text)",
+    )
+    label: Text | None = Field(None, description="explain this label (default: the predicted)")
+
+
+class WordScore(BaseModel):
+    word: str
+    start: int = Field(description="character offset of the word in the text")
+    end: int
+    score: float = Field(description="support for the label (negative: against it)")
+
+
+class Explanation(BaseModel):
+    text: str
+    label: str = Field(description="the label explained")
+    probability: float = Field(description="the model's probability of that label")
+    predicted: str
+    method: str
+    words: list[WordScore]
+
+
+class ExplainResponse(BaseModel):
+    model: ModelRef
+    explanations: list[Explanation]
 
 
 class ModelInfo(BaseModel):

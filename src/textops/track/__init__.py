@@ -9,6 +9,7 @@ from textops.track._pyfunc import (
     download_model,
     load_classifier,
     load_model,
+    model_dataset,
     save_pyfunc,
 )
 from textops.track._registry import ModelRegistry, Registration
@@ -34,6 +35,7 @@ __all__ = [
     "evaluate",
     "load_classifier",
     "load_model",
+    "model_dataset",
     "resolve_version",
     "save_pyfunc",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "download_model",
     "load_classifier",
     "load_model",
+    "model_dataset",
     "model_requirements",
     "resolve_model_uri",
     "save_pyfunc",
@@ -138,6 +139,19 @@ def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, JSON]:
         raise ModelNotFoundError(f"{uri} is an MLflow model but not a textops classifier")
     lock = json.loads((clf_dir / "env_lock.json").read_text())
     return TextClassifier.load(clf_dir), lock
+
+
+def model_dataset(uri: str, tracking_uri: str) -> str | None:
+    """The name of the dataset the model at ``uri`` was trained on (its MLmodel metadata), or
+    None for a model saved without it."""
+    import yaml
+
+    mlmodel = download_model(uri, tracking_uri) / "MLmodel"
+    if not mlmodel.is_file():
+        return None
+    meta = (yaml.safe_load(mlmodel.read_text("utf-8")) or {}).get("metadata") or {}
+    name = meta.get("dataset")
+    return str(name) if name else None
 
 
 def load_model(uri: str, *, tracking_uri: str | None = None) -> TextClassifier:

@@ -1,0 +1,53 @@
+"""The typed result of explaining one text: a score per word toward one class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from textops._types import JSON
+
+__all__ = ["Attribution"]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Word attributions for ``text`` toward ``label``.
+
+    ``scores[i]`` is what ``words[i]`` (at ``spans[i]`` in ``text``) adds to the class: for
+    occlusion the drop in the class's log-odds when the word is left out, for linear heads its
+    exact share of the class's decision value, for integrated gradients its share of that
+    value's change from a blank text, for SHAP its Shapley value on the class's probability.
+    Positive supports the label."""
+
+    text: str
+    label: str
+    #: the model's probability of ``label`` on the whole text
+    probability: float
+    #: the label the model predicts (``label`` unless another was asked for)
+    predicted: str
+    method: str
+    words: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    scores: tuple[float, ...]
+
+    def ranking(self) -> list[int]:
+        """Word indices, most supporting first (ties keep text order)."""
+        return [int(i) for i in np.argsort(-np.asarray(self.scores, dtype=float), kind="stable")]
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        return [(self.words[i], self.scores[i]) for i in self.ranking()[:k]]
+
+    def as_json(self) -> JSON:
+        return {
+            "text": self.text,
+            "label": self.label,
+            "probability": self.probability,
+            "predicted": self.predicted,
+            "method": self.method,
+            "words": [
+                {"word": w, "start": s, "end": e, "score": sc}
+                for w, (s, e), sc in zip(self.words, self.spans, self.scores, strict=True)
+            ],
+        }

@@ -1,0 +1,64 @@
+"""Leave-one-word-out occlusion: works for any model that gives probabilities.
+
+A text of n words costs one model call on n + 1 texts (the text and each text without one
+word), so its latency is one batched encode, not n round trips. A word's score is the drop in
+the class's log-odds: a confident model (p = 0.99999 for spam) still ranks the words that hold
+it there, where differences of probabilities would all round to zero."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from textops.explain._attribution import Attribution
+from textops.explain._words import split_words, without_words
+
+__all__ = ["ProbaFn", "log_odds", "occlusion", "target_index"]
+
+ProbaFn = Callable[[list[str]], np.ndarray]
+
+#: the smallest probability taken a log of
+TINY = 1e-300
+
+
+def log_odds(proba: np.ndarray, c: int) -> np.ndarray:
+    """Class ``c``'s log-odds per row, its complement summed from the other columns: when
+    ``p_c`` rounds to 1.0 the other classes' small probabilities still tell rows apart."""
+    rest = np.delete(proba, c, axis=1).sum(axis=1)
+    out: np.ndarray = np.log(np.maximum(proba[:, c], TINY)) - np.log(np.maximum(rest, TINY))
+    return out
+
+
+def target_index(labels: Sequence[str], proba: np.ndarray, label: str | None) -> int:
+    """The column explained: ``label``'s, else the predicted class's."""
+    if label is None:
+        return int(np.argmax(proba))
+    from textops.errors import InvalidLabelError
+
+    if label not in labels:
+        raise InvalidLabelError(f"label: {label!r} is not one of the model's labels {list(labels)}")
+    return list(labels).index(label)
+
+
+def occlusion(
+    proba_fn: ProbaFn, labels: Sequence[str], text: str, label: str | None = None
+) -> Attribution:
+    """Each word's score: the class's log-odds on the text minus those without the word."""
+    spans = split_words(text)
+    words = [text[s:e] for s, e in spans]
+    variants = [text, *(without_words(words, [i]) for i in range(len(words)))]
+    proba = np.asarray(proba_fn(variants), dtype=np.float64)
+    c = target_index(labels, proba[0], label)
+    odds = log_odds(proba, c)
+    scores = odds[0] - odds[1:]
+    return Attribution(
+        text=text,
+        label=labels[c],
+        probability=float(proba[0, c]),
+        predicted=labels[int(np.argmax(proba[0]))],
+        method="occlusion",
+        words=tuple(words),
+        spans=tuple(spans),
+        scores=tuple(float(s) for s in scores),
+    )

@@ -1,0 +1,76 @@
+"""Every attribution method in the table: on a model whose answer depends on one known word,
+the word comes first; the result is well formed; a method that does not apply says so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.explain.conftest import fit_classifier, keyword_rows
+from textops.errors import ConfigError, InvalidLabelError
+from textops.explain import METHODS, explain_texts, resolve_method
+from textops.model import TextClassifier
+
+TEXT = "coffee today zebra the big train"
+
+
+def _check(attr, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert attr.words == tuple(text.split())
+    assert all(text[s:e] == w for (s, e), w in zip(attr.spans, attr.words, strict=True))
+    assert len(attr.scores) == len(attr.words)
+    assert np.all(np.isfinite(attr.scores))
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "ig"])
+def test_each_method_puts_the_deciding_word_first(
+    tfidf_keyword: TextClassifier, method: str
+) -> None:
+    (attr,) = explain_texts(tfidf_keyword, [TEXT], method)
+    _check(attr, TEXT)
+    assert attr.label == attr.predicted == "pos" and attr.probability > 0.5
+    assert attr.top(1)[0][0] == "zebra"
+    assert attr.method == method
+
+
+def test_explaining_the_other_label_turns_the_word_against_it(
+    tfidf_keyword: TextClassifier,
+) -> None:
+    (attr,) = explain_texts(tfidf_keyword, [TEXT], "occlusion", label="neg")
+    assert attr.label == "neg" and attr.predicted == "pos"
+    scores = dict(zip(attr.words, attr.scores, strict=True))
+    assert scores["zebra"] == min(scores.values()) < 0
+
+
+@pytest.mark.integration
+def test_integrated_gradients_through_minilm_find_the_word() -> None:
+    clf = fit_classifier("minilm", "logreg", keyword_rows(160))
+    (attr,) = explain_texts(clf, [TEXT], "ig")
+    _check(attr, TEXT)
+    assert attr.label == "pos" and attr.top(1)[0][0] == "zebra"
+    (occ,) = explain_texts(clf, [TEXT], "auto")
+    assert occ.method == "occlusion" and occ.top(1)[0][0] == "zebra"
+
+
+def test_auto_is_exact_for_linear_tfidf_and_occlusion_otherwise(
+    tfidf_keyword: TextClassifier,
+) -> None:
+    assert resolve_method(tfidf_keyword, "auto") == "linear"
+    knn = fit_classifier("tfidf", "knn", keyword_rows())
+    assert resolve_method(knn, "auto") == "occlusion"
+    with pytest.raises(ConfigError, match="method: linear does not apply"):
+        resolve_method(knn, "linear")
+    with pytest.raises(ConfigError, match="method: ig does not apply"):
+        resolve_method(tfidf_keyword, "ig")
+    with pytest.raises(ConfigError, match="unknown 'lime'"):
+        resolve_method(tfidf_keyword, "lime")
+
+
+def test_an_unknown_label_and_odd_texts(tfidf_keyword: TextClassifier) -> None:
+    with pytest.raises(InvalidLabelError, match="label: 'maybe'"):
+        explain_texts(tfidf_keyword, [TEXT], "occlusion", label="maybe")
+    with pytest.raises(TypeError):
+        explain_texts(tfidf_keyword, TEXT)  # type: ignore[arg-type]
+    for method in ("occlusion", "linear", "shap"):
+        empty, spaced = explain_texts(tfidf_keyword, ["", "  zebra\tcoffee \n"], method)
+        assert empty.words == () and empty.scores == ()
+        assert spaced.words == ("zebra", "coffee") and spaced.spans == ((2, 7), (8, 14))
