@@ -15,6 +15,7 @@ from textops.cli import (
     _monitor,
     _search,
     _serve,
+    _stats,
 )
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.add_typer(_models.app, name="models")
 app.add_typer(_models.env_app, name="env")
 app.command("predict")(_models.predict)
 app.command("explain")(_explain.explain)
+app.command("stats")(_stats.stats)
 app.command("serve")(_serve.serve)
 app.add_typer(_export.app, name="export")
 app.add_typer(_monitor.app, name="monitor")

