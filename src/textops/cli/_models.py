@@ -56,16 +56,95 @@ def show(name: str, tracking_uri: str | None = TrackingOpt, as_json: bool = Json
         )
 
 
+def _paired_on_test(tracking_uri: str, name: str, version: int, dataset: str | None) -> Any:
+    """``paired(challenger_uri, champion_uri)``: both models' labels on the test split of
+    ``dataset`` (NAME or NAME@VERSION; default: the one the challenger was scored on)."""
+    from textops.data import DatasetStore
+    from textops.errors import ConfigError
+    from textops.track import PairedPredictions, load_classifier
+
+    def paired(challenger_uri: str, champion_uri: str) -> PairedPredictions:
+        ref = dataset
+        if ref is None:
+            versions = _registry(tracking_uri).versions(name)
+            tags: dict[str, str] = next((v.tags for v in versions if v.version == version), {})
+            ref = tags.get("textops.dataset")
+        if not ref:
+            raise ConfigError(
+                f"v{version} does not record its dataset; pass --dataset NAME to compare on its "
+                "test split"
+            )
+        ds_name, _, ds_version = ref.partition("@")
+        ds = DatasetStore().get(ds_name, ds_version or None)
+        texts, labels = ds.texts("test"), ds.labels("test")
+        if not texts:
+            raise ConfigError(f"dataset {ref} has no test split to compare the models on")
+        new, _ = load_classifier(challenger_uri, tracking_uri)
+        old, _ = load_classifier(champion_uri, tracking_uri)
+        return PairedPredictions(labels, new.predict(texts), old.predict(texts))
+
+    return paired
+
+
+GateOpt = typer.Option(
+    help="none: promote unconditionally; better: only with a higher test macro-F1 than the "
+    "champion's on the same test split; significant: only when --gate-test says it is better "
+    "at --alpha."
+)
+GateTestOpt = typer.Option(
+    help="The paired test of --gate significant: mcnemar (rows only one model gets right) or "
+    "bootstrap (paired bootstrap of the macro-F1 difference, one-sided)."
+)
+AlphaOpt = typer.Option(help="Significance level of --gate significant.")
+
+
 @app.command()
 @handle_errors
 def promote(
-    name: str, version: int, tracking_uri: str | None = TrackingOpt, as_json: bool = JsonOpt
+    name: str,
+    version: int,
+    gate: Annotated[str, GateOpt] = "better",
+    gate_test: Annotated[str, GateTestOpt] = "mcnemar",
+    alpha: Annotated[float, AlphaOpt] = 0.05,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            help="Dataset (NAME or NAME@VERSION) whose test split both models are scored on "
+            "(default: the one VERSION was scored on)."
+        ),
+    ] = None,
+    tracking_uri: str | None = TrackingOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
-    """Make VERSION the champion (the replaced champion is remembered for rollback)."""
-    out = _registry(tracking_uri).promote(name, version)
-    emit(out.as_json(), as_json)
+    """Make VERSION the champion when --gate lets it replace the current champion (the
+    replaced champion is remembered for rollback). The decision, its test, p-value and counts
+    are written to the version's tags and its MLflow run; a refusal exits with 1."""
+    from pydantic import ValidationError
+
+    from textops.errors import ConfigError
+    from textops.track import Gate, default_tracking_uri
+
+    try:
+        g = Gate(mode=gate, test=gate_test, alpha=alpha)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = {"mode": "gate", "test": "gate-test"}.get(str(first["loc"][0]), first["loc"][0])
+        raise ConfigError(f"--{field}: {first['msg']}") from None
+    uri = tracking_uri or default_tracking_uri()
+    paired = None if g.mode == "none" else _paired_on_test(uri, name, version, dataset)
+    decision, change = _registry(uri).promote_gated(name, version, g, paired)
+    emit({"name": name, "version": version, "promoted": decision.promote,
+          "champion": change.champion if change else None,
+          "previous": change.previous if change else None,
+          "gate": decision.as_json()}, as_json)  # fmt: skip
     if not as_json:
-        typer.echo(f"{name}: champion is now v{out.champion} (was v{out.previous})")
+        if change is not None:
+            typer.echo(f"{name}: champion is now v{change.champion} (was v{change.previous}): "
+                       f"{decision.reason}")  # fmt: skip
+        else:
+            typer.echo(f"{name}: v{version} not promoted: {decision.reason}")
+    if not decision.promote:
+        raise typer.Exit(EXIT_FAILED_CHECK)
 
 
 @app.command()

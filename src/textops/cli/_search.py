@@ -170,6 +170,20 @@ def search(
         ),
     ] = None,
     register: Annotated[bool, typer.Option(help="Register the winner.")] = True,
+    gate: Annotated[
+        str | None,
+        typer.Option(
+            help="When the winner replaces the champion: none (always), better (a higher test "
+            "macro-F1; the default), significant (a paired test on the test split at --alpha)."
+        ),
+    ] = None,
+    gate_test: Annotated[
+        str | None,
+        typer.Option(help="Test of --gate significant: mcnemar (default) or bootstrap."),
+    ] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="Significance level of --gate significant (0.05).")
+    ] = None,
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -219,6 +233,9 @@ def search(
         model_name=model_name,
         tracking_uri=tracking_uri,
         register_model=None if register else False,
+        gate=gate,
+        gate_test=gate_test,
+        gate_alpha=alpha,
         head_options=parse_overrides(param) if param else None,
         device=device,
     )

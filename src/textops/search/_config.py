@@ -81,6 +81,15 @@ class SearchConfig(BaseModel):
     model_name: str | None = None
     tracking_uri: str | None = None
     register_model: bool = Field(True, description="register the winner in the MLflow registry")
+    gate: Literal["none", "better", "significant"] = Field(
+        "better",
+        description="when the winner replaces the champion: always, on a higher test macro-F1, "
+        "or when a paired test on the test split says it is better at gate_alpha",
+    )
+    gate_test: Literal["mcnemar", "bootstrap"] = Field(
+        "mcnemar", description="the paired test of gate significant"
+    )
+    gate_alpha: float = Field(0.05, gt=0, lt=1)
     head_options: dict[str, str | int | float | None] = Field(
         default_factory=dict,
         description="parameters fixed for every head that takes them, e.g. model=PATH: the "

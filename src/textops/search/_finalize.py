@@ -29,7 +29,9 @@ from textops.search._plan import EmbedderPlan
 from textops.search._refit import evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.track import (
+    Gate,
     ModelRegistry,
+    PairedPredictions,
     Registration,
     Tracker,
     capture_env_lock,
@@ -185,14 +187,28 @@ def register(
     dataset: Dataset,
     data: SearchData,
     test: JSON,
+    predicted: list[str],
     save: Any,
     tracking_uri: str,
 ) -> Registration:
+    """Register the winner under the search's promotion gate; ``predicted``: its labels for
+    the test split (the paired tests compare them with the champion's)."""
+
     def score_champion(uri: str) -> float:
         # (never called without a test split: see score_champion= below)
         champion, _ = load_classifier(uri, tracking_uri)
         proba = champion.predict_proba(data.test.texts)
         return float(evaluate(data.test.labels, proba, champion.labels)["macro_f1"])
+
+    def paired(uri: str) -> PairedPredictions:
+        champion, _ = load_classifier(uri, tracking_uri)
+        return PairedPredictions(
+            y_true=list(data.test.labels),
+            challenger=predicted,
+            champion=champion.predict(data.test.texts),
+        )
+
+    gate = Gate(mode=config.gate, test=config.gate_test, alpha=config.gate_alpha, seed=config.seed)
 
     return registry.register_winner(
         name=model_name,
@@ -212,6 +228,8 @@ def register(
         },
         # few labels, no test split: a champion of other data is kept (nothing to score on)
         score_champion=score_champion if len(data.test) else None,
+        gate=gate,
+        paired=paired if len(data.test) else None,
     )
 
 
@@ -279,6 +297,9 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
             dataset=dataset,
             data=data,
             test=test,
+            predicted=[clf.labels[i] for i in evaluated.proba.argmax(axis=1)]
+            if len(data.test)
+            else [],
             save=save,
             tracking_uri=tracker.uri,
         )

@@ -3,6 +3,7 @@ registry with champion/challenger aliases, and environment locks."""
 
 from textops.track._background import BackgroundRuns
 from textops.track._envlock import NUMERIC_PACKAGES, capture_env_lock, compare_env
+from textops.track._gate import GATE_TESTS, GATES, Gate, GateDecision, PairedPredictions
 from textops.track._metrics import confusion_figure, evaluate
 from textops.track._mlflow import default_tracking_uri
 from textops.track._pyfunc import (
@@ -17,13 +18,18 @@ from textops.track._tracker import FinishedRun, MemoryTracker, MlflowTracker, Tr
 from textops.track._uri import ModelURI, client_for, resolve_version
 
 __all__ = [
+    "GATES",
+    "GATE_TESTS",
     "NUMERIC_PACKAGES",
     "BackgroundRuns",
     "FinishedRun",
+    "Gate",
+    "GateDecision",
     "MemoryTracker",
     "MlflowTracker",
     "ModelRegistry",
     "ModelURI",
+    "PairedPredictions",
     "Registration",
     "Tracker",
     "capture_env_lock",

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from textops._types import JSON
 from textops.errors import ModelNotFoundError, TextopsError
+from textops.track._gate import Gate, GateDecision, PairedPredictions, decide
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 
 __all__ = [
@@ -35,6 +36,7 @@ TAG_F1 = "textops.test_macro_f1"
 TAG_FP = "textops.dataset_fingerprint"
 TAG_PREV = "textops.previous_champion"
 TAG_HISTORY = "textops.champion_history"
+DEFAULT_GATE = Gate()
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ class ModelRegistry:
         fingerprint: str,
         tags: Mapping[str, str],
         score_champion: Callable[[str], float] | None = None,
+        gate: Gate = DEFAULT_GATE,
+        paired: Callable[[str], PairedPredictions] | None = None,
     ) -> Registration:
         """The policy for a search's winner. When a version with the same ``identity`` tags
         (study, trial, data) exists, the winner is that version: nothing is saved or
@@ -189,6 +193,8 @@ class ModelRegistry:
             macro_f1=macro_f1,
             fingerprint=fingerprint,
             score_champion=score_champion,
+            gate=gate,
+            paired=paired,
         )
 
     def register(
@@ -201,12 +207,16 @@ class ModelRegistry:
         macro_f1: float,
         fingerprint: str,
         score_champion: Callable[[str], float] | None = None,
+        gate: Gate = DEFAULT_GATE,
+        paired: Callable[[str], PairedPredictions] | None = None,
     ) -> Registration:
-        """Register a version; alias it champion if it beats the champion on the same test split.
+        """Register a version; alias it champion when ``gate`` lets it replace the champion
+        (default: a higher macro-F1 on the same test split), else challenger.
 
         When the champion was scored on another dataset version, ``score_champion(uri)`` scores
         it on this test split; without it such a champion is kept and the new version is
-        challenger.
+        challenger. ``gate`` ``significant`` needs ``paired(uri)``: both models' labels on the
+        test split. The decision goes into the version's tags and its run's.
         """
         try:
             self.client.get_registered_model(name)
@@ -221,29 +231,78 @@ class ModelRegistry:
         version = int(mv.version)
         champ = self._alias_version(name, CHAMPION)
         comparison: JSON = {"new_version": version, "new_macro_f1": macro_f1}
-        if champ is None:
-            comparison["reason"] = "no champion yet"
-            wins = True
-        else:
+        champ_f1: float | None = None
+        pairs = None
+        if champ is not None:
             comparison["champion_version"] = int(champ.version)
-            if champ.tags.get(TAG_FP) == fingerprint:
+            champ_uri = f"models:/{name}/{champ.version}"
+            if gate.mode == "significant" and paired is not None:
+                pairs = paired(champ_uri)
+                champ_f1 = pairs.macro_f1("champion")
+                comparison["champion_scored"] = "predicted on this test split (paired)"
+            elif champ.tags.get(TAG_FP) == fingerprint:
                 champ_f1 = float(champ.tags[TAG_F1])
                 comparison["champion_scored"] = "recorded (same test split)"
             elif score_champion is not None:
-                champ_f1 = score_champion(f"models:/{name}/{champ.version}")
+                champ_f1 = score_champion(champ_uri)
                 comparison["champion_scored"] = "re-scored on this test split"
             else:
                 champ_f1 = float("inf")
                 comparison["champion_scored"] = "not comparable (other test split)"
             comparison["champion_macro_f1"] = champ_f1
-            wins = macro_f1 > champ_f1
-            comparison["reason"] = "beats the champion" if wins else "does not beat the champion"
+        decision = decide(gate, macro_f1, champ_f1, pairs)
+        comparison["reason"] = decision.reason
+        comparison["gate"] = decision.as_json()
+        self.record_decision(name, version, run_id, decision)
+        wins = decision.promote
         alias = CHAMPION if wins else CHALLENGER
         if wins:
             self.promote(name, version)
         else:
             self.client.set_registered_model_alias(name, CHALLENGER, str(version))
         return Registration(version, alias, comparison, run_id=run_id)
+
+    def record_decision(
+        self, name: str, version: int, run_id: str | None, decision: GateDecision
+    ) -> None:
+        """The gate's decision as tags of the version and of its run (and the p-value as the
+        run's metric ``gate_p_value``)."""
+        for key, value in decision.tags().items():
+            self.client.set_model_version_tag(name, str(version), key, value)
+            if run_id:
+                self.client.set_tag(run_id, key, value)
+        if run_id and decision.p_value is not None:
+            self.client.log_metric(run_id, "gate_p_value", decision.p_value)
+
+    def promote_gated(
+        self,
+        name: str,
+        version: int,
+        gate: Gate,
+        paired: Callable[[str, str], PairedPredictions] | None = None,
+    ) -> tuple[GateDecision, ChampionChange | None]:
+        """Promote ``version`` when ``gate`` lets it replace the champion, comparing the two
+        on a shared test split: ``paired(challenger_uri, champion_uri)`` gives both models'
+        labels (needed by ``better`` and ``significant``). Returns the decision and, when
+        promoted, the change."""
+        mv = self._version(name, version)
+        champ = self._alias_version(name, CHAMPION)
+        if champ is None or int(champ.version) == int(version) or gate.mode == "none":
+            why = (
+                "already champion" if champ is not None and int(champ.version) == version else None
+            )
+            decision = decide(gate, float(mv.tags.get(TAG_F1, "nan")), None)
+            if why:
+                decision = replace(decision, reason=why)
+            elif gate.mode == "none" and champ is not None:
+                decision = replace(decision, reason="gate none: promoted unconditionally")
+        else:
+            if paired is None:
+                raise TextopsError(f"gate {gate.mode} needs a test split to compare on")
+            pairs = paired(f"models:/{name}/{version}", f"models:/{name}/{champ.version}")
+            decision = decide(gate, pairs.macro_f1("challenger"), pairs.macro_f1("champion"), pairs)
+        self.record_decision(name, version, mv.run_id, decision)
+        return decision, self.promote(name, version) if decision.promote else None
 
     def _model(self, name: str) -> Any:
         try:
