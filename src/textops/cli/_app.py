@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from textops.cli import (
+    _assess,
     _cache,
     _data,
     _embed,
@@ -37,6 +38,7 @@ app.add_typer(_models.env_app, name="env")
 app.command("predict")(_models.predict)
 app.command("explain")(_explain.explain)
 app.command("stats")(_stats.stats)
+app.command("assess")(_assess.assess)
 app.command("serve")(_serve.serve)
 app.add_typer(_export.app, name="export")
 app.add_typer(_monitor.app, name="monitor")

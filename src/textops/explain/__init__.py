@@ -2,9 +2,19 @@
 apart: word attributions (occlusion for any model, exact for linear heads on TF-IDF,
 integrated gradients through a sentence-transformers encoder, SHAP), their faithfulness
 measured with ERASER's comprehensiveness and sufficiency against a random ordering,
-attributions as HTML, an EBM's global term importances, and feature statistics between
-classes (scipy tests, Holm-corrected, effect sizes, box plots)."""
+attributions as HTML, an EBM's global term importances, feature statistics between classes
+(scipy tests, Holm-corrected, effect sizes, box plots), and the assessment plane: models and
+outside predictions on one split with intervals, calibration and McNemar's tests."""
 
+from textops.explain._assess import (
+    Assessment,
+    Candidate,
+    ModelScores,
+    PairComparison,
+    assess,
+    score_model,
+)
+from textops.explain._assess_report import assessment_figure, assessment_html
 from textops.explain._attribution import Attribution
 from textops.explain._faithfulness import (
     BINS,
@@ -21,19 +31,27 @@ from textops.explain._feature_report import (
 from textops.explain._global import ebm_importances, importances_png
 from textops.explain._html import render_html, word_style
 from textops.explain._methods import METHODS, MethodSpec, explain_texts, resolve_method
+from textops.explain._predictions import read_predictions
 from textops.explain._stats import ClassSummary, FeatureStats, PairTest, feature_statistics
 
 __all__ = [
     "BINS",
     "FEATURE_GROUPS",
     "METHODS",
+    "Assessment",
     "Attribution",
+    "Candidate",
     "ClassSummary",
     "Faithfulness",
     "FeatureStats",
     "MethodSpec",
+    "ModelScores",
+    "PairComparison",
     "PairTest",
     "StatsReport",
+    "assess",
+    "assessment_figure",
+    "assessment_html",
     "compute_features",
     "dataset_statistics",
     "ebm_importances",
@@ -42,7 +60,9 @@ __all__ = [
     "explain_texts",
     "feature_statistics",
     "importances_png",
+    "read_predictions",
     "render_html",
     "resolve_method",
+    "score_model",
     "word_style",
 ]

@@ -3,8 +3,22 @@ registry with champion/challenger aliases, and environment locks."""
 
 from textops.track._background import BackgroundRuns
 from textops.track._envlock import NUMERIC_PACKAGES, capture_env_lock, compare_env
-from textops.track._gate import GATE_TESTS, GATES, Gate, GateDecision, PairedPredictions
-from textops.track._metrics import confusion_figure, evaluate
+from textops.track._gate import (
+    GATE_TESTS,
+    GATES,
+    Gate,
+    GateDecision,
+    PairedPredictions,
+    mcnemar_test,
+)
+from textops.track._metrics import (
+    Reliability,
+    confusion_figure,
+    evaluate,
+    expected_calibration_error,
+    macro_f1_codes,
+    reliability,
+)
 from textops.track._mlflow import default_tracking_uri
 from textops.track._pyfunc import (
     download_model,
@@ -31,6 +45,7 @@ __all__ = [
     "ModelURI",
     "PairedPredictions",
     "Registration",
+    "Reliability",
     "Tracker",
     "capture_env_lock",
     "client_for",
@@ -39,9 +54,13 @@ __all__ = [
     "default_tracking_uri",
     "download_model",
     "evaluate",
+    "expected_calibration_error",
     "load_classifier",
     "load_model",
+    "macro_f1_codes",
+    "mcnemar_test",
     "model_dataset",
+    "reliability",
     "resolve_version",
     "save_pyfunc",
 ]

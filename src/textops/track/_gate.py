@@ -16,8 +16,18 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from textops._types import JSON
+from textops.track._metrics import macro_f1_codes
 
-__all__ = ["GATES", "GATE_TESTS", "Gate", "GateDecision", "PairedPredictions", "decide"]
+__all__ = [
+    "GATES",
+    "GATE_TESTS",
+    "Gate",
+    "GateDecision",
+    "PairedPredictions",
+    "bootstrap_test",
+    "decide",
+    "mcnemar_test",
+]
 
 GATES = ("none", "better", "significant")
 GATE_TESTS = ("mcnemar", "bootstrap")
@@ -100,16 +110,6 @@ def _codes(paired: PairedPredictions) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return arrays[0], arrays[1], arrays[2], len(labels)
 
 
-def _macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    """Macro-F1 over the classes present in ``y`` or ``pred`` (sklearn's rule), in numpy: the
-    bootstrap calls it thousands of times."""
-    tp = np.bincount(y[y == pred], minlength=k)
-    support, predicted = np.bincount(y, minlength=k), np.bincount(pred, minlength=k)
-    present = (support + predicted) > 0
-    f1 = np.divide(2 * tp, support + predicted, out=np.zeros(k), where=present)
-    return float(f1[present].mean())
-
-
 def bootstrap_test(paired: PairedPredictions, gate: Gate) -> tuple[float, dict[str, int]]:
     """One-sided p-value of "the challenger's macro-F1 is not higher": the share of paired
     resamples (rows drawn together for both models) where its lead is <= 0."""
@@ -118,7 +118,7 @@ def bootstrap_test(paired: PairedPredictions, gate: Gate) -> tuple[float, dict[s
     y, new, old, k = _codes(paired)
 
     def lead(yy: np.ndarray, nn: np.ndarray, oo: np.ndarray) -> float:
-        return _macro_f1(yy, nn, k) - _macro_f1(yy, oo, k)
+        return macro_f1_codes(yy, nn, k) - macro_f1_codes(yy, oo, k)
 
     res = bootstrap(
         (y, new, old), lead, paired=True, vectorized=False, n_resamples=gate.resamples,

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from textops._types import JSON
 
-__all__ = ["confusion_figure", "evaluate", "expected_calibration_error"]
+__all__ = [
+    "Reliability",
+    "confusion_figure",
+    "evaluate",
+    "expected_calibration_error",
+    "macro_f1_codes",
+    "reliability",
+]
 
 
 def expected_calibration_error(proba: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
@@ -23,6 +31,38 @@ def expected_calibration_error(proba: np.ndarray, correct: np.ndarray, bins: int
         if mask.any():
             ece += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
     return float(ece)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """A reliability diagram's bins: mean confidence, accuracy and rows per non-empty bin."""
+
+    confidence: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    count: tuple[int, ...]
+
+
+def reliability(proba: np.ndarray, correct: np.ndarray, bins: int = 15) -> Reliability:
+    """The bins :func:`expected_calibration_error` averages over."""
+    conf = proba.max(axis=1)
+    mean_conf, accuracy, count = [], [], []
+    for lo, hi in itertools.pairwise(np.linspace(0.0, 1.0, bins + 1)):
+        mask = (conf > lo) & (conf <= hi)
+        if mask.any():
+            mean_conf.append(float(conf[mask].mean()))
+            accuracy.append(float(correct[mask].mean()))
+            count.append(int(mask.sum()))
+    return Reliability(tuple(mean_conf), tuple(accuracy), tuple(count))
+
+
+def macro_f1_codes(y: np.ndarray, pred: np.ndarray, k: int) -> float:
+    """Macro-F1 of integer label codes in ``[0, k)`` over the classes present in ``y`` or
+    ``pred`` (scikit-learn's rule), in numpy: bootstraps call it thousands of times."""
+    tp = np.bincount(y[y == pred], minlength=k)
+    support, predicted = np.bincount(y, minlength=k), np.bincount(pred, minlength=k)
+    present = (support + predicted) > 0
+    f1 = np.divide(2 * tp, support + predicted, out=np.zeros(k), where=present)
+    return float(f1[present].mean())
 
 
 def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> JSON:
