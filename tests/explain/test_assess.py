@@ -47,6 +47,7 @@ def test_assess_two_versions_and_a_file(registered: Registered, tmp_path: Path) 
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     first, second, llm = report["models"]
+    assert second["name"] == v2
     assert report["n"] == len(texts) and first["name"] == v1 and llm["source"] == "file"
     assert first["accuracy"] == pytest.approx(accuracy_score(labels, pred))
     assert first["macro_f1"] == pytest.approx(f1_score(labels, pred, average="macro"))

@@ -74,3 +74,24 @@ def test_an_unknown_label_and_odd_texts(tfidf_keyword: TextClassifier) -> None:
         empty, spaced = explain_texts(tfidf_keyword, ["", "  zebra\tcoffee \n"], method)
         assert empty.words == () and empty.scores == ()
         assert spaced.words == ("zebra", "coffee") and spaced.spans == ((2, 7), (8, 14))
+
+
+def test_a_long_text_is_occluded_in_runs_of_words_one_model_call() -> None:
+    from textops.explain._occlusion import MAX_UNITS, occlusion, units
+
+    calls: list[int] = []
+
+    def proba(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        p = np.array([0.9 if "zebra" in t else 0.3 for t in texts])
+        return np.column_stack([1 - p, p])
+
+    words = [f"w{i}" for i in range(300)]
+    words[137] = "zebra"
+    attr = occlusion(proba, ["neg", "pos"], " ".join(words))
+    assert calls == [MAX_UNITS + 1]
+    run = next(r for r in units(300) if 137 in r)
+    assert 3 <= len(run) <= 6
+    assert set(attr.ranking()[: len(run)]) == set(run)  # the run holding the word ranks first
+    assert sum(attr.scores) == pytest.approx(np.log(9) - np.log(3 / 7))
+    assert [len(r) for r in units(10)] == [1] * 10
