@@ -11,6 +11,7 @@ it there, where differences of probabilities would all round to zero."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -54,7 +55,7 @@ def units(n: int, max_units: int = MAX_UNITS) -> list[range]:
     if n <= max_units:
         return [range(i, i + 1) for i in range(n)]
     edges = np.linspace(0, n, max_units + 1).round().astype(int)
-    return [range(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return [range(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def occlusion(
