@@ -3,9 +3,8 @@
 A text of n words costs one model call on n + 1 texts (the text and each text without one
 word), so its latency is one batched encode, not n round trips. A text of more than
 ``MAX_UNITS`` words (a news article) leaves out runs of consecutive words instead, at most
-``MAX_UNITS`` + 1 texts, each word of a run getting an equal share of its score: occluding a
-400-word article word by word encoded 401 long texts (18 s with MiniLM on 2 cores,
-``bench/explain.py``). A word's score is the drop in
+``MAX_UNITS`` + 1 texts, each word of a run getting an equal share of its score: word by
+word, a 400-word article would be 401 long texts to encode. A word's score is the drop in
 the class's log-odds: a confident model (p = 0.99999 for spam) still ranks the words that hold
 it there, where differences of probabilities would all round to zero."""
 
