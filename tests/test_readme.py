@@ -48,6 +48,7 @@ def test_readme_cli_quickstart_runs(workdir: Path) -> None:
     assert header[:3] == ["ticket_id", "body", "predicted_label"], header
     assert all(c.startswith("proba_") for c in header[3:]) and len(header) > 4, header
     assert (workdir / "openapi.json").is_file()
+    assert "McNemar" in (workdir / "assess.html").read_text()
 
 
 def test_readme_python_quickstart_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
