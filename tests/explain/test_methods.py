@@ -95,3 +95,14 @@ def test_a_long_text_is_occluded_in_runs_of_words_one_model_call() -> None:
     assert set(attr.ranking()[: len(run)]) == set(run)  # the run holding the word ranks first
     assert sum(attr.scores) == pytest.approx(np.log(9) - np.log(3 / 7))
     assert [len(r) for r in units(10)] == [1] * 10
+
+
+def test_a_method_whose_package_is_missing_says_what_to_install(
+    tfidf_keyword: TextClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import textops._packages as packages
+
+    real = packages.available
+    monkeypatch.setattr(packages, "available", lambda *m: "shap" not in m and real(*m))
+    with pytest.raises(ConfigError, match=r"method: shap needs shap.*textops\[explain\]"):
+        resolve_method(tfidf_keyword, "shap")

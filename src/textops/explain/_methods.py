@@ -63,6 +63,13 @@ def resolve_method(clf: TextClassifier, method: str) -> str:
     spec = METHODS.get(method)
     if spec is None:
         raise ConfigError(f"method: unknown {method!r}; choose one of auto, {', '.join(METHODS)}")
+    from textops._packages import available
+
+    if not available(*spec.needs):
+        raise ConfigError(
+            f"method: {method} needs {', '.join(spec.needs)}, which is not installed here: "
+            "pip install 'textops[explain]' (or use --method occlusion)"
+        )
     if not spec.supports(clf):
         raise ConfigError(
             f"method: {method} does not apply to a {clf.embedder_key} + {clf.head_key} model "
