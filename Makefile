@@ -62,6 +62,7 @@ bench: install
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/monitor.py
 	$(BIN)/python bench/finetune.py
+	$(BIN)/python bench/explain.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

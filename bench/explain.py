@@ -18,6 +18,7 @@ Usage: python bench/explain.py [--parts faithfulness,service] [--datasets sms_sp
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -57,10 +58,11 @@ def _fit(embedder_key: str, texts: list[str], labels: list[str]) -> Any:
     )
 
 
-def faithfulness(home: Path, datasets: list[str], args: argparse.Namespace) -> None:
+def faithfulness(home: Path, datasets: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
     from textops.data import builtin_source, ingest
     from textops.explain import METHODS, evaluate_faithfulness
 
+    rows: list[dict[str, Any]] = []
     print("\n## faithfulness (top 20 % of words; ratio = comprehensiveness / random order's)")
     print(f"{'dataset':<14} {'model':<13} {'method':<10} {'compr':>7} {'random':>7} "
           f"{'ratio':>7} {'suff':>7} {'rnd suff':>8} {'s/text':>7}")  # fmt: skip
@@ -79,15 +81,17 @@ def faithfulness(home: Path, datasets: list[str], args: argparse.Namespace) -> N
                 texts = random.Random(1).sample(test, min(n, len(test)))
                 (r,) = evaluate_faithfulness(clf, texts, (method,), show_progress=True)
                 c, rc = r.at(20)
+                rows.append({"dataset": name, "model": label, **r.as_json()})
                 print(
                     f"{name:<14} {label:<13} {method:<10} {c:>7.4f} {rc:>7.4f} "
                     f"{r.ratio(20):>7.2f} {r.sufficiency[3]:>7.4f} "
                     f"{r.random_sufficiency[3]:>8.4f} {r.seconds_per_text:>7.3f}",
                     flush=True,
                 )
+    return rows
 
 
-def service(home: Path, requests: int) -> None:
+def service(home: Path, requests: int) -> dict[str, Any]:
     import httpx2 as httpx
 
     from serve import BIN, _port, server, train
@@ -112,6 +116,8 @@ def service(home: Path, requests: int) -> None:
     print(f"\n## /v1/explain on one 30-word text ({os.cpu_count()} cores, {requests} requests)")
     print(f"predict p50 {p50['predict']:.1f} ms (baseline)   explain p50 {p50['explain']:.1f} ms "
           f"({method})   ratio {p50['explain'] / p50['predict']:.2f}x")  # fmt: skip
+    return {"method": method, "requests": requests, "p50_ms": p50,
+            "ratio": p50["explain"] / p50["predict"]}  # fmt: skip
 
 
 def main() -> None:
@@ -124,13 +130,15 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=50)
     args = ap.parse_args()
     parts = args.parts.split(",")
+    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["TEXTOPS_HOME"] = str(home)
         if "faithfulness" in parts:
-            faithfulness(home, args.datasets.split(","), args)
+            out["faithfulness"] = faithfulness(home, args.datasets.split(","), args)
         if "service" in parts:
-            service(home / "serve", args.requests)
+            out["service"] = service(home / "serve", args.requests)
+    print(json.dumps(out, default=str))
 
 
 if __name__ == "__main__":
