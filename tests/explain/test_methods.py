@@ -71,9 +71,12 @@ def test_an_unknown_label_and_odd_texts(tfidf_keyword: TextClassifier) -> None:
     with pytest.raises(TypeError):
         explain_texts(tfidf_keyword, TEXT)  # type: ignore[arg-type]
     for method in ("occlusion", "linear", "shap"):
-        empty, spaced = explain_texts(tfidf_keyword, ["", "  zebra\tcoffee \n"], method)
+        empty, spaced, one = explain_texts(
+            tfidf_keyword, ["", "  zebra\tcoffee \n", "zebra"], method
+        )
         assert empty.words == () and empty.scores == ()
         assert spaced.words == ("zebra", "coffee") and spaced.spans == ((2, 7), (8, 14))
+        assert one.words == ("zebra",) and one.scores[0] > 0
 
 
 def test_a_long_text_is_occluded_in_runs_of_words_one_model_call() -> None:

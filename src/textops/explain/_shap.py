@@ -38,7 +38,10 @@ def shap_attribution(
         return np.asarray(proba_fn([str(t) for t in batch]), dtype=np.float64)[:, c]
 
     scores = np.zeros(len(words))
-    if words:
+    if len(words) == 1:  # one player: its Shapley value is the whole change (SHAP's
+        # partition tree needs two tokens to cluster)
+        scores[0] = float(proba[c] - f(np.array([""]))[0])
+    elif words:
         masker = shap.maskers.Text(r"\s+", mask_token=" ", collapse_mask_token=True)
         explainer = shap.Explainer(f, masker, silent=True)
         evals = max_evals or min(500, max(64, 4 * len(words)))
