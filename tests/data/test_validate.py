@@ -27,6 +27,11 @@ CASES: dict[RejectReason, tuple[bytes, dict[str, object]]] = {
     RejectReason.UNKNOWN_LABEL: (b"labelled eggs,eggs\n", {"labels": ("ham", "spam")}),
     RejectReason.EXACT_DUPLICATE: (b"a  perfectly fine   text,ham\n", {}),
     RejectReason.CONFLICTING_LABEL: (b"a perfectly fine text,spam\n", {}),
+    RejectReason.NEAR_DUPLICATE: (b"a perfectly fine text!,spam\n", {"near_duplicates": 0.8}),
+    RejectReason.WRONG_LANGUAGE: (
+        "Сегодня звёзды благоприятствуют Овнам: займитесь делами.,ham\n".encode(),
+        {"languages": ("en",)},
+    ),
 }
 
 

@@ -71,6 +71,20 @@ def ingest(
     ] = None,
     text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     label_col: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
+    task: Annotated[
+        str,
+        typer.Option(
+            help="classification (texts with labels) or generation (a corpus without labels "
+            "for training a generator; --prompt-col names an optional prompt column)."
+        ),
+    ] = "classification",
+    prompt_col: Annotated[
+        str | None,
+        typer.Option(
+            help="--task generation: the column each text is written for (a title, "
+            "a zodiac sign); stored as the row's prompt."
+        ),
+    ] = None,
     id_col: Annotated[str | None, typer.Option(help="Column holding a row id.")] = None,
     fmt: Annotated[
         str | None,
@@ -112,6 +126,11 @@ def ingest(
     """Read, repair, validate and store a dataset version; rejected rows go to a quarantine
     file.
 
+    --task generation reads a corpus without labels (the text column as the target, an
+    optional --prompt-col), for training a generator. Cleaning options for corpora:
+    --set keep=text_punct (letters, digits, whitespace, punctuation only), --min-chars /
+    --max-chars, --set near_duplicates=0.8 (MinHash LSH), --set 'languages=[ru]'.
+
     Damaged text is repaired and counted (the encoding is detected, mojibake undone with ftfy,
     control characters stripped: --set control_chars=reject to reject them instead). Every
     input row is accounted for: rows_read == rows_accepted + rows_rejected, with each reject
@@ -132,7 +151,12 @@ def ingest(
 
     if bool(paths) == bool(builtin):
         raise ConfigError("give either one or more PATHs or --builtin NAME (not both, not neither)")
+    if task not in ("classification", "generation"):
+        raise ConfigError(f"--task: {task!r} is not classification or generation")
+    if prompt_col and task != "generation":
+        raise ConfigError("--prompt-col is for --task generation (use --label-col for labels)")
     overrides: JSON = {
+        "task": task if task != "classification" else None,
         "min_chars": min_chars,
         "max_chars": max_chars,
         "max_reject_rate": max_reject_rate,
@@ -159,9 +183,10 @@ def ingest(
                 p,
                 format=fmt,
                 text_col=text_col,
-                label_col=label_col,
+                label_col=prompt_col if task == "generation" else label_col,
                 id_col=id_col,
                 encoding=encoding,
+                labelled=task != "generation",
             )
             for p in paths
         ]

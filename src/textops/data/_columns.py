@@ -53,7 +53,7 @@ class Columns(NamedTuple):
     """The columns of one file that ingest reads (None: the file has no such column)."""
 
     text: str
-    label: str
+    label: str | None  # None: an unlabelled corpus without a prompt column
     id: str | None
     created: str | None
 
@@ -105,11 +105,17 @@ def resolve_columns(
     label: str | None = None,
     id: str | None = None,
     created: str | None = None,
+    label_required: bool = True,
 ) -> Columns:
     """The file's :class:`Columns`: the ones named, else found by name. A text or label
-    column that cannot be found is a :class:`DataFormatError` saying which flag to pass."""
+    column that cannot be found is a :class:`DataFormatError` saying which flag to pass.
+    ``label_required=False`` (a generation corpus): the label column is only the one named."""
     t = _required(_pick(columns, text, TEXT_CANDIDATES, "text", path), columns, "text", path)
-    lab = _required(_pick(columns, label, LABEL_CANDIDATES, "label", path), columns, "label", path)
+    if label_required:
+        found = _pick(columns, label, LABEL_CANDIDATES, "label", path)
+        lab: str | None = _required(found, columns, "label", path)
+    else:
+        lab = _pick(columns, label, (), "label", path) if label is not None else None
     if t == lab:
         raise DataFormatError(f"{path}: text and label cannot be the same column {t!r}")
     return Columns(

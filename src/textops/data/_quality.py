@@ -33,6 +33,10 @@ _HINTS: dict[str, str] = {
     "expected when files overlap",
     RejectReason.CONFLICTING_LABEL: "the same texts carry different labels (every copy is "
     "quarantined): review the quarantine and relabel",
+    RejectReason.NEAR_DUPLICATE: "many texts nearly repeat earlier ones (templated or scraped "
+    "twice); raise --set near_duplicates=0.9 to keep closer variants",
+    RejectReason.WRONG_LANGUAGE: "many texts are identified as another language: check "
+    "--set languages=[...] (short texts are hard to identify)",
 }
 
 

@@ -73,6 +73,9 @@ class FileSource:
     #: decodes stray non-UTF-8 bytes as Windows-1252, counting each such row as repaired; a
     #: named encoding is used as given, and rows with bytes invalid in it are quarantined
     encoding: str = AUTO
+    #: False for a generation corpus: no label column is looked for; ``label_col``, when
+    #: given, is the prompt column (read into the label field)
+    labelled: bool = True
     _columns: Columns | None = field(default=None, repr=False)
     _encoding_used: str | None = field(default=None, repr=False)
 
@@ -115,6 +118,7 @@ class FileSource:
             label=self.label_col,
             id=self.id_col,
             created=self.created_col,
+            label_required=self.labelled,
         )
         return self._columns
 
@@ -168,7 +172,8 @@ class FileSource:
                     f"{self.path}: header is not valid {self.format}: {exc}"
                 ) from exc
             cols = self._resolve(header)
-            ti, li = header.index(cols.text), header.index(cols.label)
+            ti = header.index(cols.text)
+            li = header.index(cols.label) if cols.label else None
             ii = header.index(cols.id) if cols.id else None
             ci = header.index(cols.created) if cols.created else None
             width = len(header)
@@ -193,7 +198,7 @@ class FileSource:
                 yield self._record(
                     start,
                     fields[ti],
-                    fields[li],
+                    fields[li] if li is not None else None,
                     fields[ii] or None if ii is not None else None,
                     fields[ci] or None if ci is not None else None,
                 )
@@ -222,7 +227,8 @@ class FileSource:
                     continue
                 ident = obj.get(cols.id) if cols.id else None
                 created = obj.get(cols.created) if cols.created else None
-                yield self._record(lineno, text, obj.get(cols.label), ident, created)
+                label = obj.get(cols.label) if cols.label else None
+                yield self._record(lineno, text, label, ident, created)
         if cols is None:
             raise DataFormatError(
                 f"{self.path}: no line is a JSON object; is this really JSONL (one object per line)?"
@@ -241,7 +247,8 @@ class FileSource:
         row = 0
         for batch in pf.iter_batches(batch_size=chunk_rows, columns=wanted):
             data = batch.to_pydict()
-            texts, labels = data[cols.text], data[cols.label]
+            texts = data[cols.text]
+            labels = data[cols.label] if cols.label else [None] * len(texts)
             ids = data[cols.id] if cols.id else [None] * len(texts)
             created = data[cols.created] if cols.created else [None] * len(texts)
             for text_v, label_v, id_v, c_v in zip(texts, labels, ids, created, strict=True):

@@ -47,6 +47,7 @@ class Repair:
     ENCODING = "encoding"  # bytes that were not UTF-8, decoded as Windows-1252
     MOJIBAKE = "mojibake"  # text decoded with the wrong encoding, restored by ftfy
     CONTROL_CHARACTERS = "control_characters"  # control characters stripped
+    NON_TEXT = "non_text"  # symbols, emoji and the like removed (keep=text_punct)
 
 
 def _normal_codec(name: str) -> str:

@@ -36,6 +36,8 @@ class RejectReason(StrEnum):
     MISSING_LABEL = "missing_label"  # empty or absent label
     UNKNOWN_LABEL = "unknown_label"  # not in the declared label set
     EXACT_DUPLICATE = "exact_duplicate"  # same normalised text and label as an earlier row
+    NEAR_DUPLICATE = "near_duplicate"  # MinHash Jaccard >= near_duplicates with an earlier row
+    WRONG_LANGUAGE = "wrong_language"  # identified language not in IngestConfig.languages
     CONFLICTING_LABEL = "conflicting_label"  # same normalised text with different labels
 
 
@@ -78,6 +80,26 @@ class IngestConfig(BaseModel):
         None, description="declared label set; rows with other labels are rejected"
     )
     chunk_rows: int = Field(50_000, ge=1, description="rows read and validated per chunk")
+    task: Literal["classification", "generation"] = Field(
+        "classification",
+        description="generation: a corpus without labels; the label field holds the optional "
+        "prompt (e.g. a zodiac sign or a title), duplicates are judged by text alone",
+    )
+    keep: Literal["all", "text_punct"] = Field(
+        "all",
+        description="text_punct: keep only letters, digits, whitespace and punctuation (any "
+        "script); symbols and emoji are removed and the row counted as repaired",
+    )
+    near_duplicates: float | None = Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        description="reject a row whose MinHash Jaccard similarity (character 5-grams) with "
+        "an earlier row reaches this threshold, e.g. 0.8",
+    )
+    languages: tuple[str, ...] | None = Field(
+        None, description="ISO 639-1 codes to keep (py3langid); other rows are rejected"
+    )
     repair_mojibake: bool = Field(
         True, description="undo mojibake (text decoded with the wrong encoding) with ftfy"
     )

@@ -59,6 +59,12 @@ class Dataset:
         return str(self.manifest["fingerprint"])
 
     @property
+    def task(self) -> str:
+        """``classification`` (texts with labels) or ``generation`` (a corpus; the label
+        column holds each text's prompt, empty when there is none)."""
+        return str(self.manifest.get("config", {}).get("task", "classification"))
+
+    @property
     def data_path(self) -> Path:
         return self.path / "data.parquet"
 
@@ -84,6 +90,10 @@ class Dataset:
 
     def labels(self, split: str | None = None) -> list[str]:
         return [str(t) for t in self.table(["label"], split)["label"].to_pylist()]
+
+    def prompts(self, split: str | None = None) -> list[str]:
+        """A generation corpus's prompts ("" for none), row for row with :meth:`texts`."""
+        return self.labels(split)
 
 
 class DatasetStore:

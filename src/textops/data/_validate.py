@@ -52,6 +52,14 @@ class Validator:
         self._conflicts: dict[bytes, set[str]] = {}
         #: repairs made to accepted rows, by Repair name
         self.repairs: Counter[str] = Counter()
+        self._generation = config.task == "generation"
+        #: generation: digest -> the prompt of the row kept for that text
+        self._prompts: dict[bytes, str] = {}
+        self._near = None
+        if config.near_duplicates is not None:
+            from textops.data._filters import NearDuplicates
+
+            self._near = NearDuplicates(config.near_duplicates)
 
     def _label_id(self, label: str) -> int:
         idx = self._label_ids.get(label)
@@ -98,6 +106,11 @@ class Validator:
             repairs.append(Repair.CONTROL_CHARACTERS)
         if (ch := find_control_char(raw)) is not None:
             return Rejected(RejectReason.CONTROL_CHARACTERS, f"control character {ch} in text")
+        if self.config.keep == "text_punct":
+            from textops.data._filters import keep_text_punct
+
+            raw, changed = keep_text_punct(raw)
+            repairs += [Repair.NON_TEXT] * changed
         return raw, repairs
 
     def check(self, rec: RawRecord) -> Accepted | Rejected:
@@ -124,6 +137,8 @@ class Validator:
             return Rejected(
                 RejectReason.TEXT_TOO_LONG, f"{n} characters > max_chars={self.config.max_chars}"
             )
+        if self._generation:
+            return self._accept_text(text, label or "", repairs, rec)
         if label is None:
             return Rejected(RejectReason.MISSING_LABEL, "label is empty or absent")
         if self._labels is not None and label not in self._labels:
@@ -135,6 +150,8 @@ class Validator:
         label_id = self._label_id(label)
         first = self._seen.get(digest)
         if first is None:
+            if (bad := self._filtered(text, rec)) is not None:
+                return bad
             self._seen[digest] = label_id
             self.repairs.update(repairs)
             return Accepted(text, label, digest, tuple(repairs))
@@ -154,11 +171,48 @@ class Validator:
             RejectReason.CONFLICTING_LABEL, f"same text as an earlier row labelled {first_label!r}"
         )
 
+    def _filtered(self, text: str, rec: RawRecord) -> Rejected | None:
+        """The language and near-duplicate filters, on a text not seen before."""
+        if self.config.languages:
+            from textops.data._filters import detect_language
+
+            lang, prob = detect_language(text)
+            if lang not in self.config.languages:
+                return Rejected(
+                    RejectReason.WRONG_LANGUAGE,
+                    f"identified as {lang!r} (p={prob:.2f}), not one of "
+                    f"{list(self.config.languages)}",
+                )
+        if self._near is not None:
+            earlier = self._near.check(text, f"{rec.source}:{rec.line}")
+            if earlier is not None:
+                return Rejected(
+                    RejectReason.NEAR_DUPLICATE,
+                    f"near-duplicate of {earlier} (MinHash Jaccard >= "
+                    f"{self.config.near_duplicates})",
+                )
+        return None
+
+    def _accept_text(
+        self, text: str, prompt: str, repairs: list[str], rec: RawRecord
+    ) -> Accepted | Rejected:
+        """A generation row: a text is kept once, whatever its prompt."""
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        if digest in self._prompts:
+            return Rejected(RejectReason.EXACT_DUPLICATE, "same normalised text as an earlier row")
+        if (bad := self._filtered(text, rec)) is not None:
+            return bad
+        self._prompts[digest] = prompt
+        self.repairs.update(repairs)
+        return Accepted(text, prompt, digest, tuple(repairs))
+
     def conflicting(self) -> dict[bytes, set[str]]:
         """Digests of texts seen with more than one label: their first rows must be removed."""
         return self._conflicts
 
     def surviving(self) -> list[tuple[bytes, str]]:
         """(text digest, label) of every row that stays accepted, for fingerprinting."""
+        if self._generation:
+            return list(self._prompts.items())
         names = self._label_names
         return [(d, names[i]) for d, i in self._seen.items() if d not in self._conflicts]

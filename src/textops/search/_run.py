@@ -277,6 +277,13 @@ def run_search(
 ) -> SearchReport:
     """Run (or resume) the search of ``config``; ``--json`` prints the report's ``as_json()``."""
     ds = DatasetStore(home).get(config.dataset, config.dataset_version)
+    if ds.task != "classification":
+        from textops.errors import ConfigError
+
+        raise ConfigError(
+            f"dataset {ds.name!r} is a {ds.task} corpus (no labels): a search trains "
+            "classifiers; ingest labelled data, or train a generator on it"
+        )
     # the version this search runs on, for its study's identity, its workers and its record
     config = config.model_copy(update={"dataset_version": ds.version})
     data = SearchData.read(ds)
