@@ -12,6 +12,7 @@ from textops.cli import (
     _explain,
     _export,
     _finetune,
+    _gen,
     _models,
     _monitor,
     _search,
@@ -34,6 +35,7 @@ app.command("embedders")(_embed.embedders)
 app.command("search")(_search.search)
 app.command("finetune")(_finetune.finetune)
 app.add_typer(_models.app, name="models")
+app.add_typer(_gen.app, name="gen")
 app.add_typer(_models.env_app, name="env")
 app.command("predict")(_models.predict)
 app.command("explain")(_explain.explain)

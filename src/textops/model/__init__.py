@@ -14,7 +14,13 @@ from textops.model._reference import (
     reference_rows,
 )
 from textops.model._trained_head import Exported, TrainedHead
-from textops.model._training import EpochRecord, TrainingHooks
+from textops.model._training import (
+    EpochRecord,
+    TrainingHooks,
+    autocast,
+    device_for,
+    set_threads,
+)
 
 __all__ = [
     "HEADS",
@@ -27,10 +33,13 @@ __all__ = [
     "TrainedHead",
     "TrainingHooks",
     "TrainingReference",
+    "autocast",
     "build_head",
     "build_reference",
+    "device_for",
     "oov_rate",
     "predict_file",
     "reference_rows",
+    "set_threads",
     "standardizes",
 ]

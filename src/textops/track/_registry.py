@@ -36,6 +36,8 @@ TAG_F1 = "textops.test_macro_f1"
 TAG_FP = "textops.dataset_fingerprint"
 TAG_PREV = "textops.previous_champion"
 TAG_HISTORY = "textops.champion_history"
+TAG_KIND = "textops.kind"
+TAG_PPL = "textops.val_perplexity"
 DEFAULT_GATE = Gate()
 
 
@@ -261,6 +263,60 @@ class ModelRegistry:
         else:
             self.client.set_registered_model_alias(name, CHALLENGER, str(version))
         return Registration(version, alias, comparison, run_id=run_id)
+
+    def register_generator(
+        self,
+        *,
+        name: str,
+        source: str,
+        run_id: str,
+        perplexity: float,
+        fingerprint: str,
+        tags: Mapping[str, str],
+        score_champion: Callable[[str], float] | None = None,
+    ) -> Registration:
+        """Register a generator version: champion when its validation perplexity is lower
+        than the champion's on the same validation split (a champion trained on another
+        dataset version is re-scored with ``score_champion(uri)``, else kept)."""
+        try:
+            self.client.get_registered_model(name)
+        except Exception:
+            self.client.create_registered_model(name, description="registered by textops")
+        mv = self.client.create_model_version(
+            name, source=source, run_id=run_id,
+            tags={**tags, TAG_KIND: "generator", TAG_PPL: repr(float(perplexity)),
+                  TAG_FP: fingerprint},
+        )  # fmt: skip
+        version = int(mv.version)
+        champ = self._alias_version(name, CHAMPION)
+        comparison: JSON = {"new_version": version, "new_val_perplexity": perplexity}
+        if champ is None:
+            wins, comparison["reason"] = True, "no champion yet"
+        else:
+            comparison["champion_version"] = int(champ.version)
+            if champ.tags.get(TAG_KIND) != "generator":
+                champ_ppl = 0.0
+                comparison["champion_scored"] = "not a generator: kept"
+            elif champ.tags.get(TAG_FP) == fingerprint:
+                champ_ppl = float(champ.tags[TAG_PPL])
+                comparison["champion_scored"] = "recorded (same validation split)"
+            elif score_champion is not None:
+                champ_ppl = score_champion(f"models:/{name}/{champ.version}")
+                comparison["champion_scored"] = "re-scored on this validation split"
+            else:
+                champ_ppl = 0.0
+                comparison["champion_scored"] = "not comparable (other validation split)"
+            comparison["champion_val_perplexity"] = champ_ppl
+            wins = perplexity < champ_ppl
+            comparison["reason"] = (
+                "lower validation perplexity than the champion" if wins
+                else "does not beat the champion's validation perplexity"
+            )  # fmt: skip
+        if wins:
+            self.promote(name, version)
+        else:
+            self.client.set_registered_model_alias(name, CHALLENGER, str(version))
+        return Registration(version, CHAMPION if wins else CHALLENGER, comparison, run_id=run_id)
 
     def record_decision(
         self, name: str, version: int, run_id: str | None, decision: GateDecision

@@ -1,0 +1,35 @@
+"""Generation: train a text generator on a corpus (a user's causal-LM folder, or a small
+GPT-2 trained from scratch with a byte-level BPE tokenizer), track and register it like a
+classifier (champion on validation perplexity), and sample it (or an OpenAI-compatible
+endpoint) in batches over temperature x top_p."""
+
+from textops.gen._endpoint import EndpointGenerator
+from textops.gen._generator import GENERATOR_FILE, Generator, SamplingDefaults
+from textops.gen._run import GenTrainReport, load_generator, train_generator
+from textops.gen._sample import (
+    Generation,
+    TextSource,
+    read_generations,
+    sweep,
+    write_generations,
+)
+from textops.gen._train import GenEpoch, GenTrainConfig, fit_generator, scratch_size
+
+__all__ = [
+    "GENERATOR_FILE",
+    "EndpointGenerator",
+    "GenEpoch",
+    "GenTrainConfig",
+    "GenTrainReport",
+    "Generation",
+    "Generator",
+    "SamplingDefaults",
+    "TextSource",
+    "fit_generator",
+    "load_generator",
+    "read_generations",
+    "scratch_size",
+    "sweep",
+    "train_generator",
+    "write_generations",
+]

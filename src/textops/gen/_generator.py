@@ -1,0 +1,143 @@
+"""A trained text generator: a causal language model and its tokenizer in one folder
+(safetensors weights, no pickle) with ``generator.json`` (the prompt format and sampling
+defaults). Generation is batched: every prompt x sample of a setting goes through
+``model.generate`` in batches with left padding and the KV cache."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textops._types import JSON
+from textops.gen._tokenizer import format_example
+
+__all__ = ["GENERATOR_FILE", "Generator", "SamplingDefaults"]
+
+GENERATOR_FILE = "generator.json"
+
+
+def quiet_transformers() -> None:
+    """No weight-loading or shard-writing bars in a command's output."""
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class SamplingDefaults:
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_new_tokens: int = 64
+
+
+@dataclass
+class Generator:
+    model: Any
+    tokenizer: Any
+    sampling: SamplingDefaults = field(default_factory=SamplingDefaults)
+    meta: JSON = field(default_factory=dict)
+    device: str = "cpu"
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        quiet_transformers()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        info = {"format": 1, "sampling": vars(self.sampling), **self.meta}
+        (path / GENERATOR_FILE).write_text(json.dumps(info, indent=2, ensure_ascii=False))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> Generator:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from textops.errors import ModelNotFoundError
+
+        quiet_transformers()
+        path = Path(path)
+        if not (path / GENERATOR_FILE).is_file():
+            raise ModelNotFoundError(f"{path} is not a textops generator (no {GENERATOR_FILE})")
+        info = json.loads((path / GENERATOR_FILE).read_text())
+        model: Any = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+        model = model.to(device)
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model.eval()
+        sampling = SamplingDefaults(**info.pop("sampling", {}))
+        info.pop("format", None)
+        return cls(model, tokenizer, sampling, info, device)
+
+    # -- use ---------------------------------------------------------------------------------
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_new_tokens: int | None = None,
+        seed: int = 0,
+        batch_size: int = 32,
+    ) -> list[str]:
+        """One sampled continuation per prompt, in order; the same seed gives the same texts."""
+        import torch
+
+        tok = self.tokenizer
+        tok.padding_side = "left"  # new tokens follow every prompt directly
+        out: list[str] = []
+        torch.manual_seed(seed)
+        for i in range(0, len(prompts), batch_size):
+            chunk = [format_example(p) for p in prompts[i : i + batch_size]]
+            enc = tok(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = {k: v.to(self.device) for k, v in enc.items() if k != "token_type_ids"}
+            with torch.inference_mode():
+                ids = self.model.generate(
+                    **enc,
+                    do_sample=True,
+                    temperature=temperature or self.sampling.temperature,
+                    top_p=top_p or self.sampling.top_p,
+                    max_new_tokens=max_new_tokens or self.sampling.max_new_tokens,
+                    pad_token_id=tok.pad_token_id,
+                    eos_token_id=tok.eos_token_id,
+                )
+            new = ids[:, enc["input_ids"].shape[1] :]
+            out += [t.strip() for t in tok.batch_decode(new, skip_special_tokens=True)]
+        return out
+
+    def perplexity(
+        self, texts: Sequence[str], prompts: Sequence[str] | None = None, batch_size: int = 16
+    ) -> float:
+        """exp of the mean token loss of ``texts`` (after their prompts) under the model."""
+        import torch
+
+        tok = self.tokenizer
+        tok.padding_side = "right"
+        prompts = prompts or [""] * len(texts)
+        total, count = 0.0, 0
+        for i in range(0, len(texts), batch_size):
+            chunk = [format_example(p, t) for p, t in
+                     zip(prompts[i : i + batch_size], texts[i : i + batch_size], strict=True)]  # fmt: skip
+            enc = tok(chunk, return_tensors="pt", padding=True, truncation=True,
+                      max_length=self.max_length, add_special_tokens=False)  # fmt: skip
+            ids, mask = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
+            labels = ids.masked_fill(mask == 0, -100)
+            with torch.inference_mode():
+                logits = self.model(input_ids=ids, attention_mask=mask).logits
+            loss = torch.nn.functional.cross_entropy(
+                logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1),
+                ignore_index=-100, reduction="sum",
+            )  # fmt: skip
+            total += float(loss)
+            count += int((labels[:, 1:] != -100).sum())
+        return math.exp(total / max(count, 1))
+
+    @property
+    def max_length(self) -> int:
+        cfg = self.model.config
+        limit = getattr(cfg, "n_positions", None) or getattr(cfg, "max_position_embeddings", 512)
+        value: Any = self.meta.get("max_length") or limit
+        return int(value)

@@ -1,0 +1,108 @@
+"""``textops gen train``: read a corpus, train a generator, track it, register it (champion
+on lower validation perplexity, as classifiers are on macro-F1)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from textops._types import JSON
+from textops.data import DatasetStore
+from textops.gen._generator import Generator
+from textops.gen._train import GenEpoch, GenTrainConfig, fit_generator
+from textops.track import MlflowTracker, Tracker, capture_env_lock
+
+__all__ = ["GenTrainReport", "load_generator", "train_generator"]
+
+ARTIFACT = "generator"
+
+
+@dataclass(frozen=True)
+class GenTrainReport:
+    dataset: str
+    dataset_version: str
+    train_rows: int
+    validation_rows: int
+    parameters: int
+    epochs: list[GenEpoch]
+    val_perplexity: float
+    stopped_by_budget: bool
+    seconds: float
+    run_id: str | None
+    model_uri: str | None
+    version: int | None = None
+    alias: str | None = None
+    comparison: JSON = field(default_factory=dict)
+
+    def as_json(self) -> JSON:
+        return asdict(self)
+
+
+def load_generator(uri: str, tracking_uri: str, device: str = "cpu") -> Generator:
+    """The generator at ``uri`` (models:/NAME@champion, models:/NAME/3, runs:/RUN/generator,
+    or a folder)."""
+    from textops.track import download_model
+
+    return Generator.load(download_model(uri, tracking_uri), device=device)
+
+
+def train_generator(
+    config: GenTrainConfig, *, home: str | Path | None = None, tracker: Tracker | None = None
+) -> GenTrainReport:
+    from textops.errors import ConfigError
+
+    began = time.monotonic()
+    ds = DatasetStore(home).get(config.dataset)
+    train = (ds.texts("train"), ds.prompts("train"))
+    validation = (ds.texts("validation"), ds.prompts("validation"))
+    if len(train[0]) < 2:
+        raise ConfigError(f"dataset {ds.name!r} has {len(train[0])} training texts: too few")
+    tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
+    run = tracker.start_run(f"gen-train {ds.name}", tags={"textops.kind": "generator"})
+    tracker.log_params(run, {**config.model_dump(exclude={"tracking_uri"}),
+                             "dataset_version": ds.version})  # fmt: skip
+
+    def on_epoch(e: GenEpoch) -> None:
+        tracker.log_metrics(run, {"train_loss": e.train_loss, "val_loss": e.val_loss,
+                                  "val_perplexity": e.val_perplexity}, step=e.epoch)  # fmt: skip
+
+    fitted = fit_generator(config, train, validation, on_epoch=on_epoch)
+    gen = fitted.generator
+    gen.meta |= {"dataset": ds.name, "dataset_version": ds.version, "task": ds.task}
+    ppl = fitted.epochs[-1].val_perplexity
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = gen.save(Path(tmp) / ARTIFACT)
+        (folder / "env_lock.json").write_text(json.dumps(capture_env_lock(), indent=1))
+        source = tracker.log_artifacts(run, folder, ARTIFACT)
+    tracker.log_metrics(run, {"val_perplexity": ppl, "parameters": float(fitted.parameters)})
+    registration = None
+    registry = tracker.registry() if config.register_model else None
+    if registry is not None:
+        uri = tracker.uri
+
+        def score_champion(champion_uri: str) -> float:
+            return load_generator(champion_uri, uri).perplexity(*validation)
+
+        registration = registry.register_generator(
+            name=config.model_name or ds.name, source=source, run_id=run, perplexity=ppl,
+            fingerprint=ds.fingerprint,
+            tags={"textops.dataset": f"{ds.name}@{ds.version}",
+                  "textops.base_model": config.model or "scratch-gpt2"},
+            score_champion=score_champion if validation[0] else None,
+        )  # fmt: skip
+        tracker.log_dict(run, registration.comparison, "champion_comparison.json")
+    tracker.end_run(run)
+    name = config.model_name or ds.name
+    return GenTrainReport(
+        dataset=ds.name, dataset_version=ds.version, train_rows=len(train[0]),
+        validation_rows=len(validation[0]), parameters=fitted.parameters,
+        epochs=fitted.epochs, val_perplexity=ppl, stopped_by_budget=fitted.stopped_by_budget,
+        seconds=time.monotonic() - began, run_id=run,
+        model_uri=f"models:/{name}/{registration.version}" if registration else f"runs:/{run}/{ARTIFACT}",
+        version=registration.version if registration else None,
+        alias=registration.alias if registration else None,
+        comparison=registration.comparison if registration else {},
+    )  # fmt: skip

@@ -1,0 +1,178 @@
+"""Training a generator on a corpus: a user's causal-LM folder fine-tuned, or, with none, a
+small GPT-2-style model trained from scratch with a byte-level BPE tokenizer fitted on the
+corpus, sized to the budget. A plain torch loop (AdamW, linear decay, mixed precision on
+GPU) with validation loss and perplexity after each epoch; a run whose time is up stops after
+its current step, evaluates and saves (never half-saved)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from textops._types import JSON
+from textops.gen._generator import Generator
+from textops.gen._tokenizer import format_example, train_tokenizer
+
+__all__ = ["GenEpoch", "GenTrainConfig", "TrainedGenerator", "fit_generator", "scratch_size"]
+
+
+class GenTrainConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dataset: str
+    model: str | None = Field(None, description="a local causal-LM folder; None: from scratch")
+    epochs: int = Field(3, ge=1)
+    lr: float | None = Field(None, gt=0, description="default 5e-4 from scratch, 5e-5 else")
+    batch_size: int = Field(16, ge=1)
+    max_length: int = Field(128, ge=8)
+    timeout: float | None = Field(None, gt=0, description="seconds for training and saving")
+    vocab_size: int = Field(4000, ge=300)
+    seed: int = 0
+    device: str = "auto"
+    model_name: str | None = None
+    register_model: bool = True
+    tracking_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class GenEpoch:
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_perplexity: float
+    seconds: float
+
+
+@dataclass
+class TrainedGenerator:
+    generator: Generator
+    epochs: list[GenEpoch] = field(default_factory=list)
+    stopped_by_budget: bool = False
+    parameters: int = 0
+
+    def as_json(self) -> JSON:
+        return {
+            "epochs": [asdict(e) for e in self.epochs],
+            "stopped_by_budget": self.stopped_by_budget,
+            "parameters": self.parameters,
+        }
+
+
+def scratch_size(timeout: float | None) -> dict[str, int]:
+    """GPT-2 dimensions for a model trained from scratch: small enough to see its corpus a few
+    times within the budget on a CPU."""
+    if timeout is not None and timeout < 600:
+        return {"n_layer": 2, "n_embd": 128, "n_head": 4}
+    return {"n_layer": 4, "n_embd": 256, "n_head": 4}
+
+
+def _model(config: GenTrainConfig, texts: Sequence[str]) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    if config.model is not None:
+        tok = AutoTokenizer.from_pretrained(config.model, local_files_only=True)
+        tok.add_special_tokens({"bos_token": "<|bos|>", "sep_token": "<|sep|>",
+                                "eos_token": "<|endoftext|>", "pad_token": "<|pad|>"})  # fmt: skip
+        model = AutoModelForCausalLM.from_pretrained(config.model, local_files_only=True)
+        model.resize_token_embeddings(len(tok))
+        return model, tok
+    tok = train_tokenizer(texts, config.vocab_size)
+    size: dict[str, Any] = scratch_size(config.timeout)
+    cfg = GPT2Config(
+        vocab_size=len(tok), n_positions=config.max_length, bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+        **size,
+    )  # fmt: skip
+    return GPT2LMHeadModel(cfg), tok
+
+
+def _batches(tok: Any, examples: list[str], size: int, max_length: int, rng: Any) -> Any:
+    order = rng.permutation(len(examples)) if rng is not None else range(len(examples))
+    idx = list(order)
+    for i in range(0, len(idx), size):
+        chunk = [examples[j] for j in idx[i : i + size]]
+        enc = tok(chunk, return_tensors="pt", padding=True, truncation=True,
+                  max_length=max_length, add_special_tokens=False)  # fmt: skip
+        labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+        yield enc["input_ids"], enc["attention_mask"], labels
+
+
+def _loss(model: Any, ids: Any, mask: Any, labels: Any, device: str) -> Any:
+    out = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device))
+    return out.loss
+
+
+def _evaluate(model: Any, tok: Any, examples: list[str], cfg: GenTrainConfig, dev: str) -> float:
+    import torch
+
+    model.eval()
+    total, count = 0.0, 0
+    with torch.inference_mode():
+        for ids, mask, labels in _batches(tok, examples, cfg.batch_size, cfg.max_length, None):
+            n = int((labels[:, 1:] != -100).sum())
+            total += float(_loss(model, ids, mask, labels, dev)) * n
+            count += n
+    model.train()
+    return total / max(count, 1)
+
+
+def fit_generator(
+    config: GenTrainConfig,
+    train: tuple[list[str], list[str]],
+    validation: tuple[list[str], list[str]],
+    *,
+    on_epoch: Callable[[GenEpoch], None] | None = None,
+) -> TrainedGenerator:
+    """Train on ``(texts, prompts)``; validation loss after each epoch."""
+    import numpy as np
+    import torch
+
+    from textops.model import autocast, device_for
+
+    torch.manual_seed(config.seed)
+    began = time.monotonic()
+    deadline = began + 0.9 * config.timeout if config.timeout else math.inf
+    dev = device_for(config.device)
+    texts, prompts = train
+    model, tok = _model(config, [*texts, *prompts])
+    model.to(dev).train()
+    examples = [format_example(p, t) for p, t in zip(prompts, texts, strict=True)]
+    val = [format_example(p, t) for p, t in zip(validation[1], validation[0], strict=True)]
+    val = val or examples[: max(1, len(examples) // 10)]
+    lr = config.lr or (5e-4 if config.model is None else 5e-5)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    steps = config.epochs * math.ceil(len(examples) / config.batch_size)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1 - s / max(steps, 1)))
+    rng = np.random.default_rng(config.seed)
+    result = TrainedGenerator(Generator(model, tok, device=dev))
+    result.parameters = sum(p.numel() for p in model.parameters())
+    for epoch in range(1, config.epochs + 1):
+        t0, losses = time.monotonic(), []
+        for ids, mask, labels in _batches(tok, examples, config.batch_size, config.max_length, rng):
+            with autocast(dev):
+                loss = _loss(model, ids, mask, labels, dev)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            losses.append(float(loss))
+            if time.monotonic() > deadline:
+                result.stopped_by_budget = True
+                break
+        val_loss = _evaluate(model, tok, val, config, dev)
+        record = GenEpoch(epoch, float(np.mean(losses)), val_loss, math.exp(val_loss),
+                          time.monotonic() - t0)  # fmt: skip
+        result.epochs.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        if result.stopped_by_budget:
+            break
+    model.eval()
+    result.generator.meta = {"max_length": config.max_length, "base_model": config.model}
+    return result
