@@ -132,3 +132,88 @@ def sample(
     emit({"output": str(output), "generations": count}, as_json)
     if not as_json:
         typer.echo(f"wrote {count:,} generations to {output}")
+
+
+@app.command("eval")
+@handle_errors
+def eval_(
+    generations: Annotated[Path, typer.Argument(help="JSON lines from `textops gen sample`.")],
+    acceptability: Annotated[
+        str | None, typer.Option(help="A textops classifier URI judging acceptability.")
+    ] = None,
+    acceptable_label: Annotated[
+        str, typer.Option(help="Its label that counts as acceptable.")
+    ] = "acceptable",
+    sentiment: Annotated[
+        str | None, typer.Option(help="A textops sentiment classifier URI.")
+    ] = None,
+    negative_label: Annotated[str, typer.Option(help="Its label that counts as negative.")] = (
+        "negative"
+    ),
+    embedder: Annotated[
+        str, typer.Option(help="Embedder for diversity (multilingual e5 by default).")
+    ] = "e5",
+    generator: Annotated[
+        str | None,
+        typer.Option(
+            help="Generator URI for perplexity and training-text copies (default: the "
+            "generations' model when it is a textops generator)."
+        ),
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the report as one HTML page.")] = None,
+    log: Annotated[bool, typer.Option(help="Log to MLflow (one run per setting).")] = True,
+    tracking_uri: str | None = TrackingOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Per setting: diversity (1 - mean pairwise cosine of the embeddings), distinct-1/2,
+    self-BLEU, acceptability and non-negative shares from textops classifiers, perplexity
+    under the generator, mean length, share of exact copies of training texts; the best
+    setting (highest quality + diversity) and a plot of quality against diversity."""
+    from textops.data import DatasetStore
+    from textops.embed import EmbeddingCache
+    from textops.gen import (
+        LabelScorer,
+        eval_html,
+        evaluate_generations,
+        load_generator,
+        log_eval,
+        read_generations,
+    )
+    from textops.track import MlflowTracker, default_tracking_uri
+
+    uri = tracking_uri or default_tracking_uri()
+    gens = read_generations(generations)
+    sampled = gens[0].model if gens else ""
+    gen_uri = generator or (sampled if sampled.startswith(("models:/", "runs:/")) else None)
+    gen = load_generator(gen_uri, uri) if gen_uri else None
+    train_texts = None
+    if gen is not None and gen.meta.get("dataset"):
+        try:
+            ds = DatasetStore().get(str(gen.meta["dataset"]), gen.meta.get("dataset_version"))
+            train_texts = ds.texts("train")
+        except Exception:  # the corpus lives elsewhere: no copy rate, the rest stands
+            train_texts = None
+    report = evaluate_generations(
+        gens, tracking_uri=uri, embedder_key=embedder,
+        acceptability=LabelScorer(acceptability, acceptable_label) if acceptability else None,
+        sentiment=LabelScorer(sentiment, negative_label, negate=True) if sentiment else None,
+        generator=gen, training_texts=train_texts, cache=EmbeddingCache(),
+    )  # fmt: skip
+    if html is not None:
+        html.write_text(eval_html(report), "utf-8")
+    if log:
+        report.run_id = log_eval(report, MlflowTracker(uri), f"gen-eval {generations.name}")
+    if as_json:
+        emit(report.as_json(), True)
+        return
+    typer.echo(f"{'setting':<16} {'n':>4} {'divers.':>8} {'dist-2':>7} {'selfBLEU':>8} "
+               f"{'accept.':>8} {'non-neg':>8} {'ppl':>8}")  # fmt: skip
+
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    for s in report.settings:
+        typer.echo(f"{s.setting:<16} {s.n:>4} {f(s.diversity):>8} {f(s.distinct_2):>7} "
+                   f"{f(s.self_bleu):>8} {f(s.acceptability):>8} {f(s.non_negative):>8} "
+                   f"{f(s.perplexity):>8}")  # fmt: skip
+    typer.echo(f"best: {report.best} ({report.best_reason})")

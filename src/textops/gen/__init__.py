@@ -4,7 +4,10 @@ classifier (champion on validation perplexity), and sample it (or an OpenAI-comp
 endpoint) in batches over temperature x top_p."""
 
 from textops.gen._endpoint import EndpointGenerator
+from textops.gen._eval import GenEvalReport, LabelScorer, SettingScores, evaluate_generations
+from textops.gen._eval_report import eval_figure, eval_html, log_eval
 from textops.gen._generator import GENERATOR_FILE, Generator, SamplingDefaults
+from textops.gen._metrics import distinct_n, embedding_diversity, self_bleu
 from textops.gen._run import GenTrainReport, load_generator, train_generator
 from textops.gen._sample import (
     Generation,
@@ -19,16 +22,26 @@ __all__ = [
     "GENERATOR_FILE",
     "EndpointGenerator",
     "GenEpoch",
+    "GenEvalReport",
     "GenTrainConfig",
     "GenTrainReport",
     "Generation",
     "Generator",
+    "LabelScorer",
     "SamplingDefaults",
+    "SettingScores",
     "TextSource",
+    "distinct_n",
+    "embedding_diversity",
+    "eval_figure",
+    "eval_html",
+    "evaluate_generations",
     "fit_generator",
     "load_generator",
+    "log_eval",
     "read_generations",
     "scratch_size",
+    "self_bleu",
     "sweep",
     "train_generator",
     "write_generations",

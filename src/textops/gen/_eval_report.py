@@ -1,0 +1,86 @@
+"""A :class:`GenEvalReport` as a plot (quality against diversity, one point per setting), an
+HTML page, and MLflow runs: a parent run with the plot and report, one child run per setting
+with its scores."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from dataclasses import asdict
+from typing import Any
+
+from textops.gen._eval import GenEvalReport
+
+__all__ = ["eval_figure", "eval_html", "log_eval"]
+
+
+def eval_figure(report: GenEvalReport) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for s in report.settings:
+        y = s.quality if s.quality is not None else (1 - s.self_bleu)
+        ax.scatter(s.diversity, y, s=60, color="#dc2626" if s.setting == report.best else "#2563eb")
+        ax.annotate(
+            s.setting, (s.diversity, y), fontsize=8, xytext=(4, 4), textcoords="offset points"
+        )
+    ax.set_xlabel(f"diversity (1 - mean pairwise cosine, {report.embedder})")
+    quality = any(s.quality is not None for s in report.settings)
+    ax.set_ylabel("quality (mean of classifier shares)" if quality else "1 - self-BLEU")
+    ax.set_title(f"best: {report.best}" if report.best else "settings", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4f}"
+
+
+def eval_html(report: GenEvalReport) -> str:
+    import matplotlib.pyplot as plt
+
+    fig = eval_figure(report)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    png = base64.b64encode(buf.getvalue()).decode()
+    cols = ["diversity", "distinct_1", "distinct_2", "self_bleu", "acceptability",
+            "non_negative", "perplexity", "mean_words", "copies"]  # fmt: skip
+    rows = "".join(
+        f"<tr><td>{html.escape(s.setting)}</td><td>{s.n}</td>"
+        + "".join(f"<td>{_num(getattr(s, c))}</td>" for c in cols)
+        + "</tr>"
+        for s in report.settings
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>textops gen eval</title><style>"
+        "body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ddd;padding:4px 8px}</style></head><body>"
+        f"<h1>generations by setting</h1><p>best: {html.escape(str(report.best))} "
+        f"({html.escape(report.best_reason)})</p><table><tr><th>setting</th><th>n</th>"
+        + "".join(f"<th>{c}</th>" for c in cols)
+        + f"</tr>{rows}</table><img alt='quality against diversity' "
+        f"src='data:image/png;base64,{png}'></body></html>\n"
+    )
+
+
+def log_eval(report: GenEvalReport, tracker: Any, name: str) -> str:
+    parent = tracker.start_run(name, tags={"textops.kind": "gen-eval"})
+    tracker.log_params(parent, {"embedder": report.embedder, "best": report.best or "-"})
+    for s in report.settings:
+        child = tracker.start_run(s.setting, parent_id=parent, tags={"textops.kind": "gen-eval"})
+        tracker.log_params(child, {"temperature": s.temperature, "top_p": s.top_p, "n": s.n})
+        values = {k: v for k, v in asdict(s).items() if isinstance(v, float) and not math.isnan(v)}
+        if s.quality is not None:
+            values["quality"] = s.quality
+        tracker.log_metrics(child, values)
+        tracker.end_run(child)
+    tracker.log_dict(parent, report.as_json(), "gen_eval.json")
+    tracker.log_figure(parent, eval_figure(report), "quality_vs_diversity.png")
+    tracker.end_run(parent)
+    return str(parent)
