@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/monitor.py
 	$(BIN)/python bench/finetune.py
 	$(BIN)/python bench/explain.py
+	$(BIN)/python bench/generate.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

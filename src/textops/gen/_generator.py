@@ -41,6 +41,8 @@ class Generator:
     sampling: SamplingDefaults = field(default_factory=SamplingDefaults)
     meta: JSON = field(default_factory=dict)
     device: str = "cpu"
+    #: new tokens (up to and including end of text) the last ``generate`` call produced
+    last_new_tokens: int = 0
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -89,6 +91,7 @@ class Generator:
         tok = self.tokenizer
         tok.padding_side = "left"  # new tokens follow every prompt directly
         out: list[str] = []
+        self.last_new_tokens = 0
         torch.manual_seed(seed)
         for i in range(0, len(prompts), batch_size):
             chunk = [format_example(p) for p in prompts[i : i + batch_size]]
@@ -105,6 +108,7 @@ class Generator:
                     eos_token_id=tok.eos_token_id,
                 )
             new = ids[:, enc["input_ids"].shape[1] :]
+            self.last_new_tokens += int((new != tok.pad_token_id).sum())
             out += [t.strip() for t in tok.batch_decode(new, skip_special_tokens=True)]
         return out
 
