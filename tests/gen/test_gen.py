@@ -147,3 +147,43 @@ def test_an_openai_compatible_endpoint_is_swept_like_a_model(
     bad = CliRunner().invoke(app, ["gen", "sample", "--endpoint", "http://127.0.0.1:9/v1",
                                    "--endpoint-model", "m", "--output", str(out)])  # fmt: skip
     assert bad.exit_code == 2 and "endpoint http://127.0.0.1:9/v1 failed" in bad.output
+
+
+def test_a_local_causal_lm_folder_is_fine_tuned(horo: Dataset, home: Path, tmp_path: Path) -> None:
+    """--model PATH: a user's own Hugging Face folder (here a tiny GPT-2 with a tokenizer that
+    has none of textops' special tokens)."""
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from textops.gen._tokenizer import train_tokenizer
+
+    base = train_tokenizer([t for t, _ in corpus()], 300)
+    plain = PreTrainedTokenizerFast(tokenizer_object=base.backend_tokenizer, eos_token="<|pad|>")
+    folder = tmp_path / "my-gpt2"
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(plain), n_positions=64, n_layer=1, n_embd=32,
+                               n_head=2)).save_pretrained(folder)  # fmt: skip
+    plain.save_pretrained(folder)
+    report = train_generator(_cfg(model=str(folder), epochs=2, lr=1e-3), home=home)
+    assert report.epochs[-1].val_perplexity < report.epochs[0].val_perplexity
+    from textops.track import download_model
+
+    saved = download_model(report.model_uri, default_tracking_uri(home))
+    assert json.loads((saved / "generator.json").read_text())["base_model"] == str(folder)
+    gen = load_generator(report.model_uri, default_tracking_uri(home))
+    assert len(gen.generate(["Овен", "Cancer"], max_new_tokens=4)) == 2
+
+
+def test_models_promote_and_rollback_work_for_generators(horo: Dataset, home: Path) -> None:
+    train_generator(_cfg(), home=home)
+    train_generator(_cfg(epochs=1, lr=1e-5), home=home)  # worse: challenger
+    uri = default_tracking_uri(home)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["models", "promote", "horo", "2", "--tracking-uri", uri])
+    assert refused.exit_code == 1 and "validation perplexity" in refused.output
+    forced = runner.invoke(app, ["models", "promote", "horo", "2", "--gate", "none",
+                                 "--tracking-uri", uri])  # fmt: skip
+    assert forced.exit_code == 0 and "champion is now v2" in forced.output
+    back = runner.invoke(app, ["models", "rollback", "horo", "--tracking-uri", uri])
+    assert back.exit_code == 0 and "champion back to v1" in back.output
+    sig = runner.invoke(app, ["models", "promote", "horo", "2", "--gate", "significant",
+                              "--tracking-uri", uri])  # fmt: skip
+    assert sig.exit_code == 2 and "no paired test for generators" in sig.output

@@ -343,7 +343,9 @@ class ModelRegistry:
         promoted, the change."""
         mv = self._version(name, version)
         champ = self._alias_version(name, CHAMPION)
-        if champ is None or int(champ.version) == int(version) or gate.mode == "none":
+        if mv.tags.get(TAG_KIND) == "generator" and champ is not None and gate.mode != "none":
+            decision = self._generator_gate(mv, champ, gate)
+        elif champ is None or int(champ.version) == int(version) or gate.mode == "none":
             why = (
                 "already champion" if champ is not None and int(champ.version) == version else None
             )
@@ -359,6 +361,27 @@ class ModelRegistry:
             decision = decide(gate, pairs.macro_f1("challenger"), pairs.macro_f1("champion"), pairs)
         self.record_decision(name, version, mv.run_id, decision)
         return decision, self.promote(name, version) if decision.promote else None
+
+    @staticmethod
+    def _generator_gate(mv: Any, champ: Any, gate: Gate) -> GateDecision:
+        """A generator replaces the champion on a lower recorded validation perplexity."""
+        if gate.mode == "significant":
+            raise TextopsError(
+                "gate significant has no paired test for generators; use --gate better "
+                "(lower validation perplexity) or --gate none"
+            )
+        new = float(mv.tags.get(TAG_PPL, "inf"))
+        old = (
+            float(champ.tags.get(TAG_PPL, "inf"))
+            if champ.tags.get(TAG_KIND) == "generator"
+            else float("inf")
+        )
+        wins = new < old or int(champ.version) == int(mv.version)
+        reason = (f"validation perplexity {new:.3f} against the champion's {old:.3f}"
+                  + ("" if champ.tags.get(TAG_FP) == mv.tags.get(TAG_FP)
+                     else " (recorded on different validation splits)"))  # fmt: skip
+        return GateDecision(gate=gate.mode, promote=wins, reason=reason,
+                            challenger_macro_f1=float("nan"), champion_macro_f1=None)  # fmt: skip
 
     def _model(self, name: str) -> Any:
         try:
