@@ -101,6 +101,11 @@ class ForbiddenError(TextopsError, PermissionError):
     """An endpoint that is switched off in this configuration."""
 
 
+class WrongModelKindError(TextopsError, ValueError):
+    """A request for what the served model does not do (predict on a generator, generate
+    with a classifier)."""
+
+
 class PayloadTooLargeError(TextopsError, ValueError):
     """A request over a configured limit (texts, characters, body bytes)."""
 

@@ -57,6 +57,7 @@ def serve(
     max_chars: Annotated[int | None, _opt("max_chars")] = None,
     long_text: Annotated[str | None, _opt("long_text")] = None,
     max_body_bytes: Annotated[int | None, _opt("max_body_bytes")] = None,
+    max_new_tokens: Annotated[int | None, _opt("max_new_tokens")] = None,
     poll_seconds: Annotated[float | None, _opt("poll_seconds")] = None,
     backend: Annotated[str | None, _opt("backend")] = None,
     monitor: Annotated[bool | None, _opt("monitor", "--monitor/--no-monitor")] = None,

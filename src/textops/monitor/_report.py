@@ -132,7 +132,7 @@ def write_report(
         vocab = ref.vocab_set
         vectors = None
         if texts and ref.vectors is not None:
-            X = model.classifier.embed(texts[:max_embed])
+            X = model.clf.embed(texts[:max_embed])
             vectors = X if isinstance(X, np.ndarray) else None
         drift = drift_report(
             ref,

@@ -154,7 +154,7 @@ def create_app(
     from textops.serve._docs import add_docs_routes
     from textops.serve._errors import install_error_handlers
     from textops.serve._middleware import BodyLimitMiddleware, MetricsMiddleware
-    from textops.serve._routes import dashboard, explain, health, model, monitor, predict
+    from textops.serve._routes import dashboard, explain, generate, health, model, monitor, predict
 
     state = _state(settings, load_model, holder)
     app = FastAPI(
@@ -169,7 +169,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = state
-    areas = (health, predict, explain, model, monitor, dashboard)
+    areas = (health, predict, explain, generate, model, monitor, dashboard)
     for area in areas:
         app.include_router(area.router)
     add_docs_routes(app)

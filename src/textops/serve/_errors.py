@@ -20,6 +20,7 @@ from textops.errors import (
     TextopsError,
     UnknownPredictionError,
     UnsupportedMediaTypeError,
+    WrongModelKindError,
 )
 
 __all__ = ["install_error_handlers", "is_json", "not_json", "status_for"]
@@ -36,6 +37,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (MonitorUnavailableError, 503),
     (UnknownPredictionError, 404),
     (InvalidLabelError, 422),
+    (WrongModelKindError, 409),
     (ModelNotFoundError, 404),
     (ConfigError, 400),
     (TextopsError, 500),

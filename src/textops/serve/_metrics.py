@@ -125,6 +125,15 @@ class ServiceMetrics:
         self.explained = Counter(
             "textops_explained_texts", "texts explained, by method", ["method"], registry=r
         )
+        self.generated_tokens = Counter(
+            "textops_generated_tokens", "new tokens a served generator produced", registry=r
+        )
+        self.generate_seconds = Histogram(
+            "textops_generate_seconds",
+            "seconds per /v1/generate request",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.queue = Gauge(
             "textops_batch_queue_requests", "requests waiting for a batch", registry=r
         )

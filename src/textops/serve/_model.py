@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 from textops._packages import available
 from textops._types import JSON
 from textops.embed import EMBEDDERS
-from textops.errors import ModelNotFoundError, TextopsError
+from textops.errors import ModelNotFoundError, TextopsError, WrongModelKindError
 from textops.model import TextClassifier, TrainingReference
 from textops.track import (
     NUMERIC_PACKAGES,
@@ -31,7 +32,10 @@ log = logging.getLogger("textops.serve")
 
 @dataclass(frozen=True)
 class ServedModel:
-    classifier: TextClassifier
+    """A classifier (``classifier``) or a text generator (``generator``, with ``classifier``
+    None) and what the registry knows of it."""
+
+    classifier: TextClassifier | None
     uri: str
     name: str | None
     version: str | None
@@ -43,25 +47,44 @@ class ServedModel:
     encoder_runtime: str | None = None  # "onnx-fp32" / "onnx-int8" when ONNX Runtime encodes
     reference: TrainingReference | None = None  # drift reference saved with the model
     loaded_at: float = field(default_factory=time.time)
+    generator: Any = None  # a textops.gen.Generator when the version is a generator
+    #: one generate call at a time (its tokenizer's padding side is per call state)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return "generator" if self.generator is not None else "classifier"
+
+    @property
+    def clf(self) -> TextClassifier:
+        """The classifier; a 409 naming /v1/generate when this model is a generator."""
+        if self.classifier is None:
+            raise WrongModelKindError(
+                f"{self.uri} is a text generator: POST /v1/generate (it has no labels to "
+                "predict, explain or take feedback on)"
+            )
+        return self.classifier
 
     @property
     def labels(self) -> list[str]:
-        return list(self.classifier.labels)
+        return [] if self.classifier is None else list(self.classifier.labels)
 
     @property
     def backend(self) -> str:
+        if self.classifier is None:
+            return "torch"
         spec = EMBEDDERS.get(self.classifier.embedder_key)
         return self.encoder_runtime or (spec.runtime if spec is not None else "scikit-learn")
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.classifier.predict_proba(texts))
+        return np.asarray(self.clf.predict_proba(texts))
 
     def predict_with_vectors(self, texts: list[str]) -> tuple[np.ndarray, Any]:
         """Probabilities and the embeddings they came from (for drift monitoring)."""
         if not texts:
             return self.predict_proba(texts), None
-        X = self.classifier.embed(texts)
-        return np.asarray(self.classifier.head.predict_proba(X), dtype=np.float64), X
+        X = self.clf.embed(texts)
+        return np.asarray(self.clf.head.predict_proba(X), dtype=np.float64), X
 
     def info(self) -> JSON:
         return {
@@ -71,8 +94,9 @@ class ServedModel:
             "uri": self.uri,
             "run_id": self.run_id,
             "labels": self.labels,
-            "embedder": self.classifier.embedder_key,
-            "head": self.classifier.head_key,
+            "kind": self.kind,
+            "embedder": self.classifier.embedder_key if self.classifier else "-",
+            "head": self.classifier.head_key if self.classifier else "generator",
             "backend": self.backend,
             "test_metrics": self.test_metrics,
             "dataset_fingerprint": self.dataset_fingerprint,
@@ -126,6 +150,41 @@ def _use_onnx(
     return f"onnx-{tags['textops.onnx']}"
 
 
+def _is_generator(load_uri: str, tracking_uri: str) -> bool:
+    from textops.gen import GENERATOR_FILE
+
+    return (download_model(load_uri, tracking_uri) / GENERATOR_FILE).is_file()
+
+
+def _served_generator(
+    uri: str, load_uri: str, parts: ModelURI, version: str | None, tracking_uri: str
+) -> ServedModel:
+    import json
+
+    from textops.gen import Generator
+
+    folder = download_model(load_uri, tracking_uri)
+    generator = Generator.load(folder)
+    generator.generate(["warm-up"], max_new_tokens=1)  # lazy loads, not a user request
+    lock_file = folder / "env_lock.json"
+    env_lock = json.loads(lock_file.read_text()) if lock_file.is_file() else {}
+    run_id, fingerprint, metrics = None, None, {}
+    if parts.name is not None:
+        try:
+            mv = client_for(tracking_uri).get_model_version(parts.name, str(version))
+            run_id, tags = mv.run_id, dict(mv.tags)
+            fingerprint = tags.get("textops.dataset_fingerprint")
+            if "textops.val_perplexity" in tags:
+                metrics = {"val_perplexity": float(tags["textops.val_perplexity"])}
+        except Exception as exc:  # metadata is informative; the model itself loaded
+            log.warning("could not read registry metadata of %s: %s", load_uri, exc)
+    return ServedModel(
+        classifier=None, uri=uri, name=parts.name, version=version, alias=parts.alias,
+        run_id=run_id, test_metrics=metrics, dataset_fingerprint=fingerprint,
+        env=_env_summary(env_lock), generator=generator,
+    )  # fmt: skip
+
+
 def load_served_model(
     uri: str, tracking_uri: str, *, version: str | None = None, backend: str = "auto"
 ) -> ServedModel:
@@ -136,6 +195,8 @@ def load_served_model(
     parts = ModelURI.parse(uri)
     version = version or resolve_version(uri, tracking_uri)
     load_uri = f"models:/{parts.name}/{version}" if parts.name is not None else uri
+    if _is_generator(load_uri, tracking_uri):
+        return _served_generator(uri, load_uri, parts, version, tracking_uri)
     classifier, lock = load_classifier(load_uri, tracking_uri)
     reference = _reference(load_uri, tracking_uri)
     run_id = metrics = fingerprint = runtime = None

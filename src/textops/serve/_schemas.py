@@ -19,6 +19,8 @@ __all__ = [
     "FeedbackRequest",
     "FeedbackResponse",
     "FieldError",
+    "GenerateRequest",
+    "GenerateResponse",
     "HealthResponse",
     "ModelInfo",
     "ModelRef",
@@ -112,7 +114,40 @@ class ExplainResponse(BaseModel):
     explanations: list[Explanation]
 
 
+class GenerateRequest(BaseModel):
+    """Prompts for a served generator, each continued ``n`` times."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"prompts": ["Овен"], "temperature": 0.8, "n": 2}]},
+    )
+
+    prompts: list[Text] = Field(min_length=1, description="one or more prompts ('' for none)")
+    n: int = Field(1, ge=1, le=16, description="texts per prompt")
+    temperature: float | None = Field(None, gt=0, le=5, description="default: the model's")
+    top_p: float | None = Field(None, gt=0, le=1, description="default: the model's")
+    max_new_tokens: int | None = Field(
+        None, ge=1, description="tokens per text, up to the server's --max-new-tokens"
+    )
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="the same seed, the same texts")
+
+
+class Generated(BaseModel):
+    prompt: str
+    texts: list[str]
+
+
+class GenerateResponse(BaseModel):
+    model: ModelRef
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    seed: int
+    generations: list[Generated]
+
+
 class ModelInfo(BaseModel):
+    kind: str = Field("classifier", description="classifier or generator")
     name: str | None
     version: str | None
     alias: str | None
@@ -221,6 +256,7 @@ ERRORS: dict[int | str, JSON] = {
         (401, "missing or wrong x-api-key"),
         (413, "over a configured limit"),
         (415, "the body is not JSON (send Content-Type: application/json)"),
+        (409, "the served model does not do this (a generator has no labels)"),
         (422, "a field is invalid; `detail` names it"),
         (503, "no model loaded yet"),
     ]

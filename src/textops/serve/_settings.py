@@ -45,6 +45,9 @@ class ServeSettings(BaseModel):
         "reject", description="a text over max_chars: 413, or cut to max_chars"
     )
     max_body_bytes: int = Field(2_000_000, ge=1024, description="request body size")
+    max_new_tokens: int = Field(
+        256, ge=1, le=4096, description="new tokens per generated text (a generator's cap)"
+    )
     poll_seconds: float = Field(
         30.0, ge=0, description="how often the registry alias is checked (0: never)"
     )

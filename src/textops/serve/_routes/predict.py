@@ -25,10 +25,12 @@ from textops.serve._state import ServiceState, check_key
 router = APIRouter()
 
 
-def apply_limits(texts: list[str], settings: ServeSettings, metrics: Any) -> list[str]:
+def apply_limits(
+    texts: list[str], settings: ServeSettings, metrics: Any, field: str = "texts"
+) -> list[str]:
     if len(texts) > settings.max_texts:
         raise PayloadTooLargeError(
-            f"texts: {len(texts)} texts is over the limit of {settings.max_texts} per request; "
+            f"{field}: {len(texts)} texts is over the limit of {settings.max_texts} per request; "
             "split the request"
         )
     out = texts
@@ -36,7 +38,7 @@ def apply_limits(texts: list[str], settings: ServeSettings, metrics: Any) -> lis
         if len(text) > settings.max_chars:
             if settings.long_text == "reject":
                 raise PayloadTooLargeError(
-                    f"texts.{i}: {len(text):,} characters is over the limit of "
+                    f"{field}.{i}: {len(text):,} characters is over the limit of "
                     f"{settings.max_chars:,}; shorten it (or start the server with "
                     "--long-text truncate)"
                 )
@@ -82,7 +84,7 @@ async def predict(body: PredictRequest, request: Request) -> Response:
     state: ServiceState = request.app.state.service
     check_key(state, request.headers.get("x-api-key"))
     texts = apply_limits(body.texts, state.settings, state.metrics)
-    state.holder.get()  # 503 before queueing when nothing is loaded
+    _ = state.holder.get().clf  # 503 before queueing when nothing is loaded, 409 on a generator
     model, proba = await state.batcher.submit(texts)
     labels = model.labels
     ids = [os.urandom(16).hex() for _ in texts]

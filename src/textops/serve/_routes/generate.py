@@ -1,0 +1,70 @@
+"""POST /v1/generate: a served generator continues each prompt ``n`` times, under the
+predict route's key and limits (prompts x n count against --max-texts, each prompt against
+--max-chars; new tokens are capped by --max-new-tokens). Generation runs in a worker thread,
+one request at a time per model; tokens produced are counted in ``/metrics``."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from textops.errors import PayloadTooLargeError, WrongModelKindError
+from textops.serve._routes.predict import apply_limits
+from textops.serve._schemas import ERRORS, GenerateRequest, GenerateResponse
+from textops.serve._state import ServiceState, check_key
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/generate",
+    response_model=GenerateResponse,
+    tags=["generate"],
+    responses=ERRORS,
+    openapi_extra={"security": [{"APIKeyHeader": []}]},
+)
+async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
+    """Sampled continuations of each prompt, in input order (``n`` per prompt)."""
+    state: ServiceState = request.app.state.service
+    check_key(state, request.headers.get("x-api-key"))
+    settings = state.settings
+    prompts = apply_limits(body.prompts, settings, state.metrics, "prompts")
+    if len(prompts) * body.n > settings.max_texts:
+        raise PayloadTooLargeError(
+            f"n: {len(prompts)} prompts x n={body.n} is over the limit of {settings.max_texts} "
+            "texts per request; lower n or split the request"
+        )
+    if body.max_new_tokens is not None and body.max_new_tokens > settings.max_new_tokens:
+        raise PayloadTooLargeError(
+            f"max_new_tokens: {body.max_new_tokens} is over the server's limit of "
+            f"{settings.max_new_tokens} (--max-new-tokens)"
+        )
+    model = state.holder.get()
+    gen = model.generator
+    if gen is None:
+        raise WrongModelKindError(f"{model.uri} is a classifier: POST /v1/predict")
+    temperature = body.temperature or gen.sampling.temperature
+    top_p = body.top_p or gen.sampling.top_p
+    max_new = min(body.max_new_tokens or gen.sampling.max_new_tokens, settings.max_new_tokens)
+    seed = body.seed if body.seed is not None else int.from_bytes(os.urandom(4), "big") >> 1
+    batch = [p for p in prompts for _ in range(body.n)]
+
+    def run() -> tuple[list[str], int]:
+        with model.lock:
+            texts = gen.generate(batch, temperature=temperature, top_p=top_p,
+                                 max_new_tokens=max_new, seed=seed)  # fmt: skip
+            return texts, gen.last_new_tokens
+
+    t0 = time.perf_counter()
+    texts, tokens = await run_in_threadpool(run)
+    state.metrics.generate_seconds.observe(time.perf_counter() - t0)
+    state.metrics.generated_tokens.inc(tokens)
+    return GenerateResponse.model_validate({
+        "model": {"name": model.name, "version": model.version},
+        "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new, "seed": seed,
+        "generations": [{"prompt": p, "texts": texts[i * body.n : (i + 1) * body.n]}
+                        for i, p in enumerate(prompts)],
+    })  # fmt: skip
