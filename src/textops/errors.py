@@ -18,7 +18,8 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── NotReadyError(RuntimeError)        the service has no model loaded yet (503)
     ├── QualityGateError(RuntimeError)     an export fails its parity or accuracy gate
     ├── UnknownPredictionError(LookupError) feedback for a prediction id never served (404)
-    ├── InvalidLabelError(ValueError)       feedback with a label the model does not know (422)
+    ├── InvalidLabelError(ValueError)       a label the model does not know (422)
+    ├── WrongModelKindError(ValueError)     predict on a generator, generate on a classifier (409)
     └── MonitorUnavailableError(ConnectionError) the monitor database cannot answer now (503)
 
 Messages say what went wrong *and what to do next*; the CLI prints them as they are and exits
@@ -46,6 +47,7 @@ __all__ = [
     "UnknownPluginError",
     "UnknownPredictionError",
     "UnsupportedMediaTypeError",
+    "WrongModelKindError",
 ]
 
 
