@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 
-def _print_report(report: IngestReport) -> None:
+def _print_report(report: IngestReport, task: str = "classification") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -40,9 +40,12 @@ def _print_report(report: IngestReport) -> None:
             table.add_row(reason, f"{n:,}")
         console.print(table)
         console.print(f"quarantine: {report.quarantine_path}")
-    labels = Table("label", "rows", title="labels")
-    for label, n in report.labels.items():
-        labels.add_row(str(label), f"{n:,}")
+    what = "prompt" if task == "generation" else "label"
+    labels = Table(what, "rows", title=f"{what}s")
+    for label, n in list(report.labels.items())[:50]:
+        labels.add_row(str(label) or "(none)", f"{n:,}")
+    if len(report.labels) > 50:
+        labels.add_row(f"... {len(report.labels) - 50:,} more", "")
     console.print(labels)
     console.print("splits: " + ", ".join(f"{k} {v:,}" for k, v in report.splits.items()))
     err = Console(stderr=True)
@@ -196,7 +199,7 @@ def ingest(
     if as_json:
         emit(report.as_json(), True)
     else:
-        _print_report(report)
+        _print_report(report, ds.task)
 
 
 @app.command("list")
@@ -261,7 +264,7 @@ def show(
     from rich.table import Table
 
     console = Console()
-    _print_report(ingest_report(ds))
+    _print_report(ingest_report(ds), ds.task)
     splits = Table("split", *manifest["labels"], title="labels per split")
     for s in SPLITS:
         per = manifest["splits"][s]["labels"]
