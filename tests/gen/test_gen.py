@@ -187,3 +187,30 @@ def test_models_promote_and_rollback_work_for_generators(horo: Dataset, home: Pa
     sig = runner.invoke(app, ["models", "promote", "horo", "2", "--gate", "significant",
                               "--tracking-uri", uri])  # fmt: skip
     assert sig.exit_code == 2 and "no paired test for generators" in sig.output
+
+
+def test_a_local_seq2seq_folder_is_fine_tuned(horo: Dataset, home: Path, tmp_path: Path) -> None:
+    """--model PATH of an encoder-decoder (a tiny T5): the prompt is the input, the text the
+    output; perplexity, sampling and reloading follow."""
+    from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+
+    from textops.gen._tokenizer import train_tokenizer
+
+    base = train_tokenizer([t for t, _ in corpus()] + SIGNS, 300)
+    tok = PreTrainedTokenizerFast(tokenizer_object=base.backend_tokenizer,
+                                  pad_token="<|pad|>", eos_token="<|endoftext|>")  # fmt: skip
+    folder = tmp_path / "my-t5"
+    cfg = T5Config(vocab_size=len(tok), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=2,
+                   pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+                   decoder_start_token_id=tok.pad_token_id)  # fmt: skip
+    T5ForConditionalGeneration(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    report = train_generator(_cfg(model=str(folder), epochs=3, lr=3e-3), home=home)
+    assert report.epochs[-1].val_perplexity < report.epochs[0].val_perplexity
+    gen = load_generator(report.model_uri, default_tracking_uri(home))
+    assert gen.seq2seq
+    assert gen.perplexity(horo.texts("validation"), horo.prompts("validation")) == pytest.approx(
+        report.val_perplexity, rel=1e-3
+    )
+    first = gen.generate(["Овен", "Cancer"], max_new_tokens=6, seed=3)
+    assert len(first) == 2 and first == gen.generate(["Овен", "Cancer"], max_new_tokens=6, seed=3)

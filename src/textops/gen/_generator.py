@@ -13,11 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from textops._types import JSON
-from textops.gen._tokenizer import format_example
+from textops.gen._tokenizer import encode_examples, format_example, make_examples
 
 __all__ = ["GENERATOR_FILE", "Generator", "SamplingDefaults"]
 
 GENERATOR_FILE = "generator.json"
+
+
+def model_class(path: str | Path) -> tuple[Any, bool]:
+    """The Auto class for the model folder at ``path``, and whether it is encoder-decoder
+    (T5, BART: the prompt is the input, the text the output)."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    seq2seq = bool(getattr(AutoConfig.from_pretrained(path, local_files_only=True),
+                           "is_encoder_decoder", False))  # fmt: skip
+    return (AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM), seq2seq
 
 
 def quiet_transformers() -> None:
@@ -57,7 +67,7 @@ class Generator:
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> Generator:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         from textops.errors import ModelNotFoundError
 
@@ -66,13 +76,17 @@ class Generator:
         if not (path / GENERATOR_FILE).is_file():
             raise ModelNotFoundError(f"{path} is not a textops generator (no {GENERATOR_FILE})")
         info = json.loads((path / GENERATOR_FILE).read_text())
-        model: Any = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+        model: Any = model_class(path)[0].from_pretrained(path, local_files_only=True)
         model = model.to(device)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model.eval()
         sampling = SamplingDefaults(**info.pop("sampling", {}))
         info.pop("format", None)
         return cls(model, tokenizer, sampling, info, device)
+
+    @property
+    def seq2seq(self) -> bool:
+        return bool(getattr(self.model.config, "is_encoder_decoder", False))
 
     # -- use ---------------------------------------------------------------------------------
     def generate(
@@ -89,13 +103,15 @@ class Generator:
         import torch
 
         tok = self.tokenizer
-        tok.padding_side = "left"  # new tokens follow every prompt directly
+        # a causal model's new tokens follow every prompt directly: pad on the left
+        tok.padding_side = "right" if self.seq2seq else "left"
         out: list[str] = []
         self.last_new_tokens = 0
         torch.manual_seed(seed)
         for i in range(0, len(prompts), batch_size):
-            chunk = [format_example(p) for p in prompts[i : i + batch_size]]
-            enc = tok(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
+            part = prompts[i : i + batch_size]
+            chunk = list(part) if self.seq2seq else [format_example(p) for p in part]
+            enc = tok(chunk, return_tensors="pt", padding=True, add_special_tokens=self.seq2seq)
             enc = {k: v.to(self.device) for k, v in enc.items() if k != "token_type_ids"}
             with torch.inference_mode():
                 ids = self.model.generate(
@@ -107,7 +123,7 @@ class Generator:
                     pad_token_id=tok.pad_token_id,
                     eos_token_id=tok.eos_token_id,
                 )
-            new = ids[:, enc["input_ids"].shape[1] :]
+            new = ids if self.seq2seq else ids[:, enc["input_ids"].shape[1] :]
             self.last_new_tokens += int((new != tok.pad_token_id).sum())
             out += [t.strip() for t in tok.batch_decode(new, skip_special_tokens=True)]
         return out
@@ -118,25 +134,24 @@ class Generator:
         """exp of the mean token loss of ``texts`` (after their prompts) under the model."""
         import torch
 
-        tok = self.tokenizer
-        tok.padding_side = "right"
         prompts = prompts or [""] * len(texts)
+        examples = make_examples(self.seq2seq, prompts, texts)
+        shift = 0 if self.seq2seq else 1  # a causal model predicts each token from the last
         total, count = 0.0, 0
-        for i in range(0, len(texts), batch_size):
-            chunk = [format_example(p, t) for p, t in
-                     zip(prompts[i : i + batch_size], texts[i : i + batch_size], strict=True)]  # fmt: skip
-            enc = tok(chunk, return_tensors="pt", padding=True, truncation=True,
-                      max_length=self.max_length, add_special_tokens=False)  # fmt: skip
-            ids, mask = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
-            labels = ids.masked_fill(mask == 0, -100)
+        for i in range(0, len(examples), batch_size):
+            ids, mask, labels = encode_examples(
+                self.tokenizer, examples[i : i + batch_size], self.max_length
+            )
+            ids, mask, labels = ids.to(self.device), mask.to(self.device), labels.to(self.device)
             with torch.inference_mode():
-                logits = self.model(input_ids=ids, attention_mask=mask).logits
+                extra = {"labels": labels} if self.seq2seq else {}
+                logits = self.model(input_ids=ids, attention_mask=mask, **extra).logits
             loss = torch.nn.functional.cross_entropy(
-                logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1),
-                ignore_index=-100, reduction="sum",
+                logits[:, : logits.shape[1] - shift].reshape(-1, logits.shape[-1]),
+                labels[:, shift:].reshape(-1), ignore_index=-100, reduction="sum",
             )  # fmt: skip
             total += float(loss)
-            count += int((labels[:, 1:] != -100).sum())
+            count += int((labels[:, shift:] != -100).sum())
         return math.exp(total / max(count, 1))
 
     @property

@@ -4,10 +4,20 @@ and loads like any Hugging Face folder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["BOS", "EOS", "PAD", "SEP", "format_example", "train_tokenizer"]
+__all__ = [
+    "BOS",
+    "EOS",
+    "PAD",
+    "SEP",
+    "Example",
+    "encode_examples",
+    "format_example",
+    "make_examples",
+    "train_tokenizer",
+]
 
 BOS, SEP, EOS, PAD = "<|bos|>", "<|sep|>", "<|endoftext|>", "<|pad|>"
 
@@ -32,3 +42,28 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4000) -> Any:
         tokenizer_object=bpe._tokenizer,
         bos_token=BOS, eos_token=EOS, pad_token=PAD, sep_token=SEP,
     )  # fmt: skip
+
+
+#: a training example: (source, target); a causal model reads one string (source None)
+Example = tuple[str | None, str]
+
+
+def make_examples(seq2seq: bool, prompts: Sequence[str], texts: Sequence[str]) -> list[Example]:
+    if seq2seq:
+        return [(p, t) for p, t in zip(prompts, texts, strict=True)]
+    return [(None, format_example(p, t)) for p, t in zip(prompts, texts, strict=True)]
+
+
+def encode_examples(tok: Any, chunk: Sequence[Example], max_length: int) -> tuple[Any, Any, Any]:
+    """Input ids, attention mask and labels (padding -100) of a batch of examples."""
+    tok.padding_side = "right"
+    kw: dict[str, Any] = {"return_tensors": "pt", "padding": True, "truncation": True,
+                          "max_length": max_length}  # fmt: skip
+    if chunk and chunk[0][0] is not None:  # seq2seq: the prompt in, the text out
+        enc = tok([s or "" for s, _ in chunk], **kw)
+        out = tok([t for _, t in chunk], **kw)
+        labels = out["input_ids"].masked_fill(out["attention_mask"] == 0, -100)
+        return enc["input_ids"], enc["attention_mask"], labels
+    enc = tok([t for _, t in chunk], add_special_tokens=False, **kw)
+    labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+    return enc["input_ids"], enc["attention_mask"], labels

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from textops._types import JSON
 from textops.gen._generator import Generator
-from textops.gen._tokenizer import format_example, train_tokenizer
+from textops.gen._tokenizer import Example, encode_examples, make_examples, train_tokenizer
 
 __all__ = ["GenEpoch", "GenTrainConfig", "TrainedGenerator", "fit_generator", "scratch_size"]
 
@@ -72,13 +72,19 @@ def scratch_size(timeout: float | None) -> dict[str, int]:
 
 
 def _model(config: GenTrainConfig, texts: Sequence[str]) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    from textops.gen._generator import model_class
 
     if config.model is not None:
         tok = AutoTokenizer.from_pretrained(config.model, local_files_only=True)
-        tok.add_special_tokens({"bos_token": "<|bos|>", "sep_token": "<|sep|>",
-                                "eos_token": "<|endoftext|>", "pad_token": "<|pad|>"})  # fmt: skip
-        model = AutoModelForCausalLM.from_pretrained(config.model, local_files_only=True)
+        cls, seq2seq = model_class(config.model)
+        special = {"eos_token": "<|endoftext|>", "pad_token": "<|pad|>"}
+        if not seq2seq:  # the prompt and its text share one sequence: mark where each starts
+            special |= {"bos_token": "<|bos|>", "sep_token": "<|sep|>"}
+        tok.add_special_tokens({k: v for k, v in special.items() if getattr(tok, k) is None
+                                or k in ("bos_token", "sep_token")})  # fmt: skip
+        model = cls.from_pretrained(config.model, local_files_only=True)
         model.resize_token_embeddings(len(tok))
         return model, tok
     tok = train_tokenizer(texts, config.vocab_size)
@@ -91,15 +97,11 @@ def _model(config: GenTrainConfig, texts: Sequence[str]) -> tuple[Any, Any]:
     return GPT2LMHeadModel(cfg), tok
 
 
-def _batches(tok: Any, examples: list[str], size: int, max_length: int, rng: Any) -> Any:
+def _batches(tok: Any, examples: list[Example], size: int, max_length: int, rng: Any) -> Any:
     order = rng.permutation(len(examples)) if rng is not None else range(len(examples))
     idx = list(order)
     for i in range(0, len(idx), size):
-        chunk = [examples[j] for j in idx[i : i + size]]
-        enc = tok(chunk, return_tensors="pt", padding=True, truncation=True,
-                  max_length=max_length, add_special_tokens=False)  # fmt: skip
-        labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
-        yield enc["input_ids"], enc["attention_mask"], labels
+        yield encode_examples(tok, [examples[j] for j in idx[i : i + size]], max_length)
 
 
 def _loss(model: Any, ids: Any, mask: Any, labels: Any, device: str) -> Any:
@@ -107,14 +109,17 @@ def _loss(model: Any, ids: Any, mask: Any, labels: Any, device: str) -> Any:
     return out.loss
 
 
-def _evaluate(model: Any, tok: Any, examples: list[str], cfg: GenTrainConfig, dev: str) -> float:
+def _evaluate(
+    model: Any, tok: Any, examples: list[Example], cfg: GenTrainConfig, dev: str
+) -> float:
     import torch
 
     model.eval()
     total, count = 0.0, 0
     with torch.inference_mode():
         for ids, mask, labels in _batches(tok, examples, cfg.batch_size, cfg.max_length, None):
-            n = int((labels[:, 1:] != -100).sum())
+            shift = 0 if examples[0][0] is not None else 1  # a causal model predicts from 2nd
+            n = int((labels[:, shift:] != -100).sum())
             total += float(_loss(model, ids, mask, labels, dev)) * n
             count += n
     model.train()
@@ -141,8 +146,9 @@ def fit_generator(
     texts, prompts = train
     model, tok = _model(config, [*texts, *prompts])
     model.to(dev).train()
-    examples = [format_example(p, t) for p, t in zip(prompts, texts, strict=True)]
-    val = [format_example(p, t) for p, t in zip(validation[1], validation[0], strict=True)]
+    seq2seq = bool(getattr(model.config, "is_encoder_decoder", False))
+    examples = make_examples(seq2seq, prompts, texts)
+    val = make_examples(seq2seq, validation[1], validation[0])
     val = val or examples[: max(1, len(examples) // 10)]
     lr = config.lr or (5e-4 if config.model is None else 5e-5)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
