@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,30 @@ class Attribution:
     words: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]
     scores: tuple[float, ...]
+
+    @classmethod
+    def of(
+        cls,
+        text: str,
+        labels: Sequence[str],
+        proba: np.ndarray,
+        c: int,
+        method: str,
+        spans: Sequence[tuple[int, int]],
+        scores: Sequence[float] | np.ndarray,
+    ) -> Attribution:
+        """The attribution toward ``labels[c]`` of a text whose class probabilities are
+        ``proba``, its words at ``spans``."""
+        return cls(
+            text=text,
+            label=labels[c],
+            probability=float(proba[c]),
+            predicted=labels[int(np.argmax(proba))],
+            method=method,
+            words=tuple(text[s:e] for s, e in spans),
+            spans=tuple((int(s), int(e)) for s, e in spans),
+            scores=tuple(float(v) for v in scores),
+        )
 
     def ranking(self) -> list[int]:
         """Word indices, most supporting first (ties keep text order)."""

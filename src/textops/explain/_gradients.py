@@ -104,13 +104,4 @@ def integrated_gradients(clf: TextClassifier, text: str, label: str | None = Non
             w += 1
         if w < len(spans):
             scores[w] += float(value)
-    return Attribution(
-        text=text,
-        label=labels[c],
-        probability=float(proba[c]),
-        predicted=labels[int(np.argmax(proba))],
-        method="ig",
-        words=tuple(text[s:e] for s, e in spans),
-        spans=tuple(spans),
-        scores=tuple(float(s) for s in scores),
-    )
+    return Attribution.of(text, labels, proba, c, "ig", spans, scores)

@@ -116,13 +116,4 @@ def linear_attribution(clf: TextClassifier, text: str, label: str | None = None)
         for place in places:
             for w in place:
                 scores[w] += share
-    return Attribution(
-        text=text,
-        label=labels[c],
-        probability=float(proba[c]),
-        predicted=labels[int(np.argmax(proba))],
-        method="linear",
-        words=tuple(words),
-        spans=tuple(spans),
-        scores=tuple(float(s) for s in scores),
-    )
+    return Attribution.of(text, labels, proba, c, "linear", spans, scores)

@@ -77,13 +77,4 @@ def occlusion(
     scores = np.zeros(len(words))
     for run, drop in zip(runs, odds[0] - odds[1:], strict=True):
         scores[run.start : run.stop] = drop / len(run)
-    return Attribution(
-        text=text,
-        label=labels[c],
-        probability=float(proba[0, c]),
-        predicted=labels[int(np.argmax(proba[0]))],
-        method="occlusion",
-        words=tuple(words),
-        spans=tuple(spans),
-        scores=tuple(float(s) for s in scores),
-    )
+    return Attribution.of(text, labels, proba[0], c, "occlusion", spans, scores)

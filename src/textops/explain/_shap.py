@@ -51,13 +51,4 @@ def shap_attribution(
         for (start, end), value in zip(offsets, values.values[0], strict=True):
             if end > start and start in starts:
                 scores[starts[start]] = float(value)
-    return Attribution(
-        text=text,
-        label=labels[c],
-        probability=float(proba[c]),
-        predicted=labels[int(np.argmax(proba))],
-        method="shap",
-        words=tuple(words),
-        spans=tuple(spans),
-        scores=tuple(float(s) for s in scores),
-    )
+    return Attribution.of(text, labels, proba, c, "shap", spans, scores)
