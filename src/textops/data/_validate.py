@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
+from textops.data._filters import NearDuplicates, detect_language, keep_text_punct
 from textops.data._normalize import normalize_text
 from textops.data._repair import (
     Repair,
@@ -55,11 +56,7 @@ class Validator:
         self._generation = config.task == "generation"
         #: generation: digest -> the prompt of the row kept for that text
         self._prompts: dict[bytes, str] = {}
-        self._near = None
-        if config.near_duplicates is not None:
-            from textops.data._filters import NearDuplicates
-
-            self._near = NearDuplicates(config.near_duplicates)
+        self._near = NearDuplicates(config.near_duplicates) if config.near_duplicates else None
 
     def _label_id(self, label: str) -> int:
         idx = self._label_ids.get(label)
@@ -107,8 +104,6 @@ class Validator:
         if (ch := find_control_char(raw)) is not None:
             return Rejected(RejectReason.CONTROL_CHARACTERS, f"control character {ch} in text")
         if self.config.keep == "text_punct":
-            from textops.data._filters import keep_text_punct
-
             raw, changed = keep_text_punct(raw)
             repairs += [Repair.NON_TEXT] * changed
         return raw, repairs
@@ -174,8 +169,6 @@ class Validator:
     def _filtered(self, text: str, rec: RawRecord) -> Rejected | None:
         """The language and near-duplicate filters, on a text not seen before."""
         if self.config.languages:
-            from textops.data._filters import detect_language
-
             lang, prob = detect_language(text)
             if lang not in self.config.languages:
                 return Rejected(

@@ -127,11 +127,12 @@ def _interval(y: np.ndarray, pred: np.ndarray, k: int, seed: int) -> tuple[float
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def _scores(c: Candidate, y_true: list[str], codes: dict[str, int], seed: int) -> ModelScores:
+def _scores(c: Candidate, y_true: list[str], seed: int) -> ModelScores:
     from sklearn.metrics import f1_score, log_loss
 
+    codes = {lab: i for i, lab in enumerate(sorted(set(y_true) | set(c.predicted)))}
     y = np.array([codes[v] for v in y_true])
-    pred = np.array([codes.setdefault(v, len(codes)) for v in c.predicted])
+    pred = np.array([codes[v] for v in c.predicted])
     k = len(codes)
     classes = sorted(set(y_true))
     per_class = f1_score(y_true, c.predicted, labels=classes, average=None, zero_division=0)
@@ -172,8 +173,7 @@ def assess(
             raise ConfigError(
                 f"{c.name}: {len(c.predicted)} predictions for {len(y_true)} rows of {split}"
             )
-    codes = {lab: i for i, lab in enumerate(sorted(set(y_true)))}
-    models = [_scores(c, y_true, codes, seed) for c in candidates]
+    models = [_scores(c, y_true, seed) for c in candidates]
     pairs = []
     for a, b in itertools.combinations(candidates, 2):
         p, counts = mcnemar_test(PairedPredictions(y_true, a.predicted, b.predicted))

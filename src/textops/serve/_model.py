@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,12 +120,9 @@ def _env_summary(lock: JSON) -> JSON:
     }
 
 
-def _reference(uri: str, tracking_uri: str) -> TrainingReference | None:
-
+def _reference(root: Path, uri: str) -> TrainingReference | None:
     try:
-        return TrainingReference.load(
-            download_model(uri, tracking_uri) / "artifacts" / "classifier"
-        )
+        return TrainingReference.load(root / "artifacts" / "classifier")
     except Exception as exc:  # drift is informative; the model itself loaded
         log.warning("no drift reference for %s: %s", uri, exc)
         return None
@@ -150,20 +148,14 @@ def _use_onnx(
     return f"onnx-{tags['textops.onnx']}"
 
 
-def _is_generator(load_uri: str, tracking_uri: str) -> bool:
-    from textops.gen import GENERATOR_FILE
-
-    return (download_model(load_uri, tracking_uri) / GENERATOR_FILE).is_file()
-
-
 def _served_generator(
-    uri: str, load_uri: str, parts: ModelURI, version: str | None, tracking_uri: str
-) -> ServedModel:
+    folder: Path, uri: str, load_uri: str, parts: ModelURI, version: str | None,
+    tracking_uri: str,
+) -> ServedModel:  # fmt: skip
     import json
 
     from textops.gen import Generator
 
-    folder = download_model(load_uri, tracking_uri)
     generator = Generator.load(folder)
     generator.generate(["warm-up"], max_new_tokens=1)  # lazy loads, not a user request
     lock_file = folder / "env_lock.json"
@@ -195,10 +187,13 @@ def load_served_model(
     parts = ModelURI.parse(uri)
     version = version or resolve_version(uri, tracking_uri)
     load_uri = f"models:/{parts.name}/{version}" if parts.name is not None else uri
-    if _is_generator(load_uri, tracking_uri):
-        return _served_generator(uri, load_uri, parts, version, tracking_uri)
-    classifier, lock = load_classifier(load_uri, tracking_uri)
-    reference = _reference(load_uri, tracking_uri)
+    from textops.gen import GENERATOR_FILE
+
+    root = download_model(load_uri, tracking_uri)  # once: the classifier and its reference
+    if (root / GENERATOR_FILE).is_file():
+        return _served_generator(root, uri, load_uri, parts, version, tracking_uri)
+    classifier, lock = load_classifier(str(root), tracking_uri)
+    reference = _reference(root, load_uri)
     run_id = metrics = fingerprint = runtime = None
     tags: dict[str, str] = {}
     if parts.name is not None:

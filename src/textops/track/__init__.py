@@ -2,6 +2,7 @@
 registry with champion/challenger aliases, and environment locks."""
 
 from textops.track._background import BackgroundRuns
+from textops.track._champion import Registration
 from textops.track._envlock import NUMERIC_PACKAGES, capture_env_lock, compare_env
 from textops.track._gate import (
     GATE_TESTS,
@@ -27,7 +28,7 @@ from textops.track._pyfunc import (
     model_dataset,
     save_pyfunc,
 )
-from textops.track._registry import ModelRegistry, Registration
+from textops.track._registry import ModelRegistry
 from textops.track._tracker import FinishedRun, MemoryTracker, MlflowTracker, Tracker
 from textops.track._uri import ModelURI, client_for, resolve_version
 

@@ -9,6 +9,7 @@ challenger's, or a paired bootstrap of the macro-F1 difference (scipy), one-side
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -26,6 +27,7 @@ __all__ = [
     "PairedPredictions",
     "bootstrap_test",
     "decide",
+    "generator_decision",
     "mcnemar_test",
 ]
 
@@ -167,3 +169,28 @@ def decide(
     verdict = "significantly better" if wins else "not significantly better"
     reason = f"{verdict} ({gate.test} p={p:.4g}, alpha {gate.alpha})"
     return decision(wins, reason, test=gate.test, alpha=gate.alpha, p_value=p, counts=counts)
+
+
+def generator_decision(
+    gate: Gate, challenger: Mapping[str, str], champion: Mapping[str, str], *, same: bool
+) -> GateDecision:
+    """A generator version (its registry tags) against the champion's: it replaces the
+    champion on a lower recorded validation perplexity; there is no paired test for text."""
+    if gate.mode == "significant":
+        from textops.errors import TextopsError
+
+        raise TextopsError(
+            "gate significant has no paired test for generators; use --gate better "
+            "(lower validation perplexity) or --gate none"
+        )
+    new = float(challenger.get("textops.val_perplexity", "inf"))
+    is_gen = champion.get("textops.kind") == "generator"
+    old = float(champion.get("textops.val_perplexity", "inf")) if is_gen else float("inf")
+    split = champion.get("textops.dataset_fingerprint") == challenger.get(
+        "textops.dataset_fingerprint"
+    )
+    reason = f"validation perplexity {new:.3f} against the champion's {old:.3f}" + (
+        "" if split else " (recorded on different validation splits)"
+    )
+    return GateDecision(gate=gate.mode, promote=new < old or same, reason=reason,
+                        challenger_macro_f1=float("nan"), champion_macro_f1=None)  # fmt: skip
