@@ -5,7 +5,8 @@ The tree (each also subclasses the builtin a caller would expect)::
     TextopsError
     ├── ConfigError(ValueError)            a bad config file or ``key=value`` override
     ├── DataFormatError(ValueError)        a source file cannot be parsed at all
-    │   └── RejectRateError                more rows rejected than --max-reject-rate (exit 1)
+    │   ├── RejectRateError                more rows rejected than --max-reject-rate (exit 1)
+    │   └── DataCheckError                 data that fails a pipeline's validate stage (exit 1)
     ├── DatasetNotFoundError(LookupError)  no dataset (or version) of that name in the home
     ├── MissingDependencyError(ImportError) an optional package (a dataset, a model) is not installed
     ├── ModelNotFoundError(LookupError)    an embedding model is neither packaged nor a local folder
@@ -32,6 +33,7 @@ __all__ = [
     "AuthError",
     "CacheError",
     "ConfigError",
+    "DataCheckError",
     "DataFormatError",
     "DatasetNotFoundError",
     "ForbiddenError",
@@ -68,6 +70,13 @@ class DataFormatError(TextopsError, ValueError):
 
 class RejectRateError(DataFormatError):
     """An ingest rejected more rows than its ``max_reject_rate``; nothing was stored."""
+
+    exit_code = 1
+
+
+class DataCheckError(DataFormatError):
+    """The dataset was stored but fails a check it must pass before training (too few rows of
+    a label, one label only)."""
 
     exit_code = 1
 

@@ -15,6 +15,7 @@ from textops.cli import (
     _gen,
     _models,
     _monitor,
+    _pipeline,
     _search,
     _serve,
     _stats,
@@ -44,6 +45,7 @@ app.command("assess")(_assess.assess)
 app.command("serve")(_serve.serve)
 app.add_typer(_export.app, name="export")
 app.add_typer(_monitor.app, name="monitor")
+app.add_typer(_pipeline.app, name="pipeline")
 
 
 @app.command()

@@ -233,12 +233,18 @@ def _objective(
 
 
 def _start_run(
-    tracker: Tracker, config: SearchConfig, ds: Dataset, data: SearchData, plans: list[EmbedderPlan]
+    tracker: Tracker,
+    config: SearchConfig,
+    ds: Dataset,
+    data: SearchData,
+    plans: list[EmbedderPlan],
+    parent_run_id: str | None = None,
 ) -> str:
-    """The search's parent MLflow run: its config, its data (one MLflow dataset per split)
-    and its embedder plan."""
+    """The search's parent MLflow run (nested under ``parent_run_id``, e.g. a pipeline's
+    search stage): its config, its data (one MLflow dataset per split) and its embedder plan."""
     run = tracker.start_run(
         f"search {config.study_name}",
+        parent_id=parent_run_id,
         tags={"textops.study": config.study_name, "textops.dataset": ds.name},
     )
     tracker.log_params(
@@ -274,8 +280,10 @@ def run_search(
     home: str | Path | None = None,
     tracker: Tracker | None = None,
     show_progress: bool | None = None,
+    parent_run_id: str | None = None,
 ) -> SearchReport:
-    """Run (or resume) the search of ``config``; ``--json`` prints the report's ``as_json()``."""
+    """Run (or resume) the search of ``config``; ``--json`` prints the report's ``as_json()``.
+    Its MLflow run nests under ``parent_run_id`` when given."""
     ds = DatasetStore(home).get(config.dataset, config.dataset_version)
     if ds.task != "classification":
         from textops.errors import ConfigError
@@ -329,7 +337,7 @@ def run_search(
     embedders = list(study.user_attrs["embedders"])
     lock = study_lock_path(config, home)
     fail_dead_trials(study, lock)
-    run = _start_run(tracker, config, ds, data, plans)
+    run = _start_run(tracker, config, ds, data, plans, parent_run_id)
     status = "FINISHED"
     try:
         # 3. optimise: trials start (and run on) only while the winner so far could still be

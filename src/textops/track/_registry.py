@@ -95,6 +95,11 @@ class ModelRegistry(ChampionPolicy):
         except Exception:
             return None
 
+    def alias_version(self, name: str, alias: str) -> int | None:
+        """The version ``alias`` points at, or None (no such model or alias)."""
+        mv = self._alias_version(name, alias)
+        return None if mv is None else int(mv.version)
+
     def versions(self, name: str) -> list[VersionInfo]:
         model = self._model(name)
         aliases: dict[str, list[str]] = {}

@@ -267,6 +267,10 @@ class MlflowTracker:
 
     def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> str:
         self.client.log_artifacts(run_id, str(local_dir), artifact_path)
+        return self.artifact_uri(run_id, artifact_path)
+
+    def artifact_uri(self, run_id: str, artifact_path: str) -> str:
+        """Where ``artifact_path`` of ``run_id`` is stored (what a model version's source is)."""
         return f"{self.client.get_run(run_id).info.artifact_uri}/{artifact_path}"
 
     def log_dataset(

@@ -1,0 +1,120 @@
+"""The assess and register stages: the search's candidate against the champion on the same
+test split (with intervals and McNemar's test, as ``textops assess``), then registration
+through the pipeline's promotion gate (as a search's own registration)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textops._types import JSON
+
+if TYPE_CHECKING:
+    from textops.data import Dataset
+    from textops.pipeline._stages import StageContext
+
+__all__ = ["assess_candidate", "champion_uri", "register_candidate"]
+
+
+def _dataset(ctx: StageContext) -> Dataset:
+    from textops.data import DatasetStore
+
+    up = ctx.need("ingest")
+    return DatasetStore(ctx.home).get(up["dataset"], up["version"])
+
+
+def champion_uri(ctx: StageContext) -> str | None:
+    """``models:/NAME/V`` of the current champion, or None when the name has none."""
+    registry = ctx.tracker.registry()
+    version = registry.alias_version(ctx.config.model_name, "champion")
+    return None if version is None else f"models:/{ctx.config.model_name}/{version}"
+
+
+def _scores(m: Any) -> JSON:
+    return {"accuracy": m.accuracy, "macro_f1": m.macro_f1, "macro_f1_ci": list(m.macro_f1_ci),
+            "ece": m.ece, "latency_p50_ms": m.latency_p50_ms}  # fmt: skip
+
+
+def assess_candidate(ctx: StageContext) -> JSON:
+    from textops.explain import assess, assessment_html, score_model
+
+    ds = _dataset(ctx)
+    texts, labels = ds.texts("test"), ds.labels("test")
+    if not texts:
+        return {"assessed": False, "why": "no test split (few labels: the search's CV estimate stands)"}
+    candidate = ctx.need("search")["model_uri"]
+    champion = champion_uri(ctx)
+    uris = [candidate] + ([champion] if champion else [])
+    report = assess(ds.name, "test", labels, [score_model(u, texts, ctx.tracking_uri) for u in uris])
+    names = ["candidate", "champion"]
+    metrics = {f"{names[i]}_{k}": float(v) for i, m in enumerate(report.models)
+               for k, v in (("accuracy", m.accuracy), ("macro_f1", m.macro_f1)) }  # fmt: skip
+    out: JSON = {"assessed": True, "rows": report.n, "candidate": _scores(report.models[0])}
+    if champion:
+        out["champion"] = {"uri": champion, **_scores(report.models[1])}
+        out["mcnemar_p"] = report.pairs[0].p_value
+        metrics["mcnemar_p"] = report.pairs[0].p_value
+    ctx.tracker.log_metrics(ctx.run_id, metrics)
+    page = ctx.folder / "assess.html"
+    page.write_text(assessment_html(report), "utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "assessment.html").write_text(page.read_text("utf-8"), "utf-8")
+        ctx.tracker.log_artifacts(ctx.run_id, Path(tmp), "assessment")
+    out["html"] = str(page)
+    return out
+
+
+def register_candidate(ctx: StageContext) -> JSON:
+    from textops.track import Gate, PairedPredictions, evaluate, load_classifier
+
+    c, search = ctx.config, ctx.need("search")
+    ds = _dataset(ctx)
+    texts, labels = ds.texts("test"), ds.labels("test")
+    registry = ctx.tracker.registry()
+    clf, _ = load_classifier(search["model_uri"], ctx.tracking_uri)
+    predicted = clf.predict(texts) if texts else []
+
+    def score_champion(uri: str) -> float:
+        champ, _ = load_classifier(uri, ctx.tracking_uri)
+        return float(evaluate(labels, champ.predict_proba(texts), champ.labels)["macro_f1"])
+
+    def paired(uri: str) -> PairedPredictions:
+        champ, _ = load_classifier(uri, ctx.tracking_uri)
+        return PairedPredictions(y_true=list(labels), challenger=list(predicted),
+                                 champion=champ.predict(texts))  # fmt: skip
+
+    source = ctx.tracker.artifact_uri(search["run_id"], "model")
+    reg = registry.register_winner(
+        name=c.model_name,
+        identity={
+            "textops.study": search["study"],
+            "textops.trial": str(search["trial"]),
+            "textops.dataset_fingerprint": ds.fingerprint,
+        },
+        save=lambda: (source, search["run_id"]),
+        macro_f1=float(search["test_macro_f1"] or 0.0),
+        fingerprint=ds.fingerprint,
+        tags={
+            "textops.embedder": search["embedder"],
+            "textops.head": search["head"],
+            "textops.dataset": f"{ds.name}@{ds.version}",
+            "textops.cv_macro_f1": f"{search['cv_macro_f1']:.6f}",
+            "textops.pipeline": c.name,
+        },
+        score_champion=score_champion if texts else None,
+        gate=Gate(mode=c.gate.mode, test=c.gate.test, alpha=c.gate.alpha, seed=c.search.seed),
+        paired=paired if texts else None,
+    )
+    promoted = "champion" in str(reg.alias or "").split(",")
+    ctx.tracker.set_tags(ctx.run_id, {"textops.model_version": str(reg.version),
+                                      "textops.alias": str(reg.alias)})  # fmt: skip
+    return {
+        "version": reg.version,
+        "alias": reg.alias,
+        "uri": f"models:/{c.model_name}/{reg.version}",
+        "promoted": promoted,
+        "unchanged": reg.unchanged,
+        "why": str(reg.comparison.get("reason", "")),
+        "gate": reg.comparison.get("gate"),
+    }

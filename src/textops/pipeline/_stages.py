@@ -1,0 +1,252 @@
+"""The stages of a pipeline. Each one says what its inputs are (hashed to decide whether it
+can be skipped) and, when it must run, does its work and returns its outputs (JSON, kept in
+the pipeline's state for the stages after it)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textops._types import JSON
+from textops.errors import ConfigError, DataCheckError
+from textops.pipeline._config import PipelineConfig
+from textops.pipeline._sources import Fetched, fetch_source
+
+__all__ = ["STAGES", "Stage", "StageContext"]
+
+log = logging.getLogger("textops.pipeline")
+
+
+@dataclass
+class StageContext:
+    """What a stage sees: the config, where things live, and the outputs of earlier stages."""
+
+    config: PipelineConfig
+    folder: Path
+    home: Path | None
+    tracking_uri: str
+    tracker: Any  # MlflowTracker
+    upstream: dict[str, JSON] = field(default_factory=dict)
+    parent_run: str | None = None  # the pipeline's MLflow run
+    run_id: str | None = None  # this stage's MLflow run
+    fetched: list[Fetched] = field(default_factory=list)
+    show_progress: bool | None = None
+
+    def need(self, stage: str) -> JSON:
+        if stage not in self.upstream:
+            raise ConfigError(f"stage {stage!r} has not finished yet: run the pipeline from it")
+        return self.upstream[stage]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    #: what decides the stage's result; computed every run (cheap, or the fetch of the sources)
+    inputs: Callable[[StageContext], JSON]
+    run: Callable[[StageContext], JSON]
+    #: False: the stage is not configured in this pipeline (shown as ``off``)
+    enabled: Callable[[PipelineConfig], bool] = lambda _c: True
+    help: str = ""
+
+
+# -- ingest -----------------------------------------------------------------------------------
+def _ingest_inputs(ctx: StageContext) -> JSON:
+    c = ctx.config
+    ctx.fetched = [
+        fetch_source(s, i, c.base_dir, ctx.folder / "sources", ctx.home)
+        for i, s in enumerate(c.sources)
+    ]
+    return {
+        "sources": [
+            {"sha256": f.sha256, "spec": s.model_dump(mode="json", exclude={"storage_options"})}
+            for f, s in zip(ctx.fetched, c.sources, strict=True)
+        ],
+        "ingest": c.ingest.model_dump(mode="json"),
+    }
+
+
+def _ingest(ctx: StageContext) -> JSON:
+    from textops.data import ingest
+
+    c = ctx.config
+    sources = [f.file_source(s.encoding) for f, s in zip(ctx.fetched, c.sources, strict=True)]
+    ds = ingest(sources, c.name, c.ingest, home=ctx.home, show_progress=ctx.show_progress)
+    m = ds.manifest
+    ctx.tracker.log_metrics(ctx.run_id, {"rows": m["rows_accepted"], "rejected": m["rows_rejected"]})
+    return {
+        "dataset": ds.name,
+        "version": ds.version,
+        "fingerprint": ds.fingerprint,
+        "rows": int(m["rows_accepted"]),
+        "rejected": int(m["rows_rejected"]),
+        "rejected_by_reason": m["rejected_by_reason"],
+        "sources": [f.origin for f in ctx.fetched],
+    }
+
+
+# -- validate ---------------------------------------------------------------------------------
+def _validate_inputs(ctx: StageContext) -> JSON:
+    return {"data": ctx.need("ingest")["fingerprint"], "min": ctx.config.min_rows_per_label}
+
+
+def _validate(ctx: StageContext) -> JSON:
+    from collections import Counter
+
+    from textops.data import DatasetStore
+
+    up = ctx.need("ingest")
+    ds = DatasetStore(ctx.home).get(up["dataset"], up["version"])
+    counts = {split: dict(Counter(ds.labels(split))) for split in ("train", "validation", "test")}
+    train = counts["train"]
+    problems = []
+    if len(train) < 2:
+        problems.append(f"the train split has {len(train)} label(s); a classifier needs 2 or more")
+    least = ctx.config.min_rows_per_label
+    every = sorted({lab for split in counts.values() for lab in split})
+    few = {lab: train.get(lab, 0) for lab in every if train.get(lab, 0) < least}
+    if few:
+        problems.append(
+            f"labels with fewer than {least} train rows: {few}; add rows of them or drop "
+            "them with ingest.labels"
+        )
+    if problems:
+        raise DataCheckError(f"{ds.name}@{ds.version}: " + "; ".join(problems))
+    if not counts["test"]:
+        log.warning("%s: no test split; the gate cannot compare against the champion", ds.name)
+    return {"labels": counts}
+
+
+# -- embed ------------------------------------------------------------------------------------
+def _embed_inputs(ctx: StageContext) -> JSON:
+    return {"data": ctx.need("ingest")["fingerprint"], "embedders": list(ctx.config.embed.embedders)}
+
+
+def _embed(ctx: StageContext) -> JSON:
+    from textops.data import DatasetStore
+    from textops.embed import embed_dataset, make_embedder
+
+    up = ctx.need("ingest")
+    ds = DatasetStore(ctx.home).get(up["dataset"], up["version"])
+    out: JSON = {}
+    for key in ctx.config.embed.embedders:
+        result = embed_dataset(ds, make_embedder(key), home=ctx.home)
+        out[key] = {"hits": result.hits, "misses": result.misses, "seconds": round(result.seconds, 2)}
+    return {"embedders": out}
+
+
+# -- search -----------------------------------------------------------------------------------
+def _search_inputs(ctx: StageContext) -> JSON:
+    up = ctx.need("ingest")
+    cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
+    return {"data": up["fingerprint"], "search": cfg.model_dump(mode="json", exclude={"tracking_uri"})}
+
+
+def _search(ctx: StageContext) -> JSON:
+    from textops.search import run_search
+
+    up = ctx.need("ingest")
+    cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
+    report = run_search(
+        cfg, home=ctx.home, tracker=ctx.tracker, show_progress=ctx.show_progress,
+        parent_run_id=ctx.run_id,
+    )  # fmt: skip
+    ctx.tracker.log_metrics(ctx.run_id, {"test_macro_f1": float(report.test.get("macro_f1", 0.0))})
+    return {
+        "study": report.study,
+        "trial": report.best.trial,
+        "embedder": report.best.embedder,
+        "head": report.best.head,
+        "cv_macro_f1": report.best.cv_macro_f1,
+        "test_macro_f1": report.test.get("macro_f1"),
+        "run_id": report.run_id,
+        "model_uri": report.run_model_uri,
+        "trials": report.trials,
+    }
+
+
+# -- assess -----------------------------------------------------------------------------------
+def _assess_inputs(ctx: StageContext) -> JSON:
+    return {"model": ctx.need("search")["model_uri"], "data": ctx.need("ingest")["fingerprint"]}
+
+
+def _assess(ctx: StageContext) -> JSON:
+    from textops.pipeline._assess import assess_candidate
+
+    return assess_candidate(ctx)
+
+
+# -- register ---------------------------------------------------------------------------------
+def _register_inputs(ctx: StageContext) -> JSON:
+    c = ctx.config
+    return {
+        "model": ctx.need("search")["model_uri"],
+        "name": c.model_name,
+        "gate": c.gate.model_dump(mode="json"),
+    }
+
+
+def _register(ctx: StageContext) -> JSON:
+    from textops.pipeline._assess import register_candidate
+
+    return register_candidate(ctx)
+
+
+# -- export -----------------------------------------------------------------------------------
+def _export_inputs(ctx: StageContext) -> JSON:
+    spec = ctx.config.export
+    return {"version": ctx.need("register")["uri"], "export": spec.model_dump() if spec else None}
+
+
+def _export(ctx: StageContext) -> JSON:
+    from textops.serve import export_onnx
+
+    reg = ctx.need("register")
+    if not reg["promoted"]:
+        return {"exported": False, "why": "the gate kept the champion; nothing new to export"}
+    spec = ctx.config.export
+    assert spec is not None
+    report = export_onnx(reg["uri"], tracking_uri=ctx.tracking_uri, quantize=spec.quantize)
+    return {"exported": True, "stored": report.get("stored")}
+
+
+# -- notify -----------------------------------------------------------------------------------
+def _notify_inputs(ctx: StageContext) -> JSON:
+    return {"register": ctx.need("register"), "assess": ctx.upstream.get("assess")}
+
+
+def _notify(ctx: StageContext) -> JSON:
+    import urllib.request
+
+    spec = ctx.config.notify
+    assert spec is not None
+    reg, search = ctx.need("register"), ctx.need("search")
+    verdict = "promoted to champion" if reg["promoted"] else "kept as challenger"
+    text = (
+        f"textops pipeline {ctx.config.name}: {reg['uri']} {verdict} "
+        f"(test macro-F1 {search['test_macro_f1']:.4f}; {reg['why']})"
+    )
+    body = json.dumps({"text": text, "pipeline": ctx.config.name, "register": reg,
+                       "search": search}).encode()  # fmt: skip
+    req = urllib.request.Request(spec.webhook, body, {"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=spec.timeout) as resp:
+            status = resp.status
+    except OSError as exc:
+        raise ConfigError(f"notify.webhook {spec.webhook} failed: {exc}") from exc
+    return {"status": status, "text": text}
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", _ingest_inputs, _ingest, help="read every source into a new dataset version"),
+    Stage("validate", _validate_inputs, _validate, help="labels and rows per label"),
+    Stage("embed", _embed_inputs, _embed, help="fill the embedding cache"),
+    Stage("search", _search_inputs, _search, help="embedder x head search"),
+    Stage("assess", _assess_inputs, _assess, help="candidate vs champion on the test split"),
+    Stage("register", _register_inputs, _register, help="register; champion through the gate"),
+    Stage("export", _export_inputs, _export, lambda c: c.export is not None, "ONNX export"),
+    Stage("notify", _notify_inputs, _notify, lambda c: c.notify is not None, "webhook"),
+)
