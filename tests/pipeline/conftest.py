@@ -44,6 +44,9 @@ def tickets(tmp_path: Path, home: Path) -> Path:
 def fast(*extra: str) -> list[str]:
     """Overrides that keep a test's search to seconds."""
     return [
-        "search.embedders=[fake]", "search.heads=[logreg]", "search.trials=2",
-        "search.cv_folds=3", *extra,
-    ]  # fmt: skip
+        "search.embedders=[fake]",
+        "search.heads=[logreg]",
+        "search.trials=2",
+        "search.cv_folds=3",
+        *extra,
+    ]

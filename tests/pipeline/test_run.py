@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.pipeline.conftest import fast, write_csv
 from tests.conftest import topic_rows
+from tests.pipeline.conftest import fast, write_csv
 from textops.cli import app
 
 runner = CliRunner()
@@ -25,8 +25,16 @@ def _run(path: Path, *args: str) -> dict:
 def test_minimal_file_runs_then_a_rerun_skips_every_stage(tickets: Path, home: Path) -> None:
     first = _run(tickets)
     status = {s["stage"]: s["status"] for s in first["stages"]}
-    assert status == {"ingest": "ran", "validate": "ran", "embed": "ran", "search": "ran",
-                      "assess": "ran", "register": "ran", "export": "off", "notify": "off"}  # fmt: skip
+    assert status == {
+        "ingest": "ran",
+        "validate": "ran",
+        "embed": "ran",
+        "search": "ran",
+        "assess": "ran",
+        "register": "ran",
+        "export": "off",
+        "notify": "off",
+    }
     reg = next(s for s in first["stages"] if s["stage"] == "register")["outputs"]
     assert reg["uri"] == "models:/tickets/1" and reg["promoted"] and reg["alias"] == "champion"
 
@@ -129,12 +137,16 @@ def test_validate_checks_without_running(tickets: Path, home: Path) -> None:
 
 
 def test_validate_stage_stops_on_a_label_too_rare(tmp_path: Path, home: Path) -> None:
-    rows = topic_rows(120) + [("one lonely refund text", "refund")]
+    rows = [*topic_rows(120), ("one lonely refund text", "refund")]
     write_csv(tmp_path / "d.csv", rows)
     path = tmp_path / "p.yaml"
-    path.write_text("name: rare\nsources: [{path: d.csv, text_col: body, label_col: queue}]\n"
-                    "min_rows_per_label: 5\n")  # fmt: skip
-    res = runner.invoke(app, ["pipeline", "run", str(path), *[a for o in fast() for a in ("--set", o)]])
+    path.write_text(
+        "name: rare\nsources: [{path: d.csv, text_col: body, label_col: queue}]\n"
+        "min_rows_per_label: 5\n"
+    )
+    res = runner.invoke(
+        app, ["pipeline", "run", str(path), *[a for o in fast() for a in ("--set", o)]]
+    )
     assert res.exit_code == 1
     assert "stage validate failed" in res.output and "refund" in res.output
 

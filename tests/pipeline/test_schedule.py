@@ -25,16 +25,21 @@ bag = DagBag(sys.argv[1])
 assert not bag.import_errors, bag.import_errors
 dag = bag.get_dag("textops_tickets")
 run = dag.test()
-print(json.dumps({"tasks": [t.task_id for t in dag.tasks], "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
+upstream = {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
+print(json.dumps({"tasks": [t.task_id for t in dag.tasks], "upstream": upstream,
                   "schedule": str(dag.schedule), "state": str(run.state),
                   "states": {ti.task_id: str(ti.state) for ti in run.get_task_instances()}}))
 """
 
 
 def _airflow_python() -> str:
-    python = os.environ.get("TEXTOPS_AIRFLOW_PYTHON") or str(Path(".venv-airflow/bin/python").absolute())
+    python = os.environ.get("TEXTOPS_AIRFLOW_PYTHON") or str(
+        Path(".venv-airflow/bin/python").absolute()
+    )
     if not Path(python).exists():
-        pytest.skip("no Airflow venv: `make test` builds .venv-airflow (Airflow pins its own packages)")
+        pytest.skip(
+            "no Airflow venv: `make test` builds .venv-airflow (Airflow pins its own packages)"
+        )
     return python
 
 
@@ -46,12 +51,19 @@ def test_airflow_dag_loads_and_runs(tickets: Path, home: Path, tmp_path: Path) -
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "tickets.py").write_text(res.stdout)
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}  # fmt: skip
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+    }
     airflow = str(Path(python).parent / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    done = subprocess.run([python, "-c", _DAG_TEST, str(dags)], env=env, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+    subprocess.run(
+        [airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
+    )
+    done = subprocess.run(
+        [python, "-c", _DAG_TEST, str(dags)], env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     stages = ["ingest", "validate", "embed", "search", "assess", "register"]

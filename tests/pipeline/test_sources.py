@@ -52,7 +52,9 @@ def test_http_source_and_its_hash(http_dir: tuple[str, Path], tmp_path: Path, ho
     assert fetch_source(spec, 0, tmp_path, tmp_path / "staged3", home).sha256 != fetched[0].sha256
 
 
-def test_http_source_missing_says_so(http_dir: tuple[str, Path], tmp_path: Path, home: Path) -> None:
+def test_http_source_missing_says_so(
+    http_dir: tuple[str, Path], tmp_path: Path, home: Path
+) -> None:
     from textops.errors import DataFormatError
 
     with pytest.raises(DataFormatError, match="cannot be read"):
@@ -71,14 +73,20 @@ def test_s3_source_with_credentials_from_the_environment(
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}.items():  # fmt: skip
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+        }.items():
             monkeypatch.setenv(key, value)
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket="tickets")
         body = write_csv(tmp_path / "up.csv", topic_rows(60)).read_bytes()
         s3.put_object(Bucket="tickets", Key="daily/2026-12-06.csv", Body=body)
-        spec = SourceSpec(path="s3://tickets/daily/2026-12-06.csv", text_col="body", label_col="queue")
+        spec = SourceSpec(
+            path="s3://tickets/daily/2026-12-06.csv", text_col="body", label_col="queue"
+        )
         _, ds = _ingest([spec], tmp_path, home)
         assert len(ds.texts()) == 60
     finally:
@@ -94,8 +102,10 @@ def _fill(url: str) -> None:
         conn.execute(sa.text("CREATE TABLE tickets (id integer, body text, queue text, day text)"))
         conn.execute(
             sa.text("INSERT INTO tickets VALUES (:id, :body, :queue, :day)"),
-            [{"id": i, "body": t, "queue": lab, "day": "old" if i < 30 else "new"}
-             for i, (t, lab) in enumerate(topic_rows(80))],  # fmt: skip
+            [
+                {"id": i, "body": t, "queue": lab, "day": "old" if i < 30 else "new"}
+                for i, (t, lab) in enumerate(topic_rows(80))
+            ],
         )
     engine.dispose()
 
@@ -103,18 +113,28 @@ def _fill(url: str) -> None:
 def test_sql_source_sqlite(tmp_path: Path, home: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tickets.db'}"
     _fill(url)
-    spec = SourceSpec(sql={"url": url, "query": "SELECT id, body, queue FROM tickets WHERE day = 'new'"},
-                      text_col="body", label_col="queue", id_col="id")  # fmt: skip
+    spec = SourceSpec(
+        sql={"url": url, "query": "SELECT id, body, queue FROM tickets WHERE day = 'new'"},
+        text_col="body",
+        label_col="queue",
+        id_col="id",
+    )
     fetched, ds = _ingest([spec], tmp_path, home)
     assert len(ds.texts()) == 50 and fetched[0].origin.startswith("sql:")
 
 
 def test_sql_source_postgres(postgres_url: str, tmp_path: Path, home: Path) -> None:
-    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1) if postgres_url.startswith(
-        "postgresql://") else postgres_url  # fmt: skip
+    url = (
+        postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if postgres_url.startswith("postgresql://")
+        else postgres_url
+    )
     _fill(url)
-    spec = SourceSpec(sql={"url": url, "query": "SELECT body, queue FROM tickets"},
-                      text_col="body", label_col="queue")  # fmt: skip
+    spec = SourceSpec(
+        sql={"url": url, "query": "SELECT body, queue FROM tickets"},
+        text_col="body",
+        label_col="queue",
+    )
     _, ds = _ingest([spec], tmp_path, home)
     assert len(ds.texts()) == 80
 
@@ -130,7 +150,10 @@ def test_bad_query_names_the_problem(tmp_path: Path, home: Path) -> None:
 def test_dataset_source_keeps_rows_and_their_splits(topics, tmp_path: Path, home: Path) -> None:  # type: ignore[no-untyped-def]
     extra = tmp_path / "more.csv"
     write_csv(extra, [(f"brand new text about the match {i}", "sport") for i in range(5)])
-    specs = [SourceSpec(dataset="topics"), SourceSpec(path=str(extra), text_col="body", label_col="queue")]
+    specs = [
+        SourceSpec(dataset="topics"),
+        SourceSpec(path=str(extra), text_col="body", label_col="queue"),
+    ]
     _, ds = _ingest(specs, tmp_path, home)
     old = DatasetStore(home).get("topics", topics.version)
     assert len(ds.texts()) == len(old.texts()) + 5

@@ -16,6 +16,7 @@ from textops.cli import (
     _models,
     _monitor,
     _pipeline,
+    _retrain,
     _search,
     _serve,
     _stats,
@@ -46,6 +47,7 @@ app.command("serve")(_serve.serve)
 app.add_typer(_export.app, name="export")
 app.add_typer(_monitor.app, name="monitor")
 app.add_typer(_pipeline.app, name="pipeline")
+app.command("retrain")(_retrain.retrain)
 
 
 @app.command()

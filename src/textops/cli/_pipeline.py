@@ -16,13 +16,20 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FileArg = Annotated[Path, typer.Argument(help="The pipeline YAML file.", exists=True, dir_okay=False)]
+FileArg = Annotated[
+    Path, typer.Argument(help="The pipeline YAML file.", exists=True, dir_okay=False)
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a key, e.g. --set search.timeout=60 (repeatable)."),
 ]
-_MARK = {"ran": "ran", "skipped": "skipped", "off": "off", "failed": "FAILED",
-         "not_reached": "not reached"}  # fmt: skip
+_MARK = {
+    "ran": "ran",
+    "skipped": "skipped",
+    "off": "off",
+    "failed": "FAILED",
+    "not_reached": "not reached",
+}
 
 
 def _echo_stage(result) -> None:  # type: ignore[no-untyped-def]
@@ -32,13 +39,21 @@ def _echo_stage(result) -> None:  # type: ignore[no-untyped-def]
 
 def _summary(stage: str, out: dict) -> str:  # type: ignore[type-arg]
     if stage == "ingest":
-        return f"{out['dataset']}@{out['version']}: {out['rows']:,} rows, {out['rejected']:,} rejected"
+        return (
+            f"{out['dataset']}@{out['version']}: {out['rows']:,} rows, {out['rejected']:,} rejected"
+        )
     if stage == "search":
-        return (f"{out['embedder']} + {out['head']}: cv macro-F1 {out['cv_macro_f1']:.4f}, "
-                f"test {out['test_macro_f1']:.4f} ({out['trials']} trials)")  # fmt: skip
+        return (
+            f"{out['embedder']} + {out['head']}: cv macro-F1 {out['cv_macro_f1']:.4f}, "
+            f"test {out['test_macro_f1']:.4f} ({out['trials']} trials)"
+        )
     if stage == "assess" and out.get("assessed"):
         champ = out.get("champion")
-        vs = f" vs champion {champ['macro_f1']:.4f}, McNemar p={out['mcnemar_p']:.3g}" if champ else ""
+        vs = (
+            f" vs champion {champ['macro_f1']:.4f}, McNemar p={out['mcnemar_p']:.3g}"
+            if champ
+            else ""
+        )
         return f"macro-F1 {out['candidate']['macro_f1']:.4f}{vs}"
     if stage == "register":
         return f"{out['uri']} -> {out['alias']}: {out['why']}"
@@ -52,15 +67,20 @@ def run(
     set_: SetOpt = None,
     stage: Annotated[
         list[str] | None,
-        typer.Option("--stage", help="Run only this stage (repeatable); the ones before it are "
-                     "read from the last run. What an orchestrator's task runs."),  # fmt: skip
+        typer.Option(
+            "--stage",
+            help="Run only this stage (repeatable); the ones before it are "
+            "read from the last run. What an orchestrator's task runs.",
+        ),
     ] = None,
     force: Annotated[
         list[str] | None, typer.Option(help="Run this stage even if its inputs did not change.")
     ] = None,
     run_key: Annotated[
         str | None,
-        typer.Option(help="Calls with the same key share one MLflow parent run (Airflow's run_id)."),
+        typer.Option(
+            help="Calls with the same key share one MLflow parent run (Airflow's run_id)."
+        ),
     ] = None,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -73,8 +93,13 @@ def run(
     if not as_json:
         typer.echo(f"pipeline {config.name}")
     try:
-        result = run_pipeline(config, only=stage or None, force=force or (), run_key=run_key,
-                              on_stage=None if as_json else _echo_stage)  # fmt: skip
+        result = run_pipeline(
+            config,
+            only=stage or None,
+            force=force or (),
+            run_key=run_key,
+            on_stage=None if as_json else _echo_stage,
+        )
     except PipelineError as exc:
         if as_json:
             emit({**exc.result.as_json(), "error": str(exc)}, True)
@@ -96,8 +121,15 @@ def validate(file: FileArg, set_: SetOpt = None, as_json: bool = JsonOpt) -> Non
     config = load_pipeline(file, set_ or [])
     stages = [s.name for s in STAGES if s.enabled(config)]
     if as_json:
-        emit({"valid": True, "name": config.name, "stages": stages,
-              "config": config.model_dump(mode="json", by_alias=True)}, True)  # fmt: skip
+        emit(
+            {
+                "valid": True,
+                "name": config.name,
+                "stages": stages,
+                "config": config.model_dump(mode="json", by_alias=True),
+            },
+            True,
+        )
         return
     typer.echo(f"{file}: valid pipeline {config.name!r}; stages: {' -> '.join(stages)}")
 
@@ -106,7 +138,9 @@ def validate(file: FileArg, set_: SetOpt = None, as_json: bool = JsonOpt) -> Non
 @handle_errors
 def airflow(
     file: FileArg,
-    schedule: Annotated[str, typer.Option(help="Cron expression or preset; 'none' for manual.")] = "@daily",
+    schedule: Annotated[
+        str, typer.Option(help="Cron expression or preset; 'none' for manual.")
+    ] = "@daily",
     set_: SetOpt = None,
     retries: Annotated[int, typer.Option(help="Retries of a failed stage task.")] = 2,
 ) -> None:
@@ -117,7 +151,9 @@ def airflow(
 
     config = load_pipeline(file, set_ or [])
     sched = None if schedule.lower() == "none" else schedule
-    typer.echo(airflow_dag(config, file, schedule=sched, overrides=set_ or [], retries=retries), nl=False)
+    typer.echo(
+        airflow_dag(config, file, schedule=sched, overrides=set_ or [], retries=retries), nl=False
+    )
 
 
 @app.command("cron")

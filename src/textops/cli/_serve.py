@@ -68,6 +68,9 @@ def serve(
     drift_window: Annotated[int | None, _opt("drift_window")] = None,
     drift_seconds: Annotated[float | None, _opt("drift_seconds")] = None,
     alert_webhook: Annotated[str | None, _opt("alert_webhook")] = None,
+    on_drift: Annotated[str | None, _opt("on_drift")] = None,
+    retrain_since: Annotated[str | None, _opt("retrain_since")] = None,
+    retrain_set: Annotated[list[str] | None, _opt("retrain_set")] = None,
     strict_env: Annotated[bool | None, _opt("strict_env", "--strict-env/--no-strict-env")] = None,
     tracking_uri: Annotated[str | None, _opt("tracking_uri")] = None,
     home: Annotated[str | None, _opt("home")] = None,
@@ -86,6 +89,8 @@ def serve(
         raise ConfigError("give MODEL_URI (e.g. models:/NAME@champion) or --config serve.yaml")
     flags = dict(locals())
     values = {k: flags[k] for k in ServeSettings.model_fields if k in flags}
+    if retrain_set is not None:
+        values["retrain_set"] = tuple(retrain_set)
     if perf_windows is not None:
         values["perf_windows"] = tuple(w for w in perf_windows.split(",") if w)
     settings = load_config(ServeSettings, config, set_ or [], **values)

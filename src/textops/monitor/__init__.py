@@ -7,12 +7,14 @@ from textops.monitor._report import write_report
 from textops.monitor._service import MonitorService
 from textops.monitor._store import MonitorStore, default_monitor_url
 from textops.monitor._timeseries import timeseries
+from textops.monitor._trigger import RetrainTrigger
 
 __all__ = [
     "DriftMonitor",
     "MonitorService",
     "MonitorStore",
     "PredictionLog",
+    "RetrainTrigger",
     "default_monitor_url",
     "parse_window",
     "timeseries",

@@ -7,7 +7,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,12 +30,15 @@ class DriftMonitor:
         webhook: str | None = None,
         metrics: Any | None = None,
         permutations: int = 30,
+        on_alert: Callable[[JSON], None] | None = None,
     ) -> None:
         self.window = window
         self.thresholds = thresholds or DriftThresholds()
         self.webhook = webhook
         self.metrics = metrics
         self.permutations = permutations
+        #: called with each alert (``serve --on-drift retrain`` queues a retrain here)
+        self.on_alert = on_alert
         self.last: JSON | None = None
         self.alerts: list[JSON] = []
         self._rows: collections.deque[tuple[str, int, float, Any]] = collections.deque(
@@ -115,6 +118,8 @@ class DriftMonitor:
                 self.metrics.drift_alerts.inc()
             if self.webhook:
                 threading.Thread(target=self._post, args=(event,), daemon=True).start()
+            if self.on_alert is not None:
+                self.on_alert(event)
 
     def _post(self, event: JSON) -> None:
         import httpx2 as httpx

@@ -99,6 +99,10 @@ class MonitorService:
             self.metrics.feedback.inc(len(items))
         return len(items)
 
+    async def flushed(self, wait: float = 5.0) -> bool:
+        """Until everything received so far is in the database (False after ``wait`` s)."""
+        return bool(await asyncio.to_thread(self.log.wait_written, self.log.enqueued, wait))
+
     async def performance(self, labels: Sequence[str], wait: float = 2.0) -> JSON:
         """Live metrics that include every prediction and feedback received before this call
         (read-your-writes: the log is flushed first, for up to ``wait`` seconds while the

@@ -224,6 +224,25 @@ class MonitorStore:
         with self._reading() as conn:
             return [(r[0], r[1], float(r[2])) for r in conn.execute(q)]
 
+    def labelled_texts(
+        self, since: float | None = None, *, model_name: str | None = None
+    ) -> list[tuple[str, str | None, str, float]]:
+        """(prediction id, text or None when it was not logged, feedback label, feedback time)
+        for predictions with feedback, oldest first: what retraining learns from."""
+        import sqlalchemy as sa
+
+        p, f = self.predictions, self.feedback
+        q = (
+            sa.select(p.c.prediction_id, p.c.text, f.c.label, f.c.ts)
+            .join(f, f.c.prediction_id == p.c.prediction_id)
+            .order_by(f.c.ts)
+        )
+        q = self._of_model(q, model_name, None)
+        if since is not None:
+            q = q.where(f.c.ts >= since)
+        with self._reading() as conn:
+            return [(r[0], r[1], r[2], float(r[3])) for r in conn.execute(q)]
+
     def recent(
         self,
         since: float | None = None,

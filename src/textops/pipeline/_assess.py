@@ -12,7 +12,7 @@ from textops._types import JSON
 
 if TYPE_CHECKING:
     from textops.data import Dataset
-    from textops.pipeline._stages import StageContext
+    from textops.pipeline._context import StageContext
 
 __all__ = ["assess_candidate", "champion_uri", "register_candidate"]
 
@@ -32,8 +32,13 @@ def champion_uri(ctx: StageContext) -> str | None:
 
 
 def _scores(m: Any) -> JSON:
-    return {"accuracy": m.accuracy, "macro_f1": m.macro_f1, "macro_f1_ci": list(m.macro_f1_ci),
-            "ece": m.ece, "latency_p50_ms": m.latency_p50_ms}  # fmt: skip
+    return {
+        "accuracy": m.accuracy,
+        "macro_f1": m.macro_f1,
+        "macro_f1_ci": list(m.macro_f1_ci),
+        "ece": m.ece,
+        "latency_p50_ms": m.latency_p50_ms,
+    }
 
 
 def assess_candidate(ctx: StageContext) -> JSON:
@@ -42,14 +47,22 @@ def assess_candidate(ctx: StageContext) -> JSON:
     ds = _dataset(ctx)
     texts, labels = ds.texts("test"), ds.labels("test")
     if not texts:
-        return {"assessed": False, "why": "no test split (few labels: the search's CV estimate stands)"}
+        return {
+            "assessed": False,
+            "why": "no test split (few labels: the search's CV estimate stands)",
+        }
     candidate = ctx.need("search")["model_uri"]
     champion = champion_uri(ctx)
     uris = [candidate] + ([champion] if champion else [])
-    report = assess(ds.name, "test", labels, [score_model(u, texts, ctx.tracking_uri) for u in uris])
+    report = assess(
+        ds.name, "test", labels, [score_model(u, texts, ctx.tracking_uri) for u in uris]
+    )
     names = ["candidate", "champion"]
-    metrics = {f"{names[i]}_{k}": float(v) for i, m in enumerate(report.models)
-               for k, v in (("accuracy", m.accuracy), ("macro_f1", m.macro_f1)) }  # fmt: skip
+    metrics = {
+        f"{names[i]}_{k}": float(v)
+        for i, m in enumerate(report.models)
+        for k, v in (("accuracy", m.accuracy), ("macro_f1", m.macro_f1))
+    }
     out: JSON = {"assessed": True, "rows": report.n, "candidate": _scores(report.models[0])}
     if champion:
         out["champion"] = {"uri": champion, **_scores(report.models[1])}
@@ -81,8 +94,9 @@ def register_candidate(ctx: StageContext) -> JSON:
 
     def paired(uri: str) -> PairedPredictions:
         champ, _ = load_classifier(uri, ctx.tracking_uri)
-        return PairedPredictions(y_true=list(labels), challenger=list(predicted),
-                                 champion=champ.predict(texts))  # fmt: skip
+        return PairedPredictions(
+            y_true=list(labels), challenger=list(predicted), champion=champ.predict(texts)
+        )
 
     source = ctx.tracker.artifact_uri(search["run_id"], "model")
     reg = registry.register_winner(
@@ -107,8 +121,9 @@ def register_candidate(ctx: StageContext) -> JSON:
         paired=paired if texts else None,
     )
     promoted = "champion" in str(reg.alias or "").split(",")
-    ctx.tracker.set_tags(ctx.run_id, {"textops.model_version": str(reg.version),
-                                      "textops.alias": str(reg.alias)})  # fmt: skip
+    ctx.tracker.set_tags(
+        ctx.run_id, {"textops.model_version": str(reg.version), "textops.alias": str(reg.alias)}
+    )
     return {
         "version": reg.version,
         "alias": reg.alias,

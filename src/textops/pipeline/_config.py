@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
@@ -31,9 +31,18 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 #: SearchConfig keys the pipeline sets itself (from its name, its gate and register sections)
 _SET_BY_PIPELINE = frozenset(
-    {"dataset", "dataset_version", "model_name", "tracking_uri", "register_model", "gate",
-     "gate_test", "gate_alpha", "pooled"}
-)  # fmt: skip
+    {
+        "dataset",
+        "dataset_version",
+        "model_name",
+        "tracking_uri",
+        "register_model",
+        "gate",
+        "gate_test",
+        "gate_alpha",
+        "pooled",
+    }
+)
 
 
 def _search_options() -> type[BaseModel]:
@@ -45,7 +54,13 @@ def _search_options() -> type[BaseModel]:
     return create_model("SearchOptions", __config__=_FROZEN, **fields)
 
 
-SearchOptions = _search_options()
+if TYPE_CHECKING:  # the search's own fields, read as attributes
+
+    class SearchOptions(BaseModel):
+        def __getattr__(self, name: str) -> Any: ...
+
+else:
+    SearchOptions = _search_options()
 
 
 class SqlSpec(BaseModel):
@@ -76,7 +91,9 @@ class SourceSpec(BaseModel):
     def _one_kind(self) -> SourceSpec:
         kinds = [k for k in ("path", "sql", "dataset") if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"a source has exactly one of path, sql, dataset (got {kinds or 'none'})")
+            raise ValueError(
+                f"a source has exactly one of path, sql, dataset (got {kinds or 'none'})"
+            )
         return self
 
     @property
@@ -99,7 +116,9 @@ class GateSpec(BaseModel):
 
 class RegisterSpec(BaseModel):
     model_config = _FROZEN
-    model_name: str | None = Field(None, description="registered model name (default: the pipeline's)")
+    model_name: str | None = Field(
+        None, description="registered model name (default: the pipeline's)"
+    )
 
 
 class ExportSpec(BaseModel):
@@ -136,7 +155,7 @@ class PipelineConfig(BaseModel):
     #: the validate stage: the fewest rows a label may have in train, and in test
     min_rows_per_label: int = Field(2, ge=1)
     embed: EmbedSpec = EmbedSpec()
-    search: SearchOptions = SearchOptions()  # type: ignore[valid-type]
+    search: SearchOptions = SearchOptions()
     gate: GateSpec = GateSpec()
     #: ``register`` in the file (the attribute name is BaseModel's)
     registration: RegisterSpec = Field(RegisterSpec(), alias="register")

@@ -15,7 +15,8 @@ from textops._home import home_dir
 from textops._types import JSON
 from textops.errors import ConfigError, TextopsError
 from textops.pipeline._config import PipelineConfig
-from textops.pipeline._stages import STAGES, Stage, StageContext
+from textops.pipeline._context import StageContext
+from textops.pipeline._stages import STAGES, Stage
 from textops.pipeline._state import PipelineState, inputs_key
 
 __all__ = ["PipelineError", "PipelineResult", "StageResult", "pipeline_folder", "run_pipeline"]
@@ -70,18 +71,20 @@ def pipeline_folder(name: str, home: str | Path | None = None) -> Path:
     return home_dir(home) / "pipelines" / name
 
 
-def _parent_run(tracker: object, state: PipelineState, config: PipelineConfig,
-                run_key: str | None) -> str:  # fmt: skip
+def _parent_run(
+    tracker: object, state: PipelineState, config: PipelineConfig, run_key: str | None
+) -> str:
     if run_key is not None and run_key in state.runs:
         return state.runs[run_key]
     run = tracker.start_run(  # type: ignore[attr-defined]
-        f"pipeline {config.name}", tags={"textops.pipeline": config.name, "textops.kind": "pipeline"}
+        f"pipeline {config.name}",
+        tags={"textops.pipeline": config.name, "textops.kind": "pipeline"},
     )
     tracker.log_dict(run, config.model_dump(mode="json", by_alias=True), "pipeline.json")  # type: ignore[attr-defined]
     if run_key is not None:
         state.runs[run_key] = run
         state.save()
-    return run
+    return str(run)
 
 
 def _one(stage: Stage, ctx: StageContext, state: PipelineState, force: bool) -> StageResult:
@@ -92,8 +95,12 @@ def _one(stage: Stage, ctx: StageContext, state: PipelineState, force: bool) -> 
     ctx.run_id = ctx.tracker.start_run(
         f"{ctx.config.name}: {stage.name}",
         parent_id=ctx.parent_run,
-        tags={"textops.pipeline": ctx.config.name, "textops.stage": stage.name,
-              "textops.stage_status": status, "textops.inputs": key[:16]},  # fmt: skip
+        tags={
+            "textops.pipeline": ctx.config.name,
+            "textops.stage": stage.name,
+            "textops.stage_status": status,
+            "textops.inputs": key[:16],
+        },
     )
     try:
         if done is not None:
@@ -107,8 +114,9 @@ def _one(stage: Stage, ctx: StageContext, state: PipelineState, force: bool) -> 
         raise
     ctx.tracker.end_run(ctx.run_id)
     ctx.upstream[stage.name] = outputs
-    return StageResult(stage.name, status, round(time.perf_counter() - began, 3), outputs,
-                       message, ctx.run_id)  # fmt: skip
+    return StageResult(
+        stage.name, status, round(time.perf_counter() - began, 3), outputs, message, ctx.run_id
+    )
 
 
 def run_pipeline(
@@ -148,8 +156,15 @@ def run_pipeline(
         uri = config.tracking_uri or default_tracking_uri(home)
         tracker = MlflowTracker(uri, home=home)
         parent = _parent_run(tracker, state, config, run_key)
-        ctx = StageContext(config, folder, Path(home) if home else None, uri, tracker,
-                           parent_run=parent, show_progress=show_progress)  # fmt: skip
+        ctx = StageContext(
+            config,
+            folder,
+            Path(home) if home else None,
+            uri,
+            tracker,
+            parent_run=parent,
+            show_progress=show_progress,
+        )
         results: list[StageResult] = []
         failure: tuple[str, BaseException] | None = None
         for stage in STAGES:
@@ -177,17 +192,18 @@ def run_pipeline(
         last_run = run_key is None or only is None or last in only
         if failure is not None or last_run:
             tracker.end_run(parent, "FAILED" if failure else "FINISHED")
-        out = PipelineResult(config.name, parent, uri, results,
-                             round(time.perf_counter() - began, 3))  # fmt: skip
+        out = PipelineResult(
+            config.name, parent, uri, results, round(time.perf_counter() - began, 3)
+        )
         (folder / "last_run.json").write_text(json.dumps(out.as_json(), default=str), "utf-8")
         if failure is not None:
-            stage_name, exc = failure
+            stage_name, cause = failure
             raise PipelineError(
-                f"stage {stage_name} failed: {exc}. Fix it and run again: the stages before it "
-                "are skipped, the run resumes from this one",
+                f"stage {stage_name} failed: {cause}. Fix it and run again: the stages before "
+                "it are skipped, the run resumes from this one",
                 out,
-                exc,
-            ) from exc
+                cause,
+            ) from cause
         return out
     finally:
         lock.release()

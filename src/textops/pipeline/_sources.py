@@ -39,9 +39,14 @@ class Fetched:
 
     def file_source(self, encoding: str, labelled: bool = True) -> FileSource:
         return FileSource(
-            self.path, format=self.format, text_col=self.text_col, label_col=self.label_col,
-            id_col=self.id_col, encoding=encoding, labelled=labelled,
-        )  # fmt: skip
+            self.path,
+            format=self.format,
+            text_col=self.text_col,
+            label_col=self.label_col,
+            id_col=self.id_col,
+            encoding=encoding,
+            labelled=labelled,
+        )
 
 
 def _copy_hashed(src: IO[bytes], dst: Path) -> str:
@@ -98,7 +103,9 @@ def _url(spec: SourceSpec, index: int, into: Path) -> tuple[Path, str]:
     except (OSError, ValueError) as exc:
         raise DataFormatError(f"source {url}: cannot be read ({exc})") from exc
     except Exception as exc:  # client libraries raise their own types (aiohttp, botocore)
-        raise DataFormatError(f"source {url}: cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise DataFormatError(
+            f"source {url}: cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc
     return dst, digest
 
 
@@ -117,8 +124,12 @@ def _sql(spec: SourceSpec, index: int, into: Path) -> tuple[Path, str]:
             result = conn.execution_options(stream_results=True).execute(sa.text(spec.sql.query))
             keys = list(result.keys())
             for row in result:
-                line = json.dumps(dict(zip(keys, row, strict=True)), default=str,
-                                  ensure_ascii=False).encode() + b"\n"  # fmt: skip
+                line = (
+                    json.dumps(
+                        dict(zip(keys, row, strict=True)), default=str, ensure_ascii=False
+                    ).encode()
+                    + b"\n"
+                )
                 digest.update(line)
                 out.write(line)
     except sa.exc.SQLAlchemyError as exc:

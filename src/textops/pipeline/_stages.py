@@ -7,39 +7,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 from textops._types import JSON
 from textops.errors import ConfigError, DataCheckError
 from textops.pipeline._config import PipelineConfig
-from textops.pipeline._sources import Fetched, fetch_source
+from textops.pipeline._context import StageContext
+from textops.pipeline._sources import fetch_source
 
-__all__ = ["STAGES", "Stage", "StageContext"]
+__all__ = ["STAGES", "Stage"]
 
 log = logging.getLogger("textops.pipeline")
-
-
-@dataclass
-class StageContext:
-    """What a stage sees: the config, where things live, and the outputs of earlier stages."""
-
-    config: PipelineConfig
-    folder: Path
-    home: Path | None
-    tracking_uri: str
-    tracker: Any  # MlflowTracker
-    upstream: dict[str, JSON] = field(default_factory=dict)
-    parent_run: str | None = None  # the pipeline's MLflow run
-    run_id: str | None = None  # this stage's MLflow run
-    fetched: list[Fetched] = field(default_factory=list)
-    show_progress: bool | None = None
-
-    def need(self, stage: str) -> JSON:
-        if stage not in self.upstream:
-            raise ConfigError(f"stage {stage!r} has not finished yet: run the pipeline from it")
-        return self.upstream[stage]
 
 
 @dataclass(frozen=True)
@@ -76,7 +54,9 @@ def _ingest(ctx: StageContext) -> JSON:
     sources = [f.file_source(s.encoding) for f, s in zip(ctx.fetched, c.sources, strict=True)]
     ds = ingest(sources, c.name, c.ingest, home=ctx.home, show_progress=ctx.show_progress)
     m = ds.manifest
-    ctx.tracker.log_metrics(ctx.run_id, {"rows": m["rows_accepted"], "rejected": m["rows_rejected"]})
+    ctx.tracker.log_metrics(
+        ctx.run_id, {"rows": m["rows_accepted"], "rejected": m["rows_rejected"]}
+    )
     return {
         "dataset": ds.name,
         "version": ds.version,
@@ -122,7 +102,10 @@ def _validate(ctx: StageContext) -> JSON:
 
 # -- embed ------------------------------------------------------------------------------------
 def _embed_inputs(ctx: StageContext) -> JSON:
-    return {"data": ctx.need("ingest")["fingerprint"], "embedders": list(ctx.config.embed.embedders)}
+    return {
+        "data": ctx.need("ingest")["fingerprint"],
+        "embedders": list(ctx.config.embed.embedders),
+    }
 
 
 def _embed(ctx: StageContext) -> JSON:
@@ -134,7 +117,11 @@ def _embed(ctx: StageContext) -> JSON:
     out: JSON = {}
     for key in ctx.config.embed.embedders:
         result = embed_dataset(ds, make_embedder(key), home=ctx.home)
-        out[key] = {"hits": result.hits, "misses": result.misses, "seconds": round(result.seconds, 2)}
+        out[key] = {
+            "hits": result.hits,
+            "misses": result.misses,
+            "seconds": round(result.seconds, 2),
+        }
     return {"embedders": out}
 
 
@@ -142,7 +129,10 @@ def _embed(ctx: StageContext) -> JSON:
 def _search_inputs(ctx: StageContext) -> JSON:
     up = ctx.need("ingest")
     cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
-    return {"data": up["fingerprint"], "search": cfg.model_dump(mode="json", exclude={"tracking_uri"})}
+    return {
+        "data": up["fingerprint"],
+        "search": cfg.model_dump(mode="json", exclude={"tracking_uri"}),
+    }
 
 
 def _search(ctx: StageContext) -> JSON:
@@ -151,9 +141,12 @@ def _search(ctx: StageContext) -> JSON:
     up = ctx.need("ingest")
     cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
     report = run_search(
-        cfg, home=ctx.home, tracker=ctx.tracker, show_progress=ctx.show_progress,
+        cfg,
+        home=ctx.home,
+        tracker=ctx.tracker,
+        show_progress=ctx.show_progress,
         parent_run_id=ctx.run_id,
-    )  # fmt: skip
+    )
     ctx.tracker.log_metrics(ctx.run_id, {"test_macro_f1": float(report.test.get("macro_f1", 0.0))})
     return {
         "study": report.study,
@@ -229,8 +222,9 @@ def _notify(ctx: StageContext) -> JSON:
         f"textops pipeline {ctx.config.name}: {reg['uri']} {verdict} "
         f"(test macro-F1 {search['test_macro_f1']:.4f}; {reg['why']})"
     )
-    body = json.dumps({"text": text, "pipeline": ctx.config.name, "register": reg,
-                       "search": search}).encode()  # fmt: skip
+    body = json.dumps(
+        {"text": text, "pipeline": ctx.config.name, "register": reg, "search": search}
+    ).encode()
     req = urllib.request.Request(spec.webhook, body, {"content-type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=spec.timeout) as resp:

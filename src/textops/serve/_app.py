@@ -22,7 +22,7 @@ from textops.serve._settings import ENV_CONFIG, ServeSettings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from textops.monitor import DriftMonitor
+    from textops.monitor import DriftMonitor, RetrainTrigger
     from textops.serve._model import ServedModel
     from textops.serve._state import ServiceState
     from textops.serve._swap import ModelHolder
@@ -62,8 +62,11 @@ def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None
         )
     else:
         holder.metrics = metrics
-    monitor = drift = None
+    monitor = drift = trigger = None
     call = None
+    if settings.on_drift == "retrain" and not (settings.monitor and settings.log_text):
+        raise ConfigError("--on-drift retrain learns from logged texts: serve with --monitor "
+                          "and --log-text")  # fmt: skip
     if settings.monitor and load_model:
         from textops.monitor import DriftMonitor, MonitorService, parse_window
 
@@ -77,9 +80,11 @@ def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None
             buffer_size=settings.monitor_buffer,
             metrics=metrics,
         )
+        trigger = _retrain_trigger(settings, tracking_uri)
         drift = DriftMonitor(
-            window=settings.drift_window, webhook=settings.alert_webhook, metrics=metrics
-        )
+            window=settings.drift_window, webhook=settings.alert_webhook, metrics=metrics,
+            on_alert=None if trigger is None else trigger.on_alert,
+        )  # fmt: skip
         call = _observing(drift)
     batcher = MicroBatcher(
         holder.get,
@@ -88,7 +93,29 @@ def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None
         max_wait_ms=settings.max_wait_ms,
         metrics=metrics,
     )
-    return ServiceState(settings, holder, batcher, metrics, api_key, monitor, drift)
+    return ServiceState(settings, holder, batcher, metrics, api_key, monitor, drift, trigger)
+
+
+def _retrain_trigger(settings: ServeSettings, tracking_uri: str) -> RetrainTrigger | None:
+    """``textops retrain`` of the served model from its feedback, in a process of its own."""
+    import sys
+
+    from textops.monitor import RetrainTrigger, default_monitor_url
+    from textops.track import ModelURI
+
+    if settings.on_drift != "retrain":
+        return None
+    if not ModelURI.parse(settings.model_uri).registered:
+        raise ConfigError("--on-drift retrain needs a registered model: models:/NAME@champion")
+    command = [sys.executable, "-m", "textops", "retrain", settings.model_uri,
+               "--since", settings.retrain_since, "--tracking-uri", tracking_uri,
+               "--monitor-db", settings.monitor_db or default_monitor_url(settings.home)]  # fmt: skip
+    for item in settings.retrain_set:
+        command += ["--set", item]
+    env = dict(os.environ)
+    if settings.home:
+        env["TEXTOPS_HOME"] = str(settings.home)
+    return RetrainTrigger(command, env)
 
 
 def _observing(drift: DriftMonitor) -> Any:
@@ -170,13 +197,16 @@ def create_app(
     )
     app.state.service = state
     areas = (health, predict, explain, generate, model, monitor, dashboard)
-    for area in areas:
-        app.include_router(area.router)
+    routers = [area.router for area in areas]
+    if settings.on_drift == "retrain":  # the retrain routes exist only where retraining is on
+        routers.append(model.retrain_router)
+    for router in routers:
+        app.include_router(router)
     add_docs_routes(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # the routes themselves, for naming a request answered before routing (a 413)
-    routes = [route for area in areas for route in area.router.routes]
+    routes = [route for router in routers for route in router.routes]
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, routes=routes)
     return app
 

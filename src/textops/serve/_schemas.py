@@ -261,3 +261,13 @@ ERRORS: dict[int | str, JSON] = {
         (503, "no model loaded yet"),
     ]
 }
+
+
+class RetrainResponse(BaseModel):
+    action: Literal["started", "queued", "already_queued", "none"] = Field(
+        description="what this request did: started a retrain, queued one behind the running "
+        "one, found one queued already, or none (a status read)"
+    )
+    running: bool
+    queued: bool
+    runs: list[JSON] = Field(description="retrains this service started: reason, times, exit code")

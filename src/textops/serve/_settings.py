@@ -68,6 +68,15 @@ class ServeSettings(BaseModel):
         300.0, ge=0, description="how often drift is recomputed (0: only on request)"
     )
     alert_webhook: str | None = Field(None, description="URL that receives drift alerts (POST)")
+    on_drift: Literal["alert", "retrain"] = Field(
+        "alert",
+        description="what a drift alert does: alert only, or also queue one `textops retrain` "
+        "from feedback (never two at once; POST /v1/retrain queues one too)",
+    )
+    retrain_since: str = Field("7d", description="feedback window of a triggered retrain")
+    retrain_set: tuple[str, ...] = Field(
+        (), description="pipeline overrides of a triggered retrain (key=value)"
+    )
     strict_env: bool = Field(
         False, description="refuse to serve when a numeric package differs from the model's lock"
     )

@@ -14,7 +14,7 @@ from textops.errors import AuthError, ForbiddenError
 from textops.serve._settings import ServeSettings
 
 if TYPE_CHECKING:
-    from textops.monitor import DriftMonitor, MonitorService
+    from textops.monitor import DriftMonitor, MonitorService, RetrainTrigger
     from textops.serve._batcher import MicroBatcher
     from textops.serve._metrics import ServiceMetrics
     from textops.serve._swap import ModelHolder
@@ -38,6 +38,7 @@ class ServiceState:
     api_key: str | None
     monitor: MonitorService | None = None
     drift: DriftMonitor | None = None
+    retrain: RetrainTrigger | None = None
 
 
 async def service(request: Request) -> ServiceState:

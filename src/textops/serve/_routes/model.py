@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from textops.serve._schemas import ERRORS, ErrorResponse, ModelInfo, ModelRef, ReloadResponse
+from textops.serve._schemas import (
+    ERRORS,
+    ErrorResponse,
+    ModelInfo,
+    ModelRef,
+    ReloadResponse,
+    RetrainResponse,
+)
 from textops.serve._state import State, require_admin, require_key
 
 router = APIRouter()
@@ -36,3 +43,41 @@ async def reload(state: State) -> ReloadResponse:
     return ReloadResponse(
         swapped=swapped, model=ModelRef(name=model.name, version=model.version), detail=detail
     )
+
+
+def _trigger(state: State):  # type: ignore[no-untyped-def]
+    from textops.errors import ForbiddenError
+
+    if state.retrain is None:  # a service created without a model (the OpenAPI export)
+        raise ForbiddenError("retraining is off: start the service with --on-drift retrain")
+    return state.retrain
+
+
+_RETRAIN = {
+    "response_model": RetrainResponse,
+    "tags": ["admin"],
+    "responses": {**ERRORS, 403: {"model": ErrorResponse, "description": "admin or retrain off"}},
+    "dependencies": [Depends(require_admin)],
+}
+
+
+#: included only when the service runs with --on-drift retrain
+retrain_router = APIRouter()
+
+
+@retrain_router.post("/v1/retrain", **_RETRAIN)  # type: ignore[arg-type]
+async def retrain(state: State) -> RetrainResponse:
+    """Queue one `textops retrain` of the served model from its feedback (what a drift alert
+    does with --on-drift retrain; an alerting system's webhook can call this): started now,
+    or queued behind the running one; never two at once."""
+    trigger = _trigger(state)
+    if state.monitor is not None:  # the retrain reads the feedback received until now
+        await state.monitor.flushed()
+    action = trigger.fire("POST /v1/retrain")
+    return RetrainResponse(action=action, **trigger.status())
+
+
+@retrain_router.get("/v1/retrain", **_RETRAIN)  # type: ignore[arg-type]
+async def retrain_status(state: State) -> RetrainResponse:
+    """Whether a retrain runs or is queued, and the ones this service started."""
+    return RetrainResponse(action="none", **_trigger(state).status())

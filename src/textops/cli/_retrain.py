@@ -1,0 +1,88 @@
+"""``textops retrain``: a new version from the service's feedback, promoted only through the gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from textops.cli._common import JsonOpt, TrackingOpt, emit, handle_errors
+
+
+@handle_errors
+def retrain(
+    model_uri: Annotated[
+        str, typer.Argument(help="The served model, e.g. models:/tickets@champion.")
+    ],
+    from_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--from-feedback/--no-feedback",
+            help="Add the predictions that received feedback (needs serve --log-text).",
+        ),
+    ] = True,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only feedback from this window, e.g. 7d, 12h (default: all)."),
+    ] = None,
+    pipeline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Pipeline file whose sources, search and gate to use (the feedback is "
+            "added to its sources); default: the champion's dataset and settings."
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a pipeline key, e.g. search.timeout=120."),
+    ] = None,
+    monitor_db: Annotated[
+        str | None, typer.Option(help="The service's monitor database URL (default: the home's).")
+    ] = None,
+    tracking_uri: str | None = TrackingOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Retrain from feedback: the labelled predictions join the champion's data as a new
+    dataset version (conflicting labels quarantined; a text keeps its split, so test never
+    receives a row the champion trained on), then search, assess and register; the new
+    version becomes champion only if the gate passes, and a service following @champion
+    swaps it in.
+
+    Example: textops retrain models:/tickets@champion --since 7d --set search.timeout=300"""
+    from textops.errors import ConfigError
+    from textops.monitor import parse_window
+    from textops.pipeline import retrain as run_retrain
+
+    if not from_feedback:
+        raise ConfigError(
+            "retrain learns from feedback; to retrain on new sources, run the pipeline"
+        )
+    seconds = None
+    if since is not None:
+        kind, value = parse_window(since)
+        if kind != "time":
+            raise ConfigError(f"--since {since!r}: give a duration such as 7d or 12h")
+        seconds = value
+    result = run_retrain(
+        model_uri,
+        since_seconds=seconds,
+        pipeline=pipeline,
+        overrides=set_ or [],
+        monitor_url=monitor_db,
+        tracking_uri=tracking_uri,
+    )
+    if as_json:
+        emit(result.as_json(), True)
+        return
+    typer.echo(
+        f"{result.feedback_rows:,} feedback rows with text"
+        + (
+            f" ({result.feedback_without_text:,} without: serve with --log-text)"
+            if result.feedback_without_text
+            else ""
+        )
+        + f" + {result.base_dataset} -> {result.dataset}"
+    )
+    verdict = "promoted to champion" if result.promoted else "not promoted"
+    typer.echo(f"models:/{result.model}/{result.new_version} {verdict}: {result.why}")

@@ -1,0 +1,195 @@
+"""`textops retrain --from-feedback`: a served model's feedback becomes a new dataset version,
+and the new model replaces the champion only through the gate."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.pipeline.conftest import fast
+from textops.cli import app
+
+runner = CliRunner()
+KEY = {"x-api-key": "rt-key"}
+
+#: the stream drifts: each label now comes with words the champion never saw
+NEW_WORDS = {
+    "sport": "tennis racket volley serve umpire",
+    "money": "crypto wallet coin ledger broker",
+    "tech": "robot sensor drone firmware kernel",
+}
+
+
+def _drifted(n: int, seed: int = 3) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = list(NEW_WORDS)[i % 3]
+        rows.append((" ".join(rng.sample(NEW_WORDS[label].split(), 3)) + f" ticket {i}", label))
+    return rows
+
+
+def _serve_and_label(home: Path, tmp_path: Path, rows: list[tuple[str, str]], monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    from textops.serve import ServeSettings, create_app
+    from textops.track import default_tracking_uri
+
+    monkeypatch.setenv("TEXTOPS_RT_KEY", "rt-key")
+    db = f"sqlite:///{tmp_path / 'monitor.db'}"
+    settings = ServeSettings(
+        model_uri="models:/tickets@champion",
+        home=str(home),
+        tracking_uri=default_tracking_uri(home),
+        poll_seconds=0,
+        monitor_db=db,
+        log_text=True,
+        api_key_env="TEXTOPS_RT_KEY",
+    )
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/predict", json={"texts": [t for t, _ in rows]}, headers=KEY)
+        assert r.status_code == 200
+        preds = r.json()["predictions"]
+        items = [
+            {"prediction_id": p["prediction_id"], "label": lab}
+            for p, (_, lab) in zip(preds, rows, strict=True)
+        ]
+        assert client.post("/v1/feedback", json={"items": items}, headers=KEY).status_code == 200
+    return db
+
+
+def test_retrain_from_feedback_makes_a_version_and_goes_through_the_gate(
+    tickets: Path,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    sets = [a for o in fast() for a in ("--set", o)]
+    res = runner.invoke(app, ["pipeline", "run", str(tickets), *sets])
+    assert res.exit_code == 0, res.output
+    from textops.data import DatasetStore
+
+    before = DatasetStore(home).get("tickets")
+    # a drifted stream, plus one text of the champion's train split labelled otherwise
+    clash_text = before.texts("train")[0]
+    clash_label = next(
+        lab for lab in ("sport", "money", "tech") if lab != before.labels("train")[0]
+    )
+    rows = [*_drifted(60), (clash_text, clash_label)]
+    db = _serve_and_label(home, tmp_path, rows, monkeypatch)
+
+    res = runner.invoke(
+        app,
+        [
+            "retrain",
+            "models:/tickets@champion",
+            "--since",
+            "1d",
+            "--monitor-db",
+            db,
+            *sets,
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["feedback_rows"] == 61 and out["feedback_without_text"] == 0
+    after = DatasetStore(home).get("tickets")
+    assert out["dataset"] == f"tickets@{after.version}" and after.version != before.version
+    texts = set(after.texts())
+    assert all(t in texts for t, _ in _drifted(60))
+    # the clash is quarantined (both rows), never silently relabelled
+    quarantine = [json.loads(x) for x in after.quarantine_path.read_text().splitlines()]
+    assert {q["reason"] for q in quarantine if q.get("text") == clash_text} == {"conflicting_label"}
+    assert clash_text not in texts
+    # the test split never receives a row the champion trained on
+    assert not set(before.texts("train")) & set(after.texts("test"))
+    assert set(before.texts("test")) <= set(after.texts("test")) | {clash_text}
+    # registered as version 2; champion only if the gate said so
+    reg = next(s for s in out["pipeline"]["stages"] if s["stage"] == "register")["outputs"]
+    assert out["new_version"] == 2 and reg["promoted"] == reg["gate"]["promote"] == out["promoted"]
+    from textops.track import ModelRegistry, default_tracking_uri
+
+    champion = ModelRegistry(default_tracking_uri(home)).alias_version("tickets", "champion")
+    assert champion == (2 if out["promoted"] else 1)
+
+
+def test_retrain_without_logged_text_says_what_to_do(
+    tickets: Path,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    sets = [a for o in fast() for a in ("--set", o)]
+    assert runner.invoke(app, ["pipeline", "run", str(tickets), *sets]).exit_code == 0
+    from textops.monitor import MonitorStore
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    store = MonitorStore(db)
+    store.ensure_schema()
+    store.write(
+        [
+            {
+                "prediction_id": "p1",
+                "ts": 1e9,
+                "model_name": "tickets",
+                "model_version": "1",
+                "text_sha256": "0" * 64,
+                "text": None,
+                "text_chars": 3,
+                "label": "sport",
+                "probabilities": {},
+                "latency_ms": 1.0,
+            }
+        ],
+        [{"prediction_id": "p1", "label": "money", "ts": 1e9}],
+    )
+    store.dispose()
+    res = runner.invoke(app, ["retrain", "models:/tickets@champion", "--monitor-db", db, *sets])
+    assert res.exit_code == 2 and "--log-text" in res.output
+
+
+def test_service_queues_a_real_retrain(
+    tickets: Path, home: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """POST /v1/retrain (what a drift alert does under --on-drift retrain) runs `textops
+    retrain` in its own process; it registers version 2 from the feedback."""
+    sets = [a for o in fast() for a in ("--set", o)]
+    assert runner.invoke(app, ["pipeline", "run", str(tickets), *sets]).exit_code == 0
+    from textops.serve import ServeSettings, create_app
+    from textops.track import ModelRegistry, default_tracking_uri
+
+    monkeypatch.setenv("TEXTOPS_RT_KEY", "rt-key")
+    uri = default_tracking_uri(home)
+    common = {
+        "model_uri": "models:/tickets@champion",
+        "home": str(home),
+        "tracking_uri": uri,
+        "poll_seconds": 0,
+        "monitor_db": f"sqlite:///{tmp_path / 'monitor.db'}",
+        "api_key_env": "TEXTOPS_RT_KEY",
+    }
+    import pytest
+
+    from textops.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--log-text"):
+        create_app(ServeSettings(**common, on_drift="retrain"))
+    settings = ServeSettings(**common, log_text=True, on_drift="retrain", retrain_set=tuple(fast()))
+    rows = _drifted(30)
+    with TestClient(create_app(settings)) as client:
+        preds = client.post("/v1/predict", json={"texts": [t for t, _ in rows]}, headers=KEY).json()
+        items = [
+            {"prediction_id": p["prediction_id"], "label": lab}
+            for p, (_, lab) in zip(preds["predictions"], rows, strict=True)
+        ]
+        assert client.post("/v1/feedback", json={"items": items}, headers=KEY).status_code == 200
+        r = client.post("/v1/retrain", headers=KEY)
+        assert r.status_code == 200 and r.json()["action"] == "started", r.text
+        assert client.app.state.service.retrain.wait(240)
+        status = client.get("/v1/retrain", headers=KEY).json()
+    assert status["runs"][0]["returncode"] == 0, status
+    versions = [v.version for v in ModelRegistry(uri).versions("tickets")]
+    assert versions == [1, 2] or sorted(versions) == [1, 2]
