@@ -158,3 +158,23 @@ def test_only_one_stage_reads_the_ones_before_it(tickets: Path, home: Path, stag
     _run(tickets, "--stage", "ingest")
     out = _run(tickets, "--stage", "validate", "--stage", stage)
     assert [s["stage"] for s in out["stages"] if s["status"] == "ran"] == ["validate", stage]
+
+
+def test_recipes_and_an_llm_classifier_in_a_pipeline(tickets: Path, home: Path) -> None:
+    from tests.llm_stub import llm_stub
+
+    with llm_stub() as (url, _):
+        extra = [f"llm.endpoint={url}", "llm.model=stub", "llm.per_class=6", "llm.classify=true",
+                 "search.recipes=[none,augment,llm]", "search.trials=8"]  # fmt: skip
+        sets = [a for o in fast(*extra) for a in ("--set", o)]
+        res = runner.invoke(app, ["pipeline", "run", str(tickets), *sets, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    search = next(s for s in out["stages"] if s["stage"] == "search")["outputs"]
+    assert {r["recipe"] for r in search["recipes"]} == {"none", "augment", "llm"}
+    assess = next(s for s in out["stages"] if s["stage"] == "assess")["outputs"]
+    assert assess["llm"]["model"] == "stub" and 0 <= assess["llm"]["accuracy"] <= 1
+    bad = tickets.parent / "bad.yaml"
+    bad.write_text(tickets.read_text() + "\n")
+    res = runner.invoke(app, ["pipeline", "validate", str(bad), "--set", "search.recipes=[llm]"])
+    assert res.exit_code == 2 and "add an llm section" in res.output

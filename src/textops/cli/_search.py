@@ -68,6 +68,22 @@ def print_search(report: SearchReport) -> None:
             f"{test['accuracy']:.4f}, ECE {test['ece']:.3f}, "
             f"{test['latency_ms_per_text']:.1f} ms/text"
         )
+    for r in report.recipes or []:
+        if r.best_cv_macro_f1 is None:
+            console.print(f"recipe {r.recipe}: no complete trial")
+            continue
+        gain = "" if r.gain_over_none is None else f", {r.gain_over_none:+.4f} vs none"
+        verdict = (
+            ""
+            if r.gain_over_none is None
+            else (" (helped)" if r.gain_over_none > 0 else " (did not help)")
+        )
+        console.print(
+            f"recipe {r.recipe}: best cv macro-F1 {r.best_cv_macro_f1:.4f} over "
+            f"{r.trials} trials{gain}{verdict}"
+        )
+    if best.recipe:
+        console.print(f"winner's recipe: {best.recipe}")
     if report.pareto_front:
         console.print(f"Pareto front: {len(report.pareto_front)} trials (F1 vs latency)")
     cmp = report.comparison or {}
@@ -83,6 +99,23 @@ def print_search(report: SearchReport) -> None:
     )
     if not _has_mlflow_ui():
         console.print("(the MLflow UI needs the full package: pip install mlflow)")
+
+
+def _synthesize(dataset: str, url: str, model: str | None, per_class: int) -> None:
+    """The llm recipe's rows, when the dataset version has none yet."""
+    from textops.data import DatasetStore, read_synthetic
+    from textops.errors import ConfigError
+    from textops.gen import EndpointGenerator, synthesize
+
+    if not model:
+        raise ConfigError("--llm-endpoint needs --llm-model")
+    ds = DatasetStore().get(dataset)
+    if read_synthetic(ds, "llm") is None:
+        made = synthesize(ds, EndpointGenerator(url, model), per_class)
+        typer.echo(
+            f"{len(made)} LLM-written rows from {model} stored with {ds.name}@{ds.version}",
+            err=True,
+        )
 
 
 def _has_mlflow_ui() -> bool:
@@ -198,6 +231,23 @@ def search(
         str | None,
         typer.Option(help="Where trained heads train: auto (CUDA when present), cpu or cuda."),
     ] = None,
+    recipes: Annotated[
+        str | None,
+        typer.Option(
+            help="Data recipes to search, comma-separated: none, augment (EDA variants of the "
+            "training rows), llm (LLM-written rows; see --llm-endpoint). Their mix ratio is "
+            "searched too; extra rows go into training folds only."
+        ),
+    ] = None,
+    llm_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible API base that writes the llm recipe's rows when "
+            "the dataset has none yet (`textops data synth` makes them beforehand)."
+        ),
+    ] = None,
+    llm_model: Annotated[str | None, typer.Option(help="Model of --llm-endpoint.")] = None,
+    llm_per_class: Annotated[int, typer.Option(help="LLM-written rows per label.")] = 20,
     config: Annotated[Path | None, typer.Option(help="YAML file with SearchConfig values.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: key=value.")] = None,
     as_json: bool = JsonOpt,
@@ -238,7 +288,10 @@ def search(
         gate_alpha=alpha,
         head_options=parse_overrides(param) if param else None,
         device=device,
+        recipes=_csv(recipes),
     )
+    if "llm" in cfg.recipes and llm_endpoint:
+        _synthesize(cfg.dataset, llm_endpoint, llm_model, llm_per_class)
     report = run_search(cfg, show_progress=None if not as_json else False)
     if as_json:
         emit(report.as_json(), True)

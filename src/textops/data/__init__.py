@@ -1,5 +1,6 @@
 """Data stage: ingest CSV/TSV/JSONL/Parquet into one schema, validate, quarantine, version, split."""
 
+from textops.data._augment import augment, augment_texts
 from textops.data._builtin import BUILTIN_DATASETS, builtin_source
 from textops.data._columns import text_column
 from textops.data._ingest import ingest
@@ -9,6 +10,7 @@ from textops.data._readers import FileSource, MemorySource
 from textops.data._schema import IngestConfig, NormalizationOptions, RejectReason, SplitOptions
 from textops.data._splits import SPLITS
 from textops.data._store import Dataset, DatasetStore, validate_name
+from textops.data._synthetic import SyntheticRows, read_synthetic, write_synthetic
 from textops.data._tables import read_table, write_table
 
 __all__ = [
@@ -23,12 +25,17 @@ __all__ = [
     "NormalizationOptions",
     "RejectReason",
     "SplitOptions",
+    "SyntheticRows",
+    "augment",
+    "augment_texts",
     "builtin_source",
     "ingest",
     "ingest_report",
     "normalize_text",
+    "read_synthetic",
     "read_table",
     "text_column",
     "validate_name",
+    "write_synthetic",
     "write_table",
 ]

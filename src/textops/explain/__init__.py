@@ -12,6 +12,7 @@ from textops.explain._assess import (
     ModelScores,
     PairComparison,
     assess,
+    llm_candidate,
     score_model,
 )
 from textops.explain._assess_report import assessment_figure, assessment_html
@@ -60,6 +61,7 @@ __all__ = [
     "explain_texts",
     "feature_statistics",
     "importances_png",
+    "llm_candidate",
     "read_predictions",
     "render_html",
     "resolve_method",

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -121,9 +122,14 @@ def _interval(y: np.ndarray, pred: np.ndarray, k: int, seed: int) -> tuple[float
     if len(y) < 2:
         return (float("nan"), float("nan"))
     res = bootstrap(
-        (y, pred), lambda a, b: macro_f1_codes(a, b, k), paired=True, vectorized=False,
-        n_resamples=RESAMPLES, method="percentile", random_state=np.random.default_rng(seed),
-    )  # fmt: skip
+        (y, pred),
+        lambda a, b: macro_f1_codes(a, b, k),
+        paired=True,
+        vectorized=False,
+        n_resamples=RESAMPLES,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -183,3 +189,28 @@ def assess(
             )
         )
     return Assessment(dataset=dataset, split=split, n=len(y_true), models=models, pairs=pairs)
+
+
+def llm_candidate(
+    dataset: Any, texts: Sequence[str], url: str, model: str, shots: int = 2, seed: int = 0
+) -> Candidate:
+    """An LLM behind an OpenAI-compatible endpoint as a classifier over the dataset's labels,
+    shown ``shots`` train examples per label (0: zero-shot), on ``texts``."""
+    from textops.gen import EndpointGenerator, LLMClassifier
+
+    labels = sorted(set(dataset.labels("train")))
+    examples: list[tuple[str, str]] = []
+    for lab in labels:
+        rows = [
+            t
+            for t, y in zip(dataset.texts("train"), dataset.labels("train"), strict=True)
+            if y == lab
+        ][:shots]
+        examples += [(t, lab) for t in rows]
+    clf = LLMClassifier(EndpointGenerator(url, model), labels, examples, seed=seed)
+    t0 = time.perf_counter()
+    predicted = clf.predict(texts)
+    per_text = 1000 * (time.perf_counter() - t0) / max(len(texts), 1)
+    return Candidate(
+        name=f"llm:{model}", source="llm", predicted=predicted, latency_ms=(per_text, per_text)
+    )

@@ -42,7 +42,7 @@ def _scores(m: Any) -> JSON:
 
 
 def assess_candidate(ctx: StageContext) -> JSON:
-    from textops.explain import assess, assessment_html, score_model
+    from textops.explain import assess, assessment_html, llm_candidate, score_model
 
     ds = _dataset(ctx)
     texts, labels = ds.texts("test"), ds.labels("test")
@@ -54,10 +54,13 @@ def assess_candidate(ctx: StageContext) -> JSON:
     candidate = ctx.need("search")["model_uri"]
     champion = champion_uri(ctx)
     uris = [candidate] + ([champion] if champion else [])
-    report = assess(
-        ds.name, "test", labels, [score_model(u, texts, ctx.tracking_uri) for u in uris]
-    )
-    names = ["candidate", "champion"]
+    candidates = [score_model(u, texts, ctx.tracking_uri) for u in uris]
+    names = ["candidate", "champion"][: len(uris)]
+    llm = ctx.config.llm
+    if llm is not None and llm.classify:  # an LLM prompted over the labels, on the same rows
+        candidates.append(llm_candidate(ds, texts, llm.endpoint, llm.model, llm.shots))
+        names.append("llm")
+    report = assess(ds.name, "test", labels, candidates)
     metrics = {
         f"{names[i]}_{k}": float(v)
         for i, m in enumerate(report.models)
@@ -68,6 +71,8 @@ def assess_candidate(ctx: StageContext) -> JSON:
         out["champion"] = {"uri": champion, **_scores(report.models[1])}
         out["mcnemar_p"] = report.pairs[0].p_value
         metrics["mcnemar_p"] = report.pairs[0].p_value
+    if "llm" in names:
+        out["llm"] = {"model": llm.model if llm else None, **_scores(report.models[-1])}
     ctx.tracker.log_metrics(ctx.run_id, metrics)
     page = ctx.folder / "assess.html"
     page.write_text(assessment_html(report), "utf-8")

@@ -19,6 +19,7 @@ from textops.search import SearchConfig
 __all__ = [
     "ExportSpec",
     "GateSpec",
+    "LlmSpec",
     "NotifySpec",
     "PipelineConfig",
     "RegisterSpec",
@@ -137,6 +138,20 @@ class NotifySpec(BaseModel):
     timeout: float = Field(10.0, gt=0)
 
 
+class LlmSpec(BaseModel):
+    """An OpenAI-compatible endpoint: it writes the ``llm`` recipe's rows (when the search's
+    recipes name it) and, with ``classify``, is assessed as a classifier next to the trained
+    models on the same test split. The key comes from ``api_key_env``."""
+
+    model_config = _FROZEN
+    endpoint: str
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    per_class: int = Field(20, ge=1, description="rows written per label")
+    classify: bool = False
+    shots: int = Field(2, ge=0, description="train examples per label in the classify prompt")
+
+
 class EmbedSpec(BaseModel):
     """Embedders whose vectors are cached before the search (a cache filled here, or on a
     cluster, is read by the search at no cost). Empty: the search embeds what fits its budget."""
@@ -161,6 +176,7 @@ class PipelineConfig(BaseModel):
     registration: RegisterSpec = Field(RegisterSpec(), alias="register")
     export: ExportSpec | None = None
     notify: NotifySpec | None = None
+    llm: LlmSpec | None = None
     tracking_uri: str | None = None
     #: where relative source paths are read from: the pipeline file's folder
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -169,6 +185,8 @@ class PipelineConfig(BaseModel):
     def _check(self) -> PipelineConfig:
         validate_name(self.name)
         self.search_config(self.name, "check", "sqlite://")  # the search's own checks, now
+        if "llm" in (self.search.recipes or ()) and self.llm is None:
+            raise ValueError("search.recipes has llm: add an llm section (endpoint, model)")
         return self
 
     @property

@@ -135,11 +135,26 @@ def _search_inputs(ctx: StageContext) -> JSON:
     }
 
 
+def _synthesize(ctx: StageContext, dataset: str, version: str) -> None:
+    """The llm recipe's rows for this dataset version (once: they are stored with it)."""
+    from textops.data import DatasetStore, read_synthetic
+    from textops.gen import EndpointGenerator, synthesize
+
+    spec = ctx.config.llm
+    assert spec is not None
+    ds = DatasetStore(ctx.home).get(dataset, version)
+    if read_synthetic(ds, "llm") is None:
+        endpoint = EndpointGenerator(spec.endpoint, spec.model, api_key_env=spec.api_key_env)
+        synthesize(ds, endpoint, spec.per_class, home=ctx.home)
+
+
 def _search(ctx: StageContext) -> JSON:
     from textops.search import run_search
 
     up = ctx.need("ingest")
     cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
+    if "llm" in cfg.recipes:
+        _synthesize(ctx, up["dataset"], up["version"])
     report = run_search(
         cfg,
         home=ctx.home,
@@ -158,12 +173,19 @@ def _search(ctx: StageContext) -> JSON:
         "run_id": report.run_id,
         "model_uri": report.run_model_uri,
         "trials": report.trials,
+        "recipe": report.best.recipe,
+        "recipes": None if report.recipes is None else [r.__dict__ for r in report.recipes],
     }
 
 
 # -- assess -----------------------------------------------------------------------------------
 def _assess_inputs(ctx: StageContext) -> JSON:
-    return {"model": ctx.need("search")["model_uri"], "data": ctx.need("ingest")["fingerprint"]}
+    llm = ctx.config.llm
+    return {
+        "model": ctx.need("search")["model_uri"],
+        "data": ctx.need("ingest")["fingerprint"],
+        "llm": llm.model_dump(mode="json") if llm and llm.classify else None,
+    }
 
 
 def _assess(ctx: StageContext) -> JSON:

@@ -110,6 +110,12 @@ class SearchConfig(BaseModel):
     device: str = Field(
         "auto", description="where trained heads train: auto (CUDA when present), cpu, cuda"
     )
+    recipes: tuple[Literal["none", "augment", "llm"], ...] = Field(
+        ("none",),
+        description="data recipes searched with their mix ratio: none, augment (EDA variants "
+        "of the training rows), llm (the dataset's LLM-written rows, see `textops data synth`); "
+        "extra rows go into training folds only",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -151,6 +157,7 @@ class SearchConfig(BaseModel):
             # only when given: studies of searches without options keep their names
             **({"head_options": self.head_options} if self.head_options else {}),
             **({"pooled": True, "cv_repeats": self.cv_repeats} if self.pooled else {}),
+            **({"recipes": sorted(self.recipes)} if self.recipes != ("none",) else {}),
         }
 
     @property

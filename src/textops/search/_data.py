@@ -34,6 +34,8 @@ class SearchData:
     #: every text of the version (all splits), for filling the embedding cache at once
     all_texts: list[str]
     all_keys: list[bytes]
+    #: the version's LLM-written rows (texts, labels), training material for the llm recipe
+    synthetic: tuple[list[str], list[str]] | None = None
 
     @classmethod
     def read(cls, ds: Dataset) -> SearchData:
@@ -47,7 +49,11 @@ class SearchData:
             idx = [i for i, s in enumerate(splits) if s == name]
             return Split([texts[i] for i in idx], [labels[i] for i in idx], [keys[i] for i in idx])
 
-        return cls(split("train"), split("validation"), split("test"), texts, keys)
+        from textops.data import read_synthetic
+
+        made = read_synthetic(ds, "llm")
+        synthetic = None if made is None else (made.texts, made.labels)
+        return cls(split("train"), split("validation"), split("test"), texts, keys, synthetic)
 
     def median_per_label(self) -> float:
         """Median labelled rows per label over every split."""
@@ -58,7 +64,9 @@ class SearchData:
         """Every labelled row as the train split (few labels: CV on all rows is a better
         judge and estimate than a dozen held-out rows)."""
         empty = Split([], [], [])
-        return SearchData(self.refit + self.test, empty, empty, self.all_texts, self.all_keys)
+        return SearchData(
+            self.refit + self.test, empty, empty, self.all_texts, self.all_keys, self.synthetic
+        )
 
     @property
     def refit(self) -> Split:

@@ -26,6 +26,7 @@ from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
 from textops.search._plan import EmbedderPlan
+from textops.search._recipes import RecipeRow, recipe_summary
 from textops.search._refit import evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.track import (
@@ -96,6 +97,7 @@ def _winner(t: FrozenTrial) -> Winner:
         cv_macro_f1=float(t.values[0]),
         trial=t.number,
         latency_ms=t.user_attrs.get("latency_ms"),
+        recipe=t.user_attrs.get("recipe"),
     )
 
 
@@ -107,6 +109,7 @@ def log_winner(
     import matplotlib.pyplot as plt
 
     best = {f"best.{k}": v for k, v in winner.params.items()}
+    best |= {f"best.recipe.{k}": v for k, v in (winner.recipe or {}).items() if v is not None}
     tracker.log_params(run, {"best.embedder": winner.embedder, "best.head": winner.head, **best})
     prefix = "cv_estimate" if test.get("estimate") == "cv" else "test"
     scalars = {f"{prefix}_{k}": v for k, v in test.items() if isinstance(v, int | float)}
@@ -341,6 +344,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         finalize_estimate_seconds=None if estimate is None else round(estimate, 2),
         finalize_steps=steps.seconds,
         stopped_by_budget=_stopped_by_budget(finished),
+        recipes=_recipes(finished, config),
     )
 
 
@@ -369,3 +373,12 @@ def _stopped_by_budget(finished: list[FrozenTrial]) -> list[str]:
                 "pruned before loading for the same reason"
             )
     return lines
+
+
+def _recipes(finished: list[FrozenTrial], config: SearchConfig) -> list[RecipeRow] | None:
+    """Whether the data recipes helped: each one's best complete trial against ``none``."""
+    if config.recipes == ("none",):
+        return None
+    done = [(t.user_attrs.get("recipe"), float(t.values[0])) for t in finished
+            if t.state.name == "COMPLETE" and t.values]  # fmt: skip
+    return recipe_summary(done, config.recipes)

@@ -19,6 +19,7 @@ from textops.embed import (
     encode_texts,
     make_embedder,
 )
+from textops.search._recipes import Recipe, RecipePool, augment_pool, synthetic_pool
 
 __all__ = ["FoldData"]
 
@@ -42,12 +43,17 @@ class FoldData:
         validation: tuple[list[str], list[bytes], list[str]] | None = None,
         repeats: int = 1,
         subsets: dict[str, list[int]] | None = None,
+        synthetic: tuple[list[str], list[str]] | None = None,
     ) -> None:
         self.texts = texts
+        self.labels = labels
+        #: LLM-written rows (texts, labels) for the ``llm`` recipe
+        self.synthetic = synthetic
         self.keys = keys
         # integer codes: sklearn's label handling and macro-F1 on Python strings cost more
         # than a small linear fit
         names, self.y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+        self.codes = {str(n): i for i, n in enumerate(names)}
         #: the validation split (texts, keys, label codes); rows with a label train lacks are
         #: left out
         self.validation: tuple[list[str], list[bytes], np.ndarray] | None = None
@@ -87,6 +93,9 @@ class FoldData:
         self._val: dict[tuple[str, int | None], Any] = {}
         #: per (embedder, fold, standardised): what solvers keep about those inputs
         self._products: dict[tuple[str, int, bool], dict[Any, Any]] = {}
+        #: recipes' extra rows, and their features per embedder
+        self._pools: dict[tuple[str, float | None], RecipePool] = {}
+        self._pool_X: dict[tuple[str, str, float | None], np.ndarray] = {}
 
     def features(self, key: str) -> Any:
         """The train split's features by embedder ``key`` (from the cache), or None for an
@@ -229,6 +238,40 @@ class FoldData:
             pair = self._arrays.setdefault((key, fold, standard), pair)
             self.fit_seconds[key] = self.fit_seconds.get(parts["sparse"], 0.0)
         return pair
+
+    # -- data recipes ---------------------------------------------------------------------------
+    def pool(self, recipe: Recipe) -> RecipePool:
+        """The recipe's extra rows over the train split, made once per process."""
+        slot = (recipe.name, recipe.strength)
+        with self._lock:
+            if slot not in self._pools:
+                if recipe.name == "augment":
+                    assert recipe.strength is not None
+                    pool = augment_pool(self.texts, self.labels, recipe.strength, self.seed)
+                elif recipe.name == "llm" and self.synthetic is not None:
+                    pool = synthetic_pool(*self.synthetic, known=set(self.codes))
+                else:
+                    raise ValueError(f"recipe {recipe.name!r} has no rows here")
+                self._pools[slot] = pool
+            return self._pools[slot]
+
+    def extra(self, key: str, recipe: Recipe, fold: int, standard: bool) -> tuple[Any, Any]:
+        """Fold ``fold``'s extra training rows of ``recipe`` (features, label codes): only
+        those made from the fold's own training rows, standardised like them."""
+        pool = self.pool(recipe)
+        slot = (key, recipe.name, recipe.strength)
+        if slot not in self._pool_X:
+            vectors = encode_texts(make_embedder(key), pool.texts, self.cache, show_progress=False)
+            with self._lock:
+                self._pool_X[slot] = vectors.vectors
+        tr, _ = self.splits(key)[fold]
+        idx = pool.take(tr, recipe.mix, self.seed)
+        X = self._pool_X[slot][idx]
+        if standard:
+            self.arrays(key, fold, True)  # fits the fold's scaler
+            X = self._scalers[key, fold].transform(X)
+        y = np.array([self.codes[pool.labels[i]] for i in idx], dtype=self.y.dtype)
+        return X, y
 
     def validation_arrays(self, key: str, fold: int, standard: bool) -> Any:
         """The validation split's features (dense embedders), standardised like fold

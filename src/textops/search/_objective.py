@@ -22,6 +22,7 @@ from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
 from textops.search._head_search import HEAD_SEARCH, cv_head
+from textops.search._recipes import MIX_RATIOS, STRENGTHS, Recipe
 from textops.search._record import FoldResult, TrialRecord, brier_score
 from textops.search._trained_trial import TrainedTrials
 from textops.search._warm import WarmStarts
@@ -30,6 +31,8 @@ from textops.track import BackgroundRuns, FinishedRun, Tracker
 if TYPE_CHECKING:
     from optuna import Trial
 
+
+NO_RECIPE = Recipe()
 
 __all__ = [
     "Objective",
@@ -105,7 +108,11 @@ class Objective:
         subsets: dict[str, list[int]] | None = None,
         rates: dict[str, float] | None = None,
         tie_break: bool = False,
+        recipes: Sequence[str] = ("none",),
+        synthetic: tuple[list[str], list[str]] | None = None,
     ) -> None:
+        #: data recipes searched (``none`` always among them when given alone)
+        self.recipes = tuple(recipes)
         self.data = FoldData(
             texts=data.train.texts,
             labels=data.train.labels,
@@ -116,6 +123,7 @@ class Objective:
             validation=(data.validation.texts, data.validation.keys, data.validation.labels),
             repeats=repeats,
             subsets=subsets,
+            synthetic=synthetic,
         )
         self.heads = {e: compatible_heads(e, heads) for e in embedders}
         self.embedders = [e for e in embedders if self.heads[e]]
@@ -159,7 +167,14 @@ class Objective:
 
     # -- one fold ------------------------------------------------------------------------------
     def _fold(
-        self, ek: str, hk: str, params: Params, scale: bool, fold: int, stop_at: float | None
+        self,
+        ek: str,
+        hk: str,
+        params: Params,
+        scale: bool,
+        fold: int,
+        stop_at: float | None,
+        recipe: Recipe = NO_RECIPE,
     ) -> FoldResult:
         """Fit on one fold's train part and score macro-F1 on its held-out part. A head that
         trains in rounds (boosting, epochs) is stopped at ``stop_at`` (wall clock) with
@@ -168,16 +183,25 @@ class Objective:
         tr, va = data.splits(ek)[fold]
         standard = standardizes(hk, params, scale)
         Xtr, Xva = data.arrays(ek, fold, standard)
+        ytr = data.y[tr]
         dense = isinstance(Xtr, np.ndarray)
+        if recipe.adds_rows:  # the fold's own rows' variants (or LLM rows), training part only
+            Xx, yx = data.extra(ek, recipe, fold, standard)
+            Xtr, ytr = np.vstack([Xtr, Xx]), np.concatenate([ytr, yx])
         # the fold's arrays are standardised already
         est = cv_head(hk, params, scale=scale, seed=self.seed, dense=dense, prescaled=dense)
         search = HEAD_SEARCH[hk]
         # features fitted per fold (TF-IDF) differ between folds: warm starts stay in the fold
         shared = data.features(ek) is not None
-        warm = self._warm.start(est, ek, hk, fold, params, search.warm_start, across_folds=shared)
+        # (warm starts and kept products belong to the fold's own arrays: not with extra rows)
+        warm = None
+        if not recipe.adds_rows:
+            warm = self._warm.start(
+                est, ek, hk, fold, params, search.warm_start, across_folds=shared
+            )
         clock = functools.partial(self.budget.check_clock, stop_at)
         fit_kw: dict[str, object] = {}
-        if search.fold_products and dense:
+        if search.fold_products and dense and not recipe.adds_rows:
             fit_kw["products"] = data.products(ek, fold, standard)
         elif search.round_callbacks and stop_at is not None:
             fit_kw["callbacks"] = [clock]
@@ -190,10 +214,10 @@ class Objective:
             if search.early_stopping and dense and data.validation is not None and not sampled:
                 val_X = data.validation_arrays(ek, fold, standard)
                 epochs = fit_early_stopped(
-                    est, Xtr, data.y[tr], val_X, data.validation[2], macro_f1, each_epoch=clock
+                    est, Xtr, ytr, val_X, data.validation[2], macro_f1, each_epoch=clock
                 )
             else:
-                est.fit(Xtr, data.y[tr], **fit_kw)
+                est.fit(Xtr, ytr, **fit_kw)
             t1 = time.perf_counter()
             pred = est.predict(Xva)
             t2 = time.perf_counter()
@@ -233,13 +257,35 @@ class Objective:
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         for name, value in (("embedder", ek), ("head", hk), ("params", params)):
             trial.set_user_attr(name, value)
+        recipe = self._sample_recipe(trial, ek, hk)
+        if recipe is not None:
+            trial.set_user_attr("recipe", recipe.as_json())
         return str(ek), str(hk), params
+
+    def _sample_recipe(self, trial: Trial, ek: str, hk: str) -> Recipe | None:
+        """A data recipe and its mix (and strength), for heads on cached dense embeddings;
+        None when the search has no recipes or this kind cannot take extra rows."""
+        emb = make_embedder(ek)
+        takes = not (HEADS[hk].text_input or emb.sparse_output or not emb.cacheable)
+        if len(self.recipes) < 2 and self.recipes[0] == "none":
+            return None
+        if not takes:
+            return Recipe()
+        name = str(trial.suggest_categorical("recipe", list(self.recipes)))
+        if name == "none":
+            return Recipe()
+        mix = float(trial.suggest_categorical(f"mix.{name}", list(MIX_RATIOS)))
+        strength = None
+        if name == "augment":
+            strength = float(trial.suggest_categorical("strength", list(STRENGTHS)))
+        return Recipe(name, mix, strength)
 
     def _run_folds(self, trial: Trial, ek: str, hk: str, params: Params, rec: TrialRecord) -> None:
         """Every fold in turn, pruned (by the median rule, or the budget) after any of them."""
         import optuna
 
         budget = self.budget
+        recipe = Recipe.of(trial.user_attrs.get("recipe"))
         scale = make_embedder(ek).needs_scaling
         folds = len(self.data.splits(ek))
         started = time.time()
@@ -251,7 +297,7 @@ class Objective:
         for fold in range(folds):
             fold_started = time.time()
             try:
-                done = self._fold(ek, hk, params, scale, fold, budget.stop_at(reserve))
+                done = self._fold(ek, hk, params, scale, fold, budget.stop_at(reserve), recipe)
             except OutOfTimeError:
                 trial.set_user_attr("stopped", "budget")
                 raise optuna.TrialPruned(
@@ -344,7 +390,7 @@ class Objective:
             name=f"trial-{trial.number}",
             parent_id=self.parent,
             tags={"textops.trial": str(trial.number)},
-            params={"embedder": ek, "head": hk, **params},
+            params={"embedder": ek, "head": hk, **params, **_recipe_params(trial)},
             metrics=metrics,
             history={
                 "train_loss": [r.train_loss for r in rec.history],
@@ -362,3 +408,12 @@ class Objective:
         else:
             self.tracker.log_run(run)
         return latency
+
+
+def _recipe_params(trial: Trial) -> Params:
+    recipe = trial.user_attrs.get("recipe")
+    if not recipe:
+        return {}
+    return {
+        f"recipe.{k}" if k != "name" else "recipe": v for k, v in recipe.items() if v is not None
+    }

@@ -27,6 +27,7 @@ from textops.search._data import SearchData, Split
 from textops.search._estimate import cv_estimate
 from textops.search._objective import available_cpus
 from textops.search._plan import EmbedderPlan
+from textops.search._recipes import Recipe, augment_pool, synthetic_pool
 from textops.search._report import Winner
 from textops.track import evaluate
 
@@ -69,10 +70,15 @@ def refit(
     if emb.requires_fit:
         emb.fit(rows.texts)
     X = encode_texts(emb, rows.texts, cache, keys=rows.keys, show_progress=False).vectors
+    labels = list(rows.labels)
+    extra = _recipe_rows(winner, rows, data, seed)
+    if extra is not None:  # the winning recipe's rows, made from the refit rows
+        Xx = encode_texts(emb, extra[0], cache, show_progress=False).vectors
+        X, labels = np.vstack([X, Xx]), labels + extra[1]
     head = build_head(winner.head, winner.params, scale=emb.needs_scaling, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        head.fit(X, np.asarray(rows.labels, dtype=object))
+        head.fit(X, np.asarray(labels, dtype=object))
     return TextClassifier(
         embedder_key=winner.embedder,
         embedder=emb,
@@ -82,6 +88,23 @@ def refit(
         normalization=normalization,
         cache=cache,
     )
+
+
+def _recipe_rows(
+    winner: Winner, rows: Split, data: SearchData, seed: int
+) -> tuple[list[str], list[str]] | None:
+    """The winner's recipe applied to the rows it is refitted on (``mix`` of their count)."""
+    recipe = Recipe.of(winner.recipe)
+    if not recipe.adds_rows:
+        return None
+    if recipe.name == "augment":
+        assert recipe.strength is not None
+        pool = augment_pool(rows.texts, rows.labels, recipe.strength, seed)
+    else:
+        assert data.synthetic is not None
+        pool = synthetic_pool(*data.synthetic, known=set(rows.labels))
+    idx = pool.take(np.arange(len(rows)), recipe.mix, seed)
+    return [pool.texts[i] for i in idx], [pool.labels[i] for i in idx]
 
 
 def _retrain(

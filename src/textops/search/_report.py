@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from textops._types import JSON
 from textops.search._plan import EmbedderPlan
+from textops.search._recipes import RecipeRow
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
@@ -51,6 +52,8 @@ class Winner:
     cv_macro_f1: float
     trial: int
     latency_ms: float | None
+    #: the data recipe it trained with (name, mix, strength); None: the search had none
+    recipe: JSON | None = None
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,13 @@ class SearchReport:
     finalize_steps: dict[str, float] = field(default_factory=dict)
     #: trials the budget stopped (never started, or pruned before they could finish), and why
     stopped_by_budget: list[str] = field(default_factory=list)
+    #: with data recipes searched: per recipe, its best CV macro-F1 and the gain over none
+    recipes: list[RecipeRow] | None = None
 
     def as_json(self) -> JSON:
         out = asdict(self)
         out["embedders"] = [plan.as_json() for plan in self.embedders]
-        for optional in ("comparison", "pareto_front"):
+        for optional in ("comparison", "pareto_front", "recipes"):
             if out[optional] is None:
                 del out[optional]
         return out

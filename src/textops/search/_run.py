@@ -229,6 +229,8 @@ def _objective(
         subsets=facts.subsets,
         rates=facts.rates,
         tie_break=config.pooled,
+        recipes=config.recipes,
+        synthetic=data.synthetic,
     )
 
 
@@ -286,8 +288,6 @@ def run_search(
     Its MLflow run nests under ``parent_run_id`` when given."""
     ds = DatasetStore(home).get(config.dataset, config.dataset_version)
     if ds.task != "classification":
-        from textops.errors import ConfigError
-
         raise ConfigError(
             f"dataset {ds.name!r} is a {ds.task} corpus (no labels): a search trains "
             "classifiers; ingest labelled data, or train a generator on it"
@@ -305,6 +305,11 @@ def run_search(
         config = config.model_copy(update={"pooled": True})
     # after pooling: with few labels, the default heads are the few-labels ones
     config = _check_keys(config)
+    if "llm" in config.recipes and data.synthetic is None:
+        raise ConfigError(
+            f"recipe llm: dataset {ds.name}@{ds.version} has no LLM-written rows; make them "
+            "with `textops data synth` (or search with --llm-endpoint and --llm-model)"
+        )
     budget = Budget.start(config.timeout, n_train=len(data.train), n_refit=len(data.refit))
     data.cv_folds(config.cv_folds)  # a label too rare for CV stops the search here
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
