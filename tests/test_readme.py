@@ -49,6 +49,12 @@ def test_readme_cli_quickstart_runs(workdir: Path) -> None:
     assert all(c.startswith("proba_") for c in header[3:]) and len(header) > 4, header
     assert (workdir / "openapi.json").is_file()
     assert "McNemar" in (workdir / "assess.html").read_text()
+    # the pipeline ran twice: the second time every stage was skipped
+    import json
+    import os
+
+    last = Path(os.environ["TEXTOPS_HOME"]) / "pipelines" / "tickets" / "last_run.json"
+    assert {s["status"] for s in json.loads(last.read_text())["stages"]} == {"skipped", "off"}
 
 
 def test_readme_python_quickstart_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

