@@ -73,6 +73,8 @@ bench: install
 	$(BIN)/python bench/finetune.py
 	$(BIN)/python bench/explain.py
 	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/retrain.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

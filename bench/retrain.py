@@ -96,7 +96,10 @@ def main() -> None:
         with TestClient(create_app(settings)) as client:
             before, _ = _accuracy(client, later)
             _, ids = _accuracy(client, labelled)
-            items = [{"prediction_id": i, "label": lab} for i, (_, lab) in zip(ids, labelled, strict=True)]
+            items = [
+                {"prediction_id": i, "label": lab}
+                for i, (_, lab) in zip(ids, labelled, strict=True)
+            ]
             client.post("/v1/feedback", json={"items": items}, headers=KEY).raise_for_status()
             client.get("/v1/monitor/performance", headers=KEY)  # flushes the log
             result = retrain("models:/reviews@champion", monitor_url=db, home=home,
@@ -112,14 +115,22 @@ def main() -> None:
             served = client.get("/v1/model", headers=KEY).json()
             after, _ = _accuracy(client, later)
     search = result.pipeline.stage("search").outputs
-    print(f"champion v{v1['version']}: trained on {args.rows:,} English movie-review snippets "
-          f"({first.stage('search').outputs['embedder']} + {first.stage('search').outputs['head']})")
-    print(f"stream: Chinese product reviews; {args.feedback} feedback labels, "
-          f"{args.stream:,} later texts scored")
-    print(f"retrain: {result.dataset}, v{result.new_version} ({search['embedder']} + "
-          f"{search['head']}), {'promoted' if result.promoted else 'NOT promoted'}: {result.why}")
-    print(f"served after reload: version {served.get('version')}; the retrained version alone "
-          f"scores {new_acc:.3f} on the stream")
+    print(
+        f"champion v{v1['version']}: trained on {args.rows:,} English movie-review snippets "
+        f"({first.stage('search').outputs['embedder']} + {first.stage('search').outputs['head']})"
+    )
+    print(
+        f"stream: Chinese product reviews; {args.feedback} feedback labels, "
+        f"{args.stream:,} later texts scored"
+    )
+    print(
+        f"retrain: {result.dataset}, v{result.new_version} ({search['embedder']} + "
+        f"{search['head']}), {'promoted' if result.promoted else 'NOT promoted'}: {result.why}"
+    )
+    print(
+        f"served after reload: version {served.get('version')}; the retrained version alone "
+        f"scores {new_acc:.3f} on the stream"
+    )
     print(f"live accuracy on the stream before retraining: {before:.3f}")
     print(f"live accuracy on the stream after retraining:  {after:.3f}")
     print(f"after / before = {after / before:.2f}x (+{100 * (after - before):.1f} points)")

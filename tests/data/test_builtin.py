@@ -13,6 +13,7 @@ EXPECTED = {
     "trec": {"ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"},
     "bbc_news": {"business", "entertainment", "politics", "sports", "tech"},
     "movie_reviews": {"negative", "positive"},
+    "chinese_reviews": {"negative", "positive"},
 }
 
 

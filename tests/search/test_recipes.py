@@ -15,6 +15,7 @@ from textops.data import augment, augment_texts, read_synthetic
 from textops.search._recipes import RecipePool, augment_pool
 
 runner = CliRunner()
+SEARCH = ["search", "topics", "--embedders", "fake", "--heads", "logreg", "--cv-folds", "3", "--no-register"]
 
 
 def test_augment_is_deterministic_and_changes_about_strength_of_the_words() -> None:
@@ -44,48 +45,12 @@ def test_a_fold_gets_only_its_own_rows_variants() -> None:
 
 def test_search_over_recipes_with_an_llm_stub(topics, home: Path) -> None:  # type: ignore[no-untyped-def]
     with llm_stub() as (url, seen):
-        res = runner.invoke(
-            app,
-            [
-                "search",
-                "topics",
-                "--embedders",
-                "fake",
-                "--heads",
-                "logreg",
-                "--trials",
-                "12",
-                "--cv-folds",
-                "3",
-                "--recipes",
-                "none,augment,llm",
-                "--llm-endpoint",
-                url,
-                "--llm-model",
-                "stub",
-                "--llm-per-class",
-                "8",
-                "--no-register",
-                "--json",
-            ],
-        )
+        opts = "--trials 12 --recipes none,augment,llm --llm-model stub --llm-per-class 8 --json"
+        res = runner.invoke(app, [*SEARCH, *opts.split(), "--llm-endpoint", url])
         assert res.exit_code == 0, res.output
         assert len(seen) == 3  # one prompt per label, then cached
-        again = runner.invoke(
-            app,
-            [
-                "data",
-                "synth",
-                "topics",
-                "--llm-endpoint",
-                url,
-                "--llm-model",
-                "stub",
-                "--per-class",
-                "8",
-                "--json",
-            ],
-        )
+        synth = ["data", "synth", "topics", "--llm-model", "stub", "--per-class", "8", "--json"]
+        again = runner.invoke(app, [*synth, "--llm-endpoint", url])
         assert again.exit_code == 0 and len(seen) == 3  # same prompts: from the cache
     out = json.loads(res.stdout.strip().splitlines()[-1])
     rows = {r["recipe"]: r for r in out["recipes"]}
@@ -115,22 +80,7 @@ def test_search_over_recipes_with_an_llm_stub(topics, home: Path) -> None:  # ty
 
 
 def test_llm_recipe_without_rows_says_what_to_do(topics, home: Path) -> None:  # type: ignore[no-untyped-def]
-    res = runner.invoke(
-        app,
-        [
-            "search",
-            "topics",
-            "--embedders",
-            "fake",
-            "--heads",
-            "logreg",
-            "--trials",
-            "2",
-            "--recipes",
-            "none,llm",
-            "--no-register",
-        ],
-    )
+    res = runner.invoke(app, [*SEARCH, "--trials", "2", "--recipes", "none,llm"])
     assert res.exit_code == 2 and "textops data synth" in res.output
 
 
