@@ -15,7 +15,17 @@ from textops.data import augment, augment_texts, read_synthetic
 from textops.search._recipes import RecipePool, augment_pool
 
 runner = CliRunner()
-SEARCH = ["search", "topics", "--embedders", "fake", "--heads", "logreg", "--cv-folds", "3", "--no-register"]
+SEARCH = [
+    "search",
+    "topics",
+    "--embedders",
+    "fake",
+    "--heads",
+    "logreg",
+    "--cv-folds",
+    "3",
+    "--no-register",
+]
 
 
 def test_augment_is_deterministic_and_changes_about_strength_of_the_words() -> None:
