@@ -41,16 +41,29 @@ def server(registered: Registered) -> Iterator[str]:
     env = {**os.environ, "TEXTOPS_HOME": str(registered.home), "TEXTOPS_TEST_KEY": "k-123"}
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "textops", "serve", f"models:/{registered.name}@champion",
-            "--port", str(port), "--tracking-uri", registered.tracking_uri,
-            "--poll-seconds", "0", "--max-texts", "16", "--max-chars", "500",
-            "--api-key-env", "TEXTOPS_TEST_KEY",
+            sys.executable,
+            "-m",
+            "textops",
+            "serve",
+            f"models:/{registered.name}@champion",
+            "--port",
+            str(port),
+            "--tracking-uri",
+            registered.tracking_uri,
+            "--poll-seconds",
+            "0",
+            "--max-texts",
+            "16",
+            "--max-chars",
+            "500",
+            "--api-key-env",
+            "TEXTOPS_TEST_KEY",
         ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )  # fmt: skip
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     try:
@@ -118,15 +131,30 @@ def test_fuzzing_the_spec_finds_no_server_error(server: str, tmp_path: Path) -> 
     exe = Path(sys.executable).with_name("schemathesis")
     r = subprocess.run(
         [
-            str(exe), "run", f"{server}/openapi.json", "--checks", "not_a_server_error",
-            "-H", "x-api-key: k-123",
-            "--max-examples", "40", "--seed", "1", "--report", "junit",
+            str(exe),
+            "run",
+            f"{server}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "-H",
+            "x-api-key: k-123",
+            "--max-examples",
+            "40",
+            "--seed",
+            "1",
+            "--report",
+            "junit",
             # strings with lone surrogates too (JSON escapes them; no UTF-8 text holds one)
-            "--generation-codec", "raw_unicode_escape",
-            "--report-dir", str(tmp_path),
+            "--generation-codec",
+            "raw_unicode_escape",
+            "--report-dir",
+            str(tmp_path),
         ],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     import re
 
@@ -136,3 +164,52 @@ def test_fuzzing_the_spec_finds_no_server_error(server: str, tmp_path: Path) -> 
     (report,) = tmp_path.glob("junit*.xml")
     xml = report.read_text()
     assert 'failures="0"' in xml and 'errors="0"' in xml, xml[:2000]
+
+
+def test_a_real_prometheus_scrapes_the_service(server: str, tmp_path: Path) -> None:
+    """Prometheus (the Debian package) on 127.0.0.1 scrapes `textops serve` with the
+    provided deploy/prometheus.yml; a PromQL query over its HTTP API returns the counter."""
+    import shutil
+
+    import httpx2 as httpx
+    import yaml
+
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("Prometheus is not installed (apt-get install prometheus; .ci/run does)")
+    config = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "prometheus.yml").read_text())
+    config["global"]["scrape_interval"] = "1s"
+    config["scrape_configs"][0]["static_configs"][0]["targets"] = [server.removeprefix("http://")]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    for _ in range(3):
+        httpx.post(
+            f"{server}/v1/predict", json={"texts": ["goal team"]}, headers={"x-api-key": "k-123"}
+        )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    query = 'sum(textops_http_requests_total{route="/v1/predict"})'
+    try:
+        deadline, value = time.monotonic() + 60, None
+        while time.monotonic() < deadline and not value:
+            time.sleep(1)
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": query})
+            except httpx.TransportError:
+                continue
+            result = r.json().get("data", {}).get("result", [])
+            value = float(result[0]["value"][1]) if result else None
+        assert value is not None and value >= 3, f"no scrape result for {query}"
+        targets = httpx.get(f"http://127.0.0.1:{port}/api/v1/targets").json()
+        assert targets["data"]["activeTargets"][0]["health"] == "up"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -20,14 +20,41 @@ def embed(
         typer.Option("--param", "-p", help="Embedder parameter key=value, e.g. -p device=auto."),
     ] = None,
     version: Annotated[str | None, typer.Option(help="Dataset version (default: latest).")] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Encode on Dask: local:N starts N single-threaded worker processes on "
+            "127.0.0.1; tcp://HOST:PORT joins a running scheduler (its workers must share this "
+            "home). Workers fill the same cache; the vectors equal the local path's."
+        ),
+    ] = None,
     as_json: bool = JsonOpt,
 ) -> None:
     """Embed every row of a dataset through the cache: only texts not cached yet are encoded."""
     from textops.data import DatasetStore
-    from textops.embed import embed_dataset, make_embedder
+    from textops.embed import EmbeddingCache, embed_dataset, make_embedder
 
+    if cluster is not None:
+        from textops.embed import parse_cluster
+
+        parse_cluster(cluster)  # a bad spec is an error before any work
     ds = DatasetStore().get(name, version)
-    emb = make_embedder(embedder, **parse_params(param or []))
+    params = parse_params(param or [])
+    emb = make_embedder(embedder, **params)
+    run = None
+    if cluster is not None:
+        from textops.embed import cluster_client, fill_cache_on_cluster
+
+        table = ds.table(["text", "text_sha256"])
+        with cluster_client(cluster) as client:
+            run = fill_cache_on_cluster(
+                embedder,
+                params,
+                [str(t) for t in table["text"].to_pylist()],
+                EmbeddingCache(),
+                client,
+                keys=table["text_sha256"].to_pylist(),
+            )
     result = embed_dataset(ds, emb)
     shape = getattr(result.vectors, "shape", (0, 0))
     report = {
@@ -42,10 +69,22 @@ def embed(
         "space": result.space,
         "seconds": round(result.seconds, 3),
     }
+    if run is not None:
+        report["cluster"] = {
+            "address": run.address,
+            "workers": run.workers,
+            "partitions": run.partitions,
+            "encoded": run.encoded,
+        }
     if as_json:
         emit(report, True)
         return
     note = "" if emb.cacheable else " (not cached: this backend is fitted per dataset)"
+    if run is not None:
+        typer.echo(
+            f"cluster {run.address}: {run.workers} workers encoded {run.encoded:,} texts "
+            f"in {run.partitions} partitions"
+        )
     typer.echo(
         f"{ds.name}@{ds.version} with {embedder}: {report['rows']:,} rows, dim "
         f"{report['dim']}, cache hits {result.hits:,}, misses {result.misses:,}, "

@@ -133,14 +133,23 @@ def promote(
     uri = tracking_uri or default_tracking_uri()
     paired = None if g.mode == "none" else _paired_on_test(uri, name, version, dataset)
     decision, change = _registry(uri).promote_gated(name, version, g, paired)
-    emit({"name": name, "version": version, "promoted": decision.promote,
-          "champion": change.champion if change else None,
-          "previous": change.previous if change else None,
-          "gate": decision.as_json()}, as_json)  # fmt: skip
+    emit(
+        {
+            "name": name,
+            "version": version,
+            "promoted": decision.promote,
+            "champion": change.champion if change else None,
+            "previous": change.previous if change else None,
+            "gate": decision.as_json(),
+        },
+        as_json,
+    )
     if not as_json:
         if change is not None:
-            typer.echo(f"{name}: champion is now v{change.champion} (was v{change.previous}): "
-                       f"{decision.reason}")  # fmt: skip
+            typer.echo(
+                f"{name}: champion is now v{change.champion} (was v{change.previous}): "
+                f"{decision.reason}"
+            )
         else:
             typer.echo(f"{name}: v{version} not promoted: {decision.reason}")
     if not decision.promote:
@@ -211,6 +220,13 @@ def predict(
             "that already has them."
         ),
     ] = "",
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Predict --input on Dask: local:N (N worker processes on 127.0.0.1) or "
+            "tcp://HOST:PORT; each worker loads the model once and predicts partitions."
+        ),
+    ] = None,
     tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -222,6 +238,12 @@ def predict(
 
     if bool(texts) == bool(input_):
         raise ConfigError("give TEXT arguments or --input FILE (with --output FILE)")
+    if cluster is not None:
+        from textops.embed import parse_cluster
+
+        parse_cluster(cluster)
+        if texts:
+            raise ConfigError("--cluster predicts an --input file; TEXT arguments run here")
     clf, _ = load_classifier(model_uri, tracking_uri or default_tracking_uri())
     if texts:
         from textops._text import decode_escaped
@@ -249,7 +271,22 @@ def predict(
         raise ConfigError("--input needs --output FILE")
     from textops.model import predict_file
 
-    done = predict_file(clf, input_, output, text_col=text_col, prefix=prefix)
+    if cluster is None:
+        done = predict_file(clf, input_, output, text_col=text_col, prefix=prefix)
+    else:
+        from textops.embed import cluster_client
+        from textops.track import predict_on_cluster
+
+        uri = tracking_uri or default_tracking_uri()
+        with cluster_client(cluster) as client:
+            done = predict_file(
+                clf,
+                input_,
+                output,
+                text_col=text_col,
+                prefix=prefix,
+                predict_proba=lambda ts: predict_on_cluster(model_uri, uri, ts, client),
+            )
     report = {"model_uri": model_uri, **done.as_json()}
     if as_json:
         emit(report, True)

@@ -2,6 +2,7 @@
 
 from textops.embed._base import Embedder, FoldViews
 from textops.embed._cache import EmbeddingCache
+from textops.embed._cluster import ClusterRun, cluster_client, fill_cache_on_cluster, parse_cluster
 from textops.embed._encode import embed_dataset, encode_texts, text_keys
 from textops.embed._flow import semantic_flow
 from textops.embed._hybrid import HybridEmbedder
@@ -23,6 +24,7 @@ __all__ = [
     "BILSTM_WEIGHTS",
     "EMBEDDERS",
     "BiLSTMEncoder",
+    "ClusterRun",
     "Embedder",
     "EmbeddingCache",
     "FineTunedEncoder",
@@ -31,10 +33,13 @@ __all__ = [
     "OnnxSentenceEncoder",
     "SentenceTransformerEmbedder",
     "build_bilstm",
+    "cluster_client",
     "embed_dataset",
     "encode_texts",
+    "fill_cache_on_cluster",
     "make_embedder",
     "pad_tokens",
+    "parse_cluster",
     "resolve_model",
     "semantic_flow",
     "text_keys",

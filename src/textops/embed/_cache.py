@@ -153,6 +153,12 @@ class CacheSpace:
         self._loaded.add(path.name)
         return len(rows)
 
+    def append(self, keys: Sequence[bytes], vectors: np.ndarray) -> Path:
+        """Write one shard without reading the space's others: for a writer that knows its
+        keys are missing (a cluster worker, handed the misses by the caller). A key another
+        writer stored meanwhile is then held twice, harmlessly (the same vector)."""
+        return write_shard(self.path, list(keys), np.asarray(vectors))
+
     # -- maintenance -----------------------------------------------------------------------
     def stats(self) -> JSON:
         self.refresh()

@@ -4,6 +4,7 @@ with an optional prefix)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,16 @@ class BatchPrediction:
 
 
 def predict_file(
-    clf: TextClassifier, source: Path, output: Path, *, text_col: str | None, prefix: str = ""
+    clf: TextClassifier,
+    source: Path,
+    output: Path,
+    *,
+    text_col: str | None,
+    prefix: str = "",
+    predict_proba: Callable[[list[str]], Any] | None = None,
 ) -> BatchPrediction:
-    """Predict every row of ``source`` into ``output`` (same format), keeping its columns."""
+    """Predict every row of ``source`` into ``output`` (same format), keeping its columns;
+    ``predict_proba`` replaces ``clf``'s own (a cluster's workers predicting partitions)."""
     table = read_table(source)
     col = text_col or text_column(table.columns)
     if col is None or col not in table.columns:
@@ -43,7 +51,8 @@ def predict_file(
     rows = [i for i, v in enumerate(values) if v is not None]
     texts = [str(values[i]) for i in rows]
     invalid = [i for i, t in enumerate(texts) if lone_surrogate(t) is not None]
-    proba = clf.predict_proba(texts) if texts else None  # the model repairs lone surrogates
+    # the model repairs lone surrogates
+    proba = (predict_proba or clf.predict_proba)(texts) if texts else None
     n = table.num_rows
     label: list[str | None] = [None] * n
     probs: dict[str, list[float | None]] = {lab: [None] * n for lab in clf.labels}

@@ -3,6 +3,7 @@ registry with champion/challenger aliases, and environment locks."""
 
 from textops.track._background import BackgroundRuns
 from textops.track._champion import Registration
+from textops.track._cluster import predict_on_cluster
 from textops.track._envlock import NUMERIC_PACKAGES, capture_env_lock, compare_env
 from textops.track._gate import (
     GATE_TESTS,
@@ -61,6 +62,7 @@ __all__ = [
     "macro_f1_codes",
     "mcnemar_test",
     "model_dataset",
+    "predict_on_cluster",
     "reliability",
     "resolve_version",
     "save_pyfunc",
