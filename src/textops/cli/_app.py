@@ -20,6 +20,7 @@ from textops.cli import (
     _search,
     _serve,
     _stats,
+    _tracking,
 )
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ app.add_typer(_export.app, name="export")
 app.add_typer(_monitor.app, name="monitor")
 app.add_typer(_pipeline.app, name="pipeline")
 app.command("retrain")(_retrain.retrain)
+app.command("tracking-server")(_tracking.tracking_server)
 
 
 @app.command()

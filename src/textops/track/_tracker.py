@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -292,9 +293,16 @@ class MlflowTracker:
             source=json.dumps({"uri": source}),
             profile=json.dumps(dict(profile)),
         )
-        self.client.log_inputs(
-            run_id, datasets=[DatasetInput(ds, tags=[InputTag("mlflow.data.context", context)])]
-        )
+        inputs = [DatasetInput(ds, tags=[InputTag("mlflow.data.context", context)])]
+        try:
+            self.client.log_inputs(run_id, datasets=inputs)
+        except Exception as exc:
+            # two searches logging the same dataset at once on one server: MLflow's store
+            # creates it in one and refuses the other's insert; the retry links the existing one
+            if "unique" not in str(exc).lower() and "already exists" not in str(exc).lower():
+                raise
+            time.sleep(0.2)
+            self.client.log_inputs(run_id, datasets=inputs)
 
     def end_run(self, run_id: str, status: str = "FINISHED") -> None:
         self.client.set_terminated(run_id, status=status)
