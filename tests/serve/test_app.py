@@ -58,6 +58,13 @@ def test_model_health_ready_and_metrics(client: TestClient, registered: Register
     assert "textops_batch_texts_bucket" in metrics
     assert "textops_predictions_total{label=" in metrics
     assert "textops_model_load_failures_total 0.0" in metrics
+    # process telemetry: this process's CPU time, resident memory, open files
+    import re
+
+    rss = re.search(r"^process_resident_memory_bytes (\S+)$", metrics, re.M)
+    assert rss and float(rss.group(1)) > 50e6
+    assert re.search(r"^process_open_fds \d", metrics, re.M)
+    assert re.search(r"^process_cpu_seconds_total \d", metrics, re.M)
 
 
 BAD: list[tuple[str, Any, int, str]] = [
@@ -232,3 +239,13 @@ def test_env_mismatch_warns_by_default_and_refuses_with_strict_env(
     strict = create_app(settings_for(strict_env=True), holder=_mismatched_holder(registered))
     with pytest.raises(ConfigError, match="refusing to serve"), TestClient(strict):
         pass
+
+
+def test_openapi_for_a_tool_integration_has_servers_and_the_key_scheme(settings_for) -> None:  # type: ignore[no-untyped-def]
+    spec = create_app(
+        settings_for(public_url="https://api.example.com/textops"), load_model=False
+    ).openapi()
+    assert spec["servers"] == [{"url": "https://api.example.com/textops"}]
+    scheme = spec["components"]["securitySchemes"]["APIKeyHeader"]
+    assert scheme == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    assert spec["paths"]["/v1/predict"]["post"]["security"] == [{"APIKeyHeader": []}]

@@ -71,6 +71,7 @@ def serve(
     on_drift: Annotated[str | None, _opt("on_drift")] = None,
     retrain_since: Annotated[str | None, _opt("retrain_since")] = None,
     retrain_set: Annotated[list[str] | None, _opt("retrain_set")] = None,
+    public_url: Annotated[str | None, _opt("public_url")] = None,
     strict_env: Annotated[bool | None, _opt("strict_env", "--strict-env/--no-strict-env")] = None,
     tracking_uri: Annotated[str | None, _opt("tracking_uri")] = None,
     home: Annotated[str | None, _opt("home")] = None,

@@ -194,6 +194,8 @@ def create_app(
         lifespan=_lifespan(state, load_model),
         docs_url=None,
         redoc_url=None,
+        # where clients reach it (an LLM tool or action imports the spec with its servers)
+        servers=[{"url": settings.public_url}] if settings.public_url else None,
     )
     app.state.service = state
     areas = (health, predict, explain, generate, model, monitor, dashboard)

@@ -137,6 +137,12 @@ class ServiceMetrics:
         self.queue = Gauge(
             "textops_batch_queue_requests", "requests waiting for a batch", registry=r
         )
+        # process telemetry: CPU seconds, resident memory, open files (process_* series), and
+        # GPU memory when torch has CUDA
+        from prometheus_client import ProcessCollector
+
+        ProcessCollector(registry=r)
+        r.register(_GpuCollector())
 
     def set_model(self, model: Any) -> None:
         self.model_info.clear()
@@ -154,3 +160,26 @@ class ServiceMetrics:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _GpuCollector:
+    """``textops_gpu_memory_bytes{device}``: memory torch holds on each CUDA device; nothing
+    on a machine without CUDA (torch is not imported for it)."""
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Any:
+        import sys
+
+        torch = sys.modules.get("torch")
+        if torch is None or not torch.cuda.is_available():
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        family = GaugeMetricFamily(
+            "textops_gpu_memory_bytes", "GPU memory held by torch", labels=["device"]
+        )
+        for i in range(torch.cuda.device_count()):
+            family.add_metric([str(i)], float(torch.cuda.memory_allocated(i)))
+        yield family

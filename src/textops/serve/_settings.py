@@ -77,6 +77,11 @@ class ServeSettings(BaseModel):
     retrain_set: tuple[str, ...] = Field(
         (), description="pipeline overrides of a triggered retrain (key=value)"
     )
+    public_url: str | None = Field(
+        None,
+        description="the URL clients reach the service at, written as the OpenAPI servers entry "
+        "(for --export-openapi: an LLM tool or action imports the spec with it)",
+    )
     strict_env: bool = Field(
         False, description="refuse to serve when a numeric package differs from the model's lock"
     )
