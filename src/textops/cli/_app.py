@@ -6,6 +6,7 @@ import typer
 
 from textops.cli import (
     _assess,
+    _build,
     _cache,
     _data,
     _embed,
@@ -48,6 +49,7 @@ app.command("serve")(_serve.serve)
 app.add_typer(_export.app, name="export")
 app.add_typer(_monitor.app, name="monitor")
 app.add_typer(_pipeline.app, name="pipeline")
+app.add_typer(_build.app, name="build")
 app.command("retrain")(_retrain.retrain)
 app.command("tracking-server")(_tracking.tracking_server)
 
