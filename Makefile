@@ -75,6 +75,8 @@ bench: install
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/retrain.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/multi_serve.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

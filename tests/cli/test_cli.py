@@ -163,7 +163,8 @@ def test_every_serve_setting_has_a_flag_and_help_from_the_settings() -> None:
     from textops.serve import ServeSettings
 
     serve = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
-    names = {p.name for p in serve.params}
+    # the MODEL_URIS argument gives model_uri (its first) and also_serve (the rest)
+    names = {"model_uri" if p.name == "model_uris" else p.name for p in serve.params}
     assert set(ServeSettings.model_fields) <= names
     out = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).stdout
     for field, info in ServeSettings.model_fields.items():
@@ -198,3 +199,15 @@ def test_serve_takes_a_yaml_config_and_flags_override_it(
     assert res.exit_code == 2 and "drift_window" in res.stderr
     res = runner.invoke(app, ["serve"])
     assert res.exit_code == 2 and "MODEL_URI" in res.stderr
+
+
+def test_serve_takes_several_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    import textops.serve
+
+    seen: list[object] = []
+    monkeypatch.setattr(textops.serve, "run_server", seen.append)
+    res = runner.invoke(app, ["serve", "models:/spam@champion", "models:/route@champion"])
+    assert res.exit_code == 0, res.output
+    (settings,) = seen
+    assert settings.model_uri == "models:/spam@champion"  # type: ignore[attr-defined]
+    assert settings.also_serve == ("models:/route@champion",)  # type: ignore[attr-defined]

@@ -32,11 +32,12 @@ def _opt(field: str, *names: str) -> Any:
 
 @handle_errors
 def serve(
-    model_uri: Annotated[
-        str | None,
+    model_uris: Annotated[
+        list[str] | None,
         typer.Argument(
             help="models:/NAME@champion follows the alias (hot swap); models:/NAME/3 pins one "
-            "version; runs:/RUN_ID/model serves a run's model. May come from --config instead."
+            "version; runs:/RUN_ID/model serves a run's model. Several: each at "
+            "/v1/models/NAME/predict, the first also at /v1/predict. May come from --config."
         ),
     ] = None,
     config: Annotated[
@@ -71,6 +72,7 @@ def serve(
     on_drift: Annotated[str | None, _opt("on_drift")] = None,
     retrain_since: Annotated[str | None, _opt("retrain_since")] = None,
     retrain_set: Annotated[list[str] | None, _opt("retrain_set")] = None,
+    also_serve: Annotated[list[str] | None, _opt("also_serve")] = None,
     public_url: Annotated[str | None, _opt("public_url")] = None,
     strict_env: Annotated[bool | None, _opt("strict_env", "--strict-env/--no-strict-env")] = None,
     tracking_uri: Annotated[str | None, _opt("tracking_uri")] = None,
@@ -86,10 +88,15 @@ def serve(
     from textops._config import load_config
     from textops.errors import ConfigError
 
+    model_uri = model_uris[0] if model_uris else None
+    if model_uris and len(model_uris) > 1:
+        also_serve = [*model_uris[1:], *(also_serve or [])]
     if model_uri is None and config is None:
         raise ConfigError("give MODEL_URI (e.g. models:/NAME@champion) or --config serve.yaml")
     flags = dict(locals())
     values = {k: flags[k] for k in ServeSettings.model_fields if k in flags}
+    if also_serve is not None:
+        values["also_serve"] = tuple(also_serve)
     if retrain_set is not None:
         values["retrain_set"] = tuple(retrain_set)
     if perf_windows is not None:

@@ -93,7 +93,39 @@ def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None
         max_wait_ms=settings.max_wait_ms,
         metrics=metrics,
     )
-    return ServiceState(settings, holder, batcher, metrics, api_key, monitor, drift, trigger)
+    state = ServiceState(settings, holder, batcher, metrics, api_key, monitor, drift, trigger)
+    state.slots = _slots(settings, state, tracking_uri)
+    return state
+
+
+def slot_name(uri: str) -> str:
+    """A served model's name in /v1/models/NAME: its registered name, else its folder's."""
+    from pathlib import Path
+
+    from textops.track import ModelURI
+
+    name = ModelURI.parse(uri).name
+    return name or Path(uri.rstrip("/")).name or "model"
+
+
+def _slots(settings: ServeSettings, state: ServiceState, tracking_uri: str) -> dict[str, Any]:
+    """Every served model by name: the first one's holder and batcher, then one holder and one
+    batcher per ``also_serve`` URI (same limits; drift watches the first)."""
+    from textops.serve._batcher import MicroBatcher
+    from textops.serve._state import ModelSlot
+    from textops.serve._swap import ModelHolder
+
+    first = slot_name(settings.model_uri)
+    slots = {first: ModelSlot(first, settings.model_uri, state.holder, state.batcher)}
+    for uri in settings.also_serve:
+        name = slot_name(uri)
+        if name in slots:
+            raise ConfigError(f"two served models are named {name!r}: serve one version per name")
+        holder = ModelHolder(uri, tracking_uri, metrics=state.metrics, backend=settings.backend)
+        batcher = MicroBatcher(holder.get, max_batch_size=settings.max_batch_size,
+                               max_wait_ms=settings.max_wait_ms, metrics=state.metrics)  # fmt: skip
+        slots[name] = ModelSlot(name, uri, holder, batcher)
+    return slots
 
 
 def _retrain_trigger(settings: ServeSettings, tracking_uri: str) -> RetrainTrigger | None:
@@ -145,6 +177,12 @@ def _lifespan(state: ServiceState, load_model: bool) -> Any:
             if settings.poll_seconds > 0:
                 tasks.append(asyncio.create_task(holder.poll(settings.poll_seconds)))
         await state.batcher.start()
+        for slot in list(state.slots.values())[1:]:  # the other served models
+            if load_model:
+                await slot.holder.refresh()
+                if settings.poll_seconds > 0:
+                    tasks.append(asyncio.create_task(slot.holder.poll(settings.poll_seconds)))
+            await slot.batcher.start()
         # the objects of startup (the model, the libraries) live as long as the process: out of
         # the collector's reach, a full collection under load walks what requests made only,
         # in milliseconds instead of a pause of a hundred (the p99 of a busy service)
@@ -164,6 +202,8 @@ def _lifespan(state: ServiceState, load_model: bool) -> Any:
                     await task
             if state.monitor is not None:
                 await asyncio.to_thread(state.monitor.stop)
+            for slot in list(state.slots.values())[1:]:
+                await slot.batcher.stop()
             await state.batcher.stop()
 
     return lifespan

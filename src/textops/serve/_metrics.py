@@ -137,6 +137,10 @@ class ServiceMetrics:
         self.queue = Gauge(
             "textops_batch_queue_requests", "requests waiting for a batch", registry=r
         )
+        self.model_texts = Counter(
+            "textops_model_texts", "texts predicted, by served model", ["model"], registry=r
+        )
+        self._info: dict[str, tuple[str, str, str, str]] = {}
         # process telemetry: CPU seconds, resident memory, open files (process_* series), and
         # GPU memory when torch has CUDA
         from prometheus_client import ProcessCollector
@@ -145,10 +149,14 @@ class ServiceMetrics:
         r.register(_GpuCollector())
 
     def set_model(self, model: Any) -> None:
-        self.model_info.clear()
-        self.model_info.labels(
-            model.name or "", model.version or "", model.alias or "", model.backend
-        ).set(1)
+        """The loaded version of ``model``'s name (the series of its earlier version goes;
+        other served models' stay)."""
+        old = self._info.pop(model.name or "", None)
+        if old is not None:
+            self.model_info.remove(*old)
+        labels = (model.name or "", model.version or "", model.alias or "", model.backend)
+        self.model_info.labels(*labels).set(1)
+        self._info[model.name or ""] = labels
         self.ready.set(1)
 
     def count_predictions(self, labels: list[str]) -> None:

@@ -177,6 +177,21 @@ def _served_generator(
     )  # fmt: skip
 
 
+#: embedders of the models this process serves, by identity: two heads on MiniLM hold one
+#: MiniLM (several models per service, and a hot swap to a version on the same encoder)
+_SHARED_EMBEDDERS: dict[str, Any] = {}
+
+
+def _share_embedder(classifier: Any) -> None:
+    emb = classifier.embedder
+    if emb.requires_fit or not emb.cacheable:  # fitted per model (TF-IDF): its own
+        return
+    import json
+
+    key = json.dumps(emb.identity(), sort_keys=True, default=str)
+    classifier.embedder = _SHARED_EMBEDDERS.setdefault(key, emb)
+
+
 def load_served_model(
     uri: str, tracking_uri: str, *, version: str | None = None, backend: str = "auto"
 ) -> ServedModel:
@@ -193,6 +208,7 @@ def load_served_model(
     if (root / GENERATOR_FILE).is_file():
         return _served_generator(root, uri, load_uri, parts, version, tracking_uri)
     classifier, lock = load_classifier(str(root), tracking_uri)
+    _share_embedder(classifier)
     reference = _reference(root, load_uri)
     run_id = metrics = fingerprint = runtime = None
     tags: dict[str, str] = {}

@@ -77,6 +77,11 @@ class ServeSettings(BaseModel):
     retrain_set: tuple[str, ...] = Field(
         (), description="pipeline overrides of a triggered retrain (key=value)"
     )
+    also_serve: tuple[str, ...] = Field(
+        (),
+        description="more models served next to model_uri, each at /v1/models/NAME/predict "
+        "(and /explain, /feedback), with its own batcher and hot swap",
+    )
     public_url: str | None = Field(
         None,
         description="the URL clients reach the service at, written as the OpenAPI servers entry "

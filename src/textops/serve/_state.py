@@ -4,13 +4,13 @@ that read it (the routes are plain functions in ``_routes``; nothing is captured
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from textops.errors import AuthError, ForbiddenError
+from textops.errors import AuthError, ForbiddenError, ModelNotFoundError
 from textops.serve._settings import ServeSettings
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from textops.serve._swap import ModelHolder
 
 __all__ = [
+    "ModelSlot",
     "ServiceState",
     "State",
     "check_key",
@@ -27,6 +28,16 @@ __all__ = [
     "require_key",
     "service",
 ]
+
+
+@dataclass
+class ModelSlot:
+    """One served model: its holder (hot swap) and its own micro-batcher."""
+
+    name: str
+    uri: str
+    holder: ModelHolder
+    batcher: MicroBatcher
 
 
 @dataclass
@@ -39,6 +50,16 @@ class ServiceState:
     monitor: MonitorService | None = None
     drift: DriftMonitor | None = None
     retrain: RetrainTrigger | None = None
+    #: every served model by name, the first (``holder``, ``batcher``) among them
+    slots: dict[str, ModelSlot] = field(default_factory=dict)
+
+    def slot(self, name: str) -> ModelSlot:
+        try:
+            return self.slots[name]
+        except KeyError:
+            raise ModelNotFoundError(
+                f"model {name!r} is not served here; this service serves {sorted(self.slots)}"
+            ) from None
 
 
 async def service(request: Request) -> ServiceState:

@@ -5,6 +5,7 @@ already one batched model call per text); its cost per text is in ``/metrics``."
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -16,22 +17,11 @@ from textops.serve._state import ServiceState, check_key
 router = APIRouter()
 
 
-@router.post(
-    "/v1/explain",
-    response_model=ExplainResponse,
-    tags=["predict"],
-    responses=ERRORS,
-    openapi_extra={"security": [{"APIKeyHeader": []}]},
-)
-async def explain(body: ExplainRequest, request: Request) -> ExplainResponse:
-    """Per-word scores toward the predicted label (or ``label``), in input order: positive
-    words support it, negative ones speak against it."""
+async def _explain(state: ServiceState, holder: Any, body: ExplainRequest) -> ExplainResponse:
     from textops.explain import explain_texts, resolve_method
 
-    state: ServiceState = request.app.state.service
-    check_key(state, request.headers.get("x-api-key"))
     texts = apply_limits(body.texts, state.settings, state.metrics)
-    model = state.holder.get()
+    model = holder.get()
     method = resolve_method(model.clf, body.method)
     t0 = time.perf_counter()
     attrs = await run_in_threadpool(explain_texts, model.clf, texts, method, body.label)
@@ -44,3 +34,32 @@ async def explain(body: ExplainRequest, request: Request) -> ExplainResponse:
             "explanations": [a.as_json() for a in attrs],
         }
     )
+
+
+@router.post(
+    "/v1/explain",
+    response_model=ExplainResponse,
+    tags=["predict"],
+    responses=ERRORS,
+    openapi_extra={"security": [{"APIKeyHeader": []}]},
+)
+async def explain(body: ExplainRequest, request: Request) -> ExplainResponse:
+    """Per-word scores toward the predicted label (or ``label``), in input order: positive
+    words support it, negative ones speak against it."""
+    state: ServiceState = request.app.state.service
+    check_key(state, request.headers.get("x-api-key"))
+    return await _explain(state, state.holder, body)
+
+
+@router.post(
+    "/v1/models/{name}/explain",
+    response_model=ExplainResponse,
+    tags=["predict"],
+    responses=ERRORS,
+    openapi_extra={"security": [{"APIKeyHeader": []}]},
+)
+async def explain_with(name: str, body: ExplainRequest, request: Request) -> ExplainResponse:
+    """/v1/explain on the served model ``name``."""
+    state: ServiceState = request.app.state.service
+    check_key(state, request.headers.get("x-api-key"))
+    return await _explain(state, state.slot(name).holder, body)

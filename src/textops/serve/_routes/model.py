@@ -29,6 +29,29 @@ async def model_info(state: State) -> ModelInfo:
     return ModelInfo(**state.holder.get().info())
 
 
+@router.get(
+    "/v1/models",
+    tags=["model"],
+    responses=ERRORS,
+    dependencies=[Depends(require_key)],
+)
+async def models(state: State) -> dict[str, list[ModelInfo]]:
+    """Every model this service serves (the first also answers /v1/predict)."""
+    return {"models": [ModelInfo(**s.holder.get().info()) for s in state.slots.values()]}
+
+
+@router.get(
+    "/v1/models/{name}",
+    response_model=ModelInfo,
+    tags=["model"],
+    responses=ERRORS,
+    dependencies=[Depends(require_key)],
+)
+async def model_named(name: str, state: State) -> ModelInfo:
+    """/v1/model of the served model ``name``."""
+    return ModelInfo(**state.slot(name).holder.get().info())
+
+
 @router.post(
     "/v1/admin/reload",
     response_model=ReloadResponse,

@@ -73,6 +73,19 @@ async def feedback(
     return FeedbackResponse(accepted=accepted)
 
 
+@router.post("/v1/models/{name}/feedback", response_model=FeedbackResponse, responses=ERRORS)
+async def feedback_for(
+    name: str, body: FeedbackRequest, state: State, monitor: Monitor
+) -> FeedbackResponse:
+    """/v1/feedback for predictions of the served model ``name`` (its labels are checked)."""
+    try:
+        pairs = body.pairs()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    accepted = await monitor.feedback(pairs, state.slot(name).holder.get().labels)
+    return FeedbackResponse(accepted=accepted)
+
+
 @router.get("/v1/monitor/performance", response_model=PerformanceResponse, responses=ERRORS)
 async def performance(state: State, monitor: Monitor) -> Any:
     """Accuracy, macro-F1, per-class recall and coverage of feedback: over all history and

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from textops.errors import PayloadTooLargeError
 from textops.serve._schemas import ERRORS, PredictRequest, PredictResponse
 from textops.serve._settings import ServeSettings
-from textops.serve._state import ServiceState, check_key
+from textops.serve._state import ModelSlot, ServiceState, check_key
 
 router = APIRouter()
 
@@ -70,6 +70,23 @@ def _render(
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+async def _predict(state: ServiceState, slot: ModelSlot, texts: list[str], t0: float) -> Response:
+    texts = apply_limits(texts, state.settings, state.metrics)
+    _ = slot.holder.get().clf  # 503 before queueing when nothing is loaded, 409 on a generator
+    model, proba = await slot.batcher.submit(texts)
+    labels = model.labels
+    ids = [os.urandom(16).hex() for _ in texts]
+    predicted = [labels[i] for i in proba.argmax(axis=1).tolist()]
+    state.metrics.count_predictions(predicted)
+    state.metrics.model_texts.labels(slot.name).inc(len(texts))
+    if state.monitor is not None:
+        state.monitor.record(
+            model, texts, ids, predicted, labels, proba, 1000 * (time.perf_counter() - t0)
+        )
+    content = _render(model.name, model.version, labels, ids, predicted, proba)
+    return Response(content, media_type="application/json")
+
+
 @router.post(
     "/v1/predict",
     response_model=PredictResponse,
@@ -79,20 +96,26 @@ def _render(
     openapi_extra={"security": [{"APIKeyHeader": []}]},
 )
 async def predict(body: PredictRequest, request: Request) -> Response:
-    """Label and class probabilities per text, in input order."""
+    """Label and class probabilities per text, in input order (the first served model)."""
     t0 = time.perf_counter()
     state: ServiceState = request.app.state.service
     check_key(state, request.headers.get("x-api-key"))
-    texts = apply_limits(body.texts, state.settings, state.metrics)
-    _ = state.holder.get().clf  # 503 before queueing when nothing is loaded, 409 on a generator
-    model, proba = await state.batcher.submit(texts)
-    labels = model.labels
-    ids = [os.urandom(16).hex() for _ in texts]
-    predicted = [labels[i] for i in proba.argmax(axis=1).tolist()]
-    state.metrics.count_predictions(predicted)
-    if state.monitor is not None:
-        state.monitor.record(
-            model, texts, ids, predicted, labels, proba, 1000 * (time.perf_counter() - t0)
-        )
-    content = _render(model.name, model.version, labels, ids, predicted, proba)
-    return Response(content, media_type="application/json")
+    slot = next(iter(state.slots.values()), None) or ModelSlot(
+        "", state.settings.model_uri, state.holder, state.batcher
+    )
+    return await _predict(state, slot, body.texts, t0)
+
+
+@router.post(
+    "/v1/models/{name}/predict",
+    response_model=PredictResponse,
+    tags=["predict"],
+    responses=ERRORS,
+    openapi_extra={"security": [{"APIKeyHeader": []}]},
+)
+async def predict_with(name: str, body: PredictRequest, request: Request) -> Response:
+    """/v1/predict on the served model ``name`` (see GET /v1/models)."""
+    t0 = time.perf_counter()
+    state: ServiceState = request.app.state.service
+    check_key(state, request.headers.get("x-api-key"))
+    return await _predict(state, state.slot(name), body.texts, t0)
