@@ -93,3 +93,33 @@ def test_models_on_one_embedder_share_it(client: TestClient) -> None:
     assert a.head is not b.head
     assert a.embedder is b.embedder  # one encoder in memory for both heads
     assert slots["spam"].batcher is not slots["route"].batcher
+
+
+def test_each_model_follows_its_own_alias(client: TestClient, two_models: tuple[Path, str]) -> None:
+    """A new champion of the second model swaps in without touching the first."""
+    from textops.search import SearchConfig, run_search
+    from textops.track import MlflowTracker, ModelRegistry
+
+    home, uri = two_models
+    cfg = SearchConfig(
+        dataset="topics",
+        embedders=("fake",),
+        heads=("logreg",),
+        trials=2,
+        cv_folds=3,
+        model_name="route",
+        study="route-2",
+        gate="none",
+    )
+    report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    ModelRegistry(uri).promote("route", int(report.model_version or 0))
+    r = client.post("/v1/admin/reload", headers=KEY).json()
+    assert r["model"]["name"] == "spam"
+    (other,) = r["others"]
+    assert other["model"] == {"name": "route", "version": str(report.model_version)}
+    served = client.post("/v1/models/route/predict", json={"texts": ["cloud chip"]}, headers=KEY)
+    assert served.json()["model"]["version"] == str(report.model_version)
+    assert (
+        client.post("/v1/predict", json={"texts": ["x"]}, headers=KEY).json()["model"]["name"]
+        == "spam"
+    )

@@ -236,6 +236,8 @@ class ReloadResponse(BaseModel):
     swapped: bool
     model: ModelRef
     detail: str
+    #: the other served models, reloaded too
+    others: list[ReloadResponse] = Field(default_factory=list)
 
 
 class FieldError(BaseModel):

@@ -60,11 +60,26 @@ async def model_named(name: str, state: State) -> ModelInfo:
     dependencies=[Depends(require_admin)],
 )
 async def reload(state: State) -> ReloadResponse:
-    """Resolve the alias now and load it (even when the version is unchanged)."""
+    """Resolve the alias now and load it (even when the version is unchanged); with several
+    served models, every one of them (``others``: the models after the first)."""
     swapped, detail = await state.holder.refresh(force=True)
     model = state.holder.get()
+    others = []
+    for slot in list(state.slots.values())[1:]:
+        other_swapped, other_detail = await slot.holder.refresh(force=True)
+        current = slot.holder.get()
+        others.append(
+            ReloadResponse(
+                swapped=other_swapped,
+                detail=other_detail,
+                model=ModelRef(name=current.name, version=current.version),
+            )
+        )
     return ReloadResponse(
-        swapped=swapped, model=ModelRef(name=model.name, version=model.version), detail=detail
+        swapped=swapped,
+        model=ModelRef(name=model.name, version=model.version),
+        detail=detail,
+        others=others,
     )
 
 
