@@ -22,7 +22,7 @@ from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
 from textops.search._head_search import HEAD_SEARCH, cv_head
-from textops.search._recipes import MIX_RATIOS, STRENGTHS, Recipe
+from textops.search._recipes import Recipe, recipe_params, sample_recipe
 from textops.search._record import FoldResult, TrialRecord, brier_score
 from textops.search._trained_trial import TrainedTrials
 from textops.search._warm import WarmStarts
@@ -257,28 +257,10 @@ class Objective:
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         for name, value in (("embedder", ek), ("head", hk), ("params", params)):
             trial.set_user_attr(name, value)
-        recipe = self._sample_recipe(trial, ek, hk)
+        recipe = sample_recipe(trial, self.recipes, ek, hk)
         if recipe is not None:
             trial.set_user_attr("recipe", recipe.as_json())
         return str(ek), str(hk), params
-
-    def _sample_recipe(self, trial: Trial, ek: str, hk: str) -> Recipe | None:
-        """A data recipe and its mix (and strength), for heads on cached dense embeddings;
-        None when the search has no recipes or this kind cannot take extra rows."""
-        emb = make_embedder(ek)
-        takes = not (HEADS[hk].text_input or emb.sparse_output or not emb.cacheable)
-        if len(self.recipes) < 2 and self.recipes[0] == "none":
-            return None
-        if not takes:
-            return Recipe()
-        name = str(trial.suggest_categorical("recipe", list(self.recipes)))
-        if name == "none":
-            return Recipe()
-        mix = float(trial.suggest_categorical(f"mix.{name}", list(MIX_RATIOS)))
-        strength = None
-        if name == "augment":
-            strength = float(trial.suggest_categorical("strength", list(STRENGTHS)))
-        return Recipe(name, mix, strength)
 
     def _run_folds(self, trial: Trial, ek: str, hk: str, params: Params, rec: TrialRecord) -> None:
         """Every fold in turn, pruned (by the median rule, or the budget) after any of them."""
@@ -390,7 +372,12 @@ class Objective:
             name=f"trial-{trial.number}",
             parent_id=self.parent,
             tags={"textops.trial": str(trial.number)},
-            params={"embedder": ek, "head": hk, **params, **_recipe_params(trial)},
+            params={
+                "embedder": ek,
+                "head": hk,
+                **params,
+                **recipe_params(trial.user_attrs.get("recipe")),
+            },
             metrics=metrics,
             history={
                 "train_loss": [r.train_loss for r in rec.history],
@@ -408,12 +395,3 @@ class Objective:
         else:
             self.tracker.log_run(run)
         return latency
-
-
-def _recipe_params(trial: Trial) -> Params:
-    recipe = trial.user_attrs.get("recipe")
-    if not recipe:
-        return {}
-    return {
-        f"recipe.{k}" if k != "name" else "recipe": v for k, v in recipe.items() if v is not None
-    }

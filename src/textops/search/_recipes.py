@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,9 @@ __all__ = [
     "RecipePool",
     "RecipeRow",
     "augment_pool",
+    "recipe_params",
     "recipe_summary",
+    "sample_recipe",
     "synthetic_pool",
 ]
 
@@ -51,6 +54,36 @@ class Recipe:
     @classmethod
     def of(cls, value: JSON | None) -> Recipe:
         return cls(**value) if value else cls()
+
+
+def sample_recipe(trial: Any, recipes: Sequence[str], embedder: str, head: str) -> Recipe | None:
+    """A trial's data recipe, its mix and (augment) strength, for heads on cached dense
+    embeddings; None when the search has no recipes, ``none`` when this kind takes no rows."""
+    from textops.embed import make_embedder
+    from textops.model import HEADS
+
+    if tuple(recipes) == ("none",):
+        return None
+    emb = make_embedder(embedder)
+    if HEADS[head].text_input or emb.sparse_output or not emb.cacheable:
+        return Recipe()
+    name = str(trial.suggest_categorical("recipe", list(recipes)))
+    if name == "none":
+        return Recipe()
+    mix = float(trial.suggest_categorical(f"mix.{name}", list(MIX_RATIOS)))
+    strength = None
+    if name == "augment":
+        strength = float(trial.suggest_categorical("strength", list(STRENGTHS)))
+    return Recipe(name, mix, strength)
+
+
+def recipe_params(recipe: JSON | None) -> JSON:
+    """A trial's recipe as MLflow params: recipe, recipe.mix, recipe.strength."""
+    return {
+        f"recipe.{k}" if k != "name" else "recipe": v
+        for k, v in (recipe or {}).items()
+        if v is not None
+    }
 
 
 @dataclass(frozen=True)
