@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.textops-installed
-# Airflow (for the DAG test) lives in its own venv: it pins many packages of its own
+# Airflow (for the DAG test) lives in its own venv: it pins many packages of its own. Either
+# venv may be an absolute path (AIRFLOW_VENV=/opt/af make test).
 AIRFLOW_VENV  ?= .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW       := apache-airflow==3.3.2
@@ -23,6 +24,7 @@ install: $(STAMP)
 # the exact versions of requirements.lock (pyproject.toml has ranges), every extra, dev tools
 $(STAMP): pyproject.toml requirements.lock Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "textops needs Python >= 3.11")'
+	if [ -L "$(VENV)" ] && [ ! -e "$(VENV)" ]; then rm "$(VENV)"; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[all,dev]"
@@ -44,12 +46,14 @@ docs: install
 	$(BIN)/mkdocs build --strict --site-dir site
 
 $(AIRFLOW_STAMP): tests/airflow-constraints.txt
-	test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	@# a dangling link or a half-made folder is not a venv: start it again from nothing
+	if [ -L "$(AIRFLOW_VENV)" ] && [ ! -e "$(AIRFLOW_VENV)" ]; then rm "$(AIRFLOW_VENV)"; fi
+	test -x "$(AIRFLOW_VENV)/bin/python" || $(PYTHON) -m venv "$(AIRFLOW_VENV)"
 	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -c tests/airflow-constraints.txt $(AIRFLOW)
 	touch $(AIRFLOW_STAMP)
 
 test: install $(AIRFLOW_STAMP)
-	TEXTOPS_AIRFLOW_PYTHON=$(CURDIR)/$(AIRFLOW_VENV)/bin/python $(BIN)/python -m pytest -q
+	TEXTOPS_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration"

@@ -12,9 +12,48 @@ from pydantic import BaseModel, ValidationError
 from textops._types import JSON
 from textops.errors import ConfigError
 
-__all__ = ["load_config", "parse_overrides"]
+__all__ = ["MAX_YAML_BYTES", "MAX_YAML_NODES", "load_config", "parse_overrides", "safe_yaml"]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: a config file larger than this is refused before it is parsed
+MAX_YAML_BYTES = 1 << 20
+#: values in a config once its aliases are expanded (what a JSON dump of it writes); a
+#: "billion laughs" file of a few lines expands to 10^9
+MAX_YAML_NODES = 100_000
+
+
+def _expanded_nodes(value: Any, limit: int) -> int:
+    """Values in ``value`` counting every alias again (stops once past ``limit``)."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            break
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def safe_yaml(text: str, what: str) -> Any:
+    """``text`` parsed as YAML (safe types only), refused when it is over ``MAX_YAML_BYTES``
+    or expands to over ``MAX_YAML_NODES`` values through its aliases."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise ConfigError(f"{what} is over {MAX_YAML_BYTES:,} bytes: not a config file")
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} is not valid YAML: {exc}") from exc
+    if _expanded_nodes(loaded, MAX_YAML_NODES) > MAX_YAML_NODES:
+        raise ConfigError(
+            f"{what} expands to over {MAX_YAML_NODES:,} values through its aliases (&anchor / "
+            "*alias): write the values out, or use fewer aliases"
+        )
+    return loaded
 
 
 def parse_overrides(items: Iterable[str]) -> JSON:
@@ -24,10 +63,7 @@ def parse_overrides(items: Iterable[str]) -> JSON:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"override {item!r} is not key=value; write e.g. min_chars=3")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"override {item!r}: value is not valid YAML ({exc})") from exc
+        value = safe_yaml(raw, f"override {item!r}: the value") if raw.strip() else ""
         node = out
         parts = key.strip().split(".")
         for part in parts[:-1]:
@@ -59,11 +95,14 @@ def load_config(
     if path is not None:
         p = Path(path)
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            if p.stat().st_size > MAX_YAML_BYTES:
+                raise ConfigError(f"config file {p} is over {MAX_YAML_BYTES:,} bytes")
+            text = p.read_text(encoding="utf-8")
         except FileNotFoundError as exc:
             raise ConfigError(f"config file {p} does not exist") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {p} is not valid YAML: {exc}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {p} cannot be read: {exc}") from exc
+        loaded = safe_yaml(text, f"config file {p}") or {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {p} must hold a mapping of keys to values")
         data = loaded

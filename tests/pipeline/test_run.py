@@ -128,6 +128,32 @@ def test_unknown_key_is_an_error_naming_it(tmp_path: Path, home: Path) -> None:
     assert res.exit_code == 2 and "exactly one of path, sql, dataset" in res.output
 
 
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path, home: Path) -> None:
+    """A few lines of anchors and aliases that expand to 10^9 values (1.77 GB once logged as
+    JSON): refused by validate and run, with what to do."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        levels.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    indented = "\n".join("      " + line for line in levels)
+    path = tmp_path / "bomb.yaml"
+    path.write_text(
+        "name: bomb\nsources:\n  - path: a.csv\n    storage_options:\n" + indented + "\n"
+    )
+    for command in (["pipeline", "validate", str(path)], ["pipeline", "run", str(path)]):
+        res = runner.invoke(app, command)
+        assert res.exit_code == 2, res.output
+        assert "aliases" in res.output and "Traceback" not in res.output
+    big = tmp_path / "big.yaml"
+    big.write_text("name: big\n# " + "x" * (2 << 20) + "\n")
+    res = runner.invoke(app, ["pipeline", "validate", str(big)])
+    assert res.exit_code == 2 and "bytes" in res.output
+    # a few aliases, as people use them, still load
+    path.write_text("name: ok\nsources:\n  - &src {path: a.csv, text_col: t}\n  - *src\n")
+    from textops._config import safe_yaml
+
+    assert safe_yaml(path.read_text(), "x")["sources"][1]["text_col"] == "t"
+
+
 def test_validate_checks_without_running(tickets: Path, home: Path) -> None:
     res = runner.invoke(app, ["pipeline", "validate", str(tickets), "--json"])
     assert res.exit_code == 0, res.output

@@ -33,9 +33,11 @@ print(json.dumps({"tasks": [t.task_id for t in dag.tasks], "upstream": upstream,
 
 
 def _airflow_python() -> str:
-    python = os.environ.get("TEXTOPS_AIRFLOW_PYTHON") or str(
-        Path(".venv-airflow/bin/python").absolute()
-    )
+    given = os.environ.get("TEXTOPS_AIRFLOW_PYTHON")
+    if given:  # `make test` built it: a missing one is a failure, not a skip
+        assert Path(given).exists(), f"TEXTOPS_AIRFLOW_PYTHON={given} does not exist"
+        return given
+    python = str(Path(".venv-airflow/bin/python").absolute())
     if not Path(python).exists():
         pytest.skip(
             "no Airflow venv: `make test` builds .venv-airflow (Airflow pins its own packages)"
@@ -45,7 +47,9 @@ def _airflow_python() -> str:
 
 def test_airflow_dag_loads_and_runs(tickets: Path, home: Path, tmp_path: Path) -> None:
     python = _airflow_python()
-    sets = [a for o in fast() for a in ("--set", o)]
+    # a Jinja expression in an override reaches the pipeline as itself (Airflow renders the
+    # task's command as a template): the plain run below then finds every stage unchanged
+    sets = [a for o in fast("search.study=s{{ 7*7 }}") for a in ("--set", o)]
     res = runner.invoke(app, ["pipeline", "airflow", str(tickets), "--schedule", "@daily", *sets])
     assert res.exit_code == 0, res.output
     dags = tmp_path / "dags"
@@ -76,6 +80,7 @@ def test_airflow_dag_loads_and_runs(tickets: Path, home: Path, tmp_path: Path) -
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert {s["status"] for s in out["stages"]} == {"skipped", "off"}
     assert out["stages"][5]["outputs"]["uri"] == "models:/tickets/1"
+    assert out["stages"][3]["outputs"]["study"] == "s{{ 7*7 }}"
 
 
 def test_cron_line_runs_under_a_lock(tickets: Path, home: Path) -> None:
@@ -103,3 +108,75 @@ def test_cron_line_runs_under_a_lock(tickets: Path, home: Path) -> None:
     bad = runner.invoke(app, ["pipeline", "cron", str(tickets), "--schedule", "3am"])
     assert bad.exit_code == 2 and "5 cron fields" in bad.output
     assert shlex.split(command)  # the line is valid shell
+
+
+def _as_cron_runs(command: str) -> tuple[str, str]:
+    """What cron does with a crontab command (crontab(5)): an unescaped ``%`` ends the command
+    (the rest is stdin, its other ``%`` newlines); ``\\%`` is a literal ``%``."""
+    out, i = [], 0
+    while i < len(command):
+        ch = command[i]
+        if ch == "\\" and command[i + 1 : i + 2] == "%":
+            out.append("%")
+            i += 2
+            continue
+        if ch == "%":
+            return "".join(out), command[i + 1 :].replace("%", "\n")
+        out.append(ch)
+        i += 1
+    return "".join(out), ""
+
+
+def test_cron_line_keeps_a_percent_sign(tickets: Path, home: Path, tmp_path: Path) -> None:
+    """A ``%`` in a --set value (or a path) reaches the pipeline as itself, not as a line
+    break that cuts the command short."""
+    study = "daily_%Y%m%d"
+    res = runner.invoke(
+        app, ["pipeline", "cron", str(tickets), *[a for o in fast() for a in ("--set", o)],
+              "--set", f"search.study={study}"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    command = res.stdout.strip().split(" ", 5)[5]
+    ran, stdin = _as_cron_runs(command)
+    assert stdin == "", "a % was left unescaped: cron would cut the command there"
+    assert f"search.study={study}" in shlex.split(ran)
+    done = subprocess.run(["sh", "-c", ran], timeout=300)
+    assert done.returncode == 0
+    state = json.loads((home / "pipelines" / "tickets" / "state.json").read_text())
+    assert state["stages"]["search"]["outputs"]["study"] == study
+
+
+def test_schedules_are_checked(tickets: Path) -> None:
+    for bad in ("@every_minute", "0 3 * * *\n* * * * * curl evil", "0 3 * *", "* * * * * *"):
+        res = runner.invoke(app, ["pipeline", "cron", str(tickets), "--schedule", bad])
+        assert res.exit_code == 2, (bad, res.output)
+        res = runner.invoke(app, ["pipeline", "airflow", str(tickets), "--schedule", bad])
+        assert res.exit_code == 2, (bad, res.output)
+    ok = runner.invoke(app, ["pipeline", "cron", str(tickets), "--schedule", "@daily"])
+    assert ok.exit_code == 0 and ok.stdout.startswith("@daily ")
+    bad_set = runner.invoke(app, ["pipeline", "cron", str(tickets), "--set", "search.study=a\nb"])
+    assert bad_set.exit_code == 2 and "line break" in bad_set.output
+
+
+def test_the_dag_renders_overrides_as_they_are(tickets: Path) -> None:
+    """Airflow renders ``bash_command`` and ``env`` with Jinja: an override ``{{ 7*7 }}`` must
+    come out as itself (rendered here with Jinja, as Airflow does)."""
+    import ast
+
+    import jinja2
+
+    res = runner.invoke(
+        app, ["pipeline", "airflow", str(tickets), "--set", "search.study=s{{ 7*7 }}{% if 1 %}x"]
+    )
+    assert res.exit_code == 0, res.output
+    tree = ast.parse(res.stdout)
+    consts = {
+        t.targets[0].id: ast.literal_eval(t.value)
+        for t in tree.body
+        if isinstance(t, ast.Assign) and isinstance(t.targets[0], ast.Name)
+    }
+    rendered = jinja2.Template(consts["TEXTOPS"]).render()
+    assert "search.study=s{{ 7*7 }}{% if 1 %}x" in shlex.split(rendered)
+    assert "49" not in rendered
+    env = {k: jinja2.Template(v).render() for k, v in consts["ENV"].items()}
+    assert env["HF_HUB_OFFLINE"] == "1" and env["TEXTOPS_HOME"]

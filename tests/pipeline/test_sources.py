@@ -160,3 +160,124 @@ def test_dataset_source_keeps_rows_and_their_splits(topics, tmp_path: Path, home
     # a text keeps its split (the split is a hash of the text)
     assert set(old.texts("test")) <= set(ds.texts("test"))
     assert set(old.texts("train")) <= set(ds.texts("train"))
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A server that accepts connections and never answers."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        sock.close()
+
+
+def test_a_silent_server_times_out(silent_server: str, tmp_path: Path, home: Path) -> None:
+    import time
+
+    from textops.errors import DataFormatError
+
+    spec = SourceSpec(path=f"{silent_server}/t.csv", timeout=1.5)
+    t0 = time.monotonic()
+    with pytest.raises(DataFormatError, match=r"timeout|cannot be read"):
+        fetch_source(spec, 0, tmp_path, tmp_path / "s", home)
+    assert time.monotonic() - t0 < 30
+    assert not list((tmp_path / "s").glob("*.part"))
+
+
+def test_a_url_source_over_its_size_cap_is_refused(
+    http_dir: tuple[str, Path], tmp_path: Path, home: Path
+) -> None:
+    from textops.errors import DataFormatError
+
+    base, folder = http_dir
+    write_csv(folder / "big.csv", topic_rows(2000))
+    spec = SourceSpec(path=f"{base}/big.csv", max_bytes=10_000)
+    with pytest.raises(DataFormatError, match="max_bytes=10,000"):
+        fetch_source(spec, 0, tmp_path, tmp_path / "s", home)
+    assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_credentials_never_reach_mlflow_or_json(
+    postgres_url: str, tmp_path: Path, home: Path
+) -> None:
+    """A SQL source's password (and a URL token, an S3 secret) stay out of the pipeline's
+    logged config, its --json output and its state."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tests.pipeline.conftest import fast, write_pipeline
+    from textops.cli import app
+
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    host = url.split("://", 1)[1].split("@")[-1]
+    secret_url = f"postgresql+psycopg://postgres:hunter2secret@{host}"
+    _fill(url)
+    path = write_pipeline(
+        tmp_path,
+        "name: creds\n"
+        "sources:\n"
+        f"  - sql: {{url: '{secret_url}', query: 'SELECT body, queue FROM tickets'}}\n"
+        "    text_col: body\n"
+        "    label_col: queue\n"
+        "    storage_options: {key: AKIAHUNTER2, secret: hunter2s3}\n"
+        "register: {model_name: creds}\n",
+    )
+    sets = [a for o in fast() for a in ("--set", o)]
+    res = CliRunner().invoke(app, ["pipeline", "run", str(path), *sets, "--json"])
+    assert res.exit_code == 0, res.output
+    from textops.track import default_tracking_uri
+
+    run_id = json.loads(res.stdout.strip().splitlines()[-1])["run_id"]
+    import mlflow.artifacts
+
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="pipeline.json", tracking_uri=default_tracking_uri(home),
+        dst_path=str(tmp_path / "dl"),
+    )  # fmt: skip
+    logged = Path(local).read_text()
+    assert "hunter2" not in logged and "postgres:***@" in logged
+    assert "hunter2" not in res.stdout
+    state = (home / "pipelines" / "creds" / "state.json").read_text()
+    assert "hunter2" not in state
+    # and a validate of the same file prints no secret either
+    res = CliRunner().invoke(app, ["pipeline", "validate", str(path), "--json"])
+    assert "hunter2" not in res.stdout
+
+
+def test_redact_masks_urls_and_secret_fields() -> None:
+    from textops._redact import redact, redact_text
+
+    assert redact_text("postgresql://u:pw@h:5/db") == "postgresql://u:***@h:5/db"
+    assert (
+        redact_text("https://h/a.csv?x=1&token=abc&sig=zz")
+        == "https://h/a.csv?x=1&token=***&sig=***"
+    )
+    out = redact({"storage_options": {"key": "AK", "secret": "S", "endpoint_url": "http://h"},
+                  "api_key_env": "VAR", "password": "p", "texts": ["see ?token=x"]})  # fmt: skip
+    assert out == {
+        "storage_options": {"key": "***", "secret": "***", "endpoint_url": "http://h"},
+        "api_key_env": "VAR",
+        "password": "***",
+        "texts": ["see ?token=x"],
+    }

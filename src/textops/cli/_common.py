@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from textops._redact import redact, redact_text
 from textops._types import JSON
 from textops.errors import TextopsError
 
@@ -29,15 +30,16 @@ TrackingOpt = typer.Option(
 
 
 def emit(obj: JSON, as_json: bool) -> None:
+    """``obj`` as one JSON line on stdout (credentials in URLs and secret fields masked)."""
     if as_json:
-        sys.stdout.write(json.dumps(obj, default=str, sort_keys=False) + "\n")
+        sys.stdout.write(json.dumps(redact(obj), default=str, sort_keys=False) + "\n")
 
 
 class _StderrHandler(logging.Handler):
     """Writes to whatever ``sys.stderr`` is at the time of the record (test runners swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        sys.stderr.write(self.format(record) + "\n")
+        sys.stderr.write(redact_text(self.format(record)) + "\n")
 
 
 def _setup_logging() -> None:
@@ -62,7 +64,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except TextopsError as exc:
             if kwargs.get("as_json"):
                 emit({"error": str(exc), "type": type(exc).__name__}, True)
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            typer.secho(f"error: {redact_text(str(exc))}", err=True, fg=typer.colors.RED)
             raise typer.Exit(getattr(exc, "exit_code", EXIT_ERROR)) from None
 
     return wrapper

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from textops._redact import redact_text
 from textops._types import JSON
 
 __all__ = ["PredictionLog"]
@@ -248,8 +249,4 @@ def _count_lines(path: Path) -> int:
 
 def _safe(url: str) -> str:
     """A URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}@{host}"
-    return url
+    return redact_text(url)

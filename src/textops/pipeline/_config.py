@@ -87,6 +87,15 @@ class SourceSpec(BaseModel):
     encoding: str = "auto"
     #: fsspec storage options (e.g. {endpoint_url: ...} for an S3-compatible store)
     storage_options: dict[str, Any] = Field(default_factory=dict)
+    max_bytes: int = Field(
+        2 << 30, ge=1, description="a URL source larger than this is refused (bytes)"
+    )
+    timeout: float = Field(
+        60.0, gt=0, le=3600, description="a URL source that sends nothing for this long fails"
+    )
+    max_seconds: float = Field(
+        3600.0, gt=0, description="a URL source still arriving after this long fails"
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> SourceSpec:

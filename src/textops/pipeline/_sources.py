@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from textops._redact import redact_text
 from textops.data import DatasetStore, FileSource
 from textops.errors import ConfigError, DataFormatError
 from textops.pipeline._config import SourceSpec
@@ -49,15 +50,46 @@ class Fetched:
         )
 
 
-def _copy_hashed(src: IO[bytes], dst: Path) -> str:
+class _OverBudgetError(Exception):
+    """A URL source over its byte or time budget."""
+
+
+def _copy_hashed(
+    src: IO[bytes], dst: Path, max_bytes: int | None = None, max_seconds: float | None = None
+) -> str:
+    import time
+
     digest = hashlib.sha256()
     tmp = dst.with_name(dst.name + ".part")
-    with tmp.open("wb") as out:
-        while chunk := src.read(_CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
+    began, seen = time.monotonic(), 0
+    try:
+        with tmp.open("wb") as out:
+            while chunk := src.read(_CHUNK):
+                seen += len(chunk)
+                if max_bytes is not None and seen > max_bytes:
+                    raise _OverBudgetError(f"it is over max_bytes={max_bytes:,}")
+                if max_seconds is not None and time.monotonic() - began > max_seconds:
+                    raise _OverBudgetError(f"it took over max_seconds={max_seconds:g} to arrive")
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(dst)
     return digest.hexdigest()
+
+
+def _timeouts(protocol: str, seconds: float) -> dict[str, Any]:
+    """Storage options that bound how long a silent server can hold a read (the user's own
+    options win)."""
+    if protocol in ("http", "https"):
+        import aiohttp
+
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+        return {"client_kwargs": {"timeout": timeout}}
+    if protocol in ("s3", "s3a"):
+        return {"config_kwargs": {"connect_timeout": seconds, "read_timeout": seconds}}
+    return {}
 
 
 def _hash_file(path: Path) -> str:
@@ -93,18 +125,26 @@ def _url(spec: SourceSpec, index: int, into: Path) -> tuple[Path, str]:
             "reading URLs needs fsspec (and s3fs for s3://): pip install 'textops[pipeline]'"
         ) from exc
     url = str(spec.path)
+    shown = redact_text(url)
     name = PurePosixPath(url.split("?", 1)[0].rstrip("/")).name
     dst = into / f"{index}-{_safe_name(name)}"
+    options = {**_timeouts(url.split("://", 1)[0].lower(), spec.timeout), **spec.storage_options}
     try:
-        with fsspec.open(url, "rb", **spec.storage_options) as fh:
-            digest = _copy_hashed(fh, dst)
+        with fsspec.open(url, "rb", **options) as fh:
+            digest = _copy_hashed(fh, dst, spec.max_bytes, spec.max_seconds)
+    except _OverBudgetError as exc:
+        raise DataFormatError(f"source {shown}: refused, {exc}") from None
     except ImportError as exc:
-        raise ConfigError(f"source {url}: {exc}; pip install 'textops[pipeline]'") from exc
+        raise ConfigError(f"source {shown}: {exc}; pip install 'textops[pipeline]'") from exc
+    except TimeoutError as exc:
+        raise DataFormatError(
+            f"source {shown}: the server sent nothing for {spec.timeout:g} s (timeout)"
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise DataFormatError(f"source {url}: cannot be read ({exc})") from exc
+        raise DataFormatError(f"source {shown}: cannot be read ({redact_text(str(exc))})") from exc
     except Exception as exc:  # client libraries raise their own types (aiohttp, botocore)
         raise DataFormatError(
-            f"source {url}: cannot be read ({type(exc).__name__}: {exc})"
+            f"source {shown}: cannot be read ({type(exc).__name__}: {redact_text(str(exc))})"
         ) from exc
     return dst, digest
 
@@ -148,7 +188,7 @@ def fetch_source(spec: SourceSpec, index: int, base: Path, into: Path, home: Any
         digest, origin = _hash_file(path), str(path)
     elif spec.kind == "url":
         path, digest = _url(spec, index, into)
-        origin = str(spec.path)
+        origin = redact_text(str(spec.path))
     elif spec.kind == "sql":
         path, digest = _sql(spec, index, into)
         fmt, origin = "jsonl", f"sql:{spec.sql.url.split('@')[-1] if spec.sql else ''}"

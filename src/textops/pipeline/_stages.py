@@ -32,6 +32,10 @@ class Stage:
 
 
 # -- ingest -----------------------------------------------------------------------------------
+#: source settings that change how a source is fetched, not what arrives
+_NOT_CONTENT = {"storage_options", "max_bytes", "timeout", "max_seconds"}
+
+
 def _ingest_inputs(ctx: StageContext) -> JSON:
     c = ctx.config
     ctx.fetched = [
@@ -40,7 +44,7 @@ def _ingest_inputs(ctx: StageContext) -> JSON:
     ]
     return {
         "sources": [
-            {"sha256": f.sha256, "spec": s.model_dump(mode="json", exclude={"storage_options"})}
+            {"sha256": f.sha256, "spec": s.model_dump(mode="json", exclude=_NOT_CONTENT)}
             for f, s in zip(ctx.fetched, c.sources, strict=True)
         ],
         "ingest": c.ingest.model_dump(mode="json"),

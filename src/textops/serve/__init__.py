@@ -13,7 +13,7 @@ from textops._lazy import lazy_names as _lazy_names
 if TYPE_CHECKING:
     from textops.serve._app import create_app
     from textops.serve._export import export_onnx
-    from textops.serve._image import BuildContext, write_build_context
+    from textops.serve._image import BuildContext, safe_pins, write_build_context
     from textops.serve._model import load_served_model
     from textops.serve._run import export_openapi, run_server
     from textops.serve._settings import ServeSettings
@@ -26,6 +26,7 @@ __all__ = [
     "export_openapi",
     "load_served_model",
     "run_server",
+    "safe_pins",
     "write_build_context",
 ]
 __getattr__, __dir__ = _lazy_names(
@@ -38,6 +39,7 @@ __getattr__, __dir__ = _lazy_names(
         "export_openapi": "_run",
         "load_served_model": "_model",
         "run_server": "_run",
+        "safe_pins": "_image",
         "write_build_context": "_image",
     },
     globals(),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from textops._home import home_dir
+from textops._redact import redact
 from textops._types import JSON
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._registry import ModelRegistry
@@ -88,9 +89,11 @@ class FinishedRun:
 
 
 def _flat(params: Mapping[str, Any]) -> dict[str, str]:
+    """Params as MLflow stores them (strings), credentials masked (a config's URLs)."""
+    safe = redact(dict(params))
     return {
         k: (json.dumps(v) if isinstance(v, dict | list | tuple) else str(v))[:6000]
-        for k, v in params.items()
+        for k, v in safe.items()
     }
 
 
@@ -131,7 +134,7 @@ class MemoryTracker:
         self.runs[run_id]["tags"].update(tags)
 
     def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None:
-        self.runs[run_id]["artifacts"][artifact_file] = obj
+        self.runs[run_id]["artifacts"][artifact_file] = redact(obj)
 
     def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
         path = self.root / run_id / artifact_file
@@ -261,7 +264,7 @@ class MlflowTracker:
         self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None:
-        self.client.log_dict(run_id, obj, artifact_file)
+        self.client.log_dict(run_id, redact(obj), artifact_file)
 
     def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
         self.client.log_figure(run_id, figure, artifact_file)
