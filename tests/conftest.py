@@ -266,3 +266,43 @@ def trained_encoders(tiny_bert: Path) -> dict[str, dict[str, str]]:
         # keep the encoder (and so its folder) alive for the session
         out[exported.embedder_key]["_keep"] = emb  # type: ignore[assignment]
     return out
+
+
+# -- homes with several models, and with a generator ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def two_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A home with two registered models, spam and route (one service can serve both)."""
+    from textops.data import MemorySource, ingest
+    from textops.search import SearchConfig, run_search
+    from textops.track import MlflowTracker, default_tracking_uri
+
+    home = tmp_path_factory.mktemp("multi")
+    ingest([MemorySource("topics", topic_rows())], "topics", home=home)
+    for name, head in (("spam", "logreg"), ("route", "knn")):
+        cfg = SearchConfig(
+            dataset="topics",
+            embedders=("fake",),
+            heads=(head,),
+            trials=2,
+            cv_folds=3,
+            model_name=name,
+            study=name,
+        )
+        run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    return home, default_tracking_uri(home)
+
+
+@pytest.fixture(scope="session")
+def gen_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with a registered text generator, horo (a tiny GPT-2 trained from scratch)."""
+    from tests.gen.test_gen import corpus
+    from textops.data import IngestConfig, MemorySource, ingest
+    from textops.gen import GenTrainConfig, train_generator
+
+    home = tmp_path_factory.mktemp("gen-serve")
+    ingest([MemorySource("horo", corpus())], "horo", IngestConfig(task="generation"), home=home)
+    train_generator(GenTrainConfig(dataset="horo", epochs=1, max_length=32, vocab_size=300),
+                    home=home)  # fmt: skip
+    return home

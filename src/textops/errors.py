@@ -10,6 +10,7 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── DatasetNotFoundError(LookupError)  no dataset (or version) of that name in the home
     ├── MissingDependencyError(ImportError) an optional package (a dataset, a model) is not installed
     ├── ModelNotFoundError(LookupError)    an embedding model is neither packaged nor a local folder
+    ├── ModelLoadError(RuntimeError)       a saved model folder is damaged or incomplete
     ├── UnknownPluginError(KeyError)       a key that is not in a plug-in table (EMBEDDERS, ...)
     ├── CacheError(RuntimeError)           the embedding cache cannot be used as asked
     ├── AuthError(PermissionError)         a request without the right API key (HTTP 401)
@@ -20,6 +21,7 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── QualityGateError(RuntimeError)     an export fails its parity or accuracy gate
     ├── UnknownPredictionError(LookupError) feedback for a prediction id never served (404)
     ├── InvalidLabelError(ValueError)       a label the model does not know (422)
+    ├── InvalidFeedbackError(ValueError)    feedback on a prediction another model made (422)
     ├── WrongModelKindError(ValueError)     predict on a generator, generate on a classifier (409)
     └── MonitorUnavailableError(ConnectionError) the monitor database cannot answer now (503)
 
@@ -37,8 +39,10 @@ __all__ = [
     "DataFormatError",
     "DatasetNotFoundError",
     "ForbiddenError",
+    "InvalidFeedbackError",
     "InvalidLabelError",
     "MissingDependencyError",
+    "ModelLoadError",
     "ModelNotFoundError",
     "MonitorUnavailableError",
     "NotReadyError",
@@ -58,6 +62,13 @@ class TextopsError(Exception):
 
     #: the CLI's exit code: 2 the command could not run, 1 it ran and a check failed
     exit_code = 2
+    #: the request field an HTTP answer names in its ``detail`` (None: the request itself)
+    field: str | None = None
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        if field is not None:
+            self.field = field
 
 
 class ConfigError(TextopsError, ValueError):
@@ -91,6 +102,11 @@ class MissingDependencyError(TextopsError, ImportError):
 
 class ModelNotFoundError(TextopsError, LookupError):
     """An embedding model is neither a packaged model nor a local folder (hubs are never reached)."""
+
+
+class ModelLoadError(TextopsError, RuntimeError):
+    """A saved model folder is damaged or incomplete (a truncated file, a part from another
+    model, a missing description): it is refused whole rather than half loaded."""
 
 
 class UnknownPluginError(TextopsError, KeyError):
@@ -148,6 +164,10 @@ class UnknownPredictionError(TextopsError, LookupError):
 
 class InvalidLabelError(TextopsError, ValueError):
     """A label the model does not know (in feedback, or asked to be explained)."""
+
+
+class InvalidFeedbackError(TextopsError, ValueError):
+    """Feedback that names a prediction another model made (several models in one service)."""
 
 
 class MonitorUnavailableError(TextopsError, ConnectionError):

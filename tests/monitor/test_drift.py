@@ -123,7 +123,7 @@ def test_service_drift_alert_fires_on_shifted_traffic(settings_for: Any, tmp_pat
             assert loud["drift"] is True
             assert loud["tests"]["text_length"]["drifted"] and loud["tests"]["oov_rate"]["drifted"]
             metrics = c.get("/metrics").text
-            assert 'textops_drift_detected{test="text_length"} 1.0' in metrics
+            assert 'textops_drift_detected{model="topics",test="text_length"} 1.0' in metrics
             assert "textops_drift_alerts_total 1.0" in metrics
             assert app.state.service.drift.alerts[0]["tests"]
         for _ in range(50):
@@ -133,3 +133,40 @@ def test_service_drift_alert_fires_on_shifted_traffic(settings_for: Any, tmp_pat
         assert _Hook.received and _Hook.received[0]["event"] == "textops.drift"
     finally:
         hook.shutdown()
+
+
+def test_drift_answers_on_a_few_labels_model(tmp_path: Path) -> None:
+    """The README's tickets (few labels: every row pooled, no test split) leave the drift
+    reference without predicted-label counts; drift answers, it does not 500 in chi-square."""
+    from fastapi.testclient import TestClient
+
+    from textops.data import FileSource, ingest
+    from textops.search import SearchConfig, run_search
+    from textops.serve import ServeSettings, create_app
+    from textops.track import MlflowTracker, default_tracking_uri
+
+    home = tmp_path / "home"
+    examples = Path(__file__).parents[2] / "examples"
+    ingest([FileSource(examples / "tickets.csv")], "tickets", home=home)
+    run_search(
+        SearchConfig(dataset="tickets", embedders=("tfidf",), trials=3),
+        home=home, tracker=MlflowTracker(home=home), show_progress=False,
+    )  # fmt: skip
+    settings = ServeSettings(
+        model_uri="models:/tickets@champion", home=str(home), poll_seconds=0,
+        tracking_uri=default_tracking_uri(home), drift_seconds=0,
+        monitor_db=f"sqlite:///{tmp_path / 'm.db'}",
+    )  # fmt: skip
+    import csv
+
+    with (examples / "tickets.csv").open(encoding="utf-8") as fh:
+        texts = [row["body"] for row in csv.DictReader(fh)][:80]
+    with TestClient(create_app(settings)) as c:
+        for lo in range(0, 80, 20):
+            r = c.post("/v1/predict", json={"texts": texts[lo : lo + 20]})
+            assert r.is_success
+        assert len({p["label"] for p in r.json()["predictions"]}) > 1  # a mix to compare
+        r = c.get("/v1/monitor/drift", params={"refresh": "true"})
+        assert r.status_code == 200, r.text
+        labels = r.json()["tests"]["predicted_labels"]
+        assert labels["chi2_p_value"] == 1.0 and "no predicted-label counts" in labels["note"]

@@ -58,7 +58,8 @@ def test_live_accuracy_equals_the_hand_count(client: TestClient) -> None:
     assert count_window["window"] == "4" and count_window["n_feedback"] == 4
     assert hour["n_feedback"] == 6
     metrics = client.get("/metrics").text
-    assert f'textops_live_accuracy{{window="all"}} {perf["overall"]["accuracy"]}' in metrics
+    acc = perf["overall"]["accuracy"]
+    assert f'textops_live_accuracy{{model="topics",window="all"}} {acc}' in metrics
     assert "textops_monitor_written_records_total" in metrics
     assert "textops_feedback_total 7.0" in metrics
 
@@ -82,9 +83,10 @@ def test_feedback_errors(client: TestClient, settings_for: Any) -> None:
         json={"prediction_id": pred["prediction_id"], "label": "weather"},
         headers=KEY,
     )
-    assert r.status_code == 422 and "unknown label" in r.json()["error"]
+    assert r.status_code == 422 and "'weather' is not a label of topics" in r.json()["error"]
+    assert r.json()["detail"] == [{"field": "label", "message": r.json()["error"]}]
     r = client.post("/v1/feedback", json={"prediction_id": pred["prediction_id"]}, headers=KEY)
-    assert r.status_code == 400 and "label" in r.json()["error"]
+    assert r.status_code == 422 and "label" in r.json()["error"] + str(r.json()["detail"])
     r = client.post("/v1/feedback", json={"prediction_id": pred["prediction_id"], "label": "sport"})
     assert r.status_code == 401
     r = client.post(

@@ -52,7 +52,74 @@ def test_replayed_writes_count_once_and_feedback_upserts(store: MonitorStore) ->
     assert store.count("feedback") == 1
     store.write([], [{"prediction_id": "id1", "label": "b", "ts": time.time()}])  # a correction
     assert store.labelled()[0][:2] == ("a", "b")
-    assert store.find_predictions(["id1", "id3", "nope"]) == {"id1": "a", "id3": "a"}
+    found = store.find_predictions(["id1", "id3", "nope"])
+    assert {k: v.label for k, v in found.items()} == {"id1": "a", "id3": "a"}
+    assert found["id1"].model_name == "m" and found["id1"].model_version == "1"
+
+
+def test_a_stub_is_replaced_by_the_real_row_and_never_the_other_way(store: MonitorStore) -> None:
+    """Feedback for a prediction whose logged row was lost stores a stub rebuilt from its
+    signed id; when the real row arrives after all, it replaces the stub; a stub arriving
+    after the real row changes nothing."""
+    from textops.monitor._store import STUB_CHARS
+
+    def stub(pid: str) -> dict[str, Any]:
+        return {**_pred(0, "a"), "prediction_id": pid, "text_chars": STUB_CHARS,
+                "text_sha256": "", "probabilities": {}, "latency_ms": None}  # fmt: skip
+
+    fb = lambda pid: {"prediction_id": pid, "label": "b", "ts": time.time(),  # noqa: E731
+                      "key_id": "key:abc", "client": "10.0.0.1"}  # fmt: skip
+    store.write_durably([fb("late")], [stub("late")])
+    store.write([{**_pred(1, "a"), "prediction_id": "late", "text": "the real text"}], [])
+    (row,) = store.recent()
+    assert row["text"] == "the real text" and row["text_chars"] == 5
+    store.write([{**_pred(2, "b"), "prediction_id": "first"}], [])
+    store.write_durably([fb("first")], [stub("first")])
+    rows = {r["prediction_id"]: r for r in store.recent()}
+    assert rows["first"]["text_chars"] == 5 and rows["first"]["label"] == "b"
+    assert store.count("feedback") == 2 and store.count("predictions") == 2
+    (one, _) = store.labelled_texts()
+    assert one.key_id == "key:abc" and one.client == "10.0.0.1" and not one.reviewed
+
+
+def test_a_database_of_an_earlier_version_gains_the_provenance_columns(tmp_path: Path) -> None:
+    """A monitor database made before feedback kept its provenance: opened by this version,
+    its old rows read as unreviewed, with no source, and new rows keep theirs."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE textops_feedback (prediction_id VARCHAR(40) PRIMARY KEY, "
+        "label VARCHAR(200) NOT NULL, ts FLOAT NOT NULL);"
+        "INSERT INTO textops_feedback VALUES ('id1', 'b', 1.0);"
+    )
+    con.commit()
+    con.close()
+    store = MonitorStore(f"sqlite:///{db}")
+    store.write([_pred(1, "a")], [{"prediction_id": "id2", "label": "a", "ts": 2.0,
+                                    "reviewed": True, "reviewer": "ana"}])  # fmt: skip
+    store.write([{**_pred(2, "a"), "prediction_id": "id2"}], [])
+    old, new = store.labelled_texts()
+    assert (old.prediction_id, old.reviewed, old.key_id) == ("id1", False, None)
+    assert (new.reviewed, new.reviewer, new.source) == (True, "ana", "reviewer:ana")
+
+
+def test_reads_are_of_one_model_and_version(store: MonitorStore) -> None:
+    """Two models (and two versions) in one log: each read counts its own rows only."""
+    rows = [
+        {**_pred(i, "a"), "prediction_id": f"{name}{version}-{i}", "model_name": name,
+         "model_version": version}
+        for name, version, n in (("m", "1", 3), ("m", "2", 4), ("other", "1", 5))
+        for i in range(n)
+    ]  # fmt: skip
+    store.write(rows, [{"prediction_id": "other1-0", "label": "b", "ts": time.time()}])
+    assert store.count("predictions", model_name="m") == 7
+    assert store.count("predictions", model_name="m", model_version="2") == 4
+    assert store.count("feedback", model_name="m") == 0
+    assert store.count("feedback", model_name="other") == 1
+    perf = live_performance(store, ["a", "b"], ["10"], "m", "1")
+    assert perf["overall"]["n_predictions"] == 3 and perf["overall"]["n_feedback"] == 0
 
 
 def test_live_performance_matches_a_hand_count(store: MonitorStore) -> None:

@@ -163,24 +163,49 @@ def test_api_key_guards_everything_but_health_and_metrics(
     settings_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TEXTOPS_TEST_KEY", "s3cret-key")
-    with TestClient(create_app(settings_for(api_key_env="TEXTOPS_TEST_KEY"))) as c:
+    monkeypatch.setenv("TEXTOPS_TEST_ADMIN", "admin-key")
+    settings = settings_for(api_key_env="TEXTOPS_TEST_KEY", admin_key_env="TEXTOPS_TEST_ADMIN")
+    with TestClient(create_app(settings)) as c:
         for headers in ({}, {"x-api-key": "wrong"}):
             r = c.post("/v1/predict", json={"texts": TEXTS}, headers=headers)
             assert r.status_code == 401 and "x-api-key" in r.json()["error"]
             assert c.get("/v1/model", headers=headers).status_code == 401
-            assert c.post("/v1/admin/reload", headers=headers).status_code == 401
+        assert c.post("/v1/admin/reload").status_code == 401
+        assert c.post("/v1/admin/reload", headers={"x-api-key": "wrong"}).status_code == 403
         ok = {"x-api-key": "s3cret-key"}
         assert c.post("/v1/predict", json={"texts": TEXTS}, headers=ok).status_code == 200
         assert c.get("/v1/model", headers=ok).status_code == 200
-        reload = c.post("/v1/admin/reload", headers=ok)
+        # the predict key does not open admin routes: a client must not reload the model
+        denied = c.post("/v1/admin/reload", headers=ok)
+        assert denied.status_code == 403 and "admin key" in denied.json()["error"]
+        admin = {"x-api-key": "admin-key"}
+        reload = c.post("/v1/admin/reload", headers=admin)
         assert reload.status_code == 200 and reload.json()["swapped"] is True
+        assert c.post("/v1/predict", json={"texts": TEXTS}, headers=admin).status_code == 200
         for path in ("/healthz", "/readyz", "/metrics"):
             assert c.get(path).status_code == 200
 
 
-def test_admin_is_refused_when_no_key_is_configured(client: TestClient) -> None:
+def test_admin_is_refused_when_no_admin_key_is_configured(
+    client: TestClient, settings_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     r = client.post("/v1/admin/reload")
-    assert r.status_code == 403 and "--api-key-env" in r.json()["error"]
+    assert r.status_code == 403 and "--admin-key-env" in r.json()["error"]
+    monkeypatch.setenv("TEXTOPS_TEST_KEY", "s3cret-key")
+    with TestClient(create_app(settings_for(api_key_env="TEXTOPS_TEST_KEY"))) as c:
+        r = c.post("/v1/admin/reload", headers={"x-api-key": "s3cret-key"})
+        assert r.status_code == 403 and "--admin-key-env" in r.json()["error"]
+
+
+def test_the_admin_key_must_differ_from_the_api_key(
+    settings_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textops.errors import ConfigError
+
+    monkeypatch.setenv("K1", "same")
+    monkeypatch.setenv("K2", "same")
+    with pytest.raises(ConfigError, match="key of their own"):
+        create_app(settings_for(api_key_env="K1", admin_key_env="K2"))
 
 
 def test_empty_key_variable_is_a_config_error(

@@ -10,20 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.gen.test_gen import corpus
 from textops.serve import ServeSettings, create_app
-
-
-@pytest.fixture(scope="module")
-def gen_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from textops.data import IngestConfig, MemorySource, ingest
-    from textops.gen import GenTrainConfig, train_generator
-
-    home = tmp_path_factory.mktemp("gen-serve")
-    ingest([MemorySource("horo", corpus())], "horo", IngestConfig(task="generation"), home=home)
-    train_generator(GenTrainConfig(dataset="horo", epochs=1, max_length=32, vocab_size=300),
-                    home=home)  # fmt: skip
-    return home
 
 
 def _settings(home: Path, **kw: Any) -> ServeSettings:
@@ -66,7 +53,13 @@ BAD: list[tuple[str, Any, int, str]] = [
     ("prompts x n over max_texts", {"prompts": ["a", "b"], "n": 4}, 413, "n:"),
     ("too many tokens", {"prompts": ["a"], "max_new_tokens": 17}, 413, "max_new_tokens"),
     ("prompt too long", {"prompts": ["a", "x" * 51]}, 413, "prompts.1"),
-    ("temperature zero", {"prompts": ["a"], "temperature": 0}, 422, "temperature"),
+    (
+        "temperature the sampler cannot use",
+        {"prompts": ["a"], "temperature": 1e-300},
+        422,
+        "temperature",
+    ),
+    ("negative temperature", {"prompts": ["a"], "temperature": -1}, 422, "temperature"),
     ("top_p over one", {"prompts": ["a"], "top_p": 1.5}, 422, "top_p"),
     ("unknown field", {"prompts": ["a"], "beam": 4}, 422, "beam"),
 ]
@@ -86,6 +79,41 @@ def test_bad_generate_requests_get_4xx_and_the_server_keeps_serving(
     )
 
 
+def test_a_prompt_over_the_context_is_refused_with_the_limit(gen_home: Path) -> None:
+    """A prompt under --max-chars can still be longer than the model's context (32 positions
+    here): 413 naming the prompt and the limit, where the model raised IndexError (500)."""
+    with TestClient(create_app(_settings(gen_home, max_chars=20_000, max_new_tokens=4096))) as c:
+        r = c.post("/v1/generate", json={"prompts": ["ok", "x y z " * 900]})
+        assert r.status_code == 413, r.text
+        assert "prompts.1" in r.json()["error"] and "context of 32 tokens" in r.json()["error"]
+        assert r.json()["detail"][0]["field"] == "prompts.1"
+        r = c.post("/v1/generate", json={"prompts": ["ok"], "max_new_tokens": 500})
+        assert r.status_code == 413 and "max_new_tokens" in r.json()["error"]
+        assert c.post("/v1/generate", json={"prompts": ["ok"], "max_new_tokens": 8}).is_success
+        spec = c.get("/openapi.json").json()["components"]["schemas"]["GenerateRequest"]
+        assert {"type": "integer", "minimum": 1, "maximum": 4096} in spec["properties"][
+            "max_new_tokens"
+        ]["anyOf"]
+
+
+def test_temperature_zero_is_greedy_decoding(client: TestClient) -> None:
+    """0 picks the most likely token each step: the same text whatever the seed."""
+    body = {"prompts": ["Овен"], "temperature": 0, "n": 2, "max_new_tokens": 6}
+    texts = [client.post("/v1/generate", json={**body, "seed": seed}).json() for seed in (1, 2)]
+    assert texts[0]["temperature"] == 0
+    outs = [t for body in texts for t in body["generations"][0]["texts"]]
+    assert len(set(outs)) == 1, outs
+
+
+def test_a_generator_takes_no_feedback_and_has_no_live_accuracy(client: TestClient) -> None:
+    """409 like /v1/predict (it has no labels), not 422 "the model's labels are []"; and no
+    performance of predictions it never made."""
+    r = client.post("/v1/feedback", json={"prediction_id": "x" * 32, "label": "a"})
+    assert r.status_code == 409 and "generator" in r.json()["error"]
+    r = client.get("/v1/monitor/performance")
+    assert r.status_code == 409 and "generator" in r.json()["error"]
+
+
 def test_predict_on_a_generator_is_409_and_generate_on_a_classifier_too(
     client: TestClient, settings_for: Any
 ) -> None:
@@ -102,12 +130,14 @@ def test_generate_needs_the_key_and_hot_swaps(
     from textops.gen import GenTrainConfig, train_generator
 
     monkeypatch.setenv("GEN_KEY", "k-1")
-    with TestClient(create_app(_settings(gen_home, api_key_env="GEN_KEY"))) as c:
+    monkeypatch.setenv("GEN_ADMIN", "k-admin")
+    settings = _settings(gen_home, api_key_env="GEN_KEY", admin_key_env="GEN_ADMIN")
+    with TestClient(create_app(settings)) as c:
         assert c.post("/v1/generate", json={"prompts": ["a"]}).status_code == 401
         key = {"x-api-key": "k-1"}
         train_generator(GenTrainConfig(dataset="horo", epochs=3, max_length=32, vocab_size=300,
                                        lr=1e-3), home=gen_home)  # fmt: skip
-        r = c.post("/v1/admin/reload", headers=key)
+        r = c.post("/v1/admin/reload", headers={"x-api-key": "k-admin"})
         assert r.status_code == 200, r.text
         assert r.json()["model"]["version"] == "2"
         ok = c.post("/v1/generate", json={"prompts": ["a"], "max_new_tokens": 2}, headers=key)

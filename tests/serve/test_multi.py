@@ -10,31 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import topic_rows
-
 KEY = {"x-api-key": "mm"}
-
-
-@pytest.fixture(scope="module")
-def two_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    from textops.data import MemorySource, ingest
-    from textops.search import SearchConfig, run_search
-    from textops.track import MlflowTracker, default_tracking_uri
-
-    home = tmp_path_factory.mktemp("multi")
-    ingest([MemorySource("topics", topic_rows())], "topics", home=home)
-    for name, head in (("spam", "logreg"), ("route", "knn")):
-        cfg = SearchConfig(
-            dataset="topics",
-            embedders=("fake",),
-            heads=(head,),
-            trials=2,
-            cv_folds=3,
-            model_name=name,
-            study=name,
-        )
-        run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
-    return home, default_tracking_uri(home)
+ADMIN = {"x-api-key": "mm-admin"}
 
 
 @pytest.fixture
@@ -45,6 +22,7 @@ def client(
 
     home, uri = two_models
     monkeypatch.setenv("MM_KEY", "mm")
+    monkeypatch.setenv("MM_ADMIN", "mm-admin")
     settings = ServeSettings(
         model_uri="models:/spam@champion",
         also_serve=("models:/route@champion",),
@@ -52,6 +30,7 @@ def client(
         tracking_uri=uri,
         poll_seconds=0,
         api_key_env="MM_KEY",
+        admin_key_env="MM_ADMIN",
         monitor_db=f"sqlite:///{tmp_path / 'm.db'}",
     )
     with TestClient(create_app(settings)) as c:
@@ -113,7 +92,7 @@ def test_each_model_follows_its_own_alias(client: TestClient, two_models: tuple[
     )
     report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
     ModelRegistry(uri).promote("route", int(report.model_version or 0))
-    r = client.post("/v1/admin/reload", headers=KEY).json()
+    r = client.post("/v1/admin/reload", headers=ADMIN).json()
     assert r["model"]["name"] == "spam"
     (other,) = r["others"]
     assert other["model"] == {"name": "route", "version": str(report.model_version)}

@@ -3,6 +3,7 @@ schemathesis fuzz run against the server's own OpenAPI spec (zero server errors)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -33,37 +34,20 @@ def _textops(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def server(registered: Registered) -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(home: Path, uris: list[str], *args: str) -> Iterator[str]:
+    """``textops serve`` in a subprocess on 127.0.0.1 (API key k-123, admin key k-admin)."""
     import httpx2 as httpx
 
     port = _free_port()
-    env = {**os.environ, "TEXTOPS_HOME": str(registered.home), "TEXTOPS_TEST_KEY": "k-123"}
+    env = {**os.environ, "TEXTOPS_HOME": str(home), "TEXTOPS_TEST_KEY": "k-123",
+           "TEXTOPS_TEST_ADMIN": "k-admin"}  # fmt: skip
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "textops",
-            "serve",
-            f"models:/{registered.name}@champion",
-            "--port",
-            str(port),
-            "--tracking-uri",
-            registered.tracking_uri,
-            "--poll-seconds",
-            "0",
-            "--max-texts",
-            "16",
-            "--max-chars",
-            "500",
-            "--api-key-env",
-            "TEXTOPS_TEST_KEY",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+        [sys.executable, "-m", "textops", "serve", *uris, "--port", str(port),
+         "--poll-seconds", "0", "--api-key-env", "TEXTOPS_TEST_KEY",
+         "--admin-key-env", "TEXTOPS_TEST_ADMIN", *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     try:
@@ -85,6 +69,15 @@ def server(registered: Registered) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(registered: Registered) -> Iterator[str]:
+    with _serving(
+        registered.home, [f"models:/{registered.name}@champion"],
+        "--tracking-uri", registered.tracking_uri, "--max-texts", "16", "--max-chars", "500",
+    ) as url:  # fmt: skip
+        yield url
 
 
 def test_real_server_answers_the_contract(server: str, registered: Registered) -> None:
@@ -126,44 +119,67 @@ def test_cli_fails_fast_on_an_unknown_model(registered: Registered) -> None:
     assert r.returncode == 2 and "does not resolve" in r.stderr
 
 
-def test_fuzzing_the_spec_finds_no_server_error(server: str, tmp_path: Path) -> None:
-    """schemathesis generates requests from /openapi.json (valid and invalid ones)."""
-    exe = Path(sys.executable).with_name("schemathesis")
+#: what the answers must match: no 5xx, and every status, header, content type and body as
+#: the OpenAPI document states it (405 with its Allow header); invalid input refused. Not
+#: positive_data_acceptance: what is valid also depends on the served model's labels and
+#: predictions, which a static document cannot list
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_headers_conformance,response_schema_conformance,negative_data_rejection,"
+    "unsupported_method,allow_header_conformance"
+)
+
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+
+
+def _fuzz(url: str, tmp_path: Path, *extra: str) -> str:
+    """schemathesis against the server's own /openapi.json (valid and invalid requests,
+    every phase); its output, after asserting it found no failure."""
     r = subprocess.run(
-        [
-            str(exe),
-            "run",
-            f"{server}/openapi.json",
-            "--checks",
-            "not_a_server_error",
-            "-H",
-            "x-api-key: k-123",
-            "--max-examples",
-            "40",
-            "--seed",
-            "1",
-            "--report",
-            "junit",
-            # strings with lone surrogates too (JSON escapes them; no UTF-8 text holds one)
-            "--generation-codec",
-            "raw_unicode_escape",
-            "--report-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+        [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG),
+         "run", f"{url}/openapi.json",
+         "--checks", CHECKS, "-H", "x-api-key: k-admin", "--max-examples", "25", "--seed", "1",
+         "--report", "junit", "--report-dir", str(tmp_path), *extra],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
+    assert "Authentication failed" not in r.stdout, r.stdout[-3000:]
+    for report in tmp_path.glob("junit*.xml"):
+        xml = report.read_text()
+        assert 'failures="0"' in xml and 'errors="0"' in xml, xml[:2000]
+        report.unlink()
+    return r.stdout
+
+
+def test_fuzzing_a_classifier_service_finds_no_error_or_mismatch(
+    server: str, tmp_path: Path
+) -> None:
     import re
 
-    selected = re.search(r"(\d+) selected / (\d+) total", r.stdout)
+    out = _fuzz(server, tmp_path)
+    selected = re.search(r"Selected: (\d+)/(\d+)", out)
     assert selected and selected.group(1) == selected.group(2) and int(selected.group(1)) >= 10
-    assert "Authentication failed" not in r.stdout, r.stdout[-3000:]
-    (report,) = tmp_path.glob("junit*.xml")
-    xml = report.read_text()
-    assert 'failures="0"' in xml and 'errors="0"' in xml, xml[:2000]
+    # bodies with lone surrogates too (JSON escapes them; no UTF-8 text holds one)
+    _fuzz(server, tmp_path, "--include-method", "POST", "--generation-codec", "raw_unicode_escape")
+
+
+def test_fuzzing_a_two_model_service(two_models: tuple[Path, str], tmp_path: Path) -> None:
+    home, uri = two_models
+    with _serving(
+        home, ["models:/spam@champion", "models:/route@champion"], "--tracking-uri", uri
+    ) as url:
+        _fuzz(url, tmp_path)
+
+
+def test_fuzzing_a_generator_service(gen_home: Path, tmp_path: Path) -> None:
+    from textops.track import default_tracking_uri
+
+    with _serving(
+        gen_home, ["models:/horo@champion"], "--tracking-uri", default_tracking_uri(gen_home),
+        "--max-new-tokens", "8", "--max-texts", "4",
+    ) as url:  # fmt: skip
+        _fuzz(url, tmp_path)
 
 
 def test_a_real_prometheus_scrapes_the_service(server: str, tmp_path: Path) -> None:

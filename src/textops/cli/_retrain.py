@@ -44,10 +44,13 @@ def retrain(
     as_json: bool = JsonOpt,
 ) -> None:
     """Retrain from feedback: the labelled predictions join the champion's data as a new
-    dataset version (conflicting labels quarantined; a text keeps its split, so test never
-    receives a row the champion trained on), then search, assess and register; the new
-    version becomes champion only if the gate passes, and a service following @champion
-    swaps it in.
+    dataset version, then search, assess and register; the new version becomes champion only
+    if the gate passes, and a service following @champion swaps it in.
+
+    Feedback teaches but never decides: unreviewed labels go to the train split only (a label
+    contradicting the dataset is quarantined, the dataset's row kept), and the gate scores the
+    candidate and the champion on the champion's held-out rows plus reviewed feedback
+    (sent with the admin key and a reviewer).
 
     Example: textops retrain models:/tickets@champion --since 7d --set search.timeout=300"""
     from textops.errors import ConfigError
@@ -76,13 +79,15 @@ def retrain(
         emit(result.as_json(), True)
         return
     typer.echo(
-        f"{result.feedback_rows:,} feedback rows with text"
+        f"{result.feedback_rows:,} feedback rows with text from {result.feedback_sources} "
+        f"source(s): {result.reviewed_rows:,} reviewed, {result.unreviewed_rows:,} unreviewed "
+        "(train only)"
         + (
-            f" ({result.feedback_without_text:,} without: serve with --log-text)"
+            f"; {result.feedback_without_text:,} more without text (serve with --log-text)"
             if result.feedback_without_text
             else ""
         )
-        + f" + {result.base_dataset} -> {result.dataset}"
+        + f"; {result.base_dataset} -> {result.dataset}"
     )
     verdict = "promoted to champion" if result.promoted else "not promoted"
     typer.echo(f"models:/{result.model}/{result.new_version} {verdict}: {result.why}")

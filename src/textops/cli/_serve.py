@@ -52,6 +52,12 @@ def serve(
     port: Annotated[int | None, _opt("port")] = None,
     workers: Annotated[int | None, _opt("workers")] = None,
     api_key_env: Annotated[str | None, _opt("api_key_env")] = None,
+    admin_key_env: Annotated[str | None, _opt("admin_key_env")] = None,
+    allowed_hosts: Annotated[str | None, _opt("allowed_hosts")] = None,
+    max_pending: Annotated[int | None, _opt("max_pending")] = None,
+    max_connections: Annotated[int | None, _opt("max_connections")] = None,
+    header_timeout: Annotated[float | None, _opt("header_timeout")] = None,
+    body_timeout: Annotated[float | None, _opt("body_timeout")] = None,
     max_batch_size: Annotated[int | None, _opt("max_batch_size")] = None,
     max_wait_ms: Annotated[float | None, _opt("max_wait_ms")] = None,
     max_texts: Annotated[int | None, _opt("max_texts")] = None,
@@ -101,6 +107,8 @@ def serve(
         values["retrain_set"] = tuple(retrain_set)
     if perf_windows is not None:
         values["perf_windows"] = tuple(w for w in perf_windows.split(",") if w)
+    if allowed_hosts is not None:
+        values["allowed_hosts"] = tuple(h.strip() for h in allowed_hosts.split(",") if h.strip())
     settings = load_config(ServeSettings, config, set_ or [], **values)
     if export_openapi is not None:
         from textops.serve import export_openapi as write_spec

@@ -171,10 +171,11 @@ def _read(
             for chunk in source.chunks(config.chunk_rows):
                 for rec in chunk:
                     st.rows_read += 1
-                    res = validator.check(rec)
+                    res = validator.check(rec, yields=source.yields)
                     if isinstance(res, Accepted):
                         st.rows_accepted += 1
-                        writer.add(rec, res, assign_split(res.digest, config.splits))
+                        split = source.split or assign_split(res.digest, config.splits)
+                        writer.add(rec, res, split)
                     else:
                         st.rejected_by_reason[res.reason.value] += 1
                         _quarantine(quarantine, rec, res.reason.value, res.detail)

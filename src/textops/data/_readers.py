@@ -39,6 +39,15 @@ class RecordSource(Protocol):
 
     def chunks(self, chunk_rows: int) -> Iterator[list[RawRecord]]: ...
 
+    #: every row of this source goes to this split (None: the hash of its text decides)
+    @property
+    def split(self) -> str | None: ...
+
+    #: a row of this source that contradicts an earlier row's label is quarantined alone (the
+    #: earlier row stays): feedback yields to curated data
+    @property
+    def yields(self) -> bool: ...
+
 
 def _in_chunks(records: Iterable[RawRecord], chunk_rows: int) -> Iterator[list[RawRecord]]:
     chunk: list[RawRecord] = []
@@ -76,6 +85,10 @@ class FileSource:
     #: False for a generation corpus: no label column is looked for; ``label_col``, when
     #: given, is the prompt column (read into the label field)
     labelled: bool = True
+    #: every row to this split (None: by the hash of its text); see :class:`RecordSource`
+    split: str | None = None
+    #: its rows yield to earlier rows on a label conflict; see :class:`RecordSource`
+    yields: bool = False
     _columns: Columns | None = field(default=None, repr=False)
     _encoding_used: str | None = field(default=None, repr=False)
 
@@ -83,6 +96,8 @@ class FileSource:
         self.path = Path(self.path)
         if not self.path.is_file():
             raise DataFormatError(f"{self.path}: no such file")
+        if self.split not in (None, "train", "validation", "test"):
+            raise DataFormatError(f"split {self.split!r}: use train, validation or test")
         self.format = self.format or detect_format(self.path)
         if self.format not in FORMATS:
             raise DataFormatError(f"{self.path}: unknown format {self.format!r}; use {FORMATS}")
@@ -108,6 +123,10 @@ class FileSource:
         if self._encoding_used is not None:
             out["encoding"] = self._encoding_used
             out["encoding_detected"] = self.encoding == AUTO
+        if self.split is not None:
+            out["split"] = self.split
+        if self.yields:
+            out["yields"] = True
         return out
 
     def _resolve(self, columns: Sequence[str]) -> Columns:
@@ -269,6 +288,8 @@ class MemorySource:
     source_name: str
     rows: Iterable[tuple[str | None, str | None]]
     origin: str = ""
+    split: str | None = None
+    yields: bool = False
 
     @property
     def name(self) -> str:

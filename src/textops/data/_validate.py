@@ -5,6 +5,9 @@ The validator is stateful across all sources of one ingest: it remembers every a
 normalised text (by sha256) to find exact duplicates and texts that appear with conflicting
 labels. A conflict rejects the later row at once; the first row, already accepted, is pulled
 out afterwards (see :meth:`Validator.conflicting`), so no version of a contested text is kept.
+A row from a source that *yields* (feedback nobody reviewed) is the only one rejected when it
+contradicts a row of a source that does not: curated data is never removed by a conflicting
+label someone sent.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ class Validator:
         self._seen: dict[bytes, int] = {}
         # digest -> every label seen for that text (only for contested texts)
         self._conflicts: dict[bytes, set[str]] = {}
+        # digests whose first accepted row came from a source that yields
+        self._yielding: set[bytes] = set()
         #: repairs made to accepted rows, by Repair name
         self.repairs: Counter[str] = Counter()
         self._generation = config.task == "generation"
@@ -108,7 +113,9 @@ class Validator:
             repairs += [Repair.NON_TEXT] * changed
         return raw, repairs
 
-    def check(self, rec: RawRecord) -> Accepted | Rejected:
+    def check(self, rec: RawRecord, *, yields: bool = False) -> Accepted | Rejected:
+        """Accept ``rec`` (repaired) or say why not; ``yields``: its source gives way to
+        earlier rows of sources that do not, on a label conflict."""
         if rec.problem is not None:
             return Rejected(rec.problem, rec.detail)
         repaired = self._repair(rec)
@@ -148,6 +155,8 @@ class Validator:
             if (bad := self._filtered(text, rec)) is not None:
                 return bad
             self._seen[digest] = label_id
+            if yields:
+                self._yielding.add(digest)
             self.repairs.update(repairs)
             return Accepted(text, label, digest, tuple(repairs))
         contested = self._conflicts.get(digest)
@@ -161,6 +170,12 @@ class Validator:
                 RejectReason.EXACT_DUPLICATE, "same normalised text and label as an earlier row"
             )
         first_label = self._label_names[first]
+        if yields and digest not in self._yielding:
+            return Rejected(
+                RejectReason.CONFLICTING_LABEL,
+                f"contradicts the label {first_label!r} of a row that is kept (unreviewed "
+                "feedback yields to the dataset)",
+            )
         self._conflicts[digest] = {first_label, label}
         return Rejected(
             RejectReason.CONFLICTING_LABEL, f"same text as an earlier row labelled {first_label!r}"

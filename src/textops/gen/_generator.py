@@ -108,6 +108,12 @@ class Generator:
         out: list[str] = []
         self.last_new_tokens = 0
         torch.manual_seed(seed)
+        temperature = self.sampling.temperature if temperature is None else temperature
+        # temperature 0: greedy decoding (the most likely token each step, no sampling)
+        how: JSON = {"do_sample": False}
+        if temperature > 0:
+            how = {"do_sample": True, "temperature": temperature,
+                   "top_p": self.sampling.top_p if top_p is None else top_p}  # fmt: skip
         for i in range(0, len(prompts), batch_size):
             part = prompts[i : i + batch_size]
             chunk = list(part) if self.seq2seq else [format_example(p) for p in part]
@@ -116,9 +122,7 @@ class Generator:
             with torch.inference_mode():
                 ids = self.model.generate(
                     **enc,
-                    do_sample=True,
-                    temperature=temperature or self.sampling.temperature,
-                    top_p=top_p or self.sampling.top_p,
+                    **how,
                     max_new_tokens=max_new_tokens or self.sampling.max_new_tokens,
                     pad_token_id=tok.pad_token_id,
                     eos_token_id=tok.eos_token_id,
@@ -153,6 +157,45 @@ class Generator:
             total += float(loss)
             count += int((labels[:, shift:] != -100).sum())
         return math.exp(total / max(count, 1))
+
+    @property
+    def context(self) -> int:
+        """Tokens the model can attend to: prompt and new tokens of a causal model together;
+        the prompt (and, apart, the new tokens) of an encoder-decoder."""
+        cfg = self.model.config
+        limit = getattr(cfg, "n_positions", None) or getattr(cfg, "max_position_embeddings", None)
+        if not limit:  # relative positions (T5): the tokenizer's declared limit, when sane
+            declared = getattr(self.tokenizer, "model_max_length", 512)
+            limit = declared if isinstance(declared, int) and declared < 1_000_000 else 512
+        return int(limit)
+
+    def prompt_tokens(self, prompts: Sequence[str]) -> list[int]:
+        """How many tokens each prompt takes as the model sees it."""
+        chunk = list(prompts) if self.seq2seq else [format_example(p) for p in prompts]
+        enc = self.tokenizer(chunk, add_special_tokens=self.seq2seq)
+        return [len(ids) for ids in enc["input_ids"]]
+
+    def check_fits(self, prompts: Sequence[str], max_new_tokens: int) -> None:
+        """A PayloadTooLargeError naming the field when a prompt with ``max_new_tokens`` new
+        tokens does not fit the model's context (the model cannot index past it)."""
+        from textops.errors import PayloadTooLargeError
+
+        limit = self.context
+        if max_new_tokens > (limit if self.seq2seq else limit - 1):
+            raise PayloadTooLargeError(
+                f"max_new_tokens: {max_new_tokens} is over this model's context of {limit} "
+                "tokens; ask for fewer", field="max_new_tokens",
+            )  # fmt: skip
+        for i, n in enumerate(self.prompt_tokens(prompts)):
+            total = n if self.seq2seq else n + max_new_tokens
+            if total > limit:
+                raise PayloadTooLargeError(
+                    f"prompts.{i}: {n:,} prompt tokens"
+                    + ("" if self.seq2seq else f" + max_new_tokens {max_new_tokens}")
+                    + f" is over this model's context of {limit} tokens; shorten the prompt"
+                    + ("" if self.seq2seq else " or lower max_new_tokens"),
+                    field=f"prompts.{i}",
+                )
 
     @property
     def max_length(self) -> int:

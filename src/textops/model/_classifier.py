@@ -26,6 +26,7 @@ import numpy as np
 from textops._types import JSON, Params
 from textops.data import NormalizationOptions, normalize_text
 from textops.embed import Embedder, EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
+from textops.errors import ModelLoadError, TextopsError
 from textops.model._skops import skops_dump, skops_load
 
 __all__ = ["TextClassifier"]
@@ -146,8 +147,31 @@ class TextClassifier:
 
     @classmethod
     def load(cls, path: str | Path, *, cache: EmbeddingCache | None = None) -> TextClassifier:
+        """The classifier saved in ``path``; a ModelLoadError naming the part that is damaged,
+        missing or from another model (never a half-loaded model)."""
         path = Path(path)
+        try:
+            clf = cls._load(path, cache)
+        except TextopsError:
+            raise
+        except Exception as exc:
+            raise ModelLoadError(
+                f"the model in {path} cannot be loaded ({_damaged(path, exc)}); the folder is "
+                "damaged or incomplete: copy or download it again, or re-register the model"
+            ) from exc
+        recorded = clf.__dict__.get("_recorded_labels")
+        if recorded is not None and [str(x) for x in recorded] != clf.labels:
+            raise ModelLoadError(
+                f"head.skops in {path} does not belong to this model: its labels are "
+                f"{clf.labels}, classifier.json says {list(recorded)}; copy the folder again"
+            )
+        return clf
+
+    @classmethod
+    def _load(cls, path: Path, cache: EmbeddingCache | None) -> TextClassifier:
         meta = json.loads((path / "classifier.json").read_text())
+        if not isinstance(meta, dict) or "embedder" not in meta or "head" not in meta:
+            raise ValueError("classifier.json does not describe a textops classifier")
         emb_meta = meta["embedder"]
         if emb_meta.get("fitted"):
             embedder = _upgrade(skops_load(path / "embedder.skops"))
@@ -165,7 +189,7 @@ class TextClassifier:
                     emb_meta["key"],
                     ", ".join(changed),
                 )
-        return cls(
+        clf = cls(
             embedder_key=emb_meta["key"],
             embedder=embedder,
             head_key=meta["head"]["key"],
@@ -174,3 +198,19 @@ class TextClassifier:
             normalization=NormalizationOptions(**meta["normalization"]),
             cache=cache,
         )
+        if isinstance(meta.get("labels"), list):
+            clf.__dict__["_recorded_labels"] = meta["labels"]
+        return clf
+
+
+def _damaged(path: Path, exc: BaseException) -> str:
+    """Which part of a model folder failed, in a few words."""
+    import zipfile
+
+    if isinstance(exc, FileNotFoundError):
+        return f"{Path(str(exc.filename or '')).name or 'a file'} is missing"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"classifier.json is empty or not JSON ({exc.msg})"
+    if isinstance(exc, zipfile.BadZipFile | EOFError):
+        return f"a .skops file is truncated or damaged ({exc})"
+    return f"{type(exc).__name__}: {exc}"

@@ -4,18 +4,21 @@ from textops.monitor._drift_monitor import DriftMonitor
 from textops.monitor._log import PredictionLog
 from textops.monitor._performance import parse_window
 from textops.monitor._report import write_report
-from textops.monitor._service import MonitorService
-from textops.monitor._store import MonitorStore, default_monitor_url
+from textops.monitor._service import MonitorService, Provenance, key_fingerprint
+from textops.monitor._store import FeedbackRow, MonitorStore, default_monitor_url
 from textops.monitor._timeseries import timeseries
 from textops.monitor._trigger import RetrainTrigger
 
 __all__ = [
     "DriftMonitor",
+    "FeedbackRow",
     "MonitorService",
     "MonitorStore",
     "PredictionLog",
+    "Provenance",
     "RetrainTrigger",
     "default_monitor_url",
+    "key_fingerprint",
     "parse_window",
     "timeseries",
     "write_report",

@@ -54,8 +54,16 @@ def _label_tests(ref: TrainingReference, labels: Sequence[str], th: DriftThresho
     psi = _psi(r, c)
     keep = (r + c) > 0
     table = np.vstack([r[keep], c[keep]])
-    p = float(chi2_contingency(table)[1]) if table.shape[1] > 1 else 1.0
-    return {
+    note = None
+    if r.sum() == 0:
+        # a model with no predicted-label counts in its reference (a few-labels model scored
+        # by repeated CV has no test split): nothing to compare the served mix with
+        p, psi, note = 1.0, 0.0, "the reference has no predicted-label counts: mix not compared"
+    elif table.shape[1] > 1:
+        p = float(chi2_contingency(table)[1])
+    else:
+        p = 1.0
+    out = {
         "psi": round(psi, 6),
         "chi2_p_value": p,
         "reference": dict(zip(names, r.astype(int).tolist(), strict=True)),
@@ -68,6 +76,9 @@ def _label_tests(ref: TrainingReference, labels: Sequence[str], th: DriftThresho
             ]
         ),
     }
+    if note:
+        out["note"] = note
+    return out
 
 
 def _ks(

@@ -95,10 +95,11 @@ class DriftMonitor:
 
     def _publish(self, report: JSON) -> None:
         if self.metrics is not None:
+            model = str((report.get("model") or {}).get("name") or "")
             for name, t in report.get("tests", {}).items():
                 score = t.get("psi", t.get("domain_auc", t.get("ks_statistic")))
-                self.metrics.drift_score.labels(name).set(score)
-                self.metrics.drift_detected.labels(name).set(1 if t["drifted"] else 0)
+                self.metrics.drift_score.labels(model, name).set(score)
+                self.metrics.drift_detected.labels(model, name).set(1 if t["drifted"] else 0)
         now = {n for n, t in report.get("tests", {}).items() if t["drifted"]}
         crossed = sorted(now - self._drifting)
         self._drifting = now

@@ -2,14 +2,21 @@
 
 Requests only append to an in-memory buffer (a lock and a deque: microseconds). A background
 thread writes the buffer to the database in batches. When the database is slow or down, records
-wait; when the buffer is full, further records go to an append-only spill file under the home.
-Once the database answers again, spill files are replayed and the buffer drained. Writes are
-idempotent, so a batch retried after a half-failed write is not counted twice.
+wait; when the buffer is full, further records go to an append-only spill file (a folder per
+database: what was meant for one database is never replayed into another). Once the database
+answers again, spill files are replayed and the buffer drained. Writes are idempotent, so a
+batch retried after a half-failed write is not counted twice.
+
+When even the spill cannot be written (a full disk), records are dropped and counted
+(``textops_monitor_dropped_total``): predictions keep being served. Feedback does not take this
+path: it is written durably before it is acknowledged (see ``MonitorService.feedback``), to the
+database or, while that is down, to a spill file synced to disk (:meth:`spill_durably`).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +27,8 @@ from typing import Any
 
 from textops._redact import redact_text
 from textops._types import JSON
+from textops._util import fsync_dir
+from textops.monitor._store import PredictionRef
 
 __all__ = ["PredictionLog"]
 
@@ -48,6 +57,8 @@ class PredictionLog:
         self.metrics = metrics
         self.db_up = False
         self.written = 0
+        #: records that could not be kept anywhere (the disk was full)
+        self.dropped = 0
         self.last_error: str | None = None
         self._buf: collections.deque[_Record] = collections.deque()
         self._lock = threading.Lock()
@@ -58,7 +69,7 @@ class PredictionLog:
         self._thread: threading.Thread | None = None
         self._spilled = 0
         self._spill_fh: Any = None
-        self._recent: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._recent: collections.OrderedDict[str, PredictionRef] = collections.OrderedDict()
         self._recent_max = recent_ids
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         _release_orphans(self.spill_dir)
@@ -73,19 +84,20 @@ class PredictionLog:
             self.enqueued += len(rows)
             if kind == "p":
                 for r in rows:
-                    self._recent[r["prediction_id"]] = r["label"]
+                    ref = PredictionRef(r["model_name"], r["model_version"], r["label"])
+                    self._recent[r["prediction_id"]] = ref
                 while len(self._recent) > self._recent_max:
                     self._recent.popitem(last=False)
             if len(self._buf) + len(rows) <= self.buffer_size:
                 self._buf.extend((kind, r) for r in rows)
             else:
-                self._spill([(kind, r) for r in rows])
+                self._spill_or_drop([(kind, r) for r in rows])
                 self._update_metrics()
         # the gauges of the buffer follow at the writer's next pass (a quarter second), not
         # on every request
 
-    def known(self, prediction_id: str) -> str | None:
-        """The label of a prediction this process logged recently (written or not)."""
+    def known(self, prediction_id: str) -> PredictionRef | None:
+        """A prediction this process logged recently (written or not)."""
         with self._lock:
             return self._recent.get(prediction_id)
 
@@ -102,10 +114,46 @@ class PredictionLog:
         if self._spill_fh is None:
             path = self.spill_dir / f"spill-{time.time_ns()}.jsonl"
             self._spill_fh = path.open("a", encoding="utf-8")
-        for kind, row in records:
-            self._spill_fh.write(json.dumps({"k": kind, "r": row}) + "\n")
+        self._spill_fh.write("".join(json.dumps({"k": k, "r": r}) + "\n" for k, r in records))
         self._spill_fh.flush()
         self._spilled += len(records)
+
+    def _spill_or_drop(self, records: list[_Record]) -> None:
+        """Spill (lock held); when the disk refuses, drop and count: serving goes on."""
+        try:
+            self._spill(records)
+        except OSError as exc:
+            if self._spill_fh is not None:  # a half-written line is skipped at replay
+                with contextlib.suppress(OSError):
+                    self._spill_fh.close()
+                self._spill_fh = None
+            self.dropped += len(records)
+            if self.metrics is not None:
+                self.metrics.log_dropped.inc(len(records))
+            log.warning("monitor log full, %d records dropped: %s", len(records), exc)
+            with self._progress:
+                self._progress.notify_all()
+
+    def spill_durably(self, records: list[_Record]) -> None:
+        """Records in a spill file of their own, synced to disk before this returns (feedback
+        acknowledged while the database is down). Raises OSError when the disk refuses."""
+        path = self.spill_dir / f"spill-{time.time_ns()}-{os.getpid()}-durable.jsonl"
+        data = "".join(json.dumps({"k": k, "r": r}) + "\n" for k, r in records).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            fsync_dir(self.spill_dir)
+        except OSError:
+            path.unlink(missing_ok=True)
+            raise
+        with self._lock:
+            self._spilled += len(records)
+            self.enqueued += len(records)
+        self._wake.set()
 
     def _replay_spills(self) -> None:
         with self._lock:  # new spills go to a new file from now on
@@ -138,6 +186,10 @@ class PredictionLog:
             path.unlink()
             with self._lock:
                 self._spilled -= len(lines)
+            if len(records) < len(lines):  # torn lines are records lost for good
+                with self._progress:
+                    self.dropped += len(lines) - len(records)
+                    self._progress.notify_all()
 
     # -- consumer side (thread) ----------------------------------------------------------------
     def _write(self, records: list[_Record]) -> None:
@@ -156,7 +208,7 @@ class PredictionLog:
         (the database is slow or down: the records wait in the buffer)."""
         self._wake.set()
         with self._progress:
-            return self._progress.wait_for(lambda: self.written >= target, timeout)
+            return self._progress.wait_for(lambda: self.written + self.dropped >= target, timeout)
 
     def flush_once(self) -> int:
         """Write what waits; returns records written. Raises while the database is down."""
@@ -213,7 +265,7 @@ class PredictionLog:
             log.warning("monitor database unavailable at shutdown (%s); spilling to disk", exc)
         with self._lock:
             if self._buf:
-                self._spill(list(self._buf))
+                self._spill_or_drop(list(self._buf))
                 self._buf.clear()
             if self._spill_fh is not None:
                 self._spill_fh.close()

@@ -47,13 +47,20 @@ def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> JS
 
 
 def live_performance(
-    store: Any, labels: Sequence[str], windows: Sequence[str], now: float | None = None
+    store: Any,
+    labels: Sequence[str],
+    windows: Sequence[str],
+    model_name: str | None = None,
+    model_version: str | None = None,
+    now: float | None = None,
 ) -> JSON:
     """``{"overall": {...}, "windows": [{"window": "500", ...}, ...]}`` with accuracy, macro_f1,
-    per-class recall, n_feedback, label_coverage and the share of predictions with feedback."""
+    per-class recall, n_feedback, label_coverage and the share of predictions with feedback,
+    of one model (version) when named."""
     now = time.time() if now is None else now
-    rows = store.labelled()
-    n_pred = store.count("predictions")
+    who = {"model_name": model_name, "model_version": model_version}
+    rows = store.labelled(**who)
+    n_pred = store.count("predictions", **who)
     overall = _scores(rows, labels)
     overall["n_predictions"] = n_pred
     overall["feedback_rate"] = round(len(rows) / n_pred, 6) if n_pred else 0.0

@@ -7,7 +7,9 @@ are idempotent (a record replayed after an outage is not counted twice).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +18,18 @@ from textops._packages import require
 from textops._types import JSON
 from textops.errors import MonitorUnavailableError
 
-__all__ = ["MonitorStore", "default_monitor_url"]
+__all__ = ["STUB_CHARS", "FeedbackRow", "MonitorStore", "PredictionRef", "default_monitor_url"]
+
+#: ``text_chars`` of a stub prediction: one rebuilt from its signed id when feedback came for
+#: a prediction whose logged row was lost (the process died before writing it)
+STUB_CHARS = -1
 
 
 def default_monitor_url(home: str | Path | None = None) -> str:
     return f"sqlite:///{home_dir(home) / 'monitor.db'}"
 
 
-def _tables() -> tuple[Any, Any, Any]:
+def _tables() -> tuple[Any, Any, Any, Any]:
     import sqlalchemy as sa
 
     md = sa.MetaData()
@@ -47,8 +53,60 @@ def _tables() -> tuple[Any, Any, Any]:
         sa.Column("prediction_id", sa.String(40), primary_key=True),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("ts", sa.Float, nullable=False, index=True),
+        # provenance: which key sent it (a fingerprint, never the key), from which client,
+        # and whether a person reviewed it (only reviewed labels may score a promotion)
+        *_provenance_columns(),
     )
-    return md, predictions, feedback
+    models = sa.Table(
+        "textops_models",
+        md,
+        sa.Column("model_name", sa.String(200), primary_key=True),
+        sa.Column("model_version", sa.String(40), primary_key=True),
+        sa.Column("labels", sa.JSON, nullable=False),
+        sa.Column("ts", sa.Float, nullable=False),
+    )
+    return md, predictions, feedback, models
+
+
+def _provenance_columns() -> list[Any]:
+    import sqlalchemy as sa
+
+    return [
+        sa.Column("key_id", sa.String(40)),
+        sa.Column("client", sa.String(64)),
+        sa.Column("reviewed", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("reviewer", sa.String(120)),
+    ]
+
+
+@dataclass(frozen=True)
+class PredictionRef:
+    """A logged prediction's model, version and predicted label."""
+
+    model_name: str | None
+    model_version: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """A prediction with its feedback: what retraining learns from, with who said so."""
+
+    prediction_id: str
+    text: str | None
+    label: str
+    ts: float
+    key_id: str | None
+    client: str | None
+    reviewed: bool
+    reviewer: str | None
+
+    @property
+    def source(self) -> str:
+        """Who sent it: the reviewer, else the key and client it came with."""
+        if self.reviewer:
+            return f"reviewer:{self.reviewer}"
+        return f"{self.key_id or 'no-key'}@{self.client or 'unknown'}"
 
 
 def _sqlite_for_a_log(dbapi_connection: Any, _record: Any) -> None:
@@ -85,7 +143,13 @@ def _sqlite_insert(conn: Any, rows: Sequence[JSON]) -> None:
     import json
 
     one = "(" + ",".join("?" * len(_COLUMNS)) + ")"
-    head = f"INSERT OR IGNORE INTO textops_predictions ({','.join(_COLUMNS)}) VALUES "
+    head = f"INSERT INTO textops_predictions ({','.join(_COLUMNS)}) VALUES "
+    # a replayed row is ignored; a stub (rebuilt from a signed id) is replaced by the real row
+    tail = (
+        " ON CONFLICT(prediction_id) DO UPDATE SET "
+        + ", ".join(f"{c}=excluded.{c}" for c in _COLUMNS[1:])
+        + f" WHERE textops_predictions.text_chars = {STUB_CHARS}"
+    )
     for lo in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[lo : lo + _ROWS_PER_STATEMENT]
         params: list[Any] = []
@@ -93,7 +157,7 @@ def _sqlite_insert(conn: Any, rows: Sequence[JSON]) -> None:
             params.extend(row[c] for c in _COLUMNS[:8])
             params.append(json.dumps(row["probabilities"]))
             params.append(row["latency_ms"])
-        conn.exec_driver_sql(head + ",".join([one] * len(chunk)), tuple(params))
+        conn.exec_driver_sql(head + ",".join([one] * len(chunk)) + tail, tuple(params))
 
 
 class MonitorStore:
@@ -112,13 +176,31 @@ class MonitorStore:
         self.engine = sa.create_engine(url, **kw)
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _sqlite_for_a_log)
-        self.metadata, self.predictions, self.feedback = _tables()
+        self.metadata, self.predictions, self.feedback, self.models = _tables()
         self._created = False
 
     def ensure_schema(self) -> None:
         if not self._created:
             self.metadata.create_all(self.engine)
+            self._add_missing_columns()
             self._created = True
+
+    def _add_missing_columns(self) -> None:
+        """A database made by an earlier textops: the feedback table gains its provenance
+        columns (empty for old rows: unreviewed, source unknown)."""
+        import sqlalchemy as sa
+
+        have = {c["name"] for c in sa.inspect(self.engine).get_columns("textops_feedback")}
+        missing = [c for c in _provenance_columns() if c.name not in have]
+        if not missing:
+            return
+        with self.engine.begin() as conn:
+            for col in missing:
+                kind = col.type.compile(dialect=self.engine.dialect)
+                default = " NOT NULL DEFAULT FALSE" if col.name == "reviewed" else ""
+                conn.exec_driver_sql(
+                    f"ALTER TABLE textops_feedback ADD COLUMN {col.name} {kind}{default}"
+                )
 
     def _insert(self, table: Any) -> Any:
         name = self.engine.dialect.name
@@ -142,18 +224,78 @@ class MonitorStore:
             if predictions and self.engine.dialect.name == "sqlite":
                 _sqlite_insert(conn, predictions)
             elif predictions:
-                stmt = self._insert(self.predictions)
-                if hasattr(stmt, "on_conflict_do_nothing"):
-                    stmt = stmt.on_conflict_do_nothing(index_elements=["prediction_id"])
-                conn.execute(stmt, list(predictions))
+                conn.execute(self._predictions_upsert(), list(predictions))
             if feedback:
-                stmt = self._insert(self.feedback)
-                if hasattr(stmt, "on_conflict_do_update"):
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=["prediction_id"],
-                        set_={"label": stmt.excluded.label, "ts": stmt.excluded.ts},
-                    )
-                conn.execute(stmt, list(feedback))
+                self._feedback_upsert(conn, feedback)
+
+    def _predictions_upsert(self) -> Any:
+        stmt = self._insert(self.predictions)
+        if hasattr(stmt, "on_conflict_do_update"):
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["prediction_id"],
+                set_={c: getattr(stmt.excluded, c) for c in _COLUMNS[1:]},
+                where=self.predictions.c.text_chars == STUB_CHARS,
+            )
+        return stmt
+
+    def _feedback_upsert(self, conn: Any, feedback: Sequence[JSON]) -> None:
+        stmt = self._insert(self.feedback)
+        if hasattr(stmt, "on_conflict_do_update"):
+            cols = ("label", "ts", "key_id", "client", "reviewed", "reviewer")
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["prediction_id"],
+                set_={c: getattr(stmt.excluded, c) for c in cols},
+            )
+        rows = [
+            {"key_id": None, "client": None, "reviewed": False, "reviewer": None, **row}
+            for row in feedback
+        ]
+        conn.execute(stmt, rows)
+
+    def write_durably(self, feedback: Sequence[JSON], stubs: Sequence[JSON]) -> None:
+        """Feedback (with stubs of predictions whose rows may have been lost) in one
+        transaction that is on disk when this returns: on SQLite the commit is synced (the
+        log's own commits are not, to keep predictions fast)."""
+        self.ensure_schema()
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as conn:
+            if sqlite:  # a connection setting, changed outside a transaction only
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                conn.commit()
+            try:
+                with conn.begin():
+                    if stubs:
+                        stmt = self._insert(self.predictions)
+                        if hasattr(stmt, "on_conflict_do_nothing"):
+                            stmt = stmt.on_conflict_do_nothing(index_elements=["prediction_id"])
+                        conn.execute(stmt, list(stubs))
+                    self._feedback_upsert(conn, feedback)
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                    conn.commit()
+
+    def record_model(self, name: str | None, version: str | None, labels: Sequence[str]) -> None:
+        """The labels of a served model version (what a signed id's label index means)."""
+        self.ensure_schema()
+        stmt = self._insert(self.models)
+        if hasattr(stmt, "on_conflict_do_nothing"):
+            stmt = stmt.on_conflict_do_nothing(index_elements=["model_name", "model_version"])
+        row = {"model_name": name or "", "model_version": str(version or ""),
+               "labels": list(labels), "ts": time.time()}  # fmt: skip
+        with self.engine.begin() as conn:
+            conn.execute(stmt, [row])
+
+    def model_labels(self, name: str | None, version: str | None) -> list[str] | None:
+        import sqlalchemy as sa
+
+        m = self.models
+        q = sa.select(m.c.labels).where(
+            m.c.model_name == (name or ""), m.c.model_version == str(version or "")
+        )
+        with self._reading() as conn:
+            found = conn.execute(q).scalar_one_or_none()
+        return None if found is None else [str(x) for x in found]
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Any]:
@@ -172,23 +314,38 @@ class MonitorStore:
                 "check --monitor-db and that the database is up, then retry"
             ) from exc
 
-    def find_predictions(self, ids: Sequence[str]) -> dict[str, str]:
-        """prediction_id -> predicted label, for the ids that exist."""
+    def find_predictions(self, ids: Sequence[str]) -> dict[str, PredictionRef]:
+        """The ids that exist, with the model, version and label of each."""
         import sqlalchemy as sa
 
         t = self.predictions
+        q = sa.select(t.c.prediction_id, t.c.model_name, t.c.model_version, t.c.label).where(
+            t.c.prediction_id.in_(list(ids))
+        )
         with self._reading() as conn:
-            rows = conn.execute(
-                sa.select(t.c.prediction_id, t.c.label).where(t.c.prediction_id.in_(list(ids)))
-            )
-            return {r[0]: r[1] for r in rows}
+            return {r[0]: PredictionRef(r[1], r[2], r[3]) for r in conn.execute(q)}
 
-    def count(self, table: str = "predictions") -> int:
+    def count(
+        self,
+        table: str = "predictions",
+        *,
+        model_name: str | None = None,
+        model_version: str | None = None,
+    ) -> int:
+        """Rows of ``table`` (predictions or feedback), of one model (version) when named."""
         import sqlalchemy as sa
 
-        t = self.predictions if table == "predictions" else self.feedback
+        p = self.predictions
+        if table == "predictions":
+            q = sa.select(sa.func.count()).select_from(p)
+        else:
+            f = self.feedback
+            q = sa.select(sa.func.count()).select_from(
+                f.join(p, f.c.prediction_id == p.c.prediction_id)
+            )
+        q = self._of_model(q, model_name, model_version)
         with self._reading() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+            return int(conn.execute(q).scalar_one())
 
     def _of_model(self, q: Any, name: str | None, version: str | None) -> Any:
         p = self.predictions
@@ -226,14 +383,23 @@ class MonitorStore:
 
     def labelled_texts(
         self, since: float | None = None, *, model_name: str | None = None
-    ) -> list[tuple[str, str | None, str, float]]:
-        """(prediction id, text or None when it was not logged, feedback label, feedback time)
-        for predictions with feedback, oldest first: what retraining learns from."""
+    ) -> list[FeedbackRow]:
+        """Predictions with feedback (the text None when it was not logged), oldest first,
+        with who sent each label: what retraining learns from."""
         import sqlalchemy as sa
 
         p, f = self.predictions, self.feedback
         q = (
-            sa.select(p.c.prediction_id, p.c.text, f.c.label, f.c.ts)
+            sa.select(
+                p.c.prediction_id,
+                p.c.text,
+                f.c.label,
+                f.c.ts,
+                f.c.key_id,
+                f.c.client,
+                f.c.reviewed,
+                f.c.reviewer,
+            )
             .join(f, f.c.prediction_id == p.c.prediction_id)
             .order_by(f.c.ts)
         )
@@ -241,7 +407,10 @@ class MonitorStore:
         if since is not None:
             q = q.where(f.c.ts >= since)
         with self._reading() as conn:
-            return [(r[0], r[1], r[2], float(r[3])) for r in conn.execute(q)]
+            return [
+                FeedbackRow(r[0], r[1], r[2], float(r[3]), r[4], r[5], bool(r[6]), r[7])
+                for r in conn.execute(q)
+            ]
 
     def recent(
         self,

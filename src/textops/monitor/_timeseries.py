@@ -12,11 +12,20 @@ from textops._types import JSON
 __all__ = ["timeseries"]
 
 
-def timeseries(store: Any, *, since_seconds: float = 3600.0, buckets: int = 30) -> JSON:
+def timeseries(
+    store: Any,
+    *,
+    since_seconds: float = 3600.0,
+    buckets: int = 30,
+    model_name: str | None = None,
+    model_version: str | None = None,
+) -> JSON:
+    """Buckets of the log of one model (version) when named."""
     now = time.time()
     start = now - since_seconds
-    rows = store.recent(since=start)
-    labelled = store.labelled(since=start)
+    who = {"model_name": model_name, "model_version": model_version}
+    rows = store.recent(since=start, **who)
+    labelled = store.labelled(since=start, **who)
     edges = np.linspace(start, now, buckets + 1)
     centers = ((edges[:-1] + edges[1:]) / 2).tolist()
     ts = np.array([r["ts"] for r in rows], dtype=float)

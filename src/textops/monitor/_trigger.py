@@ -1,9 +1,11 @@
 """What a drift alert (or a POST to the service) sets off: one retrain at a time, in its own
 process (``textops retrain``), with at most one more queued behind it. Alerts that arrive
-while a retrain runs and one is queued add nothing: the queued one will see their feedback."""
+while a retrain runs and one is queued add nothing: the queued one will see their feedback.
+The history of runs is capped (the last ``HISTORY``)."""
 
 from __future__ import annotations
 
+import collections
 import logging
 import subprocess
 import threading
@@ -18,11 +20,15 @@ __all__ = ["RetrainTrigger"]
 log = logging.getLogger("textops.monitor")
 
 
+#: retrains a service remembers (the oldest are forgotten)
+HISTORY = 20
+
+
 @dataclass
 class RetrainTrigger:
     command: Sequence[str]
     env: Mapping[str, str] | None = None
-    runs: list[JSON] = field(default_factory=list)
+    runs: collections.deque[JSON] = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _queued: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

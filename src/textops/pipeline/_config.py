@@ -96,6 +96,16 @@ class SourceSpec(BaseModel):
     max_seconds: float = Field(
         3600.0, gt=0, description="a URL source still arriving after this long fails"
     )
+    split: Literal["train", "validation", "test"] | None = Field(
+        None,
+        description="every row of this source to this split (default: the hash of its text); "
+        "train keeps rows out of what scores a model (retrain's unreviewed feedback)",
+    )
+    yields: bool = Field(
+        False,
+        description="a row of this source whose label contradicts an earlier source's row is "
+        "quarantined alone, the earlier row kept (default: both quarantined)",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> SourceSpec:

@@ -4,14 +4,19 @@ data as a new dataset version, and the pipeline runs on it: search, assess again
 champion on the same test split, register through the gate. A served ``@champion`` alias
 follows a promotion by itself (hot swap).
 
-The splits are a hash of each text, so a text the champion trained on stays in train and the
-test split never receives one; a feedback label contradicting another row's label sends both
-to quarantine (the ingest's conflict rule), for a person to settle.
+The trust model: anyone with the API key can send feedback, so feedback can teach a model but
+never decide whether it is promoted. Unreviewed feedback goes to the train split only; the
+split that scores the candidate and the champion is the champion's own held-out rows plus
+reviewed feedback (labels a person confirmed, sent with the admin key), split by the hash of
+the text as every row is. An unreviewed label that contradicts the dataset is quarantined
+alone (the dataset's row stays), so it cannot remove held-out rows either. Every feedback row
+keeps who sent it; the result says how many rows came from how many sources.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,10 +25,13 @@ from pathlib import Path
 from textops._types import JSON
 from textops.data import DatasetStore, IngestConfig
 from textops.errors import ConfigError
+from textops.monitor import FeedbackRow
 from textops.pipeline._config import PipelineConfig, SourceSpec, load_pipeline
-from textops.pipeline._run import PipelineResult, pipeline_folder, run_pipeline
+from textops.pipeline._run import PipelineResult, pipeline_lock, run_pipeline
 
 __all__ = ["RetrainResult", "feedback_rows", "retrain"]
+
+log = logging.getLogger("textops.pipeline")
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,11 @@ class RetrainResult:
     base_dataset: str
     feedback_rows: int
     feedback_without_text: int
+    #: of ``feedback_rows``: reviewed (may be held out to score) and unreviewed (train only)
+    reviewed_rows: int
+    unreviewed_rows: int
+    #: how many distinct senders (key and client, or reviewer) the rows came from
+    feedback_sources: int
     dataset: str
     promoted: bool
     new_version: int | None
@@ -46,9 +59,9 @@ class RetrainResult:
 
 def feedback_rows(
     monitor_url: str, model_name: str, since_seconds: float | None = None
-) -> tuple[list[JSON], int]:
-    """Rows (id, text, label) of ``model_name``'s predictions that got feedback, and how many
-    more had feedback but no logged text."""
+) -> tuple[list[FeedbackRow], int]:
+    """``model_name``'s predictions that got feedback with their texts, and how many more had
+    feedback but no logged text."""
     from textops.monitor import MonitorStore
 
     store = MonitorStore(monitor_url)
@@ -57,8 +70,15 @@ def feedback_rows(
         rows = store.labelled_texts(since, model_name=model_name)
     finally:
         store.dispose()
-    kept = [{"id": pid, "text": text, "label": label} for pid, text, label, _ in rows if text]
+    kept = [r for r in rows if r.text]
     return kept, len(rows) - len(kept)
+
+
+def _write_rows(path: Path, rows: Sequence[FeedbackRow]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps({"id": r.prediction_id, "text": r.text, "label": r.label},
+                                ensure_ascii=False) + "\n")  # fmt: skip
 
 
 def _champion(model_uri: str, tracking_uri: str) -> tuple[str, int, str]:
@@ -78,19 +98,33 @@ def _champion(model_uri: str, tracking_uri: str) -> tuple[str, int, str]:
     return str(ref.name), int(mv.version), str(dataset)
 
 
+def _feedback_sources(folder: Path, reviewed: bool, unreviewed: bool) -> list[SourceSpec]:
+    """The feedback files as sources (those with rows): reviewed rows split by hash like the
+    dataset's (they may be held out to score), unreviewed rows to train only, yielding to the
+    dataset on a conflict."""
+    common = {"text_col": "text", "label_col": "label", "id_col": "id", "format": "jsonl"}
+    out = []
+    if reviewed:
+        out.append(SourceSpec(path=str(folder / "feedback-reviewed.jsonl"), **common))
+    if unreviewed:
+        out.append(
+            SourceSpec(path=str(folder / "feedback.jsonl"), split="train", yields=True, **common)
+        )
+    return out
+
+
 def _config(
     base: str,
-    feedback: Path,
+    fb: Sequence[SourceSpec],
     name: str,
     pipeline: str | Path | None,
     overrides: Sequence[str],
     home: Path | None,
 ) -> PipelineConfig:
     ds_name, _, version = base.partition("@")
-    fb = SourceSpec(path=str(feedback), text_col="text", label_col="label", id_col="id")
     if pipeline is not None:
         cfg = load_pipeline(pipeline, overrides)
-        return cfg.model_copy(update={"sources": (*cfg.sources, fb)})
+        return cfg.model_copy(update={"sources": (*cfg.sources, *fb)})
     ds = DatasetStore(home).get(ds_name, version or None)
     # the champion's own ingest settings: the same split seed and fractions keep its splits
     ingest = IngestConfig.model_validate(ds.manifest["config"])
@@ -101,7 +135,7 @@ def _config(
         None,
         overrides,
         name=ds_name,
-        sources=[{"dataset": base}, fb.model_dump(exclude_defaults=True)],
+        sources=[{"dataset": base}, *(s.model_dump(exclude_defaults=True) for s in fb)],
         ingest=ingest.model_dump(),
         register={"model_name": name},
     )
@@ -129,15 +163,24 @@ def retrain(
     if not rows:
         hint = f" ({no_text} had feedback but no text: serve with --log-text)" if no_text else ""
         raise ConfigError(f"no feedback with text for {name} in the window{hint}; nothing to learn")
-    folder = pipeline_folder(base.partition("@")[0], home)
-    folder.mkdir(parents=True, exist_ok=True)
-    feedback = folder / "feedback.jsonl"
-    with feedback.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    cfg = _config(base, feedback, name, pipeline, overrides, Path(home) if home else None)
-    cfg = cfg.model_copy(update={"tracking_uri": cfg.tracking_uri or uri})
-    result = run_pipeline(cfg, home=home, show_progress=show_progress)
+    home_path = Path(home) if home else None
+    # which pipeline this is (its name decides its folder and its lock) before writing a file
+    # it reads: a refused second retrain must not touch the running one's input
+    probe = _config(base, (), name, pipeline, overrides, home_path)
+    reviewed = [r for r in rows if r.reviewed]
+    unreviewed = [r for r in rows if not r.reviewed]
+    with pipeline_lock(probe.name, home) as folder:
+        _write_rows(folder / "feedback-reviewed.jsonl", reviewed)
+        _write_rows(folder / "feedback.jsonl", unreviewed)
+        sources = _feedback_sources(folder, bool(reviewed), bool(unreviewed))
+        cfg = _config(base, sources, name, pipeline, overrides, home_path)
+        cfg = cfg.model_copy(update={"tracking_uri": cfg.tracking_uri or uri})
+        log.info(
+            "retrain %s: %d feedback rows (%d reviewed, %d unreviewed, train only) from %d "
+            "source(s)", name, len(rows), len(reviewed), len(unreviewed),
+            len({r.source for r in rows}),
+        )  # fmt: skip
+        result = run_pipeline(cfg, home=home, show_progress=show_progress, locked=True)
     reg = result.stage("register").outputs
     ingest = result.stage("ingest").outputs
     return RetrainResult(
@@ -146,6 +189,9 @@ def retrain(
         base_dataset=base,
         feedback_rows=len(rows),
         feedback_without_text=no_text,
+        reviewed_rows=len(reviewed),
+        unreviewed_rows=len(unreviewed),
+        feedback_sources=len({r.source for r in rows}),
         dataset=f"{ingest['dataset']}@{ingest['version']}",
         promoted=bool(reg.get("promoted")) and not reg.get("unchanged"),
         new_version=reg.get("version"),

@@ -38,7 +38,10 @@ class Fetched:
     label_col: str | None
     id_col: str | None
 
-    def file_source(self, encoding: str, labelled: bool = True) -> FileSource:
+    def file_source(
+        self, encoding: str, labelled: bool = True, *, split: str | None = None,
+        yields: bool = False,
+    ) -> FileSource:  # fmt: skip
         return FileSource(
             self.path,
             format=self.format,
@@ -47,6 +50,8 @@ class Fetched:
             id_col=self.id_col,
             encoding=encoding,
             labelled=labelled,
+            split=split,
+            yields=yields,
         )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from textops._types import JSON
 from textops.errors import ConfigError, DataCheckError
-from textops.pipeline._config import PipelineConfig
+from textops.pipeline._config import PipelineConfig, SourceSpec
 from textops.pipeline._context import StageContext
 from textops.pipeline._sources import fetch_source
 
@@ -36,6 +36,16 @@ class Stage:
 _NOT_CONTENT = {"storage_options", "max_bytes", "timeout", "max_seconds"}
 
 
+def _spec_key(spec: SourceSpec) -> JSON:
+    """What of a source decides the data it gives (options at their defaults left out, so a
+    pipeline's state stays valid when a version of textops adds one)."""
+    out = spec.model_dump(mode="json", exclude=_NOT_CONTENT)
+    for key in ("split", "yields"):
+        if out.get(key) == SourceSpec.model_fields[key].default:
+            out.pop(key)
+    return out
+
+
 def _ingest_inputs(ctx: StageContext) -> JSON:
     c = ctx.config
     ctx.fetched = [
@@ -44,7 +54,7 @@ def _ingest_inputs(ctx: StageContext) -> JSON:
     ]
     return {
         "sources": [
-            {"sha256": f.sha256, "spec": s.model_dump(mode="json", exclude=_NOT_CONTENT)}
+            {"sha256": f.sha256, "spec": _spec_key(s)}
             for f, s in zip(ctx.fetched, c.sources, strict=True)
         ],
         "ingest": c.ingest.model_dump(mode="json"),
@@ -55,7 +65,10 @@ def _ingest(ctx: StageContext) -> JSON:
     from textops.data import ingest
 
     c = ctx.config
-    sources = [f.file_source(s.encoding) for f, s in zip(ctx.fetched, c.sources, strict=True)]
+    sources = [
+        f.file_source(s.encoding, split=s.split, yields=s.yields)
+        for f, s in zip(ctx.fetched, c.sources, strict=True)
+    ]
     ds = ingest(sources, c.name, c.ingest, home=ctx.home, show_progress=ctx.show_progress)
     m = ds.manifest
     ctx.tracker.log_metrics(

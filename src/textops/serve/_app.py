@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from textops.monitor import DriftMonitor, RetrainTrigger
     from textops.serve._model import ServedModel
-    from textops.serve._state import ServiceState
+    from textops.serve._state import ModelSlot, ServiceState
     from textops.serve._swap import ModelHolder
 
 __all__ = ["app_from_env", "create_app"]
@@ -47,13 +47,12 @@ def _check_env(model: ServedModel, strict: bool) -> None:
 
 
 def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None) -> ServiceState:
-    from textops.serve._batcher import MicroBatcher
     from textops.serve._metrics import ServiceMetrics
     from textops.serve._state import ServiceState
     from textops.serve._swap import ModelHolder
     from textops.track import default_tracking_uri
 
-    api_key = settings.api_key()
+    api_key, admin_key = settings.api_key(), settings.admin_key()
     metrics = ServiceMetrics()
     tracking_uri = settings.tracking_uri or default_tracking_uri(settings.home)
     if holder is None:
@@ -62,13 +61,12 @@ def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None
         )
     else:
         holder.metrics = metrics
-    monitor = drift = trigger = None
-    call = None
     if settings.on_drift == "retrain" and not (settings.monitor and settings.log_text):
         raise ConfigError("--on-drift retrain learns from logged texts: serve with --monitor "
                           "and --log-text")  # fmt: skip
+    monitor = trigger = None
     if settings.monitor and load_model:
-        from textops.monitor import DriftMonitor, MonitorService, parse_window
+        from textops.monitor import MonitorService, parse_window
 
         for w in settings.perf_windows:
             parse_window(w)  # a bad window is a config error now, not on the first request
@@ -81,20 +79,20 @@ def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None
             metrics=metrics,
         )
         trigger = _retrain_trigger(settings, tracking_uri)
-        drift = DriftMonitor(
-            window=settings.drift_window, webhook=settings.alert_webhook, metrics=metrics,
-            on_alert=None if trigger is None else trigger.on_alert,
-        )  # fmt: skip
-        call = _observing(drift)
-    batcher = MicroBatcher(
-        holder.get,
-        call=call,
-        max_batch_size=settings.max_batch_size,
-        max_wait_ms=settings.max_wait_ms,
-        metrics=metrics,
-    )
-    state = ServiceState(settings, holder, batcher, metrics, api_key, monitor, drift, trigger)
-    state.slots = _slots(settings, state, tracking_uri)
+    first = _slot(settings, settings.model_uri, holder, metrics, monitor, trigger)
+    state = ServiceState(
+        settings, holder, first.batcher, metrics, api_key, monitor, first.drift, trigger,
+        admin_key=admin_key,
+    )  # fmt: skip
+    state.slots = {first.name: first}
+    for uri in settings.also_serve:
+        other = ModelHolder(uri, tracking_uri, metrics=metrics, backend=settings.backend)
+        slot = _slot(settings, uri, other, metrics, monitor, None)
+        if slot.name in state.slots:
+            raise ConfigError(
+                f"two served models are named {slot.name!r}: serve one version per name"
+            )
+        state.slots[slot.name] = slot
     return state
 
 
@@ -108,24 +106,36 @@ def slot_name(uri: str) -> str:
     return name or Path(uri.rstrip("/")).name or "model"
 
 
-def _slots(settings: ServeSettings, state: ServiceState, tracking_uri: str) -> dict[str, Any]:
-    """Every served model by name: the first one's holder and batcher, then one holder and one
-    batcher per ``also_serve`` URI (same limits; drift watches the first)."""
+def _slot(
+    settings: ServeSettings,
+    uri: str,
+    holder: ModelHolder,
+    metrics: Any,
+    monitor: Any,
+    trigger: RetrainTrigger | None,
+) -> ModelSlot:
+    """One served model: its holder, its batcher (same limits for every model) and, with
+    monitoring, its own drift watch (alerts of the first also queue its retrain)."""
     from textops.serve._batcher import MicroBatcher
     from textops.serve._state import ModelSlot
-    from textops.serve._swap import ModelHolder
 
-    first = slot_name(settings.model_uri)
-    slots = {first: ModelSlot(first, settings.model_uri, state.holder, state.batcher)}
-    for uri in settings.also_serve:
-        name = slot_name(uri)
-        if name in slots:
-            raise ConfigError(f"two served models are named {name!r}: serve one version per name")
-        holder = ModelHolder(uri, tracking_uri, metrics=state.metrics, backend=settings.backend)
-        batcher = MicroBatcher(holder.get, max_batch_size=settings.max_batch_size,
-                               max_wait_ms=settings.max_wait_ms, metrics=state.metrics)  # fmt: skip
-        slots[name] = ModelSlot(name, uri, holder, batcher)
-    return slots
+    drift = None
+    if monitor is not None:
+        from textops.monitor import DriftMonitor
+
+        drift = DriftMonitor(
+            window=settings.drift_window, webhook=settings.alert_webhook, metrics=metrics,
+            on_alert=None if trigger is None else trigger.on_alert,
+        )  # fmt: skip
+        holder.on_load = monitor.served
+    batcher = MicroBatcher(
+        holder.get,
+        call=None if drift is None else _observing(drift),
+        max_batch_size=settings.max_batch_size,
+        max_wait_ms=settings.max_wait_ms,
+        metrics=metrics,
+    )
+    return ModelSlot(slot_name(uri), uri, holder, batcher, drift)
 
 
 def _retrain_trigger(settings: ServeSettings, tracking_uri: str) -> RetrainTrigger | None:
@@ -161,28 +171,34 @@ def _observing(drift: DriftMonitor) -> Any:
     return call
 
 
+async def _start_slot(state: ServiceState, slot: ModelSlot, load_model: bool) -> list[Any]:
+    """Load a served model (unless given loaded), start its batcher; its background tasks."""
+    settings, holder = state.settings, slot.holder
+    tasks: list[Any] = []
+    if load_model:
+        if holder.current is None:
+            await holder.refresh()
+        elif holder.on_load is not None:  # loaded before the app existed (serve preloads)
+            await asyncio.to_thread(holder.on_load, holder.current)
+        if holder.current is not None:
+            state.metrics.set_model(holder.current)
+            _check_env(holder.current, settings.strict_env)
+        elif settings.strict_env and slot is next(iter(state.slots.values())):
+            raise RuntimeError(f"cannot load {slot.uri}: {holder.last_error}")
+        if settings.poll_seconds > 0:
+            tasks.append(asyncio.create_task(holder.poll(settings.poll_seconds)))
+    await slot.batcher.start()
+    return tasks
+
+
 def _lifespan(state: ServiceState, load_model: bool) -> Any:
-    settings, holder = state.settings, state.holder
+    settings = state.settings
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
-        if load_model:
-            if holder.current is None:
-                await holder.refresh()
-            if holder.current is not None:
-                _check_env(holder.current, settings.strict_env)
-            elif settings.strict_env:
-                raise RuntimeError(f"cannot load {settings.model_uri}: {holder.last_error}")
-            if settings.poll_seconds > 0:
-                tasks.append(asyncio.create_task(holder.poll(settings.poll_seconds)))
-        await state.batcher.start()
-        for slot in list(state.slots.values())[1:]:  # the other served models
-            if load_model:
-                await slot.holder.refresh()
-                if settings.poll_seconds > 0:
-                    tasks.append(asyncio.create_task(slot.holder.poll(settings.poll_seconds)))
-            await slot.batcher.start()
+        for slot in state.slots.values():
+            tasks += await _start_slot(state, slot, load_model)
         # the objects of startup (the model, the libraries) live as long as the process: out of
         # the collector's reach, a full collection under load walks what requests made only,
         # in milliseconds instead of a pause of a hundred (the p99 of a busy service)
@@ -190,9 +206,10 @@ def _lifespan(state: ServiceState, load_model: bool) -> Any:
         gc.freeze()
         if state.monitor is not None:
             state.monitor.start()
-            if state.drift is not None and settings.drift_seconds > 0:
-                loop = _drift_loop(state.drift, holder, settings.drift_seconds)
-                tasks.append(asyncio.create_task(loop))
+            for slot in state.slots.values():
+                if slot.drift is not None and settings.drift_seconds > 0:
+                    loop = _drift_loop(slot.drift, slot.holder, settings.drift_seconds)
+                    tasks.append(asyncio.create_task(loop))
         try:
             yield
         finally:
@@ -202,9 +219,8 @@ def _lifespan(state: ServiceState, load_model: bool) -> Any:
                     await task
             if state.monitor is not None:
                 await asyncio.to_thread(state.monitor.stop)
-            for slot in list(state.slots.values())[1:]:
+            for slot in state.slots.values():
                 await slot.batcher.stop()
-            await state.batcher.stop()
 
     return lifespan
 
@@ -220,8 +236,13 @@ def create_app(
     from textops._version import __version__
     from textops.serve._docs import add_docs_routes
     from textops.serve._errors import install_error_handlers
-    from textops.serve._middleware import BodyLimitMiddleware, MetricsMiddleware
+    from textops.serve._middleware import (
+        BodyLimitMiddleware,
+        GuardMiddleware,
+        MetricsMiddleware,
+    )
     from textops.serve._routes import dashboard, explain, generate, health, model, monitor, predict
+    from textops.serve._spec import state_limits
 
     state = _state(settings, load_model, holder)
     app = FastAPI(
@@ -245,8 +266,10 @@ def create_app(
     for router in routers:
         app.include_router(router)
     add_docs_routes(app)
+    state_limits(app, settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GuardMiddleware, state=state)
     # the routes themselves, for naming a request answered before routing (a 413)
     routes = [route for router in routers for route in router.routes]
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, routes=routes)
@@ -257,7 +280,7 @@ async def _drift_loop(drift: DriftMonitor, holder: ModelHolder, every: float) ->
     while True:
         await asyncio.sleep(every)
         current = holder.current
-        if current is None:
+        if current is None or current.kind != "classifier":
             continue
         try:
             await asyncio.to_thread(drift.compute, current)

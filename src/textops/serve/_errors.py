@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -12,6 +13,7 @@ from textops.errors import (
     AuthError,
     ConfigError,
     ForbiddenError,
+    InvalidFeedbackError,
     InvalidLabelError,
     ModelNotFoundError,
     MonitorUnavailableError,
@@ -37,6 +39,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (MonitorUnavailableError, 503),
     (UnknownPredictionError, 404),
     (InvalidLabelError, 422),
+    (InvalidFeedbackError, 422),
     (WrongModelKindError, 409),
     (ModelNotFoundError, 404),
     (ConfigError, 400),
@@ -74,8 +77,15 @@ def install_error_handlers(app: FastAPI) -> None:
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException
 
-    def _json(status: int, error: str, detail: list[dict[str, str]] | None = None) -> Any:
-        headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
+    def _json(
+        status: int,
+        error: str,
+        detail: list[dict[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        headers = dict(headers or {})
+        if status == 401:
+            headers["WWW-Authenticate"] = "ApiKey"
         return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -97,14 +107,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Any:
-        return _json(exc.status_code, str(exc.detail))
+        # a 405 keeps its Allow header (RFC 9110): the client learns which methods there are
+        return _json(exc.status_code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(TextopsError)
     async def _textops(request: Request, exc: TextopsError) -> Any:
         status = status_for(exc)
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc)
-        return _json(status, str(exc))
+        detail = None if exc.field is None else [{"field": exc.field, "message": str(exc)}]
+        return _json(status, str(exc), detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Any:

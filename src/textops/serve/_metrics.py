@@ -95,24 +95,48 @@ class ServiceMetrics:
         self.log_errors = Counter(
             "textops_monitor_write_errors", "failed writes to the monitor database", registry=r
         )
+        self.log_dropped = Counter(
+            "textops_monitor_dropped",
+            "prediction-log records dropped because nothing could store them (a full disk)",
+            registry=r,
+        )
+        self.feedback_refused = Counter(
+            "textops_feedback_unstored",
+            "feedback calls answered 503: neither the database nor the disk could keep them",
+            registry=r,
+        )
+        self.shed = Counter(
+            "textops_shed_requests",
+            "requests answered 503 at once because the model queue was full (--max-queue)",
+            registry=r,
+        )
         self.log_db_up = Gauge(
             "textops_monitor_db_up", "1 when the monitor database takes writes", registry=r
         )
         self.feedback = Counter("textops_feedback", "feedback labels received", registry=r)
         self.live_accuracy = Gauge(
-            "textops_live_accuracy", "accuracy on feedback, by window", ["window"], registry=r
+            "textops_live_accuracy",
+            "accuracy on feedback, by served model and window",
+            ["model", "window"],
+            registry=r,
         )
         self.live_macro_f1 = Gauge(
-            "textops_live_macro_f1", "macro-F1 on feedback, by window", ["window"], registry=r
+            "textops_live_macro_f1",
+            "macro-F1 on feedback, by served model and window",
+            ["model", "window"],
+            registry=r,
         )
         self.drift_score = Gauge(
             "textops_drift_score",
-            "drift score by test (PSI, KS statistic, domain-classifier AUC)",
-            ["test"],
+            "drift score by served model and test (PSI, KS statistic, domain-classifier AUC)",
+            ["model", "test"],
             registry=r,
         )
         self.drift_detected = Gauge(
-            "textops_drift_detected", "1 when a test is over its threshold", ["test"], registry=r
+            "textops_drift_detected",
+            "1 when a test is over its threshold, by served model",
+            ["model", "test"],
+            registry=r,
         )
         self.drift_alerts = Counter("textops_drift_alerts", "drift alerts raised", registry=r)
         self.explain_seconds = Histogram(

@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: a request body size limit, and per-route request metrics."""
+"""Pure-ASGI middleware: the guard in front of every route (Host names, load shedding, the
+key read before the body), a request body size limit, and per-route request metrics."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import Any
 
 from textops.serve._metrics import Children
 
-__all__ = ["BodyLimitMiddleware", "MetricsMiddleware"]
+__all__ = ["BodyLimitMiddleware", "GuardMiddleware", "MetricsMiddleware"]
 
 Scope = MutableMapping[str, Any]  # ASGI's: a JSON-like mapping per request
 
 
-async def _send_json(send: Any, status: int, error: str) -> None:
+async def _send_json(
+    send: Any, status: int, error: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = json.dumps({"error": error, "detail": None}).encode()
     await send(
         {
@@ -23,10 +26,89 @@ async def _send_json(send: Any, status: int, error: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _host_name(value: bytes) -> str:
+    """The name in a Host header, without its port (``[::1]:8000`` -> ``::1``)."""
+    host = value.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+#: routes only the admin key opens (the rest of /v1 takes the API key)
+ADMIN_PATHS = ("/v1/admin/", "/v1/retrain")
+
+
+class GuardMiddleware:
+    """Before any route runs or any body is read: a Host header the service answers to (400
+    otherwise: a DNS-rebinding page in a browser sends its own name), a bound on requests in
+    progress (503 with ``Retry-After`` at once, instead of queueing into seconds of latency),
+    and the key of a /v1 route (401/403 before a slow body is waited for)."""
+
+    def __init__(self, app: Any, state: Any) -> None:
+        self.app = app
+        self.state = state
+        settings = state.settings
+        # `textops serve` fills the default for where it listens (the loopback names when bound
+        # to loopback); an app built directly (tests, an embedding server) takes what it is given
+        given = settings.allowed_hosts
+        self.hosts = None if not given or "*" in given else frozenset(h.lower() for h in given)
+        self.max_pending = settings.max_pending
+        self.pending = 0
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if self.hosts is not None and _host_name(headers.get(b"host", b"")) not in self.hosts:
+            await _send_json(
+                send, 400, "this service does not answer to that Host name (see --allowed-hosts)"
+            )
+            return
+        path = scope.get("path", "")
+        if not path.startswith("/v1/"):  # health, metrics, docs, the dashboard page: open
+            await self.app(scope, receive, send)
+            return
+        if self.pending >= self.max_pending:
+            self.state.metrics.shed.inc()
+            await _send_json(
+                send, 503, f"the service is at its limit of {self.max_pending} requests in "
+                "progress (--max-pending); retry after the Retry-After seconds",
+                [(b"retry-after", b"1")],
+            )  # fmt: skip
+            return
+        if not await self._key_ok(path, headers.get(b"x-api-key"), send):
+            return
+        self.pending += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.pending -= 1
+
+    async def _key_ok(self, path: str, raw: bytes | None, send: Any) -> bool:
+        from textops.errors import TextopsError
+        from textops.serve._errors import status_for
+        from textops.serve._state import check_admin, check_key
+
+        given = None if raw is None else raw.decode("latin-1")
+        try:
+            if path.startswith(ADMIN_PATHS):
+                check_admin(self.state, given)
+            else:
+                check_key(self.state, given)
+        except TextopsError as exc:
+            status = status_for(exc)
+            extra = [(b"www-authenticate", b"ApiKey")] if status == 401 else []
+            await _send_json(send, status, str(exc), extra)
+            return False
+        return True
 
 
 class BodyLimitMiddleware:

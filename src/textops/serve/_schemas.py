@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from textops._text import lone_surrogate
 from textops._types import JSON
@@ -33,6 +41,10 @@ __all__ = [
 ]
 
 
+#: the smallest sampling temperature (0 itself is greedy decoding)
+MIN_TEMPERATURE = 0.01
+
+
 def _valid_unicode(value: str) -> str:
     """JSON can carry a lone surrogate (``"\\ud800"``) that no UTF-8 text holds: a 422 naming
     the field, not a 500 where the text is hashed or stored."""
@@ -54,6 +66,7 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,  # JSON as it is: false is not 0, 2.0 is not the integer 2
         json_schema_extra={"examples": [{"texts": ["WINNER!! Claim your prize now", "see you"]}]},
     )
 
@@ -81,6 +94,7 @@ class ExplainRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,  # JSON as it is: false is not 0, 2.0 is not the integer 2
         json_schema_extra={"examples": [{"texts": ["WINNER!! Claim your prize now"]}]},
     )
 
@@ -119,17 +133,32 @@ class GenerateRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,  # JSON as it is: false is not 0, 2.0 is not the integer 2
         json_schema_extra={"examples": [{"prompts": ["Овен"], "temperature": 0.8, "n": 2}]},
     )
 
     prompts: list[Text] = Field(min_length=1, description="one or more prompts ('' for none)")
     n: int = Field(1, ge=1, le=16, description="texts per prompt")
-    temperature: float | None = Field(None, gt=0, le=5, description="default: the model's")
+    temperature: float | None = Field(
+        None,
+        ge=0,
+        le=5,
+        description="0: greedy decoding (the most likely token each step); else sampling at "
+        f"{MIN_TEMPERATURE} to 5 (default: the model's)",
+    )
     top_p: float | None = Field(None, gt=0, le=1, description="default: the model's")
     max_new_tokens: int | None = Field(
         None, ge=1, description="tokens per text, up to the server's --max-new-tokens"
     )
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="the same seed, the same texts")
+
+    @field_validator("temperature")
+    @classmethod
+    def _usable_temperature(cls, t: float | None) -> float | None:
+        if t is not None and 0 < t < MIN_TEMPERATURE:
+            # dividing the scores by a tiny temperature overflows them: inf, then nan
+            raise ValueError(f"use 0 for greedy decoding, or {MIN_TEMPERATURE} to 5 (got {t:g})")
+        return t
 
 
 class Generated(BaseModel):
@@ -164,7 +193,7 @@ class ModelInfo(BaseModel):
 
 
 class FeedbackItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     prediction_id: Text = Field(min_length=1, max_length=64)
     label: Text = Field(min_length=1, description="the true label")
@@ -175,20 +204,34 @@ class FeedbackRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,  # JSON as it is: false is not 0, 2.0 is not the integer 2
         json_schema_extra={"examples": [{"prediction_id": "3f2a...", "label": "spam"}]},
     )
 
     prediction_id: Text | None = Field(None, min_length=1, max_length=64)
     label: Text | None = Field(None, min_length=1)
     items: list[FeedbackItem] | None = Field(None, min_length=1, max_length=10_000)
+    reviewer: Text | None = Field(
+        None,
+        min_length=1,
+        max_length=120,
+        description="who reviewed these labels (admin key only): reviewed labels are the ones "
+        "a retrain may score a promotion on",
+    )
 
-    def pairs(self) -> list[tuple[str, str]]:
+    @model_validator(mode="after")
+    def _one_form(self) -> FeedbackRequest:
         if self.items is not None:
             if self.prediction_id is not None or self.label is not None:
                 raise ValueError("send either items or prediction_id + label, not both")
-            return [(i.prediction_id, i.label) for i in self.items]
-        if self.prediction_id is None or self.label is None:
+        elif self.prediction_id is None or self.label is None:
             raise ValueError("send prediction_id and label (or items)")
+        return self
+
+    def pairs(self) -> list[tuple[str, str]]:
+        if self.items is not None:
+            return [(i.prediction_id, i.label) for i in self.items]
+        assert self.prediction_id is not None and self.label is not None
         return [(self.prediction_id, self.label)]
 
 
@@ -212,6 +255,7 @@ class PerformanceResponse(BaseModel):
     overall: WindowPerformance
     windows: list[WindowPerformance]
     pending_writes: int = Field(description="log records not yet in the database")
+    model: ModelRef | None = Field(None, description="the model (version) these figures are of")
 
 
 class DriftResponse(BaseModel):
@@ -250,19 +294,23 @@ class ErrorResponse(BaseModel):
     detail: list[FieldError] | None = None
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+
 #: the error answers every /v1 route may give (the OpenAPI document lists them)
 ERRORS: dict[int | str, JSON] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in [
-        (400, "malformed JSON"),
+        (400, "malformed JSON, a Host name the service does not answer to, a bad option"),
         (401, "missing or wrong x-api-key"),
+        (404, "a model this service does not serve (/v1/models/NAME), or an unknown id"),
         (413, "over a configured limit"),
         (415, "the body is not JSON (send Content-Type: application/json)"),
         (409, "the served model does not do this (a generator has no labels)"),
         (422, "a field is invalid; `detail` names it"),
-        (503, "no model loaded yet"),
+        (503, "no model loaded yet, or over --max-pending requests in progress (Retry-After)"),
     ]
 }
+ERRORS[503] = {**ERRORS[503], "headers": _RETRY_AFTER}
 
 
 class RetrainResponse(BaseModel):

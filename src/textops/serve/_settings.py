@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from textops.errors import ConfigError
 
-__all__ = ["ENV_CONFIG", "ServeSettings"]
+__all__ = ["ENV_CONFIG", "LOOPBACK_NAMES", "ServeSettings"]
 
 #: environment variable through which ``textops serve`` hands settings to uvicorn workers
 ENV_CONFIG = "TEXTOPS_SERVE_CONFIG"
@@ -33,7 +33,36 @@ class ServeSettings(BaseModel):
     api_key_env: str | None = Field(
         None,
         description="name of the environment variable that holds the API key; clients send it "
-        "in the x-api-key header, and admin routes are on only with a key",
+        "in the x-api-key header (predict, explain, generate, feedback, monitor reads)",
+    )
+    admin_key_env: str | None = Field(
+        None,
+        description="name of the environment variable that holds the admin key (reload, "
+        "retrain, reviewed feedback); admin routes are off without it, and the API key never "
+        "opens them",
+    )
+    allowed_hosts: tuple[str, ...] | None = Field(
+        None,
+        description="host names the Host header may carry, or * for any (default: the loopback "
+        "names when bound to loopback, which stops DNS rebinding; any otherwise)",
+    )
+    max_pending: int = Field(
+        256,
+        ge=1,
+        description="requests in progress at once; more are answered 503 with Retry-After at "
+        "once instead of queueing behind them",
+    )
+    max_connections: int = Field(
+        4096,
+        ge=16,
+        description="open connections per worker; at the cap, a new one replaces the oldest "
+        "connection still waiting for its headers (or is closed when none is)",
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, le=300, description="seconds a client has to send a request's headers"
+    )
+    body_timeout: float = Field(
+        30.0, gt=0, le=3600, description="seconds a client has to send a request's body"
     )
     max_batch_size: int = Field(64, ge=1, le=4096, description="texts per model call")
     max_wait_ms: float = Field(
@@ -93,12 +122,36 @@ class ServeSettings(BaseModel):
 
     def api_key(self) -> str | None:
         """The configured key, read from the environment (never stored in the settings)."""
-        if self.api_key_env is None:
-            return None
-        value = os.environ.get(self.api_key_env, "")
-        if not value:
+        return _key(self.api_key_env, "--api-key-env")
+
+    def admin_key(self) -> str | None:
+        """The configured admin key (never the same as the API key)."""
+        admin = _key(self.admin_key_env, "--admin-key-env")
+        if admin is not None and admin == self.api_key():
             raise ConfigError(
-                f"--api-key-env {self.api_key_env}: that environment variable is empty or unset; "
-                f"export {self.api_key_env}=<a long random key> first"
+                "--admin-key-env holds the same key as --api-key-env: give admins a key of "
+                "their own (a client that can predict must not reload or retrain)"
             )
-        return value
+        return admin
+
+    def hosts(self) -> tuple[str, ...] | None:
+        """The Host names to accept, None for any."""
+        if self.allowed_hosts is not None:
+            return None if "*" in self.allowed_hosts else self.allowed_hosts
+        return LOOPBACK_NAMES if self.host in LOOPBACK_NAMES else None
+
+
+#: what a browser on this machine calls a loopback service (DNS rebinding sends another name)
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def _key(env: str | None, flag: str) -> str | None:
+    if env is None:
+        return None
+    value = os.environ.get(env, "")
+    if not value:
+        raise ConfigError(
+            f"{flag} {env}: that environment variable is empty or unset; "
+            f"export {env}=<a long random key> first"
+        )
+    return value

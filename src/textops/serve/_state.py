@@ -23,6 +23,7 @@ __all__ = [
     "ModelSlot",
     "ServiceState",
     "State",
+    "check_admin",
     "check_key",
     "require_admin",
     "require_key",
@@ -32,12 +33,13 @@ __all__ = [
 
 @dataclass
 class ModelSlot:
-    """One served model: its holder (hot swap) and its own micro-batcher."""
+    """One served model: its holder (hot swap), its own micro-batcher and drift watch."""
 
     name: str
     uri: str
     holder: ModelHolder
     batcher: MicroBatcher
+    drift: DriftMonitor | None = None
 
 
 @dataclass
@@ -52,8 +54,12 @@ class ServiceState:
     retrain: RetrainTrigger | None = None
     #: every served model by name, the first (``holder``, ``batcher``) among them
     slots: dict[str, ModelSlot] = field(default_factory=dict)
+    admin_key: str | None = None
 
-    def slot(self, name: str) -> ModelSlot:
+    def slot(self, name: str | None = None) -> ModelSlot:
+        """The served model ``name`` (None: the first, the one /v1/predict answers with)."""
+        if name is None:
+            return next(iter(self.slots.values()))
         try:
             return self.slots[name]
         except KeyError:
@@ -73,14 +79,34 @@ State = Annotated[ServiceState, Depends(service)]
 _KEY = APIKeyHeader(name="x-api-key", auto_error=False)
 
 
+def _same(given: str, key: str | None) -> bool:
+    return key is not None and secrets.compare_digest(given.encode(), key.encode())
+
+
 def check_key(state: ServiceState, given: str | None) -> None:
-    """AuthError unless ``given`` is the server's key (any request passes without one)."""
+    """AuthError unless ``given`` is the server's API key or its admin key (any request
+    passes on a server without an API key)."""
     if state.api_key is None:
         return
     if given is None:
         raise AuthError("this server needs an API key: send it in the x-api-key header")
-    if not secrets.compare_digest(given.encode(), state.api_key.encode()):
+    if not (_same(given, state.api_key) or _same(given, state.admin_key)):
         raise AuthError("wrong API key in the x-api-key header")
+
+
+def check_admin(state: ServiceState, given: str | None) -> None:
+    """Admin routes: only on a server with an admin key, and only with it (the API key is
+    refused: whoever may predict must not reload models or start retrains)."""
+    if state.admin_key is None:
+        raise ForbiddenError(
+            "admin endpoints are off: start the server with --admin-key-env VAR to enable them"
+        )
+    if given is None:
+        raise AuthError("this route needs the admin key in the x-api-key header")
+    if not _same(given, state.admin_key):
+        raise ForbiddenError(
+            "this route needs the admin key (--admin-key-env); the key sent does not open it"
+        )
 
 
 # dependencies are coroutines: FastAPI runs a plain function in a thread pool, a thread hop
@@ -94,10 +120,5 @@ async def require_key(request: Request, given: str | None = Security(_KEY)) -> N
 
 
 async def require_admin(request: Request, given: str | None = Security(_KEY)) -> None:
-    """Admin routes: only on a server with a key, and only with it."""
-    state: ServiceState = request.app.state.service
-    if state.api_key is None:
-        raise ForbiddenError(
-            "admin endpoints are off: start the server with --api-key-env VAR to enable them"
-        )
-    check_key(state, given)
+    """Admin routes: only on a server with an admin key, and only with it."""
+    check_admin(request.app.state.service, given)

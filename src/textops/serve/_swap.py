@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from textops.serve._model import ServedModel, load_served_model
@@ -29,6 +30,8 @@ class ModelHolder:
         self.current: ServedModel | None = None
         self.last_error: str | None = None
         self.follows_alias = ModelURI.parse(uri).alias is not None
+        #: called (in a worker thread) with each model version loaded, before it serves
+        self.on_load: Callable[[ServedModel], None] | None = None
         self._lock = asyncio.Lock()
 
     def get(self) -> ServedModel:
@@ -59,6 +62,8 @@ class ModelHolder:
                     version=version,
                     backend=self.backend,
                 )
+                if self.on_load is not None:
+                    await asyncio.to_thread(self.on_load, new)
             except Exception as exc:
                 self.last_error = str(exc)
                 if self.metrics is not None:

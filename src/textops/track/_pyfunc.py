@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from textops._types import JSON
-from textops.errors import ModelNotFoundError
+from textops.errors import ModelLoadError, ModelNotFoundError
 from textops.model import TextClassifier, TrainingReference
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._uri import ModelURI, client_for
@@ -137,8 +137,24 @@ def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, JSON]:
     clf_dir = root / "artifacts" / "classifier"
     if not (clf_dir / "classifier.json").is_file():
         raise ModelNotFoundError(f"{uri} is an MLflow model but not a textops classifier")
-    lock = json.loads((clf_dir / "env_lock.json").read_text())
-    return TextClassifier.load(clf_dir), lock
+    try:
+        lock = json.loads((clf_dir / "env_lock.json").read_text())
+        if not isinstance(lock, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(
+            f"the model {uri}: its env_lock.json is missing or damaged ({exc}); a textops model "
+            "always has one: copy or download the folder again, or re-register the model"
+        ) from None
+    classifier = TextClassifier.load(clf_dir)
+    try:  # a head that does not fit its embedder (from another model) fails here, not later
+        classifier.predict_proba(["warm-up"])
+    except Exception as exc:
+        raise ModelLoadError(
+            f"the model {uri} loads but cannot predict ({type(exc).__name__}: {exc}); a part of "
+            "its folder comes from another model: copy or download it again"
+        ) from exc
+    return classifier, lock
 
 
 def model_dataset(uri: str, tracking_uri: str) -> str | None:

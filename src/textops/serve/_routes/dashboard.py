@@ -7,15 +7,20 @@ import asyncio
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from textops.errors import ConfigError
 from textops.monitor import timeseries
-from textops.serve._routes.monitor import Monitor
-from textops.serve._state import require_key
+from textops.serve._routes.monitor import (
+    ERRORS,
+    ModelParam,
+    Monitor,
+    VersionParam,
+    read_version,
+)
+from textops.serve._state import State, require_key
 
 router = APIRouter()
 
@@ -53,13 +58,23 @@ async def plotly_js() -> FileResponse:
     )
 
 
-@router.get("/v1/monitor/timeseries", tags=["monitor"], dependencies=[Depends(require_key)])
+@router.get(
+    "/v1/monitor/timeseries", tags=["monitor"], responses=ERRORS,
+    dependencies=[Depends(require_key)],
+)  # fmt: skip
 async def monitor_timeseries(
-    monitor: Monitor, since_seconds: float = 3600.0, buckets: int = 30
+    state: State,
+    monitor: Monitor,
+    since_seconds: Annotated[float, Query(ge=60, le=90 * 86400)] = 3600.0,
+    buckets: Annotated[int, Query(ge=1, le=500)] = 30,
+    model: ModelParam = None,
+    version: VersionParam = None,
 ) -> Any:
-    """Buckets of the prediction log: requests, latency p50/p95, label mix, accuracy."""
-    if not (60 <= since_seconds <= 90 * 86400) or not (1 <= buckets <= 500):
-        raise ConfigError("since_seconds must be 60..7776000 and buckets 1..500")
+    """Buckets of one served model's prediction log (``model``, ``version`` as in
+    /v1/monitor/performance): requests, latency p50/p95, label mix, accuracy."""
+    slot = state.slot(model)
+    served = slot.holder.get()
     return await asyncio.to_thread(
-        timeseries, monitor.store, since_seconds=since_seconds, buckets=buckets
-    )
+        timeseries, monitor.store, since_seconds=since_seconds, buckets=buckets,
+        model_name=str(served.name or served.uri), model_version=read_version(slot, version),
+    )  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +18,18 @@ from textops.serve._schemas import ERRORS, GenerateRequest, GenerateResponse
 from textops.serve._state import ServiceState, check_key
 
 router = APIRouter()
+
+
+def _new_tokens(gen: Any, prompts: list[str], asked: int | None, settings: Any) -> int:
+    """New tokens per text: as asked, or the model's default within the server's cap and what
+    the longest prompt leaves of the model's context; a 413 naming the field when a prompt
+    with them does not fit (before the model indexes past its positions)."""
+    if asked is None:
+        longest = 0 if gen.seq2seq else max(gen.prompt_tokens(prompts))
+        room = gen.context - longest
+        asked = max(1, min(gen.sampling.max_new_tokens, settings.max_new_tokens, room))
+    gen.check_fits(prompts, asked)
+    return int(asked)
 
 
 @router.post(
@@ -46,10 +59,10 @@ async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
     gen = model.generator
     if gen is None:
         raise WrongModelKindError(f"{model.uri} is a classifier: POST /v1/predict")
-    temperature = body.temperature or gen.sampling.temperature
+    temperature = gen.sampling.temperature if body.temperature is None else body.temperature
     top_p = body.top_p or gen.sampling.top_p
-    max_new = min(body.max_new_tokens or gen.sampling.max_new_tokens, settings.max_new_tokens)
     seed = body.seed if body.seed is not None else int.from_bytes(os.urandom(4), "big") >> 1
+    max_new = await run_in_threadpool(_new_tokens, gen, prompts, body.max_new_tokens, settings)
     batch = [p for p in prompts for _ in range(body.n)]
 
     def run() -> tuple[list[str], int]:

@@ -1,15 +1,22 @@
-"""The monitoring side: feedback, live performance and drift."""
+"""The monitoring side: feedback, live performance and drift, each of one served model.
+
+Feedback goes to the model that made the prediction (/v1/feedback: the first served model;
+/v1/models/NAME/feedback: the model NAME) and must name one of its predictions and one of its
+labels. Reads take ``?model=NAME`` (default: the first served model) and ``?version=`` (default:
+the version serving now; ``all``: every version of that model).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
 
 from textops._types import JSON
-from textops.errors import ConfigError, ForbiddenError
-from textops.monitor import DriftMonitor, MonitorService
+from textops.errors import ForbiddenError
+from textops.monitor import DriftMonitor, MonitorService, Provenance, key_fingerprint
+from textops.serve._schemas import ERRORS as SHARED_ERRORS
 from textops.serve._schemas import (
     DriftResponse,
     ErrorResponse,
@@ -17,22 +24,35 @@ from textops.serve._schemas import (
     FeedbackResponse,
     PerformanceResponse,
 )
-from textops.serve._state import State, require_key
+from textops.serve._state import ModelSlot, ServiceState, State, check_admin, require_key
 
 router = APIRouter(tags=["monitor"], dependencies=[Depends(require_key)])
 
 ERRORS: dict[int | str, JSON] = {
-    code: {"model": ErrorResponse, "description": text}
-    for code, text in [
-        (400, "malformed JSON"),
-        (401, "missing or wrong x-api-key"),
-        (403, "monitoring is off (--no-monitor)"),
-        (404, "an unknown prediction_id"),
-        (415, "the body is not JSON"),
-        (422, "an unknown label or an invalid field"),
-        (503, "the monitor database cannot answer"),
-    ]
+    **SHARED_ERRORS,
+    **{
+        code: {"model": ErrorResponse, "description": text}
+        for code, text in [
+            (403, "monitoring is off (--no-monitor), or a reviewer without the admin key"),
+            (404, "an unknown prediction_id, or a model this service does not serve"),
+            (409, "the model is a generator: it has no labels"),
+            (422, "an unknown label, a prediction of another model, or an invalid field"),
+        ]
+    },
 }
+ERRORS[503] = {
+    **SHARED_ERRORS[503],
+    "description": "the monitor database cannot answer, cannot store feedback now, or the "
+    "service is over --max-pending (Retry-After)",
+}
+
+ModelParam = Annotated[
+    str | None, Query(description="a served model's name (default: the first one)")
+]
+VersionParam = Annotated[
+    str | None,
+    Query(description="the model's version (default: the one serving now; all: every version)"),
+]
 
 
 def monitoring_off() -> ForbiddenError:
@@ -45,59 +65,95 @@ async def monitor_of(state: State) -> MonitorService:
     return state.monitor
 
 
-async def drift_of(state: State) -> DriftMonitor:
-    if state.drift is None:
-        raise monitoring_off()
-    return state.drift
-
-
 Monitor = Annotated[MonitorService, Depends(monitor_of)]
-Drift = Annotated[DriftMonitor, Depends(drift_of)]
+
+
+def _drift_of(slot: ModelSlot) -> DriftMonitor:
+    if slot.drift is None:
+        raise monitoring_off()
+    return slot.drift
+
+
+def _provenance(request: Request, state: ServiceState, body: FeedbackRequest) -> Provenance:
+    """Who sent this feedback; a reviewer needs the admin key (reviewed labels may decide a
+    promotion, so a client that can predict must not mark its own labels reviewed)."""
+    given = request.headers.get("x-api-key")
+    if body.reviewer is not None:
+        check_admin(state, given)
+    client = request.client.host if request.client is not None else None
+    return Provenance(key_fingerprint(given), client, body.reviewer)
+
+
+async def _feedback(
+    request: Request, state: ServiceState, monitor: MonitorService, slot: ModelSlot,
+    body: FeedbackRequest,
+) -> FeedbackResponse:  # fmt: skip
+    pairs = body.pairs()
+    who = _provenance(request, state, body)
+    model = slot.holder.get()
+    accepted = await monitor.feedback(pairs, model, who, single=body.items is None)
+    return FeedbackResponse(accepted=accepted)
 
 
 @router.post("/v1/feedback", response_model=FeedbackResponse, responses=ERRORS)
 async def feedback(
-    body: FeedbackRequest,
-    state: State,
-    monitor: Monitor,
+    body: FeedbackRequest, request: Request, state: State, monitor: Monitor
 ) -> FeedbackResponse:
-    """The true label of earlier predictions, one or many (``items``). The same feedback twice
-    counts once; a later label for the same prediction replaces the earlier one. Whoever may
-    predict may send feedback (the API key, when one is configured): the clients that got the
-    predictions are the ones that learn the true labels."""
-    try:
-        pairs = body.pairs()
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    accepted = await monitor.feedback(pairs, state.holder.get().labels)
-    return FeedbackResponse(accepted=accepted)
+    """The true label of earlier predictions of the first served model, one or many
+    (``items``). The same feedback twice counts once; a later label for the same prediction
+    replaces the earlier one. Whoever may predict may send feedback; it is answered once it is
+    stored durably (503 when it cannot be). Each row keeps who sent it (the key's fingerprint,
+    the client address); ``reviewer`` (admin key only) marks labels a person reviewed."""
+    return await _feedback(request, state, monitor, state.slot(), body)
 
 
 @router.post("/v1/models/{name}/feedback", response_model=FeedbackResponse, responses=ERRORS)
 async def feedback_for(
-    name: str, body: FeedbackRequest, state: State, monitor: Monitor
+    name: str, body: FeedbackRequest, request: Request, state: State, monitor: Monitor
 ) -> FeedbackResponse:
-    """/v1/feedback for predictions of the served model ``name`` (its labels are checked)."""
-    try:
-        pairs = body.pairs()
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    accepted = await monitor.feedback(pairs, state.slot(name).holder.get().labels)
-    return FeedbackResponse(accepted=accepted)
+    """/v1/feedback for predictions of the served model ``name`` (its predictions and its
+    labels only)."""
+    return await _feedback(request, state, monitor, state.slot(name), body)
+
+
+def read_version(slot: ModelSlot, version: str | None) -> str | None:
+    """The version a read covers: the one serving now unless named; None for all."""
+    if version == "all":
+        return None
+    if version is not None:
+        return version
+    current = slot.holder.get()
+    return None if current.version is None else str(current.version)
 
 
 @router.get("/v1/monitor/performance", response_model=PerformanceResponse, responses=ERRORS)
-async def performance(state: State, monitor: Monitor) -> Any:
-    """Accuracy, macro-F1, per-class recall and coverage of feedback: over all history and
-    over the server's windows (counts of labelled predictions, or durations). Everything
-    received before this request is counted (the log is flushed first)."""
-    return await monitor.performance(state.holder.get().labels)
+async def performance(
+    state: State, monitor: Monitor, model: ModelParam = None, version: VersionParam = None
+) -> Any:
+    """Accuracy, macro-F1, per-class recall and coverage of feedback of one served model
+    (version): over all history and over the server's windows (counts of labelled
+    predictions, or durations). Everything received before this request is counted (the log
+    is flushed first)."""
+    slot = state.slot(model)
+    served = slot.holder.get()
+    _ = served.clf  # a generator has no labels: 409
+    return await monitor.performance(served, read_version(slot, version))
 
 
 @router.get("/v1/monitor/drift", response_model=DriftResponse, responses=ERRORS)
-async def drift_scores(state: State, drift: Drift, refresh: bool = False) -> Any:
-    """The latest drift report of recent traffic against the model's training reference
-    (``refresh=true`` recomputes it now)."""
-    if refresh or drift.last is None:
-        return await asyncio.to_thread(drift.compute, state.holder.get())
+async def drift_scores(
+    state: State, _monitor: Monitor, model: ModelParam = None, refresh: bool = False
+) -> Any:
+    """The latest drift report of one served model's recent traffic against its training
+    reference (``refresh=true`` recomputes it now)."""
+    slot = state.slot(model)
+    served = slot.holder.get()
+    _ = served.clf  # a generator has no labels: 409
+    drift = _drift_of(slot)
+    if (
+        refresh
+        or drift.last is None
+        or drift.last.get("model", {}).get("version") != (served.version)
+    ):
+        return await asyncio.to_thread(drift.compute, served)
     return drift.last

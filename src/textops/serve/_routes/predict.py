@@ -75,8 +75,12 @@ async def _predict(state: ServiceState, slot: ModelSlot, texts: list[str], t0: f
     _ = slot.holder.get().clf  # 503 before queueing when nothing is loaded, 409 on a generator
     model, proba = await slot.batcher.submit(texts)
     labels = model.labels
-    ids = [os.urandom(16).hex() for _ in texts]
-    predicted = [labels[i] for i in proba.argmax(axis=1).tolist()]
+    best = proba.argmax(axis=1).tolist()
+    if state.monitor is not None:  # signed: feedback finds them even if their log is lost
+        ids = state.monitor.new_ids(model, best)
+    else:
+        ids = [os.urandom(16).hex() for _ in texts]
+    predicted = [labels[i] for i in best]
     state.metrics.count_predictions(predicted)
     state.metrics.model_texts.labels(slot.name).inc(len(texts))
     if state.monitor is not None:
@@ -100,10 +104,7 @@ async def predict(body: PredictRequest, request: Request) -> Response:
     t0 = time.perf_counter()
     state: ServiceState = request.app.state.service
     check_key(state, request.headers.get("x-api-key"))
-    slot = next(iter(state.slots.values()), None) or ModelSlot(
-        "", state.settings.model_uri, state.holder, state.batcher
-    )
-    return await _predict(state, slot, body.texts, t0)
+    return await _predict(state, state.slot(), body.texts, t0)
 
 
 @router.post(
