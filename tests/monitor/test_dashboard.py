@@ -155,3 +155,59 @@ def test_swagger_docs_render_offline_in_chromium(server: str) -> None:
         assert any("/v1/predict" in p for p in paths), paths
         browser.close()
     assert not external, external
+
+
+def test_a_two_model_service_has_a_model_picker(
+    two_models: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The dashboard of ``serve spam route`` shows the first model, and the picker switches
+    every view (card, charts, try-it) to the second, with its own figures."""
+    import httpx2 as httpx
+    from playwright.sync_api import sync_playwright
+
+    home, uri = two_models
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TEXTOPS_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textops", "serve", "models:/spam@champion",
+         "models:/route@champion", "--port", str(port), "--tracking-uri", uri,
+         "--poll-seconds", "0", "--monitor-db", f"sqlite:///{tmp_path / 'm.db'}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    errors: list[str] = []
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        httpx.post(f"{url}/v1/models/route/predict", json={"texts": ["goal"] * 7})
+        httpx.post(f"{url}/v1/predict", json={"texts": ["loan"] * 2})
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/dashboard")
+            page.wait_for_selector("body[data-model='spam']", timeout=30_000)
+            options = page.locator("#model-pick option").all_inner_texts()
+            assert options == ["spam", "route"]
+            traffic = "document.getElementById('traffic').data[0].y.reduce((a, b) => a + b, 0)"
+            assert page.evaluate(traffic) == 2
+            page.select_option("#model-pick", "route")
+            page.wait_for_selector("body[data-model='route']", timeout=30_000)
+            assert "route" in page.inner_text("#model-title")
+            page.wait_for_function(f"{traffic} === 7", timeout=30_000)
+            page.fill("#text", "goal team")
+            page.click("#go")
+            page.wait_for_selector("#answer[data-label]", timeout=10_000)
+            assert "model=route" in page.url
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert not errors, errors

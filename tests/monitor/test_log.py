@@ -65,3 +65,30 @@ def test_stop_during_an_outage_spills_and_a_new_writer_replays(tmp_path: Path) -
     _wait(lambda: again.pending == 0)
     again.stop()
     assert store.real.count() == 30 and store.real.count("feedback") == 1
+
+
+def test_a_spill_is_replayed_only_into_the_database_it_was_meant_for(tmp_path: Path) -> None:
+    """Two services in one home, each on its own database: what one spilled while its
+    database was down never reaches the other's (the spill folder is per database)."""
+    from textops.monitor import MonitorService
+
+    home = tmp_path / "home"
+    down = tmp_path / "not-yet"  # a folder that does not exist: every write fails
+    first = MonitorService(url=f"sqlite:///{down / 'a.db'}", home=home, buffer_size=5)
+    first.start()
+    first.log.add("p", [_pred(i, "a") for i in range(12)])
+    first.stop()  # the database never answered: everything spilled
+    assert first.log.pending == 12
+    second = MonitorService(url=f"sqlite:///{tmp_path / 'b.db'}", home=home)
+    second.start()
+    assert second.log.pending == 0  # not the first one's spill
+    second.log.add("p", [{**_pred(100, "a"), "prediction_id": "other"}])
+    assert second.log.wait_written(second.log.enqueued, 5)
+    second.stop()
+    assert MonitorStore(f"sqlite:///{tmp_path / 'b.db'}").count() == 1
+    down.mkdir()
+    again = MonitorService(url=f"sqlite:///{down / 'a.db'}", home=home)
+    again.start()
+    assert again.log.wait_written(again.log.enqueued, 10)
+    again.stop()
+    assert MonitorStore(f"sqlite:///{down / 'a.db'}").count() == 12

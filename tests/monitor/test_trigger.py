@@ -42,3 +42,15 @@ def test_drift_alert_calls_on_alert() -> None:
     monitor._publish(report)
     monitor._publish(report)  # still drifting: no second alert
     assert len(seen) == 1 and seen[0]["tests"] == ["label_psi"]
+
+
+def test_the_history_of_runs_is_capped() -> None:
+    """A service that retrains for months keeps the last runs, not all of them."""
+    from textops.monitor._trigger import HISTORY
+
+    trigger = RetrainTrigger(["true"])
+    for i in range(HISTORY + 5):
+        assert trigger.fire(f"run {i}") == "started"
+        assert trigger.wait(20)
+    runs = trigger.status()["runs"]
+    assert len(runs) == HISTORY and runs[-1]["reason"] == f"run {HISTORY + 4}"

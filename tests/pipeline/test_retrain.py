@@ -15,6 +15,7 @@ from textops.cli import app
 
 runner = CliRunner()
 KEY = {"x-api-key": "rt-key"}
+ADMIN = {"x-api-key": "rt-admin"}
 
 #: the stream drifts: each label now comes with words the champion never saw
 NEW_WORDS = {
@@ -33,7 +34,10 @@ def _drifted(n: int, seed: int = 3) -> list[tuple[str, str]]:
     return rows
 
 
-def _label(client: TestClient, rows: list[tuple[str, str]]) -> None:
+def _label(
+    client: TestClient, rows: list[tuple[str, str]], key: dict[str, str] = KEY,
+    reviewer: str | None = None,
+) -> None:  # fmt: skip
     """Predict ``rows``' texts through the service, then send their labels as feedback."""
     r = client.post("/v1/predict", json={"texts": [t for t, _ in rows]}, headers=KEY)
     assert r.status_code == 200
@@ -41,14 +45,20 @@ def _label(client: TestClient, rows: list[tuple[str, str]]) -> None:
         {"prediction_id": p["prediction_id"], "label": lab}
         for p, (_, lab) in zip(r.json()["predictions"], rows, strict=True)
     ]
-    assert client.post("/v1/feedback", json={"items": items}, headers=KEY).status_code == 200
+    body: dict[str, object] = {"items": items}
+    if reviewer:
+        body["reviewer"] = reviewer
+    r = client.post("/v1/feedback", json=body, headers=key)
+    assert r.status_code == 200, r.text
 
 
-def _serve_and_label(home: Path, tmp_path: Path, rows: list[tuple[str, str]], monkeypatch) -> str:  # type: ignore[no-untyped-def]
+def _serve_and_label(home: Path, tmp_path: Path, rows: list[tuple[str, str]], monkeypatch,  # type: ignore[no-untyped-def]
+                     reviewed: list[tuple[str, str]] = ()) -> str:  # fmt: skip
     from textops.serve import ServeSettings, create_app
     from textops.track import default_tracking_uri
 
     monkeypatch.setenv("TEXTOPS_RT_KEY", "rt-key")
+    monkeypatch.setenv("TEXTOPS_RT_ADMIN", "rt-admin")
     db = f"sqlite:///{tmp_path / 'monitor.db'}"
     settings = ServeSettings(
         model_uri="models:/tickets@champion",
@@ -58,9 +68,12 @@ def _serve_and_label(home: Path, tmp_path: Path, rows: list[tuple[str, str]], mo
         monitor_db=db,
         log_text=True,
         api_key_env="TEXTOPS_RT_KEY",
+        admin_key_env="TEXTOPS_RT_ADMIN",
     )
     with TestClient(create_app(settings)) as client:
         _label(client, rows)
+        if reviewed:
+            _label(client, list(reviewed), key=ADMIN, reviewer="ana")
     return db
 
 
@@ -100,17 +113,20 @@ def test_retrain_from_feedback_makes_a_version_and_goes_through_the_gate(
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["feedback_rows"] == 61 and out["feedback_without_text"] == 0
+    assert (out["unreviewed_rows"], out["reviewed_rows"], out["feedback_sources"]) == (61, 0, 1)
     after = DatasetStore(home).get("tickets")
     assert out["dataset"] == f"tickets@{after.version}" and after.version != before.version
     texts = set(after.texts())
     assert all(t in texts for t, _ in _drifted(60))
-    # the clash is quarantined (both rows), never silently relabelled
+    # the clashing feedback is quarantined alone: the dataset's row (and label) stays
     quarantine = [json.loads(x) for x in after.quarantine_path.read_text().splitlines()]
-    assert {q["reason"] for q in quarantine if q.get("text") == clash_text} == {"conflicting_label"}
-    assert clash_text not in texts
-    # the test split never receives a row the champion trained on
-    assert not set(before.texts("train")) & set(after.texts("test"))
-    assert set(before.texts("test")) <= set(after.texts("test")) | {clash_text}
+    clashes = [q for q in quarantine if q.get("text") == clash_text]
+    assert [(q["reason"], q["label"]) for q in clashes] == [("conflicting_label", clash_label)]
+    assert clash_text in texts
+    # unreviewed feedback trains only: the held-out splits are the champion's own
+    assert set(after.texts("test")) == set(before.texts("test"))
+    assert set(after.texts("validation")) == set(before.texts("validation"))
+    assert {t for t, _ in _drifted(60)} <= set(after.texts("train"))
     # registered as version 2; champion only if the gate said so
     reg = next(s for s in out["pipeline"]["stages"] if s["stage"] == "register")["outputs"]
     assert out["new_version"] == 2 and reg["promoted"] == reg["gate"]["promote"] == out["promoted"]
@@ -118,6 +134,94 @@ def test_retrain_from_feedback_makes_a_version_and_goes_through_the_gate(
 
     champion = ModelRegistry(default_tracking_uri(home)).alias_version("tickets", "champion")
     assert champion == (2 if out["promoted"] else 1)
+
+
+def _money_as_sport(n: int, seed: int = 9) -> list[tuple[str, str]]:
+    """An attacker's feedback: texts of the money topic, labelled sport."""
+    from tests.conftest import topic_rows
+
+    money = [t for t, lab in topic_rows(3 * n, seed=seed) if lab == "money"]
+    return [(f"{t} charged twice", "sport") for t in money[:n]]
+
+
+def test_poisoned_feedback_never_promotes(
+    tickets: Path,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """120 served money texts labelled sport by one client, then a retrain under the plainest
+    gate (better): the feedback trains the candidate, but the candidate is scored on the
+    champion's held-out rows, where it loses; the champion stays and still says money."""
+    sets = [a for o in fast() for a in ("--set", o)]
+    assert runner.invoke(app, ["pipeline", "run", str(tickets), *sets]).exit_code == 0
+    from textops.data import DatasetStore
+    from textops.track import ModelRegistry, default_tracking_uri
+
+    before = DatasetStore(home).get("tickets")
+    poison = _money_as_sport(120)
+    db = _serve_and_label(home, tmp_path, poison, monkeypatch)
+    res = runner.invoke(
+        app, ["retrain", "models:/tickets@champion", "--monitor-db", db, *sets,
+              "--set", "gate.mode=better", "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert (out["unreviewed_rows"], out["feedback_sources"]) == (120, 1)
+    after = DatasetStore(home).get("tickets")
+    assert not {t for t, _ in poison} & set(after.texts("test") + after.texts("validation"))
+    assert set(after.texts("test")) == set(before.texts("test"))
+    assert out["promoted"] is False, out["why"]
+    assert ModelRegistry(default_tracking_uri(home)).alias_version("tickets", "champion") == 1
+    from textops import load_model
+
+    champion = load_model("models:/tickets@champion")
+    assert champion.predict([t for t, _ in poison[:20]]).count("money") >= 15
+
+
+def test_reviewed_feedback_may_be_held_out(
+    tickets: Path,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Labels sent with the admin key and a reviewer are split like the dataset's rows (some
+    score the candidate); a reviewer without the admin key is refused."""
+    sets = [a for o in fast() for a in ("--set", o)]
+    assert runner.invoke(app, ["pipeline", "run", str(tickets), *sets]).exit_code == 0
+    from textops.data import DatasetStore
+
+    reviewed = _drifted(60, seed=21)
+    db = _serve_and_label(home, tmp_path, _drifted(30), monkeypatch, reviewed=reviewed)
+    res = runner.invoke(app, ["retrain", "models:/tickets@champion", "--monitor-db", db, *sets,
+                              "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert (out["reviewed_rows"], out["unreviewed_rows"], out["feedback_sources"]) == (60, 30, 2)
+    after = DatasetStore(home).get("tickets")
+    held_out = set(after.texts("test")) | set(after.texts("validation"))
+    assert {t for t, _ in reviewed} & held_out  # the hash sent some to the held-out splits
+    assert not {t for t, _ in _drifted(30)} & held_out
+
+
+def test_a_refused_retrain_leaves_the_running_ones_input_alone(
+    tickets: Path,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """The lock is taken before the feedback file is written: a second retrain while one
+    runs is refused and writes nothing."""
+    sets = [a for o in fast() for a in ("--set", o)]
+    assert runner.invoke(app, ["pipeline", "run", str(tickets), *sets]).exit_code == 0
+    db = _serve_and_label(home, tmp_path, _drifted(12), monkeypatch)
+    from textops.pipeline._run import pipeline_lock
+
+    with pipeline_lock("tickets", home) as folder:  # a retrain running
+        (folder / "feedback.jsonl").write_text("the running one's input\n")
+        res = runner.invoke(app, ["retrain", "models:/tickets@champion", "--monitor-db", db])
+        assert res.exit_code == 2 and "running already" in res.output
+        assert (folder / "feedback.jsonl").read_text() == "the running one's input\n"
 
 
 def test_retrain_without_logged_text_says_what_to_do(
@@ -166,6 +270,7 @@ def test_service_queues_a_real_retrain(
     from textops.track import ModelRegistry, default_tracking_uri
 
     monkeypatch.setenv("TEXTOPS_RT_KEY", "rt-key")
+    monkeypatch.setenv("TEXTOPS_RT_ADMIN", "rt-admin")
     uri = default_tracking_uri(home)
     common = {
         "model_uri": "models:/tickets@champion",
@@ -174,6 +279,7 @@ def test_service_queues_a_real_retrain(
         "poll_seconds": 0,
         "monitor_db": f"sqlite:///{tmp_path / 'monitor.db'}",
         "api_key_env": "TEXTOPS_RT_KEY",
+        "admin_key_env": "TEXTOPS_RT_ADMIN",
     }
     import pytest
 
@@ -185,12 +291,14 @@ def test_service_queues_a_real_retrain(
     rows = _drifted(30)
     with TestClient(create_app(settings)) as client:
         _label(client, rows)
-        r = client.post("/v1/retrain", headers=KEY)
+        # the predict key cannot start a retrain (it spawns a process)
+        assert client.post("/v1/retrain", headers=KEY).status_code == 403
+        r = client.post("/v1/retrain", headers=ADMIN)
         assert r.status_code == 200 and r.json()["action"] == "started", r.text
         assert client.app.state.service.retrain.wait(240)
-        status = client.get("/v1/retrain", headers=KEY).json()
+        status = client.get("/v1/retrain", headers=ADMIN).json()
         champion = ModelRegistry(uri).alias_version("tickets", "champion")
-        assert client.post("/v1/admin/reload", headers=KEY).status_code == 200
+        assert client.post("/v1/admin/reload", headers=ADMIN).status_code == 200
         served = client.get("/v1/model", headers=KEY).json()
         assert str(served["version"]) == str(champion)  # the service follows the gate's choice
     assert status["runs"][0]["returncode"] == 0, status

@@ -102,3 +102,85 @@ def test_each_model_follows_its_own_alias(client: TestClient, two_models: tuple[
         client.post("/v1/predict", json={"texts": ["x"]}, headers=KEY).json()["model"]["name"]
         == "spam"
     )
+
+
+def _predict(client: TestClient, name: str, texts: list[str]) -> list[str]:
+    r = client.post(f"/v1/models/{name}/predict", json={"texts": texts}, headers=KEY)
+    assert r.status_code == 200, r.text
+    return [p["prediction_id"] for p in r.json()["predictions"]]
+
+
+def test_feedback_must_name_a_prediction_and_a_label_of_that_model(client: TestClient) -> None:
+    """A prediction of spam sent to route's feedback, or a label neither has, is a 422 naming
+    the item; nothing of such a call is stored (one stray row used to block retrain)."""
+    (spam_id,) = _predict(client, "spam", ["goal team match"])
+    route_ids = _predict(client, "route", ["cloud chip", "bank loan"])
+    r = client.post("/v1/models/route/feedback", json={"prediction_id": spam_id, "label": "tech"},
+                    headers=KEY)  # fmt: skip
+    assert r.status_code == 422 and "not made by route" in r.json()["error"], r.text
+    assert r.json()["detail"][0]["field"] == "prediction_id"
+    items = [{"prediction_id": route_ids[0], "label": "tech"},
+             {"prediction_id": spam_id, "label": "sport"}]  # fmt: skip
+    r = client.post("/v1/models/route/feedback", json={"items": items}, headers=KEY)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "items.1.prediction_id"
+    r = client.post("/v1/feedback", json={"items": [{"prediction_id": spam_id,
+                                                     "label": "weather"}]}, headers=KEY)  # fmt: skip
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "items.0.label"
+    # a forged id (its signature broken) is unknown, not accepted
+    forged = route_ids[1][:-4] + ("AAAA" if route_ids[1][-4:] != "AAAA" else "BBBB")
+    r = client.post("/v1/models/route/feedback", json={"prediction_id": forged, "label": "tech"},
+                    headers=KEY)  # fmt: skip
+    assert r.status_code == 404, r.text
+    perf = client.get("/v1/monitor/performance", params={"model": "route"}, headers=KEY).json()
+    assert perf["overall"]["n_feedback"] == 0  # the refused calls stored nothing
+    ok = client.post("/v1/models/route/feedback", json={"items": items[:1]}, headers=KEY)
+    assert ok.status_code == 200
+
+
+def test_an_id_of_the_old_form_is_checked_against_the_database(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Ids made before signed ids (32 hex digits) are looked up: the model that made them
+    must be the one the feedback goes to."""
+    import time
+
+    from textops.monitor import MonitorStore
+
+    store = MonitorStore(f"sqlite:///{tmp_path / 'm.db'}")
+    row = {"prediction_id": "ab" * 16, "ts": time.time(), "model_name": "spam",
+           "model_version": "1", "text_sha256": "0" * 64, "text": None, "text_chars": 3,
+           "label": "sport", "probabilities": {}, "latency_ms": 1.0}  # fmt: skip
+    store.write([row], [])
+    store.dispose()
+    body = {"prediction_id": "ab" * 16, "label": "tech"}
+    r = client.post("/v1/models/route/feedback", json=body, headers=KEY)
+    assert r.status_code == 422 and "made by spam" in r.json()["error"]
+    assert client.post("/v1/feedback", json=body, headers=KEY).status_code == 200
+
+
+def test_every_monitoring_read_is_of_one_model(client: TestClient) -> None:
+    spam = _predict(client, "spam", ["goal team", "bank loan", "cloud chip"])
+    route = _predict(client, "route", [f"match {i}" for i in range(5)])
+    items = [{"prediction_id": pid, "label": "sport"} for pid in route[:2]]
+    assert client.post("/v1/models/route/feedback", json={"items": items}, headers=KEY).is_success
+    assert spam  # predictions of the first model, which must not count for the second
+    of = {}
+    for name in ("spam", "route"):
+        perf = client.get("/v1/monitor/performance", params={"model": name}, headers=KEY).json()
+        ts = client.get("/v1/monitor/timeseries", params={"model": name}, headers=KEY).json()
+        of[name] = (perf["overall"]["n_predictions"], perf["overall"]["n_feedback"], ts["n"])
+        assert perf["model"]["name"] == name
+    assert of == {"spam": (3, 0, 3), "route": (5, 2, 5)}
+    first = client.get("/v1/monitor/performance", headers=KEY).json()
+    assert first["model"]["name"] == "spam"  # the default: the first served model
+    every = client.get(
+        "/v1/monitor/performance", params={"model": "route", "version": "all"}, headers=KEY
+    ).json()
+    assert every["model"]["version"] is None and every["overall"]["n_predictions"] == 5
+    other = client.get(
+        "/v1/monitor/performance", params={"model": "route", "version": "99"}, headers=KEY
+    ).json()
+    assert other["overall"]["n_predictions"] == 0
+    drift = client.get("/v1/monitor/drift", params={"model": "route"}, headers=KEY).json()
+    assert drift["model"]["name"] == "route"
+    assert client.get("/v1/monitor/drift", params={"model": "x"}, headers=KEY).status_code == 404

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from textops._types import JSON
 from textops.errors import (
@@ -20,12 +20,26 @@ from textops.errors import (
     UnknownPredictionError,
     WrongModelKindError,
 )
-from textops.monitor._store import PredictionRef
+from textops.monitor._ids import PredictionIds
+from textops.monitor._log import PredictionLog
+from textops.monitor._store import MonitorStore, PredictionRef
 
-if TYPE_CHECKING:
-    from textops.monitor._service import MonitorService
+__all__ = ["FeedbackContext", "check_items"]
 
-__all__ = ["check_items"]
+
+class FeedbackContext(Protocol):
+    """What checking feedback reads: the id signer, the recent log, the database, and the
+    labels of the versions served (a ``MonitorService``)."""
+
+    ids: PredictionIds
+    log: PredictionLog
+    store: MonitorStore
+
+    def tag(self, model: Any) -> bytes: ...
+
+    def labels_of(self, name: str, version: str) -> list[str] | None: ...
+
+    def stub(self, pid: str, ref: PredictionRef, ts: float) -> JSON: ...
 
 
 def _field(single: bool, i: int, name: str) -> str:
@@ -51,7 +65,7 @@ def _other_model(pid: str, made_by: str | None, model: str, field: str) -> Inval
 
 
 async def check_items(
-    svc: MonitorService, items: Sequence[tuple[str, str]], model: Any, *, single: bool = False
+    svc: FeedbackContext, items: Sequence[tuple[str, str]], model: Any, *, single: bool = False
 ) -> list[JSON]:
     """Check ``items`` against ``model``; the stub rows to store with them (predictions
     rebuilt from signed ids, in case their logged rows were lost)."""
@@ -88,7 +102,7 @@ async def check_items(
 
 
 async def _check_unsigned(
-    svc: MonitorService,
+    svc: FeedbackContext,
     items: Sequence[tuple[str, str]],
     which: list[int],
     model: Any,

@@ -197,8 +197,7 @@ class MonitorService:
             "latency_ms": None,
         }  # fmt: skip
 
-    @staticmethod
-    def tag(model: Any) -> bytes:
+    def tag(self, model: Any) -> bytes:
         return name_tag(_model_key(model))
 
     # -- reads ----------------------------------------------------------------------------------
