@@ -11,6 +11,7 @@ The tree (each also subclasses the builtin a caller would expect)::
     ├── MissingDependencyError(ImportError) an optional package (a dataset, a model) is not installed
     ├── ModelNotFoundError(LookupError)    an embedding model is neither packaged nor a local folder
     ├── ModelLoadError(RuntimeError)       a saved model folder is damaged or incomplete
+    ├── RegistryError(RuntimeError)        the registry is gone, or cannot be read right now
     ├── UnknownPluginError(KeyError)       a key that is not in a plug-in table (EMBEDDERS, ...)
     ├── CacheError(RuntimeError)           the embedding cache cannot be used as asked
     ├── AuthError(PermissionError)         a request without the right API key (HTTP 401)
@@ -48,6 +49,7 @@ __all__ = [
     "NotReadyError",
     "PayloadTooLargeError",
     "QualityGateError",
+    "RegistryError",
     "RejectRateError",
     "TextopsError",
     "UnknownPluginError",
@@ -107,6 +109,11 @@ class ModelNotFoundError(TextopsError, LookupError):
 class ModelLoadError(TextopsError, RuntimeError):
     """A saved model folder is damaged or incomplete (a truncated file, a part from another
     model, a missing description): it is refused whole rather than half loaded."""
+
+
+class RegistryError(TextopsError, RuntimeError):
+    """The model registry is not where the home says it is (moved or deleted), or cannot
+    be read right now (an alias lookup that failed is this, never "no champion")."""
 
 
 class UnknownPluginError(TextopsError, KeyError):

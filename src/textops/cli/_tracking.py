@@ -47,8 +47,11 @@ def tracking_server(
     from textops._home import home_dir
     from textops.errors import MissingDependencyError
 
+    from textops.track import checked_store
+
     home = home_dir()
-    backend = backend_store_uri or f"sqlite:///{home / 'mlflow.db'}"
+    # a home's store that was moved away is an error here too, not a new empty registry
+    backend = checked_store(backend_store_uri or f"sqlite:///{home / 'mlflow.db'}")
     artifacts = artifacts_destination or str(home / "mlartifacts")
     command = [
         sys.executable,

@@ -124,12 +124,11 @@ def export_onnx(
 ) -> JSON:
     """Export, check, store. Raises :class:`TextopsError` when a variant fails its gate."""
     require("onnx", "textops export onnx", "onnx", "onnxruntime")
-    from mlflow import MlflowClient
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from textops.data import DatasetStore
     from textops.embed import OnnxSentenceEncoder, SentenceTransformerEmbedder, resolve_model
-    from textops.track import ModelURI, evaluate, load_classifier, resolve_version
+    from textops.track import ModelURI, client_for, evaluate, load_classifier, resolve_version
 
     if quantize not in (None, "int8"):
         raise ConfigError(f"--quantize {quantize!r}: only int8 is offered")
@@ -137,7 +136,7 @@ def export_onnx(
     if parts.name is None:
         raise ConfigError("export a registered model: models:/NAME@ALIAS or models:/NAME/VERSION")
     version = str(resolve_version(model_uri, tracking_uri))
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    client = client_for(tracking_uri)
     mv = client.get_model_version(parts.name, version)
     clf, _ = load_classifier(f"models:/{parts.name}/{version}", tracking_uri)
     emb = clf.embedder

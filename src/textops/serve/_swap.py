@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textops.serve._model import ServedModel, load_served_model
-from textops.track import ModelURI, resolve_version
+from textops.track import ModelURI, StoreFile, resolve_version
 
 __all__ = ["ModelHolder"]
 
@@ -32,6 +32,10 @@ class ModelHolder:
         self.follows_alias = ModelURI.parse(uri).alias is not None
         #: called (in a worker thread) with each model version loaded, before it serves
         self.on_load: Callable[[ServedModel], None] | None = None
+        #: why the service must not report ready (its registry vanished), None when it may
+        self.unready: str | None = None
+        # the registry file as it was at start: a moved or replaced one is never reopened
+        self._store = StoreFile.of(tracking_uri) if ModelURI.parse(uri).registered else None
         self._lock = asyncio.Lock()
 
     def get(self) -> ServedModel:
@@ -51,6 +55,13 @@ class ModelHolder:
         with ``force``). Returns (swapped, message); never raises for a failed load."""
         async with self._lock:
             old = self.current
+            problem = self._store.problem() if self._store is not None else None
+            if problem is not None:
+                if self.unready is None:
+                    log.error("not ready: %s", problem)
+                self.unready = self.last_error = problem
+                return False, f"{problem}; {_keeping(old)}"
+            self.unready = None
             try:
                 version = await asyncio.to_thread(resolve_version, self.uri, self.tracking_uri)
                 if old is not None and not force and version == old.version:

@@ -30,6 +30,7 @@ from textops.track._pyfunc import (
     save_pyfunc,
 )
 from textops.track._registry import ModelRegistry
+from textops.track._store import StoreFile, checked_store
 from textops.track._tracker import FinishedRun, MemoryTracker, MlflowTracker, Tracker
 from textops.track._uri import ModelURI, client_for, resolve_version
 
@@ -48,8 +49,10 @@ __all__ = [
     "PairedPredictions",
     "Registration",
     "Reliability",
+    "StoreFile",
     "Tracker",
     "capture_env_lock",
+    "checked_store",
     "client_for",
     "compare_env",
     "confusion_figure",

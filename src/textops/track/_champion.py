@@ -56,10 +56,13 @@ class ChampionPolicy:
         raise NotImplementedError
 
     def _new_version(self, name: str, source: str, run_id: str, tags: Mapping[str, str]) -> int:
-        try:
-            self.client.get_registered_model(name)
-        except Exception:
+        from mlflow.exceptions import MlflowException
+
+        try:  # idempotent: two searches registering a new name at once both go on
             self.client.create_registered_model(name, description="registered by textops")
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+                raise
         mv = self.client.create_model_version(name, source=source, run_id=run_id, tags=dict(tags))
         return int(mv.version)
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from textops._types import JSON
-from textops.errors import ModelNotFoundError, TextopsError
+from textops.errors import ModelNotFoundError, RegistryError, TextopsError
 from textops.track._champion import (
     CHALLENGER,
     CHAMPION,
     ChampionPolicy,
 )
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
+from textops.track._store import checked_store
 
 __all__ = [
     "CHALLENGER",
@@ -77,6 +78,14 @@ class ChampionChange:
         return asdict(self)
 
 
+def _not_found(exc: Exception) -> bool:
+    """MLflow's answer for a model or an alias that does not exist."""
+    code = getattr(exc, "error_code", "")
+    if code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    return code == "INVALID_PARAMETER_VALUE" and "not found" in str(exc)
+
+
 class ModelRegistry(ChampionPolicy):
     """Versions, aliases and the champion history of registered models; which version
     becomes champion is :class:`~textops.track._champion.ChampionPolicy`'s."""
@@ -85,15 +94,29 @@ class ModelRegistry(ChampionPolicy):
         from mlflow import MlflowClient
 
         quiet_mlflow()
-        self.uri = tracking_uri or default_tracking_uri(home)
+        self.uri = checked_store(tracking_uri or default_tracking_uri(home))
         self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
     # -- reads -----------------------------------------------------------------------------
     def _alias_version(self, name: str, alias: str) -> Any | None:
+        """The version ``alias`` names; None when the model or the alias does not exist. Any
+        other failure is a RegistryError: "no champion" read from a registry that did not
+        answer would let the wrong version be promoted."""
+        from mlflow.exceptions import MlflowException
+
         try:
             return self.client.get_model_version_by_alias(name, alias)
-        except Exception:
-            return None
+        except MlflowException as exc:
+            if _not_found(exc):
+                return None
+            raise RegistryError(
+                f"cannot read alias {alias!r} of model {name!r} from {self.uri}: {exc}"
+            ) from exc
+        except Exception as exc:
+            raise RegistryError(
+                f"cannot read alias {alias!r} of model {name!r} from {self.uri}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     def alias_version(self, name: str, alias: str) -> int | None:
         """The version ``alias`` points at, or None (no such model or alias)."""

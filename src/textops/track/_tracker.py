@@ -21,6 +21,7 @@ from textops._redact import redact
 from textops._types import JSON
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._registry import ModelRegistry
+from textops.track._store import checked_store
 
 __all__ = ["FinishedRun", "MemoryTracker", "MlflowTracker", "Tracker"]
 
@@ -210,6 +211,7 @@ class MlflowTracker:
             quiet_mlflow()
             from mlflow import MlflowClient
 
+            checked_store(self.uri)
             self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
         return self._client
 

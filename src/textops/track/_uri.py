@@ -54,8 +54,13 @@ class ModelURI:
 
 
 def client_for(tracking_uri: str) -> MlflowClient:
+    """A client of the store at ``tracking_uri`` (a SQLite store that vanished is an error,
+    never a new empty one)."""
     from mlflow import MlflowClient
 
+    from textops.track._store import checked_store
+
+    checked_store(tracking_uri)
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
@@ -64,8 +69,9 @@ def resolve_version(uri: str, tracking_uri: str) -> str | None:
     parsed = ModelURI.parse(uri)
     if parsed.alias is None:
         return parsed.version
+    client = client_for(tracking_uri)
     try:
-        mv = parsed.model_version(client_for(tracking_uri))
+        mv = parsed.model_version(client)
     except Exception as exc:
         raise ModelNotFoundError(
             f"alias {parsed.alias!r} of model {parsed.name!r} does not resolve in "

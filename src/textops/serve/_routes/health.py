@@ -23,13 +23,20 @@ async def healthz(state: State) -> HealthResponse:
 @router.get(
     "/readyz",
     response_model=HealthResponse,
-    responses={503: {"model": HealthResponse, "description": "no model loaded yet"}},
+    responses={
+        503: {
+            "model": HealthResponse,
+            "description": "no model loaded yet, or the registry it follows vanished",
+        }
+    },
 )
 async def readyz(state: State) -> HealthResponse | JSONResponse:
-    """A model is loaded and answering."""
+    """A model is loaded and answering, and the registry it follows is where it was."""
     model = state.holder.current
-    if model is None:
-        body = HealthResponse(status="loading", detail=state.holder.last_error)
+    unready = next((s.holder.unready for s in state.slots.values() if s.holder.unready), None)
+    if model is None or unready is not None:
+        detail = unready or state.holder.last_error
+        body = HealthResponse(status="loading" if model is None else "unready", detail=detail)
         return JSONResponse(body.model_dump(), status_code=503)
     return HealthResponse(status="ready", model=ModelRef(name=model.name, version=model.version))
 
