@@ -46,7 +46,6 @@ def tracking_server(
 
     from textops._home import home_dir
     from textops.errors import MissingDependencyError
-
     from textops.track import checked_store
 
     home = home_dir()
