@@ -81,6 +81,7 @@ bench: install
 	$(BIN)/python bench/retrain.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/multi_serve.py
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

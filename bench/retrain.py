@@ -3,10 +3,12 @@
 A sentiment model is trained by a pipeline on English movie-review snippets (movie_reviews).
 The served stream then shifts to Chinese product reviews (chinese_reviews: the same labels,
 another language and domain), a simulated drift between two built-in datasets. The service
-logs texts; 200 stream predictions receive their true label as feedback; `retrain` adds them
-as a new dataset version, searches, and promotes through the gate; the service reloads the
-alias. Live accuracy is measured on 1,000 later stream texts that no model trained on, by the
-served champion before and after, in the same run.
+logs texts; 200 stream predictions receive their true label as reviewed feedback (a person's
+labels, sent with the admin key and a reviewer: only reviewed labels may score a promotion,
+see docs/security.md); `retrain` adds them as a new dataset version, searches, and promotes
+through the gate; the service reloads the alias. Live accuracy is measured on 1,000 later
+stream texts that no model trained on, by the served champion before and after, in the same
+run.
 
 Usage: python bench/retrain.py [--rows 3000] [--feedback 200] [--stream 1000] [--timeout 120]
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 KEY = {"x-api-key": "bench"}
+ADMIN = {"x-api-key": "bench-admin"}
 
 
 def _rows(key: str) -> list[tuple[str, str]]:
@@ -77,6 +80,7 @@ def main() -> None:
         home = root / "home"
         os.environ["TEXTOPS_HOME"] = str(home)
         os.environ["TEXTOPS_BENCH_KEY"] = "bench"
+        os.environ["TEXTOPS_BENCH_ADMIN"] = "bench-admin"
         with (root / "reviews.csv").open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows([("text", "label"), *english[: args.rows]])
         (root / "pipeline.yaml").write_text(
@@ -91,7 +95,7 @@ def main() -> None:
         settings = ServeSettings(
             model_uri="models:/reviews@champion", home=str(home), poll_seconds=0,
             tracking_uri=default_tracking_uri(home), monitor_db=db, log_text=True,
-            api_key_env="TEXTOPS_BENCH_KEY", drift_seconds=0,
+            api_key_env="TEXTOPS_BENCH_KEY", admin_key_env="TEXTOPS_BENCH_ADMIN", drift_seconds=0,
         )  # fmt: skip
         with TestClient(create_app(settings)) as client:
             before, _ = _accuracy(client, later)
@@ -100,7 +104,8 @@ def main() -> None:
                 {"prediction_id": i, "label": lab}
                 for i, (_, lab) in zip(ids, labelled, strict=True)
             ]
-            client.post("/v1/feedback", json={"items": items}, headers=KEY).raise_for_status()
+            body = {"items": items, "reviewer": "bench"}
+            client.post("/v1/feedback", json=body, headers=ADMIN).raise_for_status()
             client.get("/v1/monitor/performance", headers=KEY)  # flushes the log
             result = retrain("models:/reviews@champion", monitor_url=db, home=home,
                              pipeline=root / "pipeline.yaml")  # fmt: skip
@@ -111,7 +116,7 @@ def main() -> None:
             texts = [t for t, _ in later]
             new_acc = sum(p == lab for p, (_, lab) in zip(new.predict(texts), later, strict=True))
             new_acc /= len(later)
-            client.post("/v1/admin/reload", headers=KEY).raise_for_status()
+            client.post("/v1/admin/reload", headers=ADMIN).raise_for_status()
             served = client.get("/v1/model", headers=KEY).json()
             after, _ = _accuracy(client, later)
     search = result.pipeline.stage("search").outputs
@@ -122,6 +127,10 @@ def main() -> None:
     print(
         f"stream: Chinese product reviews; {args.feedback} feedback labels, "
         f"{args.stream:,} later texts scored"
+    )
+    print(
+        f"feedback: {result.reviewed_rows} reviewed + {result.unreviewed_rows} unreviewed rows "
+        f"from {result.feedback_sources} source(s)"
     )
     print(
         f"retrain: {result.dataset}, v{result.new_version} ({search['embedder']} + "

@@ -136,15 +136,17 @@ def test_two_searches_share_one_server(tracking_server: str, home: Path) -> None
         poll_seconds=0,
         monitor=False,
         api_key_env="TS_KEY",
+        admin_key_env="TS_ADMIN",
     )
     os.environ["TS_KEY"] = "k"
+    os.environ["TS_ADMIN"] = "k-admin"
     with TestClient(create_app(settings)) as client:
         assert str(client.get("/v1/model", headers={"x-api-key": "k"}).json()["version"]) == str(
             champion
         )
         other = 3 - champion
         registry.promote("topics", other)
-        assert client.post("/v1/admin/reload", headers={"x-api-key": "k"}).status_code == 200
+        assert client.post("/v1/admin/reload", headers={"x-api-key": "k-admin"}).status_code == 200
         assert str(client.get("/v1/model", headers={"x-api-key": "k"}).json()["version"]) == str(
             other
         )
