@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import os
+import random
 import struct
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ __all__ = ["PredictionIds", "SignedPrediction", "name_tag"]
 
 _FORMAT = 1
 _MAC = 10
+_TAIL = struct.Struct(">HI")  # label index, unix seconds
 _LEN = 30
 
 
@@ -59,24 +61,28 @@ class PredictionIds:
 
     def __init__(self, secret_file: Path) -> None:
         self._key = _load_secret(secret_file)
+        # keyed once; each id copies it (cheaper than keying a new hash per id)
+        self._mac = hashlib.blake2b(key=self._key, digest_size=_MAC)
+        # nonces only need to be unique (the MAC is what cannot be forged): a generator seeded
+        # from the OS, without a system call per prediction on the request path
+        self._nonces = random.Random(os.urandom(32))
+        self._prefix: dict[tuple[str, str | None], bytes] = {}
 
     def new(self, model_name: str, version: str | None, label_indices: list[int]) -> list[str]:
         """One id per predicted label index."""
-        tag = name_tag(model_name)
-        ver = _version_number(version).to_bytes(3, "big")
+        prefix = self._prefix.get((model_name, version))
+        if prefix is None:
+            prefix = name_tag(model_name) + _version_number(version).to_bytes(3, "big")
+            self._prefix[(model_name, version)] = prefix
         now = int(time.time()) & 0xFFFFFFFF
-        nonces = os.urandom(7 * len(label_indices))
+        nonces = self._nonces.randbytes(7 * len(label_indices))
+        head = bytes([_FORMAT])
         out = []
         for i, label in enumerate(label_indices):
-            body = (
-                bytes([_FORMAT])
-                + nonces[7 * i : 7 * i + 7]
-                + tag
-                + ver
-                + struct.pack(">HI", label & 0xFFFF, now)
-            )
-            mac = hashlib.blake2b(body, key=self._key, digest_size=_MAC).digest()
-            out.append(base64.urlsafe_b64encode(body + mac).decode("ascii"))
+            body = head + nonces[7 * i : 7 * i + 7] + prefix + _TAIL.pack(label & 0xFFFF, now)
+            mac = self._mac.copy()
+            mac.update(body)
+            out.append(base64.urlsafe_b64encode(body + mac.digest()).decode("ascii"))
         return out
 
     def check(self, prediction_id: str) -> SignedPrediction | None:
@@ -94,7 +100,7 @@ class PredictionIds:
         good = hashlib.blake2b(body, key=self._key, digest_size=_MAC).digest()
         if not hmac.compare_digest(mac, good):
             return None
-        label, ts = struct.unpack(">HI", body[14:20])
+        label, ts = _TAIL.unpack(body[14:20])
         return SignedPrediction(body[8:11], int.from_bytes(body[11:14], "big"), label, float(ts))
 
 

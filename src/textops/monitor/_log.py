@@ -69,7 +69,8 @@ class PredictionLog:
         self._thread: threading.Thread | None = None
         self._spilled = 0
         self._spill_fh: Any = None
-        self._recent: collections.OrderedDict[str, PredictionRef] = collections.OrderedDict()
+        # id -> (model name, version, label): tuples, cheap on the request path
+        self._recent: collections.OrderedDict[str, tuple[Any, Any, str]] = collections.OrderedDict()
         self._recent_max = recent_ids
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         _release_orphans(self.spill_dir)
@@ -84,8 +85,11 @@ class PredictionLog:
             self.enqueued += len(rows)
             if kind == "p":
                 for r in rows:
-                    ref = PredictionRef(r["model_name"], r["model_version"], r["label"])
-                    self._recent[r["prediction_id"]] = ref
+                    self._recent[r["prediction_id"]] = (
+                        r["model_name"],
+                        r["model_version"],
+                        r["label"],
+                    )
                 while len(self._recent) > self._recent_max:
                     self._recent.popitem(last=False)
             if len(self._buf) + len(rows) <= self.buffer_size:
@@ -99,7 +103,8 @@ class PredictionLog:
     def known(self, prediction_id: str) -> PredictionRef | None:
         """A prediction this process logged recently (written or not)."""
         with self._lock:
-            return self._recent.get(prediction_id)
+            found = self._recent.get(prediction_id)
+        return None if found is None else PredictionRef(*found)
 
     @property
     def pending(self) -> int:

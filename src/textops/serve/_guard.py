@@ -3,8 +3,9 @@
 uvicorn closes an idle keep-alive connection, but a connection that opens and then sends its
 headers a line every few seconds (slowloris) or its body a byte at a time is held as long as
 the client likes: thousands of them use up the process's file descriptors and lock everyone
-out. This protocol (uvicorn's httptools one, with deadlines) gives each request
-``header_timeout`` seconds for its headers and ``body_timeout`` for its body, and caps open
+out. This protocol (uvicorn's httptools one, with deadlines) gives each request at most
+``header_timeout`` seconds for its headers (a random share of it over half, so connections
+opened together are not all cut off at once) and ``body_timeout`` for its body, and caps open
 connections: at the cap, a new connection replaces the oldest one still waiting for its
 headers (a slow client's), so a legitimate client that sends its request at once gets in.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import random
 import resource
 from typing import Any
 
@@ -49,7 +51,11 @@ def raise_file_limit(max_connections: int) -> int:
 
 def guarded_protocol(max_connections: int, header_timeout: float, body_timeout: float) -> Any:
     """uvicorn's httptools protocol class with deadlines and a connection cap (its h11 one,
-    unguarded, when httptools is not installed)."""
+    unguarded, when httptools is not installed).
+
+    Deadlines are kept in two ordered maps per server (connections waiting for headers, and
+    for a body) that one timer sweeps twice a second: a request pays two dictionary updates,
+    not a timer of its own."""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # pragma: no cover - httptools comes with the serve extra
@@ -59,65 +65,72 @@ def guarded_protocol(max_connections: int, header_timeout: float, body_timeout: 
     class GuardedProtocol(HttpToolsProtocol):
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
-            self._deadline: asyncio.TimerHandle | None = None
-            waiting = _waiting(self.server_state)
+            guard = _guard_of(self.server_state, self.loop)
             if len(self.connections) > max_connections:
-                victim = next(iter(waiting), None)
+                victim = next(iter(guard.headers), None)
                 if victim is None:  # every connection is busy with a request: refuse this one
                     transport.close()
                     return
+                guard.headers.pop(victim, None)
                 victim.transport.close()
-                waiting.pop(victim, None)
-            self._wait_for_headers()
+            self._wait_for_headers(guard)
 
-        def _wait_for_headers(self) -> None:
-            _waiting(self.server_state)[self] = None
-            self._arm(header_timeout)
-
-        def _arm(self, seconds: float) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-            self._deadline = self.loop.call_later(seconds, self._expire)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _expire(self) -> None:
-            self._deadline = None
-            _waiting(self.server_state).pop(self, None)
-            if not self.transport.is_closing():
-                self.transport.close()
+        def _wait_for_headers(self, guard: _Guard) -> None:
+            # a deadline between half and all of the timeout: thousands of slow connections
+            # opened together do not all expire (and reconnect) in the same instant
+            jitter = 0.5 + 0.5 * random.random()
+            guard.headers[self] = self.loop.time() + header_timeout * jitter
 
         def on_headers_complete(self) -> None:
-            _waiting(self.server_state).pop(self, None)
-            self._arm(body_timeout)
+            guard = _guard_of(self.server_state, self.loop)
+            guard.headers.pop(self, None)
+            guard.bodies[self] = self.loop.time() + body_timeout
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
-            self._disarm()
+            _guard_of(self.server_state, self.loop).bodies.pop(self, None)
             super().on_message_complete()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
             if not self.transport.is_closing():  # kept alive: the next request's headers
-                self._wait_for_headers()
+                self._wait_for_headers(_guard_of(self.server_state, self.loop))
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            _waiting(self.server_state).pop(self, None)
+            guard = _guard_of(self.server_state, self.loop)
+            guard.headers.pop(self, None)
+            guard.bodies.pop(self, None)
             super().connection_lost(exc)
 
     return GuardedProtocol
 
 
-def _waiting(server_state: Any) -> collections.OrderedDict[Any, None]:
-    """The connections of one server waiting for a request's headers, oldest first."""
-    found: collections.OrderedDict[Any, None] | None = getattr(
-        server_state, "textops_waiting", None
-    )
-    if found is None:
-        found = collections.OrderedDict()
-        server_state.textops_waiting = found
-    return found
+class _Guard:
+    """The deadlines of one server's connections, swept by one timer."""
+
+    SWEEP_SECONDS = 0.5
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        #: connection -> when its headers are due, oldest connection first
+        self.headers: collections.OrderedDict[Any, float] = collections.OrderedDict()
+        #: connection -> when its body is due
+        self.bodies: dict[Any, float] = {}
+        loop.call_later(self.SWEEP_SECONDS, self.sweep)
+
+    def sweep(self) -> None:
+        now = self.loop.time()
+        for waiting in (self.headers, self.bodies):
+            late = [conn for conn, due in waiting.items() if due <= now]
+            for conn in late:
+                waiting.pop(conn, None)
+                if not conn.transport.is_closing():
+                    conn.transport.close()
+        self.loop.call_later(self.SWEEP_SECONDS, self.sweep)
+
+
+def _guard_of(server_state: Any, loop: asyncio.AbstractEventLoop) -> _Guard:
+    guard: _Guard | None = getattr(server_state, "textops_guard", None)
+    if guard is None:
+        guard = server_state.textops_guard = _Guard(loop)
+    return guard

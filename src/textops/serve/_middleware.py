@@ -8,7 +8,10 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
+from textops.errors import TextopsError
+from textops.serve._errors import status_for
 from textops.serve._metrics import Children
+from textops.serve._state import check_admin, check_key
 
 __all__ = ["BodyLimitMiddleware", "GuardMiddleware", "MetricsMiddleware"]
 
@@ -68,12 +71,17 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        path = scope.get("path", "")
+        path = scope["path"]
         if path in _PROBES:  # an orchestrator's probes name the pod's address, not a host name
             await self.app(scope, receive, send)
             return
-        if self.hosts is not None and _host_name(headers.get(b"host", b"")) not in self.hosts:
+        host = key = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+            elif name == b"x-api-key":
+                key = value
+        if self.hosts is not None and _host_name(host or b"") not in self.hosts:
             await _send_json(
                 send, 400, "this service does not answer to that Host name (see --allowed-hosts)"
             )
@@ -89,7 +97,8 @@ class GuardMiddleware:
                 [(b"retry-after", b"1")],
             )  # fmt: skip
             return
-        if not await self._key_ok(path, headers.get(b"x-api-key"), send):
+        admin = path.startswith(ADMIN_PATHS)
+        if (admin or self.state.api_key is not None) and not await self._key_ok(admin, key, send):
             return
         self.pending += 1
         try:
@@ -97,14 +106,10 @@ class GuardMiddleware:
         finally:
             self.pending -= 1
 
-    async def _key_ok(self, path: str, raw: bytes | None, send: Any) -> bool:
-        from textops.errors import TextopsError
-        from textops.serve._errors import status_for
-        from textops.serve._state import check_admin, check_key
-
+    async def _key_ok(self, admin: bool, raw: bytes | None, send: Any) -> bool:
         given = None if raw is None else raw.decode("latin-1")
         try:
-            if path.startswith(ADMIN_PATHS):
+            if admin:
                 check_admin(self.state, given)
             else:
                 check_key(self.state, given)

@@ -53,7 +53,7 @@ class ServeSettings(BaseModel):
         "once instead of queueing behind them",
     )
     max_connections: int = Field(
-        4096,
+        10_000,
         ge=16,
         description="open connections per worker; at the cap, a new one replaces the oldest "
         "connection still waiting for its headers (or is closed when none is)",
