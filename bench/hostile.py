@@ -1,9 +1,10 @@
 """Legitimate requests while thousands of slow clients hold connections (slowloris), against
 the same service idle, in the same run.
 
-The attacker (a process of its own: one epoll loop, cheap on a shared machine) keeps ``--slow`` connections open to `textops serve`: each
-sends a request line and then one header line every 5 s, never finishing its headers, and
-reopens at once whenever the server closes it. Meanwhile a closed-loop load generator
+The attacker (a process of its own: one epoll loop, cheap on a shared machine) keeps
+``--slow`` connections open to `textops serve`: each sends a request line and then one header
+line every 5 s, never finishing its headers, and reopens at once whenever the server closes
+it. Meanwhile a closed-loop load generator
 (bench/_loadgen.py, 8 users, one text per request) measures the legitimate requests' p99
 latency and errors; the baseline is the same load on the same service with no attacker,
 measured first. The model is TF-IDF + logistic regression on TREC: the request path and
