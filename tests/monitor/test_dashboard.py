@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests._serving import serving
 from tests.conftest import Registered, topic_rows
 
 pytestmark = pytest.mark.integration
@@ -166,26 +167,11 @@ def test_a_two_model_service_has_a_model_picker(
     from playwright.sync_api import sync_playwright
 
     home, uri = two_models
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "TEXTOPS_HOME": str(home)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "textops", "serve", "models:/spam@champion",
-         "models:/route@champion", "--port", str(port), "--tracking-uri", uri,
-         "--poll-seconds", "0", "--monitor-db", f"sqlite:///{tmp_path / 'm.db'}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    args = ["models:/spam@champion", "models:/route@champion", "--tracking-uri", uri,
+            "--poll-seconds", "0", "--monitor-db", f"sqlite:///{tmp_path / 'm.db'}"]  # fmt: skip
     errors: list[str] = []
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+    with serving(args, env) as (url, _):
         httpx.post(f"{url}/v1/models/route/predict", json={"texts": ["goal"] * 7})
         httpx.post(f"{url}/v1/predict", json={"texts": ["loan"] * 2})
         with sync_playwright() as pw:
@@ -207,7 +193,4 @@ def test_a_two_model_service_has_a_model_picker(
             page.wait_for_selector("#answer[data-label]", timeout=10_000)
             assert "model=route" in page.url
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
     assert not errors, errors

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests._serving import free_port, serving
 from tests.conftest import Registered, topic_rows
 
 pytestmark = pytest.mark.integration
@@ -26,37 +23,11 @@ pytestmark = pytest.mark.integration
 KEY = {"x-api-key": "dur-key"}
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _service(registered: Registered, db: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    import httpx2 as httpx
-
+def _service(registered: Registered, db: str, port: int) -> Any:
     env = {**os.environ, "TEXTOPS_HOME": str(registered.home), "DUR_KEY": "dur-key"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "textops", "serve", "models:/topics@champion", "--port", str(port),
-         "--tracking-uri", registered.tracking_uri, "--poll-seconds", "0", "--monitor-db", db,
-         "--api-key-env", "DUR_KEY", "--log-text"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(450):
-            assert proc.poll() is None, "the service exited"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=20)
+    args = ["models:/topics@champion", "--tracking-uri", registered.tracking_uri,
+            "--poll-seconds", "0", "--monitor-db", db, "--api-key-env", "DUR_KEY", "--log-text"]  # fmt: skip
+    return serving(args, env, port=port, timeout=90)
 
 
 def test_kill_9_under_load_loses_no_acknowledged_feedback(
@@ -67,7 +38,7 @@ def test_kill_9_under_load_loses_no_acknowledged_feedback(
     from textops.monitor import MonitorStore
 
     db = f"sqlite:///{tmp_path / 'monitor.db'}"
-    port = _port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     acknowledged: list[str] = []
     unlabelled: list[str] = []  # answered, never sent feedback before the kill
@@ -94,7 +65,7 @@ def test_kill_9_under_load_loses_no_acknowledged_feedback(
                     return  # the service died
                 i += 4
 
-    with _service(registered, db, port) as proc:
+    with _service(registered, db, port) as (_, proc):
         workers = [threading.Thread(target=load, args=(n,)) for n in range(4)]
         for w in workers:
             w.start()

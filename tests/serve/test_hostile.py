@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,42 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from tests._serving import free_port, serving
+
 pytestmark = pytest.mark.integration
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "logreg_tfidf"
 KEY = "hostile-key"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serve(tmp_path: Path, *args: str) -> Iterator[int]:
-    import httpx2 as httpx
-
-    port = _port()
     env = {**os.environ, "TEXTOPS_HOME": str(tmp_path / "home"), "HOSTILE_KEY": KEY}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "textops", "serve", str(FIXTURE), "--port", str(port),
-         "--api-key-env", "HOSTILE_KEY", "--no-monitor", *args],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        for _ in range(300):
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+    port = free_port()
+    with serving([str(FIXTURE), "--api-key-env", "HOSTILE_KEY", "--no-monitor", *args], env,
+                 port=port):  # fmt: skip
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _predict(port: int, host: str = "127.0.0.1") -> tuple[int, dict[str, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ from typing import Any
 import pytest
 import schemathesis
 
+from tests._serving import free_port, serving
 from tests.conftest import Registered
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _textops(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
@@ -37,38 +31,12 @@ def _textops(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
 @contextlib.contextmanager
 def _serving(home: Path, uris: list[str], *args: str) -> Iterator[str]:
     """``textops serve`` in a subprocess on 127.0.0.1 (API key k-123, admin key k-admin)."""
-    import httpx2 as httpx
-
-    port = _free_port()
     env = {**os.environ, "TEXTOPS_HOME": str(home), "TEXTOPS_TEST_KEY": "k-123",
            "TEXTOPS_TEST_ADMIN": "k-admin"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "textops", "serve", *uris, "--port", str(port),
-         "--poll-seconds", "0", "--api-key-env", "TEXTOPS_TEST_KEY",
-         "--admin-key-env", "TEXTOPS_TEST_ADMIN", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("server not ready within 90 s")
-            time.sleep(0.2)
+    keys = ["--poll-seconds", "0", "--api-key-env", "TEXTOPS_TEST_KEY",
+            "--admin-key-env", "TEXTOPS_TEST_ADMIN"]  # fmt: skip
+    with serving([*uris, *keys, *args], env) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +101,14 @@ CHECKS = (
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def _fuzz(url: str, tmp_path: Path, *extra: str) -> str:
+def _fuzz(url: str, tmp_path: Path, *extra: str, examples: int = 25) -> str:
     """schemathesis against the server's own /openapi.json (valid and invalid requests,
     every phase); its output, after asserting it found no failure."""
     r = subprocess.run(
         [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG),
          "run", f"{url}/openapi.json",
-         "--checks", CHECKS, "-H", "x-api-key: k-admin", "--max-examples", "25", "--seed", "1",
+         "--checks", CHECKS, "-H", "x-api-key: k-admin", "--max-examples", str(examples),
+         "--seed", "1",
          "--report", "junit", "--report-dir", str(tmp_path), *extra],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )  # fmt: skip
@@ -170,7 +139,7 @@ def test_fuzzing_a_two_model_service(two_models: tuple[Path, str], tmp_path: Pat
     with _serving(
         home, ["models:/spam@champion", "models:/route@champion"], "--tracking-uri", uri
     ) as url:
-        _fuzz(url, tmp_path)
+        _fuzz(url, tmp_path, examples=15)
 
 
 def test_fuzzing_a_generator_service(gen_home: Path, tmp_path: Path) -> None:
@@ -180,7 +149,7 @@ def test_fuzzing_a_generator_service(gen_home: Path, tmp_path: Path) -> None:
         gen_home, ["models:/horo@champion"], "--tracking-uri", default_tracking_uri(gen_home),
         "--max-new-tokens", "8", "--max-texts", "4",
     ) as url:  # fmt: skip
-        _fuzz(url, tmp_path)
+        _fuzz(url, tmp_path, examples=15)
 
 
 def test_a_real_prometheus_scrapes_the_service(server: str, tmp_path: Path) -> None:
@@ -202,7 +171,7 @@ def test_a_real_prometheus_scrapes_the_service(server: str, tmp_path: Path) -> N
         httpx.post(
             f"{server}/v1/predict", json={"texts": ["goal team"]}, headers={"x-api-key": "k-123"}
         )
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             binary,

@@ -5,10 +5,7 @@ error, not "no champion"."""
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests._serving import serving
 from tests.conftest import topic_rows
 from textops.cli import app
 from textops.errors import RegistryError
@@ -76,12 +74,6 @@ def test_a_moved_registry_is_an_error_for_every_command(
     assert runner.invoke(app, ["models", "list"]).exit_code == 0
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.integration
 def test_a_service_whose_registry_moves_stops_reporting_ready(tmp_path: Path) -> None:
     """``mv mlflow.db elsewhere`` while ``serve`` runs: its alias poller says not ready with
@@ -90,23 +82,10 @@ def test_a_service_whose_registry_moves_stops_reporting_ready(tmp_path: Path) ->
     import httpx2 as httpx
 
     home = _registered_home(tmp_path)
-    port = _port()
     env = {**os.environ, "TEXTOPS_HOME": str(home)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "textops", "serve", "models:/topics@champion", "--port", str(port),
-         "--poll-seconds", "0.3", "--no-monitor"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     db, moved = home / "mlflow.db", tmp_path / "moved.db"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+    args = ["models:/topics@champion", "--poll-seconds", "0.3", "--no-monitor"]
+    with serving(args, env) as (url, _):
         db.rename(moved)
         for _ in range(50):
             ready = httpx.get(f"{url}/readyz", timeout=2)
@@ -124,9 +103,6 @@ def test_a_service_whose_registry_moves_stops_reporting_ready(tmp_path: Path) ->
                 break
             time.sleep(0.1)
         assert httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_registering_a_new_name_twice_at_once_succeeds(tmp_path: Path) -> None:
