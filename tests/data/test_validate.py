@@ -28,6 +28,8 @@ CASES: dict[RejectReason, tuple[bytes, dict[str, object]]] = {
     RejectReason.EXACT_DUPLICATE: (b"a  perfectly fine   text,ham\n", {}),
     RejectReason.CONFLICTING_LABEL: (b"a perfectly fine text,spam\n", {}),
     RejectReason.NEAR_DUPLICATE: (b"a perfectly fine text!,spam\n", {"near_duplicates": 0.8}),
+    # ham ends with two rows, spam with one (line 3): under min_rows_per_label=2
+    RejectReason.RARE_LABEL: (b"more ham text here,ham\n", {"min_rows_per_label": 2}),
     RejectReason.WRONG_LANGUAGE: (
         "Сегодня звёзды благоприятствуют Овнам: займитесь делами.,ham\n".encode(),
         {"languages": ("en",)},
@@ -66,6 +68,9 @@ def test_reject_reason_is_named_counted_and_quarantined(
         # both versions of a contested text leave: the first (line 2) and the later (line 4)
         assert sorted(r["line"] for r in mine) == [2, 4]
         assert m["rows_accepted"] == 1
+    elif reason is RejectReason.RARE_LABEL:
+        assert [r["line"] for r in mine] == [3] and m["labels"] == {"ham": 2}
+        assert m["rows_accepted"] == 2
     else:
         # line 4 of the CSV (after its header), line 3 of the JSONL
         assert [r["line"] for r in mine] == [4 if path.suffix == ".csv" else 3]

@@ -271,11 +271,12 @@ def show(
         per = manifest["splits"][s]["labels"]
         splits.add_row(s, *(f"{per.get(lab, 0):,}" for lab in manifest["labels"]))
     console.print(splits)
-    sources = Table("source", "format", "read", "accepted", "rejected", title="sources")
+    sources = Table("source", "format", "encoding", "read", "accepted", "rejected", title="sources")
     for src in manifest["sources"]:
         sources.add_row(
             src["name"],
             src["format"],
+            _encoding_cell(src),
             f"{src['rows_read']:,}",
             f"{src['rows_accepted']:,}",
             f"{src['rows_rejected']:,}",
@@ -284,6 +285,19 @@ def show(
     console.print(f"normalisation: {manifest['normalization']}")
     console.print(f"versions: {', '.join(manifest['versions'])}")
     console.print(f"data: {manifest['data_path']}")
+
+
+def _encoding_cell(src: JSON) -> str:
+    """How a source was decoded, for the sources table: given or detected, and a guess that
+    is not sure said so."""
+    enc = src.get("encoding")
+    if enc is None:
+        return "-"
+    if src.get("encoding_detected") is False:
+        return f"{enc} (given)"
+    if src.get("encoding_confident", True):
+        return f"{enc} (detected)"
+    return f"[yellow]{enc} (a guess: {src.get('encoding_note', '')}; --encoding)[/yellow]"
 
 
 @app.command()

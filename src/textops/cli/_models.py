@@ -213,6 +213,13 @@ def predict(
         Path | None, typer.Option(help="Write predictions here (same format).")
     ] = None,
     text_col: Annotated[str | None, typer.Option(help="Text column of --input.")] = None,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            help="Encoding of --input. 'auto': a Unicode file as it is, any other in the "
+            "encoding the model's training files had (the same bytes give the same text)."
+        ),
+    ] = "auto",
     prefix: Annotated[
         str,
         typer.Option(
@@ -238,6 +245,12 @@ def predict(
 
     if bool(texts) == bool(input_):
         raise ConfigError("give TEXT arguments or --input FILE (with --output FILE)")
+    blank = [i for i, t in enumerate(texts or [], start=1) if not t.strip()]
+    if blank:
+        raise ConfigError(
+            f"text argument(s) {blank} are empty or only whitespace: a blank text gets no "
+            "prediction; give a text"
+        )
     if cluster is not None:
         from textops.embed import parse_cluster
 
@@ -272,7 +285,9 @@ def predict(
     from textops.model import predict_file
 
     if cluster is None:
-        done = predict_file(clf, input_, output, text_col=text_col, prefix=prefix)
+        done = predict_file(
+            clf, input_, output, text_col=text_col, prefix=prefix, encoding=encoding
+        )
     else:
         from textops.embed import cluster_client
         from textops.track import predict_on_cluster
@@ -286,14 +301,26 @@ def predict(
                 text_col=text_col,
                 prefix=prefix,
                 predict_proba=lambda ts: predict_on_cluster(model_uri, uri, ts, client),
+                encoding=encoding,
             )
     report = {"model_uri": model_uri, **done.as_json()}
     if as_json:
         emit(report, True)
         return
-    typer.echo(f"wrote {report['rows']:,} predictions to {output} ({', '.join(report['columns'])})")
+    if done.encoding is not None:
+        why = f" ({done.encoding_note})" if done.encoding_note else ""
+        typer.secho(
+            f"read {input_.name} as {done.encoding}{why}"
+            + ("" if done.encoding_confident else "; pass --encoding if its texts look wrong"),
+            err=True,
+            fg=None if done.encoding_confident else typer.colors.YELLOW,
+        )
+    typer.echo(
+        f"wrote {done.predicted:,} predictions ({report['rows']:,} rows) to {output} "
+        f"({', '.join(report['columns'])})"
+    )
     for key, what in (
-        ("rows_without_text", "had no text"),
+        ("rows_without_text", "had no text (empty or blank): no prediction"),
         ("rows_invalid_text", "had invalid Unicode (predicted with U+FFFD in its place)"),
     ):
         if report[key]:

@@ -7,7 +7,14 @@ from textops.data._ingest import ingest
 from textops.data._manifest import IngestReport, ingest_report
 from textops.data._normalize import normalize_text
 from textops.data._readers import FileSource, MemorySource
-from textops.data._schema import IngestConfig, NormalizationOptions, RejectReason, SplitOptions
+from textops.data._repair import EncodingGuess, clean_text
+from textops.data._schema import (
+    IngestConfig,
+    NormalizationOptions,
+    RejectReason,
+    SplitOptions,
+    TextDecoding,
+)
 from textops.data._splits import SPLITS
 from textops.data._store import Dataset, DatasetStore, validate_name
 from textops.data._synthetic import SyntheticRows, read_synthetic, write_synthetic
@@ -18,6 +25,7 @@ __all__ = [
     "SPLITS",
     "Dataset",
     "DatasetStore",
+    "EncodingGuess",
     "FileSource",
     "IngestConfig",
     "IngestReport",
@@ -26,9 +34,11 @@ __all__ = [
     "RejectReason",
     "SplitOptions",
     "SyntheticRows",
+    "TextDecoding",
     "augment",
     "augment_texts",
     "builtin_source",
+    "clean_text",
     "ingest",
     "ingest_report",
     "normalize_text",

@@ -43,6 +43,8 @@ LABEL_CANDIDATES = (
     "stance",
     "topic",
     "queue",
+    "rating",
+    "stars",
     "y",
 )
 ID_CANDIDATES = ("id",)

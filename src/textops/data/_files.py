@@ -9,10 +9,18 @@ import io
 from pathlib import Path
 from typing import IO, cast
 
-from textops.data._repair import AUTO, SNIFF_BYTES, sniff_encoding
+from textops.data._repair import AUTO, SNIFF_BYTES, EncodingGuess, guess_encoding
 from textops.errors import DataFormatError
 
-__all__ = ["FORMATS", "check_not_binary", "detect_format", "open_binary", "open_text", "read_head"]
+__all__ = [
+    "FORMATS",
+    "check_not_binary",
+    "choose_encoding",
+    "detect_format",
+    "open_binary",
+    "open_text",
+    "read_head",
+]
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _BY_EXTENSION = {
@@ -68,15 +76,32 @@ def read_head(path: Path) -> bytes:
         raise DataFormatError(f"{path}: cannot be read ({exc})") from exc
 
 
-def open_text(path: Path, fmt: str, encoding: str) -> tuple[IO[str], str]:
-    """``path`` as text in ``encoding`` (``auto``: sniffed from its head), undecodable bytes
-    kept as surrogate escapes for the repair step; returns the stream and the encoding used.
-    A binary file is refused first (:func:`check_not_binary`)."""
+def choose_encoding(head: bytes, encoding: str, prefer: str | None = None) -> EncodingGuess:
+    """The encoding to read a file with: ``encoding`` when named; with ``auto``, the file's own
+    when it is Unicode, else ``prefer`` when given (the encoding a model's training data was
+    read with: the same bytes decode the same way at ingest and at prediction), else the
+    guess from its head."""
+    if encoding != AUTO:
+        return EncodingGuess(encoding, True, "given")
+    guess = guess_encoding(head)
+    legacy_file = not guess.encoding.startswith("utf")
+    if legacy_file and prefer and not prefer.lower().startswith(("utf", "auto")):
+        return EncodingGuess(prefer, True, "the encoding the model's training data had")
+    return guess
+
+
+def open_text(
+    path: Path, fmt: str, encoding: str, prefer: str | None = None
+) -> tuple[IO[str], EncodingGuess]:
+    """``path`` as text in ``encoding`` (``auto``: see :func:`choose_encoding`), undecodable
+    bytes kept as surrogate escapes for the repair step; returns the stream and the encoding
+    chosen. A binary file is refused first (:func:`check_not_binary`)."""
     head = read_head(path)
     check_not_binary(head, path, fmt, encoding)
-    used = sniff_encoding(head) if encoding == AUTO else encoding
+    chosen = choose_encoding(head, encoding, prefer)
     raw = open_binary(path)
-    return io.TextIOWrapper(raw, encoding=used, errors="surrogateescape", newline=""), used
+    stream = io.TextIOWrapper(raw, encoding=chosen.encoding, errors="surrogateescape", newline="")
+    return stream, chosen
 
 
 def check_not_binary(head: bytes, path: Path, fmt: str, encoding: str = AUTO) -> None:

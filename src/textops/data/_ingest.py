@@ -18,6 +18,7 @@ from typing import IO, Any
 from textops._progress import progress
 from textops._types import JSON
 from textops._util import atomic_write_json, fsync_dir
+from textops.data._dates import iso_date
 from textops.data._manifest import SourceStats, build_manifest
 from textops.data._quality import RejectWarning
 from textops.data._readers import RecordSource
@@ -93,7 +94,9 @@ class _Writer:
         c["label"].append(ok.label)
         c["source"].append(rec.source)
         c["line"].append(rec.line)
-        c["created_at"].append(None if rec.created_at is None else printable(rec.created_at))
+        c["created_at"].append(
+            None if rec.created_at is None else iso_date(printable(rec.created_at))
+        )
         c["split"].append(split)
         c["text_sha256"].append(ok.digest)
 
@@ -109,10 +112,16 @@ class _Writer:
         self._pq.close()
 
 
-def _drop_conflicts(
-    tmp: Path, conflicts: dict[bytes, set[str]], quarantine: IO[str], stats: dict[str, SourceStats]
+def _drop_rows(
+    tmp: Path,
+    conflicts: dict[bytes, set[str]],
+    rare: dict[str, int],
+    min_rows: int | None,
+    quarantine: IO[str],
+    stats: dict[str, SourceStats],
 ) -> None:
-    """Move the first row of every contested text from the accepted file to quarantine."""
+    """Move from the accepted file to quarantine the first row of every contested text, and
+    every row of a label too rare to keep."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -120,22 +129,28 @@ def _drop_conflicts(
     src = pq.ParquetFile(tmp / "accepted.parquet")
     out = pq.ParquetWriter(tmp / "data.parquet", src.schema_arrow, compression="zstd")
     keys = pa.array(list(conflicts), type=pa.binary(32))
+    rare_labels = pa.array(list(rare), type=pa.string())
     try:
         for i in range(src.num_row_groups):
             group = src.read_row_group(i)
-            bad = pc.is_in(group["text_sha256"], value_set=keys)
+            contested = pc.is_in(group["text_sha256"], value_set=keys)
+            bad = pc.or_(contested, pc.is_in(group["label"], value_set=rare_labels))
             for row in group.filter(bad).to_pylist():
-                labels = sorted(conflicts[row["text_sha256"]] - {row["label"]})
+                if row["text_sha256"] in conflicts:
+                    others = sorted(conflicts[row["text_sha256"]] - {row["label"]})
+                    reason = RejectReason.CONFLICTING_LABEL
+                    detail = f"text also labelled {others} by a later row"
+                else:
+                    reason = RejectReason.RARE_LABEL
+                    detail = (
+                        f"label {row['label']!r} has {rare[row['label']]} row(s), fewer than "
+                        f"min_rows_per_label={min_rows}"
+                    )
                 rec = RawRecord(row["source"], row["line"], row["text"], row["label"], row["id"])
-                _quarantine(
-                    quarantine,
-                    rec,
-                    RejectReason.CONFLICTING_LABEL.value,
-                    f"text also labelled {labels} by a later row",
-                )
+                _quarantine(quarantine, rec, reason.value, detail)
                 st = stats[row["source"]]
                 st.rows_accepted -= 1
-                st.rejected_by_reason[RejectReason.CONFLICTING_LABEL.value] += 1
+                st.rejected_by_reason[reason.value] += 1
             out.write_table(group.filter(pc.invert(bad)))
     finally:
         out.close()
@@ -187,9 +202,9 @@ def _read(
                     "check the file, nothing was stored"
                 )
         writer.close()
-        conflicts = validator.conflicting()
-        if conflicts:
-            _drop_conflicts(tmp, conflicts, quarantine, stats)
+        conflicts, rare = validator.conflicting(), validator.rare_labels()
+        if conflicts or rare:
+            _drop_rows(tmp, conflicts, rare, config.min_rows_per_label, quarantine, stats)
         else:
             (tmp / "accepted.parquet").rename(tmp / "data.parquet")
     return stats

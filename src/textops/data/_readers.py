@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import logging
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +21,13 @@ from typing import Any, Protocol
 from textops._types import JSON
 from textops.data._columns import Columns, as_label, as_text, resolve_columns
 from textops.data._files import FORMATS, detect_format, open_text
-from textops.data._repair import AUTO, decode_escaped
+from textops.data._repair import AUTO, EncodingGuess, decode_escaped
 from textops.data._schema import RawRecord, RejectReason
 from textops.errors import DataFormatError
 
 __all__ = ["FileSource", "MemorySource", "RecordSource"]
+
+log = logging.getLogger("textops.data")
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -89,8 +92,10 @@ class FileSource:
     split: str | None = None
     #: its rows yield to earlier rows on a label conflict; see :class:`RecordSource`
     yields: bool = False
+    #: with ``auto``: the encoding to use when the file is not Unicode (a model's own)
+    prefer_encoding: str | None = None
     _columns: Columns | None = field(default=None, repr=False)
-    _encoding_used: str | None = field(default=None, repr=False)
+    _encoding: EncodingGuess | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -120,9 +125,12 @@ class FileSource:
             "format": self.format,
             "columns": {} if self._columns is None else self._columns.describe(),
         }
-        if self._encoding_used is not None:
-            out["encoding"] = self._encoding_used
+        if self._encoding is not None:
+            out["encoding"] = self._encoding.encoding
             out["encoding_detected"] = self.encoding == AUTO
+            out["encoding_confident"] = self._encoding.confident
+            if self._encoding.note:
+                out["encoding_note"] = self._encoding.note
         if self.split is not None:
             out["split"] = self.split
         if self.yields:
@@ -142,7 +150,15 @@ class FileSource:
         return self._columns
 
     def _open(self) -> Any:
-        fh, self._encoding_used = open_text(self.path, str(self.format), self.encoding)
+        fh, self._encoding = open_text(
+            self.path, str(self.format), self.encoding, self.prefer_encoding
+        )
+        if not self._encoding.confident:
+            log.warning(
+                "%s: decoded as %s, a guess (%s): if its texts look wrong, pass --encoding "
+                "with the file's real encoding (e.g. --encoding cp1252, latin-1, utf-8)",
+                self.name, self._encoding.encoding, self._encoding.note,
+            )  # fmt: skip
         return fh
 
     def _field(self, value: str) -> tuple[str, bool]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -15,6 +16,7 @@ __all__ = [
     "RawRecord",
     "RejectReason",
     "SplitOptions",
+    "TextDecoding",
 ]
 
 SCHEMA_VERSION = 1
@@ -39,6 +41,7 @@ class RejectReason(StrEnum):
     NEAR_DUPLICATE = "near_duplicate"  # MinHash Jaccard >= near_duplicates with an earlier row
     WRONG_LANGUAGE = "wrong_language"  # identified language not in IngestConfig.languages
     CONFLICTING_LABEL = "conflicting_label"  # same normalised text with different labels
+    RARE_LABEL = "rare_label"  # a label with fewer rows than IngestConfig.min_rows_per_label
 
 
 class NormalizationOptions(BaseModel):
@@ -49,6 +52,21 @@ class NormalizationOptions(BaseModel):
     unicode_form: str = Field("NFC", pattern="^(NFC|NFKC|NFD|NFKD|none)$")
     collapse_whitespace: bool = True
     lowercase: bool = False
+
+
+class TextDecoding(BaseModel):
+    """How a dataset's texts were decoded and repaired, recorded with every model trained on
+    it: prediction reads files, and repairs texts, the way training did (the same bytes give
+    the same string)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    encoding: str | None = Field(
+        None, description="the legacy encoding the training files were read with (None: Unicode)"
+    )
+    repair_mojibake: bool = True
+    control_chars: Literal["strip", "reject"] = "strip"
+    unescape_html: bool = False
 
 
 class SplitOptions(BaseModel):
@@ -103,10 +121,27 @@ class IngestConfig(BaseModel):
     repair_mojibake: bool = Field(
         True, description="undo mojibake (text decoded with the wrong encoding) with ftfy"
     )
+    unescape_html: bool = Field(
+        False,
+        description="turn HTML entities (&amp; &#039; &quot;) into the characters they stand for "
+        "(web text, scraped tweets); each row changed is counted as repaired",
+    )
     control_chars: Literal["strip", "reject"] = Field(
         "strip",
         description="control characters left after repair: strip them, or reject the row "
         "(a NUL byte always rejects the row: it marks damaged data, not text)",
+    )
+    min_rows_per_label: int | None = Field(
+        None,
+        ge=1,
+        description="quarantine the rows of labels that end with fewer accepted rows than "
+        "this (reason rare_label): a label with a row or two cannot be learned or tested",
+    )
+    label_map: dict[str, str] | None = Field(
+        None,
+        description="labels renamed as they are read (a YAML file of old: new, or the mapping): "
+        "merge labels, e.g. ratings 1-10 into negative / neutral / positive; labels not in "
+        "it are kept",
     )
     max_reject_rate: float | None = Field(
         None,
@@ -115,6 +150,23 @@ class IngestConfig(BaseModel):
         description="fail the ingest (nothing stored, exit 1) when more than this share of "
         "rows is rejected, for any reason (duplicates included)",
     )
+
+    @field_validator("label_map", mode="before")
+    @classmethod
+    def _read_label_map(cls, value: Any) -> Any:
+        """A path is read as a YAML mapping; keys and values become strings (YAML reads a
+        rating ``1`` as a number)."""
+        if isinstance(value, str | Path):
+            from textops._config import safe_yaml
+
+            path = Path(value).expanduser()
+            try:
+                value = safe_yaml(path.read_text("utf-8"), f"label_map {path}")
+            except OSError as exc:
+                raise ValueError(f"label_map {path} cannot be read ({exc})") from None
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _bounds(self) -> IngestConfig:

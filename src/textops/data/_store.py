@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from textops._home import home_dir
 from textops._types import JSON
 from textops._util import atomic_write
+from textops.data._schema import TextDecoding
 from textops.errors import DataFormatError, DatasetNotFoundError
 
 if TYPE_CHECKING:
@@ -57,6 +58,24 @@ class Dataset:
     @property
     def fingerprint(self) -> str:
         return str(self.manifest["fingerprint"])
+
+    @property
+    def decoding(self) -> TextDecoding:
+        """How this version's texts were decoded and repaired (what its models repeat): the
+        legacy encoding of its files, if any, and the ingest's repairs."""
+        m = self.manifest
+        config = m.get("config", {})
+        legacy = [
+            str(src["encoding"])
+            for src in m.get("sources", [])
+            if src.get("encoding") and not str(src["encoding"]).lower().startswith("utf")
+        ]
+        return TextDecoding(
+            encoding=legacy[0] if legacy else None,
+            repair_mojibake=bool(config.get("repair_mojibake", True)),
+            control_chars=config.get("control_chars", "strip"),
+            unescape_html=bool(config.get("unescape_html", False)),
+        )
 
     @property
     def task(self) -> str:

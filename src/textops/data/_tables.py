@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from textops._types import JSON
-from textops.data._files import detect_format, open_binary, read_head
-from textops.data._repair import AUTO, SNIFF_BYTES, lone_surrogate, sniff_encoding
+from textops.data._files import choose_encoding, detect_format, open_binary, read_head
+from textops.data._repair import AUTO, SNIFF_BYTES, EncodingGuess, decode_escaped, lone_surrogate
 from textops.errors import DataFormatError
 
 __all__ = ["UserTable", "read_table", "write_table"]
@@ -30,7 +30,7 @@ class UserTable:
     columns: list[str]
     arrow: Any = None
     rows: list[JSON] = field(default_factory=list)
-    encoding: str | None = None
+    encoding: EncodingGuess | None = None
 
     @property
     def num_rows(self) -> int:
@@ -61,14 +61,15 @@ class UserTable:
         return UserTable(self.format, [*self.columns, *new], rows=rows)
 
 
-def _read_delimited(path: Path, fmt: str, encoding: str) -> UserTable:
+def _read_delimited(path: Path, fmt: str, encoding: str, prefer: str | None) -> UserTable:
     import csv
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     head = read_head(path)
-    used = sniff_encoding(head) if encoding == AUTO else encoding
+    chosen = choose_encoding(head, encoding, prefer)
+    used = chosen.encoding
     delimiter = "\t" if fmt == "tsv" else ","
     first = head.decode(used, errors="replace").lstrip("\ufeff").splitlines()[:1]
     if not first:
@@ -76,10 +77,20 @@ def _read_delimited(path: Path, fmt: str, encoding: str) -> UserTable:
     header = next(csv.reader(first, delimiter=delimiter))
     if len(set(header)) != len(header):
         raise DataFormatError(f"{path}: the header repeats a column name: {header}")
+    source: Any = path
+    read_encoding = used.removesuffix("-sig")
+    if encoding == AUTO and not used.lower().startswith("utf"):
+        # a legacy file read as ingest reads it: bytes its encoding leaves undefined decoded
+        # as Windows-1252 (Latin-1), not a failed read (pyarrow's decoder is strict)
+        import io
+
+        with open_binary(path) as fh:
+            text, _ = decode_escaped(fh.read().decode(used, errors="surrogateescape"))
+        source, read_encoding = io.BytesIO(text.encode("utf-8", "surrogatepass")), "utf-8"
     try:
         table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=used.removesuffix("-sig")),
+            source,
+            read_options=pacsv.ReadOptions(encoding=read_encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in header}, strings_can_be_null=False
@@ -90,13 +101,14 @@ def _read_delimited(path: Path, fmt: str, encoding: str) -> UserTable:
             f"{path}: cannot be read as {fmt} in {used} ({exc}); check the file, or pass "
             "--encoding with the right encoding"
         ) from exc
-    return UserTable(fmt, list(table.column_names), arrow=table, encoding=used)
+    return UserTable(fmt, list(table.column_names), arrow=table, encoding=chosen)
 
 
-def _read_jsonl(path: Path, encoding: str) -> UserTable:
+def _read_jsonl(path: Path, encoding: str, prefer: str | None) -> UserTable:
     with open_binary(path) as fh:
         data = fh.read()
-    used = sniff_encoding(data[:SNIFF_BYTES]) if encoding == AUTO else encoding
+    chosen = choose_encoding(data[:SNIFF_BYTES], encoding, prefer)
+    used = chosen.encoding
     rows: list[JSON] = []
     columns: dict[str, None] = {}
     text = data.decode(used, errors="surrogateescape")
@@ -111,11 +123,13 @@ def _read_jsonl(path: Path, encoding: str) -> UserTable:
             raise DataFormatError(f"{path}:{lineno}: a JSON line must be an object")
         rows.append(obj)
         columns.update(dict.fromkeys(obj))
-    return UserTable("jsonl", list(columns), rows=rows, encoding=used)
+    return UserTable("jsonl", list(columns), rows=rows, encoding=chosen)
 
 
-def read_table(path: Path, encoding: str = AUTO) -> UserTable:
-    """Read a CSV, TSV, JSONL or Parquet file (optionally .gz) with every column kept."""
+def read_table(path: Path, encoding: str = AUTO, prefer: str | None = None) -> UserTable:
+    """Read a CSV, TSV, JSONL or Parquet file (optionally .gz) with every column kept, in
+    ``encoding`` (``auto``: see :func:`~textops.data._files.choose_encoding`, ``prefer`` the
+    encoding to use for a file that is not Unicode)."""
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(f"{path}: no such file")
@@ -130,8 +144,8 @@ def read_table(path: Path, encoding: str = AUTO) -> UserTable:
             raise DataFormatError(f"{path}: not a readable Parquet file ({exc})") from exc
         return UserTable("parquet", list(table.column_names), arrow=table)
     if fmt == "jsonl":
-        return _read_jsonl(path, encoding)
-    return _read_delimited(path, fmt, encoding)
+        return _read_jsonl(path, encoding, prefer)
+    return _read_delimited(path, fmt, encoding, prefer)
 
 
 def _json_line(row: JSON) -> str:

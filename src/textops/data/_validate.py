@@ -62,6 +62,8 @@ class Validator:
         #: generation: digest -> the prompt of the row kept for that text
         self._prompts: dict[bytes, str] = {}
         self._near = NearDuplicates(config.near_duplicates) if config.near_duplicates else None
+        #: labels dropped for having too few rows (set by :meth:`rare_labels`)
+        self._rare: dict[str, int] = {}
 
     def _label_id(self, label: str) -> int:
         idx = self._label_ids.get(label)
@@ -98,6 +100,13 @@ class Validator:
             return None, repairs
         if (bad := self._unusable(raw, "text")) is not None:
             return bad
+        if self.config.unescape_html and "&" in raw:
+            import html
+
+            unescaped = html.unescape(raw)
+            if unescaped != raw:
+                raw = unescaped
+                repairs.append(Repair.HTML_ENTITIES)
         if self.config.repair_mojibake:
             fixed = repair_text(raw, self.config.control_chars)
             raw = fixed.text
@@ -127,6 +136,8 @@ class Validator:
             if (bad := self._unusable(label, "label")) is not None:
                 return bad
             label = strip_controls(label).strip() or None
+            if label is not None and self.config.label_map is not None:
+                label = self.config.label_map.get(label, label)
         text = normalize_text(raw, self.config.normalization) if raw is not None else ""
         if not text.strip():
             return Rejected(RejectReason.EMPTY_TEXT, "text is empty or whitespace")
@@ -218,9 +229,25 @@ class Validator:
         """Digests of texts seen with more than one label: their first rows must be removed."""
         return self._conflicts
 
+    def rare_labels(self) -> dict[str, int]:
+        """Labels with fewer surviving rows than ``min_rows_per_label`` (their counts): their
+        rows must be removed. Marks them, so :meth:`surviving` leaves them out."""
+        least = self.config.min_rows_per_label
+        if least is None or self._generation:
+            return {}
+        counts = Counter(
+            self._label_names[i] for d, i in self._seen.items() if d not in self._conflicts
+        )
+        self._rare = {lab: n for lab, n in counts.items() if n < least}
+        return dict(self._rare)
+
     def surviving(self) -> list[tuple[bytes, str]]:
         """(text digest, label) of every row that stays accepted, for fingerprinting."""
         if self._generation:
             return list(self._prompts.items())
-        names = self._label_names
-        return [(d, names[i]) for d, i in self._seen.items() if d not in self._conflicts]
+        names, rare = self._label_names, self._rare
+        return [
+            (d, names[i])
+            for d, i in self._seen.items()
+            if d not in self._conflicts and names[i] not in rare
+        ]

@@ -25,11 +25,20 @@ class BatchPrediction:
     format: str
     text_column: str
     columns: list[str]  # the columns added
-    rows_without_text: int  # a null text: no prediction in that row
+    rows_without_text: int  # a null, empty or blank text: no prediction in that row
     rows_invalid_text: int  # a lone surrogate: predicted with U+FFFD in its place
+    #: the encoding the file was read with, and why (the model's own, detected, given)
+    encoding: str | None = None
+    encoding_note: str = ""
+    encoding_confident: bool = True
+
+    @property
+    def predicted(self) -> int:
+        """Rows that got a prediction."""
+        return self.rows - self.rows_without_text
 
     def as_json(self) -> JSON:
-        return asdict(self)
+        return {**asdict(self), "predicted": self.predicted}
 
 
 def predict_file(
@@ -40,15 +49,23 @@ def predict_file(
     text_col: str | None,
     prefix: str = "",
     predict_proba: Callable[[list[str]], Any] | None = None,
+    encoding: str = "auto",
 ) -> BatchPrediction:
     """Predict every row of ``source`` into ``output`` (same format), keeping its columns;
-    ``predict_proba`` replaces ``clf``'s own (a cluster's workers predicting partitions)."""
-    table = read_table(source)
+    ``predict_proba`` replaces ``clf``'s own (a cluster's workers predicting partitions).
+    The file is read as the model's training files were (``encoding`` auto: a file that is
+    not Unicode in the model's own encoding); a row whose text is empty or blank gets no
+    prediction (like a missing one), and is counted."""
+    prefer = clf.decoding.encoding if clf.decoding is not None else None
+    table = read_table(source, encoding, prefer=prefer)
     col = text_col or text_column(table.columns)
     if col is None or col not in table.columns:
-        raise DataFormatError(f"{source}: no text column among {table.columns}; pass --text-col")
+        raise DataFormatError(
+            f"{source}: no text column among {table.columns}; name it (text_col=..., or "
+            "--text-col on the command line)"
+        )
     values = table.column(col)
-    rows = [i for i, v in enumerate(values) if v is not None]
+    rows = [i for i, v in enumerate(values) if v is not None and str(v).strip()]
     texts = [str(values[i]) for i in rows]
     invalid = [i for i, t in enumerate(texts) if lone_surrogate(t) is not None]
     # the model repairs lone surrogates
@@ -72,4 +89,7 @@ def predict_file(
         columns=list(new),
         rows_without_text=n - len(rows),
         rows_invalid_text=len(invalid),
+        encoding=None if table.encoding is None else table.encoding.encoding,
+        encoding_note="" if table.encoding is None else table.encoding.note,
+        encoding_confident=True if table.encoding is None else table.encoding.confident,
     )

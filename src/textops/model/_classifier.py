@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from textops._types import JSON, Params
-from textops.data import NormalizationOptions, normalize_text
+from textops.data import NormalizationOptions, TextDecoding, clean_text, normalize_text
 from textops.embed import Embedder, EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
 from textops.errors import ModelLoadError, TextopsError
 from textops.model._skops import skops_dump, skops_load
@@ -76,6 +76,7 @@ class TextClassifier:
         head_params: Params,
         normalization: NormalizationOptions,
         cache: EmbeddingCache | None = None,
+        decoding: TextDecoding | None = None,
     ) -> None:
         self.embedder_key = embedder_key
         self.embedder = embedder
@@ -84,6 +85,9 @@ class TextClassifier:
         self.head_params = head_params
         self.normalization = normalization
         self.cache = cache
+        #: how the training texts were decoded and repaired (None: a model saved before
+        #: textops recorded it, whose texts are only normalised)
+        self.decoding = decoding
 
     @property
     def labels(self) -> list[str]:
@@ -93,8 +97,15 @@ class TextClassifier:
             cached = self.__dict__["_labels"] = (classes, [str(c) for c in classes])
         return list(cached[1])
 
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` as the training texts were stored: repaired as they were (mojibake,
+        control characters, HTML entities when asked), then normalised."""
+        if self.decoding is not None:
+            texts = [clean_text(t, self.decoding) for t in texts]
+        return [normalize_text(t, self.normalization) for t in texts]
+
     def embed(self, texts: Sequence[str]) -> Any:
-        norm = [normalize_text(t, self.normalization) for t in texts]
+        norm = self.prepare(texts)
         return encode_texts(self.embedder, norm, self.cache, show_progress=False).vectors
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -127,6 +138,7 @@ class TextClassifier:
             },
             "labels": self.labels,
             "normalization": self.normalization.model_dump(),
+            **({"decoding": self.decoding.model_dump()} if self.decoding is not None else {}),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -197,6 +209,7 @@ class TextClassifier:
             head_params=meta["head"]["params"],
             normalization=NormalizationOptions(**meta["normalization"]),
             cache=cache,
+            decoding=TextDecoding(**meta["decoding"]) if meta.get("decoding") else None,
         )
         if isinstance(meta.get("labels"), list):
             clf.__dict__["_recorded_labels"] = meta["labels"]

@@ -85,6 +85,11 @@ class SourceSpec(BaseModel):
     id_col: str | None = None
     format: Literal["csv", "tsv", "jsonl", "parquet"] | None = None
     encoding: str = "auto"
+    prefer_encoding: str | None = Field(
+        None,
+        description="with encoding auto: the encoding of a file that is not Unicode (retrain "
+        "sets the champion's own, so its files decode as its training data did)",
+    )
     #: fsspec storage options (e.g. {endpoint_url: ...} for an S3-compatible store)
     storage_options: dict[str, Any] = Field(default_factory=dict)
     max_bytes: int = Field(

@@ -122,10 +122,21 @@ def _config(
     home: Path | None,
 ) -> PipelineConfig:
     ds_name, _, version = base.partition("@")
+    ds = DatasetStore(home).get(ds_name, version or None)
     if pipeline is not None:
         cfg = load_pipeline(pipeline, overrides)
-        return cfg.model_copy(update={"sources": (*cfg.sources, *fb)})
-    ds = DatasetStore(home).get(ds_name, version or None)
+        # its files decode as the champion's training data did (the same bytes, one string)
+        legacy = ds.decoding.encoding
+        own = [
+            s.model_copy(update={"prefer_encoding": legacy})
+            if legacy
+            and s.encoding == "auto"
+            and s.prefer_encoding is None
+            and s.kind in ("file", "url")
+            else s
+            for s in cfg.sources
+        ]
+        return cfg.model_copy(update={"sources": (*own, *fb)})
     # the champion's own ingest settings: the same split seed and fractions keep its splits
     ingest = IngestConfig.model_validate(ds.manifest["config"])
     from textops._config import load_config

@@ -40,7 +40,7 @@ class Fetched:
 
     def file_source(
         self, encoding: str, labelled: bool = True, *, split: str | None = None,
-        yields: bool = False,
+        yields: bool = False, prefer_encoding: str | None = None,
     ) -> FileSource:  # fmt: skip
         return FileSource(
             self.path,
@@ -52,6 +52,7 @@ class Fetched:
             labelled=labelled,
             split=split,
             yields=yields,
+            prefer_encoding=prefer_encoding,
         )
 
 

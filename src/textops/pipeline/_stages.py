@@ -40,7 +40,7 @@ def _spec_key(spec: SourceSpec) -> JSON:
     """What of a source decides the data it gives (options at their defaults left out, so a
     pipeline's state stays valid when a version of textops adds one)."""
     out = spec.model_dump(mode="json", exclude=_NOT_CONTENT)
-    for key in ("split", "yields"):
+    for key in ("split", "yields", "prefer_encoding"):
         if out.get(key) == SourceSpec.model_fields[key].default:
             out.pop(key)
     return out
@@ -66,7 +66,7 @@ def _ingest(ctx: StageContext) -> JSON:
 
     c = ctx.config
     sources = [
-        f.file_source(s.encoding, split=s.split, yields=s.yields)
+        f.file_source(s.encoding, split=s.split, yields=s.yields, prefer_encoding=s.prefer_encoding)
         for f, s in zip(ctx.fetched, c.sources, strict=True)
     ]
     ds = ingest(sources, c.name, c.ingest, home=ctx.home, show_progress=ctx.show_progress)

@@ -75,7 +75,17 @@ class SearchData:
 
     def cv_folds(self, wanted: int) -> int:
         """Stratified folds the train split allows (its rarest label bounds them)."""
-        smallest = min(Counter(self.train.labels).values())
+        counts = Counter(self.train.labels)
+        smallest = min(counts.values())
         if smallest < 2:
-            raise ConfigError("a label has fewer than 2 training rows; stratified CV needs 2+")
+            rare = sorted((lab for lab, n in counts.items() if n < 2), key=str)
+            shown = ", ".join(f"{lab!r}: {counts[lab]}" for lab in rare[:10])
+            more = f" and {len(rare) - 10} more" if len(rare) > 10 else ""
+            raise ConfigError(
+                f"labels with fewer than 2 training rows (stratified CV needs 2 or more): "
+                f"{shown}{more}. Add rows of them, or ingest again without them: textops data "
+                "ingest FILE --set min_rows_per_label=N quarantines the rows of labels with "
+                "fewer than N rows, --set label_map=FILE.yaml merges labels (e.g. ratings into "
+                "negative/neutral/positive)"
+            )
         return min(wanted, smallest)

@@ -65,7 +65,9 @@ def refit(
     rows = rows or data.refit
     normalization = NormalizationOptions(**dataset.manifest["normalization"])
     if HEADS[winner.head].text_input:
-        return _retrain(winner, rows.texts, rows.labels, normalization, cache, seed, device)
+        clf = _retrain(winner, rows.texts, rows.labels, normalization, cache, seed, device)
+        clf.decoding = dataset.decoding
+        return clf
     emb = make_embedder(winner.embedder)
     if emb.requires_fit:
         emb.fit(rows.texts)
@@ -87,6 +89,7 @@ def refit(
         head_params=winner.params,
         normalization=normalization,
         cache=cache,
+        decoding=dataset.decoding,
     )
 
 

@@ -66,6 +66,16 @@ def not_json(content_type: str) -> UnsupportedMediaTypeError:
     )
 
 
+def _message(error: Any) -> str:
+    """pydantic's message for a validation error, in the service's words where it has them."""
+    if (
+        error.get("type") == "string_pattern_mismatch"
+        and error.get("ctx", {}).get("pattern") == r"\S"
+    ):
+        return "empty or only whitespace: send a text (a blank text gets no prediction)"
+    return str(error.get("msg"))
+
+
 def _field(loc: Any) -> str:
     parts = [str(p) for p in loc if p != "body"]
     return ".".join(parts) or "body"
@@ -101,7 +111,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 e.get("ctx", {}).get("error", "") for e in errors if e.get("type") == "json_invalid"
             )
             return _json(400, f'the body is not valid JSON ({msg}); send {{"texts": ["..."]}}')
-        detail = [{"field": _field(e.get("loc", ())), "message": str(e.get("msg"))} for e in errors]
+        detail = [{"field": _field(e.get("loc", ())), "message": _message(e)} for e in errors]
         fields = ", ".join(d["field"] for d in detail)
         return _json(422, f"invalid request: check {fields}", detail)
 

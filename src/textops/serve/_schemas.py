@@ -10,6 +10,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -59,6 +60,13 @@ def _valid_unicode(value: str) -> str:
 
 #: a JSON string that is valid Unicode text
 Text = Annotated[StrictStr, AfterValidator(_valid_unicode)]
+#: a text to predict or explain: not empty, not only whitespace (it would get a prediction
+#: of nothing, and be logged as one)
+NonBlankText = Annotated[
+    StrictStr,
+    StringConstraints(pattern=r"\S"),
+    AfterValidator(_valid_unicode),
+]
 
 
 class PredictRequest(BaseModel):
@@ -70,7 +78,9 @@ class PredictRequest(BaseModel):
         json_schema_extra={"examples": [{"texts": ["WINNER!! Claim your prize now", "see you"]}]},
     )
 
-    texts: list[Text] = Field(min_length=1, description="one or more texts")
+    texts: list[NonBlankText] = Field(
+        min_length=1, description="one or more texts, none empty or only whitespace"
+    )
 
 
 class ModelRef(BaseModel):
@@ -98,7 +108,9 @@ class ExplainRequest(BaseModel):
         json_schema_extra={"examples": [{"texts": ["WINNER!! Claim your prize now"]}]},
     )
 
-    texts: list[Text] = Field(min_length=1, description="one or more texts")
+    texts: list[NonBlankText] = Field(
+        min_length=1, description="one or more texts, none empty or only whitespace"
+    )
     method: Literal["auto", "occlusion", "linear", "ig", "shap"] = Field(
         "auto",
         description="auto: linear when exact (linear head on word TF-IDF), else occlusion "
