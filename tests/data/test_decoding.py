@@ -212,3 +212,37 @@ def test_rare_labels_are_named_filtered_and_mapped(tmp_path: Path, home: Path) -
                               f"label_map={mapping}"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert set(DatasetStore(home).get("drugs3").labels()) == {"negative", "neutral", "positive"}
+
+
+def test_languages_are_noticed_and_the_default_search_reads_them(
+    tmp_path: Path, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Russian contexts: the manifest says Russian, the default search space leaves out the
+    English-only embedders (MiniLM, mpnet, static vectors, English readability features) and
+    keeps the multilingual e5 and TF-IDF; asking for an English one by name warns."""
+    from textops.search import DEFAULT_EMBEDDERS, SearchConfig
+    from textops.search._run import _for_language
+
+    sentences = [
+        "Банк повысил ставку по кредиту, и платёж вырос в этом месяце",
+        "Команда выиграла матч благодаря отличной игре вратаря",
+        "Сервер перестал отвечать после обновления программы вчера вечером",
+    ]
+    rows = [(f"{sentences[i % 3]}, сказал он в {i} раз", str(i % 3)) for i in range(90)]
+    path = tmp_path / "ru.csv"
+    path.write_text("text,label\n" + "".join(f'"{t}",{lab}\n' for t, lab in rows), "utf-8")
+    ds = ingest([FileSource(path)], "ru", home=home)
+    assert ds.language == "ru" and ds.manifest["languages"]["shares"]["ru"] >= 0.9
+    shown = runner.invoke(app, ["data", "show", "ru"])
+    assert "languages: ru" in shown.output
+    with caplog.at_level(logging.WARNING, logger="textops.search"):
+        cfg = _for_language(SearchConfig(dataset="ru"), "ru")
+    assert "e5" in cfg.embedders and "tfidf" in cfg.embedders
+    assert not {"minilm", "mpnet", "static", "linguistic", "tfidf_minilm"} & set(cfg.embedders)
+    assert any("mostly 'ru'" in r.getMessage() for r in caplog.records)
+    assert _for_language(SearchConfig(dataset="x"), "en").embedders == DEFAULT_EMBEDDERS
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="textops.search"):
+        named = _for_language(SearchConfig(dataset="ru", embedders=("minilm", "tfidf")), "ru")
+    assert named.embedders == ("minilm", "tfidf")  # asked for by name: kept, with a warning
+    assert any("made for English" in r.getMessage() for r in caplog.records)

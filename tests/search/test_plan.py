@@ -157,8 +157,10 @@ def test_an_embedder_too_slow_for_all_rows_is_encoded_for_a_stratified_sample(
     cache = EmbeddingCache(tmp_path)
     space = cache.space_for(make_embedder("fake"))
     chars = sum(len(t) for t in TEXTS)
-    # remembered: 3 texts/s, so the 300 texts need ~100 s and a 60 s budget leaves ~42 s
-    cache.rates.put(space.id, chars=chars, texts=300, seconds=100.0, load_s=0.0)
+    # remembered (three times: trusted): 3 texts/s, so the 300 texts need ~100 s and a 60 s
+    # budget leaves ~42 s
+    for _ in range(3):
+        cache.rates.put(space.id, chars=chars, texts=300, seconds=100.0, load_s=0.0)
     labels = ["a", "b", "c"] * 80
     frame = SampleFrame(train=list(range(240)), labels=labels, test=list(range(270, 300)), folds=3)
     (plan,) = plan_embedders(
@@ -182,10 +184,11 @@ def test_a_search_cross_validates_and_refits_a_sampled_embedder_on_its_sample(
 
     cache = EmbeddingCache(home=home)
     space = cache.space_for(make_embedder("fake"))
-    # remembered: 1.5 texts/s: all 300 texts need ~200 s, a 120 s budget encodes ~84 s
+    # remembered (trusted): 1.5 texts/s: all 300 texts need ~200 s, a 120 s budget encodes ~84 s
     chars = sum(len(t) for t in topics.texts("train") + topics.texts("test"))
     n = len(topics.texts("train")) + len(topics.texts("test"))
-    cache.rates.put(space.id, chars=chars, texts=n, seconds=n / 1.5, load_s=0.0)
+    for _ in range(3):
+        cache.rates.put(space.id, chars=chars, texts=n, seconds=n / 1.5, load_s=0.0)
     cfg = SearchConfig(dataset="topics", embedders=("fake",), heads=("logreg",), trials=3,
                        timeout=120, cv_folds=3)  # fmt: skip
     report = run_search(cfg, home=home, tracker=MemoryTracker())
@@ -261,3 +264,73 @@ def test_a_short_budget_plans_the_quickest_loads_first_and_skips_a_slow_load(
     monkeypatch.undo()
     (plan,) = _plan_f1(["static"], TEXTS, EmbeddingCache(tmp_path), _budget(3.0))
     assert not plan.included and "loads in" in plan.reason
+
+
+def test_a_rate_remembered_from_a_busy_moment_is_measured_again(tmp_path: Path) -> None:
+    """One remembered measurement that would leave the embedder out (taken while another
+    process had the cores) is timed again now; the embedder is kept, and said to be
+    measured now."""
+    cache = EmbeddingCache(tmp_path)
+    space = cache.space_for(make_embedder("fake"))
+    chars = sum(len(t) for t in TEXTS)
+    cache.rates.put(space.id, chars=chars, texts=300, seconds=3000.0, load_s=0.0)  # 0.1/s
+    (plan,) = plan_embedders(
+        ["fake"], TEXTS, text_keys(TEXTS), cache, budget=_budget(60), fit_texts=TEXTS
+    )
+    assert plan.included and plan.rate_source == "measured" and plan.rate > 10
+    assert len(space) == 300  # encoded in full
+    remembered = cache.rates.get(space.id)
+    assert remembered is not None and remembered.count >= 2
+
+
+def test_rates_keep_the_median_of_recent_measurements(tmp_path: Path) -> None:
+    import json
+    import time
+
+    from textops.embed._rates import KEEP, MAX_AGE_DAYS
+
+    cache = EmbeddingCache(tmp_path)
+    for seconds in (1.0, 1.0, 100.0, 1.0):  # one measurement on a busy machine
+        cache.rates.put("s", chars=1000, texts=100, seconds=seconds, load_s=0.5)
+    got = cache.rates.get("s")
+    assert got is not None and got.texts_per_s == 100.0 and got.count == 4
+    for _ in range(KEEP):
+        cache.rates.put("s", chars=1000, texts=100, seconds=2.0, load_s=0.5)
+    assert cache.rates.get("s").count == KEEP  # type: ignore[union-attr]
+    data = json.loads(cache.rates.path.read_text())
+    for entry in data[cache.rates.machine]["s"]:  # all older than the age limit now
+        entry["measured_at"] = time.time() - (MAX_AGE_DAYS + 1) * 86400
+    cache.rates.path.write_text(json.dumps(data))
+    assert cache.rates.get("s") is None
+    cache.rates.put("s", chars=1000, texts=100, seconds=1.0, load_s=0.5)
+    assert cache.rates.reset() == 1 and cache.rates.get("s") is None
+
+
+def test_cache_rates_shows_and_forgets(tmp_path: Path, home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from textops.cli import app
+
+    cache = EmbeddingCache(home=home)
+    space = cache.space_for(make_embedder("fake"))
+    encode_texts(make_embedder("fake"), TEXTS[:5], cache)
+    cache.rates.put(space.id, chars=500, texts=50, seconds=0.5, load_s=0.1)
+    res = CliRunner().invoke(app, ["cache", "rates"])
+    assert res.exit_code == 0 and "100.0 texts/s" in res.output and "1 measurement" in res.output
+    res = CliRunner().invoke(app, ["cache", "rates", "--reset"])
+    assert res.exit_code == 0 and "1 embedder" in res.output
+    assert "no encode rate" in CliRunner().invoke(app, ["cache", "rates"]).output
+
+
+@pytest.mark.integration
+def test_a_rate_measured_in_this_search_is_said_to_be(tmp_path: Path) -> None:
+    """In a fresh cache, the hybrid's MiniLM part is timed by MiniLM's own plan: measured
+    now, not "remembered from an earlier search"."""
+    cache = EmbeddingCache(tmp_path)
+    texts = [f"a question about topic number {i}, please" for i in range(2000)]
+    plans = plan_embedders(["minilm", "tfidf_minilm"], texts, text_keys(texts), cache,
+                           budget=_budget(0.5), fit_texts=texts)  # fmt: skip
+    by_key = {p.key: p for p in plans}
+    assert by_key["minilm"].rate_source == "measured"
+    assert by_key["tfidf_minilm"].rate_source in ("measured", "")
+    assert all("remembered" not in p.reason for p in plans)

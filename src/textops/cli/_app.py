@@ -25,6 +25,7 @@ from textops.cli import (
 )
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="textops",
     help="Build, serve and operate text classifiers. State lives in ./.textops "
     "(set TEXTOPS_HOME to move it).",
@@ -63,4 +64,10 @@ def version() -> None:
 
 
 def main() -> None:
+    import os
+
+    # OpenMP threads that wait by spinning hold cores another process needs: beside a second
+    # encode, MiniLM ran at a third of the rate it keeps when they sleep (bench/busy.py). Set
+    # before torch loads; a user's own setting wins
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app()

@@ -9,7 +9,11 @@ import typer
 
 from textops.cli._common import JsonOpt, TrackingOpt, emit, handle_errors
 
-app = typer.Typer(help="Build deployable artefacts (container images).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Build deployable artefacts (container images).",
+    no_args_is_help=True,
+)
 
 
 @app.command("image")

@@ -1,4 +1,4 @@
-"""``textops cache ...``: stats, verify, prune."""
+"""``textops cache ...``: stats, rates, verify, prune."""
 
 from __future__ import annotations
 
@@ -8,11 +8,65 @@ import typer
 
 from textops.cli._common import EXIT_FAILED_CHECK, JsonOpt, emit, handle_errors
 
-app = typer.Typer(help="Inspect, verify and prune the embedding cache.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Inspect, verify and prune the embedding cache.",
+    no_args_is_help=True,
+)
 
 
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
+
+
+def _what(space: dict[str, object]) -> str:
+    """A space's embedder in words: its model (two sentence-transformers spaces differ by it),
+    else its backend class."""
+    params = space.get("params") or {}
+    model = params.get("model") if isinstance(params, dict) else None
+    backend = str(space.get("backend") or "?").rsplit(".", 1)[-1]
+    return f"{backend} {model}" if model else backend
+
+
+@app.command()
+@handle_errors
+def rates(
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Forget every rate remembered on this machine.")
+    ] = False,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The encode rates searches plan with: per embedder, the median of its last measurements
+    on this machine (a rate timed while the machine was busy can be tens of times too slow;
+    measurements age out after 30 days). --reset forgets them: the next search times again."""
+    import time
+    from dataclasses import asdict
+
+    from textops.embed import EmbeddingCache
+
+    cache = EmbeddingCache()
+    if reset:
+        n = cache.rates.reset()
+        emit({"reset": n}, as_json)
+        if not as_json:
+            typer.echo(f"forgot the encode rates of {n} embedder(s) on this machine")
+        return
+    names = {s.id: _what(s.stats()) for s in cache.spaces()}
+    found = cache.rates.all()
+    if as_json:
+        rows = [{"space": sid, "embedder": names.get(sid, "?"), **asdict(r)}
+                for sid, r in found.items()]  # fmt: skip
+        emit({"machine": cache.rates.machine, "rates": rows}, True)
+        return
+    if not found:
+        typer.echo("no encode rate remembered on this machine yet (a search times them)")
+        return
+    for sid, r in found.items():
+        age = (time.time() - r.measured_at) / 86400
+        typer.echo(
+            f"{names.get(sid, sid[:12]):40} {r.texts_per_s:>9.1f} texts/s  load {r.load_s:.2f}s"
+            f"  ({r.count} measurement(s), newest {age:.1f} days ago)"
+        )
 
 
 @app.command()
@@ -28,11 +82,11 @@ def stats(as_json: bool = JsonOpt) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("space", "backend", "dim", "entries", "shards", "damaged", "size")
+    table = Table("space", "embedder", "dim", "entries", "shards", "damaged", "size")
     for s in report["spaces"]:
         table.add_row(
             s["space"][:12],
-            s["backend"],
+            _what(s),
             str(s["dim"]),
             f"{s['entries']:,}",
             str(s["shards"]),

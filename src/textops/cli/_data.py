@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from textops.data import IngestReport
 
 app = typer.Typer(
-    help="Ingest, validate, version and inspect labelled text datasets.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Ingest, validate, version and inspect labelled text datasets.",
+    no_args_is_help=True,
 )
 
 
@@ -48,6 +50,10 @@ def _print_report(report: IngestReport, task: str = "classification") -> None:
         labels.add_row(f"... {len(report.labels) - 50:,} more", "")
     console.print(labels)
     console.print("splits: " + ", ".join(f"{k} {v:,}" for k, v in report.splits.items()))
+    if report.languages:
+        console.print(
+            "languages: " + ", ".join(f"{k} {v:.0%}" for k, v in report.languages.items())
+        )
     err = Console(stderr=True)
     for w in report.warnings:
         err.print(f"[bold yellow]warning[/bold yellow]: {w.message()}", highlight=False)

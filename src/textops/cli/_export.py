@@ -8,7 +8,11 @@ import typer
 
 from textops.cli._common import EXIT_FAILED_CHECK, JsonOpt, TrackingOpt, emit, handle_errors
 
-app = typer.Typer(help="Export a registered model for a faster runtime.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Export a registered model for a faster runtime.",
+    no_args_is_help=True,
+)
 
 
 @app.command("onnx")

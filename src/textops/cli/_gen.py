@@ -10,6 +10,7 @@ import typer
 from textops.cli._common import JsonOpt, TrackingOpt, emit, handle_errors
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Text generators: train one on a corpus (`data ingest --task generation`), sample it "
     "over temperature x top_p.",
     no_args_is_help=True,

@@ -10,11 +10,14 @@ import typer
 from textops.cli._common import EXIT_FAILED_CHECK, JsonOpt, TrackingOpt, emit, handle_errors
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="The model registry: versions, champion/challenger aliases, rollback.",
     no_args_is_help=True,
 )
 env_app = typer.Typer(
-    help="Compare this environment with a model's environment lock.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Compare this environment with a model's environment lock.",
+    no_args_is_help=True,
 )
 
 

@@ -9,7 +9,9 @@ import typer
 
 from textops.cli._common import JsonOpt, TrackingOpt, emit, handle_errors
 
-app = typer.Typer(help="Monitoring of served models: reports from the prediction log.")
+app = typer.Typer(
+    rich_markup_mode=None, help="Monitoring of served models: reports from the prediction log."
+)
 
 
 @app.command("report")

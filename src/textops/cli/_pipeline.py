@@ -10,6 +10,7 @@ import typer
 from textops.cli._common import JsonOpt, emit, handle_errors
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="One YAML file from sources to a promoted model: ingest -> validate -> embed -> "
     "search -> assess -> register -> export -> notify. A stage whose inputs did not change is "
     "skipped; a failed run resumes from the stage that failed.",

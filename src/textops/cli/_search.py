@@ -24,19 +24,33 @@ def _csv(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
 
 
+def _params(params: dict[str, object]) -> str:
+    """A trial's parameters, short: floats to 3 significant digits."""
+    shown = [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()]
+    text = " ".join(shown)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def print_search(report: SearchReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    table = Table("trial", "embedder", "head", "cv macro-F1", "latency ms", title="leaderboard")
-    for row in report.leaderboard:
+    table = Table(
+        "trial", "embedder", "head", "cv macro-F1", "latency ms", "parameters",
+        title="leaderboard: the best of each embedder x head, then the next best",
+    )  # fmt: skip
+    kinds = {(r.embedder, r.head) for r in report.leaderboard}
+    for n, row in enumerate(report.leaderboard):
+        if n == len(kinds) and n < len(report.leaderboard):
+            table.add_section()
         table.add_row(
             str(row.trial),
             str(row.embedder),
             str(row.head),
             f"{row.cv_macro_f1 or 0:.4f}",
             "-" if row.latency_ms is None else f"{row.latency_ms:.2f}",
+            _params(row.params),
         )
     console.print(table)
     for plan in report.embedders:

@@ -52,6 +52,13 @@ def stats(
 
     ds = DatasetStore().get(dataset)
     groups = [g.strip() for g in features.split(",") if g.strip()]
+    if "linguistic" in groups and ds.language not in (None, "en"):
+        typer.secho(
+            f"warning: {dataset} is mostly {ds.language!r}, and the linguistic features are "
+            "made for English (readability formulas, English function words): read their "
+            "differences with care",
+            err=True, fg=typer.colors.YELLOW,
+        )  # fmt: skip
     report = dataset_statistics(
         ds,
         None if split == "all" else split,

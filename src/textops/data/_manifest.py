@@ -68,6 +68,30 @@ def _tallies(data: Path) -> tuple[dict[str, int], dict[str, JSON]]:
     return dict(sorted(labels.items())), splits
 
 
+#: texts language identification reads (spread over the file): enough for shares of a few
+#: percent, a fraction of a second
+LANGUAGE_SAMPLE = 400
+
+
+def languages(data: Path, sample: int = LANGUAGE_SAMPLE) -> JSON:
+    """The languages of a dataset's texts: each one's share of a sample (py3langid, two
+    decimals), the dominant one, and how many texts were read."""
+    import pyarrow.parquet as pq
+
+    from textops.data._filters import detect_language
+
+    texts = pq.read_table(data, columns=["text"])["text"].to_pylist()
+    if not texts:
+        return {"dominant": None, "shares": {}, "sampled": 0}
+    step = max(1, len(texts) // sample)
+    picked = [t for t in texts[::step][:sample] if t and t.strip()]
+    found = Counter(detect_language(t)[0] for t in picked)
+    n = max(sum(found.values()), 1)
+    shares = {lang: round(c / n, 2) for lang, c in found.most_common(5) if c / n >= 0.01}
+    return {"dominant": found.most_common(1)[0][0] if found else None, "shares": shares,
+            "sampled": len(picked)}  # fmt: skip
+
+
 def _textops_version() -> str:
     from textops._version import __version__
 
@@ -114,6 +138,7 @@ def build_manifest(
         "repairs": dict(sorted(validator.repairs.items())),
         "warnings": [w.as_dict() for w in warnings],
         "labels": labels,
+        "languages": languages(tmp / "data.parquet"),
         "splits": {
             "method": "hash(text, seed)",
             "seed": config.splits.seed,
@@ -150,6 +175,8 @@ class IngestReport:
     splits: dict[str, int]
     #: one manifest entry per source (path, format, columns, encoding, counts, sha256)
     sources: list[JSON]
+    #: the languages of a sample of its texts, by share
+    languages: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> JSON:
         out = asdict(self)
@@ -174,4 +201,5 @@ def ingest_report(dataset: Dataset) -> IngestReport:
         labels=dict(m["labels"]),
         splits={s: m["splits"][s]["rows"] for s in SPLITS},
         sources=list(m["sources"]),
+        languages=dict(m.get("languages", {}).get("shares", {})),
     )

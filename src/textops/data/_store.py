@@ -60,6 +60,13 @@ class Dataset:
         return str(self.manifest["fingerprint"])
 
     @property
+    def language(self) -> str | None:
+        """The dominant language of the texts (ISO 639-1; None for a dataset stored before
+        textops recorded it, or without texts)."""
+        found = self.manifest.get("languages", {}).get("dominant")
+        return None if found is None else str(found)
+
+    @property
     def decoding(self) -> TextDecoding:
         """How this version's texts were decoded and repaired (what its models repeat): the
         legacy encoding of its files, if any, and the ingest's repairs."""

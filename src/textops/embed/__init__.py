@@ -9,6 +9,7 @@ from textops.embed._hybrid import HybridEmbedder
 from textops.embed._onnx import OnnxSentenceEncoder
 from textops.embed._registry import EMBEDDERS, make_embedder
 from textops.embed._sbert import SentenceTransformerEmbedder, resolve_model
+from textops.embed._threads import free_cpus, torch_threads
 from textops.embed._trained import (
     BILSTM_CONFIG,
     BILSTM_WEIGHTS,
@@ -37,11 +38,13 @@ __all__ = [
     "embed_dataset",
     "encode_texts",
     "fill_cache_on_cluster",
+    "free_cpus",
     "make_embedder",
     "pad_tokens",
     "parse_cluster",
     "resolve_model",
     "semantic_flow",
     "text_keys",
+    "torch_threads",
     "verify_cache",
 ]

@@ -154,11 +154,18 @@ def embed_dataset(
         splits = table["split"].to_pylist()
         embedder.fit([t for t, s in zip(texts, splits, strict=True) if s == "train"])
     cache = cache if cache is not None else EmbeddingCache(home=home)
-    return encode_texts(
-        embedder,
-        texts,
-        cache,
-        keys=keys,
-        show_progress=show_progress,
-        description=f"embed {dataset.name}",
-    )
+    import contextlib
+
+    from textops.embed._threads import torch_threads
+
+    # a torch model takes the cores that are free (bench/busy.py); others need no torch
+    threads = torch_threads() if embedder.loads_model else contextlib.nullcontext()
+    with threads:
+        return encode_texts(
+            embedder,
+            texts,
+            cache,
+            keys=keys,
+            show_progress=show_progress,
+            description=f"embed {dataset.name}",
+        )

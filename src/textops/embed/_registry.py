@@ -41,6 +41,9 @@ class EmbedderSpec:
     #: budget's plan expects before this machine has timed it (static vectors load a large
     #: tokenizer: seconds, though they encode fastest)
     load_s: float = 0.0
+    #: made for English text (an English model, English readability formulas): left out of
+    #: the default search on data in another language, and a warning when asked for
+    english_only: bool = False
 
     def create(self, **overrides: Any) -> Embedder:
         parts = {name: make_embedder(key) for name, key in self.parts.items()}
@@ -56,6 +59,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             runtime="torch",
             cost_rank=60,
             load_s=0.3,
+            english_only=True,
         ),
         "mpnet": EmbedderSpec(
             SentenceTransformerEmbedder,
@@ -65,6 +69,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             runtime="torch",
             cost_rank=90,
             load_s=1.3,
+            english_only=True,
         ),
         "e5": EmbedderSpec(
             E5Embedder,
@@ -81,6 +86,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             runtime="model2vec",
             cost_rank=10,
             load_s=3.0,
+            english_only=True,
         ),
         "tfidf": EmbedderSpec(
             TfidfEmbedder, "TF-IDF word 1-2 grams, sparse, fitted on train", cost_rank=20
@@ -105,12 +111,14 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
             parts={"sparse": "tfidf_wc", "dense": "minilm"},
             runtime="torch",
             cost_rank=70,
+            english_only=True,
         ),
         "linguistic": EmbedderSpec(
             LinguisticFeatures,
             "14 hand-made features: length, punctuation, casing, readability",
             cost_rank=50,
             load_s=0.8,
+            english_only=True,
         ),
         "finetuned": EmbedderSpec(
             FineTunedEncoder,

@@ -52,19 +52,40 @@ log = logging.getLogger("textops.search")
 
 
 def leaderboard(study: Study, top: int = 10) -> list[TrialRow]:
+    """The best trial of each embedder x head first (best first: what each approach reached,
+    not ten near-copies of the leader), then the next best trials, ``top`` rows in all (more
+    when there are more kinds)."""
     rows = [TrialRow.of(t) for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     rows.sort(key=lambda r: -(r.cv_macro_f1 or 0))
-    return rows[:top]
+    best_of_kind: dict[tuple[str | None, str | None], TrialRow] = {}
+    for row in rows:
+        best_of_kind.setdefault((row.embedder, row.head), row)
+    firsts = list(best_of_kind.values())
+    shown = {r.trial for r in firsts}
+    rest = [r for r in rows if r.trial not in shown]
+    return firsts + rest[: max(top - len(firsts), 0)]
+
+
+def _nothing_completed(trials: list[FrozenTrial], config: SearchConfig) -> str:
+    """Why no trial completed, and what would fit: the budget's own words when it stopped
+    them (one epoch of a fine-tune, say, needs more than the time there was)."""
+    why = [str(t.user_attrs.get("stopped_reason")) for t in trials
+           if t.user_attrs.get("stopped") in ("budget", "ruled_out")]  # fmt: skip
+    if why:
+        return (
+            f"no trial completed within the budget: {why[0]}. Give it a longer --timeout "
+            "(finished trials are kept: a new run resumes)"
+        )
+    raise_what = "--timeout" if config.trials <= 1 else "--trials or --timeout"
+    return f"no trial completed; raise {raise_what} and run again (finished trials are kept)"
 
 
 def pick_winner(study: Study, config: SearchConfig) -> tuple[FrozenTrial, list[TrialRow]]:
     """The best trial; in Pareto mode the most accurate front trial within the latency budget."""
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
     if not complete:
-        raise TextopsError(
-            "no trial completed; raise --trials or --timeout and run again "
-            "(finished trials are kept)"
-        )
+        raise TextopsError(_nothing_completed(trials, config))
     if config.objective == "f1":
         return _break_ties(complete, study.best_trial), []
     front = sorted(study.best_trials, key=lambda t: t.values[1])
@@ -349,29 +370,23 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
 
 
 def _stopped_by_budget(finished: list[FrozenTrial]) -> list[str]:
-    """Why the budget stopped trials: one line per trial, except that trials of a kind
-    (embedder + head) pruned before they started because even its fastest epoch no longer fits
-    are one line with their count (late in a search, the sampler can draw such a kind hundreds
-    of times, each pruned at once)."""
+    """Why the budget stopped trials: one line per trial, except that the later draws of a
+    kind (embedder + head) ruled out for the rest of the search (its epoch no longer fits)
+    are one line with their count: they were skipped before anything loaded."""
     lines: list[str] = []
-    repeats: dict[str, list[int]] = {}
+    skipped: dict[str, list[int]] = {}
     for t in finished:
-        if t.user_attrs.get("stopped") != "budget":
-            continue
+        stopped = t.user_attrs.get("stopped")
         reason = str(t.user_attrs.get("stopped_reason", "the budget ran out"))
-        if "its fastest epoch so far" in reason:
-            kind = reason.split(":", 1)[0]
-            if kind in repeats:
-                repeats[kind].append(t.number)
-                continue
-            repeats[kind] = [t.number]
-        lines.append(f"trial {t.number}: {reason}")
-    for kind, numbers in repeats.items():
-        if len(numbers) > 1:
-            lines.append(
-                f"trials {numbers[1]}-{numbers[-1]}: {len(numbers) - 1} more of {kind}, "
-                "pruned before loading for the same reason"
-            )
+        if stopped == "ruled_out":
+            skipped.setdefault(reason.split(":", 1)[0], []).append(t.number)
+        elif stopped == "budget":
+            lines.append(f"trial {t.number}: {reason}")
+    for kind, numbers in skipped.items():
+        lines.append(
+            f"{kind}: ruled out for the rest of the search; {len(numbers)} later draw(s) "
+            f"(trials {numbers[0]}-{numbers[-1]}) skipped before anything loaded"
+        )
     return lines
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from textops._types import Params
-from textops.embed import make_embedder
+from textops.embed import free_cpus, make_embedder
 from textops.model import HEADS, NORMALIZATIONS, standardizes
 from textops.search._budget import Budget, OutOfTimeError
 from textops.search._data import SearchData
@@ -145,7 +145,8 @@ class Objective:
             budget=budget,
             seed=seed,
             head_options=dict(head_options or {}),
-            runtime={"device": device, "threads": available_cpus()},
+            # a fine-tune's torch threads: the cores free when the search starts
+            runtime={"device": device, "threads": free_cpus()},
             report=not multi,
             rates=rates or {},
             brier=tie_break,
@@ -315,7 +316,7 @@ class Objective:
                 self._run_folds(trial, ek, hk, params, rec)
         except optuna.TrialPruned:
             status = "KILLED"
-            if HEADS[hk].text_input and self._kinds() <= self.trained.spent:
+            if HEADS[hk].text_input and self._kinds() <= self.trained.spent.keys():
                 # every kind is a training that can no longer fit: end the study here rather
                 # than let the sampler draw and prune them until the timeout
                 trial.study.stop()

@@ -32,6 +32,10 @@ __all__ = ["EmbedderPlan", "PlanFacts", "SampleFrame", "plan_embedders"]
 
 log = logging.getLogger("textops.search")
 SAMPLE = 32
+#: remembered measurements whose median is trusted to leave an embedder out; with fewer, a
+#: rate that would leave it out is measured again first (one taken on a busy machine can be
+#: tens of times too slow)
+TRUSTED_MEASUREMENTS = 3
 #: texts the encode rate is measured on first (see ``_encode_rate``)
 _FIRST_SAMPLE = 4
 
@@ -47,8 +51,9 @@ class EmbedderPlan:
     included: bool = True
     reason: str = ""
     encode_s: float = 0.0
-    #: where ``rate`` came from: "measured" now, "remembered" from an earlier search on this
-    #: machine, or "" (nothing to encode, or left to the trials)
+    #: where ``rate`` came from: "measured" now (in this search), "remembered" from earlier
+    #: searches on this machine (the median of their measurements), or "" (nothing to encode,
+    #: or left to the trials)
     rate_source: str = ""
     #: train rows this embedder's trials and refit use (all of them unless budget-sampled)
     rows: int | None = None
@@ -60,9 +65,11 @@ class EmbedderPlan:
     space: str = field(default="", repr=False)
     missing_chars: int = field(default=0, repr=False)
     load_s: float = field(default=0.0, repr=False)
+    #: measurements a remembered rate is the median of
+    rate_measurements: int = field(default=0, repr=False)
 
     def as_json(self) -> JSON:
-        keep = ("embedder", "space", "missing_chars", "load_s", "sample")
+        keep = ("embedder", "space", "missing_chars", "load_s", "sample", "rate_measurements")
         return {k: v for k, v in self.__dict__.items() if k not in keep}
 
     @property
@@ -109,6 +116,19 @@ def _load_seconds(emb: Any, text: str) -> float:
     start = time.perf_counter()
     emb.transform([text])
     return time.perf_counter() - start
+
+
+def _threads(key: str) -> Any:
+    """torch's threads sized to the free cores around an encode of a torch embedder (on a
+    busy machine, threads for every core wait on each other: bench/busy.py)."""
+    import contextlib
+
+    spec = EMBEDDERS.get(key)
+    if spec is None or spec.runtime != "torch":
+        return contextlib.nullcontext()
+    from textops.embed import torch_threads
+
+    return torch_threads()
 
 
 def _measure(emb: Any, sample: list[str], missing: int, left: float) -> tuple[float, float]:
@@ -165,6 +185,7 @@ def plan_embedders(
     """
     plans: list[EmbedderPlan] = []
     by_space: dict[str, Embedder] = {}  # one embedder (one model load) per cache space
+    measured: dict[str, float] = {}  # texts/s measured in this search, by cache space
     # quickest to load, then cheapest to encode, first: a short budget (a few labelled rows,
     # where loading is most of the cost) goes to the models it can afford most of
     for key in sorted(keys, key=_plan_order):
@@ -172,14 +193,15 @@ def plan_embedders(
             plans.append(EmbedderPlan(key, 0, 0, None, 0.0, None, reason="no embeddings needed"))
             continue
         try:
-            plan = _plan_one(key, texts, text_keys, cache, budget, fit_texts, measure_latency,
-                             by_space)  # fmt: skip
+            with _threads(key):
+                plan = _plan_one(key, texts, text_keys, cache, budget, fit_texts,
+                                 measure_latency, by_space, measured)  # fmt: skip
         except MissingDependencyError as exc:  # a model or an extra that is not installed
             plan = EmbedderPlan(key, 0, 0, None, 0.0, None, included=False, reason=str(exc))
             log.warning("skipping embedder %s: %s", key, exc)
         plans.append(plan)
     if budget.limited:
-        _encode_what_fits(plans, texts, text_keys, cache, budget, frame)
+        _encode_what_fits(plans, texts, text_keys, cache, budget, frame, measured)
     for plan in plans:
         plan.embedder = None  # the report keeps no model
     return sorted(plans, key=lambda p: keys.index(p.key))
@@ -199,8 +221,10 @@ def _plan_one(
     fit_texts: list[str],
     measure_latency: bool,
     by_space: dict[str, Embedder],
+    measured: dict[str, float],
 ) -> EmbedderPlan:
-    """One embedder's plan: what is cached, and the rate its missing texts encode at."""
+    """One embedder's plan: what is cached, and the rate its missing texts encode at
+    (``measured``: rates this search measured, by cache space; filled here)."""
     rates = cache.rates
     emb = make_embedder(key)
     # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
@@ -228,10 +252,14 @@ def _plan_one(
     )  # fmt: skip
     remembered = rates.get(space.id)
     plan.missing_chars = _chars(texts, missing_idx)
-    if missing_idx and remembered is not None:
+    if missing_idx and space.id in measured:  # a part of another plan here (a hybrid's MiniLM)
+        plan.rate, plan.rate_source = measured[space.id], "measured"
+        plan.estimated_s = len(missing_idx) / plan.rate
+    elif missing_idx and remembered is not None:
         plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
         plan.estimated_s = remembered.seconds(plan.missing_chars)
         plan.load_s = remembered.load_s  # still to pay before encoding
+        plan.rate_measurements = remembered.count
     elif missing_idx and budget.limited:
         load_s = EMBEDDERS[key].load_s if key in EMBEDDERS else 0.0
         if (emb.loads_model or load_s) and budget.encode_room() <= load_s:
@@ -249,6 +277,7 @@ def _plan_one(
             plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
             plan.rate_source = "measured"
             plan.estimated_s = len(missing_idx) / plan.rate
+            measured[space.id] = plan.rate
             sample_chars = sum(len(t) for t in sample)
             rates.put(
                 space.id, chars=sample_chars, texts=len(sample),
@@ -264,6 +293,41 @@ def _plan_one(
     ):
         plan.latency_ms = _latency_ms(emb, sample)
     return plan
+
+
+def _rate_origin(plan: EmbedderPlan, cache: EmbeddingCache) -> str:
+    """Where a plan's rate came from, in words."""
+    if plan.rate_source == "measured":
+        return "measured now"
+    remembered = cache.rates.get(plan.space)
+    n = remembered.count if remembered is not None else 1
+    return (
+        f"remembered: the median of {n} measurement{'s' if n > 1 else ''} on this machine; "
+        "`textops cache rates --reset` forgets them"
+    )
+
+
+def _measure_again(
+    plan: EmbedderPlan,
+    texts: list[str],
+    cache: EmbeddingCache,
+    budget: Budget,
+    measured: dict[str, float],
+) -> None:
+    """Time the embedder now, when the budget has room for its load and a sample: a rate
+    remembered from a busy moment must not leave a model out of every later search."""
+    if plan.embedder is None or budget.encode_room() <= plan.load_s + 5.0:
+        return
+    sample = texts[:SAMPLE]
+    with _threads(plan.key):
+        rate, load_s = _measure(plan.embedder, sample, plan.missing, budget.left())
+    chars = sum(len(t) for t in sample)
+    cache.rates.put(plan.space, chars=chars, texts=len(sample), seconds=len(sample) / rate,
+                    load_s=load_s)  # fmt: skip
+    measured[plan.space] = rate
+    plan.rate, plan.rate_source, plan.load_s = rate, "measured", 0.0  # loaded now
+    plan.estimated_s = plan.missing / rate
+    log.info("re-measured %s now: %.0f texts/s", plan.key, rate)
 
 
 def _encode_small(
@@ -302,30 +366,41 @@ def _encode_what_fits(
     cache: EmbeddingCache,
     budget: Budget,
     frame: SampleFrame | None = None,
+    measured: dict[str, float] | None = None,
 ) -> None:
     """Fill the cache for the embedders whose encode fits the budget left (cheapest first);
     encode a stratified sample for those that do not (``frame``); mark the others left out,
-    with the reason. Each encode's rate is remembered."""
+    with the reason. A remembered rate that would leave an embedder out is measured again
+    first (it may have been taken on a busy machine). Each encode's rate is remembered."""
     filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
+    measured = {} if measured is None else measured
     for plan in sorted(plans, key=lambda p: p.estimated_s):
         if plan.missing == 0 or plan.space in filled or not plan.included:
             continue
         room = budget.encode_room()
+        if (
+            plan.estimated_s > room
+            and plan.rate_source == "remembered"
+            and plan.rate_measurements < TRUSTED_MEASUREMENTS
+        ):
+            _measure_again(plan, texts, cache, budget, measured)
         if plan.estimated_s > room and encode_sample(plan, texts, text_keys, cache, room, frame):
             continue
         if plan.estimated_s > room:
             plan.included = False
-            how = "remembered from an earlier search" if plan.rate_source == "remembered" else ""
             plan.reason = (
                 f"encoding {plan.missing:,} texts needs ~{plan.estimated_s:.0f}s "
-                f"at {plan.rate:.0f} texts/s{' (' + how + ')' if how else ''}; only "
+                f"at {plan.rate:.0f} texts/s ({_rate_origin(plan, cache)}); only "
                 f"{max(room, 0):.0f}s of the budget are left for encoding"
             )
             log.warning("skipping embedder %s: %s", plan.key, plan.reason)
             continue
         assert plan.embedder is not None  # a plan with texts to encode has its embedder
         start = time.perf_counter()
-        encode_texts(plan.embedder, texts, cache, keys=text_keys, description=f"encode {plan.key}")
+        with _threads(plan.key):
+            encode_texts(
+                plan.embedder, texts, cache, keys=text_keys, description=f"encode {plan.key}"
+            )
         plan.encode_s = time.perf_counter() - start
         filled.add(plan.space)
         # the whole encode is the best measurement of the rate (a remembered model's load is

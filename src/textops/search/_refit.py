@@ -20,12 +20,11 @@ import numpy as np
 
 from textops._types import JSON
 from textops.data import Dataset, NormalizationOptions
-from textops.embed import EmbeddingCache, encode_texts, make_embedder
+from textops.embed import EmbeddingCache, encode_texts, free_cpus, make_embedder
 from textops.model import HEADS, TextClassifier, build_head
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
 from textops.search._estimate import cv_estimate
-from textops.search._objective import available_cpus
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import Recipe, augment_pool, synthetic_pool
 from textops.search._report import Winner
@@ -122,7 +121,7 @@ def _retrain(
     """A trained head (a fine-tune) trained again on the refit rows for the epochs that won
     on validation, and deployed as its trained encoder + linear head."""
     est = build_head(winner.head, winner.params, seed=seed)
-    est.set_params(device=device, threads=available_cpus())
+    est.set_params(device=device, threads=free_cpus())
     exported = est.fit(texts, labels).export()
     est.release()
     return TextClassifier(

@@ -22,7 +22,7 @@ from textops.embed import EMBEDDERS, EmbeddingCache, make_embedder
 from textops.errors import ConfigError, UnknownPluginError
 from textops.model import HEADS
 from textops.search._budget import Budget
-from textops.search._config import UNBOUNDED_TRIALS, SearchConfig
+from textops.search._config import DEFAULT_EMBEDDERS, UNBOUNDED_TRIALS, SearchConfig
 from textops.search._data import SearchData
 from textops.search._finalize import FinalizeInputs, finalize
 from textops.search._objective import Objective, compatible_heads
@@ -72,6 +72,30 @@ def _check_keys(config: SearchConfig) -> SearchConfig:
             "(pip install 'textops[trees]') or pick others (e.g. --heads logreg)"
         )
     return config.model_copy(update={"heads": heads})
+
+
+def _for_language(config: SearchConfig, language: str | None) -> SearchConfig:
+    """Data mostly in another language than English: the default embedders become the ones
+    that read it (the multilingual e5, and TF-IDF, which reads any script); English-only ones
+    asked for by name stay, with a warning."""
+    if language in (None, "en"):
+        return config
+    english = [k for k in config.embedders if k in EMBEDDERS and EMBEDDERS[k].english_only]
+    if config.embedders == DEFAULT_EMBEDDERS:
+        keep = tuple(k for k in config.embedders if k not in english)
+        log.warning(
+            "the data is mostly %r: the default search uses the embedders that read it (%s), "
+            "not the English-only %s (name them with --embedders to try them anyway)",
+            language, ", ".join(keep), ", ".join(english),
+        )  # fmt: skip
+        return config.model_copy(update={"embedders": keep})
+    if english:
+        log.warning(
+            "the data is mostly %r, but %s %s made for English text (an English model or "
+            "English readability features); e5 reads about 100 languages",
+            language, ", ".join(english), "is" if len(english) == 1 else "are",
+        )  # fmt: skip
+    return config
 
 
 def _no_embeddings_needed(config: SearchConfig) -> frozenset[str]:
@@ -294,6 +318,7 @@ def run_search(
         )
     # the version this search runs on, for its study's identity, its workers and its record
     config = config.model_copy(update={"dataset_version": ds.version})
+    config = _for_language(config, ds.language)
     data = SearchData.read(ds)
     if config.few_labels and data.median_per_label() < config.few_labels:
         log.warning(

@@ -234,7 +234,10 @@ class TrainedTrials:
         self._per_text: dict[tuple[str, str], float] = {}
         #: kinds whose fastest measured epoch no longer fits: time only runs out, so they
         #: never will again in this search
-        self.spent: set[tuple[str, str]] = set()
+        #: kinds ruled out for the rest of the search (their epoch cannot fit the budget left,
+        #: which only shrinks), with why: later draws of them are skipped before anything
+        #: loads
+        self.spent: dict[tuple[str, str], str] = {}
 
     def fixed_params(self, ek: str, hk: str, params: Params) -> Params:
         """``--head-options`` a head takes; a trained head's encoder (the embedder's model,
@@ -309,6 +312,10 @@ class TrainedTrials:
         import optuna
 
         kind = f"{ek} + {hk}"
+        if (ek, hk) in self.spent:
+            trial.set_user_attr("stopped", "ruled_out")
+            trial.set_user_attr("stopped_reason", self.spent[ek, hk])
+            raise optuna.TrialPruned(f"{kind} was ruled out earlier: {self.spent[ek, hk]}")
         n = len(self.texts[0])
         per_text = self._per_text.get((ek, hk))
         measured = per_text is not None
@@ -323,9 +330,8 @@ class TrainedTrials:
         floor = None if per_text is None else per_text * len(runs[0][0][0])
         hooks = self._hooks(trial, kind, self.refit_ratio, len(runs[0][0][0]), trainings=len(runs))
         if floor is not None and hooks.epochs_that_fit(floor) < 1:
-            if measured:
-                self.spent.add((ek, hk))
             reason = f"{kind}: {why} (~{floor:.0f}s) does not fit the time left"
+            self.spent[ek, hk] = reason  # the time left only shrinks: not again this search
             trial.set_user_attr("stopped", "budget")
             trial.set_user_attr("stopped_reason", reason)
             raise optuna.TrialPruned(reason)
@@ -348,6 +354,8 @@ class TrainedTrials:
                 )
             except optuna.TrialPruned:
                 rec.history = rec.history or hooks.records
+                if not hooks.records and hooks.allowed == 0:  # one epoch cannot fit any more
+                    self.spent[ek, hk] = str(trial.user_attrs.get("stopped_reason", kind))
                 raise
             finally:
                 if hooks.seconds_per_sample is not None:
