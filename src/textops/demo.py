@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     result = run_search(cfg)
     print_search(result)
 
-    from textops.track import default_tracking_uri, load_classifier
+    from textops.track import default_tracking_uri, load_classifier, ui_hint
 
     uri = f"models:/{result.model_name}@champion"
     clf, _ = load_classifier(uri, default_tracking_uri())
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f'  textops predict {uri} "your text"')
     print(f"  textops models show {result.model_name}     # versions, aliases, test macro-F1")
     print(f"  textops serve {uri}     # HTTP service: /v1/predict, /docs, /metrics")
-    print(f"  mlflow ui --backend-store-uri {default_tracking_uri()}   (needs: pip install mlflow)")
+    print(f"  {ui_hint(default_tracking_uri())}")
     print("  make demo    # again: only cache hits, and the study resumes where it stopped")
 
 

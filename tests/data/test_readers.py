@@ -86,6 +86,9 @@ def test_missing_column_names_the_file_and_the_columns(tmp_path: Path) -> None:
     p.write_text("text,other\nhello,x\n")
     with pytest.raises(DataFormatError, match=r"nolabel\.csv.*label column.*\['text', 'other'\]"):
         _records(FileSource(p))
+    with pytest.raises(DataFormatError) as err:  # a Python caller is told its keyword too
+        _records(FileSource(p))
+    assert "label_col=NAME (--label-col NAME on the command line)" in str(err.value)
 
 
 def test_named_column_that_is_absent_is_an_error(tmp_path: Path) -> None:

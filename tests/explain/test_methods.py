@@ -39,6 +39,9 @@ def test_explaining_the_other_label_turns_the_word_against_it(
     assert attr.label == "neg" and attr.predicted == "pos"
     scores = dict(zip(attr.words, attr.scores, strict=True))
     assert scores["zebra"] == min(scores.values()) < 0
+    # "top" lists the words that support the label: never one scoring 0 or against it
+    top = attr.top(len(attr.words))
+    assert "zebra" not in dict(top) and all(s > 0 for _, s in top)
 
 
 @pytest.mark.integration

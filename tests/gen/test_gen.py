@@ -103,6 +103,51 @@ def test_sampling_sweeps_are_reproducible(horo: Dataset, home: Path, tmp_path: P
     assert {g.prompt for g in gens} == {"Овен", "Cancer"} and len({g.seed for g in gens}) == 4
 
 
+def test_gen_train_timeout_covers_the_whole_command(horo: Dataset, home: Path) -> None:
+    """--timeout is the command's budget: training stops early enough that the last
+    evaluation, the save and the registration end inside it, and nothing prints a warning
+    about tensors or loss types."""
+    import time
+    import warnings
+
+    began = time.monotonic()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = CliRunner().invoke(app, ["gen", "train", "horo", "--epochs", "500", "--timeout",
+                                       "8", "--max-length", "32", "--json"])  # fmt: skip
+    took = time.monotonic() - began
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["stopped_by_budget"] and report["version"] == 1
+    assert report["seconds"] <= 8, report["seconds"]
+    assert took < 8 + 5, took  # the CLI's own start-up is outside the budget
+    said = [str(w.message) for w in caught] + [res.output]
+    assert not [m for m in said if "requires_grad" in m or "loss_type" in m], said
+
+
+def test_beam_search_is_one_text_per_prompt_and_labelled(
+    horo: Dataset, home: Path, tmp_path: Path
+) -> None:
+    train_generator(_cfg(epochs=1), home=home)
+    gen = load_generator("models:/horo@champion", default_tracking_uri(home))
+    beams = [
+        gen.generate(["Овен", "Cancer"], temperature=0, max_new_tokens=6, num_beams=3, seed=seed)
+        for seed in (1, 2)
+    ]
+    assert beams[0] == beams[1] and len(beams[0]) == 2
+    out = str(tmp_path / "b.jsonl")
+    res = CliRunner().invoke(app, ["gen", "sample", "models:/horo@champion", "--prompt", "Овен",
+                                   "--temperature", "0", "--top-p", "0.95", "--num-beams", "2",
+                                   "-n", "2", "--max-new-tokens", "6", "--output", out])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    gens = read_generations(tmp_path / "b.jsonl")
+    assert {g.setting for g in gens} == {"t=0,p=0.95,beams=2"} and len(gens) == 2
+    assert len({g.text for g in gens}) == 1
+    res = CliRunner().invoke(app, ["gen", "sample", "models:/horo@champion", "--prompt", "a",
+                                   "--num-beams", "17"])  # fmt: skip
+    assert res.exit_code == 2 and "num-beams" in res.output
+
+
 @pytest.fixture
 def stub_llm() -> Iterator[tuple[str, list[dict[str, object]]]]:
     seen: list[dict[str, object]] = []

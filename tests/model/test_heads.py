@@ -103,3 +103,60 @@ def test_normalize_param_standardises_inputs_except_for_trees() -> None:
     assert not hasattr(build_head("lightgbm", {"normalize": "standard"}), "steps")
     with pytest.raises(UnknownPluginError, match="normalisation"):
         build_head("logreg", {"normalize": "whiten"})
+
+
+def test_every_head_loads_in_a_fresh_process_without_the_estimator_walk(tmp_path: Path) -> None:
+    """skops is imported without ``all_estimators()`` (which imports all of scikit-learn, and
+    torch, on every load): its default list stays empty, each saved scikit-learn estimator is
+    checked on its own, and every head in the table still loads to the same probabilities."""
+    import json
+    import subprocess
+    import sys
+
+    folders = {}
+    for key in [k for k, spec in HEADS.items() if not spec.text_input]:
+        ek = _embedder_for(key)
+        emb = make_embedder(ek).fit(TEXTS)
+        head = build_head(key, {}, scale=emb.needs_scaling).fit(emb.transform(TEXTS), LABELS)
+        clf = TextClassifier(embedder_key=ek, embedder=emb, head_key=key, head=head,
+                             head_params={}, normalization=NormalizationOptions())  # fmt: skip
+        folders[key] = (str(clf.save(tmp_path / key)), clf.predict_proba(TEXTS[:6]).tolist())
+    code = (
+        "import json, sys\n"
+        "from textops.model import TextClassifier\n"
+        f"folders = json.loads({json.dumps(json.dumps(folders))})\n"
+        "out = {k: TextClassifier.load(f).predict_proba(sys.argv[1:]).tolist()"
+        " for k, (f, _) in folders.items()}\n"
+        "import skops.io._trusted_types as t\n"
+        "print(json.dumps({'proba': out, 'defaults': t.SKLEARN_ESTIMATOR_TYPE_NAMES,"
+        " 'torch': 'torch' in sys.modules}))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code, *TEXTS[:6]], capture_output=True,
+                         text=True, timeout=300, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["defaults"] == []  # the walk did not run
+    for key, (_, proba) in folders.items():
+        np.testing.assert_allclose(out["proba"][key], proba, rtol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    ("name", "trusted"),
+    [
+        ("sklearn.linear_model._logistic.LogisticRegression", True),
+        ("sklearn.pipeline.Pipeline", True),
+        ("sklearn.linear_model.LogisticRegression", False),  # a re-export, not where it lives
+        ("sklearn.utils._bunch.Bunch", False),  # not an estimator
+        ("sklearn.base.BaseEstimator", False),  # the base class, which all_estimators leaves out
+        ("sklearn.linear_model._logistic._logistic_regression_path", False),
+        ("sklearn.os.system", False),
+        ("builtins.eval", False),
+        ("sklearn.utils.tests.test_x.Est", False),
+    ],
+)
+def test_a_saved_name_is_a_scikit_learn_estimator_only_as_all_estimators_says(
+    name: str, trusted: bool
+) -> None:
+    from textops.model._skops import _sklearn_estimator
+
+    assert _sklearn_estimator(name) is trusted

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -130,6 +131,8 @@ def test_retrain_from_feedback_makes_a_version_and_goes_through_the_gate(
     # registered as version 2; champion only if the gate said so
     reg = next(s for s in out["pipeline"]["stages"] if s["stage"] == "register")["outputs"]
     assert out["new_version"] == 2 and reg["promoted"] == reg["gate"]["promote"] == out["promoted"]
+    assert out["gate"]["challenger_macro_f1"] == reg["gate"]["challenger_macro_f1"]
+    assert out["scored_rows"] == len(after.texts("test"))
     from textops.track import ModelRegistry, default_tracking_uri
 
     champion = ModelRegistry(default_tracking_uri(home)).alias_version("tickets", "champion")
@@ -163,15 +166,22 @@ def test_poisoned_feedback_never_promotes(
     db = _serve_and_label(home, tmp_path, poison, monkeypatch)
     res = runner.invoke(
         app, ["retrain", "models:/tickets@champion", "--monitor-db", db, *sets,
-              "--set", "gate.mode=better", "--json"],
+              "--set", "gate.mode=better"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout.strip().splitlines()[-1])
-    assert (out["unreviewed_rows"], out["feedback_sources"]) == (120, 1)
+    said = res.stdout
+    assert "from 1 source(s): 0 reviewed, 120 unreviewed (train only)" in said, said
     after = DatasetStore(home).get("tickets")
     assert not {t for t, _ in poison} & set(after.texts("test") + after.texts("validation"))
     assert set(after.texts("test")) == set(before.texts("test"))
-    assert out["promoted"] is False, out["why"]
+    # the user sees both scores on the deciding split and the gate's decision
+    scores = re.search(
+        r"scored on (\d+) held-out rows .*: candidate macro-F1 ([\d.]+), champion v1 ([\d.]+)",
+        said,
+    )
+    assert scores and int(scores[1]) == len(after.texts("test")), said
+    assert float(scores[2]) < float(scores[3])
+    assert "gate better: keep the champion" in said and "not promoted" in said
     assert ModelRegistry(default_tracking_uri(home)).alias_version("tickets", "champion") == 1
     from textops import load_model
 

@@ -243,22 +243,39 @@ def test_a_search_whose_trainings_no_longer_fit_stops_instead_of_pruning_each_dr
     assert "its fastest epoch so far" in study.trials[0].user_attrs["stopped_reason"]
 
 
+def test_a_kind_ruled_out_is_not_trained_again_in_the_same_search(tiny_bert: Path) -> None:
+    from textops.search._record import TrialRecord
+
+    obj = _finetune_objective(tiny_bert, 1000.0, validation=True)
+    obj.trained._per_text["minilm", "finetune"] = 10.0  # measured: 360 s an epoch, 60 s left
+    study = optuna.create_study(direction="maximize")
+    study.optimize(obj, n_trials=1)
+    assert study.trials[0].user_attrs["stopped"] == "budget"
+    obj.trained._per_text.clear()  # even were it fast now, the kind stays out
+    later = study.ask()
+    rec = TrialRecord()
+    with pytest.raises(optuna.TrialPruned, match="ruled out earlier"):
+        obj.trained.run(later, "minilm", "finetune", {"epochs": 1}, rec)
+    assert later.user_attrs["stopped"] == "ruled_out" and not rec.history
+
+
 def test_repeated_prunes_of_a_kind_that_cannot_fit_are_reported_once_with_their_count() -> None:
     from optuna.trial import TrialState, create_trial
 
     from textops.search._finalize import _stopped_by_budget
 
-    def pruned(reason: str) -> Any:
-        attrs = {"stopped": "budget", "stopped_reason": reason}
+    def pruned(reason: str, stopped: str = "budget") -> Any:
+        attrs = {"stopped": stopped, "stopped_reason": reason}
         return create_trial(state=TrialState.PRUNED, user_attrs=attrs)
 
     late = "mpnet + finetune: its fastest epoch so far (~900s) does not fit the time left"
-    trials = [pruned("minilm + finetune: one epoch of 10 texts takes ~9s")]
-    trials += [pruned(late) for _ in range(4)]
+    trials = [pruned("minilm + finetune: one epoch of 10 texts takes ~9s"), pruned(late)]
+    trials += [pruned(late, "ruled_out") for _ in range(3)]
     for number, t in enumerate(trials):
         t.number = number
     assert _stopped_by_budget(trials) == [
         "trial 0: minilm + finetune: one epoch of 10 texts takes ~9s",
         f"trial 1: {late}",
-        "trials 2-4: 3 more of mpnet + finetune, pruned before loading for the same reason",
+        "mpnet + finetune: ruled out for the rest of the search; 3 later draw(s) (trials 2-4) "
+        "skipped before anything loaded",
     ]

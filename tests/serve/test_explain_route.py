@@ -44,6 +44,12 @@ def test_explain_scores_every_word_toward_the_predicted_label(
     assert 'textops_explain_seconds_per_text_count{method="occlusion"} 1.0' in metrics
 
 
+def test_a_method_the_model_cannot_use_names_the_field_not_a_cli_flag(client: TestClient) -> None:
+    r = client.post("/v1/explain", json={"texts": [TEXT], "method": "linear"})
+    assert r.status_code == 400 and '"occlusion"' in r.json()["error"]
+    assert "--method" not in r.json()["error"], r.json()
+
+
 BAD: list[tuple[str, Any, int, str]] = [
     ("no texts", {"texts": []}, 422, "texts"),
     ("unknown method", {"texts": [TEXT], "method": "lime"}, 422, "method"),

@@ -62,6 +62,8 @@ BAD: list[tuple[str, Any, int, str]] = [
     ("negative temperature", {"prompts": ["a"], "temperature": -1}, 422, "temperature"),
     ("top_p over one", {"prompts": ["a"], "top_p": 1.5}, 422, "top_p"),
     ("unknown field", {"prompts": ["a"], "beam": 4}, 422, "beam"),
+    ("beams x n over max_texts", {"prompts": ["a"], "n": 2, "num_beams": 4}, 413, "num_beams=4"),
+    ("too many beams", {"prompts": ["a"], "num_beams": 9}, 422, "num_beams"),
 ]
 
 
@@ -103,6 +105,16 @@ def test_temperature_zero_is_greedy_decoding(client: TestClient) -> None:
     assert texts[0]["temperature"] == 0
     outs = [t for body in texts for t in body["generations"][0]["texts"]]
     assert len(set(outs)) == 1, outs
+
+
+def test_beam_search_is_deterministic_at_temperature_zero(client: TestClient) -> None:
+    """Beams at temperature 0: the most likely text of the beams, whatever the seed; the
+    answer says how many beams were used."""
+    body = {"prompts": ["Овен", "Cancer"], "temperature": 0, "num_beams": 3, "max_new_tokens": 6}
+    outs = [client.post("/v1/generate", json={**body, "seed": seed}).json() for seed in (1, 2)]
+    assert outs[0]["num_beams"] == 3
+    assert outs[0]["generations"] == outs[1]["generations"]
+    assert all(g["texts"][0].strip() for g in outs[0]["generations"])
 
 
 def test_a_generator_takes_no_feedback_and_has_no_live_accuracy(client: TestClient) -> None:

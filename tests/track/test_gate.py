@@ -52,18 +52,39 @@ def test_a_win_by_chance_is_promoted_by_better_and_refused_by_significant(test: 
     assert passed.promote and passed.p_value is not None and passed.p_value < 0.01
 
 
-def test_mcnemar_is_statsmodels_on_the_discordant_rows() -> None:
+def test_the_gate_asks_one_sided_whether_the_challenger_is_better() -> None:
+    """The gate's McNemar is the exact one-sided binomial test on the discordant rows (is the
+    challenger better?); mcnemar_test's default stays statsmodels' two-sided (do they differ?)."""
+    from scipy.stats import binomtest
+
+    from textops.track import mcnemar_test
+
     p = _paired(300, 0.75, 0.78, seed=1)
     d = _decide(Gate(mode="significant"), p)
     c = d.counts
     table = [[c["both_right"], c["only_challenger_right"]],
              [c["only_champion_right"], c["both_wrong"]]]  # fmt: skip
     assert sum(c.values()) == 300
-    assert d.p_value == pytest.approx(mcnemar(table, exact=False, correction=True).pvalue)
+    discordant = c["only_challenger_right"] + c["only_champion_right"]
+    one_sided = binomtest(c["only_challenger_right"], discordant, 0.5, alternative="greater")
+    assert d.p_value == pytest.approx(one_sided.pvalue)
+    assert mcnemar_test(p)[0] == pytest.approx(mcnemar(table, exact=False, correction=True).pvalue)
     few = PairedPredictions(["a"] * 10, ["a"] * 9 + ["b"], ["b"] * 3 + ["a"] * 7)
     d = _decide(Gate(mode="significant"), few)
-    table = [[6, 3], [1, 0]]
-    assert d.p_value == pytest.approx(mcnemar(table, exact=True).pvalue)  # < 25: exact
+    assert d.p_value == pytest.approx(binomtest(3, 4, alternative="greater").pvalue)
+    assert mcnemar_test(few)[0] == pytest.approx(mcnemar([[6, 3], [1, 0]], exact=True).pvalue)
+
+
+def test_a_challenger_right_alone_less_often_is_called_worse() -> None:
+    """Right alone on 4 rows against the champion's 11: "worse", with the one-sided p (near
+    1), not "not significantly better (p=0.1185)", the two-sided p of a difference."""
+    y = ["a"] * 40
+    new = ["a"] * 4 + ["b"] * 11 + ["a"] * 25
+    old = ["b"] * 4 + ["a"] * 11 + ["a"] * 25
+    d = _decide(Gate(mode="significant"), PairedPredictions(y, new, old))
+    assert not d.promote and d.reason.startswith("worse than the champion")
+    assert "right alone on 4 rows, the champion on 11" in d.reason
+    assert d.p_value is not None and d.p_value > 0.9
 
 
 def test_a_worse_challenger_is_refused_even_when_the_difference_is_significant() -> None:

@@ -150,3 +150,15 @@ def test_two_searches_share_one_server(tracking_server: str, home: Path) -> None
         assert str(client.get("/v1/model", headers={"x-api-key": "k"}).json()["version"]) == str(
             other
         )
+
+
+def test_the_ui_hint_points_at_a_server_or_at_the_local_store(tmp_path: Path) -> None:
+    """A tracking server has its own UI at its URL (``mlflow ui --backend-store-uri http://``
+    would not start); a local store needs ``mlflow ui``, whose package is installed here."""
+    from textops.track import ui_hint
+
+    hint = ui_hint("http://alice:s3cret@127.0.0.1:5000")
+    assert hint.startswith("open http://") and "mlflow ui" not in hint and "s3cret" not in hint
+    local = ui_hint(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert local.startswith("mlflow ui --backend-store-uri sqlite:///")
+    assert "pip install" not in local  # the full mlflow package is in the lock

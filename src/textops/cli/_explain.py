@@ -31,9 +31,9 @@ def _show(attrs: list, top: int) -> None:  # type: ignore[type-arg]
         asked = "" if a.label == a.predicted else f" (predicted {a.predicted})"
         console.print(f"[bold]{a.label}[/] p={a.probability:.3f}{asked} · {a.method}")
         console.print(line)
-        console.print(
-            "  top: " + ", ".join(f"{w} {s:+.3f}" for w, s in a.top(top)), highlight=False
-        )
+        best = a.top(top)  # three significant digits: a small score is not shown as 0.000
+        said = ", ".join(f"{w} {s:+.3g}" for w, s in best) or "(no word supports the label)"
+        console.print(f"  top: {said}", highlight=False)
 
 
 def _evaluate(clf, model_uri, dataset, split, sample, methods, tracking_uri, as_json) -> None:  # type: ignore[no-untyped-def]

@@ -41,8 +41,9 @@ def train(
     timeout: Annotated[
         float | None,
         typer.Option(
-            help="Seconds: training stops after the step that reaches 90 % of it, "
-            "then evaluates and saves; a from-scratch model is sized to it."
+            help="Seconds for the whole command: training stops early enough that its last "
+            "evaluation, the save and the registration end within it; a from-scratch model "
+            "is sized to it."
         ),
     ] = None,
     max_length: Annotated[int, typer.Option(help="Tokens per training text.")] = 128,
@@ -73,7 +74,7 @@ def train(
         typer.echo(f"epoch {e.epoch}: train loss {e.train_loss:.3f}, validation loss "
                    f"{e.val_loss:.3f}, perplexity {e.val_perplexity:.2f} ({e.seconds:.0f} s)")  # fmt: skip
     if report.stopped_by_budget:
-        typer.echo("stopped by --timeout after the step that reached its budget")
+        typer.echo("stopped by --timeout, leaving time to evaluate, save and register")
     alias = f" as {report.alias}" if report.alias else ""
     reason = report.comparison.get("reason", "")
     typer.echo(f"{report.model_uri}{alias}: validation perplexity {report.val_perplexity:.2f}, "
@@ -93,6 +94,15 @@ def sample(
     n: Annotated[int, typer.Option("-n", help="Texts per prompt and setting.")] = 5,
     max_new_tokens: Annotated[int | None, typer.Option(help="Tokens per text.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the first setting (then +1 each).")] = 0,
+    num_beams: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Beam search: keep this many candidate texts each step and write the most "
+            "likely (with temperature 0, deterministic; above 0, sampled within the beams).",
+        ),
+    ] = 1,
     output: Annotated[Path, typer.Option(help="JSON lines written here.")] = Path("gens.jsonl"),
     endpoint: Annotated[
         str | None,
@@ -128,7 +138,8 @@ def sample(
         source = load_generator(model_uri, tracking_uri or default_tracking_uri())  # type: ignore[assignment]
         name = model_uri
     gens = sweep(source, name, texts, _floats(temperature, "temperature"),
-                 _floats(top_p, "top-p"), n=n, seed=seed, max_new_tokens=max_new_tokens)  # fmt: skip
+                 _floats(top_p, "top-p"), n=n, seed=seed, max_new_tokens=max_new_tokens,
+                 num_beams=num_beams)  # fmt: skip
     count = write_generations(gens, output)
     emit({"output": str(output), "generations": count}, as_json)
     if not as_json:

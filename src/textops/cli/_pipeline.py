@@ -34,7 +34,12 @@ _MARK = {
 
 
 def _echo_stage(result) -> None:  # type: ignore[no-untyped-def]
-    detail = result.message if result.status != "ran" else _summary(result.stage, result.outputs)
+    if result.status == "failed":
+        detail = "(the error follows)"  # printed once, with what to do next, as the run ends
+    elif result.status != "ran":
+        detail = result.message
+    else:
+        detail = _summary(result.stage, result.outputs)
     typer.echo(f"  {result.stage:<9} {_MARK[result.status]:<12} {result.seconds:>8.2f}s  {detail}")
 
 

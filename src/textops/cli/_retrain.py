@@ -89,5 +89,14 @@ def retrain(
         )
         + f"; {result.base_dataset} -> {result.dataset}"
     )
+    gate = result.gate
+    if gate is not None and gate.champion_macro_f1 is not None:
+        typer.echo(
+            f"scored on {result.scored_rows:,} held-out rows (unreviewed feedback is never "
+            f"among them): candidate macro-F1 "
+            f"{gate.challenger_macro_f1:.4f}, champion v{result.champion_version} "
+            f"{gate.champion_macro_f1:.4f}"
+        )
+        typer.echo(f"gate {gate.gate}: {'promote' if gate.promote else 'keep the champion'}")
     verdict = "promoted to champion" if result.promoted else "not promoted"
     typer.echo(f"models:/{result.model}/{result.new_version} {verdict}: {result.why}")

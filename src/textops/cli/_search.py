@@ -108,11 +108,9 @@ def print_search(report: SearchReport) -> None:
             f"registered {report.model_uri} as [bold]{report.alias}[/bold] ({cmp['reason']})"
         )
     console.print(f"{report.trials} trials in study {report.study!r}, {report.seconds:.1f}s")
-    console.print(
-        f"\nlook next: mlflow ui --backend-store-uri {report.tracking_uri}", soft_wrap=True
-    )
-    if not _has_mlflow_ui():
-        console.print("(the MLflow UI needs the full package: pip install mlflow)")
+    from textops.track import ui_hint
+
+    console.print(f"\nlook next: {ui_hint(report.tracking_uri)}", soft_wrap=True)
 
 
 def _synthesize(dataset: str, url: str, model: str | None, per_class: int) -> None:
@@ -130,18 +128,6 @@ def _synthesize(dataset: str, url: str, model: str | None, per_class: int) -> No
             f"{len(made)} LLM-written rows from {model} stored with {ds.name}@{ds.version}",
             err=True,
         )
-
-
-def _has_mlflow_ui() -> bool:
-    """Whether ``mlflow ui`` can run here: the full ``mlflow`` distribution is installed
-    (``mlflow-skinny`` has no UI server)."""
-    import importlib.metadata
-
-    try:
-        importlib.metadata.version("mlflow")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
 
 
 @handle_errors

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from textops._option import option
 from textops.errors import DataFormatError
 
 __all__ = ["Columns", "as_label", "as_text", "resolve_columns", "text_column"]
@@ -94,7 +95,8 @@ def _pick(
 def _required(found: str | None, columns: Sequence[str], what: str, path: Path) -> str:
     if found is None:
         raise DataFormatError(
-            f"{path}: found no {what} column among {list(columns)}; pass --{what}-col NAME"
+            f"{path}: found no {what} column among {list(columns)}; name it: "
+            + option(f"{what}_col")
         )
     return found
 

@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 from typing import IO, cast
 
+from textops._option import option
 from textops.data._repair import AUTO, SNIFF_BYTES, EncodingGuess, guess_encoding
 from textops.errors import DataFormatError
 
@@ -50,7 +51,7 @@ def detect_format(path: Path) -> str:
     if ext not in _BY_EXTENSION:
         raise DataFormatError(
             f"{path}: cannot tell the format from the extension {ext or '(none)'!r}; "
-            f"rename the file or pass --format with one of {', '.join(FORMATS)}"
+            f"rename the file or name one of {', '.join(FORMATS)}: " + option("format", "csv")
         )
     return _BY_EXTENSION[ext]
 
@@ -118,6 +119,6 @@ def check_not_binary(head: bytes, path: Path, fmt: str, encoding: str = AUTO) ->
     ):
         raise DataFormatError(
             f"{path}: looks like a binary file, not {fmt} text "
-            "(or UTF-16 text without a byte-order mark: pass --encoding utf-16); "
-            "check the file or pass the right --format"
+            "(or UTF-16 text without a byte-order mark: " + option("encoding", "utf-16") + "); "
+            "check the file or name its format: " + option("format", "FORMAT")
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from textops._option import option
 from textops._types import JSON
 from textops.data._columns import Columns, as_label, as_text, resolve_columns
 from textops.data._files import FORMATS, detect_format, open_text
@@ -155,9 +156,9 @@ class FileSource:
         )
         if not self._encoding.confident:
             log.warning(
-                "%s: decoded as %s, a guess (%s): if its texts look wrong, pass --encoding "
-                "with the file's real encoding (e.g. --encoding cp1252, latin-1, utf-8)",
-                self.name, self._encoding.encoding, self._encoding.note,
+                "%s: decoded as %s, a guess (%s): if its texts look wrong, name the file's "
+                "real encoding (cp1252, latin-1, utf-8, ...): %s",
+                self.name, self._encoding.encoding, self._encoding.note, option("encoding"),
             )  # fmt: skip
         return fh
 

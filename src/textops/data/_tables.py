@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textops._option import option
 from textops._types import JSON
 from textops.data._files import choose_encoding, detect_format, open_binary, read_head
 from textops.data._repair import AUTO, SNIFF_BYTES, EncodingGuess, decode_escaped, lone_surrogate
@@ -47,8 +48,8 @@ class UserTable:
         clash = [c for c in new if c in self.columns]
         if clash:
             raise DataFormatError(
-                f"the input already has column(s) {clash}; pass --prefix (e.g. --prefix new_) "
-                "so the predictions get other names"
+                f"the input already has column(s) {clash}; give the predictions other names: "
+                + option("prefix", "new_")
             )
         if self.arrow is not None:
             import pyarrow as pa

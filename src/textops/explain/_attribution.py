@@ -62,7 +62,9 @@ class Attribution:
         return [int(i) for i in np.argsort(-np.asarray(self.scores, dtype=float), kind="stable")]
 
     def top(self, k: int) -> list[tuple[str, float]]:
-        return [(self.words[i], self.scores[i]) for i in self.ranking()[:k]]
+        """The ``k`` words that support the label most: positive scores only (a word scoring
+        0 or less does not support it, and would pad the list with noise)."""
+        return [(self.words[i], self.scores[i]) for i in self.ranking()[:k] if self.scores[i] > 0]
 
     def as_json(self) -> JSON:
         return {

@@ -59,7 +59,7 @@ def integrated_gradients(clf: TextClassifier, text: str, label: str | None = Non
 
         raise ConfigError(
             "method ig needs a sentence-transformers encoder under a linear head; "
-            "use --method occlusion"
+            'choose method "occlusion", which works on every model'
         )
     require("explain", "integrated gradients", "captum")
     import torch

@@ -97,7 +97,8 @@ def linear_attribution(clf: TextClassifier, text: str, label: str | None = None)
         from textops.errors import ConfigError
 
         raise ConfigError(
-            "method linear needs a linear head on word TF-IDF; use --method occlusion"
+            'method linear needs a linear head on word TF-IDF; choose method "occlusion", '
+            "which works on every model"
         )
     labels = clf.labels
     proba = clf.predict_proba([text])[0]

@@ -68,12 +68,12 @@ def resolve_method(clf: TextClassifier, method: str) -> str:
     if not available(*spec.needs):
         raise ConfigError(
             f"method: {method} needs {', '.join(spec.needs)}, which is not installed here: "
-            "pip install 'textops[explain]' (or use --method occlusion)"
+            "pip install 'textops[explain]' (or choose method \"occlusion\")"
         )
     if not spec.supports(clf):
         raise ConfigError(
             f"method: {method} does not apply to a {clf.embedder_key} + {clf.head_key} model "
-            f"({spec.description}); use --method occlusion"
+            f'({spec.description}); choose method "occlusion", which works on every model'
         )
     return method
 

@@ -50,7 +50,12 @@ class EndpointGenerator:
         max_new_tokens: int | None = None,
         seed: int = 0,
         batch_size: int = 32,
+        num_beams: int = 1,
     ) -> list[str]:
+        if num_beams > 1:
+            from textops.errors import ConfigError
+
+            raise ConfigError("an endpoint decodes as its server does: no --num-beams")
         out = []
         for i, prompt in enumerate(prompts):
             body: dict[str, object] = {

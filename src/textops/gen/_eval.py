@@ -112,11 +112,11 @@ def evaluate_generations(
     ok = _share(acceptability, texts, tracking_uri) if acceptability else None
     positive = _share(sentiment, texts, tracking_uri) if sentiment else None
     seen = {" ".join(t.split()) for t in training_texts or ()}
-    groups: dict[tuple[float, float], list[int]] = defaultdict(list)
+    groups: dict[tuple[float, float, int], list[int]] = defaultdict(list)
     for i, g in enumerate(gens):
-        groups[(g.temperature, g.top_p)].append(i)
+        groups[(g.temperature, g.top_p, g.num_beams)].append(i)
     scores = []
-    for (t, p), idx in sorted(groups.items()):
+    for (t, p, _beams), idx in sorted(groups.items()):
         sub = [texts[i] for i in idx]
         ppl = None
         if generator is not None:

@@ -98,8 +98,12 @@ class Generator:
         max_new_tokens: int | None = None,
         seed: int = 0,
         batch_size: int = 32,
+        num_beams: int = 1,
     ) -> list[str]:
-        """One sampled continuation per prompt, in order; the same seed gives the same texts."""
+        """One continuation per prompt, in order; the same seed gives the same texts.
+        Temperature 0 decodes greedily; ``num_beams`` > 1 keeps that many candidate texts
+        each step and returns the most likely (beam search; sampled within the beams when the
+        temperature is above 0)."""
         import torch
 
         tok = self.tokenizer
@@ -110,10 +114,12 @@ class Generator:
         torch.manual_seed(seed)
         temperature = self.sampling.temperature if temperature is None else temperature
         # temperature 0: greedy decoding (the most likely token each step, no sampling)
-        how: JSON = {"do_sample": False}
+        how: JSON = {"do_sample": False, "num_beams": num_beams}
+        if num_beams > 1:
+            how["early_stopping"] = True  # a beam ends at its end-of-text token
         if temperature > 0:
-            how = {"do_sample": True, "temperature": temperature,
-                   "top_p": self.sampling.top_p if top_p is None else top_p}  # fmt: skip
+            how |= {"do_sample": True, "temperature": temperature,
+                    "top_p": self.sampling.top_p if top_p is None else top_p}  # fmt: skip
         for i in range(0, len(prompts), batch_size):
             part = prompts[i : i + batch_size]
             chunk = list(part) if self.seq2seq else [format_example(p) for p in part]

@@ -69,7 +69,13 @@ def train_generator(
         tracker.log_metrics(run, {"train_loss": e.train_loss, "val_loss": e.val_loss,
                                   "val_perplexity": e.val_perplexity}, step=e.epoch)  # fmt: skip
 
-    fitted = fit_generator(config, train, validation, on_epoch=on_epoch)
+    # the timeout covers the whole command: what came before training, and after it the save,
+    # the registry, and re-scoring a champion of another data version on this validation
+    end = began + config.timeout if config.timeout else None
+    rescore = 1 if config.register_model and validation[0] else 0
+    fitted = fit_generator(
+        config, train, validation, on_epoch=on_epoch, end=end, after_evals=rescore
+    )
     gen = fitted.generator
     gen.meta |= {"dataset": ds.name, "dataset_version": ds.version, "task": ds.task}
     ppl = fitted.epochs[-1].val_perplexity

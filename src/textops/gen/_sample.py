@@ -26,6 +26,7 @@ class TextSource(Protocol):
         max_new_tokens: int | None = None,
         seed: int = 0,
         batch_size: int = 32,
+        num_beams: int = 1,
     ) -> list[str]: ...
 
 
@@ -38,10 +39,12 @@ class Generation:
     seed: int
     sample: int
     text: str
+    num_beams: int = 1
 
     @property
     def setting(self) -> str:
-        return f"t={self.temperature:g},p={self.top_p:g}"
+        beams = f",beams={self.num_beams}" if self.num_beams > 1 else ""
+        return f"t={self.temperature:g},p={self.top_p:g}{beams}"
 
 
 def sweep(
@@ -55,15 +58,17 @@ def sweep(
     seed: int = 0,
     max_new_tokens: int | None = None,
     batch_size: int = 32,
+    num_beams: int = 1,
 ) -> Iterator[Generation]:
     for k, (t, p) in enumerate(itertools.product(temperatures, top_ps)):
         batch = [(prompt, i) for prompt in prompts for i in range(n)]
         texts = source.generate(
             [prompt for prompt, _ in batch], temperature=t, top_p=p,
             max_new_tokens=max_new_tokens, seed=seed + k, batch_size=batch_size,
+            num_beams=num_beams,
         )  # fmt: skip
         for (prompt, i), text in zip(batch, texts, strict=True):
-            yield Generation(model, prompt, t, p, seed + k, i, text)
+            yield Generation(model, prompt, t, p, seed + k, i, text, num_beams)
 
 
 def write_generations(gens: Iterator[Generation], path: Path) -> int:

@@ -6,9 +6,10 @@ its current step, evaluates and saves (never half-saved)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -120,10 +121,58 @@ def _evaluate(
         for ids, mask, labels in _batches(tok, examples, cfg.batch_size, cfg.max_length, None):
             shift = 0 if examples[0][0] is not None else 1  # a causal model predicts from 2nd
             n = int((labels[:, shift:] != -100).sum())
-            total += float(_loss(model, ids, mask, labels, dev)) * n
+            total += _loss(model, ids, mask, labels, dev).item() * n
             count += n
     model.train()
     return total / max(count, 1)
+
+
+def save_seconds(parameters: int) -> float:
+    """Saving a model of ``parameters`` (safetensors, float32) and copying it into the
+    tracking store, with room: what a timeout must leave after training."""
+    return 3.0 + parameters * 4 * 2 / 50e6
+
+
+@dataclass
+class _Clock:
+    """When training must stop so that, after it, the last validation pass and what follows
+    (saving, logging, re-scoring a champion: ``after_evals`` validation passes and
+    ``after_s`` seconds) still end by ``end``. The validation pass is estimated from the
+    training batches (a forward pass costs about a third of a training step) until one is
+    timed."""
+
+    end: float
+    after_s: float
+    after_evals: int
+    val_batches: int
+    step_s: float | None = None
+    eval_s: float | None = None
+
+    def step(self, seconds: float) -> None:
+        self.step_s = seconds if self.step_s is None else 0.9 * self.step_s + 0.1 * seconds
+
+    def must_stop(self) -> bool:
+        if math.isinf(self.end):
+            return False
+        per_eval = self.eval_s
+        if per_eval is None:
+            per_eval = (self.step_s or 0.0) / 3 * self.val_batches
+        return time.monotonic() + per_eval * (1 + self.after_evals) + self.after_s > self.end
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """No notices from transformers while training (a step's warnings would print hundreds of
+    times); its verbosity restored after."""
+    import transformers
+
+    log = transformers.utils.logging
+    before = log.get_verbosity()
+    log.set_verbosity_error()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        log.set_verbosity(before)
 
 
 def fit_generator(
@@ -132,21 +181,30 @@ def fit_generator(
     validation: tuple[list[str], list[str]],
     *,
     on_epoch: Callable[[GenEpoch], None] | None = None,
+    end: float | None = None,
+    after_s: float = 0.0,
+    after_evals: int = 0,
 ) -> TrainedGenerator:
-    """Train on ``(texts, prompts)``; validation loss after each epoch."""
+    """Train on ``(texts, prompts)``; validation loss after each epoch. With a timeout, the
+    training stops so that it, its last validation pass and what the caller does after
+    (``after_s`` seconds and ``after_evals`` validation passes) end by ``end`` (monotonic
+    time; default: now + the timeout)."""
     import numpy as np
     import torch
 
-    from textops.model import autocast, device_for
+    from textops.model import device_for
 
     torch.manual_seed(config.seed)
     began = time.monotonic()
-    deadline = began + 0.9 * config.timeout if config.timeout else math.inf
+    if end is None:
+        end = began + config.timeout if config.timeout else math.inf
     dev = device_for(config.device)
     texts, prompts = train
     model, tok = _model(config, [*texts, *prompts])
     model.to(dev).train()
     seq2seq = bool(getattr(model.config, "is_encoder_decoder", False))
+    if getattr(model, "loss_type", "") is None:  # GPT2LMHeadModel: transformers would warn
+        model.loss_type = "ForConditionalGeneration" if seq2seq else "ForCausalLM"
     examples = make_examples(seq2seq, prompts, texts)
     val = make_examples(seq2seq, validation[1], validation[0])
     val = val or examples[: max(1, len(examples) // 10)]
@@ -157,9 +215,31 @@ def fit_generator(
     rng = np.random.default_rng(config.seed)
     result = TrainedGenerator(Generator(model, tok, device=dev))
     result.parameters = sum(p.numel() for p in model.parameters())
+    clock = _Clock(end, after_s + save_seconds(result.parameters), after_evals,
+                   math.ceil(len(val) / config.batch_size))  # fmt: skip
+    with _quiet():
+        _train_epochs(config, model, tok, examples, val, dev, opt, sched, rng, clock, result,
+                      on_epoch)  # fmt: skip
+    model.eval()
+    result.generator.meta = {"max_length": config.max_length, "base_model": config.model}
+    return result
+
+
+def _train_epochs(
+    config: GenTrainConfig, model: Any, tok: Any, examples: list[Example], val: list[Example],
+    dev: str, opt: Any, sched: Any, rng: Any, clock: _Clock, result: TrainedGenerator,
+    on_epoch: Callable[[GenEpoch], None] | None,
+) -> None:  # fmt: skip
+    """The epochs, each ended by a validation pass, until the last or the clock stops them."""
+    import numpy as np
+    import torch
+
+    from textops.model import autocast
+
     for epoch in range(1, config.epochs + 1):
         t0, losses = time.monotonic(), []
         for ids, mask, labels in _batches(tok, examples, config.batch_size, config.max_length, rng):
+            step_began = time.monotonic()
             with autocast(dev):
                 loss = _loss(model, ids, mask, labels, dev)
             loss.backward()
@@ -167,18 +247,19 @@ def fit_generator(
             opt.step()
             sched.step()
             opt.zero_grad()
-            losses.append(float(loss))
-            if time.monotonic() > deadline:
+            losses.append(loss.item())
+            clock.step(time.monotonic() - step_began)
+            if clock.must_stop():
                 result.stopped_by_budget = True
                 break
+        eval_began = time.monotonic()
         val_loss = _evaluate(model, tok, val, config, dev)
+        clock.eval_s = time.monotonic() - eval_began
         record = GenEpoch(epoch, float(np.mean(losses)), val_loss, math.exp(val_loss),
                           time.monotonic() - t0)  # fmt: skip
         result.epochs.append(record)
         if on_epoch is not None:
             on_epoch(record)
-        if result.stopped_by_budget:
+        if result.stopped_by_budget or clock.must_stop():
+            result.stopped_by_budget = result.stopped_by_budget or epoch < config.epochs
             break
-    model.eval()
-    result.generator.meta = {"max_length": config.max_length, "base_model": config.model}
-    return result

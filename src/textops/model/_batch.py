@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from textops._option import option
 from textops._text import lone_surrogate
 from textops._types import JSON
 from textops.data import read_table, text_column, write_table
@@ -61,8 +62,7 @@ def predict_file(
     col = text_col or text_column(table.columns)
     if col is None or col not in table.columns:
         raise DataFormatError(
-            f"{source}: no text column among {table.columns}; name it (text_col=..., or "
-            "--text-col on the command line)"
+            f"{source}: no text column among {table.columns}; name it: " + option("text_col")
         )
     values = table.column(col)
     rows = [i for i, v in enumerate(values) if v is not None and str(v).strip()]

@@ -3,6 +3,7 @@ itself saves (an allowlist) are rebuilt on load."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +40,67 @@ TRUSTED_TYPES = frozenset(
 )
 
 
-def skops_dump(obj: Any, path: Path) -> None:
-    import skops.io as sio
+_IMPORT_LOCK = threading.Lock()
+#: module parts scikit-learn's ``all_estimators`` leaves out; so do we
+_NOT_ESTIMATOR_MODULES = {"tests", "externals", "setup", "conftest", "experimental"}
 
-    sio.dump(obj, path)
+
+def _skops_io() -> Any:
+    """``skops.io``, imported without its import-time call to scikit-learn's
+    ``all_estimators()``, which imports every scikit-learn module (torch among them, through
+    the array-API shims) to list the estimators skops trusts by default: seconds on every
+    ``textops predict`` (``bench/predict_cli.py``). With that list empty, a saved scikit-learn
+    estimator comes back from ``get_untrusted_types`` and :func:`_sklearn_estimator` checks it
+    the way ``all_estimators`` would, importing only the modules the file names."""
+    import sys
+
+    with _IMPORT_LOCK:  # two threads loading models must not swap the function twice
+        if "skops.io" in sys.modules:
+            return sys.modules["skops.io"]
+        import sklearn.utils
+
+        real = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = lambda *args, **kwargs: []
+        try:
+            import skops.io
+        finally:
+            sklearn.utils.all_estimators = real
+        return skops.io
+
+
+def _sklearn_estimator(name: str) -> bool:
+    """Whether ``name`` is a public scikit-learn estimator class, as ``all_estimators`` has it
+    (a name from a file we have not trusted yet: only ``sklearn.`` modules are imported)."""
+    import importlib
+    import inspect
+
+    from sklearn.base import BaseEstimator
+
+    module, _, cls = name.rpartition(".")
+    parts = module.split(".")
+    if parts[0] != "sklearn" or cls.startswith("_") or _NOT_ESTIMATOR_MODULES & set(parts):
+        return False
+    try:
+        obj = getattr(importlib.import_module(module), cls, None)
+    except ImportError:
+        return False
+    return (
+        isinstance(obj, type)
+        and issubclass(obj, BaseEstimator)
+        and obj is not BaseEstimator
+        and not inspect.isabstract(obj)
+        and f"{obj.__module__}.{obj.__name__}" == name
+    )
+
+
+def skops_dump(obj: Any, path: Path) -> None:
+    _skops_io().dump(obj, path)
 
 
 def skops_load(path: Path) -> Any:
-    import skops.io as sio
-
+    sio = _skops_io()
     untrusted = sio.get_untrusted_types(file=path)
-    unknown = sorted(set(untrusted) - TRUSTED_TYPES)
+    unknown = sorted(t for t in set(untrusted) - TRUSTED_TYPES if not _sklearn_estimator(t))
     if unknown:
         raise TextopsError(
             f"{path.name} contains types textops does not trust: {unknown}; refusing to load. "

@@ -137,4 +137,5 @@ def register_candidate(ctx: StageContext) -> JSON:
         "unchanged": reg.unchanged,
         "why": str(reg.comparison.get("reason", "")),
         "gate": reg.comparison.get("gate"),
+        "scored_rows": len(texts),
     }

@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textops._types import JSON
 from textops.data import DatasetStore, IngestConfig
@@ -28,6 +29,9 @@ from textops.errors import ConfigError
 from textops.monitor import FeedbackRow
 from textops.pipeline._config import PipelineConfig, SourceSpec, load_pipeline
 from textops.pipeline._run import PipelineResult, pipeline_lock, run_pipeline
+
+if TYPE_CHECKING:
+    from textops.track import GateDecision
 
 __all__ = ["RetrainResult", "feedback_rows", "retrain"]
 
@@ -51,10 +55,15 @@ class RetrainResult:
     new_version: int | None
     why: str
     pipeline: PipelineResult
+    #: the gate's decision: both models' macro-F1 on the deciding split, the test, its p-value
+    gate: GateDecision | None = None
+    #: rows of the deciding split: the champion's held-out rows plus the reviewed feedback
+    scored_rows: int = 0
 
     def as_json(self) -> JSON:
-        out = {k: v for k, v in self.__dict__.items() if k != "pipeline"}
-        return {**out, "pipeline": self.pipeline.as_json()}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("pipeline", "gate")}
+        gate = None if self.gate is None else self.gate.as_json()
+        return {**out, "gate": gate, "pipeline": self.pipeline.as_json()}
 
 
 def feedback_rows(
@@ -166,7 +175,7 @@ def retrain(
     """Retrain ``model_uri``'s model on its data plus the feedback since ``since_seconds`` ago;
     the new version replaces the champion only if the gate passes."""
     from textops.monitor import default_monitor_url
-    from textops.track import default_tracking_uri
+    from textops.track import GateDecision, default_tracking_uri
 
     uri = tracking_uri or default_tracking_uri(home)
     name, version, base = _champion(model_uri, uri)
@@ -208,4 +217,6 @@ def retrain(
         new_version=reg.get("version"),
         why=str(reg.get("why", "")),
         pipeline=result,
+        gate=GateDecision(**reg["gate"]) if reg.get("gate") else None,
+        scored_rows=int(reg.get("scored_rows") or 0),
     )

@@ -201,7 +201,9 @@ def _run_stages(
         try:
             result = _one(stage, ctx, state, stage.name in force)
         except Exception as exc:
-            log.error("pipeline %s: stage %s failed: %s", config.name, stage.name, exc)
+            # the error itself is raised (PipelineError) and printed once by whoever ran us;
+            # the traceback is for --verbose
+            log.debug("pipeline %s: stage %s failed", config.name, stage.name, exc_info=True)
             failure = (stage.name, exc)
             result = StageResult(stage.name, "failed", message=str(exc))
         results.append(result)

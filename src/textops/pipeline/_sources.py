@@ -113,9 +113,10 @@ def _local(spec: SourceSpec, base: Path) -> Path:
     for candidate in (base / p, Path.cwd() / p):
         if candidate.is_file():
             return candidate
+    looked = " and ".join(dict.fromkeys(str(d) for d in (base, Path.cwd())))
     raise DataFormatError(
-        f"source {spec.path}: no such file (looked in {base} and {Path.cwd()}); paths are "
-        "relative to the pipeline file's folder"
+        f"source {spec.path}: no such file (looked in {looked}); paths are relative to the "
+        "pipeline file's folder"
     )
 
 

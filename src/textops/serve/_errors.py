@@ -73,6 +73,12 @@ def _message(error: Any) -> str:
         and error.get("ctx", {}).get("pattern") == r"\S"
     ):
         return "empty or only whitespace: send a text (a blank text gets no prediction)"
+    if error.get("type") == "string_unicode":
+        # the JSON parser refuses a lone low surrogate ("\\udfff") before our validator sees it
+        return (
+            "not valid Unicode: a lone surrogate (half of a UTF-16 pair) that no UTF-8 text "
+            "holds; send the whole pair or drop it"
+        )
     return str(error.get("msg"))
 
 

@@ -163,6 +163,13 @@ class GenerateRequest(BaseModel):
         None, ge=1, description="tokens per text, up to the server's --max-new-tokens"
     )
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="the same seed, the same texts")
+    num_beams: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="beam search: candidate texts kept each step, the most likely returned "
+        "(with temperature 0 the n texts of a prompt are the same)",
+    )
 
     @field_validator("temperature")
     @classmethod
@@ -184,6 +191,7 @@ class GenerateResponse(BaseModel):
     top_p: float
     max_new_tokens: int
     seed: int
+    num_beams: int = 1
     generations: list[Generated]
 
 

@@ -21,7 +21,7 @@ from textops.track._metrics import (
     macro_f1_codes,
     reliability,
 )
-from textops.track._mlflow import default_tracking_uri
+from textops.track._mlflow import default_tracking_uri, ui_hint
 from textops.track._pyfunc import (
     download_model,
     load_classifier,
@@ -69,4 +69,5 @@ __all__ = [
     "reliability",
     "resolve_version",
     "save_pyfunc",
+    "ui_hint",
 ]

@@ -89,18 +89,31 @@ class GateDecision:
         return out
 
 
-def mcnemar_test(paired: PairedPredictions) -> tuple[float, dict[str, int]]:
-    from statsmodels.stats.contingency_tables import mcnemar
-
+def mcnemar_test(
+    paired: PairedPredictions, alternative: Literal["two-sided", "greater"] = "two-sided"
+) -> tuple[float, dict[str, int]]:
+    """McNemar's test on the rows the two models disagree on. ``two-sided`` asks whether they
+    differ (statsmodels: exact under 25 discordant rows, else chi-square with continuity
+    correction); ``greater`` asks whether the challenger is better: the exact one-sided
+    binomial test of its discordant wins, which is what a promotion gate means."""
     y = np.asarray(paired.y_true)
     new_ok = np.asarray(paired.challenger) == y
     old_ok = np.asarray(paired.champion) == y
     only_new, only_old = int(np.sum(new_ok & ~old_ok)), int(np.sum(~new_ok & old_ok))
     table = [[int(np.sum(new_ok & old_ok)), only_new], [only_old, int(np.sum(~new_ok & ~old_ok))]]
-    exact = only_new + only_old < 25
-    result = mcnemar(table, exact=exact, correction=True)
     counts = {"only_challenger_right": only_new, "only_champion_right": only_old,
               "both_right": table[0][0], "both_wrong": table[1][1]}  # fmt: skip
+    if alternative == "greater":
+        from scipy.stats import binomtest
+
+        if only_new + only_old == 0:
+            return 1.0, counts
+        return float(
+            binomtest(only_new, only_new + only_old, 0.5, alternative="greater").pvalue
+        ), counts
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    result = mcnemar(table, exact=only_new + only_old < 25, correction=True)
     return float(result.pvalue), counts
 
 
@@ -160,14 +173,20 @@ def decide(
         reason = "gate significant: no shared test split to test on; kept as challenger"
         return decision(False, reason, test=gate.test, alpha=gate.alpha)
     if gate.test == "mcnemar":
-        p, counts = mcnemar_test(paired)
-        ahead = counts["only_challenger_right"] > counts["only_champion_right"]
+        p, counts = mcnemar_test(paired, alternative="greater")
+        wins_alone, losses_alone = counts["only_challenger_right"], counts["only_champion_right"]
+        ahead, behind = wins_alone > losses_alone, wins_alone < losses_alone
+        alone = f"; right alone on {wins_alone} rows, the champion on {losses_alone}"
     else:
         p, counts = bootstrap_test(paired, gate)
-        ahead = challenger_f1 > champion_f1
+        ahead, behind = challenger_f1 > champion_f1, challenger_f1 < champion_f1
+        alone = ""
     wins = ahead and p < gate.alpha
-    verdict = "significantly better" if wins else "not significantly better"
-    reason = f"{verdict} ({gate.test} p={p:.4g}, alpha {gate.alpha})"
+    verdict = (
+        "significantly better" if wins else "worse than the champion" if behind
+        else "not significantly better"
+    )  # fmt: skip
+    reason = f"{verdict} (one-sided {gate.test} p={p:.4g}, alpha {gate.alpha}{alone})"
     return decision(wins, reason, test=gate.test, alpha=gate.alpha, p_value=p, counts=counts)
 
 

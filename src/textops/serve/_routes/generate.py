@@ -45,10 +45,11 @@ async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
     check_key(state, request.headers.get("x-api-key"))
     settings = state.settings
     prompts = apply_limits(body.prompts, settings, state.metrics, "prompts")
-    if len(prompts) * body.n > settings.max_texts:
+    if len(prompts) * body.n * body.num_beams > settings.max_texts:
+        beams = f" x num_beams={body.num_beams}" if body.num_beams > 1 else ""
         raise PayloadTooLargeError(
-            f"n: {len(prompts)} prompts x n={body.n} is over the limit of {settings.max_texts} "
-            "texts per request; lower n or split the request"
+            f"n: {len(prompts)} prompts x n={body.n}{beams} is over the limit of "
+            f"{settings.max_texts} texts per request; lower n or split the request"
         )
     if body.max_new_tokens is not None and body.max_new_tokens > settings.max_new_tokens:
         raise PayloadTooLargeError(
@@ -68,7 +69,8 @@ async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
     def run() -> tuple[list[str], int]:
         with model.lock:
             texts = gen.generate(batch, temperature=temperature, top_p=top_p,
-                                 max_new_tokens=max_new, seed=seed)  # fmt: skip
+                                 max_new_tokens=max_new, seed=seed,
+                                 num_beams=body.num_beams)  # fmt: skip
             return texts, gen.last_new_tokens
 
     t0 = time.perf_counter()
@@ -78,6 +80,7 @@ async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
     return GenerateResponse.model_validate({
         "model": {"name": model.name, "version": model.version},
         "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new, "seed": seed,
+        "num_beams": body.num_beams,
         "generations": [{"prompt": p, "texts": texts[i * body.n : (i + 1) * body.n]}
                         for i, p in enumerate(prompts)],
     })  # fmt: skip
