@@ -273,7 +273,8 @@ def trained_encoders(tiny_bert: Path) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def two_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A home with two registered models, spam and route (one service can serve both)."""
+    """A home with two registered models, spam and route (one service can serve both); route
+    is a few-labels model (every row pooled: a CV estimate, no test score)."""
     from textops.data import MemorySource, ingest
     from textops.search import SearchConfig, run_search
     from textops.track import MlflowTracker, default_tracking_uri
@@ -289,6 +290,7 @@ def two_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             cv_folds=3,
             model_name=name,
             study=name,
+            few_labels=10_000 if name == "route" else 100,
         )
         run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
     return home, default_tracking_uri(home)

@@ -34,6 +34,7 @@ def test_cluster_embedding_equals_the_local_path(
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["cluster"]["workers"] == 2 and out["cluster"]["encoded"] == out["rows"] == 300
+    assert out["cluster"]["partitions"] == 2  # one per worker, not one of 300 and an idle one
     assert out["cluster"]["address"].startswith("tcp://127.0.0.1:")
     assert out["cache_misses"] == 0  # every vector came from the workers' cache writes
     on_cluster = _vectors(home, "static")
@@ -61,6 +62,17 @@ def test_a_second_cluster_run_has_nothing_to_encode(topics, home: Path) -> None:
         again = fill_cache_on_cluster("fake", {}, texts, EmbeddingCache(home=home), client)
     assert first.partitions == 5 and first.encoded == 300
     assert again.partitions == 0 and again.encoded == 0
+
+
+@pytest.mark.parametrize(
+    ("n", "workers", "size", "parts"),
+    [(657, 2, 329, 2), (5000, 3, 834, 6), (3000, 1, 1000, 3), (10, 4, 16, 1), (2048, 2, 1024, 2)],
+)
+def test_partitions_are_sized_to_the_workers(n: int, workers: int, size: int, parts: int) -> None:
+    from textops.embed._cluster import partition_size
+
+    got = partition_size(n, workers)
+    assert got == size and -(-n // got) == parts
 
 
 def test_bad_cluster_spec_says_what_to_write() -> None:

@@ -94,6 +94,26 @@ def test_stats_command_json_and_html(topics: object, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "reference: 'weather'" in bad.output
 
 
+def test_long_labels_stay_apart_in_the_table(home: Path) -> None:
+    """Two labels sharing a long prefix were cut to one name in the pair column; now they get
+    letters and a legend."""
+    from tests.conftest import topic_rows
+    from textops.cli import app
+    from textops.data import MemorySource, ingest
+
+    names = {"sport": "customer_support_billing_refund_request",
+             "money": "customer_support_billing_refund_status", "tech": "tech"}  # fmt: skip
+    rows = [(t, names[lab]) for t, lab in topic_rows(150)]
+    ingest([MemorySource("long", rows)], "long", home=home)
+    res = CliRunner().invoke(app, ["stats", "long", "--features", "linguistic", "--top", "30"])
+    assert res.exit_code == 0, res.output
+    legend = next(line for line in res.output.splitlines() if line.startswith("labels: "))
+    assert "A = customer_support_billing_refund_request" in legend
+    assert "B = customer_support_billing_refund_status" in legend and "C = tech" in legend
+    pairs = {line[27:].split("  ")[0] for line in res.output.splitlines()[3:] if " vs " in line}
+    assert pairs <= {"A vs B", "A vs C", "B vs C"} and len(pairs) == 3
+
+
 @pytest.mark.integration
 def test_semantic_flow_is_higher_for_texts_that_stay_on_topic() -> None:
     from textops.embed import semantic_flow

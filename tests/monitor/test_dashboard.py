@@ -187,6 +187,9 @@ def test_a_two_model_service_has_a_model_picker(
             page.select_option("#model-pick", "route")
             page.wait_for_selector("body[data-model='route']", timeout=30_000)
             assert "route" in page.inner_text("#model-title")
+            page.wait_for_function("document.getElementById('card').innerText.includes('CV')")
+            card = page.inner_text("#card")  # few labels: the CV estimate, not "test macro-F1 -"
+            assert "CV-estimated macro-F1" in card and "test macro-F1" not in card, card
             page.wait_for_function(f"{traffic} === 7", timeout=30_000)
             page.fill("#text", "goal team")
             page.click("#go")

@@ -77,6 +77,22 @@ def test_changed_data_reruns_and_the_gate_decides(tickets: Path, home: Path) -> 
     assert assess["champion"]["uri"] == "models:/tickets/1" and 0 <= assess["mcnemar_p"] <= 1
 
 
+def test_a_few_labels_model_is_never_scored_on_rows_it_trained_on(
+    tickets: Path, home: Path
+) -> None:
+    """Few labels: the search pools every row, the test split included, so assess does not
+    score the candidate there and the gate has no paired test to run on it."""
+    _run(tickets, "--set", "search.few_labels=10000")
+    write_csv(tickets.parent / "data" / "tickets.csv", topic_rows(330, seed=1))
+    out = _run(tickets, "--set", "search.few_labels=10000")
+    stages = {s["stage"]: s["outputs"] for s in out["stages"]}
+    assert stages["search"]["estimate"] == "cv"
+    assert stages["assess"]["assessed"] is False and "CV estimate" in stages["assess"]["why"]
+    reg = stages["register"]
+    assert reg["scored_rows"] == 0 and reg["promoted"] is False
+    assert "no shared test split" in reg["why"]
+
+
 def test_a_failed_stage_resumes_from_itself(tickets: Path, home: Path, tmp_path: Path) -> None:
     sets = [a for o in fast("notify.webhook=http://127.0.0.1:9/hook") for a in ("--set", o)]
     res = runner.invoke(app, ["pipeline", "run", str(tickets), *sets, "--json"])

@@ -49,6 +49,11 @@ def test_each_model_at_its_own_routes(client: TestClient) -> None:
         assert client.get(f"/v1/models/{name}", headers=KEY).json()["name"] == name
     listed = client.get("/v1/models", headers=KEY).json()["models"]
     assert [m["name"] for m in listed] == ["spam", "route"]
+    # route held no rows out (few labels): its score is the CV estimate, spam's a test score
+    route = client.get("/v1/models/route", headers=KEY).json()
+    assert route["test_metrics"] == {} and 0 < route["cv_estimate"]["macro_f1"] <= 1
+    spam = client.get("/v1/models/spam", headers=KEY).json()
+    assert 0 < spam["test_metrics"]["macro_f1"] <= 1 and spam["cv_estimate"] == {}
     missing = client.post("/v1/models/nope/predict", json=texts, headers=KEY)
     assert missing.status_code == 404 and "route" in missing.json()["error"]
     # feedback on the second model's predictions, checked against its labels

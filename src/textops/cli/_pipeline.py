@@ -51,7 +51,12 @@ def _summary(stage: str, out: dict) -> str:  # type: ignore[type-arg]
     if stage == "search":
         return (
             f"{out['embedder']} + {out['head']}: cv macro-F1 {out['cv_macro_f1']:.4f}, "
-            f"test {out['test_macro_f1']:.4f} ({out['trials']} trials)"
+            + (
+                "every row pooled (few labels)"
+                if out.get("estimate") == "cv"
+                else f"test {out['test_macro_f1']:.4f}"
+            )
+            + f" ({out['trials']} trial{'' if out['trials'] == 1 else 's'})"
         )
     if stage == "assess" and out.get("assessed"):
         champ = out.get("champion")
@@ -61,6 +66,8 @@ def _summary(stage: str, out: dict) -> str:  # type: ignore[type-arg]
             else ""
         )
         return f"macro-F1 {out['candidate']['macro_f1']:.4f}{vs}"
+    if stage == "assess":
+        return str(out.get("why", ""))
     if stage == "register":
         return f"{out['uri']} -> {out['alias']}: {out['why']}"
     return ""

@@ -107,7 +107,8 @@ def print_search(report: SearchReport) -> None:
         console.print(
             f"registered {report.model_uri} as [bold]{report.alias}[/bold] ({cmp['reason']})"
         )
-    console.print(f"{report.trials} trials in study {report.study!r}, {report.seconds:.1f}s")
+    trials = f"{report.trials} trial{'' if report.trials == 1 else 's'}"
+    console.print(f"{trials} in study {report.study!r}, {report.seconds:.1f}s")
     from textops.track import ui_hint
 
     console.print(f"\nlook next: {ui_hint(report.tracking_uri)}", soft_wrap=True)

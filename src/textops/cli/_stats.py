@@ -16,6 +16,16 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None or not math.isfinite(v) else f"{v:.3g}"
 
 
+def _short_names(labels: list[str], limit: int = 12) -> dict[str, str]:
+    """Labels as the table shows them: as they are when they fit, else letters with a legend
+    (cutting them could leave two labels with one name: billing_refund_request and
+    billing_refund_status)."""
+    if all(len(k) <= limit for k in labels):
+        return {k: k for k in labels}
+    letters = [chr(ord("A") + i) for i in range(26)]
+    return {k: (letters[i] if i < 26 else f"L{i + 1}") for i, k in enumerate(labels)}
+
+
 @handle_errors
 def stats(
     dataset: Annotated[str, typer.Argument(help="Dataset name (see `textops data list`).")],
@@ -76,12 +86,16 @@ def stats(
     typer.echo(f"{dataset} ({split}): {counts}")
     rows = [(fs, p) for fs in report.features for p in fs.pairs]
     rows.sort(key=lambda r: -abs(r[1].cohens_d) if math.isfinite(r[1].cohens_d) else 0.0)
-    typer.echo(f"{'feature':<26} {'pair':<22} {'mean a':>9} {'mean b':>9} {'d':>7} "
+    short = _short_names(sorted(report.counts))
+    if any(short[k] != k for k in short):
+        typer.echo("labels: " + ", ".join(f"{v} = {k}" for k, v in short.items() if v != k))
+    width = max([4, *(len(f"{short[p.a]} vs {short[p.b]}") for _, p in rows[:top])])
+    typer.echo(f"{'feature':<26} {'pair':<{width}} {'mean a':>9} {'mean b':>9} {'d':>7} "
                f"{'delta':>7} {'Welch p*':>9} {'MWU p*':>9}")  # fmt: skip
     for fs, p in rows[:top]:
-        pair = f"{p.a} vs {p.b}"[:22]
+        pair = f"{short[p.a]} vs {short[p.b]}"
         typer.echo(
-            f"{fs.feature:<26} {pair:<22} {_fmt(fs.classes[p.a].mean):>9} "
+            f"{fs.feature:<26} {pair:<{width}} {_fmt(fs.classes[p.a].mean):>9} "
             f"{_fmt(fs.classes[p.b].mean):>9} {_fmt(p.cohens_d):>7} {_fmt(p.glass_delta):>7} "
             f"{_fmt(p.welch_p_holm):>9} {_fmt(p.mannwhitney_p_holm):>9}"
         )

@@ -98,6 +98,18 @@ def _encode_partition(
     return len(texts)
 
 
+def partition_size(n: int, workers: int, most: int = PARTITION_ROWS, least: int = 16) -> int:
+    """Texts per partition: at most ``most``, and a partition count that is a multiple of the
+    workers, so that none sits idle while another encodes two (657 texts on 2 workers: two
+    partitions of 329, not one of 657)."""
+    if n <= 0:
+        return most
+    parts = -(-n // most)  # ceil
+    workers = max(workers, 1)
+    parts = -(-parts // workers) * workers
+    return max(least, -(-n // parts))
+
+
 def fill_cache_on_cluster(
     key: str,
     params: dict[str, Any],
@@ -125,8 +137,9 @@ def fill_cache_on_cluster(
     for i in (i for i, hit in enumerate(found) if not hit):
         todo.setdefault(all_keys[i], texts[i])
     items = list(todo.items())
-    parts = [items[i : i + partition_rows] for i in range(0, len(items), partition_rows)]
     workers = len(client.scheduler_info().get("workers", {}))
+    size = partition_size(len(items), workers, partition_rows)
+    parts = [items[i : i + size] for i in range(0, len(items), size)]
     futures = [
         client.submit(
             _encode_partition,

@@ -41,15 +41,25 @@ def _scores(m: Any) -> JSON:
     }
 
 
+def _held_out(ctx: StageContext, ds: Dataset) -> tuple[list[str], list[str]]:
+    """The test split, unless the search pooled every row (few labels): then the candidate
+    trained on those rows, and scoring it (or gating it against the champion) there would
+    flatter it."""
+    if ctx.need("search").get("estimate") == "cv":
+        return [], []
+    return ds.texts("test"), ds.labels("test")
+
+
 def assess_candidate(ctx: StageContext) -> JSON:
     from textops.explain import assess, assessment_html, llm_candidate, score_model
 
     ds = _dataset(ctx)
-    texts, labels = ds.texts("test"), ds.labels("test")
+    texts, labels = _held_out(ctx, ds)
     if not texts:
         return {
             "assessed": False,
-            "why": "no test split (few labels: the search's CV estimate stands)",
+            "why": "no held-out rows (few labels: every row trained the model; the search's "
+            "CV estimate stands)",
         }
     candidate = ctx.need("search")["model_uri"]
     champion = champion_uri(ctx)
@@ -88,7 +98,7 @@ def register_candidate(ctx: StageContext) -> JSON:
 
     c, search = ctx.config, ctx.need("search")
     ds = _dataset(ctx)
-    texts, labels = ds.texts("test"), ds.labels("test")
+    texts, labels = _held_out(ctx, ds)
     registry = ctx.tracker.registry()
     clf, _ = load_classifier(search["model_uri"], ctx.tracking_uri)
     predicted = clf.predict(texts) if texts else []

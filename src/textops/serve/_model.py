@@ -45,6 +45,8 @@ class ServedModel:
     test_metrics: dict[str, float]
     dataset_fingerprint: str | None
     env: JSON
+    #: a few-labels model held no rows out: its repeated-CV estimate stands in for a test score
+    cv_estimate: dict[str, float] = field(default_factory=dict)
     encoder_runtime: str | None = None  # "onnx-fp32" / "onnx-int8" when ONNX Runtime encodes
     reference: TrainingReference | None = None  # drift reference saved with the model
     loaded_at: float = field(default_factory=time.time)
@@ -100,6 +102,7 @@ class ServedModel:
             "head": self.classifier.head_key if self.classifier else "generator",
             "backend": self.backend,
             "test_metrics": self.test_metrics,
+            "cv_estimate": self.cv_estimate,
             "dataset_fingerprint": self.dataset_fingerprint,
             "env": self.env,
             "loaded_at": self.loaded_at,
@@ -211,6 +214,7 @@ def load_served_model(
     _share_embedder(classifier)
     reference = _reference(root, load_uri)
     run_id = metrics = fingerprint = runtime = None
+    estimate: dict[str, float] = {}
     tags: dict[str, str] = {}
     if parts.name is not None:
         try:
@@ -220,11 +224,11 @@ def load_served_model(
             tags = dict(mv.tags)
             fingerprint = tags.get("textops.dataset_fingerprint")
             if run_id:
-                metrics = {
-                    k.removeprefix("test_"): float(v)
-                    for k, v in client.get_run(run_id).data.metrics.items()
-                    if k.startswith("test_")
-                }
+                logged = client.get_run(run_id).data.metrics
+                metrics = {k.removeprefix("test_"): float(v) for k, v in logged.items()
+                           if k.startswith("test_")}  # fmt: skip
+                estimate = {k.removeprefix("cv_estimate_"): float(v) for k, v in logged.items()
+                            if k.startswith("cv_estimate_")}  # fmt: skip
         except Exception as exc:  # metadata is informative; the model itself loaded
             log.warning("could not read registry metadata of %s: %s", load_uri, exc)
     onnx_ok = available("onnxruntime")
@@ -251,6 +255,7 @@ def load_served_model(
         test_metrics=metrics or {},
         dataset_fingerprint=fingerprint,
         env=_env_summary(lock),
+        cv_estimate=estimate,
         encoder_runtime=runtime,
         reference=reference,
     )

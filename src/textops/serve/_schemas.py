@@ -207,6 +207,11 @@ class ModelInfo(BaseModel):
     head: str
     backend: str = Field(description="what runs the encoder: torch, onnx, static, ...")
     test_metrics: dict[str, float]
+    cv_estimate: dict[str, float] = Field(
+        default_factory=dict,
+        description="a few-labels model (no rows held out to test): its repeated "
+        "cross-validation estimate, e.g. macro_f1",
+    )
     dataset_fingerprint: str | None
     env: JSON = Field(description="environment lock summary and its check here")
     loaded_at: float = Field(description="unix time the model was loaded")
