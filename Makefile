@@ -82,6 +82,8 @@ bench: install
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/multi_serve.py
 	$(BIN)/python bench/hostile.py
+	$(BIN)/python bench/busy.py
+	$(BIN)/python bench/predict_cli.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

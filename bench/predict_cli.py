@@ -17,6 +17,7 @@ Usage: python bench/predict_cli.py [--rounds 5]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -78,6 +79,9 @@ def main() -> None:
     base = rows["predict, skops walk"]
     print(f"predict / predict with skops' own import: {rows['predict'] / base:.2f}x")
     print(f"predict beyond its imports: {rows['predict'] - rows['imports']:.2f} s")
+    out = {k.replace(", ", "_").replace(" ", "_"): round(v, 3) for k, v in rows.items()}
+    print(json.dumps({"bench": "predict_cli", "rounds": args.rounds, "seconds": out,
+                      "predict_vs_skops_walk": round(rows["predict"] / base, 3)}))  # fmt: skip
 
 
 if __name__ == "__main__":

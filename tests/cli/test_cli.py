@@ -66,6 +66,18 @@ def test_ingest_json_contract_and_show_list(tmp_path: Path, home: Path) -> None:
     assert "msgs" in _run("data", "show", "msgs")
 
 
+def test_an_ingest_warning_is_printed_once(tmp_path: Path, home: Path) -> None:
+    """The library logs a dataset's warnings for Python callers; the command prints them under
+    its tables, and only there."""
+    p = tmp_path / "dups.csv"
+    p.write_text("text,label\n" + "same text,a\n" * 5 + "other text,b\nmore text,a\n")
+    res = runner.invoke(app, ["data", "ingest", str(p)])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("rejected as exact_duplicate") == 1, res.output
+    report = _json("data", "ingest", str(p), "--name", "dups2")
+    assert any(w["reason"] == "exact_duplicate" for w in report["warnings"]), report
+
+
 def test_ingest_options_and_overrides(tmp_path: Path, home: Path) -> None:
     p = tmp_path / "x.tsv"
     p.write_text("body\ty\nHello World\tk\nsomething else\tz\n")

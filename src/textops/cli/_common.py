@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -50,6 +51,18 @@ def _setup_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False  # libraries that configure the root logger would print twice
+
+
+@contextlib.contextmanager
+def muted(logger: str) -> Iterator[None]:
+    """``logger`` says nothing inside the block: for records the command prints itself."""
+    log = logging.getLogger(logger)
+    before = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(before)
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from textops._types import JSON
-from textops.cli._common import JsonOpt, emit, handle_errors
+from textops.cli._common import JsonOpt, emit, handle_errors, muted
 
 if TYPE_CHECKING:
     from textops.data import IngestReport
@@ -201,7 +201,8 @@ def ingest(
             for p in paths
         ]
         ds_name = name or paths[0].name.split(".")[0]
-    ds = ingest(sources, validate_name(ds_name), cfg)
+    with muted("textops.data.warnings"):  # printed once, under the tables
+        ds = ingest(sources, validate_name(ds_name), cfg)
     report = ingest_report(ds)
     if as_json:
         emit(report.as_json(), True)

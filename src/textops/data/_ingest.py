@@ -32,6 +32,9 @@ from textops.errors import DataFormatError, RejectRateError
 __all__ = ["ingest"]
 
 log = logging.getLogger("textops.data")
+#: the dataset's warnings (rejects, rare labels): a logger of their own, so that a caller that
+#: shows them itself (``textops data ingest`` prints them under its tables) can mute the log
+warnings_log = logging.getLogger("textops.data.warnings")
 
 
 def _arrow_schema() -> Any:
@@ -267,7 +270,7 @@ def ingest(
             name, config, sources, stats, validator, tmp, store.dataset_dir(name)
         )
         for w in manifest["warnings"]:
-            log.warning("%s: %s", name, RejectWarning(**w).message())
+            warnings_log.warning("%s: %s", name, RejectWarning(**w).message())
         _refuse(manifest, config, tmp, store)
         atomic_write_json(tmp / "manifest.json", manifest)
         final = store.dataset_dir(name) / manifest["version"]
