@@ -145,6 +145,9 @@ def test_blank_rows_get_no_prediction_and_are_counted(tmp_path: Path) -> None:
     assert rows[2].split(",")[2] == "" and rows[3].split(",")[2] == ""  # no label
     res = runner.invoke(app, ["predict", str(fixture), "goal", "  "])
     assert res.exit_code == 2 and "[2]" in res.output
+    # a file named as a text (predict MODEL data.csv) is not scored as the string "data.csv"
+    res = runner.invoke(app, ["predict", str(fixture), str(src)])
+    assert res.exit_code == 2 and f"pass --input {src}" in res.output, res.output
 
 
 def test_the_service_refuses_a_blank_text_naming_it(settings_for) -> None:  # type: ignore[no-untyped-def]

@@ -59,6 +59,9 @@ def train(
 ) -> None:
     """Train a generator; the run has train/validation loss and perplexity per epoch; the
     version becomes champion when its validation perplexity beats the champion's."""
+    import time
+
+    started = time.monotonic()  # --timeout counts from here: the imports below are in it
     from textops.gen import GenTrainConfig, train_generator
 
     cfg = GenTrainConfig(
@@ -66,7 +69,7 @@ def train(
         max_length=max_length, batch_size=batch_size, lr=lr, device=device,
         model_name=model_name, register_model=register, tracking_uri=tracking_uri,
     )  # fmt: skip
-    report = train_generator(cfg)
+    report = train_generator(cfg, started=started)
     if as_json:
         emit(report.as_json(), True)
         return

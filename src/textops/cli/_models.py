@@ -200,6 +200,22 @@ def env_check(
         raise typer.Exit(EXIT_FAILED_CHECK)
 
 
+def _looks_like_a_table(text: str) -> bool:
+    """A TEXT argument that names an existing data file (``predict MODEL data.csv``): the
+    user meant --input, and would otherwise get one prediction for the file's name."""
+    from pathlib import Path
+
+    from textops.data import TABLE_EXTENSIONS
+
+    name = text.strip().lower().removesuffix(".gz")
+    if "\n" in text or not name.endswith(TABLE_EXTENSIONS):
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
+
+
 @handle_errors
 def predict(
     model_uri: Annotated[
@@ -248,6 +264,12 @@ def predict(
 
     if bool(texts) == bool(input_):
         raise ConfigError("give TEXT arguments or --input FILE (with --output FILE)")
+    files = [t for t in texts or [] if _looks_like_a_table(t)]
+    if files:
+        raise ConfigError(
+            f"{files[0]} is a file: to classify its rows, pass --input {files[0]} "
+            "(with --output FILE); TEXT arguments are classified as they are"
+        )
     blank = [i for i, t in enumerate(texts or [], start=1) if not t.strip()]
     if blank:
         raise ConfigError(

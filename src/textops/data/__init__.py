@@ -3,6 +3,7 @@
 from textops.data._augment import augment, augment_texts
 from textops.data._builtin import BUILTIN_DATASETS, builtin_source
 from textops.data._columns import text_column
+from textops.data._files import TABLE_EXTENSIONS
 from textops.data._ingest import ingest
 from textops.data._manifest import IngestReport, ingest_report
 from textops.data._normalize import normalize_text
@@ -23,6 +24,7 @@ from textops.data._tables import read_table, write_table
 __all__ = [
     "BUILTIN_DATASETS",
     "SPLITS",
+    "TABLE_EXTENSIONS",
     "Dataset",
     "DatasetStore",
     "EncodingGuess",

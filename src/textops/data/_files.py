@@ -34,6 +34,8 @@ _BY_EXTENSION = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+#: the extensions a data file is read by (before an optional .gz)
+TABLE_EXTENSIONS = tuple(_BY_EXTENSION)
 #: a share of NUL bytes in a file's head above which it is binary (or UTF-16 without a BOM),
 #: not a text file with a damaged row
 BINARY_NUL_SHARE = 0.01

@@ -50,11 +50,17 @@ def load_generator(uri: str, tracking_uri: str, device: str = "cpu") -> Generato
 
 
 def train_generator(
-    config: GenTrainConfig, *, home: str | Path | None = None, tracker: Tracker | None = None
+    config: GenTrainConfig,
+    *,
+    home: str | Path | None = None,
+    tracker: Tracker | None = None,
+    started: float | None = None,
 ) -> GenTrainReport:
+    """``config.timeout`` counts from ``started`` (``time.monotonic()``; default: now), so a
+    command can count its own start-up in it."""
     from textops.errors import ConfigError
 
-    began = time.monotonic()
+    began = time.monotonic() if started is None else started
     ds = DatasetStore(home).get(config.dataset)
     train = (ds.texts("train"), ds.prompts("train"))
     validation = (ds.texts("validation"), ds.prompts("validation"))

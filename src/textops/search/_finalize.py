@@ -8,6 +8,7 @@ registry decides its alias (``ModelRegistry.register_winner``).
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import time
@@ -61,9 +62,26 @@ def leaderboard(study: Study, top: int = 10) -> list[TrialRow]:
     for row in rows:
         best_of_kind.setdefault((row.embedder, row.head), row)
     firsts = list(best_of_kind.values())
-    shown = {r.trial for r in firsts}
-    rest = [r for r in rows if r.trial not in shown]
+    # a sampler that proposes the same parameters again repeats a trial, and one that has
+    # converged proposes neighbours that score the same: show each setting, and each score of
+    # an embedder x head, once
+    seen = {key for r in firsts for key in _same(r)}
+    rest = []
+    for row in rows:
+        keys = _same(row)
+        if not keys & seen:
+            seen |= keys
+            rest.append(row)
     return firsts + rest[: max(top - len(firsts), 0)]
+
+
+def _same(row: TrialRow) -> set[str]:
+    """What makes two rows the same to a reader: their setting, or their kind and score as the
+    table shows it (4 decimals)."""
+    setting = json.dumps([row.embedder, row.head, row.params, row.recipe], sort_keys=True,
+                         default=str)  # fmt: skip
+    score = f"{row.embedder}|{row.head}|{round(row.cv_macro_f1 or 0.0, 4)}"
+    return {setting, score}
 
 
 def _nothing_completed(trials: list[FrozenTrial], config: SearchConfig) -> str:

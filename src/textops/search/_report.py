@@ -29,6 +29,8 @@ class TrialRow:
     params: JSON
     cv_macro_f1: float | None
     latency_ms: float | None
+    #: the data recipe it trained with, when the search has a recipes axis
+    recipe: JSON | None = None
 
     @classmethod
     def of(cls, t: FrozenTrial) -> TrialRow:
@@ -41,6 +43,7 @@ class TrialRow:
             params=dict(t.user_attrs.get("params", {})),
             cv_macro_f1=values[0] if values else None,
             latency_ms=t.user_attrs.get("latency_ms"),
+            recipe=t.user_attrs.get("recipe"),
         )
 
 
