@@ -174,7 +174,7 @@ def throughput() -> dict[str, Any]:
         ("setfit", {"iterations": 2, "max_pairs": 1024, "batch_size": 16, "pairs": "sampled"}),
         ("bilstm", {"epochs": 1, "batch_size": 16}),
     ):
-        est = HEADS[kind].factory(params, 0).set_params(device="cpu")
+        est = HEADS[kind].factory(seed=0, **params).set_params(device="cpu")
         start = time.perf_counter()
         est.fit(texts, labels)
         seconds = sum(r.seconds for r in est.history_)

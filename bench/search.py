@@ -161,7 +161,7 @@ def cv_solvers(home: Path) -> dict[str, Any]:
 
     from textops.data import DatasetStore
     from textops.embed import EmbeddingCache, encode_texts, make_embedder
-    from textops.search._l2svm import NewtonLinearSVC
+    from textops.model._l2svm import NewtonLinearSVC
     from textops.search._warm import WarmStarts
 
     ds = DatasetStore(home).get("trec")
@@ -229,7 +229,7 @@ def _sparse_logreg(ds: Any) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     from textops.embed import make_embedder
-    from textops.search._lbfgs import LbfgsLogisticRegression
+    from textops.model._lbfgs import LbfgsLogisticRegression
 
     texts, y = ds.texts("train"), np.asarray(ds.labels("train"), dtype=object)
     n = 2 * len(y) // 3

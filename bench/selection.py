@@ -124,13 +124,13 @@ def dataset(key: str, seeds: list[int], few_c: float) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    from textops.search._head_search import HEAD_SEARCH
+    from textops.model import HEADS
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--datasets", default="sms_spam,trec,movie_reviews")
     ap.add_argument("--seeds", default="0,1,2")
     args = ap.parse_args()
-    few_c = float(HEAD_SEARCH["logreg"].few_labels["C"])
+    few_c = float(HEADS["logreg"].few_labels["C"])
     rows: list[dict[str, Any]] = []
     for key in args.datasets.split(","):
         rows += dataset(key, [int(s) for s in args.seeds.split(",")], few_c)

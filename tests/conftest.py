@@ -259,7 +259,7 @@ def trained_encoders(tiny_bert: Path) -> dict[str, dict[str, str]]:
 
     out = {}
     for head in ("finetune", "bilstm"):
-        est = HEADS[head].factory({"model": str(tiny_bert), "epochs": 1}, 0)
+        est = HEADS[head].factory(seed=0, model=str(tiny_bert), epochs=1)
         exported = est.set_params(device="cpu").fit(SPAM_TEXTS, SPAM_LABELS).export()
         emb = exported.embedder
         out[exported.embedder_key] = {k: v for k, v in emb.get_params().items()}

@@ -32,17 +32,18 @@ def fit_classifier(
 ) -> TextClassifier:
     from textops.data import NormalizationOptions
     from textops.embed import make_embedder
-    from textops.model import build_head
+    from textops.model import HEADS, build_head
 
     texts, labels = [t for t, _ in rows], [y for _, y in rows]
     embedder = make_embedder(embedder_key, **emb).fit(texts)
-    head = build_head(head_key, {"C": 10.0}).fit(embedder.transform(texts), labels)
+    params = {"C": 10.0} if "C" in HEADS[head_key].defaults() else {}  # the linear ones'
+    head = build_head(head_key, params).fit(embedder.transform(texts), labels)
     return TextClassifier(
         embedder_key=embedder_key,
         embedder=embedder,
         head_key=head_key,
         head=head,
-        head_params={"C": 10.0},
+        head_params=params,
         normalization=NormalizationOptions(),
     )
 

@@ -19,8 +19,9 @@ FAST = {"epochs": 2, "lr": 1e-3, "iterations": 2}
 
 
 def _fit(key: str, tiny_bert: Path, **kw: object):  # type: ignore[no-untyped-def]
-    params = {"model": str(tiny_bert), **FAST, **kw}
-    est = HEADS[key].factory(params, 0).set_params(device="cpu")
+    takes = HEADS[key].defaults()  # FAST holds what any of them takes (iterations: SetFit's)
+    params = {k: v for k, v in {"model": str(tiny_bert), **FAST, **kw}.items() if k in takes}
+    est = HEADS[key].factory(seed=0, **params).set_params(device="cpu")
     return est.fit(SPAM_TEXTS, SPAM_LABELS, validation=(SPAM_TEXTS[:12], SPAM_LABELS[:12]))
 
 
@@ -38,7 +39,7 @@ def test_the_trained_heads_are_the_three_the_search_offers() -> None:
     assert set(TRAINED) == {"finetune", "setfit", "bilstm"}
     for key in TRAINED:
         assert HEADS[key].embedders == frozenset({"minilm", "mpnet"})
-        assert clone(HEADS[key].factory({}, 0)).get_params()["model"] == "all-MiniLM-L6-v2"
+        assert clone(HEADS[key].factory(seed=0)).get_params()["model"] == "all-MiniLM-L6-v2"
 
 
 @pytest.mark.parametrize("key", TRAINED)
@@ -89,7 +90,7 @@ def test_the_hooks_cap_epochs_after_the_first_batches(tiny_bert: Path) -> None:
         def epoch_end(self, record: EpochRecord) -> None:
             pass
 
-    est = HEADS["bilstm"].factory({"model": str(tiny_bert), "epochs": 5, "batch_size": 4}, 0)
+    est = HEADS["bilstm"].factory(seed=0, model=str(tiny_bert), epochs=5, batch_size=4)
     est.set_params(device="cpu").fit(SPAM_TEXTS, SPAM_LABELS, hooks=OneEpoch())
     assert len(est.history_) == 1
     assert seen and seen[0][0] > 0 and seen[0][1] == len(SPAM_TEXTS)

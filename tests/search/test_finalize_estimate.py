@@ -8,8 +8,8 @@ from typing import Any
 import optuna
 import pytest
 
+from textops.model import HEADS
 from textops.search._budget import finalize_estimate, finalize_fixed_seconds
-from textops.search._head_search import HEAD_SEARCH
 
 FIXED = finalize_fixed_seconds(800)
 
@@ -35,7 +35,7 @@ def test_head_refit_scales_with_the_rows_the_solver_and_calibration_folds() -> N
     assert plain == pytest.approx(FIXED + 2.0)
     # on TF-IDF, CV fitted logistic regression by its own L-BFGS, which alone (as the refit
     # runs) is no faster than the deployed solver: the fit as it was
-    assert HEAD_SEARCH["logreg"].cv_speedup == 1.0
+    assert HEADS["logreg"].cv_speedup == 1.0
     logreg = finalize_estimate(_study(head="logreg"), n_train=600, n_refit=800)
     assert logreg == pytest.approx(FIXED + 2.0)
     # on embeddings, with the deployed solver (sklearn's lbfgs): the fit as it was
@@ -45,7 +45,7 @@ def test_head_refit_scales_with_the_rows_the_solver_and_calibration_folds() -> N
     calibrated = finalize_estimate(_study(head="linear_svm"), n_train=600, n_refit=800)
     assert calibrated == pytest.approx(FIXED + 6.0)
     dense = finalize_estimate(_study(head="linear_svm", embedder="fake"), n_train=600, n_refit=800)
-    assert dense == pytest.approx(FIXED + 6.0 * HEAD_SEARCH["linear_svm"].cv_speedup)
+    assert dense == pytest.approx(FIXED + 6.0 * HEADS["linear_svm"].cv_speedup)
 
 
 def test_an_embedder_fitted_on_data_is_refitted_once() -> None:

@@ -46,19 +46,19 @@ def test_each_trained_head_starts_once_from_its_defaults_on_its_first_embedder()
     starts = portfolio(["fake", "mpnet", "minilm"], heads)
     trained = [s for s in starts if s.get("head.mpnet") in ("setfit", "finetune")]
     assert [s["head.mpnet"] for s in trained] == ["setfit", "finetune"]
-    setfit = HEADS["setfit"].factory({}, 0)
+    setfit = HEADS["setfit"].factory(seed=0)
     assert (
         trained[0]["setfit.lr"] == setfit.lr
         and trained[0]["setfit.iterations"] == setfit.iterations
     )
     assert trained[0]["setfit.class_weight"] is None
-    assert trained[1]["finetune.epochs"] == HEADS["finetune"].factory({}, 0).epochs
+    assert trained[1]["finetune.epochs"] == HEADS["finetune"].factory(seed=0).epochs
     assert starts[-2:] == trained and len(starts) == 5
     assert portfolio(["fake"], ["setfit"]) == []  # setfit does not take the fake embedder
 
 
 def test_few_labels_try_each_head_on_each_embedder_once_with_few_label_parameters() -> None:
-    from textops.search._head_search import HEAD_SEARCH
+    from textops.model import HEADS
 
     starts = portfolio(["fake", "mpnet", "minilm"], ["logreg", "knn", "setfit"], few_labels=True)
     kinds = [(s["embedder"], s[f"head.{s['embedder']}"]) for s in starts]
@@ -75,12 +75,12 @@ def test_few_labels_try_each_head_on_each_embedder_once_with_few_label_parameter
         ("minilm", "setfit"),
     ]
     logreg = [s for s in starts if "logreg.C" in s]
-    assert {s["logreg.C"] for s in logreg} == {HEAD_SEARCH["logreg"].few_labels["C"]}
+    assert {s["logreg.C"] for s in logreg} == {HEADS["logreg"].few_labels["C"]}
     assert all(s["normalize"] == "none" for s in logreg)  # unit-length embeddings as given
-    knn = HEADS["knn"].factory({}, 0)  # no few-labels parameters: the head's own defaults
+    knn = HEADS["knn"].factory(seed=0)  # no few-labels parameters: the head's own defaults
     assert {s["knn.n_neighbors"] for s in starts if "knn.n_neighbors" in s} == {knn.n_neighbors}
     setfit = [s for s in starts if "setfit.lr" in s]
-    assert {s["setfit.lr"] for s in setfit} == {HEADS["setfit"].factory({}, 0).lr}
+    assert {s["setfit.lr"] for s in setfit} == {HEADS["setfit"].factory(seed=0).lr}
 
 
 def test_a_new_study_tries_the_portfolio_first_and_a_resumed_one_does_not(

@@ -16,9 +16,8 @@ def _head_defaults(kind: str) -> dict[str, object]:
     """The head's own defaults: a direct fine-tune uses them, not a sampled point."""
     from textops.model import HEADS
 
-    est = HEADS[kind].factory({}, 0)
-    skip = {"model", "device", "threads", "seed"}
-    return {k: v for k, v in est.get_params().items() if k not in skip}
+    skip = {"model", "device", "threads"}
+    return {k: v for k, v in HEADS[kind].defaults().items() if k not in skip}
 
 
 @handle_errors

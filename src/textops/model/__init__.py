@@ -5,7 +5,15 @@ served traffic with."""
 
 from textops.model._batch import BatchPrediction, predict_file
 from textops.model._classifier import TextClassifier
-from textops.model._heads import HEADS, NORMALIZATIONS, build_head, standardizes
+from textops.model._heads import (
+    HEADS,
+    INPUT_PARAMS,
+    NORMALIZATIONS,
+    HeadSpec,
+    build_head,
+    head_kwargs,
+    standardizes,
+)
 from textops.model._reference import (
     REFERENCE_VECTORS,
     TrainingReference,
@@ -24,11 +32,13 @@ from textops.model._training import (
 
 __all__ = [
     "HEADS",
+    "INPUT_PARAMS",
     "NORMALIZATIONS",
     "REFERENCE_VECTORS",
     "BatchPrediction",
     "EpochRecord",
     "Exported",
+    "HeadSpec",
     "TextClassifier",
     "TrainedHead",
     "TrainingHooks",
@@ -37,6 +47,7 @@ __all__ = [
     "build_head",
     "build_reference",
     "device_for",
+    "head_kwargs",
     "oov_rate",
     "predict_file",
     "reference_rows",

@@ -1,42 +1,65 @@
-"""The one table of classifier heads: how each deployable head is built from a parameter dict,
-and what inputs it takes. ``tests/model/test_heads.py`` runs over every entry; how the search
-explores and cross-validates each head is the search's own table (``search._head_search``)."""
+"""The one table of classifier heads: one :class:`HeadSpec` per head says how the deployable
+head is built (keyword arguments: a misspelt parameter is an error, not a default), what inputs
+it takes, its search space, and how cross-validation fits it fast (a faster solver of the same
+objective, warm starts, early stopping, a clock between rounds, few-labels defaults). Adding a
+head is one entry here; ``tests/model/test_heads.py`` runs over every entry."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from textops._packages import available, require
 from textops._types import Params
-from textops.errors import UnknownPluginError
+from textops.errors import ConfigError, UnknownPluginError
+from textops.model import _head_spaces as sp
 
-__all__ = ["HEADS", "NORMALIZATIONS", "HeadSpec", "build_head", "head_spec", "standardizes"]
+__all__ = [
+    "HEADS",
+    "INPUT_PARAMS",
+    "NORMALIZATIONS",
+    "HeadSpec",
+    "build_head",
+    "head_kwargs",
+    "head_spec",
+    "standardizes",
+]
 
 #: how a head's inputs are normalised: as the embedder gives them, or standardised per feature
 NORMALIZATIONS = ("none", "standard")
 
 
-def _logreg(p: Params, seed: int) -> Any:
+def _logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(
-        C=p.get("C", 1.0), class_weight=p.get("class_weight"), max_iter=3000, random_state=seed
-    )
+    return LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=seed)
 
 
-def _ridge(p: Params, seed: int) -> Any:
+def _lbfgs_logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
+    from textops.model._lbfgs import LbfgsLogisticRegression
+
+    return LbfgsLogisticRegression(C=C, class_weight=class_weight)
+
+
+def _ridge(*, seed: int, alpha: float = 1.0, class_weight: str | None = None) -> Any:
     from sklearn.linear_model import RidgeClassifier
 
-    return RidgeClassifier(alpha=p.get("alpha", 1.0), class_weight=p.get("class_weight"))
+    return RidgeClassifier(alpha=alpha, class_weight=class_weight)
 
 
-def _linear_svm(p: Params, seed: int) -> Any:
+def _linear_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
     from sklearn.svm import LinearSVC
 
-    return LinearSVC(C=p.get("C", 1.0), class_weight=p.get("class_weight"), random_state=seed)
+    return LinearSVC(C=C, class_weight=class_weight, random_state=seed)
+
+
+def _newton_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
+    from textops.model._l2svm import NewtonLinearSVC
+
+    return NewtonLinearSVC(C=C, class_weight=class_weight)
 
 
 def _calibrate_temperature(est: Any) -> Any:
@@ -48,27 +71,30 @@ def _calibrate_temperature(est: Any) -> Any:
     return TemperatureScaledClassifier(est, cv=3)
 
 
-def _knn(p: Params, seed: int) -> Any:
+def _knn(*, seed: int, n_neighbors: int = 10, weights: str = "distance") -> Any:
     from sklearn.neighbors import KNeighborsClassifier
 
     return KNeighborsClassifier(
-        n_neighbors=p.get("n_neighbors", 10),
-        weights=p.get("weights", "distance"),
-        metric="cosine",
-        algorithm="brute",
+        n_neighbors=n_neighbors, weights=weights, metric="cosine", algorithm="brute"
     )
 
 
-def _mlp(p: Params, seed: int) -> Any:
+def _mlp(
+    *,
+    seed: int,
+    hidden: int = 128,
+    alpha: float = 1e-4,
+    lr: float = 1e-3,
+    epochs: int | None = None,
+) -> Any:
     from sklearn.neural_network import MLPClassifier
 
     # "epochs": how long training on the CV folds ran until the validation split stopped it
-    # (see _early); without it, sklearn's own early stopping on 15% of the training data
-    epochs = p.get("epochs")
+    # (see search's early stopping); without it, sklearn's own on 15% of the training data
     return MLPClassifier(
-        hidden_layer_sizes=(p.get("hidden", 128),),
-        alpha=p.get("alpha", 1e-4),
-        learning_rate_init=p.get("lr", 1e-3),
+        hidden_layer_sizes=(hidden,),
+        alpha=alpha,
+        learning_rate_init=lr,
         early_stopping=epochs is None,
         validation_fraction=0.15,
         n_iter_no_change=8,
@@ -77,16 +103,24 @@ def _mlp(p: Params, seed: int) -> Any:
     )
 
 
-def _lightgbm(p: Params, seed: int) -> Any:
+def _lightgbm(
+    *,
+    seed: int,
+    n_estimators: int = 200,
+    learning_rate: float = 0.1,
+    num_leaves: int = 31,
+    min_child_samples: int = 20,
+    class_weight: str | None = None,
+) -> Any:
     require("trees", "the lightgbm head", "lightgbm")
     from lightgbm import LGBMClassifier
 
     return LGBMClassifier(
-        n_estimators=p.get("n_estimators", 200),
-        learning_rate=p.get("learning_rate", 0.1),
-        num_leaves=p.get("num_leaves", 31),
-        min_child_samples=p.get("min_child_samples", 20),
-        class_weight=p.get("class_weight"),
+        n_estimators=n_estimators,
+        learning_rate=learning_rate,
+        num_leaves=num_leaves,
+        min_child_samples=min_child_samples,
+        class_weight=class_weight,
         subsample_freq=0,
         random_state=seed,
         n_jobs=1,
@@ -94,42 +128,39 @@ def _lightgbm(p: Params, seed: int) -> Any:
     )
 
 
-def _ebm(p: Params, seed: int) -> Any:
+def _ebm(
+    *, seed: int, interactions: int = 5, learning_rate: float = 0.02, max_bins: int = 256
+) -> Any:
     require("trees", "the ebm head", "interpret")
     from interpret.glassbox import ExplainableBoostingClassifier
 
     return ExplainableBoostingClassifier(
-        interactions=p.get("interactions", 5),
-        learning_rate=p.get("learning_rate", 0.02),
-        max_bins=p.get("max_bins", 256),
+        interactions=interactions,
+        learning_rate=learning_rate,
+        max_bins=max_bins,
         outer_bags=2,
         random_state=seed,
         n_jobs=1,
     )
 
 
-def _finetune(p: Params, seed: int) -> Any:
+# trained heads take their class's own keyword arguments (the class checks them)
+def _finetune(*, seed: int, **kw: Any) -> Any:
     from textops.model._finetune import FineTuneHead
 
-    return FineTuneHead(**_trained(p, FineTuneHead), seed=seed)
+    return FineTuneHead(**kw, seed=seed)
 
 
-def _setfit(p: Params, seed: int) -> Any:
+def _setfit(*, seed: int, **kw: Any) -> Any:
     from textops.model._finetune import SetFitHead
 
-    return SetFitHead(**_trained(p, SetFitHead), seed=seed)
+    return SetFitHead(**kw, seed=seed)
 
 
-def _bilstm(p: Params, seed: int) -> Any:
+def _bilstm(*, seed: int, **kw: Any) -> Any:
     from textops.model._bilstm import BiLSTMHead
 
-    return BiLSTMHead(**_trained(p, BiLSTMHead), seed=seed)
-
-
-def _trained(p: Params, cls: Any) -> Params:
-    """The sampled parameters a trained head takes (``normalize`` and the like are not its)."""
-    names = set(cls._get_param_names()) - {"seed"}
-    return {k: v for k, v in p.items() if k in names}
+    return BiLSTMHead(**kw, seed=seed)
 
 
 #: the encoders a trained head starts from: the table's sentence-transformers entries (or any
@@ -139,10 +170,14 @@ _BASE_ENCODERS = frozenset({"minilm", "mpnet"})
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """A table entry: how to build the deployable head, and what inputs it takes."""
+    """A table entry: how to build the deployable head, what inputs it takes, and how the
+    search explores and cross-validates it."""
 
     description: str
-    factory: Callable[[Params, int], Any]
+    #: builds the head: ``factory(seed=..., **params)``, its parameters keyword arguments
+    factory: Callable[..., Any]
+    #: the search space: a trial in, the head's parameters out (``_head_spaces``)
+    space: Callable[[Any], Params]
     #: embedder keys this head is offered with (None: any embedder)
     embedders: frozenset[str] | None = None
     accepts_sparse: bool = True
@@ -155,49 +190,126 @@ class HeadSpec:
     #: trains on texts and its encoder with them (a fine-tune): fitted on texts, not on cached
     #: embeddings, and deployed with the encoder it trained (``TrainedHead.export``)
     text_input: bool = False
+    # -- how cross-validation fits it --------------------------------------------------------
+    #: the fitted attributes a fit can start from (``warm_start``): cross-validation starts a
+    #: trial's fit on a fold from the solution of the nearest earlier trial on that fold
+    warm_start: tuple[str, ...] = ()
+    #: the same objective by a faster solver, for cross-validation (same keyword arguments;
+    #: the deployed head always comes from ``factory``)
+    cv_factory: Callable[..., Any] | None = None
+    #: ``cv_factory`` is used on dense inputs (embeddings) and on sparse ones (TF-IDF)
+    cv_dense: bool = True
+    cv_sparse: bool = False
+    #: how many times faster ``cv_factory`` fits than the deployed head: the budget's estimate
+    #: of finalising scales the CV's fit times by it for the refit
+    cv_speedup: float = 1.0
+    #: trained epoch by epoch and stopped on the validation split in cross-validation; the
+    #: deployed head trains for the epochs that won (``params["epochs"]``)
+    early_stopping: bool = False
+    #: ``fit`` takes ``callbacks=[f]``, each called after every training round (LightGBM):
+    #: cross-validation stops a fold there when the trial's time runs out
+    round_callbacks: bool = False
+    #: ``cv_factory``'s fit takes ``products=``, a dict where fits on one fold's (dense)
+    #: inputs keep what depends on the inputs only (the Newton SVM's Gram matrices)
+    fold_products: bool = False
+    #: parameters that cannot exceed the rows a fold trains on (k neighbours): a sampled
+    #: value above that is lowered to it, in the trial's parameters and so in the refit
+    at_most_rows: tuple[str, ...] = ()
+    #: the parameters a few-labels search tries it with, once per embedder (those not named
+    #: here: the head's own defaults). With a few dozen rows, tuning a head by CV mostly picks
+    #: the luckiest value; one value that holds up across data sets is more accurate on test
+    few_labels: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def installed(self) -> bool:
         return available(*self.needs)
 
+    def defaults(self) -> dict[str, Any]:
+        """The head's parameters and their defaults: its factory's keyword arguments (a
+        trained head's: its class's)."""
+        sig = inspect.signature(self.factory)
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+            est = self.factory(seed=0)
+            return {k: v for k, v in est.get_params().items() if k != "seed"}
+        return {
+            name: p.default
+            for name, p in sig.parameters.items()
+            if name != "seed" and p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
 
 HEADS: Mapping[str, HeadSpec] = MappingProxyType(
     {
-        "logreg": HeadSpec("logistic regression (C, class weights)", _logreg),
+        "logreg": HeadSpec(
+            "logistic regression (C, class weights)",
+            _logreg,
+            sp.space_logreg,
+            # on unit-length sentence embeddings sklearn's C 1 underfits a few dozen rows;
+            # bench/selection.py compares this one value with a CV-tuned choice
+            few_labels={"C": 10.0},
+            warm_start=("coef_", "intercept_"),
+            # on TF-IDF only: on embeddings sklearn's lbfgs is as fast (bench/search.py
+            # --solvers-only prints both gains)
+            cv_factory=_lbfgs_logreg,
+            cv_dense=False,
+            cv_sparse=True,
+            # no cv_speedup: alone (as the winner's refit runs) both solvers take the same
+            # time; the L-BFGS gains 1.7x only when two trials fit at once, as in the search
+        ),
         "ridge": HeadSpec(
             "ridge (least-squares) classifier; the deployed model adds temperature-scaled "
             "probabilities",
             _ridge,
+            sp.space_ridge,
             calibrate=_calibrate_temperature,
         ),
         "linear_svm": HeadSpec(
             "linear SVM; the deployed model adds temperature-scaled probabilities",
             _linear_svm,
+            sp.space_linear_svm,
             calibrate=_calibrate_temperature,
+            few_labels={"C": 0.1},
+            warm_start=("coef_", "intercept_"),
+            cv_factory=_newton_svm,
+            cv_speedup=6.0,
+            fold_products=True,
         ),
-        "knn": HeadSpec("k nearest neighbours, cosine distance", _knn),
+        "knn": HeadSpec(
+            "k nearest neighbours, cosine distance",
+            _knn,
+            sp.space_knn,
+            at_most_rows=("n_neighbors",),
+        ),
         "mlp": HeadSpec(
             "one-hidden-layer MLP, trained for the epochs the validation split chose",
             _mlp,
+            sp.space_mlp,
             accepts_sparse=False,
+            early_stopping=True,
         ),
         "lightgbm": HeadSpec(
             "LightGBM gradient-boosted trees (extra: trees)",
             _lightgbm,
+            sp.space_lightgbm,
             scale_invariant=True,
             needs=("lightgbm",),
+            round_callbacks=True,
         ),
         "ebm": HeadSpec(
             "Explainable Boosting Machine (interpret), on linguistic features (extra: trees)",
             _ebm,
+            sp.space_ebm,
             embedders=frozenset({"linguistic"}),
             accepts_sparse=False,
             scale_invariant=True,
             needs=("interpret",),
         ),
+        # trained on texts, scored on the validation split epoch by epoch (search's
+        # _trained_trial)
         "finetune": HeadSpec(
             "the encoder fine-tuned end to end with a linear layer on its mean pool",
             _finetune,
+            sp.space_finetune,
             embedders=_BASE_ENCODERS,
             accepts_sparse=False,
             text_input=True,
@@ -206,6 +318,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             "SetFit: the encoder tuned contrastively on text pairs, then logistic regression "
             "(the few-shot candidate)",
             _setfit,
+            sp.space_setfit,
             embedders=_BASE_ENCODERS,
             accepts_sparse=False,
             text_input=True,
@@ -213,12 +326,16 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         "bilstm": HeadSpec(
             "a BiLSTM (max or attention pooling) over the frozen encoder's token vectors",
             _bilstm,
+            sp.space_bilstm,
             embedders=_BASE_ENCODERS,
             accepts_sparse=False,
             text_input=True,
         ),
     }
 )
+
+#: parameters a head's inputs take, not the head itself (the search's choice of standardising)
+INPUT_PARAMS = frozenset({"normalize"})
 
 
 def head_spec(key: str) -> HeadSpec:
@@ -237,6 +354,20 @@ def standardizes(key: str, params: Params, scale: bool = False) -> bool:
     return normalize == "standard" and not head_spec(key).scale_invariant
 
 
+def head_kwargs(key: str, params: Params) -> Params:
+    """``params`` as head ``key``'s keyword arguments: what its inputs take left out, and an
+    unknown name an error (a misspelt ``c`` would otherwise train with the default C)."""
+    kwargs = {k: v for k, v in params.items() if k not in INPUT_PARAMS}
+    known = head_spec(key).defaults()
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"head {key}: unknown parameter(s) {', '.join(unknown)}; it takes "
+            f"{', '.join(sorted(known)) or 'none'}"
+        )
+    return kwargs
+
+
 def build_head(
     key: str,
     params: Params,
@@ -245,17 +376,20 @@ def build_head(
     seed: int = 0,
     probability: bool = True,
     prescaled: bool = False,
-    factory: Callable[[Params, int], Any] | None = None,
+    cv_inputs: Literal["dense", "sparse"] | None = None,
 ) -> Any:
     """The head ``key`` as an unfitted estimator, its inputs standardised when
     :func:`standardizes` says so, unless the caller does that itself (``prescaled``).
 
     ``probability=False`` leaves out the calibration step a margin classifier needs for
-    probabilities (scoring labels only); ``factory`` builds the estimator instead of the
-    table's (the search's faster solver of the same objective).
+    probabilities (scoring labels only); ``cv_inputs`` (cross-validation on dense or sparse
+    inputs) builds it with the spec's faster solver of the same objective where it has one.
     """
     spec = head_spec(key)
-    est = (factory or spec.factory)(params, seed)
+    kwargs = head_kwargs(key, params)
+    fast = spec.cv_dense if cv_inputs == "dense" else spec.cv_sparse
+    factory = spec.cv_factory if cv_inputs and fast and spec.cv_factory else spec.factory
+    est = factory(seed=seed, **kwargs)
     if spec.text_input:
         return est  # its own encoder: no calibration or scaling of fixed inputs
     if probability and spec.calibrate is not None:

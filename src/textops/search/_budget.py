@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from textops.embed import make_embedder
 from textops.model import HEADS
-from textops.search._head_search import HEAD_SEARCH
 
 if TYPE_CHECKING:
     from optuna import Study, Trial
@@ -78,12 +77,12 @@ def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
     scale = n_refit / max(n_train * (folds - 1) / folds, 1.0)
     fit = per_fold * scale
     key = str(t.user_attrs.get("head"))
-    search, spec = HEAD_SEARCH.get(key), HEADS.get(key)
+    spec = HEADS.get(key)
     emb = make_embedder(str(t.user_attrs.get("embedder")))
-    fast_cv = search is not None and search.cv_factory is not None
-    used = search is not None and (search.cv_sparse if emb.sparse_output else search.cv_dense)
-    if search is not None and fast_cv and used:
-        fit *= search.cv_speedup  # CV fitted with a faster solver than the deployed head's
+    fast_cv = spec is not None and spec.cv_factory is not None
+    used = spec is not None and (spec.cv_sparse if emb.sparse_output else spec.cv_dense)
+    if spec is not None and fast_cv and used:
+        fit *= spec.cv_speedup  # CV fitted with a faster solver than the deployed head's
     if spec is not None and spec.calibrate is not None:
         fit *= 3.0
     # an embedder fitted on data (TF-IDF) is refitted once: from its slowest fold's fit

@@ -16,12 +16,11 @@ import numpy as np
 
 from textops._types import Params
 from textops.embed import free_cpus, make_embedder
-from textops.model import HEADS, NORMALIZATIONS, standardizes
+from textops.model import HEADS, NORMALIZATIONS, build_head, standardizes
 from textops.search._budget import Budget, OutOfTimeError
 from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
 from textops.search._folds import FoldData
-from textops.search._head_search import HEAD_SEARCH, cv_head
 from textops.search._recipes import Recipe, recipe_params, sample_recipe
 from textops.search._record import FoldResult, TrialRecord, brier_score
 from textops.search._trained_trial import TrainedTrials
@@ -190,8 +189,9 @@ class Objective:
             Xx, yx = data.extra(ek, recipe, fold, standard)
             Xtr, ytr = np.vstack([Xtr, Xx]), np.concatenate([ytr, yx])
         # the fold's arrays are standardised already
-        est = cv_head(hk, params, scale=scale, seed=self.seed, dense=dense, prescaled=dense)
-        search = HEAD_SEARCH[hk]
+        est = build_head(hk, params, scale=scale, seed=self.seed, probability=False,
+                         prescaled=dense, cv_inputs="dense" if dense else "sparse")  # fmt: skip
+        search = HEADS[hk]
         # features fitted per fold (TF-IDF) differ between folds: warm starts stay in the fold
         shared = data.features(ek) is not None
         # (warm starts and kept products belong to the fold's own arrays: not with extra rows)
@@ -249,10 +249,10 @@ class Objective:
     def _sample(self, trial: Trial) -> tuple[str, str, Params]:
         ek = trial.suggest_categorical("embedder", self.embedders)
         hk = trial.suggest_categorical(f"head.{ek}", self.heads[ek])
-        params = HEAD_SEARCH[hk].space(trial)
+        params = HEADS[hk].space(trial)
         params.update(self.trained.fixed_params(ek, hk, params))
         rows = min(len(tr) for tr, _ in self.data.splits(ek))
-        for name in HEAD_SEARCH[hk].at_most_rows:
+        for name in HEADS[hk].at_most_rows:
             params[name] = min(int(params[name]), rows)
         if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))

@@ -163,7 +163,7 @@ def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = Fals
 
 def few_label_portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
     """The trials of a few-labels search, each once: every head on every embedder it takes,
-    with the head's few-labels parameters (``HeadSearch.few_labels``, else its defaults), heads
+    with the head's few-labels parameters (``HeadSpec.few_labels``, else its defaults), heads
     on embeddings first (each takes moments on a few dozen rows, and gives a winner to keep
     time for), then the trained heads on each encoder they start from, cheapest first.
 
@@ -193,12 +193,11 @@ def _default_start(emb: str, hk: str) -> JSON:
     """Head ``hk`` on ``emb`` with its few-labels parameters, else its own defaults, its
     inputs as the embedder gives them."""
     from textops.model import HEADS
-    from textops.search._head_search import HEAD_SEARCH
     from textops.search._objective import searches_normalization
 
-    search = HEAD_SEARCH[hk]
-    trial = _Defaults({**HEADS[hk].factory({}, 0).get_params(), **search.few_labels})
-    search.space(trial)
+    spec = HEADS[hk]
+    trial = _Defaults({**spec.defaults(), **spec.few_labels})
+    spec.space(trial)
     as_given = {"normalize": "none"} if searches_normalization(emb, hk) else {}
     return {"embedder": emb, f"head.{emb}": hk, **trial.chosen, **as_given}
 

@@ -244,7 +244,7 @@ class TrainedTrials:
         unless ``model`` names another folder)."""
         out = {k: v for k, v in self.head_options.items() if k in params}
         if HEADS[hk].text_input:
-            names = HEADS[hk].factory({}, 0)._get_param_names()
+            names = HEADS[hk].defaults()
             out.update({k: v for k, v in self.head_options.items() if k in names})
             out.setdefault("model", EMBEDDERS[ek].params["model"])
         return out

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WarmStarts"]
+# parameters that change the inputs a solution lives on: a start must match them
+from textops.model import INPUT_PARAMS as _INPUT_PARAMS
 
-#: parameters that change the inputs a solution lives on: a start must match them
-_INPUT_PARAMS = frozenset({"normalize"})
+__all__ = ["WarmStarts"]
 #: distance (in log units of the numeric parameters) charged per other categorical parameter
 #: that differs: a factor ~7 in C weighs as much as other class weights
 _MISMATCH = 2.0

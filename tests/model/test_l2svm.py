@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.svm import LinearSVC
 
-from tests.search._linear_data import linear_problem
-from textops.search._l2svm import NewtonLinearSVC
+from tests.model._linear_data import linear_problem
+from textops.model._l2svm import NewtonLinearSVC
 
 
 def _data(n_classes: int, weights: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:

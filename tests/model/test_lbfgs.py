@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from tests.search._linear_data import linear_problem
-from textops.search._lbfgs import LbfgsLogisticRegression
+from tests.model._linear_data import linear_problem
+from textops.model._lbfgs import LbfgsLogisticRegression
 
 
 def _data(n_classes: int, weights: list[float] | None = None) -> tuple[Any, np.ndarray]:
@@ -100,7 +100,7 @@ def test_sparse_inputs_with_zeros_reach_sklearns_solution(n_classes: int, C: flo
 
 
 def test_numpy_lbfgs_minimises_an_ill_conditioned_quadratic() -> None:
-    from textops.search._lbfgs import minimize_lbfgs
+    from textops.model._lbfgs import minimize_lbfgs
 
     rng = np.random.default_rng(0)
     Q, _ = np.linalg.qr(rng.normal(size=(30, 30)))

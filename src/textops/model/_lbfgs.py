@@ -15,7 +15,7 @@ numpy operations on the small ``n x classes`` array, in float64.
 
 Only the search's cross-validation uses it: the deployed head stays a ``LogisticRegression``,
 which minimises the same strictly convex objective with the same L-BFGS-B settings, so both give
-the same model up to tolerance (``tests/search/test_lbfgs.py`` checks the labels they predict
+the same model up to tolerance (``tests/model/test_lbfgs.py`` checks the labels they predict
 agree). ``bench/search.py`` prints both solvers' seconds per fit on a TREC fold.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from textops.search._f32 import matmul32
+from textops.model._f32 import matmul32
 
 __all__ = ["LbfgsLogisticRegression", "minimize_lbfgs"]
 

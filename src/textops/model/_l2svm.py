@@ -14,7 +14,7 @@ a small ``(d+1) x (d+1)`` Cholesky solve, and in fewer from a nearby solution (`
 
 Only the search's cross-validation uses it: the deployed head stays a ``LinearSVC``, which
 minimises the same strictly convex objective, so both give the same model up to tolerance
-(``tests/search/test_l2svm.py`` checks the labels they predict agree).
+(``tests/model/test_l2svm.py`` checks the labels they predict agree).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from textops.search._f32 import matmul32
+from textops.model._f32 import matmul32
 
 __all__ = ["NewtonLinearSVC"]
 
