@@ -10,10 +10,9 @@ from sklearn.datasets import make_classification
 from sklearn.neural_network import MLPClassifier
 
 from textops.data import Dataset
-from textops.model import TextClassifier
+from textops.model import TextClassifier, macro_f1
 from textops.search import SearchConfig, run_search
 from textops.search._early import fit_early_stopped
-from textops.search._objective import macro_f1
 from textops.track import MemoryTracker
 
 

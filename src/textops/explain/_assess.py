@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from textops._types import JSON
+from textops.model import macro_f1
 from textops.track import (
     PairedPredictions,
     Reliability,
     expected_calibration_error,
-    macro_f1_codes,
     mcnemar_test,
     reliability,
 )
@@ -123,7 +123,7 @@ def _interval(y: np.ndarray, pred: np.ndarray, k: int, seed: int) -> tuple[float
         return (float("nan"), float("nan"))
     res = bootstrap(
         (y, pred),
-        lambda a, b: macro_f1_codes(a, b, k),
+        lambda a, b: macro_f1(a, b, k),
         paired=True,
         vectorized=False,
         n_resamples=RESAMPLES,
@@ -156,7 +156,7 @@ def _scores(c: Candidate, y_true: list[str], seed: int) -> ModelScores:
         source=c.source,
         n=len(y),
         accuracy=float(np.mean(pred == y)),
-        macro_f1=macro_f1_codes(y, pred, k),
+        macro_f1=macro_f1(y, pred, k),
         macro_f1_ci=_interval(y, pred, k, seed),
         per_class_f1={lab: float(f) for lab, f in zip(classes, per_class, strict=True)},
         ece=ece,

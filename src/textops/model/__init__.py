@@ -21,6 +21,7 @@ from textops.model._reference import (
     oov_rate,
     reference_rows,
 )
+from textops.model._scores import macro_f1, macro_f1_labels
 from textops.model._trained_head import Exported, TrainedHead
 from textops.model._training import (
     EpochRecord,
@@ -48,6 +49,8 @@ __all__ = [
     "build_reference",
     "device_for",
     "head_kwargs",
+    "macro_f1",
+    "macro_f1_labels",
     "oov_rate",
     "predict_file",
     "reference_rows",

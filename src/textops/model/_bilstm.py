@@ -16,7 +16,8 @@ import numpy as np
 from scipy.special import softmax
 
 from textops.embed import BILSTM_CONFIG, BILSTM_WEIGHTS, BiLSTMEncoder, build_bilstm
-from textops.model._trained_head import Exported, TrainedHead, macro_f1_codes, weights_folder
+from textops.model._scores import macro_f1
+from textops.model._trained_head import Exported, TrainedHead, weights_folder
 from textops.model._training import LoopSpec, TrainingHooks, autocast, batches
 
 __all__ = ["BiLSTMHead"]
@@ -107,7 +108,7 @@ class BiLSTMHead(TrainedHead):
         def validate() -> float | None:
             if val is None or val_vectors is None:
                 return None
-            return macro_f1_codes(val[1], self._logits(val_vectors).argmax(axis=1))
+            return macro_f1(val[1], self._logits(val_vectors).argmax(axis=1))
 
         params = list(net.parameters()) + list(linear.parameters())
         lengths = [int(v.shape[0]) for v in vectors]

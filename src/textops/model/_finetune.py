@@ -18,7 +18,8 @@ import numpy as np
 from scipy.special import softmax
 
 from textops.embed import FineTunedEncoder, resolve_model
-from textops.model._trained_head import Exported, TrainedHead, macro_f1_codes, weights_folder
+from textops.model._scores import macro_f1
+from textops.model._trained_head import Exported, TrainedHead, weights_folder
 from textops.model._training import LoopSpec, TrainingHooks, autocast, batches
 
 __all__ = ["FineTuneHead", "SetFitHead", "load_body"]
@@ -135,7 +136,7 @@ class FineTuneHead(TrainedHead):
             return loss_fn(logits.float(), target[rows].to(dev))
 
         def validate() -> float | None:
-            return None if val is None else macro_f1_codes(val[1], self._predict_codes(val[0]))
+            return None if val is None else macro_f1(val[1], self._predict_codes(val[0]))
 
         params = list(st.parameters()) + list(linear.parameters())
         spec = LoopSpec(step, params, toks.lengths, validate, modules=[st, linear])
@@ -258,7 +259,7 @@ class SetFitHead(TrainedHead):
         def validate() -> float | None:
             # the head is what validation scores: fitted on the body as it is now
             self._fit_lr(texts, y)
-            return None if val is None else macro_f1_codes(val[1], self._predict_codes(val[0]))
+            return None if val is None else macro_f1(val[1], self._predict_codes(val[0]))
 
         spec = LoopSpec(step, list(st.parameters()), lengths, validate, modules=[st])
         self._fit_loop(spec, hooks, weight_decay=0.0, patience=self.epochs)

@@ -34,13 +34,7 @@ from textops.model._training import (
     set_threads,
 )
 
-__all__ = ["Exported", "TrainedHead", "macro_f1_codes", "weights_folder"]
-
-
-def macro_f1_codes(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y_true, y_pred, average="macro"))
+__all__ = ["Exported", "TrainedHead", "weights_folder"]
 
 
 def weights_folder(owner: object) -> Path:

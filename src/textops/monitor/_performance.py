@@ -27,7 +27,9 @@ def parse_window(spec: str) -> tuple[str, float]:
 
 
 def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> JSON:
-    from sklearn.metrics import f1_score, recall_score
+    from sklearn.metrics import recall_score
+
+    from textops.model import macro_f1_labels
 
     n = len(rows)
     out: JSON = {"n_feedback": n}
@@ -38,8 +40,8 @@ def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> JS
     true = [r[1] for r in rows]
     seen = sorted(set(true))
     out["accuracy"] = round(sum(p == t for p, t in zip(pred, true, strict=True)) / n, 6)
-    # scikit-learn's definition: over the labels present in feedback or predictions
-    out["macro_f1"] = round(float(f1_score(true, pred, average="macro", zero_division=0)), 6)
+    # over the labels present in feedback or predictions (scikit-learn's definition)
+    out["macro_f1"] = round(macro_f1_labels(true, pred), 6)
     rec = recall_score(true, pred, labels=seen, average=None, zero_division=0)
     out["per_class_recall"] = {lab: round(float(r), 6) for lab, r in zip(seen, rec, strict=True)}
     out["label_coverage"] = round(len(set(seen) & set(labels)) / max(len(labels), 1), 6)

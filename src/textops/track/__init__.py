@@ -18,7 +18,6 @@ from textops.track._metrics import (
     confusion_figure,
     evaluate,
     expected_calibration_error,
-    macro_f1_codes,
     reliability,
 )
 from textops.track._mlflow import default_tracking_uri, ui_hint
@@ -62,7 +61,6 @@ __all__ = [
     "expected_calibration_error",
     "load_classifier",
     "load_model",
-    "macro_f1_codes",
     "mcnemar_test",
     "model_dataset",
     "predict_on_cluster",

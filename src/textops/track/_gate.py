@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from textops._types import JSON
-from textops.track._metrics import macro_f1_codes
+from textops.model import macro_f1, macro_f1_labels
 
 __all__ = [
     "GATES",
@@ -54,10 +54,8 @@ class PairedPredictions:
     champion: list[str]
 
     def macro_f1(self, which: str) -> float:
-        from sklearn.metrics import f1_score
-
         pred = self.challenger if which == "challenger" else self.champion
-        return float(f1_score(self.y_true, pred, average="macro"))
+        return macro_f1_labels(self.y_true, pred)
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,7 @@ def bootstrap_test(paired: PairedPredictions, gate: Gate) -> tuple[float, dict[s
     y, new, old, k = _codes(paired)
 
     def lead(yy: np.ndarray, nn: np.ndarray, oo: np.ndarray) -> float:
-        return macro_f1_codes(yy, nn, k) - macro_f1_codes(yy, oo, k)
+        return macro_f1(yy, nn, k) - macro_f1(yy, oo, k)
 
     res = bootstrap(
         (y, new, old), lead, paired=True, vectorized=False, n_resamples=gate.resamples,

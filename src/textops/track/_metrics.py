@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 
 from textops._types import JSON
+from textops.model import macro_f1_labels
 
 __all__ = [
     "Reliability",
     "confusion_figure",
     "evaluate",
     "expected_calibration_error",
-    "macro_f1_codes",
     "reliability",
 ]
 
@@ -55,16 +55,6 @@ def reliability(proba: np.ndarray, correct: np.ndarray, bins: int = 15) -> Relia
     return Reliability(tuple(mean_conf), tuple(accuracy), tuple(count))
 
 
-def macro_f1_codes(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    """Macro-F1 of integer label codes in ``[0, k)`` over the classes present in ``y`` or
-    ``pred`` (scikit-learn's rule), in numpy: bootstraps call it thousands of times."""
-    tp = np.bincount(y[y == pred], minlength=k)
-    support, predicted = np.bincount(y, minlength=k), np.bincount(pred, minlength=k)
-    present = (support + predicted) > 0
-    f1 = np.divide(2 * tp, support + predicted, out=np.zeros(k), where=present)
-    return float(f1[present].mean())
-
-
 def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> JSON:
     from sklearn.metrics import (
         accuracy_score,
@@ -79,7 +69,8 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) ->
     y = list(y_true)
     out: JSON = {
         "accuracy": float(accuracy_score(y, y_pred)),
-        "macro_f1": float(f1_score(y, y_pred, average="macro", labels=labels, zero_division=0)),
+        # the one macro-F1 (the gate's and the search's): over the labels in y or y_pred
+        "macro_f1": macro_f1_labels(y, y_pred),
         "micro_f1": float(f1_score(y, y_pred, average="micro", labels=labels, zero_division=0)),
         "n": len(y),
     }
