@@ -89,6 +89,21 @@ def test_search_over_recipes_with_an_llm_stub(topics, home: Path) -> None:  # ty
     assert not set(made.texts) & set(ds.texts())
 
 
+def test_llm_rows_are_written_once_per_dataset_version(topics, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """The search, the pipeline and the CLI ask for missing rows through one function: a
+    version that has them asks the endpoint nothing."""
+    from textops.data import DatasetStore
+    from textops.gen import EndpointGenerator, synthesize_missing
+
+    ds = DatasetStore(home).get("topics")
+    with llm_stub() as (url, seen):
+        first = synthesize_missing(ds, EndpointGenerator(url, "stub"), 4, home=home)
+        asked = len(seen)
+        again = synthesize_missing(ds, EndpointGenerator(url, "stub"), 4, home=home)
+    assert first is not None and len(first) == 12 and asked == 3
+    assert again is None and len(seen) == asked
+
+
 def test_llm_recipe_without_rows_says_what_to_do(topics, home: Path) -> None:  # type: ignore[no-untyped-def]
     res = runner.invoke(app, [*SEARCH, "--trials", "2", "--recipes", "none,llm"])
     assert res.exit_code == 2 and "textops data synth" in res.output

@@ -116,15 +116,15 @@ def print_search(report: SearchReport) -> None:
 
 def _synthesize(dataset: str, url: str, model: str | None, per_class: int) -> None:
     """The llm recipe's rows, when the dataset version has none yet."""
-    from textops.data import DatasetStore, read_synthetic
+    from textops.data import DatasetStore
     from textops.errors import ConfigError
-    from textops.gen import EndpointGenerator, synthesize
+    from textops.gen import EndpointGenerator, synthesize_missing
 
     if not model:
         raise ConfigError("--llm-endpoint needs --llm-model")
     ds = DatasetStore().get(dataset)
-    if read_synthetic(ds, "llm") is None:
-        made = synthesize(ds, EndpointGenerator(url, model), per_class)
+    made = synthesize_missing(ds, EndpointGenerator(url, model), per_class)
+    if made is not None:
         typer.echo(
             f"{len(made)} LLM-written rows from {model} stored with {ds.name}@{ds.version}",
             err=True,

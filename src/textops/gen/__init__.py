@@ -7,7 +7,7 @@ from textops.gen._endpoint import EndpointGenerator
 from textops.gen._eval import GenEvalReport, LabelScorer, SettingScores, evaluate_generations
 from textops.gen._eval_report import eval_figure, eval_html, log_eval
 from textops.gen._generator import GENERATOR_FILE, Generator, SamplingDefaults
-from textops.gen._llm import LLMClassifier, generate_examples, synthesize
+from textops.gen._llm import LLMClassifier, generate_examples, synthesize, synthesize_missing
 from textops.gen._metrics import distinct_n, embedding_diversity, self_bleu
 from textops.gen._run import GenTrainReport, load_generator, train_generator
 from textops.gen._sample import (
@@ -47,6 +47,7 @@ __all__ = [
     "self_bleu",
     "sweep",
     "synthesize",
+    "synthesize_missing",
     "train_generator",
     "write_generations",
 ]

@@ -19,7 +19,7 @@ from textops._types import JSON
 from textops.data import Dataset, SyntheticRows
 from textops.gen._endpoint import EndpointGenerator
 
-__all__ = ["LLMClassifier", "generate_examples", "synthesize"]
+__all__ = ["LLMClassifier", "generate_examples", "synthesize", "synthesize_missing"]
 
 EXAMPLES_PROMPT = (
     'Write {n} different, realistic short texts that belong to the class "{label}" of a text '
@@ -145,6 +145,18 @@ class LLMClassifier:
             self._label(_ask(self.endpoint, cache, self._prompt(t), self.seed, 0.0)[0])
             for t in texts
         ]
+
+
+def synthesize_missing(
+    dataset: Dataset, endpoint: EndpointGenerator, per_class: int, *, home: str | Path | None = None
+) -> SyntheticRows | None:
+    """The llm recipe's rows for ``dataset``, written once: None (and nothing asked of the
+    endpoint) when the version has them already, as a search or a pipeline rerun finds."""
+    from textops.data import read_synthetic
+
+    if read_synthetic(dataset, "llm") is not None:
+        return None
+    return synthesize(dataset, endpoint, per_class, home=home)
 
 
 def synthesize(

@@ -154,15 +154,14 @@ def _search_inputs(ctx: StageContext) -> JSON:
 
 def _synthesize(ctx: StageContext, dataset: str, version: str) -> None:
     """The llm recipe's rows for this dataset version (once: they are stored with it)."""
-    from textops.data import DatasetStore, read_synthetic
-    from textops.gen import EndpointGenerator, synthesize
+    from textops.data import DatasetStore
+    from textops.gen import EndpointGenerator, synthesize_missing
 
     spec = ctx.config.llm
     assert spec is not None
     ds = DatasetStore(ctx.home).get(dataset, version)
-    if read_synthetic(ds, "llm") is None:
-        endpoint = EndpointGenerator(spec.endpoint, spec.model, api_key_env=spec.api_key_env)
-        synthesize(ds, endpoint, spec.per_class, home=ctx.home)
+    endpoint = EndpointGenerator(spec.endpoint, spec.model, api_key_env=spec.api_key_env)
+    synthesize_missing(ds, endpoint, spec.per_class, home=ctx.home)
 
 
 def _search(ctx: StageContext) -> JSON:
