@@ -22,6 +22,21 @@ def test_mkdocs_builds_strict(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "search" / "index.html").exists() or (
         tmp_path / "site" / "index.html"
     ).exists()
+    _every_public_name_is_in_the_api_reference(tmp_path / "site" / "api")
+
+
+def _every_public_name_is_in_the_api_reference(api: Path) -> None:
+    """The generated reference has a page per stage and an entry per name of its __all__."""
+    import importlib
+
+    stages = sorted(p.stem for p in (ROOT / "docs" / "api").glob("*.md") if p.stem != "index")
+    assert {"data", "embed", "model", "track", "search", "gen", "explain", "monitor",
+            "pipeline", "serve"} <= set(stages)  # fmt: skip
+    for stage in stages:
+        page = (api / stage / "index.html").read_text("utf-8")
+        names = importlib.import_module(f"textops.{stage}").__all__
+        missing = [n for n in names if f'id="textops.{stage}.{n}"' not in page]
+        assert not missing, (stage, missing)
 
 
 def test_readme_is_an_entry_page() -> None:

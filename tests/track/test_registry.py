@@ -313,3 +313,32 @@ def test_odd_text_given_to_a_model_gets_an_answer_not_a_traceback(
     res = runner.invoke(app, ["predict", "models:/topics@champion", odd, "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["predictions"][0]["text"] == "bad ÿ byte"
+
+
+def test_the_registry_rescores_a_champion_of_other_data_itself(registered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Registration takes data, not callbacks: given the new version's held-out rows, the
+    registry predicts a champion scored on other data there itself, and the gate pairs them."""
+    from tests.conftest import topic_rows
+    from textops.model import macro_f1_labels
+    from textops.track import Gate, HeldOut
+
+    sources = [v.source for v in ModelRegistry(registered.tracking_uri).versions("topics")]
+    reg = ModelRegistry(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    first = reg.register_classifier(name="t", source=sources[0], run_id="", tags={},
+                                    macro_f1=0.5, fingerprint="old")  # fmt: skip
+    assert first.alias == "champion"
+    rows = topic_rows(60, seed=3)
+    texts, labels = [t for t, _ in rows], [y for _, y in rows]
+    held_out = HeldOut(texts, labels, predicted=labels)  # a perfect newcomer
+    new = reg.register_classifier(name="t", source=sources[1], run_id="", tags={},
+                                  macro_f1=1.0, fingerprint="new", held_out=held_out)  # fmt: skip
+    old, _ = load_classifier("models:/t/1", reg.uri)
+    expected = macro_f1_labels(labels, old.predict(texts))
+    assert new.comparison["champion_scored"] == "re-scored on this test split"
+    assert new.comparison["champion_macro_f1"] == pytest.approx(expected)
+    assert new.alias == ("champion" if expected < 1.0 else "challenger")
+    paired = reg.register_classifier(name="t", source=sources[1], run_id="", tags={},
+                                     macro_f1=1.0, fingerprint="new", held_out=held_out,
+                                     gate=Gate(mode="significant"))  # fmt: skip
+    assert paired.comparison["champion_scored"] == "predicted on this test split (paired)"
+    assert paired.comparison["gate"]["test"] == "mcnemar"

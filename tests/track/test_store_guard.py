@@ -147,7 +147,7 @@ def test_an_alias_that_cannot_be_read_is_an_error_not_no_champion(tmp_path: Path
 
     reg = ModelRegistry(f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert reg.alias_version("nothing", "champion") is None  # no such model: no champion
-    reg._new_version("m", "file:///a", "", {})
+    reg._new_version("m", "file:///a", "", {})  # a version, and no alias yet
     assert reg.alias_version("m", "champion") is None  # no such alias: no champion
 
     def broken(name: str, alias: str) -> None:
@@ -157,7 +157,7 @@ def test_an_alias_that_cannot_be_read_is_an_error_not_no_champion(tmp_path: Path
     with pytest.raises(RegistryError, match="cannot read alias"):
         reg.alias_version("m", "champion")
     with pytest.raises(RegistryError):
-        reg.register(name="m", source="file:///b", run_id="", tags={}, macro_f1=0.1,
-                     fingerprint="f")  # fmt: skip
+        reg.register_classifier(name="m", source="file:///b", run_id="", tags={},
+                                macro_f1=0.1, fingerprint="f")  # fmt: skip
     reg.client.get_model_version_by_alias = ModelRegistry(reg.uri).client.get_model_version_by_alias  # type: ignore[method-assign]
     assert reg.alias_version("m", "champion") is None  # the failed register promoted nothing

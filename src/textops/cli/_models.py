@@ -59,34 +59,32 @@ def show(name: str, tracking_uri: str | None = TrackingOpt, as_json: bool = Json
         )
 
 
-def _paired_on_test(tracking_uri: str, name: str, version: int, dataset: str | None) -> Any:
-    """``paired(challenger_uri, champion_uri)``: both models' labels on the test split of
-    ``dataset`` (NAME or NAME@VERSION; default: the one the challenger was scored on)."""
+def _test_split(registry: Any, name: str, version: int, dataset: str | None) -> Any:
+    """The test split of ``dataset`` (NAME or NAME@VERSION; default: the one ``version`` was
+    scored on) as the rows a gated promotion compares the two models on (None: a generator,
+    or no other champion to compare with: nothing to predict)."""
     from textops.data import DatasetStore
     from textops.errors import ConfigError
-    from textops.track import PairedPredictions, load_classifier
+    from textops.track import HeldOut
 
-    def paired(challenger_uri: str, champion_uri: str) -> PairedPredictions:
-        ref = dataset
-        if ref is None:
-            versions = _registry(tracking_uri).versions(name)
-            tags: dict[str, str] = next((v.tags for v in versions if v.version == version), {})
-            ref = tags.get("textops.dataset")
-        if not ref:
-            raise ConfigError(
-                f"v{version} does not record its dataset; pass --dataset NAME to compare on its "
-                "test split"
-            )
-        ds_name, _, ds_version = ref.partition("@")
-        ds = DatasetStore().get(ds_name, ds_version or None)
-        texts, labels = ds.texts("test"), ds.labels("test")
-        if not texts:
-            raise ConfigError(f"dataset {ref} has no test split to compare the models on")
-        new, _ = load_classifier(challenger_uri, tracking_uri)
-        old, _ = load_classifier(champion_uri, tracking_uri)
-        return PairedPredictions(labels, new.predict(texts), old.predict(texts))
-
-    return paired
+    info = next((v for v in registry.versions(name) if v.version == version), None)
+    champion = registry.champion(name)
+    if info is None or info.tags.get("textops.kind") == "generator":
+        return None
+    if champion is None or champion.version == version:  # nothing to compare with
+        return None
+    ref = dataset or info.tags.get("textops.dataset")
+    if not ref:
+        raise ConfigError(
+            f"v{version} does not record its dataset; pass --dataset NAME to compare on its "
+            "test split"
+        )
+    ds_name, _, ds_version = ref.partition("@")
+    ds = DatasetStore().get(ds_name, ds_version or None)
+    texts, labels = ds.texts("test"), ds.labels("test")
+    if not texts:
+        raise ConfigError(f"dataset {ref} has no test split to compare the models on")
+    return HeldOut(texts, labels)
 
 
 GateOpt = typer.Option(
@@ -134,8 +132,9 @@ def promote(
         field = {"mode": "gate", "test": "gate-test"}.get(str(first["loc"][0]), first["loc"][0])
         raise ConfigError(f"--{field}: {first['msg']}") from None
     uri = tracking_uri or default_tracking_uri()
-    paired = None if g.mode == "none" else _paired_on_test(uri, name, version, dataset)
-    decision, change = _registry(uri).promote_gated(name, version, g, paired)
+    registry = _registry(uri)
+    test = None if g.mode == "none" else _test_split(registry, name, version, dataset)
+    decision, change = registry.promote_gated(name, version, g, test)
     emit(
         {
             "name": name,

@@ -93,17 +93,18 @@ def train_generator(
     registration = None
     registry = tracker.registry() if config.register_model else None
     if registry is not None:
-        uri = tracker.uri
-
-        def score_champion(champion_uri: str) -> float:
-            return load_generator(champion_uri, uri).perplexity(*validation)
-
+        name = config.model_name or ds.name
+        # a champion scored on another dataset version is re-scored on this validation split
+        # here, where a generator can be loaded (the registry below cannot load one)
+        other = registry.rescoring_uri(name, ds.fingerprint, generator=True)
+        rescored = None
+        if other is not None and validation[0]:
+            rescored = load_generator(other, tracker.uri).perplexity(*validation)
         registration = registry.register_generator(
-            name=config.model_name or ds.name, source=source, run_id=run, perplexity=ppl,
-            fingerprint=ds.fingerprint,
+            name=name, source=source, run_id=run, perplexity=ppl, fingerprint=ds.fingerprint,
             tags={"textops.dataset": f"{ds.name}@{ds.version}",
                   "textops.base_model": config.model or "scratch-gpt2"},
-            score_champion=score_champion if validation[0] else None,
+            champion_perplexity=rescored,
         )  # fmt: skip
         tracker.log_dict(run, registration.comparison, "champion_comparison.json")
     tracker.end_run(run)

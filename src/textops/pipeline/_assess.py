@@ -94,46 +94,34 @@ def assess_candidate(ctx: StageContext) -> JSON:
 
 
 def register_candidate(ctx: StageContext) -> JSON:
-    from textops.track import Gate, PairedPredictions, evaluate, load_classifier
+    from textops.track import Gate, HeldOut, load_classifier
 
     c, search = ctx.config, ctx.need("search")
     ds = _dataset(ctx)
     texts, labels = _held_out(ctx, ds)
     registry = ctx.tracker.registry()
     clf, _ = load_classifier(search["model_uri"], ctx.tracking_uri)
-    predicted = clf.predict(texts) if texts else []
-
-    def score_champion(uri: str) -> float:
-        champ, _ = load_classifier(uri, ctx.tracking_uri)
-        return float(evaluate(labels, champ.predict_proba(texts), champ.labels)["macro_f1"])
-
-    def paired(uri: str) -> PairedPredictions:
-        champ, _ = load_classifier(uri, ctx.tracking_uri)
-        return PairedPredictions(
-            y_true=list(labels), challenger=list(predicted), champion=champ.predict(texts)
-        )
-
-    source = ctx.tracker.artifact_uri(search["run_id"], "model")
-    reg = registry.register_winner(
+    identity = {
+        "textops.study": search["study"],
+        "textops.trial": str(search["trial"]),
+        "textops.dataset_fingerprint": ds.fingerprint,
+    }
+    reg = registry.existing(c.model_name, identity) or registry.register_classifier(
         name=c.model_name,
-        identity={
-            "textops.study": search["study"],
-            "textops.trial": str(search["trial"]),
-            "textops.dataset_fingerprint": ds.fingerprint,
-        },
-        save=lambda: (source, search["run_id"]),
-        macro_f1=float(search["test_macro_f1"] or 0.0),
-        fingerprint=ds.fingerprint,
+        source=ctx.tracker.artifact_uri(search["run_id"], "model"),
+        run_id=search["run_id"],
         tags={
             "textops.embedder": search["embedder"],
             "textops.head": search["head"],
             "textops.dataset": f"{ds.name}@{ds.version}",
             "textops.cv_macro_f1": f"{search['cv_macro_f1']:.6f}",
             "textops.pipeline": c.name,
+            **identity,
         },
-        score_champion=score_champion if texts else None,
+        macro_f1=float(search["test_macro_f1"] or 0.0),
+        fingerprint=ds.fingerprint,
         gate=Gate(mode=c.gate.mode, test=c.gate.test, alpha=c.gate.alpha, seed=c.search.seed),
-        paired=paired if texts else None,
+        held_out=HeldOut(texts, labels, clf.predict(texts)) if texts else None,
     )
     promoted = "champion" in str(reg.alias or "").split(",")
     ctx.tracker.set_tags(

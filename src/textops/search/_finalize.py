@@ -3,7 +3,7 @@ register.
 
 The winner's parent MLflow run gets the test metrics, the confusion matrix, the leaderboard and
 the environment lock; the model is saved into that run and the
-registry decides its alias (``ModelRegistry.register_winner``).
+registry decides its alias (``ModelRegistry.register_classifier``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import json
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,14 +33,12 @@ from textops.search._refit import evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.track import (
     Gate,
+    HeldOut,
     ModelRegistry,
-    PairedPredictions,
     Registration,
     Tracker,
     capture_env_lock,
     confusion_figure,
-    evaluate,
-    load_classifier,
     save_pyfunc,
 )
 
@@ -230,48 +229,41 @@ def register(
     data: SearchData,
     test: JSON,
     predicted: list[str],
-    save: Any,
-    tracking_uri: str,
+    run_id: str,
+    save: Callable[[], str],
 ) -> Registration:
-    """Register the winner under the search's promotion gate; ``predicted``: its labels for
-    the test split (the paired tests compare them with the champion's)."""
-
-    def score_champion(uri: str) -> float:
-        # (never called without a test split: see score_champion= below)
-        champion, _ = load_classifier(uri, tracking_uri)
-        proba = champion.predict_proba(data.test.texts)
-        return float(evaluate(data.test.labels, proba, champion.labels)["macro_f1"])
-
-    def paired(uri: str) -> PairedPredictions:
-        champion, _ = load_classifier(uri, tracking_uri)
-        return PairedPredictions(
-            y_true=list(data.test.labels),
-            challenger=predicted,
-            champion=champion.predict(data.test.texts),
-        )
-
+    """Register the winner under the search's promotion gate: the version this study's
+    trial already is, or (saved by ``save()``, which returns its source) a new one, decided
+    on the test split (``predicted``: its labels there; the registry predicts the
+    champion's). Few labels, no test split: a champion of other data is kept."""
+    identity = {
+        "textops.study": config.study_name,
+        "textops.trial": str(winner.trial),
+        "textops.dataset_fingerprint": dataset.fingerprint,
+    }
+    same = registry.existing(model_name, identity)
+    if same is not None:
+        return same
+    source = save()
+    held_out = None
+    if len(data.test):
+        held_out = HeldOut(data.test.texts, data.test.labels, predicted)
     gate = Gate(mode=config.gate, test=config.gate_test, alpha=config.gate_alpha, seed=config.seed)
-
-    return registry.register_winner(
+    return registry.register_classifier(
         name=model_name,
-        identity={
-            "textops.study": config.study_name,
-            "textops.trial": str(winner.trial),
-            "textops.dataset_fingerprint": dataset.fingerprint,
-        },
-        save=save,
-        macro_f1=float(test["macro_f1"]),
-        fingerprint=dataset.fingerprint,
+        source=source,
+        run_id=run_id,
         tags={
             "textops.embedder": winner.embedder,
             "textops.head": winner.head,
             "textops.dataset": f"{dataset.name}@{dataset.version}",
             "textops.cv_macro_f1": f"{winner.cv_macro_f1:.6f}",
+            **identity,
         },
-        # few labels, no test split: a champion of other data is kept (nothing to score on)
-        score_champion=score_champion if len(data.test) else None,
+        macro_f1=float(test["macro_f1"]),
+        fingerprint=dataset.fingerprint,
         gate=gate,
-        paired=paired if len(data.test) else None,
+        held_out=held_out,
     )
 
 
@@ -321,9 +313,9 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)
     steps.done("log")
 
-    def save() -> tuple[str, str]:
+    def save() -> str:
         reference = drift_reference(clf, data, evaluated.proba, cache, config.seed, rows)
-        return save_winner(tracker, run, clf, dataset, data, reference, env_lock), run
+        return save_winner(tracker, run, clf, dataset, data, reference, env_lock)
 
     model_name = config.model_name or dataset.name
     registry = tracker.registry() if config.register_model else None
@@ -342,8 +334,8 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
             predicted=[clf.labels[i] for i in evaluated.proba.argmax(axis=1)]
             if len(data.test)
             else [],
+            run_id=run,
             save=save,
-            tracking_uri=tracker.uri,
         )
         tracker.log_dict(run, registration.comparison, "champion_comparison.json")
         if not registration.unchanged:

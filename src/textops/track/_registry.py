@@ -10,7 +10,8 @@ between two versions.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,18 @@ from textops.errors import ModelNotFoundError, RegistryError, TextopsError
 from textops.track._champion import (
     CHALLENGER,
     CHAMPION,
-    ChampionPolicy,
+    DEFAULT_GATE,
+    TAG_F1,
+    TAG_FP,
+    TAG_KIND,
+    TAG_PPL,
+    HeldOut,
+    Registration,
+    classifier_decision,
+    generator_wins,
+    needs_rescoring,
 )
+from textops.track._gate import Gate, GateDecision, PairedPredictions, decide, generator_decision
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._store import checked_store
 
@@ -86,9 +97,10 @@ def _not_found(exc: Exception) -> bool:
     return code == "INVALID_PARAMETER_VALUE" and "not found" in str(exc)
 
 
-class ModelRegistry(ChampionPolicy):
-    """Versions, aliases and the champion history of registered models; which version
-    becomes champion is :class:`~textops.track._champion.ChampionPolicy`'s."""
+class ModelRegistry:
+    """Versions, aliases and the champion history of registered models, and registration:
+    it reads the champion, re-scores it on the new version's held-out rows when it was scored
+    on other data, asks the policy (``_champion``) and writes the outcome."""
 
     def __init__(self, tracking_uri: str | None = None, *, home: str | Path | None = None) -> None:
         from mlflow import MlflowClient
@@ -232,3 +244,179 @@ class ModelRegistry(ChampionPolicy):
         self._set_history(name, history)
         self.client.set_model_version_tag(name, str(current.version), "textops.rolled_back", "true")
         return ChampionChange(name, previous, int(current.version))
+
+    # -- registration ----------------------------------------------------------------------
+    def champion(self, name: str) -> VersionInfo | None:
+        """The champion version (None: no such model, or no champion)."""
+        mv = self._alias_version(name, CHAMPION)
+        if mv is None:
+            return None
+        return VersionInfo(version=int(mv.version), aliases=[CHAMPION], run_id=mv.run_id,
+                           source=str(mv.source), tags=dict(mv.tags),
+                           created=int(mv.creation_timestamp))  # fmt: skip
+
+    def existing(self, name: str, identity: Mapping[str, str]) -> Registration | None:
+        """The version already registered with these ``identity`` tags (a search's study,
+        trial and data), as a registration that changed nothing; None when there is none."""
+        same = self.find(name, dict(identity))
+        if same is None:
+            return None
+        reason = (
+            f"winner unchanged: {identity.get('textops.study', 'its study')!r} trial "
+            f"{identity.get('textops.trial', '?')} is version {same.version} already; "
+            "nothing new registered"
+        )
+        return Registration(same.version, ",".join(same.aliases) or None,
+                            {"reason": reason, "unchanged": True}, unchanged=True,
+                            run_id=same.run_id)  # fmt: skip
+
+    def register_classifier(
+        self,
+        *,
+        name: str,
+        source: str,
+        run_id: str,
+        tags: Mapping[str, str],
+        macro_f1: float,
+        fingerprint: str,
+        gate: Gate = DEFAULT_GATE,
+        held_out: HeldOut | None = None,
+    ) -> Registration:
+        """Register a classifier version: champion when ``gate`` lets it replace the champion
+        on ``held_out`` (its test split: the champion is predicted there when the gate pairs
+        them, or re-scored there when it was scored on other data), else challenger. Without
+        held-out rows (few labels) a champion scored on other data is kept. The decision goes
+        into the version's tags and its run's."""
+        version = self._new_version(
+            name, source, run_id, {**tags, TAG_F1: repr(float(macro_f1)), TAG_FP: fingerprint}
+        )
+        champ = self.champion(name)
+        paired = rescored = None
+        if champ is not None and held_out is not None and held_out.texts:
+            pairs_needed = gate.mode == "significant" and held_out.predicted is not None
+            if pairs_needed or needs_rescoring(champ.tags, fingerprint):
+                predicted = self._predict(f"models:/{name}/{champ.version}", held_out.texts)
+                if pairs_needed:
+                    paired = PairedPredictions(list(held_out.labels),
+                                               list(held_out.predicted or ()), predicted)  # fmt: skip
+                rescored = _macro_f1(held_out.labels, predicted)
+        decision, comparison = classifier_decision(
+            gate, macro_f1, fingerprint, None if champ is None else champ.tags,
+            paired=paired, rescored_f1=rescored,
+        )  # fmt: skip
+        comparison = {"new_version": version, **comparison}
+        if champ is not None:
+            comparison["champion_version"] = champ.version
+        self.record_decision(name, version, run_id, decision)
+        return self._settle(name, version, decision.promote, run_id, comparison)
+
+    def register_generator(
+        self,
+        *,
+        name: str,
+        source: str,
+        run_id: str,
+        perplexity: float,
+        fingerprint: str,
+        tags: Mapping[str, str],
+        champion_perplexity: float | None = None,
+    ) -> Registration:
+        """Register a generator version: champion when its validation perplexity is lower
+        than the champion's on the same validation split (recorded, or
+        ``champion_perplexity`` measured on this one by the caller, which can load a
+        generator: see :meth:`rescoring_uri`), else challenger."""
+        kind = {TAG_KIND: "generator", TAG_PPL: repr(float(perplexity)), TAG_FP: fingerprint}
+        version = self._new_version(name, source, run_id, {**tags, **kind})
+        champ = self.champion(name)
+        wins, comparison = generator_wins(
+            perplexity, fingerprint, None if champ is None else champ.tags,
+            rescored=champion_perplexity,
+        )  # fmt: skip
+        comparison = {"new_version": version, **comparison}
+        if champ is not None:
+            comparison["champion_version"] = champ.version
+        return self._settle(name, version, wins, run_id, comparison)
+
+    def rescoring_uri(self, name: str, fingerprint: str, *, generator: bool = False) -> str | None:
+        """The champion's URI when its recorded score is on other data than
+        ``fingerprint``'s (a new version's data): it must be re-scored there to compare.
+        ``generator``: only a generator champion (another kind is kept, not compared)."""
+        champ = self.champion(name)
+        if champ is None or not needs_rescoring(champ.tags, fingerprint):
+            return None
+        if generator and champ.tags.get(TAG_KIND) != "generator":
+            return None
+        return f"models:/{name}/{champ.version}"
+
+    def record_decision(
+        self, name: str, version: int, run_id: str | None, decision: GateDecision
+    ) -> None:
+        """The gate's decision as tags of the version and of its run (and the p-value as the
+        run's metric ``gate_p_value``)."""
+        for key, value in decision.tags().items():
+            self.client.set_model_version_tag(name, str(version), key, value)
+            if run_id:
+                self.client.set_tag(run_id, key, value)
+        if run_id and decision.p_value is not None:
+            self.client.log_metric(run_id, "gate_p_value", decision.p_value)
+
+    def promote_gated(
+        self, name: str, version: int, gate: Gate, test: HeldOut | None = None
+    ) -> tuple[GateDecision, ChampionChange | None]:
+        """Promote ``version`` when ``gate`` lets it replace the champion, both predicted on
+        ``test`` (needed by ``better`` and ``significant``). Returns the decision and, when
+        promoted, the change."""
+        mv = self._version(name, version)
+        champ = self._alias_version(name, CHAMPION)
+        if mv.tags.get(TAG_KIND) == "generator" and champ is not None and gate.mode != "none":
+            same = int(champ.version) == int(version)
+            decision = generator_decision(gate, mv.tags, champ.tags, same=same)
+        elif champ is None or int(champ.version) == int(version) or gate.mode == "none":
+            decision = decide(gate, float(mv.tags.get(TAG_F1, "nan")), None)
+            if champ is not None and int(champ.version) == version:
+                decision = replace(decision, reason="already champion")
+            elif gate.mode == "none" and champ is not None:
+                decision = replace(decision, reason="gate none: promoted unconditionally")
+        else:
+            if test is None or not test.texts:
+                raise TextopsError(f"gate {gate.mode} needs a test split to compare on")
+            pairs = PairedPredictions(
+                list(test.labels),
+                self._predict(f"models:/{name}/{version}", test.texts),
+                self._predict(f"models:/{name}/{champ.version}", test.texts),
+            )
+            decision = decide(gate, pairs.macro_f1("challenger"), pairs.macro_f1("champion"), pairs)
+        self.record_decision(name, version, mv.run_id, decision)
+        return decision, self.promote(name, version) if decision.promote else None
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _new_version(self, name: str, source: str, run_id: str, tags: Mapping[str, str]) -> int:
+        from mlflow.exceptions import MlflowException
+
+        try:  # idempotent: two searches registering a new name at once both go on
+            self.client.create_registered_model(name, description="registered by textops")
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+                raise
+        mv = self.client.create_model_version(name, source=source, run_id=run_id, tags=dict(tags))
+        return int(mv.version)
+
+    def _settle(self, name: str, version: int, wins: bool, run_id: str, why: JSON) -> Registration:
+        """Champion when ``wins``, else challenger."""
+        if wins:
+            self.promote(name, version)
+        else:
+            self.client.set_registered_model_alias(name, CHALLENGER, str(version))
+        return Registration(version, CHAMPION if wins else CHALLENGER, why, run_id=run_id)
+
+    def _predict(self, uri: str, texts: Sequence[str]) -> list[str]:
+        from textops.track._pyfunc import load_classifier
+
+        clf, _ = load_classifier(uri, self.uri)
+        return list(clf.predict(list(texts)))
+
+
+def _macro_f1(labels: Sequence[str], predicted: Sequence[str]) -> float:
+    from textops.model import macro_f1_labels
+
+    return macro_f1_labels(list(labels), list(predicted))
