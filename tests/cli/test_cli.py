@@ -186,6 +186,34 @@ def test_every_serve_setting_has_a_flag_and_help_from_the_settings() -> None:
         assert (info.description or "")[1:20] in out, field
 
 
+def test_search_flags_take_their_help_from_the_search_config() -> None:
+    """Each flag of `search` that sets a SearchConfig field shows that field's description:
+    the config holds the words, so --help cannot drift from it. Fields without a flag are set
+    with --set or --config."""
+    from textops.cli._common import field_help
+    from textops.search import SearchConfig
+
+    search = typer.main.get_command(app).commands["search"]  # type: ignore[attr-defined]
+    renamed = {"register": "register_model", "alpha": "gate_alpha", "param": "head_options"}
+    flags = {renamed.get(p.name, p.name): p for p in search.params}
+    config_only = {"dataset_version", "seed", "few_labels", "cv_repeats", "pooled"}
+    assert set(SearchConfig.model_fields) - config_only <= set(flags)
+    for field in set(SearchConfig.model_fields) & set(flags) - {"dataset", "head_options"}:
+        assert flags[field].help == field_help(SearchConfig, field), field
+
+
+def test_ingest_flags_for_config_fields_take_their_help_from_the_config() -> None:
+    from textops.cli._common import field_help
+    from textops.data import IngestConfig
+
+    group = typer.main.get_command(app).commands["data"]  # type: ignore[attr-defined]
+    flags = {p.name: p for p in group.commands["ingest"].params}
+    shared = set(IngestConfig.model_fields) & set(flags)
+    assert {"task", "labels", "min_chars", "max_chars", "max_reject_rate"} <= shared
+    for field in shared:
+        assert flags[field].help == field_help(IngestConfig, field), field
+
+
 def test_serve_takes_a_yaml_config_and_flags_override_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

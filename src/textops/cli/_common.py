@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 
@@ -51,6 +51,26 @@ def _setup_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False  # libraries that configure the root logger would print twice
+
+
+def field_help(model: Any, field: str) -> str:
+    """A config field's own description and default, as a flag's help: the config is the one
+    place the words live, so ``--help`` cannot drift from it."""
+    from pydantic_core import PydanticUndefined
+
+    info = model.model_fields[field]
+    default = info.default
+    if isinstance(default, tuple):
+        default = ",".join(map(str, default))
+    text = (info.description or "").rstrip(".")
+    text = text[:1].upper() + text[1:]
+    shown = default is not None and default is not PydanticUndefined
+    return f"{text} (default: {default})." if shown else f"{text}."
+
+
+def field_option(model: Any, field: str, *names: str) -> Any:
+    """A ``typer.Option`` whose help is :func:`field_help`."""
+    return typer.Option(*names, help=field_help(model, field), show_default=False)
 
 
 @contextlib.contextmanager

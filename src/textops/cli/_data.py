@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from textops._types import JSON
-from textops.cli._common import JsonOpt, emit, handle_errors, muted
+from textops.cli._common import JsonOpt, emit, field_option, handle_errors, muted
 
 if TYPE_CHECKING:
     from textops.data import IngestReport
@@ -59,6 +59,12 @@ def _print_report(report: IngestReport, task: str = "classification") -> None:
         err.print(f"[bold yellow]warning[/bold yellow]: {w.message()}", highlight=False)
 
 
+def _opt(field: str, *names: str) -> Any:
+    from textops.data import IngestConfig
+
+    return field_option(IngestConfig, field, *names)
+
+
 @app.command()
 @handle_errors
 def ingest(
@@ -80,13 +86,7 @@ def ingest(
     ] = None,
     text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     label_col: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
-    task: Annotated[
-        str,
-        typer.Option(
-            help="classification (texts with labels) or generation (a corpus without labels "
-            "for training a generator; --prompt-col names an optional prompt column)."
-        ),
-    ] = "classification",
+    task: Annotated[str, _opt("task")] = "classification",
     prompt_col: Annotated[
         str | None,
         typer.Option(
@@ -108,19 +108,10 @@ def ingest(
             "are quarantined."
         ),
     ] = "auto",
-    max_reject_rate: Annotated[
-        float | None,
-        typer.Option(
-            help="Fail (exit 1, nothing stored) when more than this share of rows is rejected, "
-            "e.g. 0.05; for pipelines."
-        ),
-    ] = None,
-    labels: Annotated[
-        str | None,
-        typer.Option(help="Declared label set, comma-separated; other labels are rejected."),
-    ] = None,
-    min_chars: Annotated[int | None, typer.Option(help="Shortest accepted text.")] = None,
-    max_chars: Annotated[int | None, typer.Option(help="Longest accepted text.")] = None,
+    max_reject_rate: Annotated[float | None, _opt("max_reject_rate")] = None,
+    labels: Annotated[str | None, _opt("labels")] = None,
+    min_chars: Annotated[int | None, _opt("min_chars")] = None,
+    max_chars: Annotated[int | None, _opt("max_chars")] = None,
     lowercase: Annotated[bool, typer.Option(help="Lowercase texts when normalising.")] = False,
     seed: Annotated[int | None, typer.Option(help="Seed of the split hash.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file with IngestConfig values.")] = None,

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from textops.cli._common import JsonOpt, emit, handle_errors
+from textops.cli._common import JsonOpt, emit, field_option, handle_errors
 
 if TYPE_CHECKING:
     from textops.search import SearchReport
-from textops.search import (
-    DEFAULT_EMBEDDERS,
-    DEFAULT_HEADS,
-    DEFAULT_TIMEOUT,
-    DEFAULT_TRIALS,
-    FEW_LABEL_HEADS,
-)
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -131,93 +124,31 @@ def _synthesize(dataset: str, url: str, model: str | None, per_class: int) -> No
         )
 
 
+def _opt(field: str, *names: str) -> Any:
+    from textops.search import SearchConfig
+
+    return field_option(SearchConfig, field, *names)
+
+
 @handle_errors
 def search(
     dataset: Annotated[str, typer.Argument(help="Dataset name (see `textops data list`).")],
-    embedders: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Comma-separated embedder keys (default: {','.join(DEFAULT_EMBEDDERS)})."
-        ),
-    ] = None,
-    heads: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Comma-separated head keys (default: {','.join(DEFAULT_HEADS)}; with few "
-            f"labels, under 100 per label: {','.join(FEW_LABEL_HEADS)})."
-        ),
-    ] = None,
-    trials: Annotated[
-        int | None,
-        typer.Option(
-            help=f"Total trials of the study. Alone, it bounds the search: only the embedders "
-            f"its trials reach are encoded. Default: {DEFAULT_TRIALS} (and, without --timeout, "
-            f"a {DEFAULT_TIMEOUT:.0f}s budget)."
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            help="Seconds for encoding, trials and finalising; encodes that cannot fit are "
-            "skipped (rates measured on this machine are remembered). Alone, trials run until "
-            "it is spent."
-        ),
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            help="Processes sharing the study (each runs one trial per CPU it has, in threads)."
-        ),
-    ] = None,
-    storage: Annotated[
-        str | None,
-        typer.Option(
-            help="Optuna storage: an RDB URL (postgresql+psycopg://...) or journal:PATH "
-            "(default: a journal file in the textops home)."
-        ),
-    ] = None,
-    study: Annotated[
-        str | None,
-        typer.Option(
-            help="Study name (default: one per dataset version and search space, so running "
-            "the same search again resumes it)."
-        ),
-    ] = None,
-    objective: Annotated[
-        str | None,
-        typer.Option(help="f1 (macro-F1) or f1-latency (Pareto front of macro-F1 vs latency)."),
-    ] = None,
-    max_latency_ms: Annotated[
-        float | None,
-        typer.Option(
-            help="With f1-latency: the winner is the best front trial under this latency."
-        ),
-    ] = None,
-    cv_folds: Annotated[int | None, typer.Option(help="Stratified CV folds.")] = None,
-    model_name: Annotated[
-        str | None, typer.Option(help="Registered model name (default: the dataset name).")
-    ] = None,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(
-            help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite in the home)."
-        ),
-    ] = None,
-    register: Annotated[bool, typer.Option(help="Register the winner.")] = True,
-    gate: Annotated[
-        str | None,
-        typer.Option(
-            help="When the winner replaces the champion: none (always), better (a higher test "
-            "macro-F1; the default), significant (a paired test on the test split at --alpha)."
-        ),
-    ] = None,
-    gate_test: Annotated[
-        str | None,
-        typer.Option(help="Test of --gate significant: mcnemar (default) or bootstrap."),
-    ] = None,
-    alpha: Annotated[
-        float | None, typer.Option(help="Significance level of --gate significant (0.05).")
-    ] = None,
+    embedders: Annotated[str | None, _opt("embedders")] = None,
+    heads: Annotated[str | None, _opt("heads")] = None,
+    trials: Annotated[int | None, _opt("trials")] = None,
+    timeout: Annotated[float | None, _opt("timeout")] = None,
+    workers: Annotated[int | None, _opt("workers")] = None,
+    storage: Annotated[str | None, _opt("storage")] = None,
+    study: Annotated[str | None, _opt("study")] = None,
+    objective: Annotated[str | None, _opt("objective")] = None,
+    max_latency_ms: Annotated[float | None, _opt("max_latency_ms")] = None,
+    cv_folds: Annotated[int | None, _opt("cv_folds")] = None,
+    model_name: Annotated[str | None, _opt("model_name")] = None,
+    tracking_uri: Annotated[str | None, _opt("tracking_uri")] = None,
+    register: Annotated[bool, _opt("register_model", "--register/--no-register")] = True,
+    gate: Annotated[str | None, _opt("gate")] = None,
+    gate_test: Annotated[str | None, _opt("gate_test")] = None,
+    alpha: Annotated[float | None, _opt("gate_alpha", "--alpha")] = None,
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -228,18 +159,8 @@ def search(
             "bilstm) start from; -p epochs=2.",
         ),
     ] = None,
-    device: Annotated[
-        str | None,
-        typer.Option(help="Where trained heads train: auto (CUDA when present), cpu or cuda."),
-    ] = None,
-    recipes: Annotated[
-        str | None,
-        typer.Option(
-            help="Data recipes to search, comma-separated: none, augment (EDA variants of the "
-            "training rows), llm (LLM-written rows; see --llm-endpoint). Their mix ratio is "
-            "searched too; extra rows go into training folds only."
-        ),
-    ] = None,
+    device: Annotated[str | None, _opt("device")] = None,
+    recipes: Annotated[str | None, _opt("recipes")] = None,
     llm_endpoint: Annotated[
         str | None,
         typer.Option(

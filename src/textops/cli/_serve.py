@@ -12,22 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
-from textops.cli._common import handle_errors
+from textops.cli._common import field_option, handle_errors
 from textops.serve import ServeSettings
 
 
-def _doc(field: str) -> str:
-    info = ServeSettings.model_fields[field]
-    default = info.default
-    if isinstance(default, tuple):
-        default = ",".join(map(str, default))
-    text = (info.description or "").rstrip(".")
-    text = text[:1].upper() + text[1:]
-    return f"{text} (default: {default})." if default is not None else f"{text}."
-
-
 def _opt(field: str, *names: str) -> Any:
-    return typer.Option(*names, help=_doc(field), show_default=False)
+    return field_option(ServeSettings, field, *names)
 
 
 @handle_errors

@@ -95,13 +95,16 @@ class IngestConfig(BaseModel):
     min_chars: int = Field(1, ge=1, description="shortest accepted text, after normalisation")
     max_chars: int = Field(20_000, ge=1, description="longest accepted text, after normalisation")
     labels: tuple[str, ...] | None = Field(
-        None, description="declared label set; rows with other labels are rejected"
+        None,
+        description="declared label set (comma-separated on the command line); rows with "
+        "other labels are rejected",
     )
     chunk_rows: int = Field(50_000, ge=1, description="rows read and validated per chunk")
     task: Literal["classification", "generation"] = Field(
         "classification",
-        description="generation: a corpus without labels; the label field holds the optional "
-        "prompt (e.g. a zodiac sign or a title), duplicates are judged by text alone",
+        description="classification (texts with labels), or generation: a corpus without "
+        "labels for training a generator; the label field holds the optional prompt (a zodiac "
+        "sign, a title: prompt_col), and duplicates are judged by text alone",
     )
     keep: Literal["all", "text_punct"] = Field(
         "all",

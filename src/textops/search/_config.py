@@ -51,45 +51,78 @@ DEFAULT_EMBEDDERS = (
 class SearchConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dataset: str
-    dataset_version: str | None = None
-    embedders: tuple[str, ...] = DEFAULT_EMBEDDERS
+    dataset: str = Field(description="the dataset's name (see `textops data list`)")
+    dataset_version: str | None = Field(None, description="its version (default: the latest)")
+    embedders: tuple[str, ...] = Field(
+        DEFAULT_EMBEDDERS,
+        description="embedder keys, comma-separated (on data mostly in another language than "
+        "English the default keeps the ones that read it)",
+    )
     heads: tuple[str, ...] | None = Field(
         None,
-        description="head keys; None: the defaults for the data (DEFAULT_HEADS, or "
-        "FEW_LABEL_HEADS when the search pools few labels), resolved when the search starts",
+        description="head keys, comma-separated (default: "
+        f"{','.join(DEFAULT_HEADS)}; with few labels, under {FEW_LABELS} per label: "
+        f"{','.join(FEW_LABEL_HEADS)})",
     )
     trials: int = Field(
         DEFAULT_TRIALS,
         ge=1,
-        description="total trials of the study (finished ones count); with only a timeout "
-        "given, trials run until the budget is spent",
+        description="total trials of the study (finished ones count); alone, it bounds the "
+        "search: only the embedders its trials reach are encoded. With a timeout only, trials "
+        "run until the budget is spent",
     )
     timeout: float | None = Field(
         None,
         gt=0,
-        description="seconds for encoding, trials and finalising; with neither trials nor "
+        description="seconds for encoding, trials and finalising; encodes that cannot fit are "
+        "skipped (rates measured on this machine are remembered). With neither trials nor "
         f"timeout given, {DEFAULT_TIMEOUT:.0f}",
     )
-    workers: int = Field(1, ge=1, le=64)
-    storage: str | None = Field(None, description="Optuna storage URL (default: journal file)")
-    study: str | None = None
-    objective: Literal["f1", "f1-latency"] = "f1"
-    max_latency_ms: float | None = Field(None, gt=0)
-    cv_folds: int = Field(5, ge=2, le=20)
-    seed: int = 0
-    model_name: str | None = None
-    tracking_uri: str | None = None
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="processes sharing the study (each runs one trial per CPU it has, in threads)",
+    )
+    storage: str | None = Field(
+        None,
+        description="Optuna storage: an RDB URL (postgresql+psycopg://...) or journal:PATH "
+        "(default: a journal file in the textops home)",
+    )
+    study: str | None = Field(
+        None,
+        description="study name (default: one per dataset version and search space, so running "
+        "the same search again resumes it)",
+    )
+    objective: Literal["f1", "f1-latency"] = Field(
+        "f1",
+        description="what the search maximises: f1 (macro-F1), or f1-latency (the "
+        "Pareto front of macro-F1 vs latency)",
+    )
+    max_latency_ms: float | None = Field(
+        None, gt=0, description="with f1-latency: the winner is the best front trial under this"
+    )
+    cv_folds: int = Field(5, ge=2, le=20, description="stratified CV folds")
+    seed: int = Field(0, description="seed of the sampler, the folds and the heads")
+    model_name: str | None = Field(
+        None, description="registered model name (default: the dataset's)"
+    )
+    tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite in the home)",
+    )
     register_model: bool = Field(True, description="register the winner in the MLflow registry")
     gate: Literal["none", "better", "significant"] = Field(
         "better",
-        description="when the winner replaces the champion: always, on a higher test macro-F1, "
-        "or when a paired test on the test split says it is better at gate_alpha",
+        description="when the winner replaces the champion: none (always), better (a higher "
+        "test macro-F1), significant (a one-sided paired test on the test split at gate_alpha)",
     )
     gate_test: Literal["mcnemar", "bootstrap"] = Field(
-        "mcnemar", description="the paired test of gate significant"
+        "mcnemar", description="the paired test of gate significant: mcnemar or bootstrap"
     )
-    gate_alpha: float = Field(0.05, gt=0, lt=1)
+    gate_alpha: float = Field(
+        0.05, gt=0, lt=1, description="significance level of gate significant"
+    )
     head_options: dict[str, str | int | float | None] = Field(
         default_factory=dict,
         description="parameters fixed for every head that takes them, e.g. model=PATH: the "
