@@ -65,11 +65,11 @@ def _finetune(home: Path, dataset: str, kind: str = "finetune", **options: Any) 
     start = time.perf_counter()
     r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
     return {
-        "macro_f1": round(r.test["macro_f1"], 4),
+        "macro_f1": round(r.test.macro_f1, 4),
         "seconds": round(time.perf_counter() - start, 1),
         "epochs": r.best.params.get("epochs"),
         "model_uri": r.model_uri,
-        "estimate": r.test.get("estimate", "test"),
+        "estimate": r.as_json()["test"].get("estimate", "test"),
     }
 
 

@@ -197,7 +197,7 @@ def test_a_search_cross_validates_and_refits_a_sampled_embedder_on_its_sample(
     assert 48 <= plan.rows < len(topics.texts("train"))
     assert report.trials_complete == 3
     n_test = topics.manifest["splits"]["test"]["rows"]
-    assert report.test["n"] == n_test  # scored on the whole test split
+    assert report.test.n == n_test  # scored on the whole test split
     # nothing but the sample and the test split was ever encoded (trials, refit, reference)
     assert len(space) == plan.rows + n_test
 

@@ -10,10 +10,14 @@ from textops.track._metrics import expected_calibration_error
 def test_perfect_confident_predictions_score_one_with_zero_ece() -> None:
     proba = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     m = evaluate(["a", "b", "a"], proba, ["a", "b"])
-    assert m["accuracy"] == m["macro_f1"] == m["roc_auc"] == 1.0
-    assert m["ece"] == 0.0
-    assert m["confusion_matrix"] == [[2, 0], [0, 1]]
-    assert m["per_class"]["b"]["support"] == 1
+    assert m.accuracy == m.macro_f1 == m.roc_auc == 1.0
+    assert m.ece == 0.0
+    assert m.confusion_matrix == [[2, 0], [0, 1]]
+    assert m.per_class["b"].support == 1
+    # --json and the logged metrics keep their keys
+    assert (
+        m.as_json()["per_class"]["b"]["support"] == 1 and "latency_ms_per_text" not in m.as_json()
+    )
 
 
 def test_overconfident_wrong_predictions_have_high_ece() -> None:
@@ -27,5 +31,5 @@ def test_multiclass_metrics() -> None:
     proba = rng.dirichlet(np.ones(3), size=60)
     y = [["x", "y", "z"][i % 3] for i in range(60)]
     m = evaluate(y, proba, ["x", "y", "z"])
-    assert 0 <= m["macro_f1"] <= 1 and m["roc_auc"] is not None
-    assert np.asarray(m["confusion_matrix"]).sum() == 60
+    assert 0 <= m.macro_f1 <= 1 and m.roc_auc is not None
+    assert np.asarray(m.confusion_matrix).sum() == 60

@@ -58,22 +58,24 @@ def print_search(report: SearchReport) -> None:
         console.print(
             f"[yellow]... and {len(stopped) - 3} more (--json: stopped_by_budget)[/yellow]"
         )
+    from textops.search import CVEstimate
+
     best, test = report.best, report.test
     console.print(
         f"best: {best.embedder} + {best.head} {best.params} (cv macro-F1 {best.cv_macro_f1:.4f})"
     )
-    if test.get("estimate") == "cv":
-        lo, hi = test.get("macro_f1_ci95", (float("nan"), float("nan")))
+    if isinstance(test, CVEstimate):
+        lo, hi = test.macro_f1_ci95 or (float("nan"), float("nan"))
         console.print(
-            f"few labels: every one of the {test['n']} rows pooled; repeated-CV estimate "
-            f"macro-F1 {test['macro_f1']:.4f} (95% CI {lo:.4f}-{hi:.4f}, "
-            f"{test['fold_scores']} folds); the model is refitted on all rows"
+            f"few labels: every one of the {test.n} rows pooled; repeated-CV estimate "
+            f"macro-F1 {test.macro_f1:.4f} (95% CI {lo:.4f}-{hi:.4f}, "
+            f"{test.fold_scores} folds); the model is refitted on all rows"
         )
     else:
         console.print(
-            f"test (touched once): macro-F1 {test['macro_f1']:.4f}, accuracy "
-            f"{test['accuracy']:.4f}, ECE {test['ece']:.3f}, "
-            f"{test['latency_ms_per_text']:.1f} ms/text"
+            f"test (touched once): macro-F1 {test.macro_f1:.4f}, accuracy "
+            f"{test.accuracy:.4f}, ECE {test.ece:.3f}, "
+            f"{test.latency_ms_per_text or 0.0:.1f} ms/text"
         )
     for r in report.recipes or []:
         if r.best_cv_macro_f1 is None:

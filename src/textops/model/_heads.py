@@ -336,6 +336,8 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
 
 #: parameters a head's inputs take, not the head itself (the search's choice of standardising)
 INPUT_PARAMS = frozenset({"normalize"})
+#: each head's parameter names, read from its factory once
+_KNOWN: dict[str, frozenset[str]] = {}
 
 
 def head_spec(key: str) -> HeadSpec:
@@ -358,7 +360,9 @@ def head_kwargs(key: str, params: Params) -> Params:
     """``params`` as head ``key``'s keyword arguments: what its inputs take left out, and an
     unknown name an error (a misspelt ``c`` would otherwise train with the default C)."""
     kwargs = {k: v for k, v in params.items() if k not in INPUT_PARAMS}
-    known = head_spec(key).defaults()
+    known = _KNOWN.get(key)
+    if known is None:  # once per head: every fold of every trial builds one
+        known = _KNOWN[key] = frozenset(head_spec(key).defaults())
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
         raise ConfigError(

@@ -165,7 +165,7 @@ def _synthesize(ctx: StageContext, dataset: str, version: str) -> None:
 
 
 def _search(ctx: StageContext) -> JSON:
-    from textops.search import run_search
+    from textops.search import CVEstimate, run_search
 
     up = ctx.need("ingest")
     cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
@@ -179,8 +179,8 @@ def _search(ctx: StageContext) -> JSON:
         parent_run_id=ctx.run_id,
     )
     # few labels: every row trained the model, and its score is the repeated-CV estimate
-    estimate = "cv" if report.test.get("estimate") == "cv" else "test"
-    score = float(report.test.get("macro_f1", 0.0))
+    estimate = "cv" if isinstance(report.test, CVEstimate) else "test"
+    score = float(report.test.macro_f1)
     ctx.tracker.log_metrics(ctx.run_id, {f"{'cv_estimate' if estimate == 'cv' else 'test'}"
                                          "_macro_f1": score})  # fmt: skip
     return {
@@ -189,7 +189,7 @@ def _search(ctx: StageContext) -> JSON:
         "embedder": report.best.embedder,
         "head": report.best.head,
         "cv_macro_f1": report.best.cv_macro_f1,
-        "test_macro_f1": report.test.get("macro_f1"),
+        "test_macro_f1": report.test.macro_f1,
         "estimate": estimate,
         "run_id": report.run_id,
         "model_uri": report.run_model_uri,

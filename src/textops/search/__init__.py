@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         FEW_LABEL_HEADS,
         SearchConfig,
     )
+    from textops.search._estimate import CVEstimate
     from textops.search._report import SearchReport
     from textops.search._run import run_search
 
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRIALS",
     "FEW_LABEL_HEADS",
+    "CVEstimate",
     "SearchConfig",
     "SearchReport",
     "run_search",
@@ -38,6 +40,7 @@ __all__ = [
 __getattr__, __dir__ = _lazy_names(
     __name__,
     {
+        "CVEstimate": "_estimate",
         "DEFAULT_EMBEDDERS": "_config",
         "DEFAULT_HEADS": "_config",
         "DEFAULT_TIMEOUT": "_config",

@@ -27,6 +27,7 @@ from textops.model import TextClassifier, TrainingReference, build_reference, re
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
+from textops.search._estimate import CVEstimate
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow, recipe_summary
 from textops.search._refit import evaluate_winner, refit, refit_rows
@@ -36,6 +37,7 @@ from textops.track import (
     HeldOut,
     ModelRegistry,
     Registration,
+    Scores,
     Tracker,
     capture_env_lock,
     confusion_figure,
@@ -141,7 +143,7 @@ def _winner(t: FrozenTrial) -> Winner:
 
 # -- log -> save -> register ---------------------------------------------------------------------
 def log_winner(
-    tracker: Tracker, run: str, winner: Winner, test: JSON, board: list[TrialRow]
+    tracker: Tracker, run: str, winner: Winner, test: Scores | CVEstimate, board: list[TrialRow]
 ) -> JSON:
     """The parent run's record of the winner; returns the environment lock it logged."""
     import matplotlib.pyplot as plt
@@ -149,13 +151,18 @@ def log_winner(
     best = {f"best.{k}": v for k, v in winner.params.items()}
     best |= {f"best.recipe.{k}": v for k, v in (winner.recipe or {}).items() if v is not None}
     tracker.log_params(run, {"best.embedder": winner.embedder, "best.head": winner.head, **best})
-    prefix = "cv_estimate" if test.get("estimate") == "cv" else "test"
-    scalars = {f"{prefix}_{k}": v for k, v in test.items() if isinstance(v, int | float)}
-    for lab, m in test.get("per_class", {}).items():
-        scalars.update({f"test_{lab}_{k}": v for k, v in m.items() if k != "support"})
+    values = test.as_json()
+    prefix = "cv_estimate" if isinstance(test, CVEstimate) else "test"
+    scalars = {f"{prefix}_{k}": v for k, v in values.items()
+               if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
+    if isinstance(test, Scores):
+        for lab, m in test.per_class.items():
+            scalars.update(
+                {f"test_{lab}_{k}": getattr(m, k) for k in ("precision", "recall", "f1")}
+            )
     tracker.log_metrics(run, {"best_cv_macro_f1": winner.cv_macro_f1, **scalars})
-    tracker.log_dict(run, test, f"{prefix}_metrics.json")
-    if "confusion_matrix" in test:
+    tracker.log_dict(run, values, f"{prefix}_metrics.json")
+    if isinstance(test, Scores):
         figure = confusion_figure(test)
         tracker.log_figure(run, figure, "confusion_matrix.png")
         plt.close(figure)
@@ -227,7 +234,7 @@ def register(
     winner: Winner,
     dataset: Dataset,
     data: SearchData,
-    test: JSON,
+    test: Scores | CVEstimate,
     predicted: list[str],
     run_id: str,
     save: Callable[[], str],
@@ -260,7 +267,7 @@ def register(
             "textops.cv_macro_f1": f"{winner.cv_macro_f1:.6f}",
             **identity,
         },
-        macro_f1=float(test["macro_f1"]),
+        macro_f1=float(test.macro_f1),
         fingerprint=dataset.fingerprint,
         gate=gate,
         held_out=held_out,
@@ -307,7 +314,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     clf = refit(winner, data, dataset, cache, config.seed, config.device, rows)
     steps.done("refit")
     evaluated = evaluate_winner(clf, best, data, cache, config)
-    test = {k: v for k, v in evaluated.metrics.items() if k != "confusion_matrix"}
+    test = evaluated.metrics
     steps.done("evaluate")
     board = leaderboard(study)
     env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)

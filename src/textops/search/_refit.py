@@ -13,22 +13,21 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textops._types import JSON
 from textops.data import Dataset, NormalizationOptions
 from textops.embed import EmbeddingCache, encode_texts, free_cpus, make_embedder
 from textops.model import HEADS, TextClassifier, build_head
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
-from textops.search._estimate import cv_estimate
+from textops.search._estimate import CVEstimate, cv_estimate
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import Recipe, augment_pool, synthetic_pool
 from textops.search._report import Winner
-from textops.track import evaluate
+from textops.track import Scores, evaluate
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
@@ -149,7 +148,8 @@ def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
 
 @dataclass(frozen=True)
 class Evaluated:
-    metrics: JSON  # textops.track.evaluate, plus latency_ms_per_text
+    #: the test split's scores (with the uncached model's latency), or the CV estimate
+    metrics: Scores | CVEstimate
     proba: np.ndarray
 
 
@@ -159,8 +159,8 @@ def evaluate_on_test(clf: TextClassifier, data: SearchData, cache: EmbeddingCach
     X = encode_texts(clf.embedder, te.texts, cache, keys=te.keys, show_progress=False).vectors
     proba = np.asarray(clf.head.predict_proba(X))
     metrics = evaluate(te.labels, proba, clf.labels)
-    metrics["latency_ms_per_text"] = _latency_ms(clf, te.texts or data.train.texts)
-    return Evaluated(metrics, proba)
+    latency = _latency_ms(clf, te.texts or data.train.texts)
+    return Evaluated(replace(metrics, latency_ms_per_text=latency), proba)
 
 
 def evaluate_winner(

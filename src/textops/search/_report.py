@@ -9,11 +9,14 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from textops._types import JSON
+from textops.search._estimate import CVEstimate
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
+
+    from textops.track import Scores
 
 __all__ = ["DatasetRef", "SearchReport", "TrialRow"]
 
@@ -76,9 +79,9 @@ class SearchReport:
     trials_complete: int
     trials_failed: int
     best: Winner
-    #: ``textops.track.evaluate`` on the test split (without the confusion matrix), and
-    #: ``latency_ms_per_text`` of the uncached model
-    test: JSON
+    #: ``textops.track.evaluate`` on the test split, with ``latency_ms_per_text`` of the
+    #: uncached model; with few labels (no test split) the repeated-CV estimate
+    test: Scores | CVEstimate
     embedders: list[EmbedderPlan]
     leaderboard: list[TrialRow]
     dataset: DatasetRef
@@ -106,6 +109,7 @@ class SearchReport:
 
     def as_json(self) -> JSON:
         out = asdict(self)
+        out["test"] = self.test.as_json(confusion=False)  # the confusion matrix is the run's
         out["embedders"] = [plan.as_json() for plan in self.embedders]
         for optional in ("comparison", "pareto_front", "recipes"):
             if out[optional] is None:

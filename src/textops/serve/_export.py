@@ -158,7 +158,7 @@ def export_onnx(
     max_len = int(st.max_seq_length)
     ref = emb.transform(texts)
     ref_pred = clf.head.predict_proba(ref).argmax(1)
-    ref_f1 = float(evaluate(labels, clf.head.predict_proba(ref), clf.labels)["macro_f1"])
+    ref_f1 = evaluate(labels, clf.head.predict_proba(ref), clf.labels).macro_f1
     torch_speed = _speed(emb, texts[:speed_sample])
 
     def check(path: Path) -> tuple[JSON, Any]:
@@ -166,7 +166,7 @@ def export_onnx(
         got = enc.transform(texts)
         cos = (ref * got).sum(1) / (np.linalg.norm(ref, axis=1) * np.linalg.norm(got, axis=1))
         proba = clf.head.predict_proba(got)
-        f1 = float(evaluate(labels, proba, clf.labels)["macro_f1"])
+        f1 = evaluate(labels, proba, clf.labels).macro_f1
         return {
             "min_cosine": round(float(cos.min()), 6),
             "mean_cosine": round(float(cos.mean()), 6),

@@ -14,7 +14,9 @@ from textops.track._gate import (
     mcnemar_test,
 )
 from textops.track._metrics import (
+    ClassScores,
     Reliability,
+    Scores,
     confusion_figure,
     evaluate,
     expected_calibration_error,
@@ -38,6 +40,7 @@ __all__ = [
     "GATE_TESTS",
     "NUMERIC_PACKAGES",
     "BackgroundRuns",
+    "ClassScores",
     "FinishedRun",
     "Gate",
     "GateDecision",
@@ -49,6 +52,7 @@ __all__ = [
     "PairedPredictions",
     "Registration",
     "Reliability",
+    "Scores",
     "StoreFile",
     "Tracker",
     "capture_env_lock",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,9 @@ from textops._types import JSON
 from textops.model import macro_f1_labels
 
 __all__ = [
+    "ClassScores",
     "Reliability",
+    "Scores",
     "confusion_figure",
     "evaluate",
     "expected_calibration_error",
@@ -55,7 +57,41 @@ def reliability(proba: np.ndarray, correct: np.ndarray, bins: int = 15) -> Relia
     return Reliability(tuple(mean_conf), tuple(accuracy), tuple(count))
 
 
-def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> JSON:
+@dataclass(frozen=True)
+class ClassScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A classifier's scores on labelled rows (:func:`evaluate`): what a search logs for its
+    winner, the registry compares, and ``--json`` prints (``as_json``, the same keys)."""
+
+    accuracy: float
+    macro_f1: float
+    micro_f1: float
+    n: int
+    per_class: dict[str, ClassScores]
+    roc_auc: float | None
+    ece: float
+    confusion_matrix: list[list[int]]
+    labels: list[str]
+    #: milliseconds per text of the uncached model, one text at a time (a search's winner)
+    latency_ms_per_text: float | None = None
+
+    def as_json(self, *, confusion: bool = True) -> JSON:
+        out = asdict(self)
+        if self.latency_ms_per_text is None:
+            del out["latency_ms_per_text"]
+        if not confusion:
+            del out["confusion_matrix"]
+        return out
+
+
+def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> Scores:
     from sklearn.metrics import (
         accuracy_score,
         confusion_matrix,
@@ -67,45 +103,40 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) ->
     labels = list(labels)
     y_pred = [labels[i] for i in proba.argmax(axis=1)]
     y = list(y_true)
-    out: JSON = {
-        "accuracy": float(accuracy_score(y, y_pred)),
-        # the one macro-F1 (the gate's and the search's): over the labels in y or y_pred
-        "macro_f1": macro_f1_labels(y, y_pred),
-        "micro_f1": float(f1_score(y, y_pred, average="micro", labels=labels, zero_division=0)),
-        "n": len(y),
-    }
     p, r, f, s = precision_recall_fscore_support(y, y_pred, labels=labels, zero_division=0)
-    out["per_class"] = {
-        lab: {
-            "precision": float(p[i]),
-            "recall": float(r[i]),
-            "f1": float(f[i]),
-            "support": int(s[i]),
-        }
-        for i, lab in enumerate(labels)
-    }
+    per_class = {lab: ClassScores(float(p[i]), float(r[i]), float(f[i]), int(s[i]))
+                 for i, lab in enumerate(labels)}  # fmt: skip
+    roc_auc: float | None
     try:
         if len(labels) == 2:
-            out["roc_auc"] = float(roc_auc_score([v == labels[1] for v in y], proba[:, 1]))
+            roc_auc = float(roc_auc_score([v == labels[1] for v in y], proba[:, 1]))
         else:
-            out["roc_auc"] = float(roc_auc_score(y, proba, multi_class="ovr", labels=labels))
+            roc_auc = float(roc_auc_score(y, proba, multi_class="ovr", labels=labels))
     except ValueError:  # a class absent from y_true
-        out["roc_auc"] = None
+        roc_auc = None
     correct = np.asarray([a == b for a, b in zip(y, y_pred, strict=True)], dtype=float)
-    out["ece"] = expected_calibration_error(proba, correct)
-    out["confusion_matrix"] = confusion_matrix(y, y_pred, labels=labels).tolist()
-    out["labels"] = labels
-    return out
+    return Scores(
+        accuracy=float(accuracy_score(y, y_pred)),
+        # the one macro-F1 (the gate's and the search's): over the labels in y or y_pred
+        macro_f1=macro_f1_labels(y, y_pred),
+        micro_f1=float(f1_score(y, y_pred, average="micro", labels=labels, zero_division=0)),
+        n=len(y),
+        per_class=per_class,
+        roc_auc=roc_auc,
+        ece=expected_calibration_error(proba, correct),
+        confusion_matrix=confusion_matrix(y, y_pred, labels=labels).tolist(),
+        labels=labels,
+    )
 
 
-def confusion_figure(metrics: JSON) -> Any:
+def confusion_figure(metrics: Scores) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cm = np.asarray(metrics["confusion_matrix"])
-    labels = metrics["labels"]
+    cm = np.asarray(metrics.confusion_matrix)
+    labels = metrics.labels
     fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(labels), 1 + 0.6 * len(labels)))
     ax.imshow(cm, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
@@ -122,6 +153,6 @@ def confusion_figure(metrics: JSON) -> Any:
                 va="center",
                 color="white" if cm[i, j] > cm.max() / 2 else "black",
             )
-    ax.set_title(f"test: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}")
+    ax.set_title(f"test: accuracy {metrics.accuracy:.3f}, macro-F1 {metrics.macro_f1:.3f}")
     fig.tight_layout()
     return fig
