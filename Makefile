@@ -84,6 +84,7 @@ bench: install
 	$(BIN)/python bench/hostile.py
 	$(BIN)/python bench/busy.py
 	$(BIN)/python bench/predict_cli.py
+	$(BIN)/python bench/seams.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site
