@@ -17,6 +17,7 @@ from typing import Any
 
 from textops._types import JSON
 from textops.errors import ModelNotFoundError, RegistryError, TextopsError
+from textops.model import macro_f1_labels
 from textops.track._champion import (
     CHALLENGER,
     CHAMPION,
@@ -299,7 +300,7 @@ class ModelRegistry:
                 if pairs_needed:
                     paired = PairedPredictions(list(held_out.labels),
                                                list(held_out.predicted or ()), predicted)  # fmt: skip
-                rescored = _macro_f1(held_out.labels, predicted)
+                rescored = macro_f1_labels(list(held_out.labels), predicted)
         decision, comparison = classifier_decision(
             gate, macro_f1, fingerprint, None if champ is None else champ.tags,
             paired=paired, rescored_f1=rescored,
@@ -414,9 +415,3 @@ class ModelRegistry:
 
         clf, _ = load_classifier(uri, self.uri)
         return list(clf.predict(list(texts)))
-
-
-def _macro_f1(labels: Sequence[str], predicted: Sequence[str]) -> float:
-    from textops.model import macro_f1_labels
-
-    return macro_f1_labels(list(labels), list(predicted))
