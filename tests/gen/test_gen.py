@@ -67,7 +67,8 @@ def test_train_from_scratch_is_tracked_registered_and_reloads(horo: Dataset, hom
         report.val_perplexity, rel=1e-3
     )
     worse = train_generator(_cfg(epochs=1, lr=1e-5), home=home)
-    assert worse.alias == "challenger" and "does not beat" in worse.comparison["reason"]
+    assert worse.alias == "challenger" and worse.comparison is not None
+    assert "does not beat" in worse.comparison.reason
     tags = {v.version: v.tags for v in ModelRegistry(uri).versions("horo")}
     assert tags[2]["textops.kind"] == "generator" and float(tags[2]["textops.val_perplexity"]) > 0
 

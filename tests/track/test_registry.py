@@ -334,11 +334,13 @@ def test_the_registry_rescores_a_champion_of_other_data_itself(registered, tmp_p
                                   macro_f1=1.0, fingerprint="new", held_out=held_out)  # fmt: skip
     old, _ = load_classifier("models:/t/1", reg.uri)
     expected = macro_f1_labels(labels, old.predict(texts))
-    assert new.comparison["champion_scored"] == "re-scored on this test split"
-    assert new.comparison["champion_macro_f1"] == pytest.approx(expected)
+    assert new.comparison.champion_scored == "re-scored on this test split"
+    assert new.comparison.champion_macro_f1 == pytest.approx(expected)
     assert new.alias == ("champion" if expected < 1.0 else "challenger")
     paired = reg.register_classifier(name="t", source=sources[1], run_id="", tags={},
                                      macro_f1=1.0, fingerprint="new", held_out=held_out,
                                      gate=Gate(mode="significant"))  # fmt: skip
-    assert paired.comparison["champion_scored"] == "predicted on this test split (paired)"
-    assert paired.comparison["gate"]["test"] == "mcnemar"
+    assert paired.comparison.champion_scored == "predicted on this test split (paired)"
+    assert paired.comparison.gate is not None and paired.comparison.gate.test == "mcnemar"
+    logged = paired.comparison.as_json()  # champion_comparison.json and --json keep their keys
+    assert logged["gate"]["test"] == "mcnemar" and logged["new_version"] == 3

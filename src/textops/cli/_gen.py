@@ -79,7 +79,7 @@ def train(
     if report.stopped_by_budget:
         typer.echo("stopped by --timeout, leaving time to evaluate, save and register")
     alias = f" as {report.alias}" if report.alias else ""
-    reason = report.comparison.get("reason", "")
+    reason = report.comparison.reason if report.comparison else ""
     typer.echo(f"{report.model_uri}{alias}: validation perplexity {report.val_perplexity:.2f}, "
                f"{report.parameters:,} parameters, {report.seconds:.0f} s. {reason}")  # fmt: skip
 

@@ -95,13 +95,12 @@ def print_search(report: SearchReport) -> None:
         console.print(f"winner's recipe: {best.recipe}")
     if report.pareto_front:
         console.print(f"Pareto front: {len(report.pareto_front)} trials (F1 vs latency)")
-    cmp = report.comparison or {}
-    if cmp.get("unchanged"):
-        console.print(f"{report.model_uri} ({report.alias or 'no alias'}): {cmp['reason']}")
+    cmp = report.comparison
+    if cmp is not None and cmp.unchanged:
+        console.print(f"{report.model_uri} ({report.alias or 'no alias'}): {cmp.reason}")
     elif report.model_version is not None:
-        console.print(
-            f"registered {report.model_uri} as [bold]{report.alias}[/bold] ({cmp['reason']})"
-        )
+        reason = cmp.reason if cmp is not None else ""
+        console.print(f"registered {report.model_uri} as [bold]{report.alias}[/bold] ({reason})")
     trials = f"{report.trials} trial{'' if report.trials == 1 else 's'}"
     console.print(f"{trials} in study {report.study!r}, {report.seconds:.1f}s")
     from textops.track import ui_hint

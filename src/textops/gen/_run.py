@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from textops._types import JSON
 from textops.data import DatasetStore
 from textops.gen._generator import Generator
 from textops.gen._train import GenEpoch, GenTrainConfig, fit_generator
-from textops.track import MlflowTracker, Tracker, capture_env_lock
+from textops.track import Comparison, MlflowTracker, Tracker, capture_env_lock
 
 __all__ = ["GenTrainReport", "load_generator", "train_generator"]
 
@@ -35,10 +35,13 @@ class GenTrainReport:
     model_uri: str | None
     version: int | None = None
     alias: str | None = None
-    comparison: JSON = field(default_factory=dict)
+    #: why it got its alias (None: not registered)
+    comparison: Comparison | None = None
 
     def as_json(self) -> JSON:
-        return asdict(self)
+        out = asdict(self)
+        out["comparison"] = {} if self.comparison is None else self.comparison.as_json()
+        return out
 
 
 def load_generator(uri: str, tracking_uri: str, device: str = "cpu") -> Generator:
@@ -106,7 +109,7 @@ def train_generator(
                   "textops.base_model": config.model or "scratch-gpt2"},
             champion_perplexity=rescored,
         )  # fmt: skip
-        tracker.log_dict(run, registration.comparison, "champion_comparison.json")
+        tracker.log_dict(run, registration.comparison.as_json(), "champion_comparison.json")
     tracker.end_run(run)
     name = config.model_name or ds.name
     return GenTrainReport(
@@ -117,5 +120,5 @@ def train_generator(
         model_uri=f"models:/{name}/{registration.version}" if registration else f"runs:/{run}/{ARTIFACT}",
         version=registration.version if registration else None,
         alias=registration.alias if registration else None,
-        comparison=registration.comparison if registration else {},
+        comparison=registration.comparison if registration else None,
     )  # fmt: skip

@@ -133,7 +133,7 @@ def register_candidate(ctx: StageContext) -> JSON:
         "uri": f"models:/{c.model_name}/{reg.version}",
         "promoted": promoted,
         "unchanged": reg.unchanged,
-        "why": str(reg.comparison.get("reason", "")),
-        "gate": reg.comparison.get("gate"),
+        "why": reg.comparison.reason,
+        "gate": None if reg.comparison.gate is None else reg.comparison.gate.as_json(),
         "scored_rows": len(texts),
     }

@@ -344,7 +344,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
             run_id=run,
             save=save,
         )
-        tracker.log_dict(run, registration.comparison, "champion_comparison.json")
+        tracker.log_dict(run, registration.comparison.as_json(), "champion_comparison.json")
         if not registration.unchanged:
             tags = {"textops.model_version": str(registration.version)}
             tracker.set_tags(run, {**tags, "textops.alias": str(registration.alias)})

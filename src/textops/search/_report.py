@@ -16,7 +16,7 @@ from textops.search._recipes import RecipeRow
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-    from textops.track import Scores
+    from textops.track import Comparison, Scores
 
 __all__ = ["DatasetRef", "SearchReport", "TrialRow"]
 
@@ -94,7 +94,7 @@ class SearchReport:
     model_version: int | None = None
     alias: str | None = None
     #: why the alias (champion / challenger / unchanged), when the winner was registered
-    comparison: JSON | None = None
+    comparison: Comparison | None = None
     pareto_front: list[TrialRow] | None = None
     seconds: float = 0.0
     finalize_seconds: float = 0.0
@@ -110,6 +110,7 @@ class SearchReport:
     def as_json(self) -> JSON:
         out = asdict(self)
         out["test"] = self.test.as_json(confusion=False)  # the confusion matrix is the run's
+        out["comparison"] = None if self.comparison is None else self.comparison.as_json()
         out["embedders"] = [plan.as_json() for plan in self.embedders]
         for optional in ("comparison", "pareto_front", "recipes"):
             if out[optional] is None:

@@ -2,7 +2,7 @@
 registry with champion/challenger aliases, and environment locks."""
 
 from textops.track._background import BackgroundRuns
-from textops.track._champion import HeldOut, Registration
+from textops.track._champion import Comparison, HeldOut, Registration
 from textops.track._cluster import predict_on_cluster
 from textops.track._envlock import NUMERIC_PACKAGES, capture_env_lock, compare_env
 from textops.track._gate import (
@@ -41,6 +41,7 @@ __all__ = [
     "NUMERIC_PACKAGES",
     "BackgroundRuns",
     "ClassScores",
+    "Comparison",
     "FinishedRun",
     "Gate",
     "GateDecision",

@@ -6,7 +6,7 @@ re-scores it when it was scored on other data, calls these, and writes the outco
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 
 from textops._types import JSON
 from textops.track._gate import Gate, GateDecision, PairedPredictions, decide
@@ -14,6 +14,7 @@ from textops.track._gate import Gate, GateDecision, PairedPredictions, decide
 __all__ = [
     "CHALLENGER",
     "CHAMPION",
+    "Comparison",
     "HeldOut",
     "Registration",
     "classifier_decision",
@@ -31,13 +32,40 @@ DEFAULT_GATE = Gate()
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """Why a new version got its alias: the two scores, how the champion's was obtained, and
+    the gate's decision (classifiers); ``as_json`` is the ``champion_comparison.json`` logged
+    with the run and the ``comparison`` of ``--json`` (fields that do not apply left out)."""
+
+    reason: str
+    new_version: int | None = None
+    new_macro_f1: float | None = None
+    new_val_perplexity: float | None = None
+    champion_version: int | None = None
+    champion_scored: str | None = None
+    champion_macro_f1: float | None = None
+    champion_val_perplexity: float | None = None
+    gate: GateDecision | None = None
+    #: the version existed already (a search's same study, trial and data): nothing new
+    unchanged: bool = False
+
+    def as_json(self) -> JSON:
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.gate is not None:
+            out["gate"] = self.gate.as_json()
+        if not self.unchanged:
+            del out["unchanged"]
+        return out
+
+
+@dataclass(frozen=True)
 class Registration:
     """What registering did: the version that holds the model, its alias, and why
     (``comparison``, logged with the run); ``unchanged`` when that version existed already."""
 
     version: int
     alias: str | None
-    comparison: JSON = field(default_factory=dict)
+    comparison: Comparison
     unchanged: bool = False
     #: the run that holds the version's model
     run_id: str | None = None
@@ -61,29 +89,26 @@ def classifier_decision(
     *,
     paired: PairedPredictions | None = None,
     rescored_f1: float | None = None,
-) -> tuple[GateDecision, JSON]:
+) -> tuple[GateDecision, Comparison]:
     """The gate's decision on a new classifier and the comparison behind it. The champion's
     score: both models' labels on the held-out rows (``paired``, which ``significant``
     needs), else its recorded one on the same data (same ``fingerprint``), else its score
     re-measured on these rows (``rescored_f1``); with none, it is kept."""
-    comparison: JSON = {"new_macro_f1": macro_f1}
     champ_f1: float | None = None
+    how = None
     if champion_tags is not None:
         if gate.mode == "significant" and paired is not None:
-            champ_f1 = paired.macro_f1("champion")
-            comparison["champion_scored"] = "predicted on this test split (paired)"
+            champ_f1, how = paired.macro_f1("champion"), "predicted on this test split (paired)"
         elif champion_tags.get(TAG_FP) == fingerprint:
-            champ_f1 = float(champion_tags[TAG_F1])
-            comparison["champion_scored"] = "recorded (same test split)"
+            champ_f1, how = float(champion_tags[TAG_F1]), "recorded (same test split)"
         elif rescored_f1 is not None:
-            champ_f1 = rescored_f1
-            comparison["champion_scored"] = "re-scored on this test split"
+            champ_f1, how = rescored_f1, "re-scored on this test split"
         else:
-            champ_f1 = float("inf")
-            comparison["champion_scored"] = "not comparable (other test split)"
-        comparison["champion_macro_f1"] = champ_f1
+            champ_f1, how = float("inf"), "not comparable (other test split)"
     decision = decide(gate, macro_f1, champ_f1, paired if gate.mode == "significant" else None)
-    return decision, {**comparison, "reason": decision.reason, "gate": decision.as_json()}
+    return decision, Comparison(reason=decision.reason, new_macro_f1=macro_f1,
+                                champion_scored=how, champion_macro_f1=champ_f1,
+                                gate=decision)  # fmt: skip
 
 
 def generator_wins(
@@ -92,13 +117,12 @@ def generator_wins(
     champion_tags: Mapping[str, str] | None,
     *,
     rescored: float | None = None,
-) -> tuple[bool, JSON]:
+) -> tuple[bool, Comparison]:
     """Whether a new generator becomes champion: a lower validation perplexity than the
     champion's on the same validation split (recorded, or ``rescored`` on this one); a
     champion that is not a generator, or was scored on other data and not re-scored, stays."""
-    comparison: JSON = {"new_val_perplexity": perplexity}
     if champion_tags is None:
-        return True, {**comparison, "reason": "no champion yet"}
+        return True, Comparison(reason="no champion yet", new_val_perplexity=perplexity)
     if champion_tags.get(TAG_KIND) != "generator":
         champ, how = 0.0, "not a generator: kept"
     elif champion_tags.get(TAG_FP) == fingerprint:
@@ -112,8 +136,8 @@ def generator_wins(
         "lower validation perplexity than the champion" if wins
         else "does not beat the champion's validation perplexity"
     )  # fmt: skip
-    return wins, {**comparison, "champion_scored": how, "champion_val_perplexity": champ,
-                  "reason": reason}  # fmt: skip
+    return wins, Comparison(reason=reason, new_val_perplexity=perplexity, champion_scored=how,
+                            champion_val_perplexity=champ)  # fmt: skip
 
 
 def needs_rescoring(champion_tags: Mapping[str, str] | None, fingerprint: str) -> bool:

@@ -26,6 +26,7 @@ from textops.track._champion import (
     TAG_FP,
     TAG_KIND,
     TAG_PPL,
+    Comparison,
     HeldOut,
     Registration,
     classifier_decision,
@@ -268,7 +269,7 @@ class ModelRegistry:
             "nothing new registered"
         )
         return Registration(same.version, ",".join(same.aliases) or None,
-                            {"reason": reason, "unchanged": True}, unchanged=True,
+                            Comparison(reason=reason, unchanged=True), unchanged=True,
                             run_id=same.run_id)  # fmt: skip
 
     def register_classifier(
@@ -305,9 +306,8 @@ class ModelRegistry:
             gate, macro_f1, fingerprint, None if champ is None else champ.tags,
             paired=paired, rescored_f1=rescored,
         )  # fmt: skip
-        comparison = {"new_version": version, **comparison}
-        if champ is not None:
-            comparison["champion_version"] = champ.version
+        comparison = replace(comparison, new_version=version,
+                             champion_version=None if champ is None else champ.version)  # fmt: skip
         self.record_decision(name, version, run_id, decision)
         return self._settle(name, version, decision.promote, run_id, comparison)
 
@@ -333,9 +333,8 @@ class ModelRegistry:
             perplexity, fingerprint, None if champ is None else champ.tags,
             rescored=champion_perplexity,
         )  # fmt: skip
-        comparison = {"new_version": version, **comparison}
-        if champ is not None:
-            comparison["champion_version"] = champ.version
+        comparison = replace(comparison, new_version=version,
+                             champion_version=None if champ is None else champ.version)  # fmt: skip
         return self._settle(name, version, wins, run_id, comparison)
 
     def rescoring_uri(self, name: str, fingerprint: str, *, generator: bool = False) -> str | None:
@@ -402,7 +401,9 @@ class ModelRegistry:
         mv = self.client.create_model_version(name, source=source, run_id=run_id, tags=dict(tags))
         return int(mv.version)
 
-    def _settle(self, name: str, version: int, wins: bool, run_id: str, why: JSON) -> Registration:
+    def _settle(
+        self, name: str, version: int, wins: bool, run_id: str, why: Comparison
+    ) -> Registration:
         """Champion when ``wins``, else challenger."""
         if wins:
             self.promote(name, version)
