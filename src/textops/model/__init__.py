@@ -12,6 +12,7 @@ from textops.model._heads import (
     HeadSpec,
     build_head,
     head_kwargs,
+    head_parameters,
     standardizes,
 )
 from textops.model._reference import (
@@ -49,6 +50,7 @@ __all__ = [
     "build_reference",
     "device_for",
     "head_kwargs",
+    "head_parameters",
     "macro_f1",
     "macro_f1_labels",
     "oov_rate",

@@ -6,15 +6,17 @@ head is one entry here; ``tests/model/test_heads.py`` runs over every entry."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from textops._packages import available, require
+from textops._packages import available
 from textops._types import Params
 from textops.errors import ConfigError, UnknownPluginError
+from textops.model import _head_factories as hf
 from textops.model import _head_spaces as sp
 
 __all__ = [
@@ -24,143 +26,13 @@ __all__ = [
     "HeadSpec",
     "build_head",
     "head_kwargs",
+    "head_parameters",
     "head_spec",
     "standardizes",
 ]
 
 #: how a head's inputs are normalised: as the embedder gives them, or standardised per feature
 NORMALIZATIONS = ("none", "standard")
-
-
-def _logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=seed)
-
-
-def _lbfgs_logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
-    from textops.model._lbfgs import LbfgsLogisticRegression
-
-    return LbfgsLogisticRegression(C=C, class_weight=class_weight)
-
-
-def _ridge(*, seed: int, alpha: float = 1.0, class_weight: str | None = None) -> Any:
-    from sklearn.linear_model import RidgeClassifier
-
-    return RidgeClassifier(alpha=alpha, class_weight=class_weight)
-
-
-def _linear_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
-    from sklearn.svm import LinearSVC
-
-    return LinearSVC(C=C, class_weight=class_weight, random_state=seed)
-
-
-def _newton_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
-    from textops.model._l2svm import NewtonLinearSVC
-
-    return NewtonLinearSVC(C=C, class_weight=class_weight)
-
-
-def _calibrate_temperature(est: Any) -> Any:
-    """Probabilities for a margin classifier that keep its labels: one temperature fitted on
-    3-fold out-of-fold decisions, applied to one model fitted on all the data (see
-    ``_calibration``)."""
-    from textops.model._calibration import TemperatureScaledClassifier
-
-    return TemperatureScaledClassifier(est, cv=3)
-
-
-def _knn(*, seed: int, n_neighbors: int = 10, weights: str = "distance") -> Any:
-    from sklearn.neighbors import KNeighborsClassifier
-
-    return KNeighborsClassifier(
-        n_neighbors=n_neighbors, weights=weights, metric="cosine", algorithm="brute"
-    )
-
-
-def _mlp(
-    *,
-    seed: int,
-    hidden: int = 128,
-    alpha: float = 1e-4,
-    lr: float = 1e-3,
-    epochs: int | None = None,
-) -> Any:
-    from sklearn.neural_network import MLPClassifier
-
-    # "epochs": how long training on the CV folds ran until the validation split stopped it
-    # (see search's early stopping); without it, sklearn's own on 15% of the training data
-    return MLPClassifier(
-        hidden_layer_sizes=(hidden,),
-        alpha=alpha,
-        learning_rate_init=lr,
-        early_stopping=epochs is None,
-        validation_fraction=0.15,
-        n_iter_no_change=8,
-        max_iter=300 if epochs is None else int(epochs),
-        random_state=seed,
-    )
-
-
-def _lightgbm(
-    *,
-    seed: int,
-    n_estimators: int = 200,
-    learning_rate: float = 0.1,
-    num_leaves: int = 31,
-    min_child_samples: int = 20,
-    class_weight: str | None = None,
-) -> Any:
-    require("trees", "the lightgbm head", "lightgbm")
-    from lightgbm import LGBMClassifier
-
-    return LGBMClassifier(
-        n_estimators=n_estimators,
-        learning_rate=learning_rate,
-        num_leaves=num_leaves,
-        min_child_samples=min_child_samples,
-        class_weight=class_weight,
-        subsample_freq=0,
-        random_state=seed,
-        n_jobs=1,
-        verbose=-1,
-    )
-
-
-def _ebm(
-    *, seed: int, interactions: int = 5, learning_rate: float = 0.02, max_bins: int = 256
-) -> Any:
-    require("trees", "the ebm head", "interpret")
-    from interpret.glassbox import ExplainableBoostingClassifier
-
-    return ExplainableBoostingClassifier(
-        interactions=interactions,
-        learning_rate=learning_rate,
-        max_bins=max_bins,
-        outer_bags=2,
-        random_state=seed,
-        n_jobs=1,
-    )
-
-
-# trained heads take their class's own keyword arguments (the class checks them)
-def _finetune(*, seed: int, **kw: Any) -> Any:
-    from textops.model._finetune import FineTuneHead
-
-    return FineTuneHead(**kw, seed=seed)
-
-
-def _setfit(*, seed: int, **kw: Any) -> Any:
-    from textops.model._finetune import SetFitHead
-
-    return SetFitHead(**kw, seed=seed)
-
-
-def _bilstm(*, seed: int, **kw: Any) -> Any:
-    from textops.model._bilstm import BiLSTMHead
-
-    return BiLSTMHead(**kw, seed=seed)
 
 
 #: the encoders a trained head starts from: the table's sentence-transformers entries (or any
@@ -242,7 +114,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
     {
         "logreg": HeadSpec(
             "logistic regression (C, class weights)",
-            _logreg,
+            hf.logreg,
             sp.space_logreg,
             # on unit-length sentence embeddings sklearn's C 1 underfits a few dozen rows;
             # bench/selection.py compares this one value with a CV-tuned choice
@@ -250,7 +122,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
             warm_start=("coef_", "intercept_"),
             # on TF-IDF only: on embeddings sklearn's lbfgs is as fast (bench/search.py
             # --solvers-only prints both gains)
-            cv_factory=_lbfgs_logreg,
+            cv_factory=hf.lbfgs_logreg,
             cv_dense=False,
             cv_sparse=True,
             # no cv_speedup: alone (as the winner's refit runs) both solvers take the same
@@ -259,37 +131,37 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         "ridge": HeadSpec(
             "ridge (least-squares) classifier; the deployed model adds temperature-scaled "
             "probabilities",
-            _ridge,
+            hf.ridge,
             sp.space_ridge,
-            calibrate=_calibrate_temperature,
+            calibrate=hf.calibrate_temperature,
         ),
         "linear_svm": HeadSpec(
             "linear SVM; the deployed model adds temperature-scaled probabilities",
-            _linear_svm,
+            hf.linear_svm,
             sp.space_linear_svm,
-            calibrate=_calibrate_temperature,
+            calibrate=hf.calibrate_temperature,
             few_labels={"C": 0.1},
             warm_start=("coef_", "intercept_"),
-            cv_factory=_newton_svm,
+            cv_factory=hf.newton_svm,
             cv_speedup=6.0,
             fold_products=True,
         ),
         "knn": HeadSpec(
             "k nearest neighbours, cosine distance",
-            _knn,
+            hf.knn,
             sp.space_knn,
             at_most_rows=("n_neighbors",),
         ),
         "mlp": HeadSpec(
             "one-hidden-layer MLP, trained for the epochs the validation split chose",
-            _mlp,
+            hf.mlp,
             sp.space_mlp,
             accepts_sparse=False,
             early_stopping=True,
         ),
         "lightgbm": HeadSpec(
             "LightGBM gradient-boosted trees (extra: trees)",
-            _lightgbm,
+            hf.lightgbm,
             sp.space_lightgbm,
             scale_invariant=True,
             needs=("lightgbm",),
@@ -297,7 +169,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         ),
         "ebm": HeadSpec(
             "Explainable Boosting Machine (interpret), on linguistic features (extra: trees)",
-            _ebm,
+            hf.ebm,
             sp.space_ebm,
             embedders=frozenset({"linguistic"}),
             accepts_sparse=False,
@@ -308,7 +180,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         # _trained_trial)
         "finetune": HeadSpec(
             "the encoder fine-tuned end to end with a linear layer on its mean pool",
-            _finetune,
+            hf.finetune,
             sp.space_finetune,
             embedders=_BASE_ENCODERS,
             accepts_sparse=False,
@@ -317,7 +189,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         "setfit": HeadSpec(
             "SetFit: the encoder tuned contrastively on text pairs, then logistic regression "
             "(the few-shot candidate)",
-            _setfit,
+            hf.setfit,
             sp.space_setfit,
             embedders=_BASE_ENCODERS,
             accepts_sparse=False,
@@ -325,7 +197,7 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
         ),
         "bilstm": HeadSpec(
             "a BiLSTM (max or attention pooling) over the frozen encoder's token vectors",
-            _bilstm,
+            hf.bilstm,
             sp.space_bilstm,
             embedders=_BASE_ENCODERS,
             accepts_sparse=False,
@@ -336,8 +208,6 @@ HEADS: Mapping[str, HeadSpec] = MappingProxyType(
 
 #: parameters a head's inputs take, not the head itself (the search's choice of standardising)
 INPUT_PARAMS = frozenset({"normalize"})
-#: each head's parameter names, read from its factory once
-_KNOWN: dict[str, frozenset[str]] = {}
 
 
 def head_spec(key: str) -> HeadSpec:
@@ -356,13 +226,18 @@ def standardizes(key: str, params: Params, scale: bool = False) -> bool:
     return normalize == "standard" and not head_spec(key).scale_invariant
 
 
+@functools.cache
+def head_parameters(key: str) -> frozenset[str]:
+    """The names head ``key`` takes, read from its factory once (every fold of every trial
+    builds a head, and a trained head's names come from constructing its class)."""
+    return frozenset(head_spec(key).defaults())
+
+
 def head_kwargs(key: str, params: Params) -> Params:
     """``params`` as head ``key``'s keyword arguments: what its inputs take left out, and an
     unknown name an error (a misspelt ``c`` would otherwise train with the default C)."""
     kwargs = {k: v for k, v in params.items() if k not in INPUT_PARAMS}
-    known = _KNOWN.get(key)
-    if known is None:  # once per head: every fold of every trial builds one
-        known = _KNOWN[key] = frozenset(head_spec(key).defaults())
+    known = head_parameters(key)
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
         raise ConfigError(

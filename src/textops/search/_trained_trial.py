@@ -23,7 +23,7 @@ import numpy as np
 
 from textops._types import Params
 from textops.embed import EMBEDDERS
-from textops.model import HEADS, REFERENCE_VECTORS, EpochRecord, build_head
+from textops.model import HEADS, REFERENCE_VECTORS, EpochRecord, build_head, head_parameters
 from textops.search._budget import Budget
 from textops.search._data import SearchData
 from textops.search._folds import FoldData
@@ -244,7 +244,7 @@ class TrainedTrials:
         unless ``model`` names another folder)."""
         out = {k: v for k, v in self.head_options.items() if k in params}
         if HEADS[hk].text_input:
-            names = HEADS[hk].defaults()
+            names = head_parameters(hk)
             out.update({k: v for k, v in self.head_options.items() if k in names})
             out.setdefault("model", EMBEDDERS[ek].params["model"])
         return out
