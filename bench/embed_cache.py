@@ -67,7 +67,7 @@ def main() -> None:
         "warm_s": round(best, 4),
         "warm_texts_per_s": round(n / best),
         "speedup_warm_vs_cold": round(cold.seconds / best, 1),
-        "bytes_per_embedding": stats["bytes_per_embedding"],
+        "bytes_per_embedding": stats.bytes_per_embedding,
         "dim": int(cold.vectors.shape[1]),
     }
     print(f"{n:,} {args.dataset} texts, {args.embedder} on {result['threads']} threads")

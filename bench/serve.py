@@ -172,7 +172,7 @@ def export(model_uri: str, home: Path) -> tuple[str, dict[str, Any]]:
     try:
         r = export_onnx(
             model_uri, tracking_uri=default_tracking_uri(home), home=home, quantize="int8"
-        )
+        ).as_json()
     except QualityGateError as exc:
         print(f"  {exc}")
         r = exc.report

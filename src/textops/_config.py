@@ -39,7 +39,7 @@ def _expanded_nodes(value: Any, limit: int) -> int:
     return count
 
 
-def safe_yaml(text: str, what: str) -> Any:
+def safe_yaml(text: str, what: str) -> object:
     """``text`` parsed as YAML (safe types only), refused when it is over ``MAX_YAML_BYTES``
     or expands to over ``MAX_YAML_NODES`` values through its aliases."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
@@ -88,7 +88,7 @@ def load_config(
     model: type[M],
     path: str | Path | None = None,
     overrides: Iterable[str] = (),
-    **values: Any,
+    **values: object,
 ) -> M:
     """Build ``model`` from (lowest to highest precedence) a YAML file, ``values``, overrides."""
     data: JSON = {}

@@ -12,7 +12,7 @@ __all__ = ["lazy_names"]
 
 def lazy_names(
     package: str, where: Mapping[str, str], namespace: dict[str, object]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``: name -> the module defining it,
     relative to the package (``"_config"`` for ``package._config``). A loaded name is kept in
     ``namespace``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -17,6 +18,7 @@ __all__ = [
     "atomic_write_json",
     "fsync_dir",
     "is_interactive",
+    "quiet_logger",
     "sha256_file",
     "sha256_text",
 ]
@@ -67,7 +69,7 @@ def atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
         raise
 
 
-def atomic_write_json(path: Path, obj: Any) -> None:
+def atomic_write_json(path: Path, obj: object) -> None:
     with atomic_write(path, "w") as fh:
         json.dump(obj, fh, indent=2, sort_keys=True, default=str)
         fh.write("\n")
@@ -79,3 +81,16 @@ def is_interactive(stream: IO[str] | None = None) -> bool:
     if os.environ.get("CI") or os.environ.get("TEXTOPS_NO_PROGRESS"):
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+@contextlib.contextmanager
+def quiet_logger(name: str) -> Iterator[None]:
+    """Logger ``name`` ("": the root) says nothing below ERROR inside the block: for records
+    the caller prints itself, or a library's hint no user can act on."""
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)

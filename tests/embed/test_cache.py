@@ -110,8 +110,8 @@ def test_damaged_shard_is_reported_and_recomputed(
     np.testing.assert_array_equal(res.vectors, HashingFakeEmbedder().transform(TEXTS))
     assert not shard.exists() and shard.with_name(shard.name + ".damaged").exists()
     stats = EmbeddingCache(tmp_path / "c").stats()
-    assert stats["damaged_shards"] == 1 and stats["entries"] == 300
-    assert EmbeddingCache(tmp_path / "c").prune()["removed_damaged"] == 1
+    assert stats.damaged_shards == 1 and stats.entries == 300
+    assert EmbeddingCache(tmp_path / "c").prune().removed_damaged == 1
 
 
 def test_truncated_shard_is_never_served(tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ def test_prune_compacts_shards_and_keeps_entries(cache: EmbeddingCache) -> None:
     (space,) = cache.spaces()
     assert len(list(space.path.glob("*.shard"))) == 3
     report = cache.prune()
-    assert report["compacted_shards"] == 3
+    assert report.compacted_shards == 3
     assert len(list(space.path.glob("*.shard"))) == 1
     res = encode_texts(HashingFakeEmbedder(), TEXTS, EmbeddingCache(cache.root))
     assert res.hits == 300
@@ -162,8 +162,8 @@ def test_prune_compacts_shards_and_keeps_entries(cache: EmbeddingCache) -> None:
 
 def test_prune_older_than_drops_unused_spaces(cache: EmbeddingCache) -> None:
     encode_texts(HashingFakeEmbedder(), TEXTS, cache)
-    assert cache.prune(older_than_days=1)["removed_spaces"] == []
-    assert len(cache.prune(older_than_days=0)["removed_spaces"]) == 1
+    assert cache.prune(older_than_days=1).removed_spaces == []
+    assert len(cache.prune(older_than_days=0).removed_spaces) == 1
     assert cache.spaces() == []
 
 
@@ -194,5 +194,5 @@ def test_two_processes_filling_the_cache_at_once_corrupt_nothing(tmp_path: Path)
     assert (res.hits, getattr(emb, "n_encoded_", 0)) == (300, 0)
     np.testing.assert_array_equal(res.vectors, HashingFakeEmbedder().transform(TEXTS))
     stats = cache.stats()
-    assert stats["damaged_shards"] == 0 and stats["entries"] == 300
+    assert stats.damaged_shards == 0 and stats.entries == 300
     assert not list(Path(root).rglob("*.tmp"))

@@ -22,11 +22,11 @@ def _setup(home: Path) -> EmbeddingCache:
 def test_verify_passes_on_a_faithful_cache(home: Path) -> None:
     _setup(home)
     report = verify_cache(home=home, sample=20, seed=1)
-    assert report["ok"]
-    (space,) = report["spaces"]
-    assert space["status"] == "ok" and space["checked"] == 20
-    assert space["max_abs_diff"] == 0.0 and space["min_cosine"] > 0.9999
-    assert report["environment"]["python"]
+    assert report.ok
+    (space,) = report.spaces
+    assert space.status == "ok" and space.checked == 20
+    assert space.max_abs_diff == 0.0 and space.min_cosine is not None and space.min_cosine > 0.9999
+    assert report.environment["python"]
 
 
 def test_verify_fails_when_stored_vectors_drift(home: Path) -> None:
@@ -41,9 +41,10 @@ def test_verify_fails_when_stored_vectors_drift(home: Path) -> None:
     shard.unlink()
     write_shard(space.path, keys, drifted)
     report = verify_cache(home=home, sample=200)
-    assert not report["ok"]
-    assert report["spaces"][0]["status"] == "mismatch"
-    assert report["spaces"][0]["max_abs_diff"] > 0.009
+    assert not report.ok
+    assert report.spaces[0].status == "mismatch"
+    diff = report.spaces[0].max_abs_diff
+    assert diff is not None and diff > 0.009
 
 
 def test_verify_skips_spaces_without_known_texts(home: Path) -> None:
@@ -51,4 +52,4 @@ def test_verify_skips_spaces_without_known_texts(home: Path) -> None:
 
     encode_texts(HashingFakeEmbedder(), ["not in any dataset"], EmbeddingCache(home=home))
     report = verify_cache(home=home)
-    assert report["ok"] and report["spaces"][0]["status"] == "skipped"
+    assert report.ok and report.spaces[0].status == "skipped"

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import topic_rows
 from textops.model import TrainingReference, build_reference
 from textops.monitor._drift import drift_report
+from textops.monitor._drift_types import DomainTest
 from textops.serve import create_app
 
 RNG = np.random.default_rng(0)
@@ -42,9 +43,10 @@ def test_same_distribution_is_not_drift() -> None:
         vectors=RNG.normal(size=(120, 16)).astype(np.float32),
         permutations=20,
     )
-    assert report["drift"] is False, report
-    assert set(report["tests"]) == {"predicted_labels", "text_length", "oov_rate", "embedding"}
-    assert report["tests"]["embedding"]["domain_auc"] < 0.7
+    assert report.drift is False, report
+    assert set(report.tests) == {"predicted_labels", "text_length", "oov_rate", "embedding"}
+    embedding = report.tests["embedding"]
+    assert isinstance(embedding, DomainTest) and embedding.domain_auc < 0.7
 
 
 def test_each_kind_of_shift_is_detected() -> None:
@@ -57,15 +59,22 @@ def test_each_kind_of_shift_is_detected() -> None:
         vectors=RNG.normal(loc=0.8, size=(120, 16)).astype(np.float32),
         permutations=20,
     )
-    assert report["drift"] is True
-    assert all(t["drifted"] for t in report["tests"].values()), report["tests"]
-    assert report["tests"]["predicted_labels"]["psi"] > 0.2
-    assert report["tests"]["embedding"]["domain_auc"] > 0.9
+    assert report.drift is True
+    assert all(t.drifted for t in report.tests.values()), report.tests
+    assert report.tests["predicted_labels"].score > 0.2  # PSI
+    assert report.tests["embedding"].score > 0.9  # domain AUC
+    # the JSON the webhook and --json give keeps each test's own statistics by name
+    as_json = report.as_json()["tests"]
+    assert (
+        as_json["predicted_labels"]["psi"] > 0.2
+        and "ks_statistic" not in as_json["predicted_labels"]
+    )
+    assert as_json["embedding"]["domain_auc"] > 0.9
 
 
 def test_too_little_current_data_is_said_not_guessed() -> None:
     report = drift_report(_ref(), labels=["a"] * 5, lengths=[3] * 5)
-    assert report["drift"] is False and "need 30" in report["note"]
+    assert report.drift is False and report.note is not None and "need 30" in report.note
 
 
 def test_reference_round_trips(tmp_path: Path) -> None:
@@ -125,7 +134,7 @@ def test_service_drift_alert_fires_on_shifted_traffic(settings_for: Any, tmp_pat
             metrics = c.get("/metrics").text
             assert 'textops_drift_detected{model="topics",test="text_length"} 1.0' in metrics
             assert "textops_drift_alerts_total 1.0" in metrics
-            assert app.state.service.drift.alerts[0]["tests"]
+            assert app.state.service.drift.alerts[0].tests
         for _ in range(50):
             if _Hook.received:
                 break

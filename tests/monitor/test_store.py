@@ -119,7 +119,7 @@ def test_reads_are_of_one_model_and_version(store: MonitorStore) -> None:
     assert store.count("feedback", model_name="m") == 0
     assert store.count("feedback", model_name="other") == 1
     perf = live_performance(store, ["a", "b"], ["10"], "m", "1")
-    assert perf["overall"]["n_predictions"] == 3 and perf["overall"]["n_feedback"] == 0
+    assert perf.overall.n_predictions == 3 and perf.overall.n_feedback == 0
 
 
 def test_live_performance_matches_a_hand_count(store: MonitorStore) -> None:
@@ -140,14 +140,14 @@ def test_live_performance_matches_a_hand_count(store: MonitorStore) -> None:
     pred_of = {p["prediction_id"]: p["label"] for p in preds}
     y_true, y_pred = list(truth.values()), [pred_of[k] for k in truth]
     acc = sum(t == p for t, p in zip(y_true, y_pred, strict=True)) / len(y_true)
-    assert perf["overall"]["accuracy"] == pytest.approx(acc, abs=1e-6)
-    assert perf["overall"]["macro_f1"] == pytest.approx(
+    assert perf.overall.accuracy == pytest.approx(acc, abs=1e-6)
+    assert perf.overall.macro_f1 == pytest.approx(
         f1_score(y_true, y_pred, average="macro"), abs=1e-6
     )
-    assert perf["overall"]["n_feedback"] == 15 and perf["overall"]["feedback_rate"] == 0.5
-    last5, last_minute = perf["windows"]
-    assert last5["n_feedback"] == 5 and last_minute["n_feedback"] == 7  # now, now-10 .. now-60
-    assert perf["overall"]["label_coverage"] == 1.0
+    assert perf.overall.n_feedback == 15 and perf.overall.feedback_rate == 0.5
+    last5, last_minute = perf.windows
+    assert last5.n_feedback == 5 and last_minute.n_feedback == 7  # now, now-10 .. now-60
+    assert perf.overall.label_coverage == 1.0
 
 
 def test_windows_parse_counts_and_durations() -> None:

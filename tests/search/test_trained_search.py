@@ -75,8 +75,8 @@ def test_registered_finetune_loads_serves_and_exports_to_onnx(finetuned: Registe
     served = load_served_model(uri, finetuned.tracking_uri, backend="torch")
     np.testing.assert_allclose(served.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
     report = export_onnx(uri, tracking_uri=finetuned.tracking_uri, home=finetuned.home)
-    assert report["fp32"]["min_cosine"] >= 0.999
-    assert report["fp32"]["label_agreement"] == 1.0
+    assert report.fp32 is not None and report.fp32.min_cosine >= 0.999
+    assert report.fp32.label_agreement == 1.0
     onnx = load_served_model(uri, finetuned.tracking_uri)
     assert onnx.backend == "onnx-fp32"
     np.testing.assert_allclose(onnx.predict_proba(texts), clf.predict_proba(texts), atol=1e-4)

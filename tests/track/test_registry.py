@@ -15,8 +15,10 @@ from textops.data import Dataset, MemorySource, ingest
 from textops.errors import TextopsError
 from textops.search import SearchConfig, run_search
 from textops.track import (
+    EnvLock,
     MlflowTracker,
     ModelRegistry,
+    PackageDifference,
     capture_env_lock,
     compare_env,
     default_tracking_uri,
@@ -198,15 +200,18 @@ def test_env_check_detects_a_changed_numeric_package(topics: Dataset, home: Path
     _search(home)
     res = runner.invoke(app, ["env", "check", "models:/topics@champion", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["ok"]
-    lock = capture_env_lock()
-    lock["packages"]["numpy"] = "1.0.0"
-    lock["packages"]["some-unrelated-tool"] = "9"
+    here = capture_env_lock()
+    lock = EnvLock.from_json(here.as_json())
+    lock.packages["numpy"] = "1.0.0"
+    lock.packages["some-unrelated-tool"] = "9"
     report = compare_env(lock)
-    assert not report["ok"]
-    assert report["numeric_differences"] == [
-        {"package": "numpy", "model": "1.0.0", "here": capture_env_lock()["packages"]["numpy"]}
+    assert not report.ok
+    assert report.numeric_differences == [
+        PackageDifference("numpy", "1.0.0", here.packages["numpy"])
     ]
-    assert any(r["package"] == "some-unrelated-tool" for r in report["other_differences"])
+    assert any(r.package == "some-unrelated-tool" for r in report.other_differences)
+    # a lock read back from its file is the lock that was written
+    assert EnvLock.from_json(json.loads(json.dumps(here.as_json()))) == here
     # the CLI exits 1 on a model whose lock names another numpy
     model_dir = download_model("models:/topics@champion", default_tracking_uri(home))
     lock_file = model_dir / "artifacts" / "classifier" / "env_lock.json"

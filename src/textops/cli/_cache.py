@@ -19,15 +19,6 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
-def _what(space: dict[str, object]) -> str:
-    """A space's embedder in words: its model (two sentence-transformers spaces differ by it),
-    else its backend class."""
-    params = space.get("params") or {}
-    model = params.get("model") if isinstance(params, dict) else None
-    backend = str(space.get("backend") or "?").rsplit(".", 1)[-1]
-    return f"{backend} {model}" if model else backend
-
-
 @app.command()
 @handle_errors
 def rates(
@@ -51,7 +42,7 @@ def rates(
         if not as_json:
             typer.echo(f"forgot the encode rates of {n} embedder(s) on this machine")
         return
-    names = {s.id: _what(s.stats()) for s in cache.spaces()}
+    names = {s.id: s.stats().embedder for s in cache.spaces()}
     found = cache.rates.all()
     if as_json:
         rows = [{"space": sid, "embedder": names.get(sid, "?"), **asdict(r)}
@@ -77,27 +68,27 @@ def stats(as_json: bool = JsonOpt) -> None:
 
     report = EmbeddingCache().stats()
     if as_json:
-        emit(report, True)
+        emit(report.as_json(), True)
         return
     from rich.console import Console
     from rich.table import Table
 
     table = Table("space", "embedder", "dim", "entries", "shards", "damaged", "size")
-    for s in report["spaces"]:
+    for s in report.spaces:
         table.add_row(
-            s["space"][:12],
-            _what(s),
-            str(s["dim"]),
-            f"{s['entries']:,}",
-            str(s["shards"]),
-            str(s["damaged_shards"]),
-            _mb(s["bytes"]),
+            s.space[:12],
+            s.embedder,
+            str(s.dim),
+            f"{s.entries:,}",
+            str(s.shards),
+            str(s.damaged_shards),
+            _mb(s.bytes),
         )
     console = Console()
     console.print(table)
     console.print(
-        f"{report['entries']:,} embeddings, {_mb(report['bytes'])} in {report['root']}"
-        f" ({report['bytes_per_embedding']} bytes per embedding)"
+        f"{report.entries:,} embeddings, {_mb(report.bytes)} in {report.root}"
+        f" ({report.bytes_per_embedding} bytes per embedding)"
     )
 
 
@@ -120,27 +111,28 @@ def verify(
 
     report = verify_cache(sample=sample, atol=atol, min_cosine=min_cosine, seed=seed, space=space)
     if as_json:
-        emit(report, True)
+        emit(report.as_json(), True)
     else:
-        for s in report["spaces"]:
-            line = f"{s['space'][:12]} {s['backend']:36} {s['status']:9}"
-            if "checked" in s:
+        for s in report.spaces:
+            line = f"{s.space[:12]} {s.backend:36} {s.status:9}"
+            if s.checked is not None:
+                device = (s.environment or {}).get("device")
                 line += (
-                    f" n={s['checked']} max|diff|={s['max_abs_diff']:.2e} "
-                    f"min cos={s['min_cosine']:.6f} on {s['environment'].get('device')}"
+                    f" n={s.checked} max|diff|={s.max_abs_diff:.2e} "
+                    f"min cos={s.min_cosine:.6f} on {device}"
                 )
             else:
-                line += f" {s.get('detail', '')}"
+                line += f" {s.detail or ''}"
             typer.echo(line)
-        for why in report["damaged_shards_found"]:
+        for why in report.damaged_shards_found:
             typer.secho(f"damaged shard set aside: {why}", fg=typer.colors.YELLOW, err=True)
-        env = report["environment"]
+        env = report.environment
         typer.echo(
-            f"environment: python {env['python']}, torch {env['torch']}, "
-            f"numpy {env['numpy']}, {env['platform']}"
+            f"environment: python {env['python']}, torch {env.get('torch')}, "
+            f"numpy {env.get('numpy')}, {env['platform']}"
         )
-        typer.echo("OK" if report["ok"] else "MISMATCH beyond tolerance")
-    if not report["ok"]:
+        typer.echo("OK" if report.ok else "MISMATCH beyond tolerance")
+    if not report.ok:
         raise typer.Exit(EXIT_FAILED_CHECK)
 
 
@@ -159,11 +151,11 @@ def prune(
 
     report = EmbeddingCache().prune(older_than_days=older_than, compact=compact)
     if as_json:
-        emit(report, True)
+        emit(report.as_json(), True)
         return
     typer.echo(
-        f"removed {report['removed_damaged']} damaged shards, {report['removed_tmp']} temp "
-        f"files, {len(report['removed_spaces'])} spaces; merged "
-        f"{report['compacted_shards']} shards; {_mb(report['bytes_before'])} -> "
-        f"{_mb(report['bytes_after'])}"
+        f"removed {report.removed_damaged} damaged shards, {report.removed_tmp} temp "
+        f"files, {len(report.removed_spaces)} spaces; merged "
+        f"{report.compacted_shards} shards; {_mb(report.bytes_before)} -> "
+        f"{_mb(report.bytes_after)}"
     )

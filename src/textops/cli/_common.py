@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
 from textops._redact import redact, redact_text
 from textops._types import JSON
 from textops.errors import TextopsError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from typer.models import OptionInfo
 
 __all__ = ["EXIT_ERROR", "EXIT_FAILED_CHECK", "emit", "handle_errors", "parse_params"]
 
@@ -53,7 +56,7 @@ def _setup_logging() -> None:
         logger.propagate = False  # libraries that configure the root logger would print twice
 
 
-def field_help(model: Any, field: str) -> str:
+def field_help(model: type[BaseModel], field: str) -> str:
     """A config field's own description and default, as a flag's help: the config is the one
     place the words live, so ``--help`` cannot drift from it."""
     from pydantic_core import PydanticUndefined
@@ -68,21 +71,10 @@ def field_help(model: Any, field: str) -> str:
     return f"{text} (default: {default})." if shown else f"{text}."
 
 
-def field_option(model: Any, field: str, *names: str) -> Any:
+def field_option(model: type[BaseModel], field: str, *names: str) -> OptionInfo:
     """A ``typer.Option`` whose help is :func:`field_help`."""
-    return typer.Option(*names, help=field_help(model, field), show_default=False)
-
-
-@contextlib.contextmanager
-def muted(logger: str) -> Iterator[None]:
-    """``logger`` says nothing inside the block: for records the command prints itself."""
-    log = logging.getLogger(logger)
-    before = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(before)
+    option: OptionInfo = typer.Option(*names, help=field_help(model, field), show_default=False)
+    return option
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:

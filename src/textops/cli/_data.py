@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from textops._types import JSON
-from textops.cli._common import JsonOpt, emit, field_option, handle_errors, muted
+from textops._util import quiet_logger
+from textops.cli._common import JsonOpt, emit, field_option, handle_errors
 
 if TYPE_CHECKING:
     from textops.data import IngestReport
@@ -192,7 +193,7 @@ def ingest(
             for p in paths
         ]
         ds_name = name or paths[0].name.split(".")[0]
-    with muted("textops.data.warnings"):  # printed once, under the tables
+    with quiet_logger("textops.data.warnings"):  # printed once, under the tables
         ds = ingest(sources, validate_name(ds_name), cfg)
     report = ingest_report(ds)
     if as_json:

@@ -46,17 +46,18 @@ def onnx(
         typer.secho(f"refused: {exc}", err=True, fg=typer.colors.YELLOW)
         raise typer.Exit(EXIT_FAILED_CHECK) from None
     if as_json:
-        emit(report, True)
+        emit(report.as_json(), True)
         return
-    fp = report["fp32"]
+    fp, stored = report.fp32, report.stored
+    assert fp is not None and stored is not None  # a stored export was checked
     typer.echo(
-        f"fp32: min cosine {fp['min_cosine']}, label agreement {fp['label_agreement']:.1%}, "
-        f"{fp['texts_per_s']} texts/s vs torch {fp['torch_texts_per_s']}"
+        f"fp32: min cosine {fp.min_cosine}, label agreement {fp.label_agreement:.1%}, "
+        f"{fp.texts_per_s} texts/s vs torch {fp.torch_texts_per_s}"
     )
-    for r in report.get("int8_tried", []):
+    for r in report.int8_tried:
         typer.echo(
-            f"int8 ({r['recipe']}): min cosine {r['min_cosine']}, agreement "
-            f"{r['label_agreement']:.1%}, macro-F1 {r['macro_f1']} vs {r['macro_f1_torch']}, "
-            f"{r['texts_per_s']} texts/s -> {'ok' if r['passes'] else 'fails the gate'}"
+            f"int8 ({r.recipe}): min cosine {r.min_cosine}, agreement "
+            f"{r.label_agreement:.1%}, macro-F1 {r.macro_f1} vs {r.macro_f1_torch}, "
+            f"{r.texts_per_s} texts/s -> {'ok' if r.passes else 'fails the gate'}"
         )
-    typer.echo(f"stored {report['stored']['variant']}: {report['stored']['artifact']}")
+    typer.echo(f"stored {stored.variant}: {stored.artifact}")

@@ -179,23 +179,23 @@ def env_check(
     _, lock = load_classifier(model_uri, tracking_uri or default_tracking_uri())
     report = compare_env(lock)
     if as_json:
-        emit(report, True)
+        emit(report.as_json(), True)
     else:
-        for row in report["numeric_differences"]:
+        for row in report.numeric_differences:
             typer.secho(
-                f"DIFFERS {row['package']}: model {row['model']}, here {row['here']}",
+                f"DIFFERS {row.package}: model {row.model}, here {row.here}",
                 fg=typer.colors.RED,
             )
         typer.echo(
-            f"{len(report['other_differences'])} other package differences; python "
-            f"{report['python']['model']} -> {report['python']['here']}"
+            f"{len(report.other_differences)} other package differences; python "
+            f"{report.python[0]} -> {report.python[1]}"
         )
         typer.echo(
             "OK: numerics-relevant packages match"
-            if report["ok"]
+            if report.ok
             else "MISMATCH: predictions may differ from the ones measured at training"
         )
-    if not report["ok"]:
+    if not report.ok:
         raise typer.Exit(EXIT_FAILED_CHECK)
 
 

@@ -59,21 +59,24 @@ def report(
             )
         model_uri = f"models:/{latest[0]['model_name']}/{latest[0]['model_version']}"
     model = load_served_model(model_uri, tracking_uri or default_tracking_uri(), backend="torch")
+    if model.kind != "classifier":
+        raise ConfigError(
+            f"{model_uri} is a text generator: it has no labels to monitor (score its samples "
+            "with `textops gen eval`)"
+        )
     summary = write_report(store, model, since=seconds, output=output)
     if as_json:
-        emit(summary, True)
+        emit(summary.as_json(), True)
         return
-    acc = "-" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
-    drift = summary["drift"]
-    flagged = [n for n, t in drift.get("tests", {}).items() if t["drifted"]]
-    m = summary["model"]
+    acc = "-" if summary.accuracy is None else f"{summary.accuracy:.3f}"
+    drift, m = summary.drift, summary.model
+    flagged = drift.drifting
     typer.echo(
-        f"{m['name']} v{m['version']}: {summary['predictions']:,} predictions, "
-        f"{summary['feedback']:,} feedback labels, live accuracy {acc}; drift: "
-        f"{', '.join(flagged) if flagged else 'none'}"
-        + (f" ({drift['note']})" if drift.get("note") else "")
+        f"{m.name} v{m.version}: {summary.predictions:,} predictions, "
+        f"{summary.feedback:,} feedback labels, live accuracy {acc}; drift: "
+        f"{', '.join(flagged) if flagged else 'none'}" + (f" ({drift.note})" if drift.note else "")
     )
-    if summary["other_versions"]:
-        listed = ", ".join(f"v{v} {n:,}" for v, n in summary["other_versions"].items())
+    if summary.other_versions:
+        listed = ", ".join(f"v{v} {n:,}" for v, n in summary.other_versions.items())
         typer.echo(f"not in this report, other versions in the log: {listed}")
     typer.echo(f"wrote {output}")

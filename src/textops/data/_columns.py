@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from textops._option import option
 from textops.errors import DataFormatError
@@ -130,7 +130,7 @@ def resolve_columns(
     )
 
 
-def as_label(value: Any) -> str | None:
+def as_label(value: object) -> str | None:
     """A label cell as a string: ``1.0`` is ``"1"``, ``True`` is ``"true"``, blank is None."""
     if value is None:
         return None
@@ -144,7 +144,7 @@ def as_label(value: Any) -> str | None:
     return text or None
 
 
-def as_text(value: Any) -> tuple[str | None, str]:
+def as_text(value: object) -> tuple[str | None, str]:
     """Return (text, problem detail); detail is non-empty when the value is not text-like."""
     if value is None:
         return None, ""

@@ -80,7 +80,7 @@ def _encoding_hint(sources: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def reject_warnings(
-    rows_read: int, rejected: Mapping[str, int], sources: Sequence[Mapping[str, Any]] = ()
+    rows_read: int, rejected: Mapping[str, int], sources: Sequence[Mapping[str, object]] = ()
 ) -> list[RejectWarning]:
     """A warning for every reason over ``WARN_SHARE`` of ``rows_read``, largest first."""
     out = []

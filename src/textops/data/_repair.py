@@ -12,9 +12,12 @@ import codecs
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textops._text import decode_escaped, lone_surrogate, printable
+
+if TYPE_CHECKING:
+    from textops.data._schema import TextDecoding
 
 __all__ = [
     "AUTO",
@@ -185,7 +188,7 @@ class Repaired:
     stripped: bool
 
 
-def clean_text(text: str, decoding: Any) -> str:
+def clean_text(text: str, decoding: TextDecoding) -> str:
     """``text`` repaired as a dataset's texts were (a :class:`TextDecoding`): HTML entities
     when asked, mojibake, control characters. What a model does to a text before its
     normalisation, so a served text is the string its training twin became."""

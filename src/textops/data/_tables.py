@@ -37,12 +37,12 @@ class UserTable:
     def num_rows(self) -> int:
         return len(self.rows) if self.arrow is None else int(self.arrow.num_rows)
 
-    def column(self, name: str) -> list[Any]:
+    def column(self, name: str) -> list[object]:
         if self.arrow is not None:
             return list(self.arrow[name].to_pylist())
         return [row.get(name) for row in self.rows]
 
-    def append(self, new: Mapping[str, Sequence[Any]]) -> UserTable:
+    def append(self, new: Mapping[str, Sequence[object]]) -> UserTable:
         """This table with ``new`` columns after the existing ones; a name that exists is an
         error (nothing of the user's is overwritten)."""
         clash = [c for c in new if c in self.columns]

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from textops._types import JSON
+from textops._types import JSON, Features, Target
 
 __all__ = ["Embedder", "FoldViews", "hash_model_files", "in_length_order", "library_versions"]
 
@@ -100,10 +100,10 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     #: saved model copies into itself; its bytes are in ``_model_id``, its path is not identity
     bundle_param: ClassVar[str | None] = None
 
-    def fit(self, texts: Sequence[str], y: Any = None) -> Embedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> Embedder:
         return self
 
-    def transform(self, texts: Sequence[str]) -> Any:
+    def transform(self, texts: Sequence[str]) -> Features:
         if isinstance(texts, str):
             raise TypeError("transform takes a sequence of texts, not one string")
         out = self._encode(list(texts))
@@ -132,7 +132,7 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         with a cache read their rows from it (:meth:`encode_parts`). Most backends have none."""
         return []
 
-    def encode_parts(self, texts: list[str], encode: Callable[[Embedder], Any]) -> Any:
+    def encode_parts(self, texts: list[str], encode: Callable[[Embedder], np.ndarray]) -> Features:
         """``transform(texts)``, with the rows of each of :meth:`cached_parts` given by
         ``encode(part)`` (for the same ``texts``, e.g. through a cache). Without parts, the
         same as ``transform``."""

@@ -32,6 +32,7 @@ from textops._home import home_dir
 from textops._types import JSON
 from textops._util import atomic_write_json
 from textops.embed._base import Embedder
+from textops.embed._cache_stats import CacheStats, PruneReport, SpaceStats
 from textops.embed._rates import EncodeRates
 from textops.embed._shard import SHARD_SUFFIX, DamagedShardError, Shard, read_shard, write_shard
 
@@ -160,23 +161,24 @@ class CacheSpace:
         return write_shard(self.path, list(keys), np.asarray(vectors))
 
     # -- maintenance -----------------------------------------------------------------------
-    def stats(self) -> JSON:
+    def stats(self) -> SpaceStats:
         self.refresh()
         files = [p for p in self.path.iterdir() if p.is_file()]
         meta = self.meta
         ident = meta.get("identity", {})
-        return {
-            "space": self.id,
-            "backend": ident.get("backend"),
-            "params": meta.get("params", {}),
-            "model": ident.get("model"),
-            "dim": self._shards[0].vectors.shape[1] if self._shards else None,
-            "entries": len(self._index),
-            "shards": len(self._shards),
-            "damaged_shards": sum(p.name.endswith(DAMAGED_SUFFIX) for p in files),
-            "bytes": sum(p.stat().st_size for p in files),
-            "last_used": self.path.stat().st_mtime,
-        }
+        params = meta.get("params")
+        return SpaceStats(
+            space=self.id,
+            backend=ident.get("backend"),
+            params=params if isinstance(params, dict) else {},
+            model=ident.get("model"),
+            dim=int(self._shards[0].vectors.shape[1]) if self._shards else None,
+            entries=len(self._index),
+            shards=len(self._shards),
+            damaged_shards=sum(p.name.endswith(DAMAGED_SUFFIX) for p in files),
+            bytes=sum(p.stat().st_size for p in files),
+            last_used=self.path.stat().st_mtime,
+        )
 
     def compact(self) -> int:
         """Merge all shards into one (dropping duplicate keys); returns shards removed."""
@@ -246,51 +248,32 @@ class EmbeddingCache:
                 found.append(self._spaces.setdefault(p.name, CacheSpace(p)))
         return found
 
-    def stats(self) -> JSON:
-        spaces = [s.stats() for s in self.spaces()]
-        entries = sum(s["entries"] for s in spaces)
-        total = sum(s["bytes"] for s in spaces)
-        return {
-            "root": str(self.root),
-            "spaces": spaces,
-            "entries": entries,
-            "bytes": total,
-            "damaged_shards": sum(s["damaged_shards"] for s in spaces),
-            "bytes_per_embedding": round(total / entries, 1) if entries else None,
-        }
+    def stats(self) -> CacheStats:
+        return CacheStats(str(self.root), [s.stats() for s in self.spaces()])
 
-    def prune(self, *, older_than_days: float | None = None, compact: bool = True) -> JSON:
+    def prune(self, *, older_than_days: float | None = None, compact: bool = True) -> PruneReport:
         """Delete damaged shards and stale temp files, drop unused spaces, compact the rest."""
-        report: JSON = {
-            "removed_damaged": 0,
-            "removed_tmp": 0,
-            "removed_spaces": [],
-            "compacted_shards": 0,
-            "bytes_before": 0,
-            "bytes_after": 0,
-        }
+        report = PruneReport()
         now = time.time()
         for space in self.spaces():
             files = [p for p in space.path.iterdir() if p.is_file()]
-            report["bytes_before"] += sum(p.stat().st_size for p in files)
+            report.bytes_before += sum(p.stat().st_size for p in files)
             if (
                 older_than_days is not None
                 and now - space.path.stat().st_mtime > older_than_days * 86400
             ):
                 shutil.rmtree(space.path, ignore_errors=True)
                 self._spaces.pop(space.id, None)
-                report["removed_spaces"].append(space.id)
+                report.removed_spaces.append(space.id)
                 continue
             for p in files:
                 if p.name.endswith(DAMAGED_SUFFIX):
                     p.unlink(missing_ok=True)
-                    report["removed_damaged"] += 1
+                    report.removed_damaged += 1
                 elif p.name.endswith(".tmp") and now - p.stat().st_mtime > _STALE_TMP_SECONDS:
                     p.unlink(missing_ok=True)
-                    report["removed_tmp"] += 1
+                    report.removed_tmp += 1
             if compact:
-                report["compacted_shards"] += space.compact()
-            report["bytes_after"] += sum(
-                p.stat().st_size for p in space.path.iterdir() if p.is_file()
-            )
+                report.compacted_shards += space.compact()
+            report.bytes_after += sum(p.stat().st_size for p in space.path.iterdir() if p.is_file())
         return report

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textops.embed._base import Embedder
 from textops.embed._cache import EmbeddingCache
 from textops.embed._encode import encode_texts, text_keys
 from textops.embed._registry import make_embedder
 from textops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["ClusterRun", "cluster_client", "fill_cache_on_cluster", "parse_cluster"]
 
@@ -53,7 +56,7 @@ def parse_cluster(spec: str) -> tuple[str, int | str]:
 
 
 @contextlib.contextmanager
-def cluster_client(spec: str) -> Iterator[Any]:
+def cluster_client(spec: str) -> Iterator[Client]:
     """A ``distributed.Client`` for ``spec``; a local cluster is started on 127.0.0.1 and
     closed on exit."""
     try:
@@ -112,10 +115,10 @@ def partition_size(n: int, workers: int, most: int = PARTITION_ROWS, least: int 
 
 def fill_cache_on_cluster(
     key: str,
-    params: dict[str, Any],
+    params: Mapping[str, object],
     texts: Sequence[str],
     cache: EmbeddingCache,
-    client: Any,
+    client: Client,
     *,
     keys: Sequence[bytes] | None = None,
     partition_rows: int = PARTITION_ROWS,

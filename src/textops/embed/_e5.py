@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from textops._packages import package_dir
-from textops._types import JSON
+from textops._types import JSON, Target
 from textops.embed._base import Embedder
 from textops.errors import ModelNotFoundError
 
@@ -63,7 +64,7 @@ class E5Embedder(Embedder):
             self.model_ = m
         return m
 
-    def fit(self, texts: Any, y: Any = None) -> E5Embedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> E5Embedder:
         self._load()
         return self
 

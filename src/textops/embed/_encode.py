@@ -7,13 +7,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from textops._progress import progress
 from textops.embed._base import Embedder
 from textops.embed._cache import EmbeddingCache
+
+if TYPE_CHECKING:
+    from textops.data import Dataset
 
 __all__ = ["EncodeResult", "embed_dataset", "encode_texts", "text_keys"]
 
@@ -139,7 +142,7 @@ def _encode_all(
 
 
 def embed_dataset(
-    dataset: Any,
+    dataset: Dataset,
     embedder: Embedder,
     *,
     home: str | Path | None = None,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
+from textops._types import Target
 from textops.embed._base import Embedder
 
 __all__ = ["HashingFakeEmbedder"]
@@ -56,5 +58,5 @@ class HashingFakeEmbedder(Embedder):
     def _model_id(self) -> str:
         return f"hashing-fake-v1:dim={self.dim}:seed={self.seed}"
 
-    def fit(self, texts: Any, y: Any = None) -> HashingFakeEmbedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> HashingFakeEmbedder:
         return self

@@ -11,12 +11,12 @@ sparse one is fitted on the training texts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from textops._types import JSON
+from textops._types import JSON, Features, Target
 from textops.embed._base import Embedder, library_versions
 
 __all__ = ["HybridEmbedder"]
@@ -58,7 +58,7 @@ class HybridEmbedder(Embedder):
     def cached_parts(self) -> list[Embedder]:
         return [self.dense_embedder()]
 
-    def combine(self, sparse_rows: Any, dense_rows: np.ndarray) -> Any:
+    def combine(self, sparse_rows: Features, dense_rows: np.ndarray) -> Features:
         """One CSR matrix of both views: the sparse rows, then the dense rows scaled to length
         ``dense_weight``, float32."""
         import scipy.sparse as sp
@@ -69,7 +69,7 @@ class HybridEmbedder(Embedder):
         return sp.hstack([sparse_rows, sp.csr_matrix(dense)], format="csr", dtype=np.float32)
 
     # -- the Embedder contract -----------------------------------------------------------------
-    def fit(self, texts: Any, y: Any = None) -> HybridEmbedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> HybridEmbedder:
         from sklearn.base import clone
 
         if not isinstance(self.sparse, Embedder) or not self.sparse.sparse_output:
@@ -85,7 +85,7 @@ class HybridEmbedder(Embedder):
             raise NotFittedError("HybridEmbedder must be fitted on training texts first")
         return view
 
-    def encode_parts(self, texts: list[str], encode: Callable[[Embedder], Any]) -> Any:
+    def encode_parts(self, texts: list[str], encode: Callable[[Embedder], np.ndarray]) -> Features:
         sparse_rows = self._sparse_view().transform(texts)
         return self.combine(sparse_rows, encode(self.dense_embedder()))
 

@@ -13,7 +13,8 @@ import math
 import re
 import string
 from collections import Counter
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -129,5 +130,5 @@ class LinguisticFeatures(Embedder):
     def _model_id(self) -> str:
         return f"linguistic-{self.feature_set}:" + ",".join(self._names())
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
         return np.asarray(self._names(), dtype=object)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from textops._types import Target
 from textops.embed._base import Embedder, in_length_order
 
 __all__ = ["ONNX_INPUTS", "OnnxSentenceEncoder"]
@@ -64,7 +66,7 @@ class OnnxSentenceEncoder(Embedder):
             loaded = self.session_ = (sess, tok, names)
         return loaded
 
-    def fit(self, texts: Any, y: Any = None) -> OnnxSentenceEncoder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> OnnxSentenceEncoder:
         self._load()
         return self
 

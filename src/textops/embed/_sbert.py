@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textops._packages import package_dir
-from textops._types import JSON
+from textops._types import JSON, Target
 from textops.embed._base import Embedder, hash_model_files
 from textops.errors import ModelNotFoundError
 
@@ -204,7 +205,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.model_ = st
         return st
 
-    def fit(self, texts: Any, y: Any = None) -> SentenceTransformerEmbedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> SentenceTransformerEmbedder:
         self._load()
         return self
 

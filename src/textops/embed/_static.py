@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from textops._packages import package_dir
+from textops._types import Target
 from textops.embed._base import Embedder, hash_model_files
 from textops.errors import ModelNotFoundError
 
@@ -55,7 +57,7 @@ class StaticModelEmbedder(Embedder):
             self.model_ = m
         return m
 
-    def fit(self, texts: Any, y: Any = None) -> StaticModelEmbedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> StaticModelEmbedder:
         self._load()
         return self
 

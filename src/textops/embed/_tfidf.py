@@ -4,11 +4,12 @@ never cached."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from textops._types import JSON
+from textops._types import JSON, Target
 from textops.embed._base import Embedder, FoldViews
 
 __all__ = ["TfidfEmbedder", "WordCharTfidfEmbedder"]
@@ -44,7 +45,7 @@ class TfidfEmbedder(_SparseFitted):
         self.sublinear_tf = sublinear_tf
         self.analyzer = analyzer
 
-    def fit(self, texts: Any, y: Any = None) -> TfidfEmbedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> TfidfEmbedder:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.vectorizer_ = TfidfVectorizer(
@@ -172,7 +173,7 @@ class WordCharTfidfEmbedder(_SparseFitted):
         both = sp.hstack([word, char], format="csr")
         return both * np.float32(1 / np.sqrt(2))  # float32 halves stay float32
 
-    def fit(self, texts: Any, y: Any = None) -> WordCharTfidfEmbedder:
+    def fit(self, texts: Sequence[str], y: Target | None = None) -> WordCharTfidfEmbedder:
         texts = list(texts)
         word, char = self._halves()
         self.word_ = word.fit(texts)

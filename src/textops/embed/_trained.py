@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from textops._types import JSON
 from textops.embed._base import Embedder, hash_model_files, in_length_order
 from textops.embed._sbert import SentenceTransformerEmbedder, pick_device, resolve_model
 from textops.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "BILSTM_CONFIG",
@@ -82,7 +85,7 @@ def _bilstm_module(cfg: JSON) -> Any:
     return BiLSTMPool()
 
 
-def pad_tokens(vectors: list[Any]) -> tuple[Any, Any]:
+def pad_tokens(vectors: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Variable-length token matrices as one zero-padded batch and its mask (torch)."""
     import torch
 
@@ -127,7 +130,7 @@ class BiLSTMEncoder(Embedder):
             )
         return enc
 
-    def token_vectors(self, texts: list[str]) -> list[Any]:
+    def token_vectors(self, texts: list[str]) -> list[torch.Tensor]:
         """Each text's token vectors from the frozen encoder (CPU tensors)."""
         st = self.token_encoder()._load()
         out = st.encode(
@@ -171,6 +174,7 @@ class BiLSTMEncoder(Embedder):
         return {"device": pick_device(self.device), "model_path": str(resolve_model(self.model))}
 
 
-def build_bilstm(cfg: JSON) -> Any:
+def build_bilstm(cfg: JSON) -> torch.nn.Module:
     """A fresh BiLSTM network of ``cfg`` (for training)."""
-    return _bilstm_module(cfg)
+    module: torch.nn.Module = _bilstm_module(cfg)
+    return module

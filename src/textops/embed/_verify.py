@@ -8,8 +8,11 @@ or a library changed) is reported as stale.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import platform
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +24,7 @@ from textops.embed._cache import CacheSpace, EmbeddingCache, space_id
 from textops.embed._registry import embedder_class
 from textops.errors import TextopsError
 
-__all__ = ["verify_cache"]
+__all__ = ["CacheCheck", "SpaceCheck", "verify_cache"]
 
 
 def _candidates(store: DatasetStore) -> dict[bytes, str]:
@@ -36,6 +39,47 @@ def _candidates(store: DatasetStore) -> dict[bytes, str]:
     return texts
 
 
+@dataclass(frozen=True)
+class SpaceCheck:
+    """One cache space re-encoded: ``status`` ok / mismatch / stale (its embedder's identity
+    changed) / unavailable (the embedder cannot be built here) / skipped (no stored text)."""
+
+    space: str
+    backend: str
+    params: JSON  # the embedder's parameters as recorded with the space
+    status: str
+    ok: bool
+    detail: str | None = None
+    checked: int | None = None
+    max_abs_diff: float | None = None
+    min_cosine: float | None = None
+    environment: JSON | None = None  # where the fresh vectors were computed (device, ...)
+
+    def as_json(self) -> JSON:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class CacheCheck:
+    spaces: list[SpaceCheck]
+    tolerance: dict[str, float]
+    damaged_shards_found: list[str]
+    environment: dict[str, str | None]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.spaces)
+
+    def as_json(self) -> JSON:
+        return {
+            "ok": self.ok,
+            "tolerance": self.tolerance,
+            "spaces": [s.as_json() for s in self.spaces],
+            "damaged_shards_found": self.damaged_shards_found,
+            "environment": self.environment,
+        }
+
+
 def _verify_space(
     space: CacheSpace,
     texts: dict[bytes, str],
@@ -43,17 +87,14 @@ def _verify_space(
     rng: random.Random,
     atol: float,
     min_cosine: float,
-) -> JSON:
+) -> SpaceCheck:
     meta = space.meta
-    report: JSON = {
-        "space": space.id,
-        "backend": meta["identity"]["backend"],
-        "params": meta.get("params", {}),
-    }
+    backend, params = str(meta["identity"]["backend"]), dict(meta.get("params", {}))
+    check = functools.partial(SpaceCheck, space=space.id, backend=backend, params=params)
     try:
-        embedder = embedder_class(meta["identity"]["backend"])(**meta.get("params", {}))
+        embedder = embedder_class(backend)(**params)
         if space_id(embedder.identity()) != space.id:
-            report.update(
+            return check(
                 status="stale",
                 ok=True,
                 detail=(
@@ -61,19 +102,16 @@ def _verify_space(
                     "entries can no longer be hit - `textops cache prune --older-than 0` removes them"
                 ),
             )
-            return report
     except TextopsError as exc:
-        report.update(status="unavailable", ok=True, detail=str(exc))
-        return report
+        return check(status="unavailable", ok=True, detail=str(exc))
     space.refresh()
     known = [k for k in space._index if k in texts]
     if not known:
-        report.update(
+        return check(
             status="skipped",
             ok=True,
             detail="no text of this space is in a stored dataset to re-encode",
         )
-        return report
     keys = rng.sample(known, min(sample, len(known)))
     cached, _ = space.get(keys)
     assert cached is not None
@@ -82,7 +120,7 @@ def _verify_space(
     denom = np.linalg.norm(fresh, axis=1) * np.linalg.norm(cached, axis=1)
     cos = np.sum(fresh * cached, axis=1) / np.where(denom == 0, 1, denom)
     ok = diff <= atol and float(cos.min()) >= min_cosine
-    report.update(
+    return check(
         status="ok" if ok else "mismatch",
         ok=ok,
         checked=len(keys),
@@ -90,7 +128,6 @@ def _verify_space(
         min_cosine=float(cos.min()),
         environment=embedder.describe(),
     )
-    return report
 
 
 def verify_cache(
@@ -101,23 +138,21 @@ def verify_cache(
     min_cosine: float = 0.9999,
     seed: int | None = None,
     space: str | None = None,
-) -> JSON:
+) -> CacheCheck:
     """Check stored vectors against fresh ones; ``ok`` is False when any space is off tolerance."""
     cache = EmbeddingCache(home=home)
     spaces = [s for s in cache.spaces() if space is None or s.id.startswith(space)]
     texts = _candidates(DatasetStore(home)) if spaces else {}
     rng = random.Random(seed)
     reports = [_verify_space(s, texts, sample, rng, atol, min_cosine) for s in spaces]
-    damaged = [why for s in spaces for why in s.damaged]
-    return {
-        "ok": all(r["ok"] for r in reports),
-        "tolerance": {"max_abs_diff": atol, "min_cosine": min_cosine},
-        "spaces": reports,
-        "damaged_shards_found": damaged,
-        "environment": {
+    return CacheCheck(
+        spaces=reports,
+        tolerance={"max_abs_diff": atol, "min_cosine": min_cosine},
+        damaged_shards_found=[why for s in spaces for why in s.damaged],
+        environment={
             "python": platform.python_version(),
             "platform": platform.platform(),
             "machine": platform.machine(),
             **library_versions(("numpy", "torch", "transformers", "sentence-transformers")),
         },
-    }
+    )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from textops.track import (
     mcnemar_test,
     reliability,
 )
+
+if TYPE_CHECKING:
+    from textops.data import Dataset
 
 __all__ = ["Assessment", "Candidate", "ModelScores", "PairComparison", "assess", "score_model"]
 
@@ -192,7 +195,7 @@ def assess(
 
 
 def llm_candidate(
-    dataset: Any, texts: Sequence[str], url: str, model: str, shots: int = 2, seed: int = 0
+    dataset: Dataset, texts: Sequence[str], url: str, model: str, shots: int = 2, seed: int = 0
 ) -> Candidate:
     """An LLM behind an OpenAI-compatible endpoint as a classifier over the dataset's labels,
     shown ``shots`` train examples per label (0: zero-shot), on ``texts``."""

@@ -7,9 +7,12 @@ import base64
 import html
 import io
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textops.explain._assess import Assessment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["assessment_figure", "assessment_html"]
 
@@ -18,7 +21,7 @@ def _num(v: float | None, digits: int = 4) -> str:
     return "-" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
 
-def assessment_figure(a: Assessment) -> Any:
+def assessment_figure(a: Assessment) -> Figure:
     """Macro-F1 with its 95 % interval per model, and each model's reliability diagram."""
     import matplotlib
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from textops.explain._attribution import Attribution
 from textops.explain._occlusion import target_index
 from textops.explain._words import split_words
 from textops.model import TextClassifier
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = ["LinearMap", "linear_attribution", "linear_map", "linear_supported"]
 
@@ -41,7 +44,7 @@ class LinearMap:
         return row / np.where(self.scale == 0, 1.0, self.scale)
 
 
-def linear_map(head: Any) -> LinearMap | None:
+def linear_map(head: BaseEstimator) -> LinearMap | None:
     """The head as a :class:`LinearMap`, or None when it is not linear (a pipeline of one
     standardising step and a linear model, temperature-scaled or not, is)."""
     mean = scale = None
@@ -104,7 +107,9 @@ def linear_attribution(clf: TextClassifier, text: str, label: str | None = None)
     proba = clf.predict_proba([text])[0]
     c = target_index(labels, proba, label)
     weights = lin.weights(c)
-    x = clf.embed([text]).tocsr()
+    import scipy.sparse
+
+    x = scipy.sparse.csr_matrix(clf.embed([text]))  # a linear head on TF-IDF: sparse
     spans = split_words(text)
     words = [text[s:e] for s, e in spans]
     owners = _ngram_owners(clf.embedder.vectorizer_, words, clf)

@@ -9,13 +9,17 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from textops._types import JSON
 from textops.gen._metrics import distinct_n, embedding_diversity, self_bleu
 from textops.gen._sample import Generation
+
+if TYPE_CHECKING:
+    from textops.embed import EmbeddingCache
+    from textops.gen._generator import Generator
 
 __all__ = ["GenEvalReport", "LabelScorer", "SettingScores", "evaluate_generations"]
 
@@ -100,9 +104,9 @@ def evaluate_generations(
     embedder_key: str = "e5",
     acceptability: LabelScorer | None = None,
     sentiment: LabelScorer | None = None,
-    generator: Any = None,
+    generator: Generator | None = None,
     training_texts: Sequence[str] | None = None,
-    cache: Any = None,
+    cache: EmbeddingCache | None = None,
 ) -> GenEvalReport:
     from textops.embed import encode_texts, make_embedder
 

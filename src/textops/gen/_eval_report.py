@@ -9,14 +9,19 @@ import html
 import io
 import math
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textops.gen._eval import GenEvalReport
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from textops.track import Tracker
 
 __all__ = ["eval_figure", "eval_html", "log_eval"]
 
 
-def eval_figure(report: GenEvalReport) -> Any:
+def eval_figure(report: GenEvalReport) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -69,7 +74,7 @@ def eval_html(report: GenEvalReport) -> str:
     )
 
 
-def log_eval(report: GenEvalReport, tracker: Any, name: str) -> str:
+def log_eval(report: GenEvalReport, tracker: Tracker, name: str) -> str:
     parent = tracker.start_run(name, tags={"textops.kind": "gen-eval"})
     tracker.log_params(parent, {"embedder": report.embedder, "best": report.best or "-"})
     for s in report.settings:

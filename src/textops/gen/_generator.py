@@ -10,17 +10,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textops._types import JSON
 from textops.gen._tokenizer import encode_examples, format_example, make_examples
+
+if TYPE_CHECKING:
+    from transformers.models.auto.auto_factory import _BaseAutoModelClass
 
 __all__ = ["GENERATOR_FILE", "Generator", "SamplingDefaults"]
 
 GENERATOR_FILE = "generator.json"
 
 
-def model_class(path: str | Path) -> tuple[Any, bool]:
+def model_class(path: str | Path) -> tuple[type[_BaseAutoModelClass], bool]:
     """The Auto class for the model folder at ``path``, and whether it is encoder-decoder
     (T5, BART: the prompt is the input, the text the output)."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM

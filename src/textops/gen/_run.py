@@ -90,7 +90,7 @@ def train_generator(
     ppl = fitted.epochs[-1].val_perplexity
     with tempfile.TemporaryDirectory() as tmp:
         folder = gen.save(Path(tmp) / ARTIFACT)
-        (folder / "env_lock.json").write_text(json.dumps(capture_env_lock(), indent=1))
+        (folder / "env_lock.json").write_text(json.dumps(capture_env_lock().as_json(), indent=1))
         source = tracker.log_artifacts(run, folder, ARTIFACT)
     tracker.log_metrics(run, {"val_perplexity": ppl, "parameters": float(fitted.parameters)})
     registration = None

@@ -5,7 +5,11 @@ and loads like any Hugging Face folder."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 __all__ = [
     "BOS",
@@ -29,7 +33,7 @@ def format_example(prompt: str, text: str | None = None) -> str:
     return head if text is None else f"{head}{text}{EOS}"
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 4000) -> Any:
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 4000) -> PreTrainedTokenizerFast:
     from tokenizers import ByteLevelBPETokenizer
     from transformers import PreTrainedTokenizerFast
 
@@ -54,7 +58,9 @@ def make_examples(seq2seq: bool, prompts: Sequence[str], texts: Sequence[str]) -
     return [(None, format_example(p, t)) for p, t in zip(prompts, texts, strict=True)]
 
 
-def encode_examples(tok: Any, chunk: Sequence[Example], max_length: int) -> tuple[Any, Any, Any]:
+def encode_examples(
+    tok: PreTrainedTokenizerBase, chunk: Sequence[Example], max_length: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Input ids, attention mask and labels (padding -100) of a batch of examples."""
     tok.padding_side = "right"
     kw: dict[str, Any] = {"return_tensors": "pt", "padding": True, "truncation": True,

@@ -4,7 +4,7 @@ calibration, saving and loading without pickle, and the training reference monit
 served traffic with."""
 
 from textops.model._batch import BatchPrediction, predict_file
-from textops.model._classifier import TextClassifier
+from textops.model._classifier import Scored, TextClassifier
 from textops.model._heads import (
     HEADS,
     INPUT_PARAMS,
@@ -13,6 +13,7 @@ from textops.model._heads import (
     build_head,
     head_kwargs,
     head_parameters,
+    int_param,
     standardizes,
 )
 from textops.model._reference import (
@@ -41,6 +42,7 @@ __all__ = [
     "EpochRecord",
     "Exported",
     "HeadSpec",
+    "Scored",
     "TextClassifier",
     "TrainedHead",
     "TrainingHooks",
@@ -51,6 +53,7 @@ __all__ = [
     "device_for",
     "head_kwargs",
     "head_parameters",
+    "int_param",
     "macro_f1",
     "macro_f1_labels",
     "oov_rate",

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from textops._option import option
 from textops._text import lone_surrogate
 from textops._types import JSON
@@ -49,7 +51,7 @@ def predict_file(
     *,
     text_col: str | None,
     prefix: str = "",
-    predict_proba: Callable[[list[str]], Any] | None = None,
+    predict_proba: Callable[[list[str]], np.ndarray] | None = None,
     encoding: str = "auto",
 ) -> BatchPrediction:
     """Predict every row of ``source`` into ``output`` (same format), keeping its columns;

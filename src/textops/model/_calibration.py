@@ -15,10 +15,10 @@ order of the decision values, so the most probable class is the classifier's own
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+from textops._types import Features, Target
 
 __all__ = ["TemperatureScaledClassifier"]
 
@@ -50,11 +50,11 @@ class TemperatureScaledClassifier(ClassifierMixin, BaseEstimator):  # type: igno
     """``estimator`` fitted on all the data, with probabilities ``softmax(a * decision)``,
     ``a`` fitted on ``cv``-fold out-of-fold decision values. Its labels are the estimator's."""
 
-    def __init__(self, estimator: Any = None, *, cv: int = 3) -> None:
+    def __init__(self, estimator: BaseEstimator | None = None, *, cv: int = 3) -> None:
         self.estimator = estimator
         self.cv = cv
 
-    def fit(self, X: Any, y: Any) -> TemperatureScaledClassifier:
+    def fit(self, X: Features, y: Target) -> TemperatureScaledClassifier:
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
         y = np.asarray(y)
@@ -76,16 +76,16 @@ class TemperatureScaledClassifier(ClassifierMixin, BaseEstimator):  # type: igno
         self.estimator_ = clone(self.estimator).fit(X, y)
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
+    def decision_function(self, X: Features) -> np.ndarray:
         out: np.ndarray = np.asarray(self.estimator_.decision_function(X))
         return out
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Features) -> np.ndarray:
         from scipy.special import softmax
 
         out: np.ndarray = softmax(self.temperature_ * _logits(self.decision_function(X)), axis=1)
         return out
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Features) -> np.ndarray:
         out: np.ndarray = self.classes_[_logits(self.decision_function(X)).argmax(axis=1)]
         return out

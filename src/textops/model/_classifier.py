@@ -18,18 +18,22 @@ import json
 import logging
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textops._types import JSON, Params
+from textops._types import JSON, Features, Params
 from textops.data import NormalizationOptions, TextDecoding, clean_text, normalize_text
 from textops.embed import Embedder, EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
 from textops.errors import ModelLoadError, TextopsError
 from textops.model._skops import skops_dump, skops_load
 
-__all__ = ["TextClassifier"]
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+__all__ = ["Scored", "TextClassifier"]
 
 log = logging.getLogger("textops.model")
 
@@ -63,6 +67,14 @@ def _upgrade(emb: Embedder) -> Embedder:
     return emb
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A batch's probabilities (columns: the classifier's labels) and its dense embeddings."""
+
+    proba: np.ndarray
+    embeddings: np.ndarray | None
+
+
 class TextClassifier:
     """Normalise, embed, classify. ``predict_proba`` columns follow ``labels``."""
 
@@ -72,7 +84,7 @@ class TextClassifier:
         embedder_key: str,
         embedder: Embedder,
         head_key: str,
-        head: Any,
+        head: BaseEstimator,
         head_params: Params,
         normalization: NormalizationOptions,
         cache: EmbeddingCache | None = None,
@@ -104,7 +116,7 @@ class TextClassifier:
             texts = [clean_text(t, self.decoding) for t in texts]
         return [normalize_text(t, self.normalization) for t in texts]
 
-    def embed(self, texts: Sequence[str]) -> Any:
+    def embed(self, texts: Sequence[str]) -> Features:
         norm = self.prepare(texts)
         return encode_texts(self.embedder, norm, self.cache, show_progress=False).vectors
 
@@ -114,6 +126,16 @@ class TextClassifier:
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float64)
         return np.asarray(self.head.predict_proba(self.embed(texts)), dtype=np.float64)
+
+    def predict_with_embeddings(self, texts: Sequence[str]) -> Scored:
+        """Probabilities and the dense embeddings the head saw (None for sparse features such
+        as TF-IDF, or no texts): what a served model hands to drift monitoring, from one
+        encode."""
+        if not texts:
+            return Scored(self.predict_proba(texts), None)
+        X = self.embed(texts)
+        proba = np.asarray(self.head.predict_proba(X), dtype=np.float64)
+        return Scored(proba, X if isinstance(X, np.ndarray) else None)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         proba = self.predict_proba(texts)

@@ -12,7 +12,7 @@ Face folder (the packaged MiniLM by default; ``model=PATH`` for any local one):
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import softmax
@@ -22,10 +22,13 @@ from textops.model._scores import macro_f1
 from textops.model._trained_head import Exported, TrainedHead, weights_folder
 from textops.model._training import LoopSpec, TrainingHooks, autocast, batches
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
 __all__ = ["FineTuneHead", "SetFitHead", "load_body"]
 
 
-def load_body(model: str, device: str, max_length: int) -> Any:
+def load_body(model: str, device: str, max_length: int) -> SentenceTransformer:
     """The encoder as a SentenceTransformer (a plain HF folder gets mean pooling)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import transformers
@@ -125,7 +128,8 @@ class FineTuneHead(TrainedHead):
 
         dev = self.device_
         st = self.body_ = load_body(self.model, dev, self.max_length)
-        linear, drop, loss_fn = self._classifier(st[0].auto_model.config.hidden_size, y, 0.1)
+        transformer: Any = st[0]  # sentence-transformers' Transformer module
+        linear, drop, loss_fn = self._classifier(transformer.auto_model.config.hidden_size, y, 0.1)
         toks = _Tokens(st, texts, self.max_length)
         target = torch.as_tensor(y)
 

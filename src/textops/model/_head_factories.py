@@ -3,44 +3,47 @@ its parameters keyword arguments with the head's defaults, so an unknown name is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textops._packages import require
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__: list[str] = []  # private: read through the HEADS table
 
 
-def logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
+def logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> BaseEstimator:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=seed)
 
 
-def lbfgs_logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
+def lbfgs_logreg(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> BaseEstimator:
     from textops.model._lbfgs import LbfgsLogisticRegression
 
     return LbfgsLogisticRegression(C=C, class_weight=class_weight)
 
 
-def ridge(*, seed: int, alpha: float = 1.0, class_weight: str | None = None) -> Any:
+def ridge(*, seed: int, alpha: float = 1.0, class_weight: str | None = None) -> BaseEstimator:
     from sklearn.linear_model import RidgeClassifier
 
     return RidgeClassifier(alpha=alpha, class_weight=class_weight)
 
 
-def linear_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
+def linear_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> BaseEstimator:
     from sklearn.svm import LinearSVC
 
     return LinearSVC(C=C, class_weight=class_weight, random_state=seed)
 
 
-def newton_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> Any:
+def newton_svm(*, seed: int, C: float = 1.0, class_weight: str | None = None) -> BaseEstimator:
     from textops.model._l2svm import NewtonLinearSVC
 
     return NewtonLinearSVC(C=C, class_weight=class_weight)
 
 
-def calibrate_temperature(est: Any) -> Any:
+def calibrate_temperature(est: BaseEstimator) -> BaseEstimator:
     """Probabilities for a margin classifier that keep its labels: one temperature fitted on
     3-fold out-of-fold decisions, applied to one model fitted on all the data (see
     ``_calibration``)."""
@@ -49,7 +52,7 @@ def calibrate_temperature(est: Any) -> Any:
     return TemperatureScaledClassifier(est, cv=3)
 
 
-def knn(*, seed: int, n_neighbors: int = 10, weights: str = "distance") -> Any:
+def knn(*, seed: int, n_neighbors: int = 10, weights: str = "distance") -> BaseEstimator:
     from sklearn.neighbors import KNeighborsClassifier
 
     return KNeighborsClassifier(
@@ -64,7 +67,7 @@ def mlp(
     alpha: float = 1e-4,
     lr: float = 1e-3,
     epochs: int | None = None,
-) -> Any:
+) -> BaseEstimator:
     from sklearn.neural_network import MLPClassifier
 
     # "epochs": how long training on the CV folds ran until the validation split stopped it
@@ -89,7 +92,7 @@ def lightgbm(
     num_leaves: int = 31,
     min_child_samples: int = 20,
     class_weight: str | None = None,
-) -> Any:
+) -> BaseEstimator:
     require("trees", "the lightgbm head", "lightgbm")
     from lightgbm import LGBMClassifier
 
@@ -108,7 +111,7 @@ def lightgbm(
 
 def ebm(
     *, seed: int, interactions: int = 5, learning_rate: float = 0.02, max_bins: int = 256
-) -> Any:
+) -> BaseEstimator:
     require("trees", "the ebm head", "interpret")
     from interpret.glassbox import ExplainableBoostingClassifier
 
@@ -123,19 +126,19 @@ def ebm(
 
 
 # trained heads take their class's own keyword arguments (the class checks them)
-def finetune(*, seed: int, **kw: Any) -> Any:
+def finetune(*, seed: int, **kw: Any) -> BaseEstimator:
     from textops.model._finetune import FineTuneHead
 
     return FineTuneHead(**kw, seed=seed)
 
 
-def setfit(*, seed: int, **kw: Any) -> Any:
+def setfit(*, seed: int, **kw: Any) -> BaseEstimator:
     from textops.model._finetune import SetFitHead
 
     return SetFitHead(**kw, seed=seed)
 
 
-def bilstm(*, seed: int, **kw: Any) -> Any:
+def bilstm(*, seed: int, **kw: Any) -> BaseEstimator:
     from textops.model._bilstm import BiLSTMHead
 
     return BiLSTMHead(**kw, seed=seed)

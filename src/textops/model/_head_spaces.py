@@ -1,12 +1,14 @@
-"""Each head's search space: an Optuna trial in (anything with ``suggest_float``,
-``suggest_int`` and ``suggest_categorical``), the head's keyword arguments out. Parameter names
+"""Each head's search space: an Optuna trial in, the head's keyword arguments out. Parameter names
 are prefixed with the head's key in the study, so two heads' ``C`` are separate axes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textops._types import Params
+
+if TYPE_CHECKING:
+    from optuna.trial import Trial
 
 __all__ = [
     "space_bilstm", "space_ebm", "space_finetune", "space_knn", "space_lightgbm",
@@ -14,35 +16,35 @@ __all__ = [
 ]  # fmt: skip
 
 
-def space_logreg(t: Any) -> Params:
+def space_logreg(t: Trial) -> Params:
     return {
         "C": t.suggest_float("logreg.C", 1e-3, 1e2, log=True),
         "class_weight": t.suggest_categorical("logreg.class_weight", [None, "balanced"]),
     }
 
 
-def space_ridge(t: Any) -> Params:
+def space_ridge(t: Trial) -> Params:
     return {
         "alpha": t.suggest_float("ridge.alpha", 1e-3, 1e3, log=True),
         "class_weight": t.suggest_categorical("ridge.class_weight", [None, "balanced"]),
     }
 
 
-def space_linear_svm(t: Any) -> Params:
+def space_linear_svm(t: Trial) -> Params:
     return {
         "C": t.suggest_float("linear_svm.C", 1e-3, 1e1, log=True),
         "class_weight": t.suggest_categorical("linear_svm.class_weight", [None, "balanced"]),
     }
 
 
-def space_knn(t: Any) -> Params:
+def space_knn(t: Trial) -> Params:
     return {
         "n_neighbors": t.suggest_int("knn.n_neighbors", 1, 50, log=True),
         "weights": t.suggest_categorical("knn.weights", ["uniform", "distance"]),
     }
 
 
-def space_mlp(t: Any) -> Params:
+def space_mlp(t: Trial) -> Params:
     return {
         "hidden": t.suggest_categorical("mlp.hidden", [64, 128, 256]),
         "alpha": t.suggest_float("mlp.alpha", 1e-6, 1e-1, log=True),
@@ -50,7 +52,7 @@ def space_mlp(t: Any) -> Params:
     }
 
 
-def space_lightgbm(t: Any) -> Params:
+def space_lightgbm(t: Trial) -> Params:
     return {
         "n_estimators": t.suggest_int("lightgbm.n_estimators", 50, 400, log=True),
         "learning_rate": t.suggest_float("lightgbm.learning_rate", 0.02, 0.3, log=True),
@@ -60,7 +62,7 @@ def space_lightgbm(t: Any) -> Params:
     }
 
 
-def space_ebm(t: Any) -> Params:
+def space_ebm(t: Trial) -> Params:
     return {
         "interactions": t.suggest_int("ebm.interactions", 0, 10),
         "learning_rate": t.suggest_float("ebm.learning_rate", 0.005, 0.1, log=True),
@@ -68,7 +70,7 @@ def space_ebm(t: Any) -> Params:
     }
 
 
-def space_finetune(t: Any) -> Params:
+def space_finetune(t: Trial) -> Params:
     return {
         "lr": t.suggest_float("finetune.lr", 1e-5, 2e-4, log=True),
         "epochs": t.suggest_int("finetune.epochs", 1, 4),
@@ -80,7 +82,7 @@ def space_finetune(t: Any) -> Params:
     }
 
 
-def space_setfit(t: Any) -> Params:
+def space_setfit(t: Trial) -> Params:
     return {
         "lr": t.suggest_float("setfit.lr", 2e-5, 3e-4, log=True),
         "iterations": t.suggest_int("setfit.iterations", 2, 10),
@@ -91,7 +93,7 @@ def space_setfit(t: Any) -> Params:
     }
 
 
-def space_bilstm(t: Any) -> Params:
+def space_bilstm(t: Trial) -> Params:
     return {
         "hidden": t.suggest_categorical("bilstm.hidden", [64, 128, 256]),
         "pooling": t.suggest_categorical("bilstm.pooling", ["max", "attention"]),

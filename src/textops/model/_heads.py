@@ -11,13 +11,16 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textops._packages import available
-from textops._types import Params
+from textops._types import Params, ParamValue
 from textops.errors import ConfigError, UnknownPluginError
 from textops.model import _head_factories as hf
 from textops.model import _head_spaces as sp
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = [
     "HEADS",
@@ -28,6 +31,7 @@ __all__ = [
     "head_kwargs",
     "head_parameters",
     "head_spec",
+    "int_param",
     "standardizes",
 ]
 
@@ -96,7 +100,7 @@ class HeadSpec:
     def installed(self) -> bool:
         return available(*self.needs)
 
-    def defaults(self) -> dict[str, Any]:
+    def defaults(self) -> dict[str, ParamValue]:
         """The head's parameters and their defaults: its factory's keyword arguments (a
         trained head's: its class's)."""
         sig = inspect.signature(self.factory)
@@ -226,6 +230,14 @@ def standardizes(key: str, params: Params, scale: bool = False) -> bool:
     return normalize == "standard" and not head_spec(key).scale_invariant
 
 
+def int_param(params: Params, name: str, default: int) -> int:
+    """``params[name]`` as a whole number (a count of epochs, rows, neighbours)."""
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"parameter {name}: {value!r} is not a number")
+    return int(value)
+
+
 @functools.cache
 def head_parameters(key: str) -> frozenset[str]:
     """The names head ``key`` takes, read from its factory once (every fold of every trial
@@ -256,7 +268,7 @@ def build_head(
     probability: bool = True,
     prescaled: bool = False,
     cv_inputs: Literal["dense", "sparse"] | None = None,
-) -> Any:
+) -> BaseEstimator:
     """The head ``key`` as an unfitted estimator, its inputs standardised when
     :func:`standardizes` says so, unless the caller does that itself (``prescaled``).
 

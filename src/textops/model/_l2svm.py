@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from textops._types import Features, Target
 from textops.model._f32 import matmul32
 
 __all__ = ["NewtonLinearSVC"]
@@ -127,7 +127,7 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(
         self,
         C: float = 1.0,
-        class_weight: dict[Any, float] | str | None = None,
+        class_weight: Mapping[str, float] | str | None = None,
         tol: float = 1e-4,
         max_iter: int = 100,
         warm_start: bool = False,
@@ -138,7 +138,9 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.max_iter = max_iter
         self.warm_start = warm_start
 
-    def fit(self, X: Any, y: Any, products: dict[Hashable, Any] | None = None) -> NewtonLinearSVC:
+    def fit(
+        self, X: Features, y: Target, products: dict[Hashable, np.ndarray] | None = None
+    ) -> NewtonLinearSVC:
         """``products``: where fits on the same ``X`` keep what depends only on ``X`` (and
         the labels): cross-validation passes one per fold, as it refits each fold with many C
         values (``FoldData.products``); without it, this fit's own."""
@@ -196,11 +198,11 @@ class NewtonLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.intercept_ = W[:, -1].copy()
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
+    def decision_function(self, X: Features) -> np.ndarray:
         scores: np.ndarray = np.asarray(X, dtype=np.float64) @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Features) -> np.ndarray:
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return np.asarray(self.classes_[(scores > 0).astype(int)])

@@ -22,13 +22,13 @@ agree). ``bench/search.py`` prints both solvers' seconds per fit on a TREC fold.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from textops._types import Features, Target
 from textops.model._f32 import matmul32
 
 __all__ = ["LbfgsLogisticRegression", "minimize_lbfgs"]
@@ -101,7 +101,7 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         self,
         *,
         C: float = 1.0,
-        class_weight: Any = None,
+        class_weight: str | Mapping[str, float] | None = None,
         max_iter: int = 3000,
         tol: float = 1e-4,
         warm_start: bool = False,
@@ -112,7 +112,7 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         self.tol = tol
         self.warm_start = warm_start
 
-    def fit(self, X: Any, y: Any) -> LbfgsLogisticRegression:
+    def fit(self, X: Features, y: Target) -> LbfgsLogisticRegression:
         from sklearn.utils.class_weight import compute_class_weight
 
         if not issparse(X):
@@ -178,12 +178,12 @@ class LbfgsLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[m
         self.n_iter_ = np.array([nit])
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
+    def decision_function(self, X: Features) -> np.ndarray:
         raw: np.ndarray = matmul32(X if issparse(X) else np.asarray(X), self.coef_.T)
         raw += self.intercept_
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Features) -> np.ndarray:
         raw = self.decision_function(X)
         idx = (raw > 0).astype(int) if raw.ndim == 1 else raw.argmax(axis=1)
         out: np.ndarray = self.classes_[idx]

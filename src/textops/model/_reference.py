@@ -10,11 +10,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from textops._types import JSON
+from textops._types import JSON, Features
 
 __all__ = [
     "REFERENCE_VECTORS",
@@ -105,7 +104,7 @@ class TrainingReference:
 def build_reference(
     *,
     train_texts: Sequence[str],
-    train_vectors: Any | None,
+    train_vectors: Features | None,
     test_texts: Sequence[str],
     test_pred_labels: Sequence[str],
     labels: Sequence[str],

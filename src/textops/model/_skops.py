@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textops.embed import EMBEDDERS
 from textops.errors import TextopsError
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = ["TRUSTED_TYPES", "skops_dump", "skops_load"]
 
@@ -93,11 +96,11 @@ def _sklearn_estimator(name: str) -> bool:
     )
 
 
-def skops_dump(obj: Any, path: Path) -> None:
+def skops_dump(obj: object, path: Path) -> None:
     _skops_io().dump(obj, path)
 
 
-def skops_load(path: Path) -> Any:
+def skops_load(path: Path) -> BaseEstimator:
     sio = _skops_io()
     untrusted = sio.get_untrusted_types(file=path)
     unknown = sorted(t for t in set(untrusted) - TRUSTED_TYPES if not _sklearn_estimator(t))

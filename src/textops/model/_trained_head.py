@@ -70,9 +70,9 @@ class TrainedHead(BaseEstimator):  # type: ignore[misc]
     def fit(
         self,
         texts: Sequence[str],
-        labels: Sequence[Any],
+        labels: Sequence[str],
         *,
-        validation: tuple[Sequence[str], Sequence[Any]] | None = None,
+        validation: tuple[Sequence[str], Sequence[str]] | None = None,
         hooks: TrainingHooks | None = None,
     ) -> TrainedHead:
         self.classes_, y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)

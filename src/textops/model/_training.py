@@ -14,9 +14,13 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = [
     "EpochRecord",
@@ -35,6 +39,9 @@ __all__ = [
 #: batches timed before the hooks are asked how many epochs fit, after one untimed warm-up
 #: batch (the first pays for lazy allocations and would overstate an epoch's time)
 PROBE_BATCHES = 2
+
+
+S = TypeVar("S")  # what a snapshot of a network holds (its weights)
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def autocast(device: str) -> Iterator[None]:
         yield
 
 
-def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> Any:
+def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> torch.Tensor | None:
     """Loss weights per class: None, or ``balanced`` (scikit-learn's formula)."""
     if mode != "balanced":
         return None
@@ -169,8 +176,8 @@ def fit_epochs(
     seed: int,
     hooks: TrainingHooks,
     patience: int = 1,
-    snapshot: Callable[[], Any] | None = None,
-) -> tuple[list[EpochRecord], Any, int]:
+    snapshot: Callable[[], S] | None = None,
+) -> tuple[list[EpochRecord], S | None, int]:
     """Train for up to ``epochs`` (fewer when the hooks cap them, or when validation stops
     improving for ``patience`` epochs). Returns the epoch records, the best epoch's
     ``snapshot()`` (or the last state without validation) and that epoch's number."""
@@ -223,7 +230,7 @@ def fit_epochs(
     return records, best[1], best[2]
 
 
-def linear_head(weight: np.ndarray, bias: np.ndarray, classes: Sequence[str]) -> Any:
+def linear_head(weight: np.ndarray, bias: np.ndarray, classes: Sequence[str]) -> LogisticRegression:
     """A trained linear layer (``softmax(W x + b)``) as a fitted scikit-learn
     ``LogisticRegression`` with the same probabilities, so the deployed model is the same
     embedder + head pair as every other (skops-saved, exported, monitored alike)."""

@@ -7,7 +7,7 @@ from textops.monitor._report import write_report
 from textops.monitor._service import MonitorService, Provenance, key_fingerprint
 from textops.monitor._store import FeedbackRow, MonitorStore, default_monitor_url
 from textops.monitor._timeseries import timeseries
-from textops.monitor._trigger import RetrainTrigger
+from textops.monitor._trigger import RetrainJob, RetrainRun, RetrainStatus, RetrainTrigger
 
 __all__ = [
     "DriftMonitor",
@@ -16,6 +16,9 @@ __all__ = [
     "MonitorStore",
     "PredictionLog",
     "Provenance",
+    "RetrainJob",
+    "RetrainRun",
+    "RetrainStatus",
     "RetrainTrigger",
     "default_monitor_url",
     "key_fingerprint",

@@ -6,23 +6,20 @@ come from scipy and scikit-learn."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from textops._types import JSON
 from textops.model import TrainingReference
+from textops.monitor._drift_types import (
+    DistributionTest,
+    DomainTest,
+    DriftReport,
+    DriftTest,
+    DriftThresholds,
+    LabelMixTest,
+)
 
 __all__ = ["DriftThresholds", "drift_report"]
-
-
-@dataclass(frozen=True)
-class DriftThresholds:
-    psi: float = 0.2  # > 0.2: a significant shift of the predicted-label mix (common practice)
-    p_value: float = 0.01  # chi-square and KS tests
-    auc: float = 0.7  # domain classifier: current vs reference separable
-    auc_p_value: float = 0.05
-    min_current: int = 30  # fewer current rows: not enough to judge
 
 
 def _psi(ref: np.ndarray, cur: np.ndarray, eps: float = 1e-4) -> float:
@@ -31,7 +28,7 @@ def _psi(ref: np.ndarray, cur: np.ndarray, eps: float = 1e-4) -> float:
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> JSON:
+def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> tuple[str, str | None]:
     """``summary`` (every statistic with its alert threshold) and ``fired_by`` (the ones
     over it, or None) from ``(name, value, "above"|"below", threshold, fired)`` checks: what a
     reader needs to see why a test says drift, whatever its score's scale."""
@@ -39,13 +36,14 @@ def _criteria(checks: Sequence[tuple[str, float, str, float, bool]]) -> JSON:
     def fmt(name: str, value: float, side: str, limit: float) -> str:
         return f"{name} {value:.3g} (alert {side} {limit:g})"
 
-    return {
-        "summary": "; ".join(fmt(n, v, side, lim) for n, v, side, lim, _ in checks),
-        "fired_by": "; ".join(fmt(n, v, side, lim) for n, v, side, lim, f in checks if f) or None,
-    }
+    summary = "; ".join(fmt(n, v, side, lim) for n, v, side, lim, _ in checks)
+    fired_by = "; ".join(fmt(n, v, side, lim) for n, v, side, lim, f in checks if f) or None
+    return summary, fired_by
 
 
-def _label_tests(ref: TrainingReference, labels: Sequence[str], th: DriftThresholds) -> JSON:
+def _label_tests(
+    ref: TrainingReference, labels: Sequence[str], th: DriftThresholds
+) -> LabelMixTest:
     from scipy.stats import chi2_contingency
 
     names = list(ref.labels)
@@ -63,27 +61,27 @@ def _label_tests(ref: TrainingReference, labels: Sequence[str], th: DriftThresho
         p = float(chi2_contingency(table)[1])
     else:
         p = 1.0
-    out = {
-        "psi": round(psi, 6),
-        "chi2_p_value": p,
-        "reference": dict(zip(names, r.astype(int).tolist(), strict=True)),
-        "current": dict(zip(names, c.astype(int).tolist(), strict=True)),
-        "drifted": bool(psi > th.psi or p < th.p_value),
-        **_criteria(
-            [
-                ("PSI", psi, "above", th.psi, psi > th.psi),
-                ("chi-square p-value", p, "below", th.p_value, p < th.p_value),
-            ]
-        ),
-    }
-    if note:
-        out["note"] = note
-    return out
+    summary, fired_by = _criteria(
+        [
+            ("PSI", psi, "above", th.psi, psi > th.psi),
+            ("chi-square p-value", p, "below", th.p_value, p < th.p_value),
+        ]
+    )
+    return LabelMixTest(
+        psi=round(psi, 6),
+        chi2_p_value=p,
+        reference=dict(zip(names, r.astype(int).tolist(), strict=True)),
+        current=dict(zip(names, c.astype(int).tolist(), strict=True)),
+        drifted=bool(psi > th.psi or p < th.p_value),
+        summary=summary,
+        fired_by=fired_by,
+        note=note,
+    )
 
 
 def _ks(
     ref: Sequence[float], cur: Sequence[float], th: DriftThresholds, alternative: str = "two-sided"
-) -> JSON:
+) -> DistributionTest:
     from scipy.stats import ks_2samp
 
     # alternative="greater": only a current distribution shifted *up* counts (scipy's convention:
@@ -91,21 +89,23 @@ def _ks(
     res = ks_2samp(
         np.asarray(ref, dtype=float), np.asarray(cur, dtype=float), alternative=alternative
     )
-    return {
-        "ks_statistic": round(float(res.statistic), 6),
-        "p_value": float(res.pvalue),
-        "reference_mean": round(float(np.mean(ref)), 4),
-        "current_mean": round(float(np.mean(cur)), 4),
-        "drifted": bool(res.pvalue < th.p_value),
-        **_criteria(
-            [("KS p-value", float(res.pvalue), "below", th.p_value, res.pvalue < th.p_value)]
-        ),
-    }
+    summary, fired_by = _criteria(
+        [("KS p-value", float(res.pvalue), "below", th.p_value, res.pvalue < th.p_value)]
+    )
+    return DistributionTest(
+        ks_statistic=round(float(res.statistic), 6),
+        p_value=float(res.pvalue),
+        reference_mean=round(float(np.mean(ref)), 4),
+        current_mean=round(float(np.mean(cur)), 4),
+        drifted=bool(res.pvalue < th.p_value),
+        summary=summary,
+        fired_by=fired_by,
+    )
 
 
 def _embedding_test(
     ref: np.ndarray, cur: np.ndarray, th: DriftThresholds, permutations: int, seed: int
-) -> JSON:
+) -> DomainTest:
     """Can a classifier tell current embeddings from reference ones? ROC-AUC by 3-fold CV, and
     the share of label permutations that score as well (the p-value)."""
     from sklearn.linear_model import LogisticRegression
@@ -126,24 +126,21 @@ def _embedding_test(
         n_permutations=permutations,
         random_state=seed,
     )
-    return {
-        "domain_auc": round(float(auc), 6),
-        "p_value": float(p),
-        "n_each": n,
-        "drifted": bool(auc > th.auc and p < th.auc_p_value),
-        **_criteria(
-            [
-                ("domain AUC", float(auc), "above", th.auc, auc > th.auc and p < th.auc_p_value),
-                (
-                    "permutation p-value",
-                    float(p),
-                    "below",
-                    th.auc_p_value,
-                    auc > th.auc and p < th.auc_p_value,
-                ),
-            ]
-        ),
-    }
+    fired = bool(auc > th.auc and p < th.auc_p_value)
+    summary, fired_by = _criteria(
+        [
+            ("domain AUC", float(auc), "above", th.auc, fired),
+            ("permutation p-value", float(p), "below", th.auc_p_value, fired),
+        ]
+    )
+    return DomainTest(
+        domain_auc=round(float(auc), 6),
+        p_value=float(p),
+        n_each=n,
+        drifted=fired,
+        summary=summary,
+        fired_by=fired_by,
+    )
 
 
 def drift_report(
@@ -156,16 +153,14 @@ def drift_report(
     thresholds: DriftThresholds | None = None,
     permutations: int = 30,
     seed: int = 0,
-) -> JSON:
+) -> DriftReport:
     """One report: a section per test with its score, p-value and ``drifted``; ``drift`` is
     True when any test drifted. Tests without enough current data say so."""
     th = thresholds or DriftThresholds()
-    out: JSON = {"n_current": len(labels), "thresholds": th.__dict__, "tests": {}}
     if len(labels) < th.min_current:
-        out["drift"] = False
-        out["note"] = f"only {len(labels)} current predictions; need {th.min_current}"
-        return out
-    tests = out["tests"]
+        note = f"only {len(labels)} current predictions; need {th.min_current}"
+        return DriftReport(drift=False, n_current=len(labels), thresholds=th, note=note)
+    tests: dict[str, DriftTest] = {}
     tests["predicted_labels"] = _label_tests(ref, labels, th)
     tests["text_length"] = _ks(ref.lengths, lengths, th)
     if oov is not None and len(oov) >= th.min_current and ref.oov_rates:
@@ -173,5 +168,5 @@ def drift_report(
         tests["oov_rate"] = _ks(ref.oov_rates, oov, th, alternative="greater")
     if ref.vectors is not None and vectors is not None and len(vectors) >= th.min_current:
         tests["embedding"] = _embedding_test(ref.vectors, vectors, th, permutations, seed)
-    out["drift"] = any(t["drifted"] for t in tests.values())
-    return out
+    drifted = any(t.drifted for t in tests.values())
+    return DriftReport(drift=drifted, n_current=len(labels), thresholds=th, tests=tests)

@@ -4,6 +4,7 @@ model's reference periodically; scores go to /metrics and an alert fires on a cr
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -12,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from textops._types import JSON
 from textops.model import oov_rate
-from textops.monitor._drift import DriftThresholds, drift_report
+from textops.monitor._drift import drift_report
+from textops.monitor._drift_types import DriftAlert, DriftReport, DriftThresholds, ReportedModel
+from textops.monitor._metrics import MonitorMetrics
+from textops.monitor._served import MonitoredModel
 
 __all__ = ["DriftMonitor"]
 
@@ -28,9 +31,9 @@ class DriftMonitor:
         window: int = 1000,
         thresholds: DriftThresholds | None = None,
         webhook: str | None = None,
-        metrics: Any | None = None,
+        metrics: MonitorMetrics | None = None,
         permutations: int = 30,
-        on_alert: Callable[[JSON], None] | None = None,
+        on_alert: Callable[[DriftAlert], None] | None = None,
     ) -> None:
         self.window = window
         self.thresholds = thresholds or DriftThresholds()
@@ -39,8 +42,8 @@ class DriftMonitor:
         self.permutations = permutations
         #: called with each alert (``serve --on-drift retrain`` queues a retrain here)
         self.on_alert = on_alert
-        self.last: JSON | None = None
-        self.alerts: list[JSON] = []
+        self.last: DriftReport | None = None
+        self.alerts: list[DriftAlert] = []
         self._rows: collections.deque[tuple[str, int, float, Any]] = collections.deque(
             maxlen=window
         )
@@ -50,7 +53,11 @@ class DriftMonitor:
         self._drifting: set[str] = set()
 
     def observe(
-        self, model: Any, texts: Sequence[str], vectors: Any, labels: Sequence[str]
+        self,
+        model: MonitoredModel,
+        texts: Sequence[str],
+        vectors: np.ndarray | None,
+        labels: Sequence[str],
     ) -> None:
         """Called by the model thread after each batch."""
         ref = model.reference
@@ -62,19 +69,19 @@ class DriftMonitor:
                 self._rows.clear()
                 self._version = key
                 self._vocab = ref.vocab_set
-            dense = isinstance(vectors, np.ndarray)
             for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
-                vec = vectors[i].copy() if dense else None
+                vec = vectors[i].copy() if vectors is not None else None
                 self._rows.append((label, len(text), oov_rate(text, self._vocab), vec))
 
-    def compute(self, model: Any) -> JSON:
+    def compute(self, model: MonitoredModel) -> DriftReport:
         if model.reference is None:
-            report: JSON = {
-                "drift": False,
-                "note": "this model version has no drift reference (registered before textops "
+            report = DriftReport(
+                drift=False,
+                n_current=0,
+                thresholds=self.thresholds,
+                note="this model version has no drift reference (registered before textops "
                 "saved one); run the search again to register a version with it",
-                "tests": {},
-            }
+            )
         else:
             with self._lock:
                 rows = list(self._rows)
@@ -88,32 +95,32 @@ class DriftMonitor:
                 thresholds=self.thresholds,
                 permutations=self.permutations,
             )
-        report.update(model={"name": model.name, "version": model.version}, computed_at=time.time())
+        report = dataclasses.replace(
+            report, model=ReportedModel(model.name, model.version), computed_at=time.time()
+        )
         self.last = report
         self._publish(report)
         return report
 
-    def _publish(self, report: JSON) -> None:
+    def _publish(self, report: DriftReport) -> None:
         if self.metrics is not None:
-            model = str((report.get("model") or {}).get("name") or "")
-            for name, t in report.get("tests", {}).items():
-                score = t.get("psi", t.get("domain_auc", t.get("ks_statistic")))
-                self.metrics.drift_score.labels(model, name).set(score)
-                self.metrics.drift_detected.labels(model, name).set(1 if t["drifted"] else 0)
-        now = {n for n, t in report.get("tests", {}).items() if t["drifted"]}
+            model = str(report.model.name or "") if report.model is not None else ""
+            for name, t in report.tests.items():
+                self.metrics.drift_score.labels(model, name).set(t.score)
+                self.metrics.drift_detected.labels(model, name).set(1 if t.drifted else 0)
+        now = set(report.drifting)
         crossed = sorted(now - self._drifting)
         self._drifting = now
         if crossed:
-            event = {
-                "event": "textops.drift",
-                "tests": crossed,
-                "model": report.get("model"),
-                "scores": {n: report["tests"][n] for n in crossed},
-                "at": report.get("computed_at"),
-            }
+            event = DriftAlert(
+                tests=crossed,
+                model=report.model,
+                scores={n: report.tests[n] for n in crossed},
+                at=report.computed_at,
+            )
             self.alerts.append(event)
             log.warning(
-                "DRIFT ALERT: %s crossed the threshold for %s", ", ".join(crossed), event["model"]
+                "DRIFT ALERT: %s crossed the threshold for %s", ", ".join(crossed), event.model
             )
             if self.metrics is not None:
                 self.metrics.drift_alerts.inc()
@@ -122,10 +129,10 @@ class DriftMonitor:
             if self.on_alert is not None:
                 self.on_alert(event)
 
-    def _post(self, event: JSON) -> None:
+    def _post(self, event: DriftAlert) -> None:
         import httpx2 as httpx
 
         try:
-            httpx.post(self.webhook or "", json=event, timeout=5).raise_for_status()
+            httpx.post(self.webhook or "", json=event.as_json(), timeout=5).raise_for_status()
         except Exception as exc:  # an alert channel failing must not hurt serving
             log.warning("drift webhook %s failed: %s", self.webhook, exc)

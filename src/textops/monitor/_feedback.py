@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from textops._types import JSON
 from textops.errors import (
     InvalidFeedbackError,
     InvalidLabelError,
@@ -22,6 +21,8 @@ from textops.errors import (
 )
 from textops.monitor._ids import PredictionIds
 from textops.monitor._log import PredictionLog
+from textops.monitor._records import PredictionRecord
+from textops.monitor._served import MonitoredModel
 from textops.monitor._store import MonitorStore, PredictionRef
 
 __all__ = ["FeedbackContext", "check_items"]
@@ -35,11 +36,11 @@ class FeedbackContext(Protocol):
     log: PredictionLog
     store: MonitorStore
 
-    def tag(self, model: Any) -> bytes: ...
+    def tag(self, model: MonitoredModel) -> bytes: ...
 
     def labels_of(self, name: str, version: str) -> list[str] | None: ...
 
-    def stub(self, pid: str, ref: PredictionRef, ts: float) -> JSON: ...
+    def stub(self, pid: str, ref: PredictionRef, ts: float) -> PredictionRecord: ...
 
 
 def _field(single: bool, i: int, name: str) -> str:
@@ -65,8 +66,12 @@ def _other_model(pid: str, made_by: str | None, model: str, field: str) -> Inval
 
 
 async def check_items(
-    svc: FeedbackContext, items: Sequence[tuple[str, str]], model: Any, *, single: bool = False
-) -> list[JSON]:
+    svc: FeedbackContext,
+    items: Sequence[tuple[str, str]],
+    model: MonitoredModel,
+    *,
+    single: bool = False,
+) -> list[PredictionRecord]:
     """Check ``items`` against ``model``; the stub rows to store with them (predictions
     rebuilt from signed ids, in case their logged rows were lost)."""
     if model.kind != "classifier":
@@ -74,7 +79,7 @@ async def check_items(
             f"{model.uri} is a text generator: it has no labels to take feedback on"
         )
     name, tag = str(model.name or model.uri), svc.tag(model)
-    stubs: list[JSON] = []
+    stubs: list[PredictionRecord] = []
     unsigned: list[int] = []
     for i, (pid, label) in enumerate(items):
         signed = svc.ids.check(pid)

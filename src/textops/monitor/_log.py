@@ -22,32 +22,35 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from textops._redact import redact_text
-from textops._types import JSON
 from textops._util import fsync_dir
+from textops.monitor._metrics import MonitorMetrics
+from textops.monitor._records import FeedbackRecord, LogRecord, PredictionRecord
 from textops.monitor._store import PredictionRef
+
+if TYPE_CHECKING:
+    from textops.monitor._store import MonitorStore
 
 __all__ = ["PredictionLog"]
 
 log = logging.getLogger("textops.monitor")
 
-_Record = tuple[str, JSON]  # ("p" prediction | "f" feedback, row)
-
 
 class PredictionLog:
     def __init__(
         self,
-        store: Any,
+        store: MonitorStore,
         *,
         spill_dir: Path,
         buffer_size: int = 20_000,
         batch_size: int = 500,
         flush_interval: float = 0.25,
         recent_ids: int = 200_000,
-        metrics: Any | None = None,
+        metrics: MonitorMetrics | None = None,
     ) -> None:
         self.store = store
         self.spill_dir = Path(spill_dir)
@@ -60,7 +63,7 @@ class PredictionLog:
         #: records that could not be kept anywhere (the disk was full)
         self.dropped = 0
         self.last_error: str | None = None
-        self._buf: collections.deque[_Record] = collections.deque()
+        self._buf: collections.deque[LogRecord] = collections.deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -80,11 +83,13 @@ class PredictionLog:
         self.enqueued = self._spilled
 
     # -- producer side (event loop) -----------------------------------------------------------
-    def add(self, kind: str, rows: list[JSON]) -> None:
+    def add(
+        self, kind: Literal["p", "f"], rows: Sequence[PredictionRecord] | Sequence[FeedbackRecord]
+    ) -> None:
         with self._lock:
             self.enqueued += len(rows)
             if kind == "p":
-                for r in rows:
+                for r in cast("Sequence[PredictionRecord]", rows):
                     self._recent[r["prediction_id"]] = (
                         r["model_name"],
                         r["model_version"],
@@ -114,7 +119,7 @@ class PredictionLog:
     def _spill_files(self) -> list[Path]:
         return sorted(self.spill_dir.glob("spill-*.jsonl"))
 
-    def _spill(self, records: list[_Record]) -> None:
+    def _spill(self, records: list[LogRecord]) -> None:
         """Append to the current spill file (lock held)."""
         if self._spill_fh is None:
             path = self.spill_dir / f"spill-{time.time_ns()}.jsonl"
@@ -123,7 +128,7 @@ class PredictionLog:
         self._spill_fh.flush()
         self._spilled += len(records)
 
-    def _spill_or_drop(self, records: list[_Record]) -> None:
+    def _spill_or_drop(self, records: list[LogRecord]) -> None:
         """Spill (lock held); when the disk refuses, drop and count: serving goes on."""
         try:
             self._spill(records)
@@ -139,7 +144,7 @@ class PredictionLog:
             with self._progress:
                 self._progress.notify_all()
 
-    def spill_durably(self, records: list[_Record]) -> None:
+    def spill_durably(self, records: list[LogRecord]) -> None:
         """Records in a spill file of their own, synced to disk before this returns (feedback
         acknowledged while the database is down). Raises OSError when the disk refuses."""
         path = self.spill_dir / f"spill-{time.time_ns()}-{os.getpid()}-durable.jsonl"
@@ -197,9 +202,9 @@ class PredictionLog:
                     self._progress.notify_all()
 
     # -- consumer side (thread) ----------------------------------------------------------------
-    def _write(self, records: list[_Record]) -> None:
-        preds = [r for k, r in records if k == "p"]
-        fb = [r for k, r in records if k == "f"]
+    def _write(self, records: list[LogRecord]) -> None:
+        preds = [cast(PredictionRecord, r) for k, r in records if k == "p"]
+        fb = [cast(FeedbackRecord, r) for k, r in records if k == "f"]
         self.store.write(preds, fb)
         with self._progress:
             self.written += len(records)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
-from textops._types import JSON
+from textops.monitor._drift_types import ReportedModel
+from textops.monitor._store import MonitorStore
 
-__all__ = ["live_performance", "parse_window"]
+__all__ = ["LivePerformance", "WindowScores", "live_performance", "parse_window"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -26,51 +28,77 @@ def parse_window(spec: str) -> tuple[str, float]:
     raise ConfigError(f"window {spec!r}: use a count (500) or a duration (30m, 1h, 7d)")
 
 
-def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> JSON:
+@dataclass(frozen=True)
+class WindowScores:
+    """Live figures over all feedback or one window of it (``window``: its spec, ``kind``:
+    ``count`` or ``time``; None over all history, where the prediction counts are given)."""
+
+    n_feedback: int
+    accuracy: float | None
+    macro_f1: float | None
+    per_class_recall: dict[str, float]
+    label_coverage: float
+    window: str | None = None
+    kind: str | None = None
+    n_predictions: int | None = None
+    feedback_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class LivePerformance:
+    """One model (version)'s live figures: over all history and per window; ``model`` and
+    ``pending_writes`` (log records not yet in the database) when a service reports them."""
+
+    overall: WindowScores
+    windows: list[WindowScores]
+    model: ReportedModel | None = None
+    pending_writes: int | None = None
+
+
+def _scores(rows: Sequence[tuple[str, str, float]], labels: Sequence[str]) -> WindowScores:
     from sklearn.metrics import recall_score
 
     from textops.model import macro_f1_labels
 
     n = len(rows)
-    out: JSON = {"n_feedback": n}
     if n == 0:
-        out.update(accuracy=None, macro_f1=None, per_class_recall={}, label_coverage=0.0)
-        return out
+        return WindowScores(0, None, None, {}, 0.0)
     pred = [r[0] for r in rows]
     true = [r[1] for r in rows]
     seen = sorted(set(true))
-    out["accuracy"] = round(sum(p == t for p, t in zip(pred, true, strict=True)) / n, 6)
-    # over the labels present in feedback or predictions (scikit-learn's definition)
-    out["macro_f1"] = round(macro_f1_labels(true, pred), 6)
     rec = recall_score(true, pred, labels=seen, average=None, zero_division=0)
-    out["per_class_recall"] = {lab: round(float(r), 6) for lab, r in zip(seen, rec, strict=True)}
-    out["label_coverage"] = round(len(set(seen) & set(labels)) / max(len(labels), 1), 6)
-    return out
+    return WindowScores(
+        n_feedback=n,
+        accuracy=round(sum(p == t for p, t in zip(pred, true, strict=True)) / n, 6),
+        # over the labels present in feedback or predictions (scikit-learn's definition)
+        macro_f1=round(macro_f1_labels(true, pred), 6),
+        per_class_recall={lab: round(float(r), 6) for lab, r in zip(seen, rec, strict=True)},
+        label_coverage=round(len(set(seen) & set(labels)) / max(len(labels), 1), 6),
+    )
 
 
 def live_performance(
-    store: Any,
+    store: MonitorStore,
     labels: Sequence[str],
     windows: Sequence[str],
     model_name: str | None = None,
     model_version: str | None = None,
     now: float | None = None,
-) -> JSON:
-    """``{"overall": {...}, "windows": [{"window": "500", ...}, ...]}`` with accuracy, macro_f1,
-    per-class recall, n_feedback, label_coverage and the share of predictions with feedback,
-    of one model (version) when named."""
+) -> LivePerformance:
+    """Accuracy, macro-F1, per-class recall, feedback count, label coverage and the share of
+    predictions with feedback, over all history and per window, of one model (version) when
+    named."""
     now = time.time() if now is None else now
-    who = {"model_name": model_name, "model_version": model_version}
-    rows = store.labelled(**who)
-    n_pred = store.count("predictions", **who)
-    overall = _scores(rows, labels)
-    overall["n_predictions"] = n_pred
-    overall["feedback_rate"] = round(len(rows) / n_pred, 6) if n_pred else 0.0
-    out: JSON = {"overall": overall, "windows": []}
+    rows = store.labelled(model_name=model_name, model_version=model_version)
+    n_pred = store.count("predictions", model_name=model_name, model_version=model_version)
+    overall = dataclasses.replace(
+        _scores(rows, labels),
+        n_predictions=n_pred,
+        feedback_rate=round(len(rows) / n_pred, 6) if n_pred else 0.0,
+    )
+    scored = []
     for spec in windows:
         kind, size = parse_window(spec)
         sel = rows[: int(size)] if kind == "count" else [r for r in rows if r[2] >= now - size]
-        w = _scores(sel, labels)
-        w.update(window=spec, kind=kind)
-        out["windows"].append(w)
-    return out
+        scored.append(dataclasses.replace(_scores(sel, labels), window=spec, kind=kind))
+    return LivePerformance(overall, scored)

@@ -4,9 +4,11 @@ traffic, latency, label mix, live accuracy and drift over a period of the predic
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,36 @@ import numpy as np
 from textops._types import JSON
 from textops.model import TrainingReference, oov_rate
 from textops.monitor._drift import drift_report
+from textops.monitor._drift_types import (
+    DriftReport,
+    DriftTest,
+    DriftThresholds,
+    LabelMixTest,
+    ReportedModel,
+)
+from textops.monitor._records import PredictionRecord
+from textops.monitor._served import EmbeddingModel
+from textops.monitor._store import MonitorStore
 
-__all__ = ["write_report"]
+__all__ = ["MonitorSummary", "write_report"]
+
+
+@dataclass(frozen=True)
+class MonitorSummary:
+    """What a report covers: one model version's traffic, feedback, accuracy and drift."""
+
+    model: ReportedModel
+    predictions: int
+    feedback: int
+    accuracy: float | None
+    other_versions: dict[str, int]
+    output: str
+    drift: DriftReport
+
+    def as_json(self) -> JSON:
+        out = dataclasses.asdict(self)
+        out["drift"] = self.drift.as_json()
+        return out
 
 
 def _png(fig: Any) -> str:
@@ -29,7 +59,7 @@ def _png(fig: Any) -> str:
 
 
 def _figures(
-    rows: list[JSON],
+    rows: list[PredictionRecord],
     labelled: list[tuple[str, str, float]],
     ref: TrainingReference | None,
 ) -> dict[str, str]:
@@ -104,35 +134,34 @@ def _figures(
 
 
 def write_report(
-    store: Any, model: Any, *, since: float | None, output: Path, max_embed: int = 1000
-) -> JSON:
+    store: MonitorStore,
+    model: EmbeddingModel,
+    *,
+    since: float | None,
+    output: Path,
+    max_embed: int = 1000,
+) -> MonitorSummary:
     """Write the HTML page about the one model version ``model`` is; return its summary
     (counts, accuracy, drift, and the other versions of the model the log holds)."""
     start = None if since is None else time.time() - since
-    who = {"model_name": model.name, "model_version": model.version}
-    rows = store.recent(since=start, **who)
-    labelled = store.labelled(since=start, **who)
+    name, version = model.name, model.version
+    rows = store.recent(since=start, model_name=name, model_version=version)
+    labelled = store.labelled(since=start, model_name=name, model_version=version)
     ref = model.reference
     others = {
         str(version): n
         for (name, version), n in sorted(store.versions(since=start).items(), key=str)
         if name == model.name and version != model.version
     }
-    summary: JSON = {
-        "model": {"name": model.name, "version": model.version},
-        "predictions": len(rows),
-        "feedback": len(labelled),
-        "accuracy": (sum(p == t for p, t, _ in labelled) / len(labelled)) if labelled else None,
-        "other_versions": others,
-        "output": str(output),
-    }
-    drift: JSON = {"drift": False, "tests": {}, "note": "no drift reference"}
+    drift = DriftReport(
+        drift=False, n_current=len(rows), thresholds=DriftThresholds(), note="no drift reference"
+    )
     if ref is not None and rows:
-        texts = [r["text"] for r in rows if r.get("text")]
+        texts = [t for r in rows if (t := r["text"])]
         vocab = ref.vocab_set
         vectors = None
         if texts and ref.vectors is not None:
-            X = model.clf.embed(texts[:max_embed])
+            X = model.embed(texts[:max_embed])
             vectors = X if isinstance(X, np.ndarray) else None
         drift = drift_report(
             ref,
@@ -142,48 +171,60 @@ def write_report(
             vectors=vectors,
         )
         if not texts:
-            drift["note"] = (
-                "texts are not logged (serve --log-text): OOV and embedding drift skipped"
+            drift = dataclasses.replace(
+                drift,
+                note="texts are not logged (serve --log-text): OOV and embedding drift skipped",
             )
-    summary["drift"] = drift
+    summary = MonitorSummary(
+        model=ReportedModel(model.name, model.version),
+        predictions=len(rows),
+        feedback=len(labelled),
+        accuracy=(sum(p == t for p, t, _ in labelled) / len(labelled)) if labelled else None,
+        other_versions=others,
+        output=str(output),
+        drift=drift,
+    )
     figs = _figures(rows, labelled, ref) if rows else {}
     output.write_text(_html(summary, figs, drift))
     return summary
 
 
-def _others(summary: JSON) -> str:
-    others = summary["other_versions"]
+def _others(summary: MonitorSummary) -> str:
+    others = summary.other_versions
     if not others:
         return ""
     listed = ", ".join(f"v{v}: {n:,}" for v, n in others.items())
     return (
-        f"<p>This report covers version {html.escape(str(summary['model']['version']))} only. "
+        f"<p>This report covers version {html.escape(str(summary.model.version))} only. "
         f"The log also holds predictions of other versions ({html.escape(listed)}); report "
         "on one with <code>models:/NAME/VERSION</code>.</p>"
     )
 
 
-def _html(summary: JSON, figs: dict[str, str], drift: JSON) -> str:
+def _p_value(t: DriftTest) -> float:
+    return t.chi2_p_value if isinstance(t, LabelMixTest) else t.p_value
+
+
+def _html(summary: MonitorSummary, figs: dict[str, str], drift: DriftReport) -> str:
     e = html.escape
-    acc = "-" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
+    acc = "-" if summary.accuracy is None else f"{summary.accuracy:.3f}"
     rows = "".join(
-        f"<tr><td>{e(name)}</td><td>{e(str(t.get('psi', t.get('ks_statistic', t.get('domain_auc')))))}</td>"
-        f"<td>{e(str(t.get('chi2_p_value', t.get('p_value'))))}</td>"
-        f"<td class={'bad' if t['drifted'] else 'ok'}>{'DRIFT' if t['drifted'] else 'ok'}</td></tr>"
-        for name, t in drift.get("tests", {}).items()
+        f"<tr><td>{e(name)}</td><td>{e(str(t.score))}</td><td>{e(str(_p_value(t)))}</td>"
+        f"<td class={'bad' if t.drifted else 'ok'}>{'DRIFT' if t.drifted else 'ok'}</td></tr>"
+        for name, t in drift.tests.items()
     )
     imgs = "".join(f'<h2>{e(k)}</h2><img alt="{e(k)}" src="{v}">' for k, v in figs.items())
-    m = summary["model"]
+    m = summary.model
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>textops monitor report</title>
 <style>body{{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 10px}}
 .bad{{background:#f8d0d0}}.ok{{background:#d8f0d8}}img{{max-width:100%}}</style></head><body>
 <h1>textops monitor report</h1>
-<p>model <b>{e(str(m["name"]))}</b> version <b>{e(str(m["version"]))}</b> &middot;
-{summary["predictions"]:,} predictions &middot; {summary["feedback"]:,} feedback labels &middot;
+<p>model <b>{e(str(m.name))}</b> version <b>{e(str(m.version))}</b> &middot;
+{summary.predictions:,} predictions &middot; {summary.feedback:,} feedback labels &middot;
 live accuracy <b>{acc}</b></p>{_others(summary)}
-<h2>drift: {"<span class=bad>DRIFT</span>" if drift.get("drift") else "<span class=ok>none</span>"}</h2>
-<p>{e(str(drift.get("note") or ""))}</p>
+<h2>drift: {"<span class=bad>DRIFT</span>" if drift.drift else "<span class=ok>none</span>"}</h2>
+<p>{e(drift.note or "")}</p>
 <table><tr><th>test</th><th>score</th><th>p-value</th><th></th></tr>{rows}</table>
 {imgs}
 <p><small>generated {time.strftime("%Y-%m-%d %H:%M:%S")}</small></p></body></html>"""

@@ -14,21 +14,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textops._home import home_dir
 from textops._redact import redact_text
-from textops._types import JSON
 from textops._util import sha256_text
+from textops.monitor._drift_types import ReportedModel
 from textops.monitor._ids import PredictionIds, name_tag
 from textops.monitor._log import PredictionLog
-from textops.monitor._performance import live_performance
+from textops.monitor._metrics import MonitorMetrics
+from textops.monitor._performance import LivePerformance, live_performance
+from textops.monitor._records import FeedbackRecord, PredictionRecord
+from textops.monitor._served import MonitoredModel
 from textops.monitor._store import STUB_CHARS, MonitorStore, PredictionRef, default_monitor_url
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["MonitorService", "Provenance", "key_fingerprint", "spill_folder"]
 
@@ -57,7 +64,7 @@ def spill_folder(home: str | Path | None, url: str) -> Path:
     return home_dir(home) / "monitor" / "spill" / digest
 
 
-def _model_key(model: Any) -> str:
+def _model_key(model: MonitoredModel) -> str:
     """The name a model is logged under (its registered name, else its URI)."""
     return str(model.name or model.uri)
 
@@ -71,7 +78,7 @@ class MonitorService:
         log_text: bool = False,
         windows: Sequence[str] = ("100", "1000", "1h", "24h"),
         buffer_size: int = 20_000,
-        metrics: Any | None = None,
+        metrics: MonitorMetrics | None = None,
     ) -> None:
         self.url = url or default_monitor_url(home)
         self.store = MonitorStore(self.url)
@@ -96,7 +103,7 @@ class MonitorService:
         self.store.dispose()
 
     # -- predictions ----------------------------------------------------------------------------
-    def served(self, model: Any) -> None:
+    def served(self, model: MonitoredModel) -> None:
         """A model version now serves: remember its labels (what its ids' label indices mean),
         here and in the database (best effort: a restart records it again)."""
         key = (_model_key(model), str(model.version or ""))
@@ -104,23 +111,23 @@ class MonitorService:
         with contextlib.suppress(Exception):  # the database may be down: known in memory
             self.store.record_model(key[0], key[1], model.labels)
 
-    def new_ids(self, model: Any, label_indices: list[int]) -> list[str]:
+    def new_ids(self, model: MonitoredModel, label_indices: list[int]) -> list[str]:
         return self.ids.new(_model_key(model), model.version, label_indices)
 
     def record(
         self,
-        model: Any,
+        model: MonitoredModel,
         texts: Sequence[str],
         ids: Sequence[str],
         predicted: Sequence[str],
         labels: Sequence[str],
-        proba: Any,
+        proba: np.ndarray,
         latency_ms: float,
     ) -> None:
         """Log one request's predictions (``proba``: one row per text, columns ``labels``)."""
         now = time.time()
         name = _model_key(model)
-        rows = [
+        rows: list[PredictionRecord] = [
             {
                 "prediction_id": pid,
                 "ts": now,
@@ -139,7 +146,12 @@ class MonitorService:
 
     # -- feedback ---------------------------------------------------------------------------
     async def feedback(
-        self, items: Sequence[tuple[str, str]], model: Any, who: Provenance, *, single: bool = False
+        self,
+        items: Sequence[tuple[str, str]],
+        model: MonitoredModel,
+        who: Provenance,
+        *,
+        single: bool = False,
     ) -> int:
         """Check every item against ``model`` (a prediction it made, a label it has: else a
         422 naming the item; ``single``: the body held one item, not ``items``), then store
@@ -148,7 +160,7 @@ class MonitorService:
 
         stubs = await check_items(self, items, model, single=single)
         now = time.time()
-        rows = [
+        rows: list[FeedbackRecord] = [
             {"prediction_id": pid, "label": lab, "ts": now, "key_id": who.key_id,
              "client": who.client, "reviewed": who.reviewer is not None,
              "reviewer": who.reviewer}
@@ -159,7 +171,7 @@ class MonitorService:
             self.metrics.feedback.inc(len(items))
         return len(items)
 
-    def _store_durably(self, rows: list[JSON], stubs: list[JSON]) -> None:
+    def _store_durably(self, rows: list[FeedbackRecord], stubs: list[PredictionRecord]) -> None:
         """To the database (a synced commit); while it is down, to a synced spill file; when
         neither takes it, MonitorUnavailableError (503): nothing was acknowledged."""
         from textops.errors import MonitorUnavailableError
@@ -188,7 +200,7 @@ class MonitorService:
                 self._labels[(name, version)] = found
         return found
 
-    def stub(self, pid: str, ref: PredictionRef, ts: float) -> JSON:
+    def stub(self, pid: str, ref: PredictionRef, ts: float) -> PredictionRecord:
         """A prediction row rebuilt from its signed id (the logged row may have been lost)."""
         return {
             "prediction_id": pid, "ts": ts, "model_name": ref.model_name,
@@ -197,7 +209,7 @@ class MonitorService:
             "latency_ms": None,
         }  # fmt: skip
 
-    def tag(self, model: Any) -> bytes:
+    def tag(self, model: MonitoredModel) -> bytes:
         return name_tag(_model_key(model))
 
     # -- reads ----------------------------------------------------------------------------------
@@ -205,7 +217,9 @@ class MonitorService:
         """Until everything received so far is in the database (False after ``wait`` s)."""
         return bool(await asyncio.to_thread(self.log.wait_written, self.log.enqueued, wait))
 
-    async def performance(self, model: Any, version: str | None, wait: float = 2.0) -> JSON:
+    async def performance(
+        self, model: MonitoredModel, version: str | None, wait: float = 2.0
+    ) -> LivePerformance:
         """Live metrics of ``model`` (of ``version``; None: every version) that include every
         prediction and feedback received before this call (the log is flushed first, for up
         to ``wait`` seconds while the database answers); ``pending_writes`` counts what had
@@ -213,14 +227,15 @@ class MonitorService:
         if self.log.db_up or self.log.last_error is None:
             await asyncio.to_thread(self.log.wait_written, self.log.enqueued, wait)
         name = _model_key(model)
-        perf: JSON = await asyncio.to_thread(
+        perf = await asyncio.to_thread(
             live_performance, self.store, model.labels, self.windows, name, version
         )
-        perf["pending_writes"] = self.log.pending
-        perf["model"] = {"name": name, "version": version}
+        perf = dataclasses.replace(
+            perf, pending_writes=self.log.pending, model=ReportedModel(name, version)
+        )
         if self.metrics is not None:
-            for w in [{"window": "all", **perf["overall"]}, *perf["windows"]]:
-                if w["accuracy"] is not None:
-                    self.metrics.live_accuracy.labels(name, w["window"]).set(w["accuracy"])
-                    self.metrics.live_macro_f1.labels(name, w["window"]).set(w["macro_f1"])
+            for window, w in [("all", perf.overall), *((w.window, w) for w in perf.windows)]:
+                if w.accuracy is not None and w.macro_f1 is not None:
+                    self.metrics.live_accuracy.labels(name, window).set(w.accuracy)
+                    self.metrics.live_macro_f1.labels(name, window).set(w.macro_f1)
         return perf

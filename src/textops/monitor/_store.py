@@ -11,12 +11,13 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from textops._home import home_dir
 from textops._packages import require
 from textops._types import JSON
 from textops.errors import MonitorUnavailableError
+from textops.monitor._records import FeedbackRecord, PredictionRecord
 
 __all__ = ["STUB_CHARS", "FeedbackRow", "MonitorStore", "PredictionRef", "default_monitor_url"]
 
@@ -135,7 +136,7 @@ _COLUMNS = (
 _ROWS_PER_STATEMENT = 200
 
 
-def _sqlite_insert(conn: Any, rows: Sequence[JSON]) -> None:
+def _sqlite_insert(conn: Any, rows: Sequence[PredictionRecord]) -> None:
     """Predictions into SQLite as multi-row INSERT OR IGNORE statements. A row at a time
     (``executemany``), sqlite3 releases and retakes the GIL around every row, and each retake
     waits for the event loop thread of a busy service to let go: one statement per 200 rows
@@ -153,10 +154,10 @@ def _sqlite_insert(conn: Any, rows: Sequence[JSON]) -> None:
     for lo in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[lo : lo + _ROWS_PER_STATEMENT]
         params: list[Any] = []
-        for row in chunk:
-            params.extend(row[c] for c in _COLUMNS[:8])
-            params.append(json.dumps(row["probabilities"]))
-            params.append(row["latency_ms"])
+        for row in chunk:  # in _COLUMNS' order
+            params += (row["prediction_id"], row["ts"], row["model_name"], row["model_version"],
+                       row["text_sha256"], row["text"], row["text_chars"], row["label"],
+                       json.dumps(row["probabilities"]), row["latency_ms"])  # fmt: skip
         conn.exec_driver_sql(head + ",".join([one] * len(chunk)) + tail, tuple(params))
 
 
@@ -216,7 +217,9 @@ class MonitorStore:
 
         return sa.insert(table)
 
-    def write(self, predictions: Sequence[JSON], feedback: Sequence[JSON]) -> None:
+    def write(
+        self, predictions: Sequence[PredictionRecord], feedback: Sequence[FeedbackRecord]
+    ) -> None:
         """Insert predictions (a replayed id is ignored) and upsert feedback (the latest label
         for a prediction wins; the same feedback twice counts once)."""
         self.ensure_schema()
@@ -238,7 +241,7 @@ class MonitorStore:
             )
         return stmt
 
-    def _feedback_upsert(self, conn: Any, feedback: Sequence[JSON]) -> None:
+    def _feedback_upsert(self, conn: Any, feedback: Sequence[FeedbackRecord]) -> None:
         stmt = self._insert(self.feedback)
         if hasattr(stmt, "on_conflict_do_update"):
             cols = ("label", "ts", "key_id", "client", "reviewed", "reviewer")
@@ -252,7 +255,9 @@ class MonitorStore:
         ]
         conn.execute(stmt, rows)
 
-    def write_durably(self, feedback: Sequence[JSON], stubs: Sequence[JSON]) -> None:
+    def write_durably(
+        self, feedback: Sequence[FeedbackRecord], stubs: Sequence[PredictionRecord]
+    ) -> None:
         """Feedback (with stubs of predictions whose rows may have been lost) in one
         transaction that is on disk when this returns: on SQLite the commit is synced (the
         log's own commits are not, to keep predictions fast)."""
@@ -419,7 +424,7 @@ class MonitorStore:
         *,
         model_name: str | None = None,
         model_version: str | None = None,
-    ) -> list[JSON]:
+    ) -> list[PredictionRecord]:
         """Logged predictions, newest first (for drift and the dashboard); of one model
         (version) when named."""
         import sqlalchemy as sa
@@ -431,7 +436,7 @@ class MonitorStore:
         if limit is not None:
             q = q.limit(limit)
         with self._reading() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [cast(PredictionRecord, dict(r._mapping)) for r in conn.execute(q)]
 
     def versions(self, since: float | None = None) -> dict[tuple[str | None, str | None], int]:
         """Predictions per (model name, version) in the log (since ``since``)."""

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from textops._types import JSON
 
+if TYPE_CHECKING:
+    from textops.monitor._store import MonitorStore
+
 __all__ = ["timeseries"]
 
 
 def timeseries(
-    store: Any,
+    store: MonitorStore,
     *,
     since_seconds: float = 3600.0,
     buckets: int = 30,
@@ -23,9 +26,8 @@ def timeseries(
     """Buckets of the log of one model (version) when named."""
     now = time.time()
     start = now - since_seconds
-    who = {"model_name": model_name, "model_version": model_version}
-    rows = store.recent(since=start, **who)
-    labelled = store.labelled(since=start, **who)
+    rows = store.recent(since=start, model_name=model_name, model_version=model_version)
+    labelled = store.labelled(since=start, model_name=model_name, model_version=model_version)
     edges = np.linspace(start, now, buckets + 1)
     centers = ((edges[:-1] + edges[1:]) / 2).tolist()
     ts = np.array([r["ts"] for r in rows], dtype=float)

@@ -186,7 +186,9 @@ def _sql(spec: SourceSpec, index: int, into: Path) -> tuple[Path, str]:
     return dst, digest.hexdigest()
 
 
-def fetch_source(spec: SourceSpec, index: int, base: Path, into: Path, home: Any = None) -> Fetched:
+def fetch_source(
+    spec: SourceSpec, index: int, base: Path, into: Path, home: str | Path | None = None
+) -> Fetched:
     """``spec`` as a local file under ``into`` (or where it is), with the hash of its content."""
     into.mkdir(parents=True, exist_ok=True)
     fmt, text, label, ident = spec.format, spec.text_col, spec.label_col, spec.id_col

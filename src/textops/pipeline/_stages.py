@@ -246,7 +246,7 @@ def _export(ctx: StageContext) -> JSON:
     spec = ctx.config.export
     assert spec is not None
     report = export_onnx(reg["uri"], tracking_uri=ctx.tracking_uri, quantize=spec.quantize)
-    return {"exported": True, "stored": report.get("stored")}
+    return {"exported": True, "stored": report.as_json().get("stored")}
 
 
 # -- notify -----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from textops._types import JSON
 from textops._util import atomic_write_json
@@ -17,7 +16,7 @@ from textops._util import atomic_write_json
 __all__ = ["PipelineState", "inputs_key"]
 
 
-def inputs_key(inputs: Any) -> str:
+def inputs_key(inputs: object) -> str:
     """A stable hash of a stage's inputs (JSON, keys sorted)."""
     blob = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -11,18 +11,23 @@ the deployed head, refitted on train + validation (no data left to watch), train
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from textops._types import Features
+
+if TYPE_CHECKING:
+    from sklearn.neural_network import MLPClassifier
 
 __all__ = ["fit_early_stopped"]
 
 
 def fit_early_stopped(
-    est: Any,
-    X: Any,
+    est: MLPClassifier,
+    X: Features,
     y: np.ndarray,
-    X_val: Any,
+    X_val: Features,
     y_val: np.ndarray,
     score: Callable[[np.ndarray, np.ndarray], float],
     *,

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textops._types import JSON
 from textops.data import Dataset
 from textops.embed import EmbeddingCache, encode_texts
 from textops.errors import TextopsError
@@ -33,6 +32,7 @@ from textops.search._recipes import RecipeRow, recipe_summary
 from textops.search._refit import evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.track import (
+    EnvLock,
     Gate,
     HeldOut,
     ModelRegistry,
@@ -144,7 +144,7 @@ def _winner(t: FrozenTrial) -> Winner:
 # -- log -> save -> register ---------------------------------------------------------------------
 def log_winner(
     tracker: Tracker, run: str, winner: Winner, test: Scores | CVEstimate, board: list[TrialRow]
-) -> JSON:
+) -> EnvLock:
     """The parent run's record of the winner; returns the environment lock it logged."""
     import matplotlib.pyplot as plt
 
@@ -168,7 +168,7 @@ def log_winner(
         plt.close(figure)
     tracker.log_dict(run, [row.__dict__ for row in board], "leaderboard.json")
     env_lock = capture_env_lock()
-    tracker.log_dict(run, env_lock, "env_lock.json")
+    tracker.log_dict(run, env_lock.as_json(), "env_lock.json")
     return env_lock
 
 
@@ -211,7 +211,7 @@ def save_winner(
     dataset: Dataset,
     data: SearchData,
     reference: TrainingReference,
-    env_lock: JSON,
+    env_lock: EnvLock,
 ) -> str:
     """The winner as an MLflow model in the parent run; returns its artifact URI."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from textops._types import Features
 from textops.embed import (
     EMBEDDERS,
     EmbeddingCache,
@@ -92,12 +94,12 @@ class FoldData:
         self._scalers: dict[tuple[str, int], Any] = {}
         self._val: dict[tuple[str, int | None], Any] = {}
         #: per (embedder, fold, standardised): what solvers keep about those inputs
-        self._products: dict[tuple[str, int, bool], dict[Any, Any]] = {}
+        self._products: dict[tuple[str, int, bool], dict[Hashable, np.ndarray]] = {}
         #: recipes' extra rows, and their features per embedder
         self._pools: dict[tuple[str, float | None], RecipePool] = {}
         self._pool_X: dict[tuple[str, str, float | None], np.ndarray] = {}
 
-    def features(self, key: str) -> Any:
+    def features(self, key: str) -> Features | None:
         """The train split's features by embedder ``key`` (from the cache), or None for an
         embedder fitted on data (TF-IDF), which each fold fits on its own train part."""
         with self._lock:
@@ -162,7 +164,7 @@ class FoldData:
                 ]
             return self._subset_splits[key]
 
-    def arrays(self, key: str, fold: int, standard: bool) -> tuple[Any, Any]:
+    def arrays(self, key: str, fold: int, standard: bool) -> tuple[Features, Features]:
         """Fold ``fold``'s (train part, held-out part) features, standardised by the train
         part's statistics when ``standard``. Kept read-only and shared while they fit."""
         with self._lock:
@@ -196,7 +198,7 @@ class FoldData:
                 self._array_bytes += X.nbytes
         return Xtr, Xva
 
-    def products(self, key: str, fold: int, standard: bool) -> dict[Any, Any]:
+    def products(self, key: str, fold: int, standard: bool) -> dict[Hashable, np.ndarray]:
         """One dict per fold's inputs where a solver's fits keep products of them (every
         trial on the fold refits on the same read-only arrays with another C)."""
         with self._lock:
@@ -223,7 +225,7 @@ class FoldData:
                 return pair
         return views(tr, va)
 
-    def _hybrid_arrays(self, key: str, fold: int, standard: bool) -> tuple[Any, Any]:
+    def _hybrid_arrays(self, key: str, fold: int, standard: bool) -> tuple[Features, Features]:
         """A hybrid's fold arrays from its views' own: the sparse view's fold fit (shared with
         that embedder's trials, fitted once) and the dense view's cached rows."""
         emb = make_embedder(key)
@@ -233,6 +235,7 @@ class FoldData:
         tr, va = self.splits()[fold]
         s_tr, s_va = self.arrays(parts["sparse"], fold, False)
         dense = self.features(parts["dense"])
+        assert dense is not None  # a hybrid's dense view is cacheable: its rows are encoded
         pair = (emb.combine(s_tr, dense[tr]), emb.combine(s_va, dense[va]))
         with self._lock:
             pair = self._arrays.setdefault((key, fold, standard), pair)
@@ -255,7 +258,9 @@ class FoldData:
                 self._pools[slot] = pool
             return self._pools[slot]
 
-    def extra(self, key: str, recipe: Recipe, fold: int, standard: bool) -> tuple[Any, Any]:
+    def extra(
+        self, key: str, recipe: Recipe, fold: int, standard: bool
+    ) -> tuple[Features, np.ndarray]:
         """Fold ``fold``'s extra training rows of ``recipe`` (features, label codes): only
         those made from the fold's own training rows, standardised like them."""
         pool = self.pool(recipe)
@@ -273,7 +278,7 @@ class FoldData:
         y = np.array([self.codes[pool.labels[i]] for i in idx], dtype=self.y.dtype)
         return X, y
 
-    def validation_arrays(self, key: str, fold: int, standard: bool) -> Any:
+    def validation_arrays(self, key: str, fold: int, standard: bool) -> Features:
         """The validation split's features (dense embedders), standardised like fold
         ``fold``'s train part when ``standard``; encoded once per embedder."""
         assert self.validation is not None

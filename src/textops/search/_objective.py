@@ -16,7 +16,14 @@ import numpy as np
 
 from textops._types import Params
 from textops.embed import free_cpus, make_embedder
-from textops.model import HEADS, NORMALIZATIONS, build_head, macro_f1, standardizes
+from textops.model import (
+    HEADS,
+    NORMALIZATIONS,
+    build_head,
+    int_param,
+    macro_f1,
+    standardizes,
+)
 from textops.search._budget import Budget, OutOfTimeError
 from textops.search._data import SearchData
 from textops.search._early import fit_early_stopped
@@ -241,7 +248,7 @@ class Objective:
         params.update(self.trained.fixed_params(ek, hk, params))
         rows = min(len(tr) for tr, _ in self.data.splits(ek))
         for name in HEADS[hk].at_most_rows:
-            params[name] = min(int(params[name]), rows)
+            params[name] = min(int_param(params, name, rows), rows)
         if searches_normalization(ek, hk):  # standardising helps some heads and hurts others
             params["normalize"] = trial.suggest_categorical("normalize", list(NORMALIZATIONS))
         for name, value in (("embedder", ek), ("head", hk), ("params", params)):

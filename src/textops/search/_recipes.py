@@ -9,13 +9,16 @@ LLM rows are training material only; validation and test never receive either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textops._types import JSON
+from textops._types import JSON, Params, ParamValue
+
+if TYPE_CHECKING:
+    from optuna.trial import Trial
 
 __all__ = [
     "MIX_RATIOS",
@@ -52,11 +55,25 @@ class Recipe:
         return asdict(self)
 
     @classmethod
-    def of(cls, value: JSON | None) -> Recipe:
-        return cls(**value) if value else cls()
+    def of(cls, value: Mapping[str, ParamValue] | None) -> Recipe:
+        """The recipe a trial recorded (None or empty: no recipe)."""
+        if not value:
+            return cls()
+        name, mix, strength = (
+            value.get("name", "none"),
+            value.get("mix", 0.0),
+            value.get("strength"),
+        )
+        if (
+            not isinstance(name, str)
+            or isinstance(mix, bool | str) or mix is None
+            or isinstance(strength, bool | str)
+        ):  # fmt: skip
+            raise ValueError(f"not a data recipe: {dict(value)!r}")
+        return cls(name, float(mix), None if strength is None else float(strength))
 
 
-def sample_recipe(trial: Any, recipes: Sequence[str], embedder: str, head: str) -> Recipe | None:
+def sample_recipe(trial: Trial, recipes: Sequence[str], embedder: str, head: str) -> Recipe | None:
     """A trial's data recipe, its mix and (augment) strength, for heads on cached dense
     embeddings; None when the search has no recipes, ``none`` when this kind takes no rows."""
     from textops.embed import make_embedder
@@ -77,7 +94,7 @@ def sample_recipe(trial: Any, recipes: Sequence[str], embedder: str, head: str) 
     return Recipe(name, mix, strength)
 
 
-def recipe_params(recipe: JSON | None) -> JSON:
+def recipe_params(recipe: Mapping[str, ParamValue] | None) -> Params:
     """A trial's recipe as MLflow params: recipe, recipe.mix, recipe.strength."""
     return {
         f"recipe.{k}" if k != "name" else "recipe": v
@@ -133,20 +150,20 @@ class RecipeRow:
     trials: int
     best_cv_macro_f1: float | None
     gain_over_none: float | None
-    best: JSON | None
+    best: Recipe | None
 
 
 def recipe_summary(
-    trials: list[tuple[JSON | None, float]], recipes: Sequence[str]
+    trials: list[tuple[Mapping[str, ParamValue] | None, float]], recipes: Sequence[str]
 ) -> list[RecipeRow]:
     """Per recipe, from (recipe, CV macro-F1) of the complete trials."""
-    best: dict[str, tuple[float, JSON | None]] = {}
+    best: dict[str, tuple[float, Recipe]] = {}
     counts: dict[str, int] = {}
     for value, score in trials:
         r = Recipe.of(value)
         counts[r.name] = counts.get(r.name, 0) + 1
         if r.name not in best or score > best[r.name][0]:
-            best[r.name] = (score, r.as_json())
+            best[r.name] = (score, r)
     base = best["none"][0] if "none" in best else None
     rows = []
     for name in recipes:

@@ -8,17 +8,18 @@ import multiprocessing as mp
 import os
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textops._home import home_dir
 from textops._packages import require
-from textops._types import JSON
+from textops._types import JSON, Params
 from textops.search._config import SearchConfig
 
 if TYPE_CHECKING:
     from optuna import Study
+    from optuna.storages import BaseStorage
 
 __all__ = [
     "count_done",
@@ -34,7 +35,7 @@ __all__ = [
 log = logging.getLogger("textops.search")
 
 
-def make_storage(url: str | None, home: str | Path | None) -> Any:
+def make_storage(url: str | None, home: str | Path | None) -> BaseStorage:
     """A journal file under the home by default; ``journal:PATH`` / ``*.log``; else an RDB URL."""
     import optuna
     from optuna.storages import JournalStorage, RDBStorage
@@ -66,7 +67,7 @@ def trial_threads(config: SearchConfig) -> int:
     return max(1, available_cpus() // config.workers)
 
 
-def load_or_create_study(config: SearchConfig, storage: Any, embedders: list[str]) -> Any:
+def load_or_create_study(config: SearchConfig, storage: BaseStorage, embedders: list[str]) -> Study:
     import optuna
     from optuna.pruners import MedianPruner, NopPruner
     from optuna.samplers import TPESampler
@@ -124,7 +125,7 @@ def _check_same_space(study: Study, config: SearchConfig) -> None:
 SPARSE_C = (100.0, 10.0, 1.0)
 
 
-def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = False) -> list[JSON]:
+def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = False) -> list[Params]:
     """Strong, cheap starting points tried before the sampler takes over: a regularised linear
     head per embedder, breadth first. Round one gives every embedder (cheapest first) one
     start, so that a small budget still tries each; the next rounds add the other C values
@@ -161,7 +162,7 @@ def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = Fals
     return linear + _trained_starts(embedders, heads)
 
 
-def few_label_portfolio(embedders: list[str], heads: list[str]) -> list[JSON]:
+def few_label_portfolio(embedders: list[str], heads: list[str]) -> list[Params]:
     """The trials of a few-labels search, each once: every head on every embedder it takes,
     with the head's few-labels parameters (``HeadSpec.few_labels``, else its defaults), heads
     on embeddings first (each takes moments on a few dozen rows, and gives a winner to keep
@@ -359,7 +360,9 @@ def count_done(study: Study) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
 
 
-def spawn_workers(target: Any, args_per_worker: list[tuple[Any, ...]]) -> list[int]:
+def spawn_workers(
+    target: Callable[..., None], args_per_worker: list[tuple[object, ...]]
+) -> list[int]:
     """Run ``target(*args)`` in one spawned process per entry; returns exit codes."""
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=target, args=args, daemon=False) for args in args_per_worker]

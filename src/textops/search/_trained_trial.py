@@ -23,7 +23,14 @@ import numpy as np
 
 from textops._types import Params
 from textops.embed import EMBEDDERS
-from textops.model import HEADS, REFERENCE_VECTORS, EpochRecord, build_head, head_parameters
+from textops.model import (
+    HEADS,
+    REFERENCE_VECTORS,
+    EpochRecord,
+    build_head,
+    head_parameters,
+    int_param,
+)
 from textops.search._budget import Budget
 from textops.search._data import SearchData
 from textops.search._folds import FoldData
@@ -154,13 +161,13 @@ class TrainedOutcome:
 
 def run_trained_trial(
     head: str,
-    params: dict[str, Any],
+    params: Params,
     *,
     train: tuple[list[str], list[str]],
     validation: tuple[list[str], list[str]] | None,
     hooks: TrialHooks,
     seed: int,
-    runtime: dict[str, Any],
+    runtime: Params,
     fixed_epochs: bool = False,
     brier: bool = False,
 ) -> TrainedOutcome:
@@ -210,7 +217,7 @@ class TrainedTrials:
         budget: Budget,
         seed: int,
         head_options: Params,
-        runtime: dict[str, Any],
+        runtime: Params,
         report: bool,
         rates: dict[str, float] | None = None,
         brier: bool = False,
@@ -323,7 +330,7 @@ class TrainedTrials:
             first = self._first_estimate(ek, hk, params, n)
             per_text = None if first is None else first / max(n, 1)
         why = "its fastest epoch so far" if measured else "an epoch estimated from its encode rate"
-        folds = self._fold_count(trial, per_text, int(params.get("epochs", 1)), measured)
+        folds = self._fold_count(trial, per_text, int_param(params, "epochs", 1), measured)
         runs = self._runs(folds)
         if self.val_texts is None:
             trial.set_user_attr("cv_folds", len(runs))
@@ -362,7 +369,7 @@ class TrainedTrials:
                     text_s = hooks.seconds_per_sample * hooks.samples / max(len(train[0]), 1)
                     self._per_text[ek, hk] = min(self._per_text.get((ek, hk), text_s), text_s)
             if hooks.allowed is not None and "epochs" in params:  # the other folds: as many
-                params = {**params, "epochs": min(int(params["epochs"]), hooks.allowed)}
+                params = {**params, "epochs": min(int_param(params, "epochs", 1), hooks.allowed)}
             rec.scores.append(out.macro_f1)
             rec.epochs.append(out.epochs)
             rec.fit_s += out.fit_seconds

@@ -16,12 +16,16 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 # parameters that change the inputs a solution lives on: a start must match them
+from textops._types import ParamValue
 from textops.model import INPUT_PARAMS as _INPUT_PARAMS
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = ["WarmStarts"]
 #: distance (in log units of the numeric parameters) charged per other categorical parameter
@@ -78,11 +82,11 @@ class WarmStarts:
 
     def start(
         self,
-        est: Any,
+        est: BaseEstimator,
         embedder: str,
         head: str,
         fold: int,
-        params: Mapping[str, Any],
+        params: Mapping[str, ParamValue],
         attrs: tuple[str, ...],
         across_folds: bool = True,
     ) -> _Token | None:
@@ -114,7 +118,7 @@ class WarmStarts:
                 setattr(final, name, value.copy())
         return slot, point, rest
 
-    def keep(self, est: Any, token: _Token, attrs: tuple[str, ...]) -> None:
+    def keep(self, est: BaseEstimator, token: _Token, attrs: tuple[str, ...]) -> None:
         slot, point, rest = token
         final = _final(est)
         values = tuple(np.array(getattr(final, name), copy=True) for name in attrs)

@@ -22,7 +22,7 @@ from textops.serve._settings import ENV_CONFIG, ServeSettings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from textops.monitor import DriftMonitor, RetrainTrigger
+    from textops.monitor import RetrainTrigger
     from textops.serve._model import ServedModel
     from textops.serve._state import ModelSlot, ServiceState
     from textops.serve._swap import ModelHolder
@@ -33,12 +33,11 @@ log = logging.getLogger("textops.serve")
 
 
 def _check_env(model: ServedModel, strict: bool) -> None:
-    env = model.env
-    if env.get("matches_here", True):
+    check = model.env.check
+    if check.ok:
         return
     diffs = ", ".join(
-        f"{d['package']} {d['model']} (model) vs {d['here']} (here)"
-        for d in env.get("numeric_differences", [])
+        f"{d.package} {d.model} (model) vs {d.here} (here)" for d in check.numeric_differences
     )
     msg = f"this environment differs from the model's lock in numeric packages: {diffs}"
     if strict:
@@ -117,6 +116,7 @@ def _slot(
     """One served model: its holder, its batcher (same limits for every model) and, with
     monitoring, its own drift watch (alerts of the first also queue its retrain)."""
     from textops.serve._batcher import MicroBatcher
+    from textops.serve._observe import observing
     from textops.serve._state import ModelSlot
 
     drift = None
@@ -130,7 +130,7 @@ def _slot(
         holder.on_load = monitor.served
     batcher = MicroBatcher(
         holder.get,
-        call=None if drift is None else _observing(drift),
+        call=None if drift is None else observing(drift),
         max_batch_size=settings.max_batch_size,
         max_wait_ms=settings.max_wait_ms,
         metrics=metrics,
@@ -139,36 +139,26 @@ def _slot(
 
 
 def _retrain_trigger(settings: ServeSettings, tracking_uri: str) -> RetrainTrigger | None:
-    """``textops retrain`` of the served model from its feedback, in a process of its own."""
-    import sys
-
-    from textops.monitor import RetrainTrigger, default_monitor_url
+    """A retrain of the served model from its feedback, in a process of its own."""
+    from textops.monitor import RetrainJob, RetrainTrigger, default_monitor_url, parse_window
     from textops.track import ModelURI
 
     if settings.on_drift != "retrain":
         return None
     if not ModelURI.parse(settings.model_uri).registered:
         raise ConfigError("--on-drift retrain needs a registered model: models:/NAME@champion")
-    command = [sys.executable, "-m", "textops", "retrain", settings.model_uri,
-               "--since", settings.retrain_since, "--tracking-uri", tracking_uri,
-               "--monitor-db", settings.monitor_db or default_monitor_url(settings.home)]  # fmt: skip
-    for item in settings.retrain_set:
-        command += ["--set", item]
-    env = dict(os.environ)
-    if settings.home:
-        env["TEXTOPS_HOME"] = str(settings.home)
-    return RetrainTrigger(command, env)
-
-
-def _observing(drift: DriftMonitor) -> Any:
-    """A model call that also hands the batch's texts, embeddings and labels to drift."""
-
-    def call(model: ServedModel, texts: list[str]) -> Any:
-        proba, X = model.predict_with_vectors(texts)
-        drift.observe(model, texts, X, [model.labels[i] for i in proba.argmax(axis=1)])
-        return proba
-
-    return call
+    kind, since = parse_window(settings.retrain_since)
+    if kind != "time":
+        raise ConfigError(f"--retrain-since {settings.retrain_since!r}: give a duration, e.g. 7d")
+    job = RetrainJob(
+        model_uri=settings.model_uri,
+        since_seconds=since,
+        overrides=settings.retrain_set,
+        tracking_uri=tracking_uri,
+        monitor_url=settings.monitor_db or default_monitor_url(settings.home),
+        home=None if settings.home is None else str(settings.home),
+    )
+    return RetrainTrigger.for_job(job)
 
 
 async def _start_slot(state: ServiceState, slot: ModelSlot, load_model: bool) -> list[Any]:
@@ -196,6 +186,8 @@ def _lifespan(state: ServiceState, load_model: bool) -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from textops.serve._observe import drift_loop
+
         tasks: list[asyncio.Task[None]] = []
         for slot in state.slots.values():
             tasks += await _start_slot(state, slot, load_model)
@@ -214,7 +206,7 @@ def _lifespan(state: ServiceState, load_model: bool) -> Any:
             state.monitor.start()
             for slot in state.slots.values():
                 if slot.drift is not None and settings.drift_seconds > 0:
-                    loop = _drift_loop(slot.drift, slot.holder, settings.drift_seconds)
+                    loop = drift_loop(slot.drift, slot.holder, settings.drift_seconds)
                     tasks.append(asyncio.create_task(loop))
         try:
             yield
@@ -280,18 +272,6 @@ def create_app(
     routes = [route for router in routers for route in router.routes]
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, routes=routes)
     return app
-
-
-async def _drift_loop(drift: DriftMonitor, holder: ModelHolder, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        current = holder.current
-        if current is None or current.kind != "classifier":
-            continue
-        try:
-            await asyncio.to_thread(drift.compute, current)
-        except Exception as exc:  # a failed drift check must not stop the loop
-            log.warning("drift computation failed: %s", exc)
 
 
 def app_from_env() -> FastAPI:

@@ -20,13 +20,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from textops.serve._metrics import ServiceMetrics
+    from textops.serve._model import ServedModel
+
 __all__ = ["MicroBatcher"]
 
-_Result = tuple[Any, np.ndarray]
+_Result = tuple["ServedModel", np.ndarray]
 _Item = tuple[list[str], "asyncio.Future[_Result]"]
 _STOP = object()
 
@@ -46,16 +50,16 @@ def _fail(futures: list[asyncio.Future[_Result]], exc: BaseException) -> None:
 class MicroBatcher:
     def __init__(
         self,
-        get_model: Callable[[], Any],
+        get_model: Callable[[], ServedModel],
         *,
         max_batch_size: int = 64,
         max_wait_ms: float = 5.0,
-        metrics: Any | None = None,
-        call: Callable[[Any, list[str]], np.ndarray] | None = None,
+        metrics: ServiceMetrics | None = None,
+        call: Callable[[ServedModel, list[str]], np.ndarray] | None = None,
     ) -> None:
         self.get_model = get_model
         #: how a batch is run (default: ``model.predict_proba(texts)``)
-        self.call = call or (lambda model, texts: model.predict_proba(texts))
+        self.call = call or (lambda model, texts: model.clf.predict_proba(texts))
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000
         self.metrics = metrics

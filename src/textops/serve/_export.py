@@ -7,12 +7,10 @@ version tags, which ``textops serve`` reads to pick ONNX Runtime over torch.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,9 @@ import numpy as np
 
 from textops._packages import require
 from textops._types import JSON
+from textops._util import quiet_logger
 from textops.errors import ConfigError, QualityGateError, TextopsError
+from textops.serve._export_report import ExportReport, ParityCheck, StoredExport
 
 __all__ = ["FP32_MIN_COSINE", "INT8_MAX_F1_LOSS", "INT8_MIN_AGREEMENT", "export_onnx"]
 
@@ -96,17 +96,6 @@ def _int8_candidates(fp32: Path) -> list[tuple[str, JSON]]:
     ]
 
 
-@contextlib.contextmanager
-def _quiet_root() -> Iterator[None]:
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        root.setLevel(level)
-
-
 def _speed(enc: Any, texts: list[str]) -> float:
     enc.transform(texts[:64])
     t = time.perf_counter()
@@ -121,8 +110,9 @@ def export_onnx(
     home: str | Path | None = None,
     quantize: str | None = None,
     speed_sample: int = 256,
-) -> JSON:
-    """Export, check, store. Raises :class:`TextopsError` when a variant fails its gate."""
+) -> ExportReport:
+    """Export, check, store. Raises :class:`QualityGateError` (its ``report``: this report's
+    JSON) when a variant fails its gate."""
     require("onnx", "textops export onnx", "onnx", "onnxruntime")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -161,75 +151,66 @@ def export_onnx(
     ref_f1 = evaluate(labels, clf.head.predict_proba(ref), clf.labels).macro_f1
     torch_speed = _speed(emb, texts[:speed_sample])
 
-    def check(path: Path) -> tuple[JSON, Any]:
+    def check(path: Path, recipe: str | None = None) -> ParityCheck:
         enc = OnnxSentenceEncoder(onnx_path=str(path), model_dir=model_dir, max_seq_length=max_len)
         got = enc.transform(texts)
         cos = (ref * got).sum(1) / (np.linalg.norm(ref, axis=1) * np.linalg.norm(got, axis=1))
         proba = clf.head.predict_proba(got)
         f1 = evaluate(labels, proba, clf.labels).macro_f1
-        return {
-            "min_cosine": round(float(cos.min()), 6),
-            "mean_cosine": round(float(cos.mean()), 6),
-            "label_agreement": round(float((proba.argmax(1) == ref_pred).mean()), 4),
-            "macro_f1": round(f1, 4),
-            "macro_f1_torch": round(ref_f1, 4),
-            "texts_per_s": round(_speed(enc, texts[:speed_sample]), 1),
-            "torch_texts_per_s": round(torch_speed, 1),
-            "bytes": path.stat().st_size,
-        }, enc
+        agreement = round(float((proba.argmax(1) == ref_pred).mean()), 4)
+        passes = None
+        if recipe is not None:
+            passes = agreement >= INT8_MIN_AGREEMENT and ref_f1 - f1 <= INT8_MAX_F1_LOSS
+        return ParityCheck(
+            min_cosine=round(float(cos.min()), 6),
+            mean_cosine=round(float(cos.mean()), 6),
+            label_agreement=agreement,
+            macro_f1=round(f1, 4),
+            macro_f1_torch=round(ref_f1, 4),
+            texts_per_s=round(_speed(enc, texts[:speed_sample]), 1),
+            torch_texts_per_s=round(torch_speed, 1),
+            bytes=path.stat().st_size,
+            recipe=recipe,
+            passes=passes,
+        )
 
-    report: JSON = {
-        "model": parts.name,
-        "version": version,
-        "test_texts": len(texts),
-        "dataset": ds_ref,
-    }
+    report = ExportReport(model=parts.name, version=version, test_texts=len(texts), dataset=ds_ref)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.onnx"
         _export_graph(st, emb.normalize, fp32)
-        report["fp32"], _ = check(fp32)
-        if report["fp32"]["min_cosine"] < FP32_MIN_COSINE:
+        report.fp32 = check(fp32)
+        if report.fp32.min_cosine < FP32_MIN_COSINE:
             raise QualityGateError(
-                f"the fp32 export differs from torch (min cosine {report['fp32']['min_cosine']} < "
+                f"the fp32 export differs from torch (min cosine {report.fp32.min_cosine} < "
                 f"{FP32_MIN_COSINE}); not stored. Check the torch/onnx versions",
-                report,
+                report.as_json(),
             )
         chosen, chosen_path = "fp32", fp32
         if quantize == "int8":
-            tried: list[JSON] = []
             for label, kw in _int8_candidates(fp32):
-                out = Path(tmp) / f"model-int8-{len(tried)}.onnx"
-                with _quiet_root():  # the quantizer logs a pre-processing hint at WARNING
+                out = Path(tmp) / f"model-int8-{len(report.int8_tried)}.onnx"
+                with quiet_logger(""):  # the quantizer logs a pre-processing hint at WARNING
                     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, **kw)
-                res, _ = check(out)
-                res["recipe"] = label
-                res["passes"] = (
-                    res["label_agreement"] >= INT8_MIN_AGREEMENT
-                    and ref_f1 - res["macro_f1"] <= INT8_MAX_F1_LOSS
-                )
-                tried.append(res)
+                res = check(out, recipe=label)
+                report.int8_tried.append(res)
                 log.info("int8 %s: %s", label, res)
-                if res["passes"]:
+                if res.passes:
                     chosen, chosen_path = "int8", out
                     break
-            report["int8_tried"] = tried
         dest = f"onnx/v{version}"
         client.log_artifact(mv.run_id, str(chosen_path), artifact_path=dest)
-        (Path(tmp) / "parity.json").write_text(json.dumps(report, indent=1))
+        (Path(tmp) / "parity.json").write_text(json.dumps(report.as_json(), indent=1))
         client.log_artifact(mv.run_id, str(Path(tmp) / "parity.json"), artifact_path=dest)
     client.set_model_version_tag(parts.name, version, TAG_ONNX, chosen)
     client.set_model_version_tag(parts.name, version, TAG_ONNX_PATH, f"{dest}/{chosen_path.name}")
-    report["stored"] = {
-        "variant": chosen,
-        "artifact": f"runs:/{mv.run_id}/{dest}/{chosen_path.name}",
-    }
+    report.stored = StoredExport(chosen, f"runs:/{mv.run_id}/{dest}/{chosen_path.name}")
     if quantize == "int8" and chosen != "int8":
-        best = max(report["int8_tried"], key=lambda r: r["label_agreement"])
+        best = max(report.int8_tried, key=lambda r: r.label_agreement)
         raise QualityGateError(
-            f"int8 refused: best recipe ({best['recipe']}) agrees with torch on "
-            f"{best['label_agreement']:.1%} of test texts (needs {INT8_MIN_AGREEMENT:.0%}) and "
-            f"loses {100 * (ref_f1 - best['macro_f1']):.2f} macro-F1 points (max "
+            f"int8 refused: best recipe ({best.recipe}) agrees with torch on "
+            f"{best.label_agreement:.1%} of test texts (needs {INT8_MIN_AGREEMENT:.0%}) and "
+            f"loses {100 * (ref_f1 - best.macro_f1):.2f} macro-F1 points (max "
             f"{100 * INT8_MAX_F1_LOSS:.1f}); the fp32 export was stored and will be served",
-            report,
+            report.as_json(),
         )
     return report

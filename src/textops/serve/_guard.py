@@ -17,7 +17,7 @@ import collections
 import logging
 import random
 import resource
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["guarded_protocol", "raise_file_limit"]
 
@@ -49,7 +49,9 @@ def raise_file_limit(max_connections: int) -> int:
     return min(max_connections, fits)
 
 
-def guarded_protocol(max_connections: int, header_timeout: float, body_timeout: float) -> Any:
+def guarded_protocol(
+    max_connections: int, header_timeout: float, body_timeout: float
+) -> type[asyncio.Protocol] | Literal["h11"]:
     """uvicorn's httptools protocol class with deadlines and a connection cap (its h11 one,
     unguarded, when httptools is not installed).
 

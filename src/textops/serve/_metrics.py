@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from textops.serve._model import ServedModel
 
 __all__ = ["Children", "ServiceMetrics"]
 
@@ -10,15 +15,18 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
-class Children:
+M = TypeVar("M", bound="MetricWrapperBase")
+
+
+class Children(Generic[M]):
     """The children of a labelled metric, each looked up once: ``labels()`` takes a lock and
     builds a key on every call, which the request path would pay per request."""
 
-    def __init__(self, metric: Any) -> None:
+    def __init__(self, metric: M) -> None:
         self.metric = metric
-        self._by_values: dict[tuple[str, ...], Any] = {}
+        self._by_values: dict[tuple[str, ...], M] = {}
 
-    def __call__(self, *values: str) -> Any:
+    def __call__(self, *values: str) -> M:
         child = self._by_values.get(values)
         if child is None:
             child = self._by_values[values] = self.metric.labels(*values)
@@ -172,7 +180,7 @@ class ServiceMetrics:
         ProcessCollector(registry=r)
         r.register(_GpuCollector())
 
-    def set_model(self, model: Any) -> None:
+    def set_model(self, model: ServedModel) -> None:
         """The loaded version of ``model``'s name (the series of its earlier version goes;
         other served models' stay)."""
         old = self._info.pop(model.name or "", None)

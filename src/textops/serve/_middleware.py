@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from textops.errors import TextopsError
 from textops.serve._errors import status_for
-from textops.serve._metrics import Children
+from textops.serve._metrics import Children, ServiceMetrics
 from textops.serve._state import check_admin, check_key
 
-__all__ = ["BodyLimitMiddleware", "GuardMiddleware", "MetricsMiddleware"]
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
-Scope = MutableMapping[str, Any]  # ASGI's: a JSON-like mapping per request
+    from textops.serve._state import ServiceState
+
+__all__ = ["BodyLimitMiddleware", "GuardMiddleware", "MetricsMiddleware"]
 
 
 async def _send_json(
@@ -56,7 +61,7 @@ class GuardMiddleware:
     progress (503 with ``Retry-After`` at once, instead of queueing into seconds of latency),
     and the key of a /v1 route (401/403 before a slow body is waited for)."""
 
-    def __init__(self, app: Any, state: Any) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
         self.state = state
         settings = state.settings
@@ -67,7 +72,7 @@ class GuardMiddleware:
         self.max_pending = settings.max_pending
         self.pending = 0
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -124,11 +129,11 @@ class GuardMiddleware:
 class BodyLimitMiddleware:
     """413 for a body over ``max_bytes``, by Content-Length or counted while streaming."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -183,7 +188,9 @@ class MetricsMiddleware:
     before routing (a 413 from the body limit) is counted under the route it was sent to,
     found by matching ``routes`` (the app's route table)."""
 
-    def __init__(self, app: Any, metrics: Any, routes: Any = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: ServiceMetrics, routes: Sequence[BaseRoute] = ()
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.routes = routes
@@ -203,14 +210,14 @@ class MetricsMiddleware:
                 return str(getattr(candidate, "path", None) or "unmatched")
         return "unmatched"
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = 500
         t0 = time.perf_counter()
 
-        async def send_wrapper(message: Any) -> None:
+        async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

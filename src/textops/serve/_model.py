@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -15,9 +15,10 @@ from textops._packages import available
 from textops._types import JSON
 from textops.embed import EMBEDDERS
 from textops.errors import ModelNotFoundError, TextopsError, WrongModelKindError
-from textops.model import TextClassifier, TrainingReference
+from textops.model import Scored, TextClassifier, TrainingReference
 from textops.track import (
-    NUMERIC_PACKAGES,
+    EnvComparison,
+    EnvLock,
     ModelURI,
     client_for,
     compare_env,
@@ -26,17 +27,40 @@ from textops.track import (
     resolve_version,
 )
 
-__all__ = ["ServedModel", "load_served_model"]
+__all__ = ["ServedClassifier", "ServedGenerator", "ServedModel", "load_served_model"]
+
+if TYPE_CHECKING:
+    from textops.gen import Generator
 
 log = logging.getLogger("textops.serve")
 
 
 @dataclass(frozen=True)
-class ServedModel:
-    """A classifier (``classifier``) or a text generator (``generator``, with ``classifier``
-    None) and what the registry knows of it."""
+class EnvSummary:
+    """The environment a version was trained in, and whether its numeric packages match the
+    ones here (a model's predictions may differ from its registered scores when not)."""
 
-    classifier: TextClassifier | None
+    lock: EnvLock
+    check: EnvComparison
+
+    @classmethod
+    def of(cls, lock: EnvLock) -> EnvSummary:
+        return cls(lock, compare_env(lock))
+
+    def as_json(self) -> JSON:
+        return {
+            "python": self.lock.python,
+            "platform": self.lock.platform,
+            "numeric_packages": self.lock.numeric_packages,
+            "matches_here": self.check.ok,
+            "numeric_differences": self.check.as_json()["numeric_differences"],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Served:
+    """What the registry knows of a served version, whatever its kind."""
+
     uri: str
     name: str | None
     version: str | None
@@ -44,83 +68,89 @@ class ServedModel:
     run_id: str | None
     test_metrics: dict[str, float]
     dataset_fingerprint: str | None
-    env: JSON
+    env: EnvSummary
+    loaded_at: float = field(default_factory=time.time)
+
+    def _info(self, kind: str, labels: list[str], embedder: str, head: str, backend: str,
+              cv_estimate: dict[str, float]) -> JSON:  # fmt: skip
+        return {
+            "name": self.name, "version": self.version, "alias": self.alias, "uri": self.uri,
+            "run_id": self.run_id, "labels": labels, "kind": kind, "embedder": embedder,
+            "head": head, "backend": backend, "test_metrics": self.test_metrics,
+            "cv_estimate": cv_estimate, "dataset_fingerprint": self.dataset_fingerprint,
+            "env": self.env.as_json(), "loaded_at": self.loaded_at,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServedClassifier(_Served):
+    """A classifier and what the registry knows of it."""
+
+    classifier: TextClassifier
     #: a few-labels model held no rows out: its repeated-CV estimate stands in for a test score
     cv_estimate: dict[str, float] = field(default_factory=dict)
     encoder_runtime: str | None = None  # "onnx-fp32" / "onnx-int8" when ONNX Runtime encodes
     reference: TrainingReference | None = None  # drift reference saved with the model
-    loaded_at: float = field(default_factory=time.time)
-    generator: Any = None  # a textops.gen.Generator when the version is a generator
-    #: one generate call at a time (its tokenizer's padding side is per call state)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def kind(self) -> str:
-        return "generator" if self.generator is not None else "classifier"
+    kind: Literal["classifier"] = "classifier"
 
     @property
     def clf(self) -> TextClassifier:
-        """The classifier; a 409 naming /v1/generate when this model is a generator."""
-        if self.classifier is None:
-            raise WrongModelKindError(
-                f"{self.uri} is a text generator: POST /v1/generate (it has no labels to "
-                "predict, explain or take feedback on)"
-            )
         return self.classifier
 
     @property
     def labels(self) -> list[str]:
-        return [] if self.classifier is None else list(self.classifier.labels)
+        return list(self.classifier.labels)
 
     @property
     def backend(self) -> str:
-        if self.classifier is None:
-            return "torch"
         spec = EMBEDDERS.get(self.classifier.embedder_key)
         return self.encoder_runtime or (spec.runtime if spec is not None else "scikit-learn")
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.clf.predict_proba(texts))
+        return self.classifier.predict_proba(texts)
 
-    def predict_with_vectors(self, texts: list[str]) -> tuple[np.ndarray, Any]:
-        """Probabilities and the embeddings they came from (for drift monitoring)."""
-        if not texts:
-            return self.predict_proba(texts), None
-        X = self.clf.embed(texts)
-        return np.asarray(self.clf.head.predict_proba(X), dtype=np.float64), X
+    def predict_with_embeddings(self, texts: list[str]) -> Scored:
+        return self.classifier.predict_with_embeddings(texts)
+
+    def embed(self, texts: list[str]) -> object:
+        return self.classifier.embed(texts)
 
     def info(self) -> JSON:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "alias": self.alias,
-            "uri": self.uri,
-            "run_id": self.run_id,
-            "labels": self.labels,
-            "kind": self.kind,
-            "embedder": self.classifier.embedder_key if self.classifier else "-",
-            "head": self.classifier.head_key if self.classifier else "generator",
-            "backend": self.backend,
-            "test_metrics": self.test_metrics,
-            "cv_estimate": self.cv_estimate,
-            "dataset_fingerprint": self.dataset_fingerprint,
-            "env": self.env,
-            "loaded_at": self.loaded_at,
-        }
+        c = self.classifier
+        return self._info(self.kind, self.labels, c.embedder_key, c.head_key, self.backend,
+                          self.cv_estimate)  # fmt: skip
 
 
-def _env_summary(lock: JSON) -> JSON:
+@dataclass(frozen=True, kw_only=True)
+class ServedGenerator(_Served):
+    """A text generator and what the registry knows of it."""
 
-    check = compare_env(lock)
-    return {
-        "python": lock.get("python"),
-        "platform": lock.get("platform"),
-        "numeric_packages": {
-            k: v for k, v in lock.get("packages", {}).items() if k in NUMERIC_PACKAGES
-        },
-        "matches_here": check["ok"],
-        "numeric_differences": check["numeric_differences"],
-    }
+    generator: Generator
+    #: one generate call at a time (its tokenizer's padding side is per call state)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    kind: Literal["generator"] = "generator"
+    reference: None = None  # no labels, so no drift reference
+    backend: str = "torch"
+
+    @property
+    def clf(self) -> TextClassifier:
+        """A 409 naming /v1/generate: a generator has no labels."""
+        raise WrongModelKindError(
+            f"{self.uri} is a text generator: POST /v1/generate (it has no labels to "
+            "predict, explain or take feedback on)"
+        )
+
+    @property
+    def labels(self) -> list[str]:
+        return []
+
+    def info(self) -> JSON:
+        return self._info(self.kind, [], "-", "generator", self.backend, {})
+
+
+#: what a service answers with: one served version of either kind. Routes that need one kind
+#: ask for it (``.clf`` / ``.generator``), which is a 409 naming the right route otherwise.
+ServedModel = ServedClassifier | ServedGenerator
 
 
 def _reference(root: Path, uri: str) -> TrainingReference | None:
@@ -162,7 +192,7 @@ def _served_generator(
     generator = Generator.load(folder)
     generator.generate(["warm-up"], max_new_tokens=1)  # lazy loads, not a user request
     lock_file = folder / "env_lock.json"
-    env_lock = json.loads(lock_file.read_text()) if lock_file.is_file() else {}
+    env_lock = EnvLock.from_json(json.loads(lock_file.read_text()) if lock_file.is_file() else {})
     run_id, fingerprint, metrics = None, None, {}
     if parts.name is not None:
         try:
@@ -173,10 +203,10 @@ def _served_generator(
                 metrics = {"val_perplexity": float(tags["textops.val_perplexity"])}
         except Exception as exc:  # metadata is informative; the model itself loaded
             log.warning("could not read registry metadata of %s: %s", load_uri, exc)
-    return ServedModel(
-        classifier=None, uri=uri, name=parts.name, version=version, alias=parts.alias,
+    return ServedGenerator(
+        uri=uri, name=parts.name, version=version, alias=parts.alias,
         run_id=run_id, test_metrics=metrics, dataset_fingerprint=fingerprint,
-        env=_env_summary(env_lock), generator=generator,
+        env=EnvSummary.of(env_lock), generator=generator,
     )  # fmt: skip
 
 
@@ -245,7 +275,7 @@ def load_served_model(
         classifier.predict_proba(["warm-up"])  # first call pays lazy loads, not a user request
     except Exception as exc:
         raise TextopsError(f"model {load_uri} loaded but cannot predict: {exc}") from exc
-    return ServedModel(
+    return ServedClassifier(
         classifier=classifier,
         uri=uri,
         name=parts.name,
@@ -254,7 +284,7 @@ def load_served_model(
         run_id=run_id,
         test_metrics=metrics or {},
         dataset_fingerprint=fingerprint,
-        env=_env_summary(lock),
+        env=EnvSummary.of(lock),
         cv_estimate=estimate,
         encoder_runtime=runtime,
         reference=reference,

@@ -84,6 +84,8 @@ class PredictRequest(BaseModel):
 
 
 class ModelRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: str | None = Field(description="registered model name (None for a run URI)")
     version: str | None = Field(description="registered version that answered")
 
@@ -265,6 +267,8 @@ class FeedbackResponse(BaseModel):
 
 
 class WindowPerformance(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     n_feedback: int
     accuracy: float | None
     macro_f1: float | None
@@ -277,20 +281,56 @@ class WindowPerformance(BaseModel):
 
 
 class PerformanceResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     overall: WindowPerformance
     windows: list[WindowPerformance]
     pending_writes: int = Field(description="log records not yet in the database")
     model: ModelRef | None = Field(None, description="the model (version) these figures are of")
 
 
+class DriftTestResponse(BaseModel):
+    """One drift test: its statistics (which depend on the test), ``drifted``, and each
+    statistic beside its alert threshold."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    drifted: bool
+    summary: str = Field(description="every statistic with its alert threshold")
+    fired_by: str | None = Field(None, description="the statistics over their threshold")
+    psi: float | None = Field(None, description="predicted-label mix: population stability")
+    chi2_p_value: float | None = None
+    reference: dict[str, int] | None = Field(None, description="label counts in training")
+    current: dict[str, int] | None = Field(None, description="label counts served")
+    ks_statistic: float | None = Field(None, description="text length / OOV rate: KS test")
+    p_value: float | None = None
+    reference_mean: float | None = None
+    current_mean: float | None = None
+    domain_auc: float | None = Field(None, description="embeddings: a domain classifier's AUC")
+    n_each: int | None = None
+    note: str | None = None
+
+
+class DriftThresholdsResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    psi: float
+    p_value: float
+    auc: float
+    auc_p_value: float
+    min_current: int
+
+
 class DriftResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     drift: bool = Field(description="True when any test is over its threshold")
-    tests: dict[str, JSON] = Field(
+    tests: dict[str, DriftTestResponse] = Field(
         description="per test: its score (psi / ks_statistic / domain_auc), p-value, drifted"
     )
     n_current: int | None = None
     note: str | None = None
-    thresholds: dict[str, float] | None = None
+    thresholds: DriftThresholdsResponse | None = None
     model: ModelRef | None = None
     computed_at: float | None = None
 
@@ -338,11 +378,25 @@ ERRORS: dict[int | str, JSON] = {
 ERRORS[503] = {**ERRORS[503], "headers": _RETRY_AFTER}
 
 
+class RetrainRunResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    reason: str
+    started: float
+    finished: float | None = None
+    returncode: int | None = None
+    error: str | None = Field(None, description="the last line the retrain wrote on failing")
+
+
 class RetrainResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     action: Literal["started", "queued", "already_queued", "none"] = Field(
         description="what this request did: started a retrain, queued one behind the running "
         "one, found one queued already, or none (a status read)"
     )
     running: bool
     queued: bool
-    runs: list[JSON] = Field(description="retrains this service started: reason, times, exit code")
+    runs: list[RetrainRunResponse] = Field(
+        description="retrains this service started: reason, times, exit code"
+    )

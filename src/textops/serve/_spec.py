@@ -4,10 +4,13 @@ will be refused before sending it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textops._types import JSON
 from textops.serve._settings import ServeSettings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["state_limits"]
 
@@ -32,7 +35,7 @@ def _patch(spec: JSON, settings: ServeSettings) -> JSON:
     return spec
 
 
-def state_limits(app: Any, settings: ServeSettings) -> None:
+def state_limits(app: FastAPI, settings: ServeSettings) -> None:
     """Make ``app.openapi()`` carry ``settings``' limits."""
     build = app.openapi
 
@@ -42,4 +45,4 @@ def state_limits(app: Any, settings: ServeSettings) -> None:
         spec: JSON = app.openapi_schema
         return spec
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way

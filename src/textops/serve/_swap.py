@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textops.serve._model import ServedModel, load_served_model
 from textops.track import ModelURI, StoreFile, resolve_version
+
+if TYPE_CHECKING:
+    from textops.serve._metrics import ServiceMetrics
 
 __all__ = ["ModelHolder"]
 
@@ -21,7 +24,12 @@ log = logging.getLogger("textops.serve")
 
 class ModelHolder:
     def __init__(
-        self, uri: str, tracking_uri: str, *, metrics: Any | None = None, backend: str = "auto"
+        self,
+        uri: str,
+        tracking_uri: str,
+        *,
+        metrics: ServiceMetrics | None = None,
+        backend: str = "auto",
     ) -> None:
         self.uri = uri
         self.backend = backend

@@ -4,7 +4,14 @@ registry with champion/challenger aliases, and environment locks."""
 from textops.track._background import BackgroundRuns
 from textops.track._champion import Comparison, HeldOut, Registration
 from textops.track._cluster import predict_on_cluster
-from textops.track._envlock import NUMERIC_PACKAGES, capture_env_lock, compare_env
+from textops.track._envlock import (
+    NUMERIC_PACKAGES,
+    EnvComparison,
+    EnvLock,
+    PackageDifference,
+    capture_env_lock,
+    compare_env,
+)
 from textops.track._gate import (
     GATE_TESTS,
     GATES,
@@ -42,6 +49,8 @@ __all__ = [
     "BackgroundRuns",
     "ClassScores",
     "Comparison",
+    "EnvComparison",
+    "EnvLock",
     "FinishedRun",
     "Gate",
     "GateDecision",
@@ -50,6 +59,7 @@ __all__ = [
     "MlflowTracker",
     "ModelRegistry",
     "ModelURI",
+    "PackageDifference",
     "PairedPredictions",
     "Registration",
     "Reliability",

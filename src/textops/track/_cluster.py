@@ -5,9 +5,12 @@ probabilities come back in input order."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["predict_on_cluster"]
 
@@ -38,7 +41,7 @@ def predict_on_cluster(
     uri: str,
     tracking_uri: str,
     texts: Sequence[str],
-    client: Any,
+    client: Client,
     *,
     partition_rows: int = PARTITION_ROWS,
     show_progress: bool | None = None,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from textops._types import JSON
 from textops.model import macro_f1_labels
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "ClassScores",
@@ -129,7 +132,7 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) ->
     )
 
 
-def confusion_figure(metrics: Scores) -> Any:
+def confusion_figure(metrics: Scores) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -11,6 +11,7 @@ from pathlib import Path
 from textops._types import JSON
 from textops.errors import ModelLoadError, ModelNotFoundError
 from textops.model import TextClassifier, TrainingReference
+from textops.track._envlock import EnvLock
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._uri import ModelURI, client_for
 
@@ -63,7 +64,7 @@ def save_pyfunc(
     classifier: TextClassifier,
     path: Path,
     *,
-    env_lock: JSON,
+    env_lock: EnvLock,
     example_texts: Sequence[str],
     metadata: JSON | None = None,
     drift_reference: TrainingReference | None = None,
@@ -77,7 +78,9 @@ def save_pyfunc(
     quiet_mlflow()
     with tempfile.TemporaryDirectory() as tmp:
         clf_dir = classifier.save(Path(tmp) / "classifier")
-        (clf_dir / "env_lock.json").write_text(json.dumps(env_lock, indent=1, sort_keys=True))
+        (clf_dir / "env_lock.json").write_text(
+            json.dumps(env_lock.as_json(), indent=1, sort_keys=True)
+        )
         if drift_reference is not None:
             drift_reference.save(clf_dir)
         example = pd.DataFrame({"text": list(example_texts)[:3]})
@@ -131,7 +134,7 @@ def download_model(uri: str, tracking_uri: str) -> Path:
         ) from exc
 
 
-def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, JSON]:
+def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, EnvLock]:
     """The TextClassifier inside an MLflow model, and the model's environment lock."""
     root = download_model(uri, tracking_uri)
     clf_dir = root / "artifacts" / "classifier"
@@ -154,7 +157,7 @@ def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, JSON]:
             f"the model {uri} loads but cannot predict ({type(exc).__name__}: {exc}); a part of "
             "its folder comes from another model: copy or download it again"
         ) from exc
-    return classifier, lock
+    return classifier, EnvLock.from_json(lock)
 
 
 def model_dataset(uri: str, tracking_uri: str) -> str | None:

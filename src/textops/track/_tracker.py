@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textops._home import home_dir
 from textops._redact import redact
@@ -22,6 +22,10 @@ from textops._types import JSON
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._registry import ModelRegistry
 from textops.track._store import checked_store
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from mlflow import MlflowClient
 
 __all__ = ["FinishedRun", "MemoryTracker", "MlflowTracker", "Tracker"]
 
@@ -37,7 +41,7 @@ class Tracker(Protocol):
         self, name: str, *, parent_id: str | None = None, tags: Mapping[str, str] | None = None
     ) -> str: ...
 
-    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None: ...
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None: ...
 
     def log_metrics(
         self, run_id: str, metrics: Mapping[str, float], step: int | None = None
@@ -45,9 +49,9 @@ class Tracker(Protocol):
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None: ...
 
-    def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None: ...
+    def log_dict(self, run_id: str, obj: JSON | list[JSON], artifact_file: str) -> None: ...
 
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None: ...
+    def log_figure(self, run_id: str, figure: Figure, artifact_file: str) -> None: ...
 
     def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> str: ...
 
@@ -59,7 +63,7 @@ class Tracker(Protocol):
         digest: str,
         source: str,
         context: str,
-        profile: Mapping[str, Any],
+        profile: Mapping[str, object],
     ) -> None: ...
 
     def end_run(self, run_id: str, status: str = "FINISHED") -> None: ...
@@ -123,7 +127,7 @@ class MemoryTracker:
         }
         return run_id
 
-    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
         self.runs[run_id]["params"].update(_flat(params))
 
     def log_metrics(
@@ -134,10 +138,10 @@ class MemoryTracker:
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         self.runs[run_id]["tags"].update(tags)
 
-    def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None:
+    def log_dict(self, run_id: str, obj: JSON | list[JSON], artifact_file: str) -> None:
         self.runs[run_id]["artifacts"][artifact_file] = redact(obj)
 
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+    def log_figure(self, run_id: str, figure: Figure, artifact_file: str) -> None:
         path = self.root / run_id / artifact_file
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path)
@@ -159,7 +163,7 @@ class MemoryTracker:
         digest: str,
         source: str,
         context: str,
-        profile: Mapping[str, Any],
+        profile: Mapping[str, object],
     ) -> None:
         self.runs[run_id]["datasets"].append(
             {"name": name, "digest": digest, "source": source, "context": context}
@@ -202,11 +206,11 @@ class MlflowTracker:
         self.uri = uri or default_tracking_uri(home)
         self._home = home_dir(home)
         self.experiment = experiment
-        self._client: Any = None
+        self._client: MlflowClient | None = None
         self._experiment_id: str | None = None
 
     @property
-    def client(self) -> Any:
+    def client(self) -> MlflowClient:
         if self._client is None:
             quiet_mlflow()
             from mlflow import MlflowClient
@@ -229,9 +233,10 @@ class MlflowTracker:
                         self.client.create_experiment(self.experiment, artifact_location=artifacts)
                     )
                 except Exception:  # created by a concurrent worker
-                    self._experiment_id = str(
-                        self.client.get_experiment_by_name(self.experiment).experiment_id
-                    )
+                    raced = self.client.get_experiment_by_name(self.experiment)
+                    if raced is None:
+                        raise
+                    self._experiment_id = str(raced.experiment_id)
         return self._experiment_id
 
     def start_run(
@@ -243,7 +248,7 @@ class MlflowTracker:
         run = self.client.create_run(self.experiment_id(), run_name=name, tags=all_tags)
         return str(run.info.run_id)
 
-    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
         from mlflow.entities import Param
 
         self.client.log_batch(run_id, params=[Param(k, v) for k, v in _flat(params).items()])
@@ -265,10 +270,10 @@ class MlflowTracker:
 
         self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
-    def log_dict(self, run_id: str, obj: Any, artifact_file: str) -> None:
+    def log_dict(self, run_id: str, obj: JSON | list[JSON], artifact_file: str) -> None:
         self.client.log_dict(run_id, redact(obj), artifact_file)
 
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+    def log_figure(self, run_id: str, figure: Figure, artifact_file: str) -> None:
         self.client.log_figure(run_id, figure, artifact_file)
 
     def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> str:
@@ -287,7 +292,7 @@ class MlflowTracker:
         digest: str,
         source: str,
         context: str,
-        profile: Mapping[str, Any],
+        profile: Mapping[str, object],
     ) -> None:
         from mlflow.entities import Dataset, DatasetInput, InputTag
 

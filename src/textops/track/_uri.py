@@ -46,11 +46,21 @@ class ModelURI:
         return self.name is not None
 
     def model_version(self, client: MlflowClient) -> ModelVersion:
-        """The registry's version this URI names now (an alias is resolved)."""
+        """The registry's version this URI names now (an alias is resolved); a name, alias or
+        version the registry does not hold is a ModelNotFoundError saying where to look."""
+        from mlflow.exceptions import MlflowException
+
         assert self.name is not None, "a run URI or a path names no registered version"
-        if self.alias is not None:
-            return client.get_model_version_by_alias(self.name, self.alias)
-        return client.get_model_version(self.name, str(self.version))
+        try:
+            if self.alias is not None:
+                return client.get_model_version_by_alias(self.name, self.alias)
+            return client.get_model_version(self.name, str(self.version))
+        except MlflowException as exc:
+            if exc.error_code not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                raise
+            raise ModelNotFoundError(
+                f"{self.uri}: not in the registry ({exc.message}); see `textops models list`"
+            ) from None
 
 
 def client_for(tracking_uri: str) -> MlflowClient:

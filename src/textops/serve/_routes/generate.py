@@ -57,9 +57,9 @@ async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
             f"{settings.max_new_tokens} (--max-new-tokens)"
         )
     model = state.holder.get()
-    gen = model.generator
-    if gen is None:
+    if model.kind != "generator":
         raise WrongModelKindError(f"{model.uri} is a classifier: POST /v1/predict")
+    gen = model.generator
     temperature = gen.sampling.temperature if body.temperature is None else body.temperature
     top_p = body.top_p or gen.sampling.top_p
     seed = body.seed if body.seed is not None else int.from_bytes(os.urandom(4), "big") >> 1

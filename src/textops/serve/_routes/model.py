@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from textops.monitor import RetrainStatus
 from textops.serve._schemas import (
     ERRORS,
     ErrorResponse,
@@ -112,10 +113,18 @@ async def retrain(state: State) -> RetrainResponse:
     if state.monitor is not None:  # the retrain reads the feedback received until now
         await state.monitor.flushed()
     action = trigger.fire("POST /v1/retrain")
-    return RetrainResponse(action=action, **trigger.status())
+    return _response(action, trigger.status())
 
 
 @retrain_router.get("/v1/retrain", **_RETRAIN)  # type: ignore[arg-type]
 async def retrain_status(state: State) -> RetrainResponse:
     """Whether a retrain runs or is queued, and the ones this service started."""
-    return RetrainResponse(action="none", **_trigger(state).status())
+    return _response("none", _trigger(state).status())
+
+
+def _response(action: str, status: RetrainStatus) -> RetrainResponse:
+    return RetrainResponse.model_validate(
+        {"action": action, "running": status.running, "queued": status.queued,
+         "runs": status.runs},
+        from_attributes=True,
+    )  # fmt: skip

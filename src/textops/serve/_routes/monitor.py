@@ -9,7 +9,7 @@ the version serving now; ``all``: every version of that model).
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -129,7 +129,7 @@ def read_version(slot: ModelSlot, version: str | None) -> str | None:
 @router.get("/v1/monitor/performance", response_model=PerformanceResponse, responses=ERRORS)
 async def performance(
     state: State, monitor: Monitor, model: ModelParam = None, version: VersionParam = None
-) -> Any:
+) -> PerformanceResponse:
     """Accuracy, macro-F1, per-class recall and coverage of feedback of one served model
     (version): over all history and over the server's windows (counts of labelled
     predictions, or durations). Everything received before this request is counted (the log
@@ -137,23 +137,26 @@ async def performance(
     slot = state.slot(model)
     served = slot.holder.get()
     _ = served.clf  # a generator has no labels: 409
-    return await monitor.performance(served, read_version(slot, version))
+    perf = await monitor.performance(served, read_version(slot, version))
+    return PerformanceResponse.model_validate(perf, from_attributes=True)
 
 
-@router.get("/v1/monitor/drift", response_model=DriftResponse, responses=ERRORS)
+@router.get(
+    "/v1/monitor/drift",
+    response_model=DriftResponse,
+    response_model_exclude_none=True,
+    responses=ERRORS,
+)
 async def drift_scores(
     state: State, _monitor: Monitor, model: ModelParam = None, refresh: bool = False
-) -> Any:
+) -> DriftResponse:
     """The latest drift report of one served model's recent traffic against its training
     reference (``refresh=true`` recomputes it now)."""
     slot = state.slot(model)
     served = slot.holder.get()
     _ = served.clf  # a generator has no labels: 409
     drift = _drift_of(slot)
-    if (
-        refresh
-        or drift.last is None
-        or drift.last.get("model", {}).get("version") != (served.version)
-    ):
-        return await asyncio.to_thread(drift.compute, served)
-    return drift.last
+    report = drift.last
+    if refresh or report is None or report.model is None or report.model.version != served.version:
+        report = await asyncio.to_thread(drift.compute, served)
+    return DriftResponse.model_validate(report, from_attributes=True)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from textops.errors import PayloadTooLargeError
+from textops.serve._metrics import ServiceMetrics
 from textops.serve._schemas import ERRORS, PredictRequest, PredictResponse
 from textops.serve._settings import ServeSettings
 from textops.serve._state import ModelSlot, ServiceState, check_key
@@ -26,7 +26,7 @@ router = APIRouter()
 
 
 def apply_limits(
-    texts: list[str], settings: ServeSettings, metrics: Any, field: str = "texts"
+    texts: list[str], settings: ServeSettings, metrics: ServiceMetrics, field: str = "texts"
 ) -> list[str]:
     if len(texts) > settings.max_texts:
         raise PayloadTooLargeError(
