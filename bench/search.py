@@ -162,7 +162,7 @@ def cv_solvers(home: Path) -> dict[str, Any]:
     from textops.data import DatasetStore
     from textops.embed import EmbeddingCache, encode_texts, make_embedder
     from textops.model._l2svm import NewtonLinearSVC
-    from textops.search._warm import WarmStarts
+    from textops.search._fitting import WarmStarts
 
     ds = DatasetStore(home).get("trec")
     y = np.asarray(ds.labels("train"), dtype=object)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeVar, cast
 
 __all__ = ["MASK", "redact", "redact_text", "redact_url"]
 
@@ -53,13 +53,21 @@ def redact_text(text: str) -> str:
 USER_TEXT = frozenset({"text", "texts", "prompt", "prompts", "generations", "words"})
 
 
-def redact(value: Any, *, _storage: bool = False) -> Any:
+T = TypeVar("T")
+
+
+def redact(value: T, *, _storage: bool = False) -> T:
     """A copy of ``value`` (JSON-like: mappings, lists, strings, numbers) with secrets masked
-    (the user's texts under :data:`USER_TEXT` fields are left as they are)."""
+    (the user's texts under :data:`USER_TEXT` fields are left as they are); of the same
+    shape, so of the same type."""
+    return cast(T, _redact(value, _storage))
+
+
+def _redact(value: object, _storage: bool) -> object:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        out = {}
+        out: dict[object, object] = {}
         for key, item in value.items():
             name = str(key)
             secret = _SECRET_KEY.match(name) or (_storage and name.lower() in _STORAGE_SECRET)
@@ -68,8 +76,8 @@ def redact(value: Any, *, _storage: bool = False) -> Any:
             elif name in USER_TEXT:
                 out[key] = item
             else:
-                out[key] = redact(item, _storage=name == "storage_options")
+                out[key] = _redact(item, name == "storage_options")
         return out
     if isinstance(value, list | tuple):
-        return type(value)(redact(v) for v in value)
+        return type(value)(_redact(v, False) for v in value)
     return value

@@ -12,7 +12,7 @@ from sklearn.neural_network import MLPClassifier
 from textops.data import Dataset
 from textops.model import TextClassifier, macro_f1
 from textops.search import SearchConfig, run_search
-from textops.search._early import fit_early_stopped
+from textops.search._fitting import fit_early_stopped
 from textops.track import MemoryTracker
 
 

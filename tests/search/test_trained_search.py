@@ -244,7 +244,7 @@ def test_a_search_whose_trainings_no_longer_fit_stops_instead_of_pruning_each_dr
 
 
 def test_a_kind_ruled_out_is_not_trained_again_in_the_same_search(tiny_bert: Path) -> None:
-    from textops.search._record import TrialRecord
+    from textops.search._scores import TrialRecord
 
     obj = _finetune_objective(tiny_bert, 1000.0, validation=True)
     obj.trained._per_text["minilm", "finetune"] = 10.0  # measured: 360 s an epoch, 60 s left

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from textops.search._warm import WarmStarts
+from textops.search._fitting import WarmStarts
 
 ATTRS = ("coef_", "intercept_")
 

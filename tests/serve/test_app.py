@@ -242,14 +242,17 @@ def _mismatched_holder(registered: Registered) -> Any:
     import asyncio
     import dataclasses
 
+    from textops.serve._model import EnvSummary
     from textops.serve._swap import ModelHolder
+    from textops.track import EnvLock, capture_env_lock
 
     holder = ModelHolder("models:/topics@champion", registered.tracking_uri)
     asyncio.run(holder.refresh())
-    diff = [{"package": "numpy", "model": "1.0.0", "here": "2.4.6"}]
-    holder.current = dataclasses.replace(
-        holder.current, env={"matches_here": False, "numeric_differences": diff}
-    )
+    here = capture_env_lock()
+    lock = EnvLock.from_json(here.as_json())
+    lock.packages["numpy"] = "1.0.0"  # the model's lock names another numpy
+    assert holder.current is not None
+    holder.current = dataclasses.replace(holder.current, env=EnvSummary.of(lock))
     return holder
 
 
@@ -260,7 +263,10 @@ def test_env_mismatch_warns_by_default_and_refuses_with_strict_env(
 
     with TestClient(create_app(settings_for(), holder=_mismatched_holder(registered))) as c:
         assert c.post("/v1/predict", json={"texts": TEXTS}).status_code == 200
-    assert "numpy 1.0.0 (model) vs 2.4.6 (here)" in caplog.text
+    from textops.track import capture_env_lock
+
+    here = capture_env_lock().packages["numpy"]
+    assert f"numpy 1.0.0 (model) vs {here} (here)" in caplog.text
     strict = create_app(settings_for(strict_env=True), holder=_mismatched_holder(registered))
     with pytest.raises(ConfigError, match="refusing to serve"), TestClient(strict):
         pass

@@ -283,4 +283,4 @@ def ingest(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Dataset(final)
+    return Dataset.open(final)

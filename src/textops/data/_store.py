@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,67 +35,56 @@ def validate_name(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dataset:
-    """One stored dataset version."""
+    """One stored dataset version: what its manifest says of it, read once when it is opened
+    (:meth:`open`), and its rows, read on demand (:meth:`table`)."""
 
     path: Path
+    manifest: JSON = field(repr=False, compare=False)
+    name: str
+    version: str
+    fingerprint: str
+    #: ``classification`` (texts with labels) or ``generation`` (a corpus; the label column
+    #: holds each text's prompt, empty when there is none)
+    task: str
+    #: the dominant language of the texts (ISO 639-1; None for a dataset stored before
+    #: textops recorded it, or without texts)
+    language: str | None
+    #: how this version's texts were decoded and repaired (what its models repeat): the
+    #: legacy encoding of its files, if any, and the ingest's repairs
+    decoding: TextDecoding
+    data_path: Path
+    quarantine_path: Path
 
-    @cached_property
-    def manifest(self) -> JSON:
-        result: JSON = json.loads((self.path / "manifest.json").read_text("utf-8"))
-        return result
-
-    @property
-    def name(self) -> str:
-        return str(self.manifest["dataset"])
-
-    @property
-    def version(self) -> str:
-        return str(self.manifest["version"])
-
-    @property
-    def fingerprint(self) -> str:
-        return str(self.manifest["fingerprint"])
-
-    @property
-    def language(self) -> str | None:
-        """The dominant language of the texts (ISO 639-1; None for a dataset stored before
-        textops recorded it, or without texts)."""
-        found = self.manifest.get("languages", {}).get("dominant")
-        return None if found is None else str(found)
-
-    @property
-    def decoding(self) -> TextDecoding:
-        """How this version's texts were decoded and repaired (what its models repeat): the
-        legacy encoding of its files, if any, and the ingest's repairs."""
-        m = self.manifest
+    @classmethod
+    def open(cls, path: Path) -> Dataset:
+        m: JSON = json.loads((path / "manifest.json").read_text("utf-8"))
         config = m.get("config", {})
         legacy = [
             str(src["encoding"])
             for src in m.get("sources", [])
             if src.get("encoding") and not str(src["encoding"]).lower().startswith("utf")
         ]
-        return TextDecoding(
+        decoding = TextDecoding(
             encoding=legacy[0] if legacy else None,
             repair_mojibake=bool(config.get("repair_mojibake", True)),
             control_chars=config.get("control_chars", "strip"),
             unescape_html=bool(config.get("unescape_html", False)),
         )
-
-    @property
-    def task(self) -> str:
-        """``classification`` (texts with labels) or ``generation`` (a corpus; the label
-        column holds each text's prompt, empty when there is none)."""
-        return str(self.manifest.get("config", {}).get("task", "classification"))
-
-    @property
-    def data_path(self) -> Path:
-        return self.path / "data.parquet"
-
-    @property
-    def quarantine_path(self) -> Path:
-        return self.path / "quarantine.jsonl"
+        language = m.get("languages", {}).get("dominant")
+        return cls(
+            path=path,
+            manifest=m,
+            name=str(m["dataset"]),
+            version=str(m["version"]),
+            fingerprint=str(m["fingerprint"]),
+            task=str(config.get("task", "classification")),
+            language=None if language is None else str(language),
+            decoding=decoding,
+            data_path=path / "data.parquet",
+            quarantine_path=path / "quarantine.jsonl",
+        )
 
     def table(self, columns: list[str] | None = None, split: str | None = None) -> pa.Table:
         import pyarrow.compute as pc
@@ -140,7 +128,7 @@ class DatasetStore:
     def versions(self, name: str) -> list[Dataset]:
         d = self.dataset_dir(name)
         found = (
-            [Dataset(p) for p in d.iterdir() if (p / "manifest.json").is_file()]
+            [Dataset.open(p) for p in d.iterdir() if (p / "manifest.json").is_file()]
             if d.is_dir()
             else []
         )
@@ -164,7 +152,7 @@ class DatasetStore:
                 f"dataset {name!r} has no version {version!r}; "
                 f"see `textops data show {name}` for its versions"
             )
-        return Dataset(path)
+        return Dataset.open(path)
 
     def set_latest(self, name: str, version: str) -> None:
         with atomic_write(self.dataset_dir(name) / "LATEST", "w") as fh:

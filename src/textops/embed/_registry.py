@@ -45,7 +45,7 @@ class EmbedderSpec:
     #: the default search on data in another language, and a warning when asked for
     english_only: bool = False
 
-    def create(self, **overrides: Any) -> Embedder:
+    def create(self, **overrides: object) -> Embedder:
         parts = {name: make_embedder(key) for name, key in self.parts.items()}
         return self.cls(**{**self.params, **parts, **overrides})
 
@@ -145,7 +145,7 @@ EMBEDDERS: Mapping[str, EmbedderSpec] = MappingProxyType(
 )
 
 
-def make_embedder(key: str, **params: Any) -> Embedder:
+def make_embedder(key: str, **params: object) -> Embedder:
     """A fresh embedder from the table, with ``params`` overriding the entry's defaults."""
     try:
         spec = EMBEDDERS[key]

@@ -4,9 +4,21 @@ builds one per prediction, so no object is made twice)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
-__all__ = ["FeedbackRecord", "LogRecord", "PredictionRecord"]
+__all__ = [
+    "STUB_CHARS",
+    "FeedbackRecord",
+    "FeedbackRow",
+    "LogRecord",
+    "PredictionRecord",
+    "PredictionRef",
+]
+
+#: ``text_chars`` of a stub prediction: one rebuilt from its signed id when feedback came for
+#: a prediction whose logged row was lost (the process died before writing it)
+STUB_CHARS = -1
 
 
 class PredictionRecord(TypedDict):
@@ -35,3 +47,33 @@ class FeedbackRecord(TypedDict):
 
 #: a record of the log: ("p", a prediction) or ("f", feedback)
 LogRecord = tuple[Literal["p", "f"], PredictionRecord | FeedbackRecord]
+
+
+@dataclass(frozen=True)
+class PredictionRef:
+    """A logged prediction's model, version and predicted label."""
+
+    model_name: str | None
+    model_version: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """A prediction with its feedback: what retraining learns from, with who said so."""
+
+    prediction_id: str
+    text: str | None
+    label: str
+    ts: float
+    key_id: str | None
+    client: str | None
+    reviewed: bool
+    reviewer: str | None
+
+    @property
+    def source(self) -> str:
+        """Who sent it: the reviewer, else the key and client it came with."""
+        if self.reviewer:
+            return f"reviewer:{self.reviewer}"
+        return f"{self.key_id or 'no-key'}@{self.client or 'unknown'}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,148 +16,26 @@ from textops._home import home_dir
 from textops._packages import require
 from textops._types import JSON
 from textops.errors import MonitorUnavailableError
-from textops.monitor._records import FeedbackRecord, PredictionRecord
+from textops.monitor._records import (
+    STUB_CHARS,
+    FeedbackRecord,
+    FeedbackRow,
+    PredictionRecord,
+    PredictionRef,
+)
+from textops.monitor._tables import (
+    COLUMNS,
+    make_tables,
+    provenance_columns,
+    sqlite_for_a_log,
+    sqlite_insert,
+)
 
 __all__ = ["STUB_CHARS", "FeedbackRow", "MonitorStore", "PredictionRef", "default_monitor_url"]
-
-#: ``text_chars`` of a stub prediction: one rebuilt from its signed id when feedback came for
-#: a prediction whose logged row was lost (the process died before writing it)
-STUB_CHARS = -1
 
 
 def default_monitor_url(home: str | Path | None = None) -> str:
     return f"sqlite:///{home_dir(home) / 'monitor.db'}"
-
-
-def _tables() -> tuple[Any, Any, Any, Any]:
-    import sqlalchemy as sa
-
-    md = sa.MetaData()
-    predictions = sa.Table(
-        "textops_predictions",
-        md,
-        sa.Column("prediction_id", sa.String(40), primary_key=True),
-        sa.Column("ts", sa.Float, nullable=False, index=True),
-        sa.Column("model_name", sa.String(200)),
-        sa.Column("model_version", sa.String(40)),
-        sa.Column("text_sha256", sa.String(64), nullable=False),
-        sa.Column("text", sa.Text),
-        sa.Column("text_chars", sa.Integer, nullable=False),
-        sa.Column("label", sa.String(200), nullable=False),
-        sa.Column("probabilities", sa.JSON, nullable=False),
-        sa.Column("latency_ms", sa.Float),
-    )
-    feedback = sa.Table(
-        "textops_feedback",
-        md,
-        sa.Column("prediction_id", sa.String(40), primary_key=True),
-        sa.Column("label", sa.String(200), nullable=False),
-        sa.Column("ts", sa.Float, nullable=False, index=True),
-        # provenance: which key sent it (a fingerprint, never the key), from which client,
-        # and whether a person reviewed it (only reviewed labels may score a promotion)
-        *_provenance_columns(),
-    )
-    models = sa.Table(
-        "textops_models",
-        md,
-        sa.Column("model_name", sa.String(200), primary_key=True),
-        sa.Column("model_version", sa.String(40), primary_key=True),
-        sa.Column("labels", sa.JSON, nullable=False),
-        sa.Column("ts", sa.Float, nullable=False),
-    )
-    return md, predictions, feedback, models
-
-
-def _provenance_columns() -> list[Any]:
-    import sqlalchemy as sa
-
-    return [
-        sa.Column("key_id", sa.String(40)),
-        sa.Column("client", sa.String(64)),
-        sa.Column("reviewed", sa.Boolean, nullable=False, server_default=sa.false()),
-        sa.Column("reviewer", sa.String(120)),
-    ]
-
-
-@dataclass(frozen=True)
-class PredictionRef:
-    """A logged prediction's model, version and predicted label."""
-
-    model_name: str | None
-    model_version: str | None
-    label: str
-
-
-@dataclass(frozen=True)
-class FeedbackRow:
-    """A prediction with its feedback: what retraining learns from, with who said so."""
-
-    prediction_id: str
-    text: str | None
-    label: str
-    ts: float
-    key_id: str | None
-    client: str | None
-    reviewed: bool
-    reviewer: str | None
-
-    @property
-    def source(self) -> str:
-        """Who sent it: the reviewer, else the key and client it came with."""
-        if self.reviewer:
-            return f"reviewer:{self.reviewer}"
-        return f"{self.key_id or 'no-key'}@{self.client or 'unknown'}"
-
-
-def _sqlite_for_a_log(dbapi_connection: Any, _record: Any) -> None:
-    """Write-ahead logging, synced at checkpoints: a commit costs no fsync, readers (the
-    dashboard, `monitor report`) do not block the writer, and a crash loses at most the last
-    commits (which the service can replay: it spills what the database has not taken)."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-_COLUMNS = (
-    "prediction_id",
-    "ts",
-    "model_name",
-    "model_version",
-    "text_sha256",
-    "text",
-    "text_chars",
-    "label",
-    "probabilities",
-    "latency_ms",
-)
-#: rows per INSERT statement (10 columns each: under SQLite's bound-variable limit)
-_ROWS_PER_STATEMENT = 200
-
-
-def _sqlite_insert(conn: Any, rows: Sequence[PredictionRecord]) -> None:
-    """Predictions into SQLite as multi-row INSERT OR IGNORE statements. A row at a time
-    (``executemany``), sqlite3 releases and retakes the GIL around every row, and each retake
-    waits for the event loop thread of a busy service to let go: one statement per 200 rows
-    costs the service a fraction of that."""
-    import json
-
-    one = "(" + ",".join("?" * len(_COLUMNS)) + ")"
-    head = f"INSERT INTO textops_predictions ({','.join(_COLUMNS)}) VALUES "
-    # a replayed row is ignored; a stub (rebuilt from a signed id) is replaced by the real row
-    tail = (
-        " ON CONFLICT(prediction_id) DO UPDATE SET "
-        + ", ".join(f"{c}=excluded.{c}" for c in _COLUMNS[1:])
-        + f" WHERE textops_predictions.text_chars = {STUB_CHARS}"
-    )
-    for lo in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[lo : lo + _ROWS_PER_STATEMENT]
-        params: list[Any] = []
-        for row in chunk:  # in _COLUMNS' order
-            params += (row["prediction_id"], row["ts"], row["model_name"], row["model_version"],
-                       row["text_sha256"], row["text"], row["text_chars"], row["label"],
-                       json.dumps(row["probabilities"]), row["latency_ms"])  # fmt: skip
-        conn.exec_driver_sql(head + ",".join([one] * len(chunk)) + tail, tuple(params))
 
 
 class MonitorStore:
@@ -176,8 +53,8 @@ class MonitorStore:
             require("postgres", "a PostgreSQL monitor database", "psycopg")
         self.engine = sa.create_engine(url, **kw)
         if url.startswith("sqlite"):
-            sa.event.listen(self.engine, "connect", _sqlite_for_a_log)
-        self.metadata, self.predictions, self.feedback, self.models = _tables()
+            sa.event.listen(self.engine, "connect", sqlite_for_a_log)
+        self.metadata, self.predictions, self.feedback, self.models = make_tables()
         self._created = False
 
     def ensure_schema(self) -> None:
@@ -192,7 +69,7 @@ class MonitorStore:
         import sqlalchemy as sa
 
         have = {c["name"] for c in sa.inspect(self.engine).get_columns("textops_feedback")}
-        missing = [c for c in _provenance_columns() if c.name not in have]
+        missing = [c for c in provenance_columns() if c.name not in have]
         if not missing:
             return
         with self.engine.begin() as conn:
@@ -225,7 +102,7 @@ class MonitorStore:
         self.ensure_schema()
         with self.engine.begin() as conn:
             if predictions and self.engine.dialect.name == "sqlite":
-                _sqlite_insert(conn, predictions)
+                sqlite_insert(conn, predictions)
             elif predictions:
                 conn.execute(self._predictions_upsert(), list(predictions))
             if feedback:
@@ -236,7 +113,7 @@ class MonitorStore:
         if hasattr(stmt, "on_conflict_do_update"):
             stmt = stmt.on_conflict_do_update(
                 index_elements=["prediction_id"],
-                set_={c: getattr(stmt.excluded, c) for c in _COLUMNS[1:]},
+                set_={c: getattr(stmt.excluded, c) for c in COLUMNS[1:]},
                 where=self.predictions.c.text_chars == STUB_CHARS,
             )
         return stmt

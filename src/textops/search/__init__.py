@@ -22,9 +22,9 @@ if TYPE_CHECKING:
         FEW_LABEL_HEADS,
         SearchConfig,
     )
-    from textops.search._estimate import CVEstimate
     from textops.search._report import SearchReport
     from textops.search._run import run_search
+    from textops.search._scores import CVEstimate
 
 __all__ = [
     "DEFAULT_EMBEDDERS",
@@ -40,7 +40,7 @@ __all__ = [
 __getattr__, __dir__ = _lazy_names(
     __name__,
     {
-        "CVEstimate": "_estimate",
+        "CVEstimate": "_scores",
         "DEFAULT_EMBEDDERS": "_config",
         "DEFAULT_HEADS": "_config",
         "DEFAULT_TIMEOUT": "_config",

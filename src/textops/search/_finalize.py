@@ -26,11 +26,11 @@ from textops.model import TextClassifier, TrainingReference, build_reference, re
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
-from textops.search._estimate import CVEstimate
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow, recipe_summary
 from textops.search._refit import evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
+from textops.search._scores import CVEstimate
 from textops.track import (
     EnvLock,
     Gate,

@@ -26,12 +26,11 @@ from textops.model import (
 )
 from textops.search._budget import Budget, OutOfTimeError
 from textops.search._data import SearchData
-from textops.search._early import fit_early_stopped
+from textops.search._fitting import WarmStarts, fit_early_stopped
 from textops.search._folds import FoldData
 from textops.search._recipes import Recipe, recipe_params, sample_recipe
-from textops.search._record import FoldResult, TrialRecord, brier_score
+from textops.search._scores import FoldResult, TrialRecord, brier_score
 from textops.search._trained_trial import TrainedTrials
-from textops.search._warm import WarmStarts
 from textops.track import BackgroundRuns, FinishedRun, Tracker
 
 if TYPE_CHECKING:

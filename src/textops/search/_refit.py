@@ -23,10 +23,10 @@ from textops.embed import EmbeddingCache, encode_texts, free_cpus, make_embedder
 from textops.model import HEADS, TextClassifier, build_head
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
-from textops.search._estimate import CVEstimate, cv_estimate
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import Recipe, augment_pool, synthetic_pool
 from textops.search._report import Winner
+from textops.search._scores import CVEstimate, cv_estimate
 from textops.track import Scores, evaluate
 
 if TYPE_CHECKING:

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from textops._types import JSON
-from textops.search._estimate import CVEstimate
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow
+from textops.search._scores import CVEstimate
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial

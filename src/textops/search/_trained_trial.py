@@ -34,7 +34,7 @@ from textops.model import (
 from textops.search._budget import Budget
 from textops.search._data import SearchData
 from textops.search._folds import FoldData
-from textops.search._record import TrialRecord, brier_score
+from textops.search._scores import TrialRecord, brier_score
 
 if TYPE_CHECKING:
     from optuna import Trial

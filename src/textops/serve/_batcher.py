@@ -20,17 +20,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from textops.serve._metrics import ServiceMetrics
-    from textops.serve._model import ServedModel
 
 __all__ = ["MicroBatcher"]
 
-_Result = tuple["ServedModel", np.ndarray]
+_Result = tuple[Any, np.ndarray]  # the model that answered, its probabilities
 _Item = tuple[list[str], "asyncio.Future[_Result]"]
 _STOP = object()
 
@@ -47,19 +46,28 @@ def _fail(futures: list[asyncio.Future[_Result]], exc: BaseException) -> None:
             fut.set_exception(exc)
 
 
-class MicroBatcher:
+class Scorer(Protocol):
+    """What a batch is run on by default: a model giving probabilities for texts."""
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray: ...
+
+
+M = TypeVar("M", bound=Scorer)
+
+
+class MicroBatcher(Generic[M]):
     def __init__(
         self,
-        get_model: Callable[[], ServedModel],
+        get_model: Callable[[], M],
         *,
         max_batch_size: int = 64,
         max_wait_ms: float = 5.0,
         metrics: ServiceMetrics | None = None,
-        call: Callable[[ServedModel, list[str]], np.ndarray] | None = None,
+        call: Callable[[M, list[str]], np.ndarray] | None = None,
     ) -> None:
         self.get_model = get_model
         #: how a batch is run (default: ``model.predict_proba(texts)``)
-        self.call = call or (lambda model, texts: model.clf.predict_proba(texts))
+        self.call = call or (lambda model, texts: model.predict_proba(texts))
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000
         self.metrics = metrics

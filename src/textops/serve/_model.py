@@ -16,6 +16,7 @@ from textops._types import JSON
 from textops.embed import EMBEDDERS
 from textops.errors import ModelNotFoundError, TextopsError, WrongModelKindError
 from textops.model import Scored, TextClassifier, TrainingReference
+from textops.serve._schemas import ModelInfo
 from textops.track import (
     EnvComparison,
     EnvLock,
@@ -72,14 +73,14 @@ class _Served:
     loaded_at: float = field(default_factory=time.time)
 
     def _info(self, kind: str, labels: list[str], embedder: str, head: str, backend: str,
-              cv_estimate: dict[str, float]) -> JSON:  # fmt: skip
-        return {
-            "name": self.name, "version": self.version, "alias": self.alias, "uri": self.uri,
-            "run_id": self.run_id, "labels": labels, "kind": kind, "embedder": embedder,
-            "head": head, "backend": backend, "test_metrics": self.test_metrics,
-            "cv_estimate": cv_estimate, "dataset_fingerprint": self.dataset_fingerprint,
-            "env": self.env.as_json(), "loaded_at": self.loaded_at,
-        }  # fmt: skip
+              cv_estimate: dict[str, float]) -> ModelInfo:  # fmt: skip
+        return ModelInfo(
+            name=self.name, version=self.version, alias=self.alias, uri=self.uri,
+            run_id=self.run_id, labels=labels, kind=kind, embedder=embedder, head=head,
+            backend=backend, test_metrics=self.test_metrics, cv_estimate=cv_estimate,
+            dataset_fingerprint=self.dataset_fingerprint, env=self.env.as_json(),
+            loaded_at=self.loaded_at,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,7 +116,7 @@ class ServedClassifier(_Served):
     def embed(self, texts: list[str]) -> object:
         return self.classifier.embed(texts)
 
-    def info(self) -> JSON:
+    def info(self) -> ModelInfo:
         c = self.classifier
         return self._info(self.kind, self.labels, c.embedder_key, c.head_key, self.backend,
                           self.cv_estimate)  # fmt: skip
@@ -144,7 +145,10 @@ class ServedGenerator(_Served):
     def labels(self) -> list[str]:
         return []
 
-    def info(self) -> JSON:
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.clf.predict_proba(texts)  # a 409 naming /v1/generate
+
+    def info(self) -> ModelInfo:
         return self._info(self.kind, [], "-", "generator", self.backend, {})
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from textops.monitor import DriftMonitor, MonitorService, RetrainTrigger
     from textops.serve._batcher import MicroBatcher
     from textops.serve._metrics import ServiceMetrics
+    from textops.serve._model import ServedModel
     from textops.serve._swap import ModelHolder
 
 __all__ = [
@@ -38,7 +39,7 @@ class ModelSlot:
     name: str
     uri: str
     holder: ModelHolder
-    batcher: MicroBatcher
+    batcher: MicroBatcher[ServedModel]
     drift: DriftMonitor | None = None
 
 
@@ -46,7 +47,7 @@ class ModelSlot:
 class ServiceState:
     settings: ServeSettings
     holder: ModelHolder
-    batcher: MicroBatcher
+    batcher: MicroBatcher[ServedModel]
     metrics: ServiceMetrics
     api_key: str | None
     monitor: MonitorService | None = None

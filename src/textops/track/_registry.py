@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from textops._types import JSON
 from textops.errors import ModelNotFoundError, RegistryError, TextopsError
 from textops.model import macro_f1_labels
 from textops.track._champion import (
@@ -36,59 +35,12 @@ from textops.track._champion import (
 from textops.track._gate import Gate, GateDecision, PairedPredictions, decide, generator_decision
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
 from textops.track._store import checked_store
+from textops.track._versions import ChampionChange, ModelInfo, VersionInfo
 
-__all__ = [
-    "CHALLENGER",
-    "CHAMPION",
-    "ChampionChange",
-    "ModelInfo",
-    "ModelRegistry",
-    "VersionInfo",
-]
+__all__ = ["CHALLENGER", "CHAMPION", "ModelRegistry"]
 
 TAG_PREV = "textops.previous_champion"
 TAG_HISTORY = "textops.champion_history"
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One registered version: its aliases, the run that holds it, and its tags (test
-    macro-F1, dataset fingerprint, embedder, head, study and trial)."""
-
-    version: int
-    aliases: list[str]
-    run_id: str | None
-    source: str
-    tags: dict[str, str]
-    created: int
-
-    def as_json(self) -> JSON:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    champion: int | None
-    aliases: dict[str, int]
-    latest: int | None
-
-    def as_json(self) -> JSON:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ChampionChange:
-    """What ``promote`` or ``rollback`` did: the champion now, and the one it replaced."""
-
-    name: str
-    champion: int
-    previous: int | None
-
-    def as_json(self, *, rollback: bool = False) -> JSON:
-        if rollback:  # `models rollback --json` names the one left
-            return {"name": self.name, "champion": self.champion, "rolled_back_from": self.previous}
-        return asdict(self)
 
 
 def _not_found(exc: Exception) -> bool:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textops._home import home_dir
 from textops._redact import redact
@@ -271,7 +271,8 @@ class MlflowTracker:
         self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_dict(self, run_id: str, obj: JSON | list[JSON], artifact_file: str) -> None:
-        self.client.log_dict(run_id, redact(obj), artifact_file)
+        # MLflow's annotation says dict; it writes any JSON value (a leaderboard is a list)
+        self.client.log_dict(run_id, cast(JSON, redact(obj)), artifact_file)
 
     def log_figure(self, run_id: str, figure: Figure, artifact_file: str) -> None:
         self.client.log_figure(run_id, figure, artifact_file)

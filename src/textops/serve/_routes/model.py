@@ -27,7 +27,7 @@ router = APIRouter()
 )
 async def model_info(state: State) -> ModelInfo:
     """What answers: version, alias, test metrics, dataset fingerprint, environment."""
-    return ModelInfo(**state.holder.get().info())
+    return state.holder.get().info()
 
 
 @router.get(
@@ -38,7 +38,7 @@ async def model_info(state: State) -> ModelInfo:
 )
 async def models(state: State) -> dict[str, list[ModelInfo]]:
     """Every model this service serves (the first also answers /v1/predict)."""
-    return {"models": [ModelInfo(**s.holder.get().info()) for s in state.slots.values()]}
+    return {"models": [s.holder.get().info() for s in state.slots.values()]}
 
 
 @router.get(
@@ -50,7 +50,7 @@ async def models(state: State) -> dict[str, list[ModelInfo]]:
 )
 async def model_named(name: str, state: State) -> ModelInfo:
     """/v1/model of the served model ``name``."""
-    return ModelInfo(**state.slot(name).holder.get().info())
+    return state.slot(name).holder.get().info()
 
 
 @router.post(
