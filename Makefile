@@ -85,6 +85,7 @@ bench: install
 	$(BIN)/python bench/busy.py
 	$(BIN)/python bench/predict_cli.py
 	$(BIN)/python bench/seams.py
+	$(BIN)/python bench/loose_types.py
 
 clean:
 	rm -rf $(VENV) .textops .pytest_cache .mypy_cache .ruff_cache site

@@ -12,6 +12,7 @@ around, the names below say what they hold:
 * :data:`Features`: what an embedder gives and a head takes: a dense float32 matrix (one row
   per text), or a sparse CSR one (TF-IDF, hybrids).
 * :data:`Target`: labels as scikit-learn takes them (strings or codes, one per row).
+* :data:`RuntimeInfo`: where a model runs, in words (``{"device": "cuda", "torch_threads": 2}``).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ if TYPE_CHECKING:
     import scipy.sparse
     from numpy.typing import ArrayLike
 
-__all__ = ["JSON", "Features", "ParamValue", "Params", "Target"]
+__all__ = ["JSON", "Features", "ParamValue", "Params", "RuntimeInfo", "Target"]
 
 JSON: TypeAlias = dict[str, Any]
 ParamValue: TypeAlias = bool | int | float | str | None
 Params: TypeAlias = dict[str, ParamValue]
 Features: TypeAlias = "np.ndarray | scipy.sparse.spmatrix"
 Target: TypeAlias = "ArrayLike"
+RuntimeInfo: TypeAlias = dict[str, str | int]

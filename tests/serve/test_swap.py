@@ -23,16 +23,22 @@ def test_alias_move_under_load_swaps_with_zero_failures(
     app = create_app(settings_for(poll_seconds=0.2))
     statuses: Counter[int] = Counter()
     versions: list[str] = []
+    #: (sent, answered, version) per request: four client threads append in the order they
+    #: are scheduled, not the order the service answered, so the order is judged by time
+    timed: list[tuple[float, float, str]] = []
     stop = threading.Event()
     try:
         with TestClient(app) as c:
 
             def load() -> None:
                 while not stop.is_set():
+                    sent = time.monotonic()
                     r = c.post("/v1/predict", json={"texts": ["bank loan", "goal team"]})
                     statuses[r.status_code] += 1
                     if r.status_code == 200:
-                        versions.append(r.json()["model"]["version"])
+                        version = r.json()["model"]["version"]
+                        versions.append(version)
+                        timed.append((sent, time.monotonic(), version))
 
             threads = [threading.Thread(target=load) for _ in range(4)]
             for t in threads:
@@ -53,9 +59,9 @@ def test_alias_move_under_load_swaps_with_zero_failures(
         registry.promote("topics", int(v1))
     assert set(statuses) == {200}, statuses
     assert versions[0] == v1 and versions[-1] == v2
-    # once the new version answered, the old one never did again
-    first_new = versions.index(v2)
-    assert set(versions[first_new:]) == {v2}
+    # once the new version answered, a request sent after that never got the old one
+    first_new = min(done for _, done, v in timed if v == v2)
+    assert {v for sent, _, v in timed if sent > first_new} == {v2}
     assert info["version"] == v2 and info["head"] == "knn"
     assert f'version="{v2}"' in metrics and f'version="{v1}"' not in metrics
     assert "textops_model_loads_total 2.0" in metrics

@@ -18,7 +18,12 @@ from textops.data._schema import (
 )
 from textops.data._splits import SPLITS
 from textops.data._store import Dataset, DatasetStore, validate_name
-from textops.data._synthetic import SyntheticRows, read_synthetic, write_synthetic
+from textops.data._synthetic import (
+    SyntheticProvenance,
+    SyntheticRows,
+    read_synthetic,
+    write_synthetic,
+)
 from textops.data._tables import read_table, write_table
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "NormalizationOptions",
     "RejectReason",
     "SplitOptions",
+    "SyntheticProvenance",
     "SyntheticRows",
     "TextDecoding",
     "augment",

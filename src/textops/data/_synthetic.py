@@ -5,6 +5,7 @@ reach validation or test."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from textops._types import JSON
 from textops._util import atomic_write_json
 from textops.data._store import Dataset
 
-__all__ = ["SyntheticRows", "read_synthetic", "write_synthetic"]
+__all__ = ["SyntheticProvenance", "SyntheticRows", "read_synthetic", "write_synthetic"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,26 @@ def _folder(dataset: Dataset) -> Path:
     return dataset.path / "synthetic"
 
 
+@dataclass(frozen=True)
+class SyntheticProvenance:
+    """How one label's synthetic rows were made: by which model behind which endpoint, from
+    which prompt, when, and whether the answer came from the local answer cache."""
+
+    label: str
+    endpoint: str
+    model: str
+    prompt: str
+    prompt_sha256: str
+    rows: int
+    cached: bool
+    at: float
+
+
 def write_synthetic(
-    dataset: Dataset, recipe: str, rows: Sequence[tuple[str, str]], provenance: list[JSON]
+    dataset: Dataset,
+    recipe: str,
+    rows: Sequence[tuple[str, str]],
+    provenance: Sequence[SyntheticProvenance],
 ) -> Path:
     """Store ``rows`` (text, label) made by ``recipe`` for ``dataset``; the manifest lists
     them (``synthetic``) with their provenance. Replaces earlier rows of the same recipe."""
@@ -53,7 +72,7 @@ def write_synthetic(
         "path": str(path),
         "rows": len(rows),
         "labels": counts,
-        "provenance": provenance,
+        "provenance": [dataclasses.asdict(p) for p in provenance],
     }
     manifest["synthetic"] = entries
     atomic_write_json(dataset.path / "manifest.json", manifest)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from textops._types import JSON, Features, Target
+from textops._types import JSON, Features, RuntimeInfo, Target
 
 __all__ = ["Embedder", "FoldViews", "hash_model_files", "in_length_order", "library_versions"]
 
@@ -156,6 +156,6 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             "libraries": library_versions(self.numeric_libraries),
         }
 
-    def describe(self) -> JSON:
+    def describe(self) -> RuntimeInfo:
         """Where the model runs (reported by ``cache verify``); backends add details."""
         return {"device": "cpu"}

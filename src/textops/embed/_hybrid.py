@@ -112,7 +112,7 @@ class HybridEmbedder(Embedder):
             "libraries": {**library_versions(self.numeric_libraries), **dense["libraries"]},
         }
 
-    def __getstate__(self) -> JSON:
+    def __getstate__(self) -> dict[str, object]:
         # the dense view's loaded transformer is never saved: its parameters are
         from sklearn.base import clone
 

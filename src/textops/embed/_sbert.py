@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textops._packages import package_dir
-from textops._types import JSON, Target
+from textops._types import JSON, RuntimeInfo, Target
 from textops.embed._base import Embedder, hash_model_files
 from textops.errors import ModelNotFoundError
 
@@ -238,7 +238,7 @@ class SentenceTransformerEmbedder(Embedder):
             return int(value) if value is not None else None
         return None
 
-    def describe(self) -> JSON:
+    def describe(self) -> RuntimeInfo:
         import torch
 
         return {

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from textops._types import JSON, Target
+from textops._types import Target
 from textops.embed._base import Embedder, FoldViews
 
 __all__ = ["TfidfEmbedder", "WordCharTfidfEmbedder"]
@@ -63,7 +63,7 @@ class TfidfEmbedder(_SparseFitted):
     # value is even its own archive member): a word + character vocabulary of 100k terms made
     # a 60 MB model that took 5 s to save (a one-off check). Saved instead: the terms as one
     # UTF-8 byte array with offsets, in vocabulary index order.
-    def __getstate__(self) -> JSON:
+    def __getstate__(self) -> dict[str, object]:
         import copy
 
         state = dict(super().__getstate__())
@@ -79,12 +79,13 @@ class TfidfEmbedder(_SparseFitted):
             state["vectorizer_"] = saved
         return state
 
-    def __setstate__(self, state: JSON) -> None:
+    def __setstate__(self, state: dict[str, object]) -> None:
         state = dict(state)
         data, ends = state.pop("vocabulary_utf8_", None), state.pop("vocabulary_ends_", None)
         super().__setstate__(state)
         if data is not None and ends is not None:
             raw = np.asarray(data, dtype=np.uint8).tobytes()
+            ends = np.asarray(ends, dtype=np.int64)
             starts = np.concatenate([[0], ends[:-1]])
             self.vectorizer_.vocabulary_ = {
                 raw[a:b].decode("utf-8", "surrogatepass"): i

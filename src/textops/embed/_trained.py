@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from textops._types import JSON
+from textops._types import JSON, RuntimeInfo
 from textops.embed._base import Embedder, hash_model_files, in_length_order
 from textops.embed._sbert import SentenceTransformerEmbedder, pick_device, resolve_model
 from textops.errors import ModelNotFoundError
@@ -170,7 +170,7 @@ class BiLSTMEncoder(Embedder):
         base = hash_model_files(resolve_model(self.model))
         return f"sha256:{base}+{hash_model_files(Path(self.weights))}"
 
-    def describe(self) -> JSON:
+    def describe(self) -> RuntimeInfo:
         return {"device": pick_device(self.device), "model_path": str(resolve_model(self.model))}
 
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textops._home import home_dir
-from textops._types import JSON
-from textops.data import Dataset, SyntheticRows
+from textops.data import Dataset, SyntheticProvenance, SyntheticRows
 from textops.gen._endpoint import EndpointGenerator
 
 __all__ = ["LLMClassifier", "generate_examples", "synthesize", "synthesize_missing"]
@@ -82,13 +81,13 @@ def generate_examples(
     shots: int = 3,
     seed: int = 0,
     home: str | Path | None = None,
-) -> tuple[list[tuple[str, str]], list[JSON]]:
+) -> tuple[list[tuple[str, str]], list[SyntheticProvenance]]:
     """``per_class`` texts per label written by the LLM (shown ``shots`` real examples of it);
     returns (text, label) rows and one provenance record per label."""
     cache = _Cache(home)
     labels = sorted(by_label)
     rows: list[tuple[str, str]] = []
-    provenance: list[JSON] = []
+    provenance: list[SyntheticProvenance] = []
     for label in labels:
         examples = "\n".join(f"- {t}" for t in list(by_label[label])[:shots])
         prompt = EXAMPLES_PROMPT.format(
@@ -98,16 +97,16 @@ def generate_examples(
         texts = list(dict.fromkeys(_lines(answer)))[:per_class]
         rows += [(t, label) for t in texts]
         provenance.append(
-            {
-                "label": label,
-                "endpoint": endpoint.url,
-                "model": endpoint.model,
-                "prompt": prompt,
-                "prompt_sha256": hashlib.sha256(prompt.encode()).hexdigest(),
-                "rows": len(texts),
-                "cached": cached,
-                "at": time.time(),
-            }
+            SyntheticProvenance(
+                label=label,
+                endpoint=endpoint.url,
+                model=endpoint.model,
+                prompt=prompt,
+                prompt_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
+                rows=len(texts),
+                cached=cached,
+                at=time.time(),
+            )
         )
     return rows, provenance
 

@@ -6,7 +6,7 @@ from textops.monitor._performance import parse_window
 from textops.monitor._report import write_report
 from textops.monitor._service import MonitorService, Provenance, key_fingerprint
 from textops.monitor._store import FeedbackRow, MonitorStore, default_monitor_url
-from textops.monitor._timeseries import timeseries
+from textops.monitor._timeseries import Timeseries, timeseries
 from textops.monitor._trigger import RetrainJob, RetrainRun, RetrainStatus, RetrainTrigger
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "RetrainRun",
     "RetrainStatus",
     "RetrainTrigger",
+    "Timeseries",
     "default_monitor_url",
     "key_fingerprint",
     "parse_window",

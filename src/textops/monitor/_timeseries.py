@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textops._types import JSON
-
 if TYPE_CHECKING:
     from textops.monitor._store import MonitorStore
 
-__all__ = ["timeseries"]
+__all__ = ["Timeseries", "timeseries"]
+
+
+@dataclass(frozen=True)
+class Timeseries:
+    """Per time bucket (``t``: its centre, unix time): requests, latency percentiles (None in
+    an empty bucket), the predicted-label mix and live accuracy; ``n`` predictions and
+    ``n_feedback`` labels in all."""
+
+    t: list[float]
+    requests: list[int]
+    latency_p50_ms: list[float | None]
+    latency_p95_ms: list[float | None]
+    label_mix: dict[str, list[int]]
+    accuracy: list[float | None]
+    n: int
+    n_feedback: int
 
 
 def timeseries(
@@ -22,7 +37,7 @@ def timeseries(
     buckets: int = 30,
     model_name: str | None = None,
     model_version: str | None = None,
-) -> JSON:
+) -> Timeseries:
     """Buckets of the log of one model (version) when named."""
     now = time.time()
     start = now - since_seconds
@@ -52,13 +67,13 @@ def timeseries(
         ok = np.array([x[0] == x[1] for x in labelled], dtype=float)
         li = np.clip(np.digitize(lt, edges) - 1, 0, buckets - 1)
         acc = [float(ok[li == i].mean()) if (li == i).any() else None for i in range(buckets)]
-    return {
-        "t": centers,
-        "requests": counts,
-        "latency_p50_ms": q(50),
-        "latency_p95_ms": q(95),
-        "label_mix": mix,
-        "accuracy": acc,
-        "n": len(rows),
-        "n_feedback": len(labelled),
-    }
+    return Timeseries(
+        t=centers,
+        requests=counts,
+        latency_p50_ms=q(50),
+        latency_p95_ms=q(95),
+        label_mix=mix,
+        accuracy=acc,
+        n=len(rows),
+        n_feedback=len(labelled),
+    )

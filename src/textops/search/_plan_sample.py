@@ -1,9 +1,6 @@
 """An embedder whose full encode does not fit the budget is still a candidate on the rows that
 fit: a stratified sample of the train split (and the whole test split, which the winner is
-scored on) is encoded, and its trials cross-validate on that sample, its refit fits on it.
-
-The ``plan`` these functions fill is ``_plan.EmbedderPlan`` (typed ``Any`` here: ``_plan``
-imports this module, and the layer contract allows no cycle)."""
+scored on) is encoded, and its trials cross-validate on that sample, its refit fits on it."""
 
 from __future__ import annotations
 
@@ -11,11 +8,11 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from textops.embed import EMBEDDERS, EmbeddingCache, encode_texts
+from textops.search._embedder_plan import EmbedderPlan
 
 __all__ = ["MIN_SAMPLE_ROWS", "SampleFrame", "encode_sample"]
 
@@ -36,7 +33,7 @@ class SampleFrame:
     folds: int
 
 
-def _sample_rows(plan: Any, frame: SampleFrame, room: float) -> list[int] | None:
+def _sample_rows(plan: EmbedderPlan, frame: SampleFrame, room: float) -> list[int] | None:
     """A stratified sample of train rows whose encode (with the test split's) fits ``room``
     seconds; None when too few rows fit for every label to have its CV folds."""
     from sklearn.model_selection import train_test_split
@@ -57,7 +54,7 @@ def _sample_rows(plan: Any, frame: SampleFrame, room: float) -> list[int] | None
 
 
 def encode_sample(
-    plan: Any,
+    plan: EmbedderPlan,
     texts: list[str],
     text_keys: list[bytes],
     cache: EmbeddingCache,

@@ -12,8 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from textops._types import JSON
-from textops.monitor import timeseries
+from textops.monitor import Timeseries, timeseries
 from textops.serve._routes.monitor import (
     ERRORS,
     ModelParam,
@@ -70,7 +69,7 @@ async def monitor_timeseries(
     buckets: Annotated[int, Query(ge=1, le=500)] = 30,
     model: ModelParam = None,
     version: VersionParam = None,
-) -> JSON:
+) -> Timeseries:
     """Buckets of one served model's prediction log (``model``, ``version`` as in
     /v1/monitor/performance): requests, latency p50/p95, label mix, accuracy."""
     slot = state.slot(model)
