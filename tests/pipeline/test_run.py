@@ -214,6 +214,11 @@ def test_recipes_and_an_llm_classifier_in_a_pipeline(tickets: Path, home: Path) 
     out = json.loads(res.stdout.strip().splitlines()[-1])
     search = next(s for s in out["stages"] if s["stage"] == "search")["outputs"]
     assert {r["recipe"] for r in search["recipes"]} == {"none", "augment", "llm"}
+    # each recipe's best trial is kept as a recipe (name, mix, strength), not its repr, in
+    # the state a later run reads as well as in what --json printed
+    state = json.loads((home / "pipelines" / "tickets" / "state.json").read_text())
+    for rows in (search["recipes"], state["stages"]["search"]["outputs"]["recipes"]):
+        assert all(r["best"] is None or r["best"]["name"] == r["recipe"] for r in rows), rows
     assess = next(s for s in out["stages"] if s["stage"] == "assess")["outputs"]
     assert assess["llm"]["model"] == "stub" and 0 <= assess["llm"]["accuracy"] <= 1
     bad = tickets.parent / "bad.yaml"

@@ -20,8 +20,8 @@ __all__ = ["assess_candidate", "champion_uri", "register_candidate"]
 def _dataset(ctx: StageContext) -> Dataset:
     from textops.data import DatasetStore
 
-    up = ctx.need("ingest")
-    return DatasetStore(ctx.home).get(up["dataset"], up["version"])
+    up = ctx.ingested()
+    return DatasetStore(ctx.home).get(up.dataset, up.version)
 
 
 def champion_uri(ctx: StageContext) -> str | None:
@@ -45,7 +45,7 @@ def _held_out(ctx: StageContext, ds: Dataset) -> tuple[list[str], list[str]]:
     """The test split, unless the search pooled every row (few labels): then the candidate
     trained on those rows, and scoring it (or gating it against the champion) there would
     flatter it."""
-    if ctx.need("search").get("estimate") == "cv":
+    if ctx.searched().estimate == "cv":
         return [], []
     return ds.texts("test"), ds.labels("test")
 
@@ -61,7 +61,7 @@ def assess_candidate(ctx: StageContext) -> JSON:
             "why": "no held-out rows (few labels: every row trained the model; the search's "
             "CV estimate stands)",
         }
-    candidate = ctx.need("search")["model_uri"]
+    candidate = ctx.searched().model_uri
     champion = champion_uri(ctx)
     uris = [candidate] + ([champion] if champion else [])
     candidates = [score_model(u, texts, ctx.tracking_uri) for u in uris]
@@ -83,12 +83,12 @@ def assess_candidate(ctx: StageContext) -> JSON:
         metrics["mcnemar_p"] = report.pairs[0].p_value
     if "llm" in names:
         out["llm"] = {"model": llm.model if llm else None, **_scores(report.models[-1])}
-    ctx.tracker.log_metrics(ctx.run_id, metrics)
+    ctx.tracker.log_metrics(ctx.run, metrics)
     page = ctx.folder / "assess.html"
     page.write_text(assessment_html(report), "utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "assessment.html").write_text(page.read_text("utf-8"), "utf-8")
-        ctx.tracker.log_artifacts(ctx.run_id, Path(tmp), "assessment")
+        ctx.tracker.log_artifacts(ctx.run, Path(tmp), "assessment")
     out["html"] = str(page)
     return out
 
@@ -96,36 +96,36 @@ def assess_candidate(ctx: StageContext) -> JSON:
 def register_candidate(ctx: StageContext) -> JSON:
     from textops.track import Gate, HeldOut, load_classifier
 
-    c, search = ctx.config, ctx.need("search")
+    c, search = ctx.config, ctx.searched()
     ds = _dataset(ctx)
     texts, labels = _held_out(ctx, ds)
     registry = ctx.tracker.registry()
-    clf, _ = load_classifier(search["model_uri"], ctx.tracking_uri)
+    clf, _ = load_classifier(search.model_uri, ctx.tracking_uri)
     identity = {
-        "textops.study": search["study"],
-        "textops.trial": str(search["trial"]),
+        "textops.study": search.study,
+        "textops.trial": str(search.trial),
         "textops.dataset_fingerprint": ds.fingerprint,
     }
     reg = registry.existing(c.model_name, identity) or registry.register_classifier(
         name=c.model_name,
-        source=ctx.tracker.artifact_uri(search["run_id"], "model"),
-        run_id=search["run_id"],
+        source=ctx.tracker.artifact_uri(search.run_id, "model"),
+        run_id=search.run_id,
         tags={
-            "textops.embedder": search["embedder"],
-            "textops.head": search["head"],
+            "textops.embedder": search.embedder,
+            "textops.head": search.head,
             "textops.dataset": f"{ds.name}@{ds.version}",
-            "textops.cv_macro_f1": f"{search['cv_macro_f1']:.6f}",
+            "textops.cv_macro_f1": f"{search.cv_macro_f1:.6f}",
             "textops.pipeline": c.name,
             **identity,
         },
-        macro_f1=float(search["test_macro_f1"] or 0.0),
+        macro_f1=float(search.test_macro_f1 or 0.0),
         fingerprint=ds.fingerprint,
         gate=Gate(mode=c.gate.mode, test=c.gate.test, alpha=c.gate.alpha, seed=c.search.seed),
         held_out=HeldOut(texts, labels, clf.predict(texts)) if texts else None,
     )
     promoted = "champion" in str(reg.alias or "").split(",")
     ctx.tracker.set_tags(
-        ctx.run_id, {"textops.model_version": str(reg.version), "textops.alias": str(reg.alias)}
+        ctx.run, {"textops.model_version": str(reg.version), "textops.alias": str(reg.alias)}
     )
     return {
         "version": reg.version,

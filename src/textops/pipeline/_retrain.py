@@ -28,6 +28,7 @@ from textops.data import DatasetStore, IngestConfig
 from textops.errors import ConfigError
 from textops.monitor import FeedbackRow
 from textops.pipeline._config import PipelineConfig, SourceSpec, load_pipeline
+from textops.pipeline._outputs import IngestOutput, RegisterOutput
 from textops.pipeline._run import PipelineResult, pipeline_lock, run_pipeline
 
 if TYPE_CHECKING:
@@ -201,8 +202,8 @@ def retrain(
             len({r.source for r in rows}),
         )  # fmt: skip
         result = run_pipeline(cfg, home=home, show_progress=show_progress, locked=True)
-    reg = result.stage("register").outputs
-    ingest = result.stage("ingest").outputs
+    reg = RegisterOutput.model_validate(result.stage("register").outputs)
+    ingest = IngestOutput.model_validate(result.stage("ingest").outputs)
     return RetrainResult(
         model=name,
         champion_version=version,
@@ -212,11 +213,11 @@ def retrain(
         reviewed_rows=len(reviewed),
         unreviewed_rows=len(unreviewed),
         feedback_sources=len({r.source for r in rows}),
-        dataset=f"{ingest['dataset']}@{ingest['version']}",
-        promoted=bool(reg.get("promoted")) and not reg.get("unchanged"),
-        new_version=reg.get("version"),
-        why=str(reg.get("why", "")),
+        dataset=f"{ingest.dataset}@{ingest.version}",
+        promoted=reg.promoted and not reg.unchanged,
+        new_version=reg.version,
+        why=reg.why,
         pipeline=result,
-        gate=GateDecision(**reg["gate"]) if reg.get("gate") else None,
-        scored_rows=int(reg.get("scored_rows") or 0),
+        gate=GateDecision(**reg.gate) if reg.gate else None,
+        scored_rows=reg.scored_rows,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from textops._types import JSON
 from textops.errors import ConfigError, DataCheckError
@@ -71,9 +71,7 @@ def _ingest(ctx: StageContext) -> JSON:
     ]
     ds = ingest(sources, c.name, c.ingest, home=ctx.home, show_progress=ctx.show_progress)
     m = ds.manifest
-    ctx.tracker.log_metrics(
-        ctx.run_id, {"rows": m["rows_accepted"], "rejected": m["rows_rejected"]}
-    )
+    ctx.tracker.log_metrics(ctx.run, {"rows": m["rows_accepted"], "rejected": m["rows_rejected"]})
     return {
         "dataset": ds.name,
         "version": ds.version,
@@ -87,7 +85,7 @@ def _ingest(ctx: StageContext) -> JSON:
 
 # -- validate ---------------------------------------------------------------------------------
 def _validate_inputs(ctx: StageContext) -> JSON:
-    return {"data": ctx.need("ingest")["fingerprint"], "min": ctx.config.min_rows_per_label}
+    return {"data": ctx.ingested().fingerprint, "min": ctx.config.min_rows_per_label}
 
 
 def _validate(ctx: StageContext) -> JSON:
@@ -95,8 +93,8 @@ def _validate(ctx: StageContext) -> JSON:
 
     from textops.data import DatasetStore
 
-    up = ctx.need("ingest")
-    ds = DatasetStore(ctx.home).get(up["dataset"], up["version"])
+    up = ctx.ingested()
+    ds = DatasetStore(ctx.home).get(up.dataset, up.version)
     counts = {split: dict(Counter(ds.labels(split))) for split in ("train", "validation", "test")}
     train = counts["train"]
     problems = []
@@ -120,7 +118,7 @@ def _validate(ctx: StageContext) -> JSON:
 # -- embed ------------------------------------------------------------------------------------
 def _embed_inputs(ctx: StageContext) -> JSON:
     return {
-        "data": ctx.need("ingest")["fingerprint"],
+        "data": ctx.ingested().fingerprint,
         "embedders": list(ctx.config.embed.embedders),
     }
 
@@ -129,8 +127,8 @@ def _embed(ctx: StageContext) -> JSON:
     from textops.data import DatasetStore
     from textops.embed import embed_dataset, make_embedder
 
-    up = ctx.need("ingest")
-    ds = DatasetStore(ctx.home).get(up["dataset"], up["version"])
+    up = ctx.ingested()
+    ds = DatasetStore(ctx.home).get(up.dataset, up.version)
     out: JSON = {}
     for key in ctx.config.embed.embedders:
         result = embed_dataset(ds, make_embedder(key), home=ctx.home)
@@ -144,10 +142,10 @@ def _embed(ctx: StageContext) -> JSON:
 
 # -- search -----------------------------------------------------------------------------------
 def _search_inputs(ctx: StageContext) -> JSON:
-    up = ctx.need("ingest")
-    cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
+    up = ctx.ingested()
+    cfg = ctx.config.search_config(up.dataset, up.version, ctx.tracking_uri)
     return {
-        "data": up["fingerprint"],
+        "data": up.fingerprint,
         "search": cfg.model_dump(mode="json", exclude={"tracking_uri"}),
     }
 
@@ -167,10 +165,10 @@ def _synthesize(ctx: StageContext, dataset: str, version: str) -> None:
 def _search(ctx: StageContext) -> JSON:
     from textops.search import CVEstimate, run_search
 
-    up = ctx.need("ingest")
-    cfg = ctx.config.search_config(up["dataset"], up["version"], ctx.tracking_uri)
+    up = ctx.ingested()
+    cfg = ctx.config.search_config(up.dataset, up.version, ctx.tracking_uri)
     if "llm" in cfg.recipes:
-        _synthesize(ctx, up["dataset"], up["version"])
+        _synthesize(ctx, up.dataset, up.version)
     report = run_search(
         cfg,
         home=ctx.home,
@@ -181,7 +179,7 @@ def _search(ctx: StageContext) -> JSON:
     # few labels: every row trained the model, and its score is the repeated-CV estimate
     estimate = "cv" if isinstance(report.test, CVEstimate) else "test"
     score = float(report.test.macro_f1)
-    ctx.tracker.log_metrics(ctx.run_id, {f"{'cv_estimate' if estimate == 'cv' else 'test'}"
+    ctx.tracker.log_metrics(ctx.run, {f"{'cv_estimate' if estimate == 'cv' else 'test'}"
                                          "_macro_f1": score})  # fmt: skip
     return {
         "study": report.study,
@@ -195,7 +193,7 @@ def _search(ctx: StageContext) -> JSON:
         "model_uri": report.run_model_uri,
         "trials": report.trials,
         "recipe": report.best.recipe,
-        "recipes": None if report.recipes is None else [r.__dict__ for r in report.recipes],
+        "recipes": None if report.recipes is None else [asdict(r) for r in report.recipes],
     }
 
 
@@ -203,8 +201,8 @@ def _search(ctx: StageContext) -> JSON:
 def _assess_inputs(ctx: StageContext) -> JSON:
     llm = ctx.config.llm
     return {
-        "model": ctx.need("search")["model_uri"],
-        "data": ctx.need("ingest")["fingerprint"],
+        "model": ctx.searched().model_uri,
+        "data": ctx.ingested().fingerprint,
         "llm": llm.model_dump(mode="json") if llm and llm.classify else None,
     }
 
@@ -219,7 +217,7 @@ def _assess(ctx: StageContext) -> JSON:
 def _register_inputs(ctx: StageContext) -> JSON:
     c = ctx.config
     return {
-        "model": ctx.need("search")["model_uri"],
+        "model": ctx.searched().model_uri,
         "name": c.model_name,
         "gate": c.gate.model_dump(mode="json"),
     }
@@ -234,18 +232,18 @@ def _register(ctx: StageContext) -> JSON:
 # -- export -----------------------------------------------------------------------------------
 def _export_inputs(ctx: StageContext) -> JSON:
     spec = ctx.config.export
-    return {"version": ctx.need("register")["uri"], "export": spec.model_dump() if spec else None}
+    return {"version": ctx.registered().uri, "export": spec.model_dump() if spec else None}
 
 
 def _export(ctx: StageContext) -> JSON:
     from textops.serve import export_onnx
 
-    reg = ctx.need("register")
-    if not reg["promoted"]:
+    reg = ctx.registered()
+    if not reg.promoted:
         return {"exported": False, "why": "the gate kept the champion; nothing new to export"}
     spec = ctx.config.export
     assert spec is not None
-    report = export_onnx(reg["uri"], tracking_uri=ctx.tracking_uri, quantize=spec.quantize)
+    report = export_onnx(reg.uri, tracking_uri=ctx.tracking_uri, quantize=spec.quantize)
     return {"exported": True, "stored": report.as_json().get("stored")}
 
 
@@ -254,24 +252,21 @@ def _notify_inputs(ctx: StageContext) -> JSON:
     return {"register": ctx.need("register"), "assess": ctx.upstream.get("assess")}
 
 
-def _score_name(search: JSON) -> str:
-    return "CV-estimated macro-F1" if search.get("estimate") == "cv" else "test macro-F1"
-
-
 def _notify(ctx: StageContext) -> JSON:
     import urllib.request
 
     spec = ctx.config.notify
     assert spec is not None
-    reg, search = ctx.need("register"), ctx.need("search")
-    verdict = "promoted to champion" if reg["promoted"] else "kept as challenger"
+    reg, search = ctx.registered(), ctx.searched()
+    verdict = "promoted to champion" if reg.promoted else "kept as challenger"
     text = (
-        f"textops pipeline {ctx.config.name}: {reg['uri']} {verdict} "
-        f"({_score_name(search)} {search['test_macro_f1']:.4f}; {reg['why']})"
+        f"textops pipeline {ctx.config.name}: {reg.uri} {verdict} "
+        f"({search.score_name} {search.test_macro_f1 or 0.0:.4f}; {reg.why})"
     )
     body = json.dumps(
-        {"text": text, "pipeline": ctx.config.name, "register": reg, "search": search}
-    ).encode()
+        {"text": text, "pipeline": ctx.config.name, "register": ctx.need("register"),
+         "search": ctx.need("search")}
+    ).encode()  # fmt: skip
     req = urllib.request.Request(spec.webhook, body, {"content-type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=spec.timeout) as resp:
