@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textops.embed import make_embedder
+from textops.embed import EMBEDDERS
 from textops.model import HEADS
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
     fit = per_fold * scale
     key = str(t.user_attrs.get("head"))
     spec = HEADS.get(key)
-    emb = make_embedder(str(t.user_attrs.get("embedder")))
+    emb = EMBEDDERS[str(t.user_attrs.get("embedder"))].cls
     fast_cv = spec is not None and spec.cv_factory is not None
     used = spec is not None and (spec.cv_sparse if emb.sparse_output else spec.cv_dense)
     if spec is not None and fast_cv and used:

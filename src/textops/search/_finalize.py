@@ -39,8 +39,8 @@ from textops.track import (
     Registration,
     Scores,
     Tracker,
-    capture_env_lock,
-    confusion_figure,
+    log_env_lock,
+    log_scores,
     save_pyfunc,
 )
 
@@ -146,30 +146,19 @@ def log_winner(
     tracker: Tracker, run: str, winner: Winner, test: Scores | CVEstimate, board: list[TrialRow]
 ) -> EnvLock:
     """The parent run's record of the winner; returns the environment lock it logged."""
-    import matplotlib.pyplot as plt
-
     best = {f"best.{k}": v for k, v in winner.params.items()}
     best |= {f"best.recipe.{k}": v for k, v in (winner.recipe or {}).items() if v is not None}
     tracker.log_params(run, {"best.embedder": winner.embedder, "best.head": winner.head, **best})
-    values = test.as_json()
-    prefix = "cv_estimate" if isinstance(test, CVEstimate) else "test"
-    scalars = {f"{prefix}_{k}": v for k, v in values.items()
-               if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
     if isinstance(test, Scores):
-        for lab, m in test.per_class.items():
-            scalars.update(
-                {f"test_{lab}_{k}": getattr(m, k) for k in ("precision", "recall", "f1")}
-            )
-    tracker.log_metrics(run, {"best_cv_macro_f1": winner.cv_macro_f1, **scalars})
-    tracker.log_dict(run, values, f"{prefix}_metrics.json")
-    if isinstance(test, Scores):
-        figure = confusion_figure(test)
-        tracker.log_figure(run, figure, "confusion_matrix.png")
-        plt.close(figure)
+        log_scores(tracker, run, test, best_cv_macro_f1=winner.cv_macro_f1)
+    else:  # few labels: the repeated-CV estimate stands for a test score
+        values = test.as_json()
+        scalars = {f"cv_estimate_{k}": v for k, v in values.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
+        tracker.log_metrics(run, {"best_cv_macro_f1": winner.cv_macro_f1, **scalars})
+        tracker.log_dict(run, values, "cv_estimate_metrics.json")
     tracker.log_dict(run, [row.__dict__ for row in board], "leaderboard.json")
-    env_lock = capture_env_lock()
-    tracker.log_dict(run, env_lock.as_json(), "env_lock.json")
-    return env_lock
+    return log_env_lock(tracker, run)
 
 
 def drift_reference(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from textops._types import Params
-from textops.embed import free_cpus, make_embedder
+from textops.embed import EMBEDDERS, free_cpus
 from textops.model import (
     HEADS,
     NORMALIZATIONS,
@@ -58,13 +58,13 @@ def available_cpus() -> int:
 def searches_normalization(embedder: str, head: str) -> bool:
     """Whether trials choose the input normalisation (``params["normalize"]``): for dense
     embeddings that are not standardised anyway, and heads that scaling can change."""
-    cls = make_embedder(embedder)
+    cls = EMBEDDERS[embedder].cls  # class attributes only: nothing built
     spec = HEADS[head]
     return not (cls.needs_scaling or cls.sparse_output or spec.scale_invariant or spec.text_input)
 
 
 def compatible_heads(embedder: str, heads: Sequence[str]) -> list[str]:
-    emb_cls = make_embedder(embedder)
+    emb_cls = EMBEDDERS[embedder].cls
     out = []
     for key in heads:
         spec = HEADS[key]
@@ -263,7 +263,7 @@ class Objective:
 
         budget = self.budget
         recipe = Recipe.of(trial.user_attrs.get("recipe"))
-        scale = make_embedder(ek).needs_scaling
+        scale = EMBEDDERS[ek].cls.needs_scaling
         folds = len(self.data.splits(ek))
         started = time.time()
         kind = f"{ek} + {hk}"

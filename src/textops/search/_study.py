@@ -133,7 +133,7 @@ def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = Fals
     around them. ``few_labels``: the whole search instead (:func:`few_label_portfolio`)."""
     if few_labels:
         return few_label_portfolio(embedders, heads)
-    from textops.embed import make_embedder
+    from textops.embed import EMBEDDERS
     from textops.search._objective import compatible_heads, searches_normalization
 
     rounds: list[list[JSON]] = [[] for _ in SPARSE_C]
@@ -144,7 +144,7 @@ def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = Fals
             continue
         as_given = {"normalize": "none"} if searches_normalization(emb, head) else {}
         if head == "logreg":
-            sparse = make_embedder(emb).sparse_output
+            sparse = EMBEDDERS[emb].cls.sparse_output
             values = [("logreg.C", c) for c in (SPARSE_C if sparse else (1.0,))]
         else:
             values = [("linear_svm.C", 0.5)]

@@ -37,6 +37,7 @@ from textops.track._pyfunc import (
     model_dataset,
     save_pyfunc,
 )
+from textops.track._records import log_env_lock, log_scores
 from textops.track._registry import ModelRegistry
 from textops.track._store import StoreFile, checked_store
 from textops.track._tracker import FinishedRun, MemoryTracker, MlflowTracker, Tracker
@@ -77,6 +78,8 @@ __all__ = [
     "expected_calibration_error",
     "load_classifier",
     "load_model",
+    "log_env_lock",
+    "log_scores",
     "mcnemar_test",
     "model_dataset",
     "predict_on_cluster",
