@@ -56,9 +56,10 @@ def safe_yaml(text: str, what: str) -> object:
     return loaded
 
 
-def parse_overrides(items: Iterable[str]) -> JSON:
-    """Turn ``["a.b=1", "c=[x, y]"]`` into a nested dict; values are parsed as YAML scalars."""
-    out: JSON = {}
+def parse_overrides(items: Iterable[str]) -> dict[str, object]:
+    """Turn ``["a.b=1", "c=[x, y]"]`` into a nested dict; values are parsed as YAML (any YAML
+    value: the config they override checks them)."""
+    out: dict[str, object] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -67,9 +68,10 @@ def parse_overrides(items: Iterable[str]) -> JSON:
         node = out
         parts = key.strip().split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
                 raise ConfigError(f"override {item!r} conflicts with another override of {part!r}")
+            node = child
         node[parts[-1]] = value
     return out
 

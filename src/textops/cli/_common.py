@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import typer
 
 from textops._redact import redact, redact_text
-from textops._types import JSON
 from textops.errors import TextopsError
 
 if TYPE_CHECKING:
@@ -33,8 +32,9 @@ TrackingOpt = typer.Option(
 )
 
 
-def emit(obj: JSON, as_json: bool) -> None:
-    """``obj`` as one JSON line on stdout (credentials in URLs and secret fields masked)."""
+def emit(obj: object, as_json: bool) -> None:
+    """``obj`` (a JSON value) as one JSON line on stdout (credentials in URLs and secret fields
+    masked)."""
     if as_json:
         sys.stdout.write(json.dumps(redact(obj), default=str, sort_keys=False) + "\n")
 
@@ -95,7 +95,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def parse_params(items: list[str]) -> JSON:
+def parse_params(items: list[str]) -> dict[str, object]:
     """``["dim=64", "model=/path"]`` -> ``{"dim": 64, "model": "/path"}`` (values as YAML)."""
     from textops._config import parse_overrides
 

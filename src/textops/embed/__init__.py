@@ -13,6 +13,7 @@ from textops.embed._threads import free_cpus, torch_threads
 from textops.embed._trained import (
     BILSTM_CONFIG,
     BILSTM_WEIGHTS,
+    BiLSTMConfig,
     BiLSTMEncoder,
     FineTunedEncoder,
     build_bilstm,
@@ -24,6 +25,7 @@ __all__ = [
     "BILSTM_CONFIG",
     "BILSTM_WEIGHTS",
     "EMBEDDERS",
+    "BiLSTMConfig",
     "BiLSTMEncoder",
     "ClusterRun",
     "Embedder",

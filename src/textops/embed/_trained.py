@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import numpy as np
 
-from textops._types import JSON, RuntimeInfo
+from textops._types import RuntimeInfo
 from textops.embed._base import Embedder, hash_model_files, in_length_order
 from textops.embed._sbert import SentenceTransformerEmbedder, pick_device, resolve_model
 from textops.errors import ModelNotFoundError
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BILSTM_CONFIG",
     "BILSTM_WEIGHTS",
+    "BiLSTMConfig",
     "BiLSTMEncoder",
     "FineTunedEncoder",
     "build_bilstm",
@@ -60,7 +61,7 @@ class FineTunedEncoder(SentenceTransformerEmbedder):
         )
 
 
-def _bilstm_module(cfg: JSON) -> Any:
+def _bilstm_module(cfg: BiLSTMConfig) -> Any:
     """The BiLSTM + pooling network (torch), as training builds it."""
     import torch
 
@@ -174,7 +175,15 @@ class BiLSTMEncoder(Embedder):
         return {"device": pick_device(self.device), "model_path": str(resolve_model(self.model))}
 
 
-def build_bilstm(cfg: JSON) -> torch.nn.Module:
+class BiLSTMConfig(TypedDict):
+    """A BiLSTM network's shape (``bilstm_config.json`` of a saved head)."""
+
+    input_dim: int
+    hidden: int
+    pooling: str  # "max" or "attention"
+
+
+def build_bilstm(cfg: BiLSTMConfig) -> torch.nn.Module:
     """A fresh BiLSTM network of ``cfg`` (for training)."""
     module: torch.nn.Module = _bilstm_module(cfg)
     return module

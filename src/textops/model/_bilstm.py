@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 from scipy.special import softmax
 
-from textops.embed import BILSTM_CONFIG, BILSTM_WEIGHTS, BiLSTMEncoder, build_bilstm
+from textops.embed import (
+    BILSTM_CONFIG,
+    BILSTM_WEIGHTS,
+    BiLSTMConfig,
+    BiLSTMEncoder,
+    build_bilstm,
+)
 from textops.model._scores import macro_f1
 from textops.model._trained_head import Exported, TrainedHead, weights_folder
 from textops.model._training import LoopSpec, TrainingHooks, autocast, batches
@@ -73,7 +79,7 @@ class BiLSTMHead(TrainedHead):
         self.threads = threads
         self.seed = seed
 
-    def _config(self, dim: int) -> dict[str, Any]:
+    def _config(self, dim: int) -> BiLSTMConfig:
         return {"input_dim": dim, "hidden": self.hidden, "pooling": self.pooling}
 
     def _train(

@@ -3,9 +3,10 @@ its parameters keyword arguments with the head's defaults, so an unknown name is
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textops._packages import require
+from textops._types import ParamValue
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
@@ -125,20 +126,21 @@ def ebm(
     )
 
 
-# trained heads take their class's own keyword arguments (the class checks them)
-def finetune(*, seed: int, **kw: Any) -> BaseEstimator:
+# trained heads take their class's own parameters: scikit-learn's set_params refuses a name
+# the class does not have
+def finetune(*, seed: int, **kw: ParamValue) -> BaseEstimator:
     from textops.model._finetune import FineTuneHead
 
-    return FineTuneHead(**kw, seed=seed)
+    return FineTuneHead(seed=seed).set_params(**kw)
 
 
-def setfit(*, seed: int, **kw: Any) -> BaseEstimator:
+def setfit(*, seed: int, **kw: ParamValue) -> BaseEstimator:
     from textops.model._finetune import SetFitHead
 
-    return SetFitHead(**kw, seed=seed)
+    return SetFitHead(seed=seed).set_params(**kw)
 
 
-def bilstm(*, seed: int, **kw: Any) -> BaseEstimator:
+def bilstm(*, seed: int, **kw: ParamValue) -> BaseEstimator:
     from textops.model._bilstm import BiLSTMHead
 
-    return BiLSTMHead(**kw, seed=seed)
+    return BiLSTMHead(seed=seed).set_params(**kw)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textops._types import JSON
+from textops.pipeline._outputs import RegisterOutput
 
 if TYPE_CHECKING:
     from textops.data import Dataset
@@ -93,7 +94,7 @@ def assess_candidate(ctx: StageContext) -> JSON:
     return out
 
 
-def register_candidate(ctx: StageContext) -> JSON:
+def register_candidate(ctx: StageContext) -> RegisterOutput:
     from textops.track import Gate, HeldOut, load_classifier
 
     c, search = ctx.config, ctx.searched()
@@ -127,13 +128,13 @@ def register_candidate(ctx: StageContext) -> JSON:
     ctx.tracker.set_tags(
         ctx.run, {"textops.model_version": str(reg.version), "textops.alias": str(reg.alias)}
     )
-    return {
-        "version": reg.version,
-        "alias": reg.alias,
-        "uri": f"models:/{c.model_name}/{reg.version}",
-        "promoted": promoted,
-        "unchanged": reg.unchanged,
-        "why": reg.comparison.reason,
-        "gate": None if reg.comparison.gate is None else reg.comparison.gate.as_json(),
-        "scored_rows": len(texts),
-    }
+    return RegisterOutput(
+        version=reg.version,
+        alias=reg.alias,
+        uri=f"models:/{c.model_name}/{reg.version}",
+        promoted=promoted,
+        unchanged=reg.unchanged,
+        why=reg.comparison.reason,
+        gate=None if reg.comparison.gate is None else reg.comparison.gate.as_json(),
+        scored_rows=len(texts),
+    )

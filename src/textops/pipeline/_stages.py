@@ -226,7 +226,7 @@ def _register_inputs(ctx: StageContext) -> JSON:
 def _register(ctx: StageContext) -> JSON:
     from textops.pipeline._assess import register_candidate
 
-    return register_candidate(ctx)
+    return register_candidate(ctx).model_dump(mode="json")
 
 
 # -- export -----------------------------------------------------------------------------------
