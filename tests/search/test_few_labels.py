@@ -12,9 +12,9 @@ from scipy import stats
 
 from tests.conftest import topic_rows
 from textops.search import DEFAULT_HEADS, SearchConfig, run_search
-from textops.search._finalize import pick_winner
 from textops.search._scores import brier_score, cv_estimate
 from textops.search._study import make_storage
+from textops.search._winner import pick_winner
 from textops.track import MemoryTracker
 
 

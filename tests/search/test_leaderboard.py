@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import optuna
 
-from textops.search._finalize import leaderboard
+from textops.search._winner import leaderboard
 
 
 def _trial(value: float, embedder: str, head: str, **params: object) -> optuna.trial.FrozenTrial:

@@ -1,5 +1,5 @@
-"""After the trials: pick the winner, then refit -> evaluate (``_refit``) -> log -> save ->
-register.
+"""After the trials: the winner (``_winner``), then refit -> evaluate (``_refit``) -> log ->
+save -> register.
 
 The winner's parent MLflow run gets the test metrics, the confusion matrix, the leaderboard and
 the environment lock; the model is saved into that run and the
@@ -8,7 +8,6 @@ registry decides its alias (``ModelRegistry.register_classifier``).
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -21,7 +20,6 @@ import numpy as np
 
 from textops.data import Dataset
 from textops.embed import EmbeddingCache, encode_texts
-from textops.errors import TextopsError
 from textops.model import TextClassifier, TrainingReference, build_reference, reference_rows
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
@@ -31,6 +29,7 @@ from textops.search._recipes import RecipeRow, recipe_summary
 from textops.search._refit import evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.search._scores import CVEstimate
+from textops.search._winner import leaderboard, pick_winner, winner_of
 from textops.track import (
     EnvLock,
     Gate,
@@ -48,97 +47,9 @@ if TYPE_CHECKING:
     from optuna import Study
     from optuna.trial import FrozenTrial
 
-__all__ = ["finalize", "leaderboard", "pick_winner"]
+__all__ = ["FinalizeInputs", "finalize"]
 
 log = logging.getLogger("textops.search")
-
-
-def leaderboard(study: Study, top: int = 10) -> list[TrialRow]:
-    """The best trial of each embedder x head first (best first: what each approach reached,
-    not ten near-copies of the leader), then the next best trials, ``top`` rows in all (more
-    when there are more kinds)."""
-    rows = [TrialRow.of(t) for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    rows.sort(key=lambda r: -(r.cv_macro_f1 or 0))
-    best_of_kind: dict[tuple[str | None, str | None], TrialRow] = {}
-    for row in rows:
-        best_of_kind.setdefault((row.embedder, row.head), row)
-    firsts = list(best_of_kind.values())
-    # a sampler that proposes the same parameters again repeats a trial, and one that has
-    # converged proposes neighbours that score the same: show each setting, and each score of
-    # an embedder x head, once
-    seen = {key for r in firsts for key in _same(r)}
-    rest = []
-    for row in rows:
-        keys = _same(row)
-        if not keys & seen:
-            seen |= keys
-            rest.append(row)
-    return firsts + rest[: max(top - len(firsts), 0)]
-
-
-def _same(row: TrialRow) -> set[str]:
-    """What makes two rows the same to a reader: their setting, or their kind and score as the
-    table shows it (4 decimals)."""
-    setting = json.dumps([row.embedder, row.head, row.params, row.recipe], sort_keys=True,
-                         default=str)  # fmt: skip
-    score = f"{row.embedder}|{row.head}|{round(row.cv_macro_f1 or 0.0, 4)}"
-    return {setting, score}
-
-
-def _nothing_completed(trials: list[FrozenTrial], config: SearchConfig) -> str:
-    """Why no trial completed, and what would fit: the budget's own words when it stopped
-    them (one epoch of a fine-tune, say, needs more than the time there was)."""
-    why = [str(t.user_attrs.get("stopped_reason")) for t in trials
-           if t.user_attrs.get("stopped") in ("budget", "ruled_out")]  # fmt: skip
-    if why:
-        return (
-            f"no trial completed within the budget: {why[0]}. Give it a longer --timeout "
-            "(finished trials are kept: a new run resumes)"
-        )
-    raise_what = "--timeout" if config.trials <= 1 else "--trials or --timeout"
-    return f"no trial completed; raise {raise_what} and run again (finished trials are kept)"
-
-
-def pick_winner(study: Study, config: SearchConfig) -> tuple[FrozenTrial, list[TrialRow]]:
-    """The best trial; in Pareto mode the most accurate front trial within the latency budget."""
-    trials = study.get_trials(deepcopy=False)
-    complete = [t for t in trials if t.state.name == "COMPLETE"]
-    if not complete:
-        raise TextopsError(_nothing_completed(trials, config))
-    if config.objective == "f1":
-        return _break_ties(complete, study.best_trial), []
-    front = sorted(study.best_trials, key=lambda t: t.values[1])
-    pareto = [TrialRow.of(t) for t in front]
-    ok = [t for t in front if config.max_latency_ms is None or t.values[1] <= config.max_latency_ms]
-    if not ok:
-        log.warning(
-            "no Pareto trial meets --max-latency-ms %s; taking the fastest", config.max_latency_ms
-        )
-        return front[0], pareto
-    return max(ok, key=lambda t: t.values[0]), pareto
-
-
-def _break_ties(complete: list[FrozenTrial], best: FrozenTrial) -> FrozenTrial:
-    """Among the trials whose CV macro-F1 equals the best (common with a few labels: every
-    held-out row right), the one with the lowest held-out Brier score (recorded in the
-    few-labels mode), then the earliest."""
-    ties = [t for t in complete if t.values[0] >= best.values[0] - 1e-12]
-    return min(ties, key=lambda t: (t.user_attrs.get("cv_brier", float("inf")), t.number))
-
-
-def _winner(t: FrozenTrial) -> Winner:
-    params = dict(t.user_attrs["params"])
-    if "epochs" in t.user_attrs:  # stopped on the validation split in CV (see _early)
-        params["epochs"] = t.user_attrs["epochs"]
-    return Winner(
-        embedder=str(t.user_attrs["embedder"]),
-        head=str(t.user_attrs["head"]),
-        params=params,
-        cv_macro_f1=float(t.values[0]),
-        trial=t.number,
-        latency_ms=t.user_attrs.get("latency_ms"),
-        recipe=t.user_attrs.get("recipe"),
-    )
 
 
 # -- log -> save -> register ---------------------------------------------------------------------
@@ -296,7 +207,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     began = time.time()
     estimate = finalize_estimate(study, len(data.train), len(data.refit))
     best, pareto = pick_winner(study, config)
-    winner = _winner(best)
+    winner = winner_of(best)
     cache = EmbeddingCache(home=inputs.home)
     steps = _Steps(began)
     rows = refit_rows(winner, data, inputs.plans)
