@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import os
 import platform
@@ -151,9 +152,16 @@ def capture_env_lock() -> EnvLock:
     )
 
 
+@functools.cache
+def _here() -> EnvLock:
+    """This process's environment, read once: every model a service loads or swaps in is
+    compared with it, and scanning the installed distributions takes a tenth of a second."""
+    return capture_env_lock()
+
+
 def compare_env(lock: EnvLock, current: EnvLock | None = None) -> EnvComparison:
     """How ``lock`` (a model's) differs from ``current`` (default: this environment)."""
-    current = current or capture_env_lock()
+    current = current or _here()
     then, now = lock.packages, current.packages
     numeric: list[PackageDifference] = []
     other: list[PackageDifference] = []
