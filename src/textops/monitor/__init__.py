@@ -2,7 +2,7 @@
 
 from textops.monitor._drift_monitor import DriftMonitor
 from textops.monitor._log import PredictionLog
-from textops.monitor._performance import parse_window
+from textops.monitor._performance import LivePerformance, WindowScores, parse_window
 from textops.monitor._report import write_report
 from textops.monitor._service import MonitorService, Provenance, key_fingerprint
 from textops.monitor._store import FeedbackRow, MonitorStore, default_monitor_url
@@ -12,6 +12,7 @@ from textops.monitor._trigger import RetrainJob, RetrainRun, RetrainStatus, Retr
 __all__ = [
     "DriftMonitor",
     "FeedbackRow",
+    "LivePerformance",
     "MonitorService",
     "MonitorStore",
     "PredictionLog",
@@ -21,6 +22,7 @@ __all__ = [
     "RetrainStatus",
     "RetrainTrigger",
     "Timeseries",
+    "WindowScores",
     "default_monitor_url",
     "key_fingerprint",
     "parse_window",

@@ -16,14 +16,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from textops._types import JSON
 from textops.errors import ForbiddenError
 from textops.monitor import DriftMonitor, MonitorService, Provenance, key_fingerprint
-from textops.serve._schemas import ERRORS as SHARED_ERRORS
-from textops.serve._schemas import (
+from textops.serve._monitor_schemas import (
     DriftResponse,
-    ErrorResponse,
     FeedbackRequest,
     FeedbackResponse,
     PerformanceResponse,
 )
+from textops.serve._schemas import ERRORS as SHARED_ERRORS
+from textops.serve._schemas import ErrorResponse
 from textops.serve._state import ModelSlot, ServiceState, State, check_admin, require_key
 
 router = APIRouter(tags=["monitor"], dependencies=[Depends(require_key)])
