@@ -13,6 +13,8 @@ from textops.errors import ModelLoadError, ModelNotFoundError
 from textops.model import TextClassifier, TrainingReference
 from textops.track._envlock import EnvLock
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
+from textops.track._resolved import StoreStamp, recall, remember
+from textops.track._store import sqlite_path
 from textops.track._uri import ModelURI, client_for
 
 __all__ = [
@@ -116,12 +118,17 @@ def download_model(uri: str, tracking_uri: str) -> Path:
     local = Path(uri)
     if local.is_dir():
         return local
+    remembered = recall(uri, tracking_uri)
+    if remembered is not None:  # the store is as it was when this URI was resolved
+        return remembered
+    db = sqlite_path(tracking_uri)
+    stamp = None if db is None else StoreStamp.of(db)
     import mlflow.artifacts
 
     quiet_mlflow()
     try:
         source = resolve_model_uri(uri, tracking_uri)
-        return Path(
+        folder = Path(
             mlflow.artifacts.download_artifacts(artifact_uri=source, tracking_uri=tracking_uri)
         )
     except ModelNotFoundError:
@@ -132,6 +139,19 @@ def download_model(uri: str, tracking_uri: str) -> Path:
             "`textops models list`; URIs look like models:/NAME@champion, models:/NAME/3 or "
             "runs:/RUN_ID/model"
         ) from exc
+    if stamp is not None and _in_place(source, folder):
+        remember(uri, tracking_uri, stamp, folder)
+    return folder
+
+
+def _in_place(source: str, folder: Path) -> bool:
+    """Whether MLflow handed back the artifact store's own folder (a local store), not a
+    downloaded copy that may be deleted before the next call."""
+    path = source.removeprefix("file://") if source.startswith("file:///") else source
+    try:
+        return Path(path).resolve() == folder.resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, EnvLock]:
