@@ -11,10 +11,9 @@
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import importlib.metadata
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,33 +21,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from textops._types import JSON, Features, RuntimeInfo, Target
 
-__all__ = ["Embedder", "FoldViews", "hash_model_files", "in_length_order", "library_versions"]
+__all__ = ["Embedder", "FoldViews", "in_length_order", "library_versions"]
 
 #: ``fold_views(texts)(tr, va)``: the (train, held-out) rows of one fold of ``texts``
 FoldViews = Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
-
-_HASH_MEMO: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
-_SKIP = {"README.md", ".gitattributes"}
-
-
-def hash_model_files(path: Path) -> str:
-    """sha256 over every file of a model folder (names and bytes), memoised by size and mtime."""
-    files = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and p.name not in _SKIP and "__pycache__" not in p.parts
-    )
-    sig = tuple((str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-    key = (str(path.resolve()), sig)
-    if key not in _HASH_MEMO:
-        h = hashlib.sha256()
-        for p in files:
-            h.update(str(p.relative_to(path)).encode() + b"\0")
-            with p.open("rb") as fh:
-                while block := fh.read(1 << 20):
-                    h.update(block)
-        _HASH_MEMO[key] = h.hexdigest()
-    return _HASH_MEMO[key]
 
 
 def in_length_order(
@@ -69,13 +45,18 @@ def in_length_order(
 
 
 def library_versions(names: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for name in names:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not-installed"
-    return out
+    """The installed versions of ``names`` (part of an embedder's identity)."""
+    return {name: _version(name) for name in names}
+
+
+@functools.cache
+def _version(name: str) -> str:
+    # read once per process: parsing a package's METADATA took 3 of the 12 ms a warm cache
+    # read of 5k texts cost (bench/embed_cache.py), and installs do not change under a process
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not-installed"
 
 
 class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]

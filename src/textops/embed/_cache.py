@@ -33,6 +33,7 @@ from textops._types import JSON
 from textops._util import atomic_write_json
 from textops.embed._base import Embedder
 from textops.embed._cache_stats import CacheStats, PruneReport, SpaceStats
+from textops.embed._key_index import KeyIndex, as_key_array
 from textops.embed._rates import EncodeRates
 from textops.embed._shard import SHARD_SUFFIX, DamagedShardError, Shard, read_shard, write_shard
 
@@ -56,7 +57,7 @@ class CacheSpace:
     path: Path
     _shards: list[Shard] = field(default_factory=list, repr=False)
     _loaded: set[str] = field(default_factory=set, repr=False)
-    _index: dict[bytes, tuple[int, int]] = field(default_factory=dict, repr=False)
+    _index: KeyIndex = field(default_factory=KeyIndex, repr=False)
     damaged: list[str] = field(default_factory=list)
 
     @property
@@ -101,50 +102,44 @@ class CacheSpace:
             path.rename(path.with_name(path.name + DAMAGED_SUFFIX))
 
     def _add(self, shard: Shard) -> None:
-        idx = len(self._shards)
         self._shards.append(shard)
-        raw = shard.keys.tobytes()
-        index = self._index
-        for row in range(shard.n):
-            key = raw[row * 32 : row * 32 + 32]
-            if key not in index:
-                index[key] = (idx, row)
+        self._index.add(shard.keys)
+
+    def stored_keys(self) -> list[bytes]:
+        """Every key the space holds, once each (shards in load order)."""
+        self.refresh()
+        seen: dict[bytes, None] = {}
+        for shard in self._shards:
+            raw = shard.keys.tobytes()
+            for i in range(shard.n):
+                seen.setdefault(raw[i * 32 : i * 32 + 32], None)
+        return list(seen)
 
     def __len__(self) -> int:
-        self.refresh()
-        return len(self._index)
+        return len(self.stored_keys())
 
     # -- lookups and writes ----------------------------------------------------------------
     def get(self, keys: Sequence[bytes]) -> tuple[np.ndarray | None, np.ndarray]:
         """Vectors for ``keys`` (rows of misses are zero) and a boolean hit mask."""
         self.refresh()
         n = len(keys)
-        found = np.zeros(n, dtype=bool)
         if not self._shards:
-            return None, found
-        dim = self._shards[0].vectors.shape[1]
-        out = np.zeros((n, dim), dtype=np.float32)
-        by_shard: dict[int, tuple[list[int], list[int]]] = {}
-        index = self._index
-        for i, key in enumerate(keys):
-            loc = index.get(key)
-            if loc is not None:
-                dst, src = by_shard.setdefault(loc[0], ([], []))
-                dst.append(i)
-                src.append(loc[1])
-        for sidx, (dst, src) in by_shard.items():
-            out[dst] = self._shards[sidx].vectors[src]
-            found[dst] = True
+            return None, np.zeros(n, dtype=bool)
+        shard, row = self._index.locate(as_key_array(keys))
+        out = np.zeros((n, self._shards[0].vectors.shape[1]), dtype=np.float32)
+        for s in np.unique(shard[shard >= 0]).tolist():
+            dst = np.flatnonzero(shard == s)
+            out[dst] = self._shards[s].vectors[row[dst]]
         with contextlib.suppress(OSError):
             os.utime(self.path)  # last use, for `prune --older-than`
-        return out, found
+        return out, shard >= 0
 
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> int:
         """Store new vectors as one shard; keys already present are skipped. Returns rows written."""
         self.refresh()
-        keep = [i for i, k in enumerate(keys) if k not in self._index]
+        held, _ = self._index.locate(as_key_array(keys))
         uniq: dict[bytes, int] = {}
-        for i in keep:
+        for i in np.flatnonzero(held < 0).tolist():
             uniq.setdefault(keys[i], i)
         if not uniq:
             return 0
@@ -173,7 +168,7 @@ class CacheSpace:
             params=params if isinstance(params, dict) else {},
             model=ident.get("model"),
             dim=int(self._shards[0].vectors.shape[1]) if self._shards else None,
-            entries=len(self._index),
+            entries=len(self.stored_keys()),
             shards=len(self._shards),
             damaged_shards=sum(p.name.endswith(DAMAGED_SUFFIX) for p in files),
             bytes=sum(p.stat().st_size for p in files),
@@ -185,22 +180,19 @@ class CacheSpace:
         from filelock import FileLock
 
         with FileLock(str(self.path / ".compact.lock"), timeout=600):
-            self._shards, self._loaded, self._index = [], set(), {}
+            self._shards, self._loaded, self._index = [], set(), KeyIndex()
             self.refresh()
             if len(self._shards) <= 1:
                 return 0
-            keys = list(self._index)
-            dim = self._shards[0].vectors.shape[1]
-            vectors = np.empty((len(keys), dim), dtype=np.float32)
-            for i, key in enumerate(keys):
-                sidx, row = self._index[key]
-                vectors[i] = self._shards[sidx].vectors[row]
+            keys = self.stored_keys()
+            vectors, found = self.get(keys)
+            assert vectors is not None and found.all()
             old = [s.path for s in self._shards]
             new = write_shard(self.path, keys, vectors)
             for p in old:
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
-            self._shards, self._loaded, self._index = [], set(), {}
+            self._shards, self._loaded, self._index = [], set(), KeyIndex()
             self._add(read_shard(new))
             self._loaded.add(new.name)
             return len(old)

@@ -20,7 +20,8 @@ import numpy as np
 
 from textops._packages import package_dir
 from textops._types import JSON, RuntimeInfo, Target
-from textops.embed._base import Embedder, hash_model_files
+from textops.embed._base import Embedder
+from textops.embed._model_hash import hash_model_files
 from textops.errors import ModelNotFoundError
 
 __all__ = [

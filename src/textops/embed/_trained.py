@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 import numpy as np
 
 from textops._types import RuntimeInfo
-from textops.embed._base import Embedder, hash_model_files, in_length_order
+from textops.embed._base import Embedder, in_length_order
+from textops.embed._model_hash import hash_model_files
 from textops.embed._sbert import SentenceTransformerEmbedder, pick_device, resolve_model
 from textops.errors import ModelNotFoundError
 

@@ -104,8 +104,7 @@ def _verify_space(
             )
     except TextopsError as exc:
         return check(status="unavailable", ok=True, detail=str(exc))
-    space.refresh()
-    known = [k for k in space._index if k in texts]
+    known = [k for k in space.stored_keys() if k in texts]
     if not known:
         return check(
             status="skipped",
