@@ -112,3 +112,19 @@ def test_fold_arrays_of_tfidf_are_those_of_a_fit_on_the_folds_train_part(tmp_pat
             want = fitted.transform([TEXTS[i] for i in rows])
             assert X.shape == want.shape
             np.testing.assert_allclose(X.toarray(), want.toarray(), atol=1e-6)
+
+
+def test_a_sampled_hybrid_folds_and_encodes_only_its_sample(tmp_path: Path) -> None:
+    from textops.embed import EmbeddingCache, make_embedder
+
+    rows = list(range(0, 60, 2)) + list(range(1, 60, 4))  # 45 of the 60 train rows
+    data = FoldData(texts=TEXTS, labels=LABELS, keys=text_keys(TEXTS), folds=3, seed=0,
+                    home=tmp_path, subsets={"tfidf_minilm": rows})  # fmt: skip
+    tr, va = data.splits("tfidf_minilm")[0]
+    assert set(tr) | set(va) <= set(rows)
+    Xtr, Xva = data.arrays("tfidf_minilm", 0, False)
+    assert (Xtr.shape[0], Xva.shape[0]) == (len(tr), len(va))
+    dense = Xtr[:, -384:].toarray()
+    assert np.all(np.linalg.norm(dense, axis=1) > 0.4)  # every row has its MiniLM vector
+    space = EmbeddingCache(home=tmp_path).space_for(make_embedder("minilm"))
+    assert len(space) == len(rows)  # the sample was encoded, not the whole split

@@ -335,3 +335,49 @@ def test_a_rate_measured_in_this_search_is_said_to_be(tmp_path: Path) -> None:
     assert by_key["minilm"].rate_source == "measured"
     assert by_key["tfidf_minilm"].rate_source in ("measured", "")
     assert all("remembered" not in p.reason for p in plans)
+
+
+@pytest.mark.parametrize("keys", [["minilm", "tfidf_minilm"], ["tfidf_minilm", "minilm"]])
+def test_a_hybrid_runs_on_the_sample_its_cached_part_was_encoded_for(
+    tmp_path: Path, keys: list[str]
+) -> None:
+    from textops.search._plan import SampleFrame
+
+    cache = EmbeddingCache(tmp_path)
+    space = cache.space_for(make_embedder("minilm"))
+    chars = sum(len(t) for t in TEXTS)
+    # remembered (trusted): 3 texts/s, so all 300 texts need ~100 s; a 60 s budget samples
+    for _ in range(3):
+        cache.rates.put(space.id, chars=chars, texts=300, seconds=100.0, load_s=0.0)
+    labels = ["a", "b", "c"] * 80
+    frame = SampleFrame(train=list(range(240)), labels=labels, test=list(range(270, 300)), folds=3)
+    plans = plan_embedders(keys, TEXTS, text_keys(TEXTS), cache, budget=_budget(60),
+                           fit_texts=TEXTS, frame=frame, measure_latency=False)  # fmt: skip
+    by_key = {p.key: p for p in plans}
+    assert all(p.included and p.sample is not None for p in plans), [p.reason for p in plans]
+    assert by_key["minilm"].sample == by_key["tfidf_minilm"].sample
+    assert by_key["tfidf_minilm"].rows == by_key["minilm"].rows < 240  # type: ignore[operator]
+    assert len(space) == len(by_key["minilm"].sample) + 30  # one sample encoded, and the test
+
+
+def test_a_search_runs_a_hybrid_on_its_sample_when_its_part_cannot_be_encoded_whole(
+    topics: Any, home: Path
+) -> None:
+    from textops.search import SearchConfig, run_search
+    from textops.track import MemoryTracker
+
+    cache = EmbeddingCache(home=home)
+    space = cache.space_for(make_embedder("minilm"))
+    # remembered (trusted): 1.5 texts/s: all texts need ~200 s, a 120 s budget encodes ~84 s
+    n = len(topics.texts("train")) + len(topics.texts("test"))
+    chars = sum(len(t) for t in topics.texts("train") + topics.texts("test"))
+    for _ in range(3):
+        cache.rates.put(space.id, chars=chars, texts=n, seconds=n / 1.5, load_s=0.0)
+    cfg = SearchConfig(dataset="topics", embedders=("tfidf_minilm",), heads=("logreg",),
+                       trials=2, timeout=120, cv_folds=3)  # fmt: skip
+    report = run_search(cfg, home=home, tracker=MemoryTracker())
+    (plan,) = report.embedders
+    assert plan.included and plan.rows is not None and plan.rows < len(topics.texts("train"))
+    assert report.trials_complete == 2 and report.best.embedder == "tfidf_minilm"
+    assert report.test.n == topics.manifest["splits"]["test"]["rows"]
+    assert len(space) == plan.rows + report.test.n  # trials, refit and reference: the sample

@@ -73,6 +73,10 @@ class FoldData:
         self.repeats = repeats
         #: budget-sampled embedders: the train rows (indices) their folds are drawn from
         self.subsets = {k: np.asarray(v, dtype=np.int64) for k, v in (subsets or {}).items()}
+        for key, rows in list(self.subsets.items()):  # a sampled hybrid's cached part: its rows
+            dense = EMBEDDERS[key].parts.get("dense") if key in EMBEDDERS else None
+            if dense is not None:
+                self.subsets.setdefault(dense, rows)
         self._subset_splits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.seed = seed
         self.cache = EmbeddingCache(home=home)
@@ -232,8 +236,11 @@ class FoldData:
         assert isinstance(emb, HybridEmbedder)
         # the views are table entries of their own: their fold arrays are theirs, shared
         parts = EMBEDDERS[key].parts
-        tr, va = self.splits()[fold]
-        s_tr, s_va = self.arrays(parts["sparse"], fold, False)
+        tr, va = self.splits(key)[fold]
+        if key in self.subsets:  # on its sample: the sparse view fitted on the sample's folds
+            s_tr, s_va = self._fold_views(parts["sparse"], tr, va)
+        else:
+            s_tr, s_va = self.arrays(parts["sparse"], fold, False)
         dense = self.features(parts["dense"])
         assert dense is not None  # a hybrid's dense view is cacheable: its rows are encoded
         pair = (emb.combine(s_tr, dense[tr]), emb.combine(s_va, dense[va]))

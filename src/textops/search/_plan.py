@@ -25,7 +25,7 @@ from textops.embed import EMBEDDERS, Embedder, EmbeddingCache, encode_texts, mak
 from textops.errors import MissingDependencyError
 from textops.search._budget import Budget
 from textops.search._embedder_plan import EmbedderPlan, PlanFacts
-from textops.search._plan_sample import SampleFrame, encode_sample
+from textops.search._plan_sample import SampleFrame, encode_sample, share_sample
 
 __all__ = ["EmbedderPlan", "PlanFacts", "SampleFrame", "plan_embedders"]
 
@@ -310,9 +310,13 @@ def _encode_what_fits(
     with the reason. A remembered rate that would leave an embedder out is measured again
     first (it may have been taken on a busy machine). Each encode's rate is remembered."""
     filled: set[str] = set()  # cache spaces encoded here (MiniLM, and a hybrid's MiniLM part)
+    sampled: dict[str, EmbedderPlan] = {}  # cache spaces encoded for a sample, by the plan
     measured = {} if measured is None else measured
     for plan in sorted(plans, key=lambda p: p.estimated_s):
         if plan.missing == 0 or plan.space in filled or not plan.included:
+            continue
+        if plan.space in sampled:  # MiniLM and the hybrid whose part it is: the same rows
+            share_sample(plan, sampled[plan.space])
             continue
         room = budget.encode_room()
         if (
@@ -322,6 +326,7 @@ def _encode_what_fits(
         ):
             _measure_again(plan, texts, cache, budget, measured)
         if plan.estimated_s > room and encode_sample(plan, texts, text_keys, cache, room, frame):
+            sampled[plan.space] = plan
             continue
         if plan.estimated_s > room:
             plan.included = False
