@@ -82,6 +82,31 @@ def test_a_kind_not_run_yet_is_taken_as_slow_as_the_slowest_so_far(
     assert study.trials[-1].state.name == state
 
 
+@pytest.mark.parametrize(("best_so_far", "state"), [(0.5, "COMPLETE"), (1.01, "PRUNED")])
+def test_a_trial_that_leads_on_its_folds_is_scored_on_them_when_the_rest_cannot_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, best_so_far: float, state: str
+) -> None:
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"embedder": "fake"},
+            distributions={"embedder": CategoricalDistribution(["fake"])},
+            value=best_so_far,
+        )
+    )
+    obj = _objective(tmp_path, 5.0)
+    # it fits when it starts; after its first fold the other two need more than is left
+    monkeypatch.setattr(obj, "_seconds_needed", lambda kind, started, done: 100.0 * done)
+    study.optimize(obj, n_trials=1)
+    last = study.trials[-1]
+    assert last.state.name == state
+    if state == "COMPLETE":  # it beat the complete trial on its one fold: scored on that fold
+        assert last.user_attrs["cv_folds_run"] == 1 and last.values[0] > best_so_far
+        assert "led on 1 of 3 folds" in last.user_attrs["stopped_reason"]
+    else:  # behind: traded for other trials, as before
+        assert last.user_attrs["stopped"] == "budget" and "cv_folds_run" not in last.user_attrs
+
+
 def test_no_winner_yet_means_never_stopped(tmp_path: Path) -> None:
     study = optuna.create_study(direction="maximize")
     obj = _objective(tmp_path, None)  # nothing completed: no estimate, no stop

@@ -77,6 +77,14 @@ def print_search(report: SearchReport) -> None:
             f"{test.accuracy:.4f}, ECE {test.ece:.3f}, "
             f"{test.latency_ms_per_text or 0.0:.1f} ms/text"
         )
+    floor = report.floor
+    if floor is not None and floor.chosen:
+        console.print(
+            f"[yellow]floor[/yellow]: the CV winner scored {floor.winner_macro_f1:.4f} on test, "
+            f"below TF-IDF + logistic regression (trial {floor.trial}) at "
+            f"{floor.floor_macro_f1:.4f}: that is the model kept (its test score is the larger "
+            "of two)"
+        )
     for r in report.recipes or []:
         if r.best_cv_macro_f1 is None:
             console.print(f"recipe {r.recipe}: no complete trial")

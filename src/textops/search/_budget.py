@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from textops.embed import EMBEDDERS
 from textops.model import HEADS
+from textops.search._floor import floor_trial
 
 if TYPE_CHECKING:
     from optuna import Study, Trial
@@ -66,14 +67,19 @@ def finalize_estimate(study: Study, n_train: int, n_refit: int) -> float | None:
         return None
     single = len(study.directions) == 1
     best = [max(done, key=lambda t: t.values[0])] if single else list(study.best_trials)
-    return finalize_fixed_seconds(n_refit) + max(_refit_seconds(t, n_train, n_refit) for t in best)
+    refit = max(_refit_seconds(t, n_train, n_refit) for t in best)
+    lowest = floor_trial(study, best[0]) if single else None
+    if lowest is not None:  # refitted and scored too (see _floor)
+        refit += _refit_seconds(lowest, n_train, n_refit)
+    return finalize_fixed_seconds(n_refit) + refit
 
 
 def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
     if "refit_seconds" in t.user_attrs:  # a trained head timed its own epochs (_trained_trial)
         return float(t.user_attrs["refit_seconds"]) + _model_load_seconds(True)
-    folds = max(len(t.user_attrs.get("cv_scores", ())), 2)  # a complete trial ran them all
-    per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / folds
+    ran = max(len(t.user_attrs.get("cv_scores", ())), 1)  # a trial scored on fewer: its total
+    folds = max(int(t.user_attrs.get("cv_folds", ran)), 2)
+    per_fold = float(t.user_attrs.get("fit_seconds", 0.0)) / ran
     scale = n_refit / max(n_train * (folds - 1) / folds, 1.0)
     fit = per_fold * scale
     key = str(t.user_attrs.get("head"))

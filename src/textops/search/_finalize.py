@@ -24,9 +24,10 @@ from textops.model import TextClassifier, TrainingReference, build_reference, re
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
+from textops.search._floor import FloorCheck, floor_trial
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow, recipe_summary
-from textops.search._refit import evaluate_winner, refit, refit_rows
+from textops.search._refit import evaluate_on_test, evaluate_winner, refit, refit_rows
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.search._scores import CVEstimate
 from textops.search._winner import leaderboard, pick_winner, winner_of
@@ -214,8 +215,25 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     clf = refit(winner, data, dataset, cache, config.seed, config.device, rows)
     steps.done("refit")
     evaluated = evaluate_winner(clf, best, data, cache, config)
-    test = evaluated.metrics
     steps.done("evaluate")
+    lowest = floor_trial(study, best) if isinstance(evaluated.metrics, Scores) else None
+    floor = None
+    if lowest is not None:
+        floored = winner_of(lowest)
+        floor_clf = refit(floored, data, dataset, cache, config.seed, config.device, data.refit)
+        floor_eval = evaluate_on_test(floor_clf, data, cache)
+        floor = FloorCheck(lowest.number, float(evaluated.metrics.macro_f1),
+                           float(floor_eval.metrics.macro_f1))  # fmt: skip
+        if floor.chosen:
+            log.warning(
+                "the winner (%s + %s, trial %s) scored %.4f on test, below TF-IDF + logistic "
+                "regression (trial %s) at %.4f: registering that instead",
+                winner.embedder, winner.head, winner.trial, floor.winner_macro_f1,
+                lowest.number, floor.floor_macro_f1,
+            )  # fmt: skip
+            best, winner, clf, evaluated, rows = lowest, floored, floor_clf, floor_eval, data.refit
+        steps.done("floor")
+    test = evaluated.metrics
     board = leaderboard(study)
     env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)
     steps.done("log")
@@ -282,6 +300,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         finalize_estimate_seconds=None if estimate is None else round(estimate, 2),
         finalize_steps=steps.seconds,
         stopped_by_budget=_stopped_by_budget(finished),
+        floor=floor,
         recipes=_recipes(finished, config),
     )
 
@@ -297,7 +316,7 @@ def _stopped_by_budget(finished: list[FrozenTrial]) -> list[str]:
         reason = str(t.user_attrs.get("stopped_reason", "the budget ran out"))
         if stopped == "ruled_out":
             skipped.setdefault(reason.split(":", 1)[0], []).append(t.number)
-        elif stopped == "budget":
+        elif stopped == "budget" or "cv_folds_run" in t.user_attrs:
             lines.append(f"trial {t.number}: {reason}")
     for kind, numbers in skipped.items():
         lines.append(

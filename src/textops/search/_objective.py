@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import socket
 import time
@@ -35,6 +36,8 @@ from textops.track import BackgroundRuns, FinishedRun, Tracker
 
 if TYPE_CHECKING:
     from optuna import Trial
+
+log = logging.getLogger("textops.search")
 
 
 NO_RECIPE = Recipe()
@@ -292,7 +295,26 @@ class Objective:
                 # to finalise that winner (or itself) too
                 reserve = budget.reserve(trial.study)
             needed = self._seconds_needed((ek, hk), started, fold + 1)
+            if fold < folds - 1 and not budget.fits(needed, reserve) and self._leads(trial, rec):
+                # the rest would not fit, but on the folds it ran it beats every complete
+                # trial: scored on those, not traded for many cheap trials of a weaker kind
+                trial.set_user_attr("cv_folds_run", fold + 1)
+                trial.set_user_attr("cv_folds", folds)
+                trial.set_user_attr("stopped_reason", f"{kind} led on {fold + 1} of {folds} folds "
+                                    f"({rec.macro_f1:.4f}) when the rest would not fit: scored "
+                                    "on those folds")  # fmt: skip
+                log.warning("trial %s: %s", trial.number, trial.user_attrs["stopped_reason"])
+                return
             budget.prune_if_late(trial, needed, reserve, kind)
+
+    def _leads(self, trial: Trial, rec: TrialRecord) -> bool:
+        """Whether ``trial``'s score on the folds it ran beats every complete trial's."""
+        import optuna
+
+        if self.multi:
+            return False
+        done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        return all(rec.macro_f1 > t.values[0] for t in done if t.values)
 
     def __call__(self, trial: Trial) -> float | tuple[float, float]:
         import optuna

@@ -32,7 +32,7 @@ from textops.track import Scores, evaluate
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-__all__ = ["Evaluated", "evaluate_winner", "refit", "refit_rows"]
+__all__ = ["Evaluated", "evaluate_on_test", "evaluate_winner", "refit", "refit_rows"]
 
 
 def refit_rows(winner: Winner, data: SearchData, plans: list[EmbedderPlan]) -> Split:
@@ -154,7 +154,7 @@ class Evaluated:
 
 
 def evaluate_on_test(clf: TextClassifier, data: SearchData, cache: EmbeddingCache) -> Evaluated:
-    """The test split, touched once, by the winner only."""
+    """The test split, touched by the winner (and by the TF-IDF + LR floor, see _floor)."""
     te = data.test
     X = encode_texts(clf.embedder, te.texts, cache, keys=te.keys, show_progress=False).vectors
     proba = np.asarray(clf.head.predict_proba(X))

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from textops._types import JSON
+from textops.search._floor import FloorCheck
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow
 from textops.search._scores import CVEstimate
@@ -106,13 +107,16 @@ class SearchReport:
     stopped_by_budget: list[str] = field(default_factory=list)
     #: with data recipes searched: per recipe, its best CV macro-F1 and the gain over none
     recipes: list[RecipeRow] | None = None
+    #: the winner against the TF-IDF + LR floor on test, when another kind won (see _floor)
+    floor: FloorCheck | None = None
 
     def as_json(self) -> JSON:
         out = asdict(self)
         out["test"] = self.test.as_json(confusion=False)  # the confusion matrix is the run's
         out["comparison"] = None if self.comparison is None else self.comparison.as_json()
+        out["floor"] = None if self.floor is None else self.floor.as_json()
         out["embedders"] = [plan.as_json() for plan in self.embedders]
-        for optional in ("comparison", "pareto_front", "recipes"):
+        for optional in ("comparison", "pareto_front", "recipes", "floor"):
             if out[optional] is None:
                 del out[optional]
         return out
