@@ -53,7 +53,8 @@ def baseline_tfidf(ds: Any) -> dict[str, Any]:
     return {"macro_f1": round(float(f1), 4), "seconds": round(time.perf_counter() - t, 1)}
 
 
-def baseline_minilm(ds: Any) -> dict[str, Any]:
+def baseline_minilm(ds: Any, key: str = "minilm") -> dict[str, Any]:
+    """Frozen ``key`` embeddings (MiniLM unless named; a cold encode) + logistic regression."""
     from sentence_transformers import SentenceTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
@@ -62,7 +63,7 @@ def baseline_minilm(ds: Any) -> dict[str, Any]:
 
     tr, ytr, te, yte = _splits(ds)
     t = time.perf_counter()
-    st = SentenceTransformer(str(resolve_model("minilm")), device="cpu")
+    st = SentenceTransformer(str(resolve_model(key)), device="cpu")
     xtr = st.encode(tr, batch_size=64, normalize_embeddings=True)
     xte = st.encode(te, batch_size=64, normalize_embeddings=True)
     f1 = f1_score(

@@ -82,9 +82,21 @@ def test_a_kind_not_run_yet_is_taken_as_slow_as_the_slowest_so_far(
     assert study.trials[-1].state.name == state
 
 
-@pytest.mark.parametrize(("best_so_far", "state"), [(0.5, "COMPLETE"), (1.01, "PRUNED")])
+@pytest.mark.parametrize(
+    ("best_so_far", "its_folds", "state"),
+    [
+        (0.5, None, "COMPLETE"),
+        (1.01, None, "PRUNED"),
+        # behind on the same fold, though ahead of its mean over all folds: not a lead
+        (0.5, [1.0, 0.25, 0.25], "PRUNED"),
+    ],
+)
 def test_a_trial_that_leads_on_its_folds_is_scored_on_them_when_the_rest_cannot_fit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, best_so_far: float, state: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    best_so_far: float,
+    its_folds: list[float] | None,
+    state: str,
 ) -> None:
     study = optuna.create_study(direction="maximize")
     study.add_trial(
@@ -92,6 +104,7 @@ def test_a_trial_that_leads_on_its_folds_is_scored_on_them_when_the_rest_cannot_
             params={"embedder": "fake"},
             distributions={"embedder": CategoricalDistribution(["fake"])},
             value=best_so_far,
+            user_attrs={} if its_folds is None else {"cv_scores": its_folds},
         )
     )
     obj = _objective(tmp_path, 5.0)

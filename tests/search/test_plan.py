@@ -149,18 +149,23 @@ def test_a_remembered_rate_plans_without_loading_the_model(
     assert after is not None and after.measured_at >= remembered.measured_at
 
 
+def _slow(cache: EmbeddingCache, key: str) -> Any:
+    """``key``'s cache space, remembered (three times: trusted) encoding 3 texts/s: the 300
+    texts need ~100 s, and a 60 s budget leaves ~42 s to encode a sample."""
+    space = cache.space_for(make_embedder(key))
+    chars = sum(len(t) for t in TEXTS)
+    for _ in range(3):
+        cache.rates.put(space.id, chars=chars, texts=300, seconds=100.0, load_s=0.0)
+    return space
+
+
 def test_an_embedder_too_slow_for_all_rows_is_encoded_for_a_stratified_sample(
     tmp_path: Path,
 ) -> None:
     from textops.search._plan import SampleFrame
 
     cache = EmbeddingCache(tmp_path)
-    space = cache.space_for(make_embedder("fake"))
-    chars = sum(len(t) for t in TEXTS)
-    # remembered (three times: trusted): 3 texts/s, so the 300 texts need ~100 s and a 60 s
-    # budget leaves ~42 s
-    for _ in range(3):
-        cache.rates.put(space.id, chars=chars, texts=300, seconds=100.0, load_s=0.0)
+    space = _slow(cache, "fake")
     labels = ["a", "b", "c"] * 80
     frame = SampleFrame(train=list(range(240)), labels=labels, test=list(range(270, 300)), folds=3)
     (plan,) = plan_embedders(
@@ -344,11 +349,7 @@ def test_a_hybrid_runs_on_the_sample_its_cached_part_was_encoded_for(
     from textops.search._plan import SampleFrame
 
     cache = EmbeddingCache(tmp_path)
-    space = cache.space_for(make_embedder("minilm"))
-    chars = sum(len(t) for t in TEXTS)
-    # remembered (trusted): 3 texts/s, so all 300 texts need ~100 s; a 60 s budget samples
-    for _ in range(3):
-        cache.rates.put(space.id, chars=chars, texts=300, seconds=100.0, load_s=0.0)
+    space = _slow(cache, "minilm")
     labels = ["a", "b", "c"] * 80
     frame = SampleFrame(train=list(range(240)), labels=labels, test=list(range(270, 300)), folds=3)
     plans = plan_embedders(keys, TEXTS, text_keys(TEXTS), cache, budget=_budget(60),

@@ -36,6 +36,7 @@ from textops.track import BackgroundRuns, FinishedRun, Tracker
 
 if TYPE_CHECKING:
     from optuna import Trial
+    from optuna.trial import FrozenTrial
 
 log = logging.getLogger("textops.search")
 
@@ -308,13 +309,21 @@ class Objective:
             budget.prune_if_late(trial, needed, reserve, kind)
 
     def _leads(self, trial: Trial, rec: TrialRecord) -> bool:
-        """Whether ``trial``'s score on the folds it ran beats every complete trial's."""
+        """Whether ``trial`` beats every complete trial on the folds it ran: compared with
+        their scores on those same folds where they were recorded (a fold easier than the
+        others must not make a partial score look like a lead), else with their CV score."""
         import optuna
 
         if self.multi:
             return False
         done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        return all(rec.macro_f1 > t.values[0] for t in done if t.values)
+        ran = len(rec.scores)
+
+        def same_folds(t: FrozenTrial) -> float:
+            scores = t.user_attrs.get("cv_scores") or []
+            return float(np.mean(scores[:ran])) if len(scores) >= ran else float(t.values[0])
+
+        return all(rec.macro_f1 > same_folds(t) for t in done if t.values)
 
     def __call__(self, trial: Trial) -> float | tuple[float, float]:
         import optuna
