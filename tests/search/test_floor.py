@@ -32,7 +32,7 @@ def test_the_floor_is_the_best_tfidf_logreg_trial_when_another_kind_won() -> Non
     got = floor_trial(study, study.trials[0])
     assert got is not None and got.number == 2
     assert floor_trial(study, study.trials[2]) is None  # the winner is the floor's kind
-    assert FloorCheck(2, 0.5, 0.6).chosen and not FloorCheck(2, 0.6, 0.6).chosen
+    assert FloorCheck.of(2, 0.5, 0.6).chosen and not FloorCheck.of(2, 0.6, 0.6).chosen
 
 
 @pytest.mark.parametrize(("winner_test", "floored"), [(0.05, True), (1.0, False)])

@@ -222,8 +222,8 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         floored = winner_of(lowest)
         floor_clf = refit(floored, data, dataset, cache, config.seed, config.device, data.refit)
         floor_eval = evaluate_on_test(floor_clf, data, cache)
-        floor = FloorCheck(lowest.number, float(evaluated.metrics.macro_f1),
-                           float(floor_eval.metrics.macro_f1))  # fmt: skip
+        floor = FloorCheck.of(lowest.number, float(evaluated.metrics.macro_f1),
+                              float(floor_eval.metrics.macro_f1))  # fmt: skip
         if floor.chosen:
             log.warning(
                 "the winner (%s + %s, trial %s) scored %.4f on test, below TF-IDF + logistic "

@@ -12,10 +12,8 @@ the registered score the larger of two estimates (a small optimism the report na
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from textops._types import JSON
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -29,19 +27,19 @@ FLOOR = ("tfidf", "logreg")
 
 @dataclass(frozen=True)
 class FloorCheck:
-    """The winner and the floor on the test split, and which one was registered."""
+    """The winner and the floor on the test split, and whether the floor replaced it (it
+    scored higher)."""
 
     trial: int
     winner_macro_f1: float
     floor_macro_f1: float
+    chosen: bool
+    embedder: str = FLOOR[0]
+    head: str = FLOOR[1]
 
-    @property
-    def chosen(self) -> bool:
-        """Whether the floor scored higher and replaced the winner."""
-        return self.floor_macro_f1 > self.winner_macro_f1
-
-    def as_json(self) -> JSON:
-        return {**asdict(self), "embedder": FLOOR[0], "head": FLOOR[1], "chosen": self.chosen}
+    @classmethod
+    def of(cls, trial: int, winner_macro_f1: float, floor_macro_f1: float) -> FloorCheck:
+        return cls(trial, winner_macro_f1, floor_macro_f1, floor_macro_f1 > winner_macro_f1)
 
 
 def _kind(t: FrozenTrial) -> tuple[object, object]:

@@ -114,7 +114,6 @@ class SearchReport:
         out = asdict(self)
         out["test"] = self.test.as_json(confusion=False)  # the confusion matrix is the run's
         out["comparison"] = None if self.comparison is None else self.comparison.as_json()
-        out["floor"] = None if self.floor is None else self.floor.as_json()
         out["embedders"] = [plan.as_json() for plan in self.embedders]
         for optional in ("comparison", "pareto_front", "recipes", "floor"):
             if out[optional] is None:
