@@ -34,10 +34,10 @@ from textops._util import atomic_write_json
 from textops.embed._base import Embedder
 from textops.embed._cache_stats import CacheStats, PruneReport, SpaceStats
 from textops.embed._key_index import KeyIndex, as_key_array
-from textops.embed._rates import EncodeRates
+from textops.embed._rates import EncodeRate, EncodeRates
 from textops.embed._shard import SHARD_SUFFIX, DamagedShardError, Shard, read_shard, write_shard
 
-__all__ = ["CacheSpace", "EmbeddingCache", "space_id"]
+__all__ = ["CacheLookup", "CacheSpace", "EmbeddingCache", "space_id"]
 
 log = logging.getLogger("textops.cache")
 DAMAGED_SUFFIX = ".damaged"
@@ -48,6 +48,16 @@ def space_id(identity: JSON) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[
         :32
     ]
+
+
+@dataclass(frozen=True)
+class CacheLookup:
+    """An embedder's cache space, which texts it holds (a mask) and the encode rate remembered
+    for it on this machine (None: never measured here)."""
+
+    space: str
+    found: np.ndarray
+    remembered: EncodeRate | None
 
 
 @dataclass
@@ -133,6 +143,11 @@ class CacheSpace:
         with contextlib.suppress(OSError):
             os.utime(self.path)  # last use, for `prune --older-than`
         return out, shard >= 0
+
+    def contains(self, keys: Sequence[bytes]) -> np.ndarray:
+        """Which of ``keys`` the space holds (a boolean mask; no vector is read)."""
+        self.refresh()
+        return self._index.locate(as_key_array(keys))[0] >= 0
 
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> int:
         """Store new vectors as one shard; keys already present are skipped. Returns rows written."""
@@ -225,6 +240,12 @@ class EmbeddingCache:
                 )
             space = self._spaces[sid] = CacheSpace(path)
         return space
+
+    def lookup(self, embedder: Embedder, keys: Sequence[bytes]) -> CacheLookup:
+        """What the cache holds for ``embedder`` and the texts of ``keys``: one question a
+        search's planner asks per embedder."""
+        space = self.space_for(embedder)
+        return CacheLookup(space.id, space.contains(keys), self.rates.get(space.id))
 
     @property
     def rates(self) -> EncodeRates:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from textops._types import JSON
 from textops.data import Dataset
 from textops.embed import EmbeddingCache, encode_texts
 from textops.model import TextClassifier, TrainingReference, build_reference, reference_rows
@@ -35,12 +36,12 @@ from textops.track import (
     EnvLock,
     Gate,
     HeldOut,
+    ModelRecord,
     ModelRegistry,
     Registration,
     Scores,
     Tracker,
-    log_env_lock,
-    log_scores,
+    log_model_record,
     save_pyfunc,
 )
 
@@ -60,17 +61,20 @@ def log_winner(
     """The parent run's record of the winner; returns the environment lock it logged."""
     best = {f"best.{k}": v for k, v in winner.params.items()}
     best |= {f"best.recipe.{k}": v for k, v in (winner.recipe or {}).items() if v is not None}
-    tracker.log_params(run, {"best.embedder": winner.embedder, "best.head": winner.head, **best})
-    if isinstance(test, Scores):
-        log_scores(tracker, run, test, best_cv_macro_f1=winner.cv_macro_f1)
-    else:  # few labels: the repeated-CV estimate stands for a test score
+    files: dict[str, JSON | list[JSON]] = {"leaderboard.json": [row.__dict__ for row in board]}
+    metrics = {"best_cv_macro_f1": winner.cv_macro_f1}
+    if not isinstance(test, Scores):  # few labels: the repeated-CV estimate stands for a test
         values = test.as_json()
-        scalars = {f"cv_estimate_{k}": v for k, v in values.items()
-                   if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
-        tracker.log_metrics(run, {"best_cv_macro_f1": winner.cv_macro_f1, **scalars})
-        tracker.log_dict(run, values, "cv_estimate_metrics.json")
-    tracker.log_dict(run, [row.__dict__ for row in board], "leaderboard.json")
-    return log_env_lock(tracker, run)
+        metrics |= {f"cv_estimate_{k}": v for k, v in values.items()
+                    if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
+        files["cv_estimate_metrics.json"] = values
+    record = ModelRecord(
+        params={"best.embedder": winner.embedder, "best.head": winner.head, **best},
+        scores=test if isinstance(test, Scores) else None,
+        metrics=metrics,
+        files=files,
+    )
+    return log_model_record(tracker, run, record)
 
 
 def drift_reference(

@@ -21,6 +21,8 @@ import logging
 import time
 from typing import Any
 
+import numpy as np
+
 from textops.embed import EMBEDDERS, Embedder, EmbeddingCache, encode_texts, make_embedder
 from textops.errors import MissingDependencyError
 from textops.search._budget import Budget
@@ -162,7 +164,6 @@ def _plan_one(
 ) -> EmbedderPlan:
     """One embedder's plan: what is cached, and the rate its missing texts encode at
     (``measured``: rates this search measured, by cache space; filled here)."""
-    rates = cache.rates
     emb = make_embedder(key)
     # what goes into the cache: the embedder itself, or a hybrid's cacheable part (the
     # same object as that embedder's own plan, when both are planned: MiniLM loads once)
@@ -175,22 +176,21 @@ def _plan_one(
         latency = _latency_ms(emb, texts)
     if part is None:
         return EmbedderPlan(key, 0, 0, None, 0.0, latency)
-    space = cache.space_for(part)
-    part = by_space.setdefault(space.id, part)
+    held = cache.lookup(part, text_keys)
+    part = by_space.setdefault(held.space, part)
     if emb.cacheable:
         emb = part
-    _, found = space.get(text_keys)
-    missing_idx = [i for i, hit in enumerate(found) if not hit]
+    missing_idx = np.flatnonzero(~held.found).tolist()
     sample = [texts[i] for i in missing_idx[:SAMPLE]] or texts[:SAMPLE]
     plan = EmbedderPlan(
-        key, int(found.sum()), len(missing_idx), None, 0.0, latency,
+        key, int(held.found.sum()), len(missing_idx), None, 0.0, latency,
         embedder=part,
-        space=space.id,
+        space=held.space,
     )  # fmt: skip
-    remembered = rates.get(space.id)
+    remembered = held.remembered
     plan.missing_chars = _chars(texts, missing_idx)
-    if missing_idx and space.id in measured:  # a part of another plan here (a hybrid's MiniLM)
-        plan.rate, plan.rate_source = measured[space.id], "measured"
+    if missing_idx and held.space in measured:  # a part of another plan here (a hybrid's MiniLM)
+        plan.rate, plan.rate_source = measured[held.space], "measured"
         plan.estimated_s = len(missing_idx) / plan.rate
     elif missing_idx and remembered is not None:
         plan.rate, plan.rate_source = remembered.texts_per_s, "remembered"
@@ -214,10 +214,10 @@ def _plan_one(
             plan.rate, load_s = _measure(part, sample, len(missing_idx), budget.left())
             plan.rate_source = "measured"
             plan.estimated_s = len(missing_idx) / plan.rate
-            measured[space.id] = plan.rate
+            measured[held.space] = plan.rate
             sample_chars = sum(len(t) for t in sample)
-            rates.put(
-                space.id, chars=sample_chars, texts=len(sample),
+            cache.rates.put(
+                held.space, chars=sample_chars, texts=len(sample),
                 seconds=len(sample) / plan.rate, load_s=load_s,
             )  # fmt: skip
     # per-text latency: for the f1-latency objective, and to try cheap embedders first;

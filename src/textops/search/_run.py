@@ -38,7 +38,7 @@ from textops.search._study import (
     study_lock_path,
 )
 from textops.search._trials import build_objective, optimize, worker
-from textops.track import MlflowTracker, Tracker
+from textops.track import DatasetInput, MlflowTracker, RunOpening, Tracker, open_run
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -142,36 +142,33 @@ def _start_run(
 ) -> str:
     """The search's parent MLflow run (nested under ``parent_run_id``, e.g. a pipeline's
     search stage): its config, its data (one MLflow dataset per split) and its embedder plan."""
-    run = tracker.start_run(
-        f"search {config.study_name}",
-        parent_id=parent_run_id,
-        tags={"textops.study": config.study_name, "textops.dataset": ds.name},
+    splits = (("train", data.train), ("validation", data.validation), ("test", data.test))
+    return open_run(
+        tracker,
+        RunOpening(
+            f"search {config.study_name}",
+            parent_id=parent_run_id,
+            tags={"textops.study": config.study_name, "textops.dataset": ds.name},
+            params={
+                **config.model_dump(mode="json"),
+                "dataset_version": ds.version,
+                "dataset_fingerprint": ds.fingerprint,
+                "cv_folds_used": data.cv_folds(config.cv_folds),
+            },
+            # MLflow merges inputs that share name and digest: one per split
+            datasets=[
+                DatasetInput(
+                    name=f"{ds.name}@{ds.version}:{name}",
+                    digest=hashlib.sha256(f"{ds.fingerprint}:{name}".encode()).hexdigest(),
+                    source=str(ds.data_path),
+                    context=name,
+                    profile={"rows": len(split), "dataset_fingerprint": ds.fingerprint},
+                )
+                for name, split in splits
+            ],
+            files={"embedder_plan.json": [p.as_json() for p in plans]},
+        ),
     )
-    tracker.log_params(
-        run,
-        {
-            **config.model_dump(mode="json"),
-            "dataset_version": ds.version,
-            "dataset_fingerprint": ds.fingerprint,
-            "cv_folds_used": data.cv_folds(config.cv_folds),
-        },
-    )
-    for name, split in (
-        ("train", data.train),
-        ("validation", data.validation),
-        ("test", data.test),
-    ):
-        # MLflow merges inputs that share name and digest: one per split
-        tracker.log_dataset(
-            run,
-            name=f"{ds.name}@{ds.version}:{name}",
-            digest=hashlib.sha256(f"{ds.fingerprint}:{name}".encode()).hexdigest(),
-            source=str(ds.data_path),
-            context=name,
-            profile={"rows": len(split), "dataset_fingerprint": ds.fingerprint},
-        )
-    tracker.log_dict(run, [p.as_json() for p in plans], "embedder_plan.json")
-    return run
 
 
 def run_search(

@@ -30,6 +30,7 @@ from textops.track._metrics import (
     reliability,
 )
 from textops.track._mlflow import default_tracking_uri, ui_hint
+from textops.track._opening import DatasetInput, RunOpening, open_run
 from textops.track._pyfunc import (
     download_model,
     load_classifier,
@@ -37,7 +38,7 @@ from textops.track._pyfunc import (
     model_dataset,
     save_pyfunc,
 )
-from textops.track._records import log_env_lock, log_scores
+from textops.track._records import ModelRecord, log_env_lock, log_model_record, log_scores
 from textops.track._registry import ModelRegistry
 from textops.track._store import StoreFile, checked_store
 from textops.track._tracker import FinishedRun, MemoryTracker, MlflowTracker, Tracker
@@ -50,6 +51,7 @@ __all__ = [
     "BackgroundRuns",
     "ClassScores",
     "Comparison",
+    "DatasetInput",
     "EnvComparison",
     "EnvLock",
     "FinishedRun",
@@ -58,12 +60,14 @@ __all__ = [
     "HeldOut",
     "MemoryTracker",
     "MlflowTracker",
+    "ModelRecord",
     "ModelRegistry",
     "ModelURI",
     "PackageDifference",
     "PairedPredictions",
     "Registration",
     "Reliability",
+    "RunOpening",
     "Scores",
     "StoreFile",
     "Tracker",
@@ -79,9 +83,11 @@ __all__ = [
     "load_classifier",
     "load_model",
     "log_env_lock",
+    "log_model_record",
     "log_scores",
     "mcnemar_test",
     "model_dataset",
+    "open_run",
     "predict_on_cluster",
     "reliability",
     "resolve_version",
