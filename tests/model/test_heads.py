@@ -14,7 +14,7 @@ from textops.data import NormalizationOptions
 from textops.embed import make_embedder
 from textops.errors import UnknownPluginError
 from textops.model import HEADS, TextClassifier, build_head
-from textops.search._objective import compatible_heads
+from textops.search._pairing import compatible_heads
 
 TEXTS = SPAM_TEXTS[:6] * 10
 LABELS = SPAM_LABELS[:6] * 10

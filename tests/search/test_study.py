@@ -141,10 +141,10 @@ def test_the_portfolio_tries_the_cheapest_embedder_then_hybrids_then_the_rest() 
 def test_a_trained_head_in_the_search_runs_one_trial_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from textops.search import SearchConfig, _objective
+    from textops.search import SearchConfig, _study
     from textops.search._study import trial_threads
 
-    monkeypatch.setattr(_objective, "available_cpus", lambda: 4)
+    monkeypatch.setattr(_study, "available_cpus", lambda: 4)
     assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "knn"))) == 4
     assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "knn"), workers=2)) == 2
     assert trial_threads(SearchConfig(dataset="d", heads=("logreg", "setfit"))) == 1

@@ -29,6 +29,7 @@ from textops.search._budget import Budget, OutOfTimeError
 from textops.search._data import SearchData
 from textops.search._fitting import WarmStarts, fit_early_stopped
 from textops.search._folds import FoldData
+from textops.search._pairing import compatible_heads, searches_normalization
 from textops.search._recipes import Recipe, recipe_params, sample_recipe
 from textops.search._scores import FoldResult, TrialRecord, brier_score
 from textops.search._trained_trial import TrainedTrials
@@ -43,41 +44,7 @@ log = logging.getLogger("textops.search")
 
 NO_RECIPE = Recipe()
 
-__all__ = [
-    "Objective",
-    "available_cpus",
-    "compatible_heads",
-    "searches_normalization",
-]
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def searches_normalization(embedder: str, head: str) -> bool:
-    """Whether trials choose the input normalisation (``params["normalize"]``): for dense
-    embeddings that are not standardised anyway, and heads that scaling can change."""
-    cls = EMBEDDERS[embedder].cls  # class attributes only: nothing built
-    spec = HEADS[head]
-    return not (cls.needs_scaling or cls.sparse_output or spec.scale_invariant or spec.text_input)
-
-
-def compatible_heads(embedder: str, heads: Sequence[str]) -> list[str]:
-    emb_cls = EMBEDDERS[embedder].cls
-    out = []
-    for key in heads:
-        spec = HEADS[key]
-        if spec.embedders is not None and embedder not in spec.embedders:
-            continue
-        if emb_cls.sparse_output and not spec.accepts_sparse:
-            continue
-        out.append(key)
-    return out
+__all__ = ["Objective"]
 
 
 class Objective:

@@ -24,7 +24,7 @@ from textops.search._budget import Budget
 from textops.search._config import DEFAULT_EMBEDDERS, SearchConfig
 from textops.search._data import SearchData
 from textops.search._finalize import FinalizeInputs, finalize
-from textops.search._objective import compatible_heads
+from textops.search._pairing import compatible_heads
 from textops.search._plan import EmbedderPlan, PlanFacts, SampleFrame, plan_embedders
 from textops.search._report import SearchReport
 from textops.search._study import (

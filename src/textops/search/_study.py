@@ -55,12 +55,19 @@ def make_storage(url: str | None, home: str | Path | None) -> BaseStorage:
     )
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def trial_threads(config: SearchConfig) -> int:
     """Trials each process runs at once (in threads): one per CPU it has to itself; one when a
     trained head is among the heads: its training uses every core itself, and a trial beside
     it would halve its measured speed and with it the epochs its budget allows."""
     from textops.model import HEADS
-    from textops.search._objective import available_cpus
 
     if any(h in HEADS and HEADS[h].text_input for h in config.head_keys):
         return 1
@@ -134,7 +141,7 @@ def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = Fals
     if few_labels:
         return few_label_portfolio(embedders, heads)
     from textops.embed import EMBEDDERS
-    from textops.search._objective import compatible_heads, searches_normalization
+    from textops.search._pairing import compatible_heads, searches_normalization
 
     rounds: list[list[JSON]] = [[] for _ in SPARSE_C]
     for emb in embedders:
@@ -172,7 +179,7 @@ def few_label_portfolio(embedders: list[str], heads: list[str]) -> list[Params]:
     between two folds' draws, so the best of a thousand sampled trials is mostly the luckiest
     one (bench/selection.py measures it against fixed parameters)."""
     from textops.model import HEADS
-    from textops.search._objective import compatible_heads
+    from textops.search._pairing import compatible_heads
 
     frozen = [
         _default_start(emb, hk)
@@ -194,7 +201,7 @@ def _default_start(emb: str, hk: str) -> JSON:
     """Head ``hk`` on ``emb`` with its few-labels parameters, else its own defaults, its
     inputs as the embedder gives them."""
     from textops.model import HEADS
-    from textops.search._objective import searches_normalization
+    from textops.search._pairing import searches_normalization
 
     spec = HEADS[hk]
     trial = _Defaults({**spec.defaults(), **spec.few_labels})
@@ -233,7 +240,7 @@ def _trained_starts(embedders: list[str], heads: list[str]) -> list[JSON]:
     embedder it takes: a sampled learning rate is often far from one that works, and a
     trained head gets few trials."""
     from textops.model import HEADS
-    from textops.search._objective import compatible_heads
+    from textops.search._pairing import compatible_heads
 
     out = []
     for hk in heads:
