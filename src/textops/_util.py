@@ -69,10 +69,22 @@ def atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
         raise
 
 
-def atomic_write_json(path: Path, obj: object) -> None:
+def atomic_write_json(path: Path, obj: object, *, sort_keys: bool = True) -> None:
+    """``obj`` as JSON at ``path``, atomically (``sort_keys=False`` keeps insertion order: a
+    memo that drops its oldest entries by it)."""
     with atomic_write(path, "w") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=True, default=str)
+        json.dump(obj, fh, indent=2, sort_keys=sort_keys, default=str)
         fh.write("\n")
+
+
+def read_json_object(path: Path) -> dict[str, object]:
+    """The JSON object at ``path``; {} when the file is missing, unreadable, damaged or holds
+    another JSON value (a memo rebuilt from scratch rather than trusted)."""
+    try:
+        body = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def is_interactive(stream: IO[str] | None = None) -> bool:

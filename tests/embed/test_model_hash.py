@@ -65,3 +65,18 @@ def test_a_damaged_memo_is_ignored_and_rewritten(folder: Path) -> None:
     memo_file.write_text("{not json")
     assert hash_model_files(folder) == _direct(folder)
     assert json.loads(memo_file.read_text())
+
+
+def test_the_memo_drops_the_folder_hashed_longest_ago(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_model_hash, "_KEEP", 2)
+    folders = []
+    for name in ("z-model", "a-model", "m-model"):  # recency differs from name order
+        other = folder.parent / name
+        other.mkdir()
+        (other / "weights.bin").write_bytes(name.encode())
+        hash_model_files(other)
+        folders.append(str(other.resolve()))
+    memo = json.loads(_model_hash._memo_file().read_text())
+    assert list(memo) == folders[1:]

@@ -11,12 +11,13 @@ rehashes the folder. A damaged memo is ignored and rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from pathlib import Path
 
-from textops._util import atomic_write_json
+from textops._util import atomic_write_json, read_json_object
 
 __all__ = ["hash_model_files"]
 
@@ -34,15 +35,9 @@ def _memo_file() -> Path:
 
 
 def _read_memo(path: Path) -> dict[str, tuple[str, str]]:
-    try:
-        body = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(body, dict):
-        return {}
     return {
         k: (v[0], v[1])
-        for k, v in body.items()
+        for k, v in read_json_object(path).items()
         if isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
     }
 
@@ -86,9 +81,6 @@ def _remember(memo_file: Path, folder: str) -> None:
     on_disk = _read_memo(memo_file)
     on_disk.pop(folder, None)
     on_disk[folder] = _MEMO[folder]
-    kept = dict(list(on_disk.items())[-_KEEP:])
-    try:
-        memo_file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(memo_file, {k: list(v) for k, v in kept.items()})
-    except OSError:
-        pass
+    kept = dict(list(on_disk.items())[-_KEEP:])  # in insertion order: the oldest go first
+    with contextlib.suppress(OSError):
+        atomic_write_json(memo_file, {k: list(v) for k, v in kept.items()}, sort_keys=False)

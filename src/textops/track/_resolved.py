@@ -14,12 +14,12 @@ a folder that is gone or was written for another store is ignored: the URI is re
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from textops._util import atomic_write_json, read_json_object
 from textops.track._store import sqlite_path
 
 __all__ = ["StoreStamp", "recall", "remember"]
@@ -60,13 +60,8 @@ def _memo(db: Path) -> Path:
 
 
 def _read(db: Path) -> dict[str, object]:
-    try:
-        body = json.loads(_memo(db).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(body, dict) or body.get("store") != str(db):
-        return {}
-    entries = body.get("uris")
+    body = read_json_object(_memo(db))
+    entries = body.get("uris") if body.get("store") == str(db) else None
     return entries if isinstance(entries, dict) else {}
 
 
@@ -95,11 +90,6 @@ def remember(uri: str, tracking_uri: str, stamp: StoreStamp, folder: Path) -> No
         return
     entries = {k: v for k, v in _read(db).items() if k != uri}
     entries[uri] = {"stamp": stamp.as_json(), "folder": str(folder.absolute())}
-    kept = dict(list(entries.items())[-_KEEP:])
-    memo = _memo(db)
-    tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps({"store": str(db), "uris": kept}), "utf-8")
-        tmp.replace(memo)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    kept = dict(list(entries.items())[-_KEEP:])  # in insertion order: the oldest go first
+    with contextlib.suppress(OSError):
+        atomic_write_json(_memo(db), {"store": str(db), "uris": kept}, sort_keys=False)
