@@ -50,3 +50,12 @@ def test_empty_shards_and_queries() -> None:
 def test_a_key_that_is_not_a_digest_is_refused() -> None:
     with pytest.raises(ValueError, match="32-byte"):
         as_key_array([b"short"])
+
+
+def test_the_unique_keys_are_the_first_occurrences_in_shard_order() -> None:
+    a, b, c = _keys("a", "b", "c")
+    index = KeyIndex()
+    index.add(as_key_array([c, a]))
+    index.add(as_key_array([a, b, c]))
+    assert [row.tobytes() for row in index.unique()] == [c, a, b]
+    assert KeyIndex().unique().shape == (0, 32)

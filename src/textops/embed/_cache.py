@@ -118,15 +118,11 @@ class CacheSpace:
     def stored_keys(self) -> list[bytes]:
         """Every key the space holds, once each (shards in load order)."""
         self.refresh()
-        seen: dict[bytes, None] = {}
-        for shard in self._shards:
-            raw = shard.keys.tobytes()
-            for i in range(shard.n):
-                seen.setdefault(raw[i * 32 : i * 32 + 32], None)
-        return list(seen)
+        return [row.tobytes() for row in self._index.unique()]
 
     def __len__(self) -> int:
-        return len(self.stored_keys())
+        self.refresh()
+        return len(self._index.unique())
 
     # -- lookups and writes ----------------------------------------------------------------
     def get(self, keys: Sequence[bytes]) -> tuple[np.ndarray | None, np.ndarray]:
@@ -183,7 +179,7 @@ class CacheSpace:
             params=params if isinstance(params, dict) else {},
             model=ident.get("model"),
             dim=int(self._shards[0].vectors.shape[1]) if self._shards else None,
-            entries=len(self.stored_keys()),
+            entries=len(self),
             shards=len(self._shards),
             damaged_shards=sum(p.name.endswith(DAMAGED_SUFFIX) for p in files),
             bytes=sum(p.stat().st_size for p in files),

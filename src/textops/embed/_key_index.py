@@ -61,3 +61,12 @@ class KeyIndex:
             shard[cand[full]] = s
             row[cand[full]] = rows[full]
         return shard, row
+
+    def unique(self) -> np.ndarray:
+        """Every key held, once each, as an (n, 32) array: first occurrences, shards in the
+        order they were added."""
+        if not self._parts:
+            return np.zeros((0, KEY_BYTES), np.uint8)
+        keys = np.ascontiguousarray(np.concatenate([k for _, _, k in self._parts]))
+        _, first = np.unique(keys.view(f"V{KEY_BYTES}").ravel(), return_index=True)
+        return keys[np.sort(first)]
