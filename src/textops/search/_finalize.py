@@ -43,6 +43,7 @@ from textops.track import (
     Tracker,
     log_model_record,
     save_pyfunc,
+    scalar_metrics,
 )
 
 if TYPE_CHECKING:
@@ -65,8 +66,7 @@ def log_winner(
     metrics = {"best_cv_macro_f1": winner.cv_macro_f1}
     if not isinstance(test, Scores):  # few labels: the repeated-CV estimate stands for a test
         values = test.as_json()
-        metrics |= {f"cv_estimate_{k}": v for k, v in values.items()
-                    if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
+        metrics |= scalar_metrics(values, "cv_estimate")
         files["cv_estimate_metrics.json"] = values
     record = ModelRecord(
         params={"best.embedder": winner.embedder, "best.head": winner.head, **best},

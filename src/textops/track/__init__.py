@@ -38,7 +38,13 @@ from textops.track._pyfunc import (
     model_dataset,
     save_pyfunc,
 )
-from textops.track._records import ModelRecord, log_env_lock, log_model_record, log_scores
+from textops.track._records import (
+    ModelRecord,
+    log_env_lock,
+    log_model_record,
+    log_scores,
+    scalar_metrics,
+)
 from textops.track._registry import ModelRegistry
 from textops.track._store import StoreFile, checked_store
 from textops.track._tracker import FinishedRun, MemoryTracker, MlflowTracker, Tracker
@@ -92,5 +98,6 @@ __all__ = [
     "reliability",
     "resolve_version",
     "save_pyfunc",
+    "scalar_metrics",
     "ui_hint",
 ]

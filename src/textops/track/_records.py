@@ -14,7 +14,13 @@ from textops.track._envlock import EnvLock, capture_env_lock
 from textops.track._metrics import Scores, confusion_figure
 from textops.track._tracker import Tracker
 
-__all__ = ["ModelRecord", "log_env_lock", "log_model_record", "log_scores"]
+__all__ = ["ModelRecord", "log_env_lock", "log_model_record", "log_scores", "scalar_metrics"]
+
+
+def scalar_metrics(values: Mapping[str, object], prefix: str) -> dict[str, float]:
+    """The numbers among ``values`` (a scores' JSON) as ``<prefix>_<key>`` metrics."""
+    return {f"{prefix}_{k}": float(v) for k, v in values.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
 
 
 def log_scores(tracker: Tracker, run: str, scores: Scores, **extra: float) -> None:
@@ -23,8 +29,7 @@ def log_scores(tracker: Tracker, run: str, scores: Scores, **extra: float) -> No
     import matplotlib.pyplot as plt
 
     values = scores.as_json()
-    metrics = {f"test_{k}": v for k, v in values.items()
-               if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
+    metrics = scalar_metrics(values, "test")
     for lab, m in scores.per_class.items():
         metrics.update({f"test_{lab}_{k}": getattr(m, k) for k in ("precision", "recall", "f1")})
     tracker.log_metrics(run, {**extra, **metrics})
