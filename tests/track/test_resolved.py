@@ -78,3 +78,14 @@ def test_a_memo_naming_a_folder_that_is_gone_is_resolved_again(store: str) -> No
     body["uris"]["models:/topics@champion"]["folder"] = "/nonexistent/model"
     _memo(store).write_text(json.dumps(body))
     assert download_model("models:/topics@champion", store) == folder
+
+
+def test_a_download_from_a_remote_artifact_store_is_not_remembered(store: str) -> None:
+    folder = download_model("models:/topics@champion", store)
+    _memo(store).unlink()
+    stamp = _resolved.store_stamp(store)
+    assert stamp is not None
+    _resolved.remember("models:/topics@champion", store, stamp, "s3://bucket/model", folder)
+    assert not _memo(store).exists()  # a copy MLflow downloaded may be gone by the next call
+    _resolved.remember("models:/topics@champion", store, stamp, f"file://{folder}", folder)
+    assert _memo(store).exists()

@@ -13,8 +13,7 @@ from textops.errors import ModelLoadError, ModelNotFoundError
 from textops.model import TextClassifier, TrainingReference
 from textops.track._envlock import EnvLock
 from textops.track._mlflow import default_tracking_uri, quiet_mlflow
-from textops.track._resolved import StoreStamp, recall, remember
-from textops.track._store import sqlite_path
+from textops.track._resolved import recall, remember, store_stamp
 from textops.track._uri import ModelURI, client_for
 
 __all__ = [
@@ -121,8 +120,7 @@ def download_model(uri: str, tracking_uri: str) -> Path:
     remembered = recall(uri, tracking_uri)
     if remembered is not None:  # the store is as it was when this URI was resolved
         return remembered
-    db = sqlite_path(tracking_uri)
-    stamp = None if db is None else StoreStamp.of(db)
+    stamp = store_stamp(tracking_uri)  # before resolving: a write meanwhile voids the memo
     import mlflow.artifacts
 
     quiet_mlflow()
@@ -139,19 +137,9 @@ def download_model(uri: str, tracking_uri: str) -> Path:
             "`textops models list`; URIs look like models:/NAME@champion, models:/NAME/3 or "
             "runs:/RUN_ID/model"
         ) from exc
-    if stamp is not None and _in_place(source, folder):
-        remember(uri, tracking_uri, stamp, folder)
+    if stamp is not None:
+        remember(uri, tracking_uri, stamp, source, folder)
     return folder
-
-
-def _in_place(source: str, folder: Path) -> bool:
-    """Whether MLflow handed back the artifact store's own folder (a local store), not a
-    downloaded copy that may be deleted before the next call."""
-    path = source.removeprefix("file://") if source.startswith("file:///") else source
-    try:
-        return Path(path).resolve() == folder.resolve()
-    except (OSError, ValueError):
-        return False
 
 
 def load_classifier(uri: str, tracking_uri: str) -> tuple[TextClassifier, EnvLock]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from textops._util import atomic_write_json, read_json_object
 from textops.track._store import sqlite_path
 
-__all__ = ["StoreStamp", "recall", "remember"]
+__all__ = ["StoreStamp", "recall", "remember", "store_stamp"]
 
 #: seconds a store must have been unchanged before a resolution against it is remembered
 _STILL_S = 2.0
@@ -81,12 +81,31 @@ def recall(uri: str, tracking_uri: str) -> Path | None:
     return Path(folder)
 
 
-def remember(uri: str, tracking_uri: str, stamp: StoreStamp, folder: Path) -> None:
-    """Remember that ``uri`` named ``folder`` while the store looked like ``stamp`` (taken
-    before resolving: a write during the resolution changes the stamp and voids the memo).
+def store_stamp(tracking_uri: str) -> StoreStamp | None:
+    """The store's stamp now (None: not a SQLite store, nothing is remembered)."""
+    db = sqlite_path(tracking_uri)
+    return None if db is None else StoreStamp.of(db)
+
+
+def _in_place(source: str, folder: Path) -> bool:
+    """Whether MLflow handed back the artifact store's own folder (a local store), not a
+    downloaded copy that may be deleted before the next call."""
+    path = source.removeprefix("file://") if source.startswith("file:///") else source
+    try:
+        return Path(path).resolve() == folder.resolve()
+    except (OSError, ValueError):
+        return False
+
+
+def remember(uri: str, tracking_uri: str, stamp: StoreStamp, source: str, folder: Path) -> None:
+    """Remember that ``uri`` (resolved to the artifact ``source``) named ``folder`` while the
+    store looked like ``stamp`` (taken before resolving: a write during the resolution changes
+    the stamp and voids the memo). Only a folder of a local artifact store is remembered.
     Best effort: a read-only home just resolves every time."""
     db = sqlite_path(tracking_uri)
-    if db is None or not stamp.still(time.time_ns()) or StoreStamp.of(db) != stamp:
+    if db is None or not _in_place(source, folder):
+        return
+    if not stamp.still(time.time_ns()) or StoreStamp.of(db) != stamp:
         return
     entries = {k: v for k, v in _read(db).items() if k != uri}
     entries[uri] = {"stamp": stamp.as_json(), "folder": str(folder.absolute())}
