@@ -12,7 +12,6 @@ import pytest
 from textops.data import Dataset
 from textops.search import SearchConfig, _finalize, run_search
 from textops.search._floor import FloorCheck, floor_trial
-from textops.search._refit import Evaluated
 from textops.track import MlflowTracker, ModelRegistry, default_tracking_uri
 
 
@@ -39,19 +38,19 @@ def test_the_floor_is_the_best_tfidf_logreg_trial_when_another_kind_won() -> Non
 def test_a_winner_below_the_floor_on_test_is_replaced_by_it(
     topics: Dataset, home: Path, monkeypatch: pytest.MonkeyPatch, winner_test: float, floored: bool
 ) -> None:
-    real_evaluate = _finalize.evaluate_winner
+    real_estimate = _finalize.test_estimate
 
     def pick_fake(study: optuna.Study, config: SearchConfig) -> Any:
         done = [t for t in study.trials if t.state.name == "COMPLETE"]
         return max((t for t in done if t.user_attrs["embedder"] == "fake"),
                    key=lambda t: t.values[0]), []  # fmt: skip
 
-    def scored(*args: Any, **kwargs: Any) -> Evaluated:
-        got = real_evaluate(*args, **kwargs)  # the winner's real scores, its macro-F1 set
-        return Evaluated(replace(got.metrics, macro_f1=winner_test), got.proba)
+    def scored(*args: Any, **kwargs: Any) -> Any:
+        got = real_estimate(*args, **kwargs)  # the winner's real scores, its macro-F1 set
+        return replace(got, macro_f1=winner_test)
 
     monkeypatch.setattr(_finalize, "pick_winner", pick_fake)
-    monkeypatch.setattr(_finalize, "evaluate_winner", scored)
+    monkeypatch.setattr(_finalize, "test_estimate", scored)
     cfg = SearchConfig(dataset="topics", embedders=("fake", "tfidf"), heads=("logreg",),
                        trials=4, cv_folds=3)  # fmt: skip
     report = run_search(cfg, home=home, tracker=MlflowTracker(home=home))

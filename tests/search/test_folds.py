@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from textops.embed import EmbeddingCache
 from textops.embed._encode import text_keys
 from textops.search._folds import FoldData
 
@@ -21,7 +22,7 @@ def _data(home: Path, val: list[str] = TEXTS[:12], val_labels: list[str] = LABEL
         keys=text_keys(TEXTS),
         folds=3,
         seed=0,
-        home=home,
+        cache=EmbeddingCache(home=home),
         validation=(val, text_keys(val), val_labels),
     )
 
@@ -119,7 +120,7 @@ def test_a_sampled_hybrid_folds_and_encodes_only_its_sample(tmp_path: Path) -> N
 
     rows = list(range(0, 60, 2)) + list(range(1, 60, 4))  # 45 of the 60 train rows
     data = FoldData(texts=TEXTS, labels=LABELS, keys=text_keys(TEXTS), folds=3, seed=0,
-                    home=tmp_path, subsets={"tfidf_minilm": rows})  # fmt: skip
+                    cache=EmbeddingCache(home=tmp_path), subsets={"tfidf_minilm": rows})  # fmt: skip
     tr, va = data.splits("tfidf_minilm")[0]
     assert set(tr) | set(va) <= set(rows)
     Xtr, Xva = data.arrays("tfidf_minilm", 0, False)

@@ -10,6 +10,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution
 
+from textops.embed import EmbeddingCache
 from textops.embed._encode import text_keys
 from textops.search._budget import Budget
 from textops.search._data import SearchData, Split
@@ -41,7 +42,7 @@ def _objective(home: Path, reserve: float | None, validation: bool = False) -> O
         folds=3,
         seed=0,
         multi=False,
-        home=home,
+        cache=EmbeddingCache(home=home),
         budget=_FixedReserve(time.time() + 30, time.time(), fixed=reserve),
     )
 

@@ -140,27 +140,24 @@ def test_finalising_counts_encoding_the_test_split_and_the_reference_with_the_ne
     assert hooks.refit_seconds(2) == pytest.approx(30.0 + 30.0 + SAVE_SECONDS)
 
 
-def test_the_drift_reference_encodes_only_the_rows_it_keeps(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_drift_reference_encodes_only_the_rows_it_keeps() -> None:
     from types import SimpleNamespace
 
-    from textops.model import REFERENCE_VECTORS
-    from textops.search import _finalize
-    from textops.search._data import Split
+    from textops.model import REFERENCE_VECTORS, LabelledRows, _train
 
     encoded: list[str] = []
 
-    def encode(emb: object, texts: list[str], *a: object, **k: object) -> SimpleNamespace:
+    def vectors(texts: list[str], keys: object = None) -> np.ndarray:
         encoded.extend(texts)
-        return SimpleNamespace(vectors=np.zeros((len(texts), 4), dtype=np.float32))
+        return np.zeros((len(texts), 4), dtype=np.float32)
 
-    monkeypatch.setattr(_finalize, "encode_texts", encode)
     n = REFERENCE_VECTORS * 3
-    rows = Split([f"text {i}" for i in range(n)], ["a"] * n, [bytes([i % 256]) for i in range(n)])
-    clf = SimpleNamespace(embedder=SimpleNamespace(cacheable=True), labels=["a", "b"])
-    data = SimpleNamespace(test=Split([], [], []))
-    ref = _finalize.drift_reference(clf, data, np.zeros((0, 2)), None, 0, rows)  # type: ignore[arg-type]
+    rows = LabelledRows(
+        [f"text {i}" for i in range(n)], ["a"] * n, [bytes([i % 256]) for i in range(n)]
+    )
+    embedder = SimpleNamespace(cacheable=True)
+    clf = SimpleNamespace(embedder=embedder, labels=["a", "b"], vectors=vectors)
+    ref = _train._reference(clf, rows, None, [], 0)  # type: ignore[arg-type]
     assert len(encoded) == REFERENCE_VECTORS == len(set(encoded))
     assert ref.vectors is not None and len(ref.vectors) == REFERENCE_VECTORS
     assert ref.n_train == n  # the statistics still cover every row
@@ -194,6 +191,7 @@ def test_an_encoder_too_slow_for_the_budget_is_never_loaded(
 def _finetune_objective(tiny_bert: Path, rate: float, *, validation: bool, **options: Any) -> Any:
     """A 60 s search objective of `finetune` on the 36 spam texts at an encode rate of
     ``rate`` texts/s: with a validation split, or (few labels) every row in the CV folds."""
+    from textops.embed import EmbeddingCache
     from textops.embed._encode import text_keys
     from textops.search._data import SearchData, Split
     from textops.search._objective import Objective
@@ -209,7 +207,7 @@ def _finetune_objective(tiny_bert: Path, rate: float, *, validation: bool, **opt
         folds=3,
         seed=0,
         multi=False,
-        home=None,
+        cache=EmbeddingCache(),
         budget=Budget.start(60.0),
         head_options={"model": str(tiny_bert), **options},
         rates={"minilm": rate},

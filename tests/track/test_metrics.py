@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from textops.model import expected_calibration_error
 from textops.track import evaluate
-from textops.track._metrics import expected_calibration_error
 
 
 def test_perfect_confident_predictions_score_one_with_zero_ece() -> None:

@@ -5,8 +5,9 @@ from textops.data._builtin import BUILTIN_DATASETS, builtin_source
 from textops.data._columns import text_column
 from textops.data._files import TABLE_EXTENSIONS
 from textops.data._ingest import ingest
+from textops.data._labelled import LabelledVersion, read_labelled
 from textops.data._manifest import IngestReport, ingest_report
-from textops.data._normalize import normalize_text
+from textops.data._normalize import normalize_text, prepare_texts
 from textops.data._readers import FileSource, MemorySource
 from textops.data._repair import EncodingGuess, clean_text
 from textops.data._schema import (
@@ -36,6 +37,7 @@ __all__ = [
     "FileSource",
     "IngestConfig",
     "IngestReport",
+    "LabelledVersion",
     "MemorySource",
     "NormalizationOptions",
     "RejectReason",
@@ -50,6 +52,8 @@ __all__ = [
     "ingest",
     "ingest_report",
     "normalize_text",
+    "prepare_texts",
+    "read_labelled",
     "read_synthetic",
     "read_table",
     "text_column",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
-from textops.data._schema import NormalizationOptions
+from textops.data._repair import clean_text
+from textops.data._schema import NormalizationOptions, TextDecoding
 
-__all__ = ["normalize_text"]
+__all__ = ["normalize_text", "prepare_texts"]
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -26,3 +28,14 @@ def normalize_text(text: str, options: NormalizationOptions) -> str:
     if options.lowercase:
         text = text.lower()
     return text
+
+
+def prepare_texts(
+    texts: Sequence[str], normalization: NormalizationOptions, decoding: TextDecoding | None
+) -> list[str]:
+    """``texts`` as a dataset stores them: repaired as its texts were (mojibake, control
+    characters, HTML entities when asked; ``decoding`` None: not repaired, as models saved
+    before textops recorded it), then normalised. One function for training and prediction."""
+    if decoding is not None:
+        texts = [clean_text(t, decoding) for t in texts]
+    return [normalize_text(t, normalization) for t in texts]

@@ -4,7 +4,15 @@ calibration, saving and loading without pickle, and the training reference monit
 served traffic with."""
 
 from textops.model._batch import BatchPrediction, predict_file
-from textops.model._classifier import Scored, TextClassifier
+from textops.model._classifier import Packaged, Scored, TextClassifier
+from textops.model._evaluation import (
+    ClassScores,
+    Reliability,
+    Scores,
+    evaluate,
+    expected_calibration_error,
+    reliability,
+)
 from textops.model._heads import (
     HEADS,
     INPUT_PARAMS,
@@ -24,6 +32,13 @@ from textops.model._reference import (
     reference_rows,
 )
 from textops.model._scores import macro_f1, macro_f1_labels
+from textops.model._train import (
+    ClassifierRecipe,
+    Evaluation,
+    LabelledRows,
+    Trained,
+    train_classifier,
+)
 from textops.model._trained_head import Exported, TrainedHead
 from textops.model._training import (
     EpochRecord,
@@ -39,11 +54,19 @@ __all__ = [
     "NORMALIZATIONS",
     "REFERENCE_VECTORS",
     "BatchPrediction",
+    "ClassScores",
+    "ClassifierRecipe",
     "EpochRecord",
+    "Evaluation",
     "Exported",
     "HeadSpec",
+    "LabelledRows",
+    "Packaged",
+    "Reliability",
     "Scored",
+    "Scores",
     "TextClassifier",
+    "Trained",
     "TrainedHead",
     "TrainingHooks",
     "TrainingReference",
@@ -51,6 +74,8 @@ __all__ = [
     "build_head",
     "build_reference",
     "device_for",
+    "evaluate",
+    "expected_calibration_error",
     "head_kwargs",
     "head_parameters",
     "int_param",
@@ -59,6 +84,8 @@ __all__ = [
     "oov_rate",
     "predict_file",
     "reference_rows",
+    "reliability",
     "set_threads",
     "standardizes",
+    "train_classifier",
 ]

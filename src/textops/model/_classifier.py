@@ -25,15 +25,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from textops._types import JSON, Features, Params
-from textops.data import NormalizationOptions, TextDecoding, clean_text, normalize_text
+from textops.data import NormalizationOptions, TextDecoding, prepare_texts
 from textops.embed import Embedder, EmbeddingCache, HybridEmbedder, encode_texts, make_embedder
 from textops.errors import ModelLoadError, TextopsError
+from textops.model._reference import TrainingReference
 from textops.model._skops import skops_dump, skops_load
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
 
-__all__ = ["Scored", "TextClassifier"]
+__all__ = ["Packaged", "Scored", "TextClassifier", "stored_vectors"]
 
 log = logging.getLogger("textops.model")
 
@@ -67,12 +68,34 @@ def _upgrade(emb: Embedder) -> Embedder:
     return emb
 
 
+def stored_vectors(
+    embedder: Embedder,
+    stored: Sequence[str],
+    cache: EmbeddingCache | None,
+    keys: Sequence[bytes] | None = None,
+) -> Features:
+    """``embedder``'s features of prepared texts through ``cache``: the one way the model
+    layer encodes (training, scoring, the drift reference and prediction alike)."""
+    return encode_texts(embedder, stored, cache, keys=keys, show_progress=False).vectors
+
+
 @dataclass(frozen=True)
 class Scored:
     """A batch's probabilities (columns: the classifier's labels) and its dense embeddings."""
 
     proba: np.ndarray
     embeddings: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Packaged:
+    """A classifier saved with its reference (``folder``), and its probabilities (columns:
+    ``labels``) on a few example texts."""
+
+    folder: Path
+    labels: list[str]
+    example_texts: list[str]
+    example_proba: np.ndarray
 
 
 class TextClassifier:
@@ -112,13 +135,15 @@ class TextClassifier:
     def prepare(self, texts: Sequence[str]) -> list[str]:
         """``texts`` as the training texts were stored: repaired as they were (mojibake,
         control characters, HTML entities when asked), then normalised."""
-        if self.decoding is not None:
-            texts = [clean_text(t, self.decoding) for t in texts]
-        return [normalize_text(t, self.normalization) for t in texts]
+        return prepare_texts(texts, self.normalization, self.decoding)
 
     def embed(self, texts: Sequence[str]) -> Features:
-        norm = self.prepare(texts)
-        return encode_texts(self.embedder, norm, self.cache, show_progress=False).vectors
+        return self.vectors(self.prepare(texts))
+
+    def vectors(self, stored: Sequence[str], keys: Sequence[bytes] | None = None) -> Features:
+        """The embedder's features of texts already prepared (a dataset's stored texts),
+        through the cache (by ``keys``, their sha256, when given)."""
+        return stored_vectors(self.embedder, stored, self.cache, keys)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
@@ -178,6 +203,21 @@ class TextClassifier:
             json.dumps(self.describe(), indent=2, sort_keys=True, default=str)
         )
         return path
+
+    def package(
+        self,
+        path: str | Path,
+        *,
+        reference: TrainingReference | None,
+        example_texts: Sequence[str],
+    ) -> Packaged:
+        """The folder a served model is made of: this classifier with its drift reference
+        beside it, and its predictions on ``example_texts`` (a model signature's example)."""
+        folder = self.save(path)
+        if reference is not None:
+            reference.save(folder)
+        texts = list(example_texts)
+        return Packaged(folder, self.labels, texts, self.predict_proba(texts))
 
     @classmethod
     def load(cls, path: str | Path, *, cache: EmbeddingCache | None = None) -> TextClassifier:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from statistics import median
 
-from textops.data import Dataset
+from textops.data import LabelledVersion
 from textops.errors import ConfigError
 
 __all__ = ["SearchData", "Split"]
@@ -38,20 +38,14 @@ class SearchData:
     synthetic: tuple[list[str], list[str]] | None = None
 
     @classmethod
-    def read(cls, ds: Dataset) -> SearchData:
-        table = ds.table(["text", "label", "split", "text_sha256"])
-        texts = [str(t) for t in table["text"].to_pylist()]
-        labels = [str(t) for t in table["label"].to_pylist()]
-        keys = list(table["text_sha256"].to_pylist())
-        splits = table["split"].to_pylist()
+    def of(cls, version: LabelledVersion) -> SearchData:
+        texts, labels, keys, splits = version.texts, version.labels, version.keys, version.splits
 
         def split(name: str) -> Split:
             idx = [i for i, s in enumerate(splits) if s == name]
             return Split([texts[i] for i in idx], [labels[i] for i in idx], [keys[i] for i in idx])
 
-        from textops.data import read_synthetic
-
-        made = read_synthetic(ds, "llm")
+        made = version.synthetic
         synthetic = None if made is None else (made.texts, made.labels)
         return cls(split("train"), split("validation"), split("test"), texts, keys, synthetic)
 

@@ -1,48 +1,42 @@
-"""After the trials: the winner (``_winner``), then refit -> evaluate (``_refit``) -> log ->
-save -> register.
+"""After the trials: the winner (``_winner``), trained again and scored once (``_refit``), then
+published: the run's record of it, the model saved into the run and registered under the
+search's gate (``textops.track.publish``), all in one call that takes data, not callbacks.
 
 The winner's parent MLflow run gets the test metrics, the confusion matrix, the leaderboard and
-the environment lock; the model is saved into that run and the
-registry decides its alias (``ModelRegistry.register_classifier``).
+the environment lock; the registry decides the version's alias.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from textops._types import JSON
 from textops.data import Dataset
-from textops.embed import EmbeddingCache, encode_texts
-from textops.model import TextClassifier, TrainingReference, build_reference, reference_rows
+from textops.embed import EmbeddingCache
+from textops.model import Trained
 from textops.search._budget import Budget, finalize_estimate
 from textops.search._config import SearchConfig
-from textops.search._data import SearchData, Split
+from textops.search._data import SearchData
 from textops.search._floor import FloorCheck, floor_trial
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow, recipe_summary
-from textops.search._refit import evaluate_on_test, evaluate_winner, refit, refit_rows
+from textops.search._refit import refit, refit_rows, test_estimate
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.search._scores import CVEstimate
 from textops.search._winner import leaderboard, pick_winner, winner_of
 from textops.track import (
-    EnvLock,
     Gate,
     HeldOut,
     ModelRecord,
-    ModelRegistry,
-    Registration,
+    Publication,
+    RegistrationRequest,
     Scores,
     Tracker,
-    log_model_record,
-    save_pyfunc,
+    publish,
     scalar_metrics,
 )
 
@@ -55,11 +49,9 @@ __all__ = ["FinalizeInputs", "finalize"]
 log = logging.getLogger("textops.search")
 
 
-# -- log -> save -> register ---------------------------------------------------------------------
-def log_winner(
-    tracker: Tracker, run: str, winner: Winner, test: Scores | CVEstimate, board: list[TrialRow]
-) -> EnvLock:
-    """The parent run's record of the winner; returns the environment lock it logged."""
+# -- what is published ---------------------------------------------------------------------------
+def winner_record(winner: Winner, test: Scores | CVEstimate, board: list[TrialRow]) -> ModelRecord:
+    """The parent run's record of the winner."""
     best = {f"best.{k}": v for k, v in winner.params.items()}
     best |= {f"best.recipe.{k}": v for k, v in (winner.recipe or {}).items() if v is not None}
     files: dict[str, JSON | list[JSON]] = {"leaderboard.json": [row.__dict__ for row in board]}
@@ -68,113 +60,46 @@ def log_winner(
         values = test.as_json()
         metrics |= scalar_metrics(values, "cv_estimate")
         files["cv_estimate_metrics.json"] = values
-    record = ModelRecord(
+    return ModelRecord(
         params={"best.embedder": winner.embedder, "best.head": winner.head, **best},
         scores=test if isinstance(test, Scores) else None,
         metrics=metrics,
         files=files,
     )
-    return log_model_record(tracker, run, record)
 
 
-def drift_reference(
-    clf: TextClassifier,
-    data: SearchData,
-    test_proba: np.ndarray,
-    cache: EmbeddingCache,
-    seed: int,
-    rows: Split | None = None,
-) -> TrainingReference:
-    """What monitoring compares served traffic with: training texts' statistics, the model's
-    label mix on test, and a sample of training embeddings (dense embedders only)."""
-    rows = rows or data.refit
-    vectors = None
-    if clf.embedder.cacheable:  # dense: the sample the reference keeps, through the cache
-        keep = reference_rows(len(rows), seed)
-        vectors = encode_texts(
-            clf.embedder,
-            [rows.texts[i] for i in keep],
-            cache,
-            keys=[rows.keys[i] for i in keep],
-            show_progress=False,
-        ).vectors
-    predicted = [clf.labels[i] for i in test_proba.argmax(axis=1)] if len(data.test) else []
-    return build_reference(
-        train_texts=rows.texts,
-        train_vectors=vectors,
-        test_texts=data.test.texts,
-        test_pred_labels=predicted,
-        labels=clf.labels,
-        seed=seed,
-    )
-
-
-def save_winner(
-    tracker: Tracker,
-    run: str,
-    clf: TextClassifier,
-    dataset: Dataset,
-    data: SearchData,
-    reference: TrainingReference,
-    env_lock: EnvLock,
-) -> str:
-    """The winner as an MLflow model in the parent run; returns its artifact URI."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = save_pyfunc(
-            clf,
-            Path(tmp) / "model",
-            env_lock=env_lock,
-            example_texts=data.test.texts or data.train.texts,
-            metadata={"dataset": dataset.name, "fingerprint": dataset.fingerprint},
-            drift_reference=reference,
-        )
-        return tracker.log_artifacts(run, path, "model")
-
-
-def register(
-    registry: ModelRegistry,
-    *,
-    model_name: str,
+def registration_request(
     config: SearchConfig,
     winner: Winner,
     dataset: Dataset,
     data: SearchData,
     test: Scores | CVEstimate,
-    predicted: list[str],
-    run_id: str,
-    save: Callable[[], str],
-) -> Registration:
-    """Register the winner under the search's promotion gate: the version this study's
-    trial already is, or (saved by ``save()``, which returns its source) a new one, decided
-    on the test split (``predicted``: its labels there; the registry predicts the
-    champion's). Few labels, no test split: a champion of other data is kept."""
-    identity = {
-        "textops.study": config.study_name,
-        "textops.trial": str(winner.trial),
-        "textops.dataset_fingerprint": dataset.fingerprint,
-    }
-    same = registry.existing(model_name, identity)
-    if same is not None:
-        return same
-    source = save()
+    trained: Trained,
+) -> RegistrationRequest:
+    """The winner's registration under the search's promotion gate: the version this study's
+    trial already is, or a new one decided on the test split (the registry predicts the
+    champion there). Few labels, no test split: a champion of other data is kept."""
     held_out = None
-    if len(data.test):
-        held_out = HeldOut(data.test.texts, data.test.labels, predicted)
-    gate = Gate(mode=config.gate, test=config.gate_test, alpha=config.gate_alpha, seed=config.seed)
-    return registry.register_classifier(
-        name=model_name,
-        source=source,
-        run_id=run_id,
+    if trained.test is not None:
+        held_out = HeldOut(data.test.texts, data.test.labels, trained.test.predicted)
+    return RegistrationRequest(
+        name=config.model_name or dataset.name,
+        identity={
+            "textops.study": config.study_name,
+            "textops.trial": str(winner.trial),
+            "textops.dataset_fingerprint": dataset.fingerprint,
+        },
         tags={
             "textops.embedder": winner.embedder,
             "textops.head": winner.head,
             "textops.dataset": f"{dataset.name}@{dataset.version}",
             "textops.cv_macro_f1": f"{winner.cv_macro_f1:.6f}",
-            **identity,
         },
         macro_f1=float(test.macro_f1),
         fingerprint=dataset.fingerprint,
-        gate=gate,
+        gate=Gate(
+            mode=config.gate, test=config.gate_test, alpha=config.gate_alpha, seed=config.seed
+        ),
         held_out=held_out,
     )
 
@@ -204,6 +129,7 @@ class FinalizeInputs:
     plans: list[EmbedderPlan]
     home: str | Path | None
     budget: Budget
+    cache: EmbeddingCache
 
 
 def finalize(inputs: FinalizeInputs) -> SearchReport:
@@ -213,21 +139,19 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     estimate = finalize_estimate(study, len(data.train), len(data.refit))
     best, pareto = pick_winner(study, config)
     winner = winner_of(best)
-    cache = EmbeddingCache(home=inputs.home)
     steps = _Steps(began)
     rows = refit_rows(winner, data, inputs.plans)
-    clf = refit(winner, data, dataset, cache, config.seed, config.device, rows)
+    trained = refit(winner, data, dataset, inputs.cache, config, rows)
+    test = test_estimate(trained, best, data, config)
     steps.done("refit")
-    evaluated = evaluate_winner(clf, best, data, cache, config)
-    steps.done("evaluate")
-    lowest = floor_trial(study, best) if isinstance(evaluated.metrics, Scores) else None
+    lowest = floor_trial(study, best) if isinstance(test, Scores) else None
     floor = None
-    if lowest is not None:
+    if lowest is not None and isinstance(test, Scores):
         floored = winner_of(lowest)
-        floor_clf = refit(floored, data, dataset, cache, config.seed, config.device, data.refit)
-        floor_eval = evaluate_on_test(floor_clf, data, cache)
-        floor = FloorCheck.of(lowest.number, float(evaluated.metrics.macro_f1),
-                              float(floor_eval.metrics.macro_f1))  # fmt: skip
+        floor_trained = refit(floored, data, dataset, inputs.cache, config, data.refit)
+        assert floor_trained.test is not None  # scored on the same test split
+        floor = FloorCheck.of(lowest.number, float(test.macro_f1),
+                              float(floor_trained.test.scores.macro_f1))  # fmt: skip
         if floor.chosen:
             log.warning(
                 "the winner (%s + %s, trial %s) scored %.4f on test, below TF-IDF + logistic "
@@ -235,45 +159,30 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
                 winner.embedder, winner.head, winner.trial, floor.winner_macro_f1,
                 lowest.number, floor.floor_macro_f1,
             )  # fmt: skip
-            best, winner, clf, evaluated, rows = lowest, floored, floor_clf, floor_eval, data.refit
+            best, winner, trained = lowest, floored, floor_trained
+            test = floor_trained.test.scores
         steps.done("floor")
-    test = evaluated.metrics
     board = leaderboard(study)
-    env_lock = log_winner(tracker, run, winner, evaluated.metrics, board)
-    steps.done("log")
-
-    def save() -> str:
-        reference = drift_reference(clf, data, evaluated.proba, cache, config.seed, rows)
-        return save_winner(tracker, run, clf, dataset, data, reference, env_lock)
-
+    request = None
+    if config.register_model:
+        request = registration_request(config, winner, dataset, data, test, trained)
+    published = publish(
+        tracker,
+        Publication(
+            run=run,
+            record=winner_record(winner, test, board),
+            classifier=trained.classifier,
+            reference=trained.reference,
+            example_texts=data.test.texts or data.train.texts,
+            metadata={"dataset": dataset.name, "fingerprint": dataset.fingerprint},
+            registration=request,
+        ),
+    )
+    registration = published.registration
     model_name = config.model_name or dataset.name
-    registry = tracker.registry() if config.register_model else None
-    registration = None
-    if registry is None:
-        save()
-    else:
-        registration = register(
-            registry,
-            model_name=model_name,
-            config=config,
-            winner=winner,
-            dataset=dataset,
-            data=data,
-            test=test,
-            predicted=[clf.labels[i] for i in evaluated.proba.argmax(axis=1)]
-            if len(data.test)
-            else [],
-            run_id=run,
-            save=save,
-        )
-        tracker.log_dict(run, registration.comparison.as_json(), "champion_comparison.json")
-        if not registration.unchanged:
-            tags = {"textops.model_version": str(registration.version)}
-            tracker.set_tags(run, {**tags, "textops.alias": str(registration.alias)})
     steps.done("save")
     finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-    model_run = run if registration is None or registration.run_id is None else registration.run_id
-    run_model_uri = f"runs:/{model_run}/model"
+    run_model_uri = f"runs:/{published.model_run}/model"
     return SearchReport(
         study=config.study_name,
         # finished ones: the portfolio's starts that no trial reached yet wait in the study

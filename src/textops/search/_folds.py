@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Hashable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,7 +40,7 @@ class FoldData:
         keys: list[bytes],
         folds: int,
         seed: int,
-        home: str | Path | None,
+        cache: EmbeddingCache,
         validation: tuple[list[str], list[bytes], list[str]] | None = None,
         repeats: int = 1,
         subsets: dict[str, list[int]] | None = None,
@@ -79,7 +78,7 @@ class FoldData:
                 self.subsets.setdefault(dense, rows)
         self._subset_splits: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.seed = seed
-        self.cache = EmbeddingCache(home=home)
+        self.cache = cache
         self._lock = threading.Lock()
         self._fit_locks: dict[str, threading.Lock] = {}
         #: per embedder fitted on data (TF-IDF): its fold views (``fold_views``), and the

@@ -10,13 +10,13 @@ import socket
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from textops._cpus import free_cpus
 from textops._types import Params
-from textops.embed import EMBEDDERS, free_cpus
+from textops.embed import EMBEDDERS, EmbeddingCache
 from textops.model import (
     HEADS,
     NORMALIZATIONS,
@@ -62,7 +62,7 @@ class Objective:
         folds: int,
         seed: int,
         multi: bool,
-        home: str | Path | None,
+        cache: EmbeddingCache,
         budget: Budget,
         tracker: Tracker | None = None,
         parent_run_id: str | None = None,
@@ -83,7 +83,7 @@ class Objective:
             keys=data.train.keys,
             folds=folds,
             seed=seed,
-            home=home,
+            cache=cache,
             validation=(data.validation.texts, data.validation.keys, data.validation.labels),
             repeats=repeats,
             subsets=subsets,
@@ -123,12 +123,12 @@ class Objective:
         if self.tracker is None:
             yield
             return
-        with BackgroundRuns(self.tracker) as runs:
-            self._runs = runs
-            try:
-                yield
-            finally:
-                self._runs = None
+        self._runs = runs = BackgroundRuns(self.tracker)
+        try:
+            yield
+        finally:
+            self._runs = None
+            runs.close()
 
     # -- one fold ------------------------------------------------------------------------------
     def _fold(

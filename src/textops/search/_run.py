@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textops.data import Dataset, DatasetStore
+from textops.data import Dataset, read_labelled
 from textops.embed import EMBEDDERS, EmbeddingCache
 from textops.errors import ConfigError, UnknownPluginError
 from textops.model import HEADS
@@ -181,16 +181,14 @@ def run_search(
 ) -> SearchReport:
     """Run (or resume) the search of ``config``; ``--json`` prints the report's ``as_json()``.
     Its MLflow run nests under ``parent_run_id`` when given."""
-    ds = DatasetStore(home).get(config.dataset, config.dataset_version)
-    if ds.task != "classification":
-        raise ConfigError(
-            f"dataset {ds.name!r} is a {ds.task} corpus (no labels): a search trains "
-            "classifiers; ingest labelled data, or train a generator on it"
-        )
+    version = read_labelled(
+        config.dataset, config.dataset_version, home=home, purpose="a search trains classifiers"
+    )
+    ds = version.dataset
     # the version this search runs on, for its study's identity, its workers and its record
     config = config.model_copy(update={"dataset_version": ds.version})
     config = _for_language(config, ds.language)
-    data = SearchData.read(ds)
+    data = SearchData.of(version)
     if config.few_labels and data.median_per_label() < config.few_labels:
         log.warning(
             "few labels (median %.0f rows per label, under %d): every labelled row is pooled; "
@@ -213,11 +211,12 @@ def run_search(
         raise ConfigError("an in-memory tracker cannot follow worker processes; use MLflow")
 
     # 1. plan
+    cache = EmbeddingCache(home=home)
     plans = plan_embedders(
         list(config.embedders),
         data.all_texts,
         data.all_keys,
-        EmbeddingCache(home=home),
+        cache,
         budget=budget,
         fit_texts=data.train.texts,
         measure_latency=config.objective == "f1-latency",
@@ -247,7 +246,7 @@ def run_search(
         if config.pooled:  # few labels: the portfolio's trials only (few_label_portfolio)
             remaining = min(remaining, queued_starts(study))
         if remaining > 0 and config.workers == 1:
-            obj = build_objective(config, data, embedders, facts, home, budget, tracker, run)
+            obj = build_objective(config, data, embedders, facts, cache, budget, tracker, run)
             with running_study(lock):
                 optimize(study, obj, config, remaining, show_progress)
         elif remaining > 0:
@@ -265,7 +264,9 @@ def run_search(
             if any(codes):
                 log.warning("worker exit codes %s: some trials may be missing", codes)
         # 4. finalise
-        return finalize(FinalizeInputs(config, study, ds, data, tracker, run, plans, home, budget))
+        return finalize(
+            FinalizeInputs(config, study, ds, data, tracker, run, plans, home, budget, cache)
+        )
     except BaseException:
         status = "KILLED"
         raise

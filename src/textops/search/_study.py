@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textops._cpus import allowed_cpus
 from textops._home import home_dir
 from textops._packages import require
 from textops._types import JSON, Params
@@ -57,10 +58,7 @@ def make_storage(url: str | None, home: str | Path | None) -> BaseStorage:
 
 def available_cpus() -> int:
     """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return len(allowed_cpus())
 
 
 def trial_threads(config: SearchConfig) -> int:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textops.data import DatasetStore
+from textops.data import read_labelled
+from textops.embed import EmbeddingCache
 from textops.search._budget import Budget
 from textops.search._config import UNBOUNDED_TRIALS, SearchConfig
 from textops.search._data import SearchData
@@ -115,12 +115,15 @@ def worker(
     """Entry point of a worker process: same study, its own share of trials, inside the
     search's budget (its deadline is wall-clock time, the same in every process)."""
     config = SearchConfig.model_validate_json(config_json)
-    data = SearchData.read(DatasetStore(home).get(config.dataset, config.dataset_version))
+    data = SearchData.of(
+        read_labelled(config.dataset, config.dataset_version, home=home, purpose="a search")
+    )
     if config.pooled:
         data = data.pooled()
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
-    obj = build_objective(config, data, embedders, facts, home, budget, tracker, parent_run)
+    cache = EmbeddingCache(home=home)
+    obj = build_objective(config, data, embedders, facts, cache, budget, tracker, parent_run)
     with running_study(study_lock_path(config, home)):
         optimize(study, obj, config, n_trials)
 
@@ -130,7 +133,7 @@ def build_objective(
     data: SearchData,
     embedders: list[str],
     facts: PlanFacts,
-    home: str | Path | None,
+    cache: EmbeddingCache,
     budget: Budget,
     tracker: Tracker | None,
     parent_run: str | None,
@@ -144,7 +147,7 @@ def build_objective(
         folds=data.cv_folds(config.cv_folds),
         seed=config.seed,
         multi=config.objective == "f1-latency",
-        home=home,
+        cache=cache,
         budget=budget,
         tracker=tracker,
         parent_run_id=parent_run,

@@ -1,6 +1,14 @@
 """Tracking and registry: MLflow runs through a Tracker object, metrics, pyfunc models, the
 registry with champion/challenger aliases, and environment locks."""
 
+from textops.model import (
+    ClassScores,
+    Reliability,
+    Scores,
+    evaluate,
+    expected_calibration_error,
+    reliability,
+)
 from textops.track._background import BackgroundRuns
 from textops.track._champion import Comparison, HeldOut, Registration
 from textops.track._cluster import predict_on_cluster
@@ -20,17 +28,10 @@ from textops.track._gate import (
     PairedPredictions,
     mcnemar_test,
 )
-from textops.track._metrics import (
-    ClassScores,
-    Reliability,
-    Scores,
-    confusion_figure,
-    evaluate,
-    expected_calibration_error,
-    reliability,
-)
+from textops.track._metrics import confusion_figure
 from textops.track._mlflow import default_tracking_uri, ui_hint
 from textops.track._opening import DatasetInput, RunOpening, open_run
+from textops.track._publish import Publication, Published, RegistrationRequest, publish
 from textops.track._pyfunc import (
     download_model,
     load_classifier,
@@ -71,7 +72,10 @@ __all__ = [
     "ModelURI",
     "PackageDifference",
     "PairedPredictions",
+    "Publication",
+    "Published",
     "Registration",
+    "RegistrationRequest",
     "Reliability",
     "RunOpening",
     "Scores",
@@ -95,6 +99,7 @@ __all__ = [
     "model_dataset",
     "open_run",
     "predict_on_cluster",
+    "publish",
     "reliability",
     "resolve_version",
     "save_pyfunc",

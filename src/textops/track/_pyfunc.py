@@ -78,16 +78,17 @@ def save_pyfunc(
 
     quiet_mlflow()
     with tempfile.TemporaryDirectory() as tmp:
-        clf_dir = classifier.save(Path(tmp) / "classifier")
+        packaged = classifier.package(
+            Path(tmp) / "classifier", reference=drift_reference, example_texts=example_texts[:3]
+        )
+        clf_dir = packaged.folder
         (clf_dir / "env_lock.json").write_text(
             json.dumps(env_lock.as_json(), indent=1, sort_keys=True)
         )
-        if drift_reference is not None:
-            drift_reference.save(clf_dir)
-        example = pd.DataFrame({"text": list(example_texts)[:3]})
-        proba = classifier.predict_proba(list(example["text"]))
-        out = pd.DataFrame({"label": [classifier.labels[i] for i in proba.argmax(axis=1)]})
-        for j, lab in enumerate(classifier.labels):
+        example = pd.DataFrame({"text": packaged.example_texts})
+        proba = packaged.example_proba
+        out = pd.DataFrame({"label": [packaged.labels[i] for i in proba.argmax(axis=1)]})
+        for j, lab in enumerate(packaged.labels):
             out[f"proba_{lab}"] = proba[:, j]
         signature = infer_signature(example, out)
         mlflow.pyfunc.save_model(

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from textops._types import JSON
+from textops.model import Scores
 from textops.track._envlock import EnvLock, capture_env_lock
-from textops.track._metrics import Scores, confusion_figure
+from textops.track._metrics import confusion_figure
 from textops.track._tracker import Tracker
 
 __all__ = ["ModelRecord", "log_env_lock", "log_model_record", "log_scores", "scalar_metrics"]
