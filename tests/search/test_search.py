@@ -53,7 +53,7 @@ def test_search_by_trials_tracks_every_trial(topics: Dataset, home: Path) -> Non
     assert report["model_uri"].startswith("runs:/")  # memory tracker: nothing registered
     # where finalising went, step by step, adding up to its whole
     steps = report["finalize_steps"]
-    assert list(steps) == ["refit", "save"]
+    assert list(steps) == ["ensemble", "refit", "save"]  # two embedders: an ensemble judged
     assert sum(steps.values()) == pytest.approx(report["finalize_seconds"], abs=0.05)
 
 

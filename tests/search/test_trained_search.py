@@ -157,7 +157,7 @@ def test_the_drift_reference_encodes_only_the_rows_it_keeps() -> None:
     )
     embedder = SimpleNamespace(cacheable=True)
     clf = SimpleNamespace(embedder=embedder, labels=["a", "b"], vectors=vectors)
-    ref = _train._reference(clf, rows, None, [], 0)  # type: ignore[arg-type]
+    ref = _train.training_reference(clf, rows, None, [], 0)  # type: ignore[arg-type]
     assert len(encoded) == REFERENCE_VECTORS == len(set(encoded))
     assert ref.vectors is not None and len(ref.vectors) == REFERENCE_VECTORS
     assert ref.n_train == n  # the statistics still cover every row

@@ -85,6 +85,14 @@ def print_search(report: SearchReport) -> None:
             f"{floor.floor_macro_f1:.4f}: that is the model kept (its test score is the larger "
             "of two)"
         )
+    ens = report.ensemble
+    if ens is not None:
+        kept = "kept: it is the model registered" if ens.chosen else "not kept (adds too little)"
+        console.print(
+            f"ensemble ({ens.method.replace('_', ' ')} of trials "
+            f"{', '.join(map(str, ens.trials))}): cv macro-F1 {ens.cv_macro_f1:.4f} against its "
+            f"best member's {max(ens.members_cv):.4f} on the same folds; {kept}"
+        )
     for r in report.recipes or []:
         if r.best_cv_macro_f1 is None:
             console.print(f"recipe {r.recipe}: no complete trial")
@@ -155,6 +163,7 @@ def search(
     model_name: Annotated[str | None, _opt("model_name")] = None,
     tracking_uri: Annotated[str | None, _opt("tracking_uri")] = None,
     register: Annotated[bool, _opt("register_model", "--register/--no-register")] = True,
+    ensemble: Annotated[bool, _opt("ensemble", "--ensemble/--no-ensemble")] = True,
     gate: Annotated[str | None, _opt("gate")] = None,
     gate_test: Annotated[str | None, _opt("gate_test")] = None,
     alpha: Annotated[float | None, _opt("gate_alpha", "--alpha")] = None,
@@ -214,6 +223,7 @@ def search(
         model_name=model_name,
         tracking_uri=tracking_uri,
         register_model=None if register else False,
+        ensemble=None if ensemble else False,
         gate=gate,
         gate_test=gate_test,
         gate_alpha=alpha,

@@ -9,6 +9,7 @@ from textops.embed._hybrid import HybridEmbedder
 from textops.embed._onnx import OnnxSentenceEncoder
 from textops.embed._registry import EMBEDDERS, make_embedder
 from textops.embed._sbert import SentenceTransformerEmbedder, resolve_model
+from textops.embed._stacked import StackedEmbedder
 from textops.embed._threads import free_cpus, torch_threads
 from textops.embed._trained import (
     BILSTM_CONFIG,
@@ -35,6 +36,7 @@ __all__ = [
     "HybridEmbedder",
     "OnnxSentenceEncoder",
     "SentenceTransformerEmbedder",
+    "StackedEmbedder",
     "build_bilstm",
     "cluster_client",
     "embed_dataset",

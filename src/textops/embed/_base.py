@@ -59,6 +59,16 @@ def _version(name: str) -> str:
         return "not-installed"
 
 
+def _option(value: object) -> object:
+    """A parameter as identity options: an embedder (or a list of them: a stacked one's
+    members) by its own options."""
+    if isinstance(value, Embedder):
+        return value.identity()["options"]
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Embedder) for v in value):
+        return [v.identity()["options"] for v in value]
+    return value
+
+
 class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Base class of embedding backends. Subclasses implement ``_encode`` and ``_model_id``."""
 
@@ -129,7 +139,7 @@ class Embedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def identity(self) -> JSON:
         """Everything that decides this embedder's numbers; the embedding cache keys on it."""
         skip = self.runtime_params | {self.bundle_param}
-        params = {k: v for k, v in self.get_params().items() if k not in skip}
+        params = {k: _option(v) for k, v in self.get_params(deep=False).items() if k not in skip}
         return {
             "backend": f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}",
             "model": self._model_id(),

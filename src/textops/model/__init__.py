@@ -5,6 +5,12 @@ served traffic with."""
 
 from textops.model._batch import BatchPrediction, predict_file
 from textops.model._classifier import Packaged, Scored, TextClassifier
+from textops.model._ensemble import (
+    ENSEMBLE_METHODS,
+    EnsembleMethod,
+    ensemble_head,
+    train_ensemble,
+)
 from textops.model._evaluation import (
     ClassScores,
     Reliability,
@@ -49,6 +55,7 @@ from textops.model._training import (
 )
 
 __all__ = [
+    "ENSEMBLE_METHODS",
     "HEADS",
     "INPUT_PARAMS",
     "NORMALIZATIONS",
@@ -56,6 +63,7 @@ __all__ = [
     "BatchPrediction",
     "ClassScores",
     "ClassifierRecipe",
+    "EnsembleMethod",
     "EpochRecord",
     "Evaluation",
     "Exported",
@@ -74,6 +82,7 @@ __all__ = [
     "build_head",
     "build_reference",
     "device_for",
+    "ensemble_head",
     "evaluate",
     "expected_calibration_error",
     "head_kwargs",
@@ -88,4 +97,5 @@ __all__ = [
     "set_threads",
     "standardizes",
     "train_classifier",
+    "train_ensemble",
 ]

@@ -36,6 +36,10 @@ TRUSTED_TYPES = frozenset(
         "scipy.sparse._csr.csr_matrix",
         "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.feature_extraction.text.TfidfTransformer",
+        # an ensemble head (a voting or stacking classifier) names its members in a Bunch
+        "sklearn.utils._bunch.Bunch",
+        "textops.embed._stacked.StackedEmbedder",
+        "textops.model._ensemble.ColumnSlice",
     }
     # every backend of the embedders table: fitted ones (TF-IDF, hybrids) are saved whole, a
     # hybrid's dense view as its parameters only (never its loaded model)

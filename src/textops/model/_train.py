@@ -30,7 +30,15 @@ from textops.model._evaluation import Scores, evaluate
 from textops.model._heads import HEADS, build_head
 from textops.model._reference import TrainingReference, build_reference, reference_rows
 
-__all__ = ["ClassifierRecipe", "Evaluation", "LabelledRows", "Trained", "train_classifier"]
+__all__ = [
+    "ClassifierRecipe",
+    "Evaluation",
+    "LabelledRows",
+    "Trained",
+    "evaluate_rows",
+    "train_classifier",
+    "training_reference",
+]
 
 
 @dataclass(frozen=True)
@@ -92,9 +100,9 @@ def train_classifier(
         clf = _train_encoder(recipe, rows, cache)
     else:
         clf = _fit_head(recipe, rows, cache, extra)
-    evaluation = _evaluate(clf, test) if test is not None and len(test) else None
+    evaluation = evaluate_rows(clf, test) if test is not None and len(test) else None
     predicted = evaluation.predicted if evaluation is not None else []
-    reference = _reference(clf, rows, test, predicted, recipe.seed)
+    reference = training_reference(clf, rows, test, predicted, recipe.seed)
     return Trained(clf, evaluation, reference)
 
 
@@ -148,7 +156,7 @@ def _train_encoder(
     )
 
 
-def _evaluate(clf: TextClassifier, test: LabelledRows) -> Evaluation:
+def evaluate_rows(clf: TextClassifier, test: LabelledRows) -> Evaluation:
     """The test rows (stored texts: encoded as they are, through the cache by their keys)."""
     proba = np.asarray(clf.head.predict_proba(clf.vectors(test.texts, test.keys)))
     labels = clf.labels
@@ -169,7 +177,7 @@ def _latency_ms(clf: TextClassifier, texts: list[str]) -> float:
     return 1000 * (time.perf_counter() - start) / max(len(sample), 1)
 
 
-def _reference(
+def training_reference(
     clf: TextClassifier,
     rows: LabelledRows,
     test: LabelledRows | None,

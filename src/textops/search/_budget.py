@@ -20,13 +20,20 @@ from typing import TYPE_CHECKING
 
 from textops.embed import EMBEDDERS
 from textops.model import HEADS
+from textops.search._ensemble import ensemble_members
 from textops.search._floor import floor_trial
 
 if TYPE_CHECKING:
     from optuna import Study, Trial
     from optuna.trial import FrozenTrial
 
-__all__ = ["Budget", "OutOfTimeError", "finalize_estimate", "finalize_fixed_seconds"]
+__all__ = [
+    "Budget",
+    "OutOfTimeError",
+    "ensemble_seconds",
+    "finalize_estimate",
+    "finalize_fixed_seconds",
+]
 
 #: share of the budget kept for trials after encoding
 TRIAL_RESERVE = 0.3
@@ -74,6 +81,20 @@ def finalize_estimate(study: Study, n_train: int, n_refit: int) -> float | None:
     return finalize_fixed_seconds(n_refit) + refit
 
 
+def ensemble_seconds(members: list[FrozenTrial], n_train: int, n_refit: int) -> tuple[float, float]:
+    """Seconds an ensemble of ``members`` takes to judge and refit soft-voted, and what
+    stacking adds (its refit fits every member again on each of its CV folds)."""
+    if len(members) < 2:
+        return 0.0, 0.0
+    folds = max(int(members[0].user_attrs.get("cv_folds", 5)), 2)
+    # each member's folds again: its heads' fits, and an embedder fitted on data (TF-IDF)
+    # fitted per fold (the trials' fold features are gone by then)
+    judge = sum(float(t.user_attrs.get("fit_seconds", 0.0))
+                + folds * float(t.user_attrs.get("embed_fit_seconds", 0.0)) for t in members)  # fmt: skip
+    refits = [_refit_seconds(t, n_train, n_refit) for t in members]
+    return judge + sum(refits), folds * sum(refits)
+
+
 def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
     if "refit_seconds" in t.user_attrs:  # a trained head timed its own epochs (_trained_trial)
         return float(t.user_attrs["refit_seconds"]) + _model_load_seconds(True)
@@ -116,11 +137,15 @@ class Budget:
     started: float
     n_train: int = 0
     n_refit: int = 0
+    #: whether finalising judges an ensemble too (the reserve keeps its soft-voted cost)
+    ensemble: bool = False
 
     @classmethod
-    def start(cls, seconds: float | None, *, n_train: int = 0, n_refit: int = 0) -> Budget:
+    def start(
+        cls, seconds: float | None, *, n_train: int = 0, n_refit: int = 0, ensemble: bool = False
+    ) -> Budget:
         now = time.time()
-        return cls(None if seconds is None else now + seconds, now, n_train, n_refit)
+        return cls(None if seconds is None else now + seconds, now, n_train, n_refit, ensemble)
 
     @property
     def limited(self) -> bool:
@@ -141,7 +166,11 @@ class Budget:
         nothing to finalise yet, and nothing is held back)."""
         if self.deadline is None:
             return None
-        return finalize_estimate(study, self.n_train, self.n_refit)
+        estimate = finalize_estimate(study, self.n_train, self.n_refit)
+        if estimate is not None and self.ensemble and len(study.directions) == 1:
+            members = ensemble_members(study)
+            estimate += ensemble_seconds(members, self.n_train, self.n_refit)[0]
+        return estimate
 
     def stop_at(self, reserve: float | None) -> float | None:
         """When a fit that trains in rounds must stop (None: never)."""

@@ -112,6 +112,12 @@ class SearchConfig(BaseModel):
         description="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite in the home)",
     )
     register_model: bool = Field(True, description="register the winner in the MLflow registry")
+    ensemble: bool = Field(
+        True,
+        description="after the trials, try the best trials of up to 3 embedders as one "
+        "soft-voted or stacked model, judged by the same CV folds; kept only when it beats "
+        "each of them",
+    )
     gate: Literal["none", "better", "significant"] = Field(
         "better",
         description="when the winner replaces the champion: none (always), better (a higher "

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING
 from textops._types import JSON
 from textops.data import Dataset
 from textops.embed import EmbeddingCache
-from textops.model import Trained
-from textops.search._budget import Budget, finalize_estimate
+from textops.model import EnsembleMethod, Trained
+from textops.search._budget import Budget, ensemble_seconds, finalize_estimate
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData
+from textops.search._ensemble import EnsembleChoice, choose_ensemble, ensemble_members
 from textops.search._floor import FloorCheck, floor_trial
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow, recipe_summary
-from textops.search._refit import refit, refit_rows, test_estimate
+from textops.search._refit import refit, refit_ensemble, refit_rows, test_estimate
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.search._scores import CVEstimate
 from textops.search._winner import leaderboard, pick_winner, winner_of
@@ -86,7 +87,9 @@ def registration_request(
         name=config.model_name or dataset.name,
         identity={
             "textops.study": config.study_name,
-            "textops.trial": str(winner.trial),
+            "textops.trial": str(winner.trial)
+            if winner.members is None
+            else f"{winner.head}:{','.join(map(str, winner.members))}",
             "textops.dataset_fingerprint": dataset.fingerprint,
         },
         tags={
@@ -101,6 +104,37 @@ def registration_request(
             mode=config.gate, test=config.gate_test, alpha=config.gate_alpha, seed=config.seed
         ),
         held_out=held_out,
+    )
+
+
+def _judge_ensemble(inputs: FinalizeInputs, winner_cv: float) -> EnsembleChoice | None:
+    """The ensemble judged by CV, with the methods whose judging and refit the time left
+    holds (soft vote first: stacking refits every member once per fold)."""
+    data, budget = inputs.data, inputs.budget
+    sampled = {p.key for p in inputs.plans if p.sample is not None}
+    members = ensemble_members(inputs.study, sampled)
+    soft, stack_extra = ensemble_seconds(members, len(data.train), len(data.refit))
+    methods: list[EnsembleMethod] = []
+    if budget.left() > soft:
+        methods.append("soft_vote")
+        if budget.left() > soft + stack_extra:
+            methods.append("stack")
+    if len(members) >= 2 and not methods:
+        log.info("ensemble left out: judging and refitting it would not fit the time left")
+    return choose_ensemble(data, inputs.cache, inputs.config, members, winner_cv, methods)
+
+
+def ensemble_winner(choice: EnsembleChoice, members: list[Winner]) -> Winner:
+    """The ensemble as the report's and the registry's winner: its best member's trial, its
+    members' kinds as params."""
+    return Winner(
+        embedder="stacked",
+        head=f"ensemble_{choice.method}",
+        params={"members": ",".join(f"{m.embedder}+{m.head}" for m in members)},
+        cv_macro_f1=choice.cv_macro_f1,
+        trial=members[0].trial,
+        latency_ms=None,
+        members=choice.trials,
     )
 
 
@@ -140,8 +174,17 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     best, pareto = pick_winner(study, config)
     winner = winner_of(best)
     steps = _Steps(began)
-    rows = refit_rows(winner, data, inputs.plans)
-    trained = refit(winner, data, dataset, inputs.cache, config, rows)
+    ensemble = None
+    if config.ensemble and len(study.directions) == 1:
+        ensemble = _judge_ensemble(inputs, winner.cv_macro_f1)
+        steps.done("ensemble")
+    if ensemble is not None and ensemble.chosen:
+        members = [winner_of(study.trials[n]) for n in ensemble.trials]
+        trained = refit_ensemble(ensemble, members, data, dataset, inputs.cache, config)
+        winner = ensemble_winner(ensemble, members)
+    else:
+        rows = refit_rows(winner, data, inputs.plans)
+        trained = refit(winner, data, dataset, inputs.cache, config, rows)
     test = test_estimate(trained, best, data, config)
     steps.done("refit")
     lowest = floor_trial(study, best) if isinstance(test, Scores) else None
@@ -215,6 +258,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         stopped_by_budget=_stopped_by_budget(finished),
         floor=floor,
         recipes=_recipes(finished, config),
+        ensemble=ensemble,
     )
 
 

@@ -16,9 +16,18 @@ import numpy as np
 
 from textops.data import Dataset, NormalizationOptions
 from textops.embed import EmbeddingCache
-from textops.model import HEADS, ClassifierRecipe, LabelledRows, Scores, Trained, train_classifier
+from textops.model import (
+    HEADS,
+    ClassifierRecipe,
+    LabelledRows,
+    Scores,
+    Trained,
+    train_classifier,
+    train_ensemble,
+)
 from textops.search._config import SearchConfig
 from textops.search._data import SearchData, Split
+from textops.search._ensemble import EnsembleChoice
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import Recipe, augment_pool, synthetic_pool
 from textops.search._report import Winner
@@ -27,7 +36,7 @@ from textops.search._scores import CVEstimate, cv_estimate
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-__all__ = ["refit", "refit_rows", "test_estimate"]
+__all__ = ["refit", "refit_ensemble", "refit_rows", "test_estimate"]
 
 
 def refit_rows(winner: Winner, data: SearchData, plans: list[EmbedderPlan]) -> Split:
@@ -44,6 +53,43 @@ def refit_rows(winner: Winner, data: SearchData, plans: list[EmbedderPlan]) -> S
     )
 
 
+def _recipe_of(winner: Winner, dataset: Dataset, config: SearchConfig) -> ClassifierRecipe:
+    return ClassifierRecipe(
+        embedder=winner.embedder,
+        head=winner.head,
+        params=winner.params,
+        normalization=NormalizationOptions(**dataset.manifest["normalization"]),
+        decoding=dataset.decoding,
+        seed=config.seed,
+        device=config.device,
+    )
+
+
+def _test_rows(data: SearchData) -> LabelledRows | None:
+    test = data.test
+    return LabelledRows(test.texts, test.labels, test.keys) if len(test) else None
+
+
+def refit_ensemble(
+    choice: EnsembleChoice,
+    members: list[Winner],
+    data: SearchData,
+    dataset: Dataset,
+    cache: EmbeddingCache,
+    config: SearchConfig,
+) -> Trained:
+    """The ensemble CV chose, its members trained on train + validation, scored on test."""
+    rows = data.refit
+    return train_ensemble(
+        [_recipe_of(m, dataset, config) for m in members],
+        choice.method,
+        LabelledRows(rows.texts, rows.labels, rows.keys),
+        cache=cache,
+        test=_test_rows(data),
+        folds=data.cv_folds(config.cv_folds),
+    )
+
+
 def refit(
     winner: Winner,
     data: SearchData,
@@ -55,22 +101,13 @@ def refit(
     """The winner's embedder and head trained on train + validation (``rows``: a
     budget-sampled embedder's own rows), scored once on the test split when there is one."""
     rows = rows or data.refit
-    recipe = ClassifierRecipe(
-        embedder=winner.embedder,
-        head=winner.head,
-        params=winner.params,
-        normalization=NormalizationOptions(**dataset.manifest["normalization"]),
-        decoding=dataset.decoding,
-        seed=config.seed,
-        device=config.device,
-    )
+    recipe = _recipe_of(winner, dataset, config)
     extra = None if HEADS[winner.head].text_input else _recipe_rows(winner, rows, data, config.seed)
-    test = data.test
     return train_classifier(
         recipe,
         LabelledRows(rows.texts, rows.labels, rows.keys),
         cache=cache,
-        test=LabelledRows(test.texts, test.labels, test.keys) if len(test) else None,
+        test=_test_rows(data),
         extra=extra,
     )
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from textops._types import JSON
+from textops.search._ensemble import EnsembleChoice
 from textops.search._floor import FloorCheck
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow
@@ -61,6 +62,8 @@ class Winner:
     latency_ms: float | None
     #: the data recipe it trained with (name, mix, strength); None: the search had none
     recipe: JSON | None = None
+    #: an ensemble's member trials (best first); None: a single trial won
+    members: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,13 +112,15 @@ class SearchReport:
     recipes: list[RecipeRow] | None = None
     #: the winner against the TF-IDF + LR floor on test, when another kind won (see _floor)
     floor: FloorCheck | None = None
+    #: the ensemble of the best trials of different embedders, as CV judged it (see _ensemble)
+    ensemble: EnsembleChoice | None = None
 
     def as_json(self) -> JSON:
         out = asdict(self)
         out["test"] = self.test.as_json(confusion=False)  # the confusion matrix is the run's
         out["comparison"] = None if self.comparison is None else self.comparison.as_json()
         out["embedders"] = [plan.as_json() for plan in self.embedders]
-        for optional in ("comparison", "pareto_front", "recipes", "floor"):
+        for optional in ("comparison", "pareto_front", "recipes", "floor", "ensemble"):
             if out[optional] is None:
                 del out[optional]
         return out

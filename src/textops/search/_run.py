@@ -204,7 +204,8 @@ def run_search(
             f"recipe llm: dataset {ds.name}@{ds.version} has no LLM-written rows; make them "
             "with `textops data synth` (or search with --llm-endpoint and --llm-model)"
         )
-    budget = Budget.start(config.timeout, n_train=len(data.train), n_refit=len(data.refit))
+    budget = Budget.start(config.timeout, n_train=len(data.train), n_refit=len(data.refit),
+                          ensemble=config.ensemble)  # fmt: skip
     data.cv_folds(config.cv_folds)  # a label too rare for CV stops the search here
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
     if config.workers > 1 and not tracker.shared:
