@@ -50,6 +50,9 @@ def test_a_timed_search_keeps_time_for_judging_its_ensemble() -> None:
     soft, stack = ensemble_seconds(ensemble_members(study), 100, 120)
     assert soft >= 4.0 and stack > 0  # both members' folds again (2 s each), and their refits
     assert kept == pytest.approx(plain + soft)
+    # on a budget where that is more than a tenth, the trials keep the time
+    small = Budget.start(soft * 5, n_train=100, n_refit=120, ensemble=True).reserve(study)
+    assert small == pytest.approx(plain)
 
 
 def test_an_ensemble_no_better_than_its_members_is_reported_not_registered(

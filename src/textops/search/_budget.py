@@ -81,6 +81,10 @@ def finalize_estimate(study: Study, n_train: int, n_refit: int) -> float | None:
     return finalize_fixed_seconds(n_refit) + refit
 
 
+#: the largest share of a budget kept back for judging and refitting an ensemble
+ENSEMBLE_SHARE = 0.1
+
+
 def ensemble_seconds(members: list[FrozenTrial], n_train: int, n_refit: int) -> tuple[float, float]:
     """Seconds an ensemble of ``members`` takes to judge and refit soft-voted, and what
     stacking adds (its refit fits every member again on each of its CV folds)."""
@@ -168,8 +172,11 @@ class Budget:
             return None
         estimate = finalize_estimate(study, self.n_train, self.n_refit)
         if estimate is not None and self.ensemble and len(study.directions) == 1:
-            members = ensemble_members(study)
-            estimate += ensemble_seconds(members, self.n_train, self.n_refit)[0]
+            soft = ensemble_seconds(ensemble_members(study), self.n_train, self.n_refit)[0]
+            # kept back only while it is a small share of the budget: on a small one the
+            # trials it would take are worth more (finalising judges it if time is left)
+            if soft <= ENSEMBLE_SHARE * (self.deadline - self.started):
+                estimate += soft
         return estimate
 
     def stop_at(self, reserve: float | None) -> float | None:
