@@ -47,8 +47,9 @@ def test_a_timed_search_keeps_time_for_judging_its_ensemble() -> None:
     plain = Budget.start(100.0, n_train=100, n_refit=120).reserve(study)
     kept = Budget.start(100.0, n_train=100, n_refit=120, ensemble=True).reserve(study)
     assert without is not None and plain is not None and kept is not None
-    soft, stack = ensemble_seconds(ensemble_members(study), 100, 120)
-    assert soft >= 4.0 and stack > 0  # both members' folds again (2 s each), and their refits
+    judge, refit, stack = ensemble_seconds(ensemble_members(study), 100, 120)
+    assert judge >= 4.0 and refit > 0 and stack > 0  # both members' folds again (2 s each)
+    soft = judge + refit
     assert kept == pytest.approx(plain + soft)
     # on a budget where that is more than a tenth, the trials keep the time
     small = Budget.start(soft * 5, n_train=100, n_refit=120, ensemble=True).reserve(study)
@@ -114,3 +115,24 @@ def test_the_summary_says_what_the_ensemble_scored_and_whether_it_was_kept(
     res = CliRunner().invoke(app, [*argv, "--no-ensemble", "--study", "plain"])
     assert res.exit_code == 0, res.output
     assert "ensemble (" not in res.output
+
+
+def test_judging_stops_when_the_time_kept_for_the_refit_is_reached(
+    topics: Dataset, home: Path
+) -> None:
+    from textops.data import read_labelled
+    from textops.embed import EmbeddingCache
+    from textops.search._data import SearchData
+    from textops.search._ensemble import choose_ensemble
+    from textops.search._study import make_storage
+
+    cfg = SearchConfig(dataset="topics", embedders=("fake", "tfidf"), heads=("logreg",),
+                       trials=4, cv_folds=3, ensemble=False)  # fmt: skip
+    report = run_search(cfg, home=home, tracker=MlflowTracker(home=home))
+    study = optuna.load_study(study_name=report.study, storage=make_storage(None, home))
+    members = ensemble_members(study)
+    data = SearchData.of(read_labelled("topics", home=home, purpose="a test"))
+    cache = EmbeddingCache(home=home)
+    judged = choose_ensemble(data, cache, cfg, members, 0.0)
+    assert judged is not None and len(judged.members_cv) == 2
+    assert choose_ensemble(data, cache, cfg, members, 0.0, stop_at=0.0) is None

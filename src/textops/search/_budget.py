@@ -85,18 +85,24 @@ def finalize_estimate(study: Study, n_train: int, n_refit: int) -> float | None:
 ENSEMBLE_SHARE = 0.1
 
 
-def ensemble_seconds(members: list[FrozenTrial], n_train: int, n_refit: int) -> tuple[float, float]:
-    """Seconds an ensemble of ``members`` takes to judge and refit soft-voted, and what
-    stacking adds (its refit fits every member again on each of its CV folds)."""
+def ensemble_seconds(
+    members: list[FrozenTrial], n_train: int, n_refit: int
+) -> tuple[float, float, float]:
+    """Seconds an ensemble of ``members`` takes to judge, to refit soft-voted, and what
+    stacking adds to that refit (it fits every member again on each of its CV folds)."""
     if len(members) < 2:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     folds = max(int(members[0].user_attrs.get("cv_folds", 5)), 2)
-    # each member's folds again: its heads' fits, and an embedder fitted on data (TF-IDF)
-    # fitted per fold (the trials' fold features are gone by then)
-    judge = sum(float(t.user_attrs.get("fit_seconds", 0.0))
-                + folds * float(t.user_attrs.get("embed_fit_seconds", 0.0)) for t in members)  # fmt: skip
-    refits = [_refit_seconds(t, n_train, n_refit) for t in members]
-    return judge + sum(refits), folds * sum(refits)
+
+    def judge(t: FrozenTrial) -> float:
+        # each member's folds again (the trials' fold features are gone by then, TF-IDF is
+        # fitted per fold anew): its fits, or its whole trial's time when that was longer
+        fits = float(t.user_attrs.get("fit_seconds", 0.0))
+        fits += folds * float(t.user_attrs.get("embed_fit_seconds", 0.0))
+        return max(fits, t.duration.total_seconds() if t.duration is not None else 0.0)
+
+    refits = sum(_refit_seconds(t, n_train, n_refit) for t in members)
+    return sum(judge(t) for t in members), refits, folds * refits
 
 
 def _refit_seconds(t: FrozenTrial, n_train: int, n_refit: int) -> float:
@@ -172,7 +178,8 @@ class Budget:
             return None
         estimate = finalize_estimate(study, self.n_train, self.n_refit)
         if estimate is not None and self.ensemble and len(study.directions) == 1:
-            soft = ensemble_seconds(ensemble_members(study), self.n_train, self.n_refit)[0]
+            judge, refit, _ = ensemble_seconds(ensemble_members(study), self.n_train, self.n_refit)
+            soft = judge + refit
             # kept back only while it is a small share of the budget: on a small one the
             # trials it would take are worth more (finalising judges it if time is left)
             if soft <= ENSEMBLE_SHARE * (self.deadline - self.started):

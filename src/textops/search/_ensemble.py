@@ -129,18 +129,26 @@ def choose_ensemble(
     members: list[FrozenTrial],
     winner_cv: float,
     methods: Collection[EnsembleMethod] = ENSEMBLE_METHODS,
+    *,
+    stop_at: float | None = None,
 ) -> EnsembleChoice | None:
     """The ensemble of the best trials of different embedders, judged by CV: chosen when it
     beats each member and the winner (``winner_cv``) by :data:`MIN_GAIN`. None when fewer
     than two can be members (``ensemble_members``). ``methods``: those whose refit the
-    budget has room for."""
+    budget has room for; ``stop_at`` (wall clock): judging is abandoned (None) when a member
+    is still to be scored then."""
     if len(members) < 2 or config.pooled or not methods:
         return None
     began = time.time()
     folds = FoldData(texts=data.train.texts, labels=data.train.labels, keys=data.train.keys,
                      folds=data.cv_folds(config.cv_folds), seed=config.seed, cache=cache)  # fmt: skip
     n_labels = len(set(data.train.labels))
-    probas = [_out_of_fold(folds, t, n_labels, config.seed) for t in members]
+    probas = []
+    for t in members:
+        if stop_at is not None and time.time() > stop_at:
+            log.warning("ensemble left out: judging it ran into the time kept for the refit")
+            return None
+        probas.append(_out_of_fold(folds, t, n_labels, config.seed))
     splits, y = folds.splits(), folds.y
     members_cv = tuple(_fold_mean(y, p.argmax(axis=1), splits) for p in probas)
     methods_cv = {}

@@ -109,19 +109,25 @@ def registration_request(
 
 def _judge_ensemble(inputs: FinalizeInputs, winner_cv: float) -> EnsembleChoice | None:
     """The ensemble judged by CV, with the methods whose judging and refit the time left
-    holds (soft vote first: stacking refits every member once per fold)."""
+    holds (soft vote first: stacking refits every member once per fold); judging stops when
+    what is left must go to refitting (the ensemble's or the winner's, the longer)."""
     data, budget = inputs.data, inputs.budget
     sampled = {p.key for p in inputs.plans if p.sample is not None}
     members = ensemble_members(inputs.study, sampled)
-    soft, stack_extra = ensemble_seconds(members, len(data.train), len(data.refit))
+    judge, refit, stack_extra = ensemble_seconds(members, len(data.train), len(data.refit))
     methods: list[EnsembleMethod] = []
-    if budget.left() > soft:
+    if budget.left() > judge + refit:
         methods.append("soft_vote")
-        if budget.left() > soft + stack_extra:
+        if budget.left() > judge + refit + stack_extra:
             methods.append("stack")
     if len(members) >= 2 and not methods:
         log.info("ensemble left out: judging and refitting it would not fit the time left")
-    return choose_ensemble(data, inputs.cache, inputs.config, members, winner_cv, methods)
+    stop_at = None
+    if budget.deadline is not None:
+        winner = finalize_estimate(inputs.study, len(data.train), len(data.refit)) or 0.0
+        stop_at = budget.deadline - max(refit, winner)
+    return choose_ensemble(data, inputs.cache, inputs.config, members, winner_cv, methods,
+                           stop_at=stop_at)  # fmt: skip
 
 
 def ensemble_winner(choice: EnsembleChoice, members: list[Winner]) -> Winner:
