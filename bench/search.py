@@ -9,7 +9,11 @@ Per dataset (fresh state, cold cache):
      when S kept it, S's test score against the same study finalised again without the
      ensemble (no new trials, no time limit: a budget-sampled winner is refitted on every
      row then, which favours the single model).
-All score the same test split once. Then, on TREC with ~5k training texts: seconds for N trials
+All score the same test split once. `--ensemble-trials N` then runs, per dataset, a search of
+N trials and no time limit over the default embedders but mpnet and e5 (their encodes take
+minutes here; the ensemble always judged, no embedder sampled), and finalises the
+same study again without the ensemble: the two test scores are the ensemble's whole effect.
+Then, on TREC with ~5k training texts: seconds for N trials
 on a cold cache vs a warm one, and trials/s for linear heads on warm embeddings (all three in
 one study, then the median of three studies per head, seeds 0-2), counted over the wall time
 from the first trial's start to the last one's end; 30 trials per study (the CLI's default).
@@ -138,6 +142,24 @@ def compare(dataset: str, trials: int) -> dict[str, Any]:
         if single is None
         else round(s["macro_f1"] - single["macro_f1"], 4),
     }
+
+
+def ensemble_effect(dataset: str, trials: int) -> dict[str, Any]:
+    """A trials-bounded search with its ensemble against the same study's winner alone."""
+    from textops.data import builtin_source, ingest
+    from textops.search._config import DEFAULT_EMBEDDERS
+
+    embedders = tuple(k for k in DEFAULT_EMBEDDERS if k not in ("mpnet", "e5"))
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        ingest([builtin_source(dataset)], dataset, home=home)
+        both = textops_search(home, dataset, None, trials, study="ens", embedders=embedders)
+        alone = textops_search(home, dataset, None, trials, study="ens", embedders=embedders,
+                               ensemble=False, register_model=False)  # fmt: skip
+    return {"dataset": dataset, "trials": trials, "with_ensemble": both["macro_f1"],
+            "best": both["best"], "alone": alone["macro_f1"], "alone_best": alone["best"],
+            "ensemble": both["ensemble"],
+            "adds_on_test": round(both["macro_f1"] - alone["macro_f1"], 4)}  # fmt: skip
 
 
 def _study(home: Path, name: str) -> Any:
@@ -340,6 +362,11 @@ def main() -> None:
     ap.add_argument(
         "--solvers-only", action="store_true", help="only the CV solvers' per-fit seconds"
     )
+    ap.add_argument(
+        "--ensemble-trials", type=int, default=0,
+        help="per dataset, a search of N trials (no time limit) with and without its ensemble "
+        "(0 skips it); with it, only this part runs",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.solvers_only:
         from textops.data import IngestConfig, builtin_source, ingest
@@ -348,6 +375,21 @@ def main() -> None:
             cfg = IngestConfig.model_validate({"splits": {"test": 0.02, "validation": 0.02}})
             ingest([builtin_source("trec")], "trec", cfg, home=Path(tmp))
             print(f"CV solvers, one TREC fold, per fit: {cv_solvers(Path(tmp))}")
+        return
+    if args.ensemble_trials > 0:
+        effects = []
+        for name in args.datasets.split(","):
+            e = ensemble_effect(name, args.ensemble_trials)
+            effects.append(e)
+            ens = e["ensemble"]
+            judged = "not judged (fewer than two members)" if ens is None else (
+                f"{ens['method']} of trials {ens['trials']}: cv {ens['cv_macro_f1']:.4f} vs best "
+                f"member {max(ens['members_cv']):.4f}, {'kept' if ens['chosen'] else 'not kept'}"
+            )  # fmt: skip
+            print(f"{name:9} {e['trials']} trials: ensemble {judged}; test {e['with_ensemble']:.4f}"
+                  f" ({e['best']}) vs the winner alone {e['alone']:.4f} ({e['alone_best']}): "
+                  f"{e['adds_on_test']:+.4f}", flush=True)  # fmt: skip
+        print(json.dumps({"ensemble_effect": effects}))
         return
     results = []
     for name in args.datasets.split(","):
