@@ -6,6 +6,10 @@
 * With a test split the winner is scored on it (the only time any model of the search touches
   it); with few labels, every row pooled, the estimate is the winner's repeated-CV score with
   its corrected interval (:func:`cv_estimate`).
+* An ensemble CV chose (``_ensemble``) is trained the same way, as one model.
+
+The training and scoring are the model layer's (``textops.model.train_classifier`` and
+``train_ensemble``); this module decides which rows and recipe they get.
 """
 
 from __future__ import annotations

@@ -103,8 +103,9 @@ class SearchReport:
     seconds: float = 0.0
     finalize_seconds: float = 0.0
     finalize_estimate_seconds: float | None = None
-    #: where finalising went, in seconds: refit, evaluate (test or the CV estimate), log, and
-    #: save (the drift reference, the saved model, the registry)
+    #: where finalising went, in seconds: ensemble (judging it by CV), refit (with the test
+    #: score and the drift reference), floor (the TF-IDF + LR check) and save (the run's
+    #: record, the saved model, the registry)
     finalize_steps: dict[str, float] = field(default_factory=dict)
     #: trials the budget stopped (never started, or pruned before they could finish), and why
     stopped_by_budget: list[str] = field(default_factory=list)
