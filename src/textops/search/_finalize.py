@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textops._types import JSON
@@ -107,10 +106,13 @@ def registration_request(
     )
 
 
-def _judge_ensemble(inputs: FinalizeInputs, winner_cv: float) -> EnsembleChoice | None:
+def _judge_ensemble(
+    inputs: FinalizeInputs, winner_cv: float, winner_refit: float
+) -> tuple[EnsembleChoice | None, list[FrozenTrial]]:
     """The ensemble judged by CV, with the methods whose judging and refit the time left
     holds (soft vote first: stacking refits every member once per fold); judging stops when
-    what is left must go to refitting (the ensemble's or the winner's, the longer)."""
+    what is left must go to refitting (the ensemble's or the winner's, ``winner_refit``
+    seconds, the longer). Returns the choice and its member trials."""
     data, budget = inputs.data, inputs.budget
     sampled = {p.key for p in inputs.plans if p.sample is not None}
     members = ensemble_members(inputs.study, sampled)
@@ -122,12 +124,10 @@ def _judge_ensemble(inputs: FinalizeInputs, winner_cv: float) -> EnsembleChoice 
             methods.append("stack")
     if len(members) >= 2 and not methods:
         log.info("ensemble left out: judging and refitting it would not fit the time left")
-    stop_at = None
-    if budget.deadline is not None:
-        winner = finalize_estimate(inputs.study, len(data.train), len(data.refit)) or 0.0
-        stop_at = budget.deadline - max(refit, winner)
-    return choose_ensemble(data, inputs.cache, inputs.config, members, winner_cv, methods,
-                           stop_at=stop_at)  # fmt: skip
+    stop_at = None if budget.deadline is None else budget.deadline - max(refit, winner_refit)
+    choice = choose_ensemble(data, inputs.cache, inputs.config, members, winner_cv, methods,
+                             stop_at=stop_at)  # fmt: skip
+    return choice, members
 
 
 def ensemble_winner(choice: EnsembleChoice, members: list[Winner]) -> Winner:
@@ -167,7 +167,6 @@ class FinalizeInputs:
     tracker: Tracker
     parent_run: str
     plans: list[EmbedderPlan]
-    home: str | Path | None
     budget: Budget
     cache: EmbeddingCache
 
@@ -180,12 +179,13 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     best, pareto = pick_winner(study, config)
     winner = winner_of(best)
     steps = _Steps(began)
-    ensemble = None
+    ensemble: EnsembleChoice | None = None
+    candidates: list[FrozenTrial] = []
     if config.ensemble and len(study.directions) == 1:
-        ensemble = _judge_ensemble(inputs, winner.cv_macro_f1)
+        ensemble, candidates = _judge_ensemble(inputs, winner.cv_macro_f1, estimate or 0.0)
         steps.done("ensemble")
     if ensemble is not None and ensemble.chosen:
-        members = [winner_of(study.trials[n]) for n in ensemble.trials]
+        members = [winner_of(t) for t in candidates]
         trained = refit_ensemble(ensemble, members, data, dataset, inputs.cache, config)
         winner = ensemble_winner(ensemble, members)
     else:

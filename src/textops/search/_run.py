@@ -265,9 +265,7 @@ def run_search(
             if any(codes):
                 log.warning("worker exit codes %s: some trials may be missing", codes)
         # 4. finalise
-        return finalize(
-            FinalizeInputs(config, study, ds, data, tracker, run, plans, home, budget, cache)
-        )
+        return finalize(FinalizeInputs(config, study, ds, data, tracker, run, plans, budget, cache))
     except BaseException:
         status = "KILLED"
         raise
