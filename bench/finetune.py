@@ -34,6 +34,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from textops._json import to_json
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 warnings.filterwarnings("ignore")
@@ -69,7 +71,7 @@ def _finetune(home: Path, dataset: str, kind: str = "finetune", **options: Any) 
         "seconds": round(time.perf_counter() - start, 1),
         "epochs": r.best.params.get("epochs"),
         "model_uri": r.model_uri,
-        "estimate": r.as_json()["test"].get("estimate", "test"),
+        "estimate": to_json(r)["test"].get("estimate", "test"),
     }
 
 

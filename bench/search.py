@@ -32,6 +32,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from textops._json import to_json
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 warnings.filterwarnings("ignore")
 
@@ -88,7 +90,7 @@ def textops_search(
 
     cfg = SearchConfig(dataset=dataset, trials=trials, timeout=timeout, study=study, **kw)
     start = time.perf_counter()
-    r = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False).as_json()
+    r = to_json(run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False))
     seconds = time.perf_counter() - start  # before reading the study back for the report
 
     def took(trial: Any) -> float:

@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from textops._json import to_json
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `textops serve` sets it
@@ -58,9 +60,9 @@ def train(home: Path) -> str:
     cfg = SearchConfig(
         dataset="trec", embedders=("minilm",), heads=("logreg",), trials=1, cv_folds=2
     )
-    report = run_search(
-        cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False
-    ).as_json()
+    report = to_json(
+        run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    )
     return f"models:/trec/{report['model_version']}"
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from textops._json import to_json
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -185,9 +187,9 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
         cfg = SearchConfig(
             dataset="topics", embedders=("fake",), heads=(head,), trials=2, cv_folds=3, study=study
         )
-        report = run_search(
-            cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False
-        ).as_json()
+        report = to_json(
+            run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+        )
         versions.append(int(report["model_version"]))
     uri = default_tracking_uri(home)
     ModelRegistry(uri).promote("topics", versions[0])  # v1 is champion whatever the scores

@@ -59,7 +59,7 @@ def test_the_top_level_is_a_dozen_names_for_the_whole_loop() -> None:
     assert set(textops.__all__) == {
         "FileSource", "IngestConfig", "ingest", "SearchConfig", "search", "run_search",
         "load_model", "TextClassifier", "create_app", "ServeSettings", "TextopsError",
-        "__version__",
+        "to_json", "__version__",
     }  # fmt: skip
     assert callable(textops.search)  # the stage's package is also its verb
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textops._json import to_json
 from textops._lazy import lazy_names as _lazy_names
 from textops._version import __version__
 from textops.errors import TextopsError
@@ -43,6 +44,7 @@ __all__ = [
     "load_model",
     "run_search",
     "search",
+    "to_json",
 ]
 
 _getattr, __dir__ = _lazy_names(

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.neural_network import MLPClassifier
 
+from textops._json import to_json
 from textops.data import Dataset
 from textops.model import TextClassifier, macro_f1
 from textops.search import SearchConfig, run_search
@@ -42,7 +43,7 @@ def test_mlp_winner_deploys_with_the_epochs_its_trial_stopped_at(
         {"dataset": "topics", "embedders": ("fake",), "heads": ("mlp",), "cv_folds": 3, "trials": 2}
     )
     tracker = MemoryTracker()
-    report = run_search(cfg, home=home, tracker=tracker).as_json()
+    report = to_json(run_search(cfg, home=home, tracker=tracker))
     trials = [r for r in tracker.runs.values() if r["parent"] is not None]
     assert all(r["metrics"]["epochs"] >= 1 for r in trials)  # every CV trial stopped itself
     epochs = report["best"]["params"]["epochs"]

@@ -9,6 +9,7 @@ import numpy as np
 import optuna
 import pytest
 
+from textops._json import to_json
 from textops.data import Dataset
 from textops.search import SearchConfig, _ensemble, run_search
 from textops.search._budget import Budget, ensemble_seconds
@@ -69,7 +70,7 @@ def test_an_ensemble_no_better_than_its_members_is_reported_not_registered(
     assert max(choice.members_cv) == 1.0 and not choice.chosen
     assert choice.cv_macro_f1 < max(choice.members_cv) + _ensemble.MIN_GAIN
     assert report.best.members is None and report.best.embedder in ("fake", "tfidf")
-    assert "ensemble" in report.as_json()
+    assert "ensemble" in to_json(report)
 
 
 def test_a_chosen_ensemble_is_registered_and_served_as_one_model(

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from tests.conftest import topic_rows
+from textops._json import to_json
 from textops.search import DEFAULT_HEADS, SearchConfig, run_search
 from textops.search._scores import brier_score, cv_estimate
 from textops.search._study import make_storage
@@ -26,7 +27,7 @@ def test_cv_estimate_uses_the_corrected_resampled_variance() -> None:
     assert got.macro_f1 == pytest.approx(s.mean())
     assert got.macro_f1_ci95 == pytest.approx((s.mean() - half, s.mean() + half))
     assert got.estimate == "cv" and got.repeats == 2 and got.n == 60
-    assert got.as_json()["macro_f1_ci95"] == pytest.approx([s.mean() - half, s.mean() + half])
+    assert to_json(got)["macro_f1_ci95"] == pytest.approx([s.mean() - half, s.mean() + half])
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def few(home: Path):  # type: ignore[no-untyped-def]
 def test_few_labels_pool_every_row_and_report_the_cv_estimate(few: object, home: Path) -> None:
     cfg = SearchConfig(dataset="few", embedders=("fake",), heads=("logreg",), trials=3, cv_folds=4)
     report = run_search(cfg, home=home, tracker=MemoryTracker())
-    test = report.as_json()["test"]  # what --json prints
+    test = to_json(report)["test"]  # what --json prints
     assert test["estimate"] == "cv" and test["n"] == 48  # train, validation and test rows
     assert test["fold_scores"] == 4 * cfg.cv_repeats
     lo, hi = test["macro_f1_ci95"]
@@ -70,7 +71,7 @@ def test_a_threshold_of_zero_keeps_the_splits(few: object, home: Path) -> None:
         dataset="few", embedders=("fake",), heads=("logreg",), trials=2, cv_folds=3, few_labels=0
     )
     report = run_search(cfg, home=home, tracker=MemoryTracker())
-    test = report.as_json()["test"]
+    test = to_json(report)["test"]
     assert "estimate" not in test and test["n"] < 48 and "latency_ms_per_text" in test
 
 
@@ -88,7 +89,7 @@ def test_trained_heads_run_one_round_of_folds_with_few_labels(
     )
     report = run_search(cfg, home=home, tracker=MemoryTracker())
     assert report.best.head == "setfit"
-    assert report.test.n == 48 and report.as_json()["test"]["fold_scores"] == 3  # one round
+    assert report.test.n == 48 and to_json(report)["test"]["fold_scores"] == 3  # one round
     study = optuna.load_study(study_name=report.study, storage=make_storage(None, home))
     brier = study.trials[0].user_attrs["cv_brier"]  # its held-out probabilities, fold by fold
     assert 0.0 <= brier <= 2.0

@@ -9,6 +9,7 @@ from typing import Any
 import optuna
 import pytest
 
+from textops._json import to_json
 from textops.data import Dataset
 from textops.search import SearchConfig, _finalize, run_search
 from textops.search._floor import FloorCheck, floor_trial
@@ -57,7 +58,7 @@ def test_a_winner_below_the_floor_on_test_is_replaced_by_it(
     assert report.floor is not None
     assert report.floor.chosen is floored and report.floor.winner_macro_f1 == winner_test
     assert report.best.embedder == ("tfidf" if floored else "fake")
-    assert report.as_json()["floor"]["chosen"] is floored
+    assert to_json(report)["floor"]["chosen"] is floored
     version = ModelRegistry(default_tracking_uri(home)).client.get_model_version(
         "topics", str(report.model_version)
     )

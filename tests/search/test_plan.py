@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from textops._json import to_json
 from textops.embed import EmbeddingCache, encode_texts, make_embedder, text_keys
 from textops.search._budget import Budget
 from textops.search._plan import EmbedderPlan, plan_embedders
@@ -178,7 +179,7 @@ def test_an_embedder_too_slow_for_all_rows_is_encoded_for_a_stratified_sample(
     _, found = space.get(text_keys(TEXTS))
     want = set(plan.sample) | set(range(270, 300))
     assert {i for i, hit in enumerate(found) if hit} == want  # the sample and test, no more
-    assert "sample" not in plan.as_json() and plan.as_json()["rows"] == plan.rows
+    assert "sample" not in to_json(plan) and to_json(plan)["rows"] == plan.rows
 
 
 def test_a_search_cross_validates_and_refits_a_sampled_embedder_on_its_sample(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from textops._json import to_json
 from textops.data import Dataset
 from textops.search import SearchConfig, run_search
 from textops.track import MemoryTracker, MlflowTracker
@@ -23,7 +24,7 @@ def _cfg(**kw: object) -> SearchConfig:
 
 def test_search_by_trials_tracks_every_trial(topics: Dataset, home: Path) -> None:
     tracker = MemoryTracker()
-    report = run_search(_cfg(trials=6), home=home, tracker=tracker).as_json()
+    report = to_json(run_search(_cfg(trials=6), home=home, tracker=tracker))
     assert report["trials"] == 6
     assert report["best"]["embedder"] in ("fake", "tfidf")
     assert 0.5 < report["best"]["cv_macro_f1"] <= 1.0
@@ -64,7 +65,7 @@ def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(
     # while earlier trials on the same fold left solutions to start from
     tracker = MemoryTracker()
     cfg = _cfg(trials=8, embedders=("tfidf",), heads=("linear_svm", "logreg"))
-    report = run_search(cfg, home=home, tracker=tracker).as_json()
+    report = to_json(run_search(cfg, home=home, tracker=tracker))
     assert report["trials_failed"] == 0
     (parent,) = [r for r, v in tracker.runs.items() if v["parent"] is None]
     statuses = [tracker.runs[c]["status"] for c in tracker.children(parent)]
@@ -73,9 +74,7 @@ def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(
 
 def test_search_by_time_stops_within_the_budget(topics: Dataset, home: Path) -> None:
     start = time.monotonic()
-    report = run_search(
-        _cfg(trials=10_000, timeout=4), home=home, tracker=MemoryTracker()
-    ).as_json()
+    report = to_json(run_search(_cfg(trials=10_000, timeout=4), home=home, tracker=MemoryTracker()))
     assert 1 <= report["trials"] < 10_000
     assert time.monotonic() - start < 4 + 20  # the budget, plus refit, test and saving
 
@@ -83,20 +82,22 @@ def test_search_by_time_stops_within_the_budget(topics: Dataset, home: Path) -> 
 def test_pareto_mode_reports_the_front_and_respects_the_latency_budget(
     topics: Dataset, home: Path
 ) -> None:
-    report = run_search(
-        _cfg(trials=8, objective="f1-latency"), home=home, tracker=MemoryTracker()
-    ).as_json()
+    report = to_json(
+        run_search(_cfg(trials=8, objective="f1-latency"), home=home, tracker=MemoryTracker())
+    )
     front = report["pareto_front"]
     assert front and all(r["latency_ms"] is not None for r in front)
     lat = [r["latency_ms"] for r in front]
     f1 = [r["cv_macro_f1"] for r in front]
     assert lat == sorted(lat) and f1 == sorted(f1)  # faster front members are less accurate
     budget = front[0]["latency_ms"]
-    r2 = run_search(
-        _cfg(trials=8, objective="f1-latency", max_latency_ms=budget),
-        home=home,
-        tracker=MemoryTracker(),
-    ).as_json()
+    r2 = to_json(
+        run_search(
+            _cfg(trials=8, objective="f1-latency", max_latency_ms=budget),
+            home=home,
+            tracker=MemoryTracker(),
+        )
+    )
     assert r2["best"]["latency_ms"] <= budget + 1e-9
 
 
@@ -143,11 +144,13 @@ def test_killed_search_resumes_without_redoing_finished_trials(topics: Dataset, 
     assert len(before) >= 4
     killed = optuna.load_study(study_name="resumable", storage=make_storage(None, home))
     target = count_done(killed) + 3
-    report = run_search(
-        _cfg(trials=target, study="resumable", heads=("logreg", "knn")),
-        home=home,
-        tracker=MemoryTracker(),
-    ).as_json()
+    report = to_json(
+        run_search(
+            _cfg(trials=target, study="resumable", heads=("logreg", "knn")),
+            home=home,
+            tracker=MemoryTracker(),
+        )
+    )
     after = _done(home, "resumable")
     assert dict(before).items() <= dict(after).items()  # finished trials kept as they were
     study = optuna.load_study(study_name="resumable", storage=make_storage(None, home))
@@ -158,9 +161,7 @@ def test_killed_search_resumes_without_redoing_finished_trials(topics: Dataset, 
 
 def test_two_workers_share_one_journal_study(topics: Dataset, home: Path) -> None:
     tracker = MlflowTracker(home=home)
-    report = run_search(
-        _cfg(trials=6, workers=2, study="two"), home=home, tracker=tracker
-    ).as_json()
+    report = to_json(run_search(_cfg(trials=6, workers=2, study="two"), home=home, tracker=tracker))
     assert report["trials_complete"] >= 5
     import optuna
 
@@ -176,11 +177,13 @@ def test_two_workers_share_one_journal_study(topics: Dataset, home: Path) -> Non
 
 
 def test_two_workers_on_a_real_postgresql(topics: Dataset, home: Path, postgres_url: str) -> None:
-    report = run_search(
-        _cfg(trials=6, workers=2, storage=postgres_url, study="pg"),
-        home=home,
-        tracker=MlflowTracker(home=home),
-    ).as_json()
+    report = to_json(
+        run_search(
+            _cfg(trials=6, workers=2, storage=postgres_url, study="pg"),
+            home=home,
+            tracker=MlflowTracker(home=home),
+        )
+    )
     assert report["trials"] == 6
     import optuna
 

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Registered, topic_rows
+from textops._json import to_json
 from textops.errors import ConfigError, ModelNotFoundError, QualityGateError
 from textops.serve import ServeSettings, create_app, export_onnx, load_served_model
 from textops.serve._export import INT8_MAX_F1_LOSS, INT8_MIN_AGREEMENT
@@ -28,9 +29,9 @@ def minilm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
     cfg = SearchConfig(
         dataset="topics", embedders=("minilm",), heads=("logreg",), trials=1, cv_folds=2
     )
-    report = run_search(
-        cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False
-    ).as_json()
+    report = to_json(
+        run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    )
     yield Registered(home, default_tracking_uri(home), "topics", (int(report["model_version"]),))
 
 

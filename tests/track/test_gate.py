@@ -12,6 +12,7 @@ import pytest
 from statsmodels.stats.contingency_tables import mcnemar
 from typer.testing import CliRunner
 
+from textops._json import to_json
 from textops.cli import app
 from textops.data import Dataset
 from textops.search import SearchConfig, run_search
@@ -106,7 +107,7 @@ def test_search_and_promote_record_the_gate_decision(topics: Dataset, home: Path
     for study, head in (("g1", "logreg"), ("g2", "knn")):
         cfg = SearchConfig(dataset="topics", embedders=("fake",), heads=(head,), trials=2,
                            cv_folds=2, study=study, gate="significant")  # fmt: skip
-        reports.append(run_search(cfg, home=home, tracker=MlflowTracker(home=home)).as_json())
+        reports.append(to_json(run_search(cfg, home=home, tracker=MlflowTracker(home=home))))
     uri = default_tracking_uri(home)
     registry = ModelRegistry(uri)
     v2 = next(v for v in registry.versions("topics") if v.version == 2)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from textops._json import to_json
 from textops.model import expected_calibration_error
 from textops.track import evaluate
 
@@ -15,9 +16,7 @@ def test_perfect_confident_predictions_score_one_with_zero_ece() -> None:
     assert m.confusion_matrix == [[2, 0], [0, 1]]
     assert m.per_class["b"].support == 1
     # --json and the logged metrics keep their keys
-    assert (
-        m.as_json()["per_class"]["b"]["support"] == 1 and "latency_ms_per_text" not in m.as_json()
-    )
+    assert to_json(m)["per_class"]["b"]["support"] == 1 and "latency_ms_per_text" not in to_json(m)
 
 
 def test_overconfident_wrong_predictions_have_high_ece() -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from textops._json import to_json
 from textops.cli import app
 from textops.data import Dataset, MemorySource, ingest
 from textops.errors import TextopsError
@@ -45,7 +46,7 @@ def _search(
         cv_folds=2,
         study=study or f"{dataset}-{'-'.join(heads)}",
     )
-    return run_search(cfg, home=home, tracker=MlflowTracker(home=home)).as_json()
+    return to_json(run_search(cfg, home=home, tracker=MlflowTracker(home=home)))
 
 
 def test_runs_inputs_and_registry_in_sqlite(topics: Dataset, home: Path) -> None:
@@ -110,10 +111,10 @@ def test_each_search_space_gets_its_own_default_study(topics: Dataset, home: Pat
     other = cfg.model_copy(update={"heads": ("knn",)})
     assert cfg.study_name != other.study_name
     assert cfg.study_name == cfg.model_copy(update={"trials": 9}).study_name
-    first = run_search(cfg, home=home, tracker=MlflowTracker(home=home)).as_json()
-    second = run_search(
-        other, home=home, tracker=MlflowTracker(home=home), show_progress=False
-    ).as_json()
+    first = to_json(run_search(cfg, home=home, tracker=MlflowTracker(home=home)))
+    second = to_json(
+        run_search(other, home=home, tracker=MlflowTracker(home=home), show_progress=False)
+    )
     assert first["study"] != second["study"]
     assert second["best"]["head"] == "knn"  # its own winner, not the other study's
     assert second["model_version"] == 2
@@ -347,5 +348,5 @@ def test_the_registry_rescores_a_champion_of_other_data_itself(registered, tmp_p
                                      gate=Gate(mode="significant"))  # fmt: skip
     assert paired.comparison.champion_scored == "predicted on this test split (paired)"
     assert paired.comparison.gate is not None and paired.comparison.gate.test == "mcnemar"
-    logged = paired.comparison.as_json()  # champion_comparison.json and --json keep their keys
+    logged = to_json(paired.comparison)  # champion_comparison.json and --json keep their keys
     assert logged["gate"]["test"] == "mcnemar" and logged["new_version"] == 3

@@ -122,6 +122,7 @@ def promote(
     are written to the version's tags and its MLflow run; a refusal exits with 1."""
     from pydantic import ValidationError
 
+    from textops._json import to_json
     from textops.errors import ConfigError
     from textops.track import Gate, default_tracking_uri
 
@@ -142,7 +143,7 @@ def promote(
             "promoted": decision.promote,
             "champion": change.champion if change else None,
             "previous": change.previous if change else None,
-            "gate": decision.as_json(),
+            "gate": to_json(decision),
         },
         as_json,
     )

@@ -235,6 +235,8 @@ def search(
         _synthesize(cfg.dataset, llm_endpoint, llm_model, llm_per_class)
     report = run_search(cfg, show_progress=None if not as_json else False)
     if as_json:
-        emit(report.as_json(), True)
+        from textops._json import to_json
+
+        emit(to_json(report), True)
     else:
         print_search(report)

@@ -50,8 +50,14 @@ def _fingerprint(config: IngestConfig, rows: list[tuple[bytes, str]]) -> str:
         "splits": config.splits.model_dump(),
     }
     h.update(json.dumps(header, sort_keys=True).encode())
-    for digest in sorted(hashlib.sha256(d + b"\0" + lab.encode()).digest() for d, lab in rows):
-        h.update(digest)
+    import numpy as np
+
+    sha256 = hashlib.sha256
+    rows_hashed = b"".join([sha256(d + b"\0" + lab.encode()).digest() for d, lab in rows])
+    # the row hashes in byte order (as big-endian words, sorted by numpy, not Python)
+    words = np.frombuffer(rows_hashed, dtype=">u8").reshape(-1, 4)
+    order = np.lexsort(words.T[::-1])
+    h.update(words[order].tobytes())
     return h.hexdigest()
 
 
@@ -59,8 +65,11 @@ def _tallies(data: Path) -> tuple[dict[str, int], dict[str, JSON]]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(data, columns=["label", "split"])
-    labels = Counter(table["label"].to_pylist())
-    pairs = Counter(zip(table["split"].to_pylist(), table["label"].to_pylist(), strict=True))
+    counted = table.group_by(["split", "label"]).aggregate([([], "count_all")]).to_pylist()
+    pairs = Counter({(row["split"], row["label"]): row["count_all"] for row in counted})
+    labels: Counter[str] = Counter()
+    for (_, lab), n in pairs.items():
+        labels[lab] += n
     splits: dict[str, JSON] = {}
     for name in SPLITS:
         per = {lab: n for (s, lab), n in sorted(pairs.items()) if s == name}
@@ -80,11 +89,12 @@ def languages(data: Path, sample: int = LANGUAGE_SAMPLE) -> JSON:
 
     from textops.data._filters import detect_language
 
-    texts = pq.read_table(data, columns=["text"])["text"].to_pylist()
-    if not texts:
+    column = pq.read_table(data, columns=["text"])["text"]
+    if not len(column):
         return {"dominant": None, "shares": {}, "sampled": 0}
-    step = max(1, len(texts) // sample)
-    picked = [t for t in texts[::step][:sample] if t and t.strip()]
+    step = max(1, len(column) // sample)
+    texts = column.take(list(range(0, len(column), step))[:sample]).to_pylist()
+    picked = [t for t in texts if t and t.strip()]
     found = Counter(detect_language(t)[0] for t in picked)
     n = max(sum(found.values()), 1)
     shares = {lang: round(c / n, 2) for lang, c in found.most_common(5) if c / n >= 0.01}

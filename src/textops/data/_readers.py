@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from textops._option import option
 from textops._types import JSON
+from textops.data._chunk import RecordChunk
 from textops.data._columns import Columns, as_label, as_text, resolve_columns
 from textops.data._files import FORMATS, detect_format, open_text
 from textops.data._repair import AUTO, EncodingGuess, decode_escaped
@@ -196,48 +197,100 @@ class FileSource:
             encoding_repaired=fixed or fixed_label,
         )
 
+    def _header(self, reader: Any) -> tuple[int, int | None, int | None, int | None, int]:
+        """The header row's column positions: text, label, id, created; and its width."""
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise DataFormatError(f"{self.path}: the file is empty (no header row)") from None
+        except csv.Error as exc:
+            raise DataFormatError(f"{self.path}: header is not valid {self.format}: {exc}") from exc
+        cols = self._resolve(header)
+
+        def at(name: str | None) -> int | None:
+            return header.index(name) if name else None
+
+        return header.index(cols.text), at(cols.label), at(cols.id), at(cols.created), len(header)
+
     def _delimited(self, delimiter: str) -> Iterator[RawRecord]:
+        for chunk in self._delimited_chunks(delimiter, 10_000):
+            yield from (chunk.record(i) for i in range(len(chunk)))
+
+    def record_chunks(self, chunk_rows: int) -> Iterator[RecordChunk]:
+        """The file in chunks of columns (CSV and TSV read straight into columns)."""
+        if self.format in ("csv", "tsv"):
+            return self._delimited_chunks("," if self.format == "csv" else "\t", chunk_rows)
+        return (RecordChunk.of(self.name, c) for c in self.chunks(chunk_rows))
+
+    def _delimited_chunks(self, delimiter: str, chunk_rows: int) -> Iterator[RecordChunk]:
         with self._open() as fh:
             reader = csv.reader(fh, delimiter=delimiter)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration:
-                raise DataFormatError(f"{self.path}: the file is empty (no header row)") from None
-            except csv.Error as exc:
-                raise DataFormatError(
-                    f"{self.path}: header is not valid {self.format}: {exc}"
-                ) from exc
-            cols = self._resolve(header)
-            ti = header.index(cols.text)
-            li = header.index(cols.label) if cols.label else None
-            ii = header.index(cols.id) if cols.id else None
-            ci = header.index(cols.created) if cols.created else None
-            width = len(header)
-            prev = reader.line_num
-            while True:
-                start = prev + 1
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
+            ti, li, ii, ci, width = self._header(reader)
+            prev, done = reader.line_num, False
+            while not done:
+                rows: list[list[str] | None] = []
+                starts: list[int] = []
+                problems: dict[int, tuple[RejectReason, str]] = {}
+                while len(rows) < chunk_rows:
+                    start = prev + 1
+                    try:
+                        fields = next(reader)
+                    except StopIteration:
+                        done = True
+                        break
+                    except csv.Error as exc:
+                        detail = f"unparseable {self.format} row: {exc}"
+                        fields = None
+                    else:
+                        if not fields:  # a blank line is not a row
+                            prev = reader.line_num
+                            continue
+                        if len(fields) != width:
+                            detail = f"expected {width} fields, found {len(fields)}"
+                            fields = None
                     prev = reader.line_num
-                    yield _malformed(self.name, start, f"unparseable {self.format} row: {exc}")
-                    continue
-                prev = reader.line_num
-                if not fields:  # a blank line is not a row
-                    continue
-                if len(fields) != width:
-                    detail = f"expected {width} fields, found {len(fields)}"
-                    yield _malformed(self.name, start, detail)
-                    continue
-                yield self._record(
-                    start,
-                    fields[ti],
-                    fields[li] if li is not None else None,
-                    fields[ii] or None if ii is not None else None,
-                    fields[ci] or None if ci is not None else None,
-                )
+                    if fields is None:
+                        problems[len(rows)] = (RejectReason.MALFORMED_ROW, detail)
+                    rows.append(fields)
+                    starts.append(start)
+                if rows:
+                    yield self._columns_of(rows, starts, problems, (ti, li, ii, ci))
+
+    def _columns_of(
+        self,
+        rows: list[list[str] | None],
+        starts: list[int],
+        problems: dict[int, tuple[RejectReason, str]],
+        at: tuple[int, int | None, int | None, int | None],
+    ) -> RecordChunk:
+        """Parsed rows as columns; in ``auto`` encoding, stray undecodable bytes decoded."""
+
+        def column(i: int | None, blank: str | None) -> list[str | None]:
+            if i is None:
+                return [None] * len(rows)
+            return [None if r is None else r[i] or blank for r in rows]
+
+        ti, li, ii, ci = at
+        texts, labels = column(ti, ""), column(li, "")
+        repaired: set[int] = set()
+        if self.encoding == AUTO:  # a label is decoded before it is stripped: a byte may be a space
+            for col in (texts, labels):
+                if not "".join(v for v in col if v is not None).isascii():
+                    for k, v in enumerate(col):
+                        if v is not None and not v.isascii():
+                            col[k], fixed = decode_escaped(v)
+                            if fixed:
+                                repaired.add(k)
+        return RecordChunk(
+            self.name,
+            starts,
+            texts,
+            [None if v is None else v.strip() or None for v in labels],
+            column(ii, None),
+            column(ci, None),
+            problems,
+            repaired,
+        )
 
     def _jsonl(self) -> Iterator[RawRecord]:
         cols: Columns | None = None

@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from textops._json import to_json
 from textops._types import JSON
 from textops.data import DatasetStore
 from textops.gen._generator import Generator
@@ -40,7 +41,7 @@ class GenTrainReport:
 
     def as_json(self) -> JSON:
         out = asdict(self)
-        out["comparison"] = {} if self.comparison is None else self.comparison.as_json()
+        out["comparison"] = {} if self.comparison is None else to_json(self.comparison)
         return out
 
 
@@ -109,7 +110,7 @@ def train_generator(
                   "textops.base_model": config.model or "scratch-gpt2"},
             champion_perplexity=rescored,
         )  # fmt: skip
-        tracker.log_dict(run, registration.comparison.as_json(), "champion_comparison.json")
+        tracker.log_dict(run, to_json(registration.comparison), "champion_comparison.json")
     tracker.end_run(run)
     name = config.model_name or ds.name
     return GenTrainReport(

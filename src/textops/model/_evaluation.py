@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from textops._types import JSON
+from textops._json import OMIT_NONE
 from textops.model._scores import macro_f1_labels
 
 __all__ = [
@@ -68,7 +68,7 @@ class ClassScores:
 @dataclass(frozen=True)
 class Scores:
     """A classifier's scores on labelled rows (:func:`evaluate`): what a search logs for its
-    winner, the registry compares, and ``--json`` prints (``as_json``, the same keys)."""
+    winner, the registry compares, and ``--json`` prints (``textops._json.to_json``)."""
 
     accuracy: float
     macro_f1: float
@@ -80,15 +80,7 @@ class Scores:
     confusion_matrix: list[list[int]]
     labels: list[str]
     #: milliseconds per text of the uncached model, one text at a time (a search's winner)
-    latency_ms_per_text: float | None = None
-
-    def as_json(self, *, confusion: bool = True) -> JSON:
-        out = asdict(self)
-        if self.latency_ms_per_text is None:
-            del out["latency_ms_per_text"]
-        if not confusion:
-            del out["confusion_matrix"]
-        return out
+    latency_ms_per_text: float | None = field(default=None, metadata=OMIT_NONE)
 
 
 def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> Scores:

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textops._json import to_json
 from textops._types import JSON
 from textops.pipeline._outputs import RegisterOutput
 
@@ -135,6 +136,6 @@ def register_candidate(ctx: StageContext) -> RegisterOutput:
         promoted=promoted,
         unchanged=reg.unchanged,
         why=reg.comparison.reason,
-        gate=None if reg.comparison.gate is None else reg.comparison.gate.as_json(),
+        gate=None if reg.comparison.gate is None else to_json(reg.comparison.gate),
         scored_rows=len(texts),
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textops._json import to_json
 from textops._types import JSON
 from textops.data import DatasetStore, IngestConfig
 from textops.errors import ConfigError
@@ -63,7 +64,7 @@ class RetrainResult:
 
     def as_json(self) -> JSON:
         out = {k: v for k, v in self.__dict__.items() if k not in ("pipeline", "gate")}
-        gate = None if self.gate is None else self.gate.as_json()
+        gate = None if self.gate is None else to_json(self.gate)
         return {**out, "gate": gate, "pipeline": self.pipeline.as_json()}
 
 

@@ -55,11 +55,13 @@ class SearchConfig(BaseModel):
     dataset_version: str | None = Field(None, description="its version (default: the latest)")
     embedders: tuple[str, ...] = Field(
         DEFAULT_EMBEDDERS,
+        min_length=1,
         description="embedder keys, comma-separated (on data mostly in another language than "
         "English the default keeps the ones that read it)",
     )
     heads: tuple[str, ...] | None = Field(
         None,
+        min_length=1,
         description="head keys, comma-separated (default: "
         f"{','.join(DEFAULT_HEADS)}; with few labels, under {FEW_LABELS} per label: "
         f"{','.join(FEW_LABEL_HEADS)})",
@@ -168,12 +170,6 @@ class SearchConfig(BaseModel):
             elif trials is None:
                 data = {**data, "trials": UNBOUNDED_TRIALS}
         return data
-
-    @model_validator(mode="after")
-    def _check(self) -> SearchConfig:
-        if not self.embedders or self.heads == ():
-            raise ValueError("at least one embedder and one head are needed")
-        return self
 
     @property
     def head_keys(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from textops._types import JSON
+from textops._json import OMIT
 from textops.embed import EMBEDDERS, Embedder
 
 __all__ = ["EmbedderPlan", "PlanFacts"]
@@ -30,19 +30,15 @@ class EmbedderPlan:
     #: train rows this embedder's trials and refit use (all of them unless budget-sampled)
     rows: int | None = None
     #: the budget-sampled train rows (indices into the train split), not in the report
-    sample: list[int] | None = field(default=None, repr=False)
+    sample: list[int] | None = field(default=None, repr=False, metadata=OMIT)
     #: while planning: the embedder whose cache space gets the encode, that space, the
     #: characters still to encode, and the model load still to pay (not in the report)
-    embedder: Embedder | None = field(default=None, repr=False)
-    space: str = field(default="", repr=False)
-    missing_chars: int = field(default=0, repr=False)
-    load_s: float = field(default=0.0, repr=False)
+    embedder: Embedder | None = field(default=None, repr=False, metadata=OMIT)
+    space: str = field(default="", repr=False, metadata=OMIT)
+    missing_chars: int = field(default=0, repr=False, metadata=OMIT)
+    load_s: float = field(default=0.0, repr=False, metadata=OMIT)
     #: measurements a remembered rate is the median of
-    rate_measurements: int = field(default=0, repr=False)
-
-    def as_json(self) -> JSON:
-        keep = ("embedder", "space", "missing_chars", "load_s", "sample", "rate_measurements")
-        return {k: v for k, v in self.__dict__.items() if k not in keep}
+    rate_measurements: int = field(default=0, repr=False, metadata=OMIT)
 
     @property
     def cost(self) -> tuple[int, float]:

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textops._json import to_json
 from textops._types import JSON
 from textops.data import Dataset
 from textops.embed import EmbeddingCache
@@ -57,7 +58,7 @@ def winner_record(winner: Winner, test: Scores | CVEstimate, board: list[TrialRo
     files: dict[str, JSON | list[JSON]] = {"leaderboard.json": [row.__dict__ for row in board]}
     metrics = {"best_cv_macro_f1": winner.cv_macro_f1}
     if not isinstance(test, Scores):  # few labels: the repeated-CV estimate stands for a test
-        values = test.as_json()
+        values = to_json(test)
         metrics |= scalar_metrics(values, "cv_estimate")
         files["cv_estimate_metrics.json"] = values
     return ModelRecord(

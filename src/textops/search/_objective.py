@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
 import socket
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,6 +65,7 @@ class Objective:
         budget: Budget,
         tracker: Tracker | None = None,
         parent_run_id: str | None = None,
+        runs: BackgroundRuns | None = None,
         head_options: Params | None = None,
         device: str = "auto",
         repeats: int = 1,
@@ -97,7 +97,8 @@ class Objective:
         self.budget = budget
         self.tracker = tracker
         self.parent = parent_run_id
-        self._runs: BackgroundRuns | None = None
+        #: where trials hand their MLflow runs (a writer thread; the parent run's children)
+        self._runs = runs
         self._warm = WarmStarts()
         #: seconds per fold of every (embedder, head) run so far, pruned trials' folds too
         self._fold_seconds: dict[tuple[str, str], list[float]] = {}
@@ -115,20 +116,6 @@ class Objective:
             rates=rates or {},
             brier=tie_break,
         )
-
-    @contextlib.contextmanager
-    def background_runs(self) -> Iterator[None]:
-        """While open, trials hand their MLflow runs to a writer thread instead of writing
-        them themselves (:class:`BackgroundRuns`); on exit, every run is written."""
-        if self.tracker is None:
-            yield
-            return
-        self._runs = runs = BackgroundRuns(self.tracker)
-        try:
-            yield
-        finally:
-            self._runs = None
-            runs.close()
 
     # -- one fold ------------------------------------------------------------------------------
     def _fold(

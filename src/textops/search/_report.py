@@ -1,13 +1,14 @@
 """What a search returns: :class:`SearchReport`, and the trial rows of its leaderboard.
 
-``SearchReport.as_json()`` is what ``textops search --json`` prints (the keys are a contract).
+``textops.to_json(report)`` is what ``textops search --json`` prints (the keys are a contract).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from textops._json import OMIT_NONE, drop
 from textops._types import JSON
 from textops.search._ensemble import EnsembleChoice
 from textops.search._floor import FloorCheck
@@ -85,7 +86,7 @@ class SearchReport:
     best: Winner
     #: ``textops.track.evaluate`` on the test split, with ``latency_ms_per_text`` of the
     #: uncached model; with few labels (no test split) the repeated-CV estimate
-    test: Scores | CVEstimate
+    test: Scores | CVEstimate = field(metadata=drop("confusion_matrix"))  # the run has it
     embedders: list[EmbedderPlan]
     leaderboard: list[TrialRow]
     dataset: DatasetRef
@@ -98,8 +99,8 @@ class SearchReport:
     model_version: int | None = None
     alias: str | None = None
     #: why the alias (champion / challenger / unchanged), when the winner was registered
-    comparison: Comparison | None = None
-    pareto_front: list[TrialRow] | None = None
+    comparison: Comparison | None = field(default=None, metadata=OMIT_NONE)
+    pareto_front: list[TrialRow] | None = field(default=None, metadata=OMIT_NONE)
     seconds: float = 0.0
     finalize_seconds: float = 0.0
     finalize_estimate_seconds: float | None = None
@@ -110,18 +111,8 @@ class SearchReport:
     #: trials the budget stopped (never started, or pruned before they could finish), and why
     stopped_by_budget: list[str] = field(default_factory=list)
     #: with data recipes searched: per recipe, its best CV macro-F1 and the gain over none
-    recipes: list[RecipeRow] | None = None
+    recipes: list[RecipeRow] | None = field(default=None, metadata=OMIT_NONE)
     #: the winner against the TF-IDF + LR floor on test, when another kind won (see _floor)
-    floor: FloorCheck | None = None
+    floor: FloorCheck | None = field(default=None, metadata=OMIT_NONE)
     #: the ensemble of the best trials of different embedders, as CV judged it (see _ensemble)
-    ensemble: EnsembleChoice | None = None
-
-    def as_json(self) -> JSON:
-        out = asdict(self)
-        out["test"] = self.test.as_json(confusion=False)  # the confusion matrix is the run's
-        out["comparison"] = None if self.comparison is None else self.comparison.as_json()
-        out["embedders"] = [plan.as_json() for plan in self.embedders]
-        for optional in ("comparison", "pareto_front", "recipes", "floor", "ensemble"):
-            if out[optional] is None:
-                del out[optional]
-        return out
+    ensemble: EnsembleChoice | None = field(default=None, metadata=OMIT_NONE)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textops._json import to_json
 from textops.data import Dataset, read_labelled
 from textops.embed import EMBEDDERS, EmbeddingCache
 from textops.errors import ConfigError, UnknownPluginError
@@ -38,7 +39,7 @@ from textops.search._study import (
     study_lock_path,
 )
 from textops.search._trials import build_objective, optimize, worker
-from textops.track import DatasetInput, MlflowTracker, RunOpening, Tracker, open_run
+from textops.track import DatasetInput, MlflowTracker, OpenRun, RunOpening, Tracker, open_run
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -139,7 +140,7 @@ def _start_run(
     data: SearchData,
     plans: list[EmbedderPlan],
     parent_run_id: str | None = None,
-) -> str:
+) -> OpenRun:
     """The search's parent MLflow run (nested under ``parent_run_id``, e.g. a pipeline's
     search stage): its config, its data (one MLflow dataset per split) and its embedder plan."""
     splits = (("train", data.train), ("validation", data.validation), ("test", data.test))
@@ -166,7 +167,7 @@ def _start_run(
                 )
                 for name, split in splits
             ],
-            files={"embedder_plan.json": [p.as_json() for p in plans]},
+            files={"embedder_plan.json": [to_json(p) for p in plans]},
         ),
     )
 
@@ -179,7 +180,7 @@ def run_search(
     show_progress: bool | None = None,
     parent_run_id: str | None = None,
 ) -> SearchReport:
-    """Run (or resume) the search of ``config``; ``--json`` prints the report's ``as_json()``.
+    """Run (or resume) the search of ``config``; ``--json`` prints ``to_json(report)``.
     Its MLflow run nests under ``parent_run_id`` when given."""
     version = read_labelled(
         config.dataset, config.dataset_version, home=home, purpose="a search trains classifiers"
@@ -238,8 +239,8 @@ def run_search(
     embedders = list(study.user_attrs["embedders"])
     lock = study_lock_path(config, home)
     fail_dead_trials(study, lock)
-    run = _start_run(tracker, config, ds, data, plans, parent_run_id)
-    status = "FINISHED"
+    opened = _start_run(tracker, config, ds, data, plans, parent_run_id)
+    run, status = opened.id, "FINISHED"
     try:
         # 3. optimise: trials start (and run on) only while the winner so far could still be
         # refitted, scored and saved inside the budget
@@ -247,7 +248,9 @@ def run_search(
         if config.pooled:  # few labels: the portfolio's trials only (few_label_portfolio)
             remaining = min(remaining, queued_starts(study))
         if remaining > 0 and config.workers == 1:
-            obj = build_objective(config, data, embedders, facts, cache, budget, tracker, run)
+            obj = build_objective(
+                config, data, embedders, facts, cache, budget, tracker, run, opened.children
+            )
             with running_study(lock):
                 optimize(study, obj, config, remaining, show_progress)
         elif remaining > 0:
@@ -270,4 +273,4 @@ def run_search(
         status = "KILLED"
         raise
     finally:
-        tracker.end_run(run, status)
+        opened.end(status)  # the trials' runs written first

@@ -11,12 +11,12 @@ degrees of freedom (scipy).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from textops._types import JSON
+from textops._json import OMIT_NONE
 from textops.model import EpochRecord
 
 __all__ = ["CVEstimate", "FoldResult", "TrialRecord", "brier_score", "cv_estimate"]
@@ -85,15 +85,8 @@ class CVEstimate:
     repeats: int
     fold_scores: int
     n: int
-    macro_f1_ci95: tuple[float, float] | None = None
+    macro_f1_ci95: tuple[float, float] | None = field(default=None, metadata=OMIT_NONE)
     estimate: str = "cv"
-
-    def as_json(self, *, confusion: bool = True) -> JSON:
-        out: JSON = {"estimate": self.estimate, "macro_f1": self.macro_f1, "folds": self.folds,
-                     "repeats": self.repeats, "fold_scores": self.fold_scores, "n": self.n}  # fmt: skip
-        if self.macro_f1_ci95 is not None:
-            out["macro_f1_ci95"] = list(self.macro_f1_ci95)
-        return out
 
 
 def cv_estimate(scores: Sequence[float], n_rows: int, folds: int, repeats: int) -> CVEstimate:

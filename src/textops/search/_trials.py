@@ -23,7 +23,7 @@ from textops.search._study import (
     study_lock_path,
     trial_threads,
 )
-from textops.track import MlflowTracker, Tracker
+from textops.track import BackgroundRuns, MlflowTracker, Tracker
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -52,9 +52,8 @@ def optimize(
     bar = _progress_bar(config.trials, count_done(study), show_progress)
     if bar is not None:
         callbacks.append(bar[1])
-    # one BLAS/OpenMP thread per fit (sklearn, LightGBM); trials' MLflow runs written by a
-    # writer thread, all of them before this returns
-    with threadpool_limits(1), obj.background_runs(), bar[0] if bar else nullcontext():
+    # one BLAS/OpenMP thread per fit (sklearn, LightGBM)
+    with threadpool_limits(1), bar[0] if bar else nullcontext():
         study.optimize(
             obj,
             n_trials=n_trials,
@@ -123,9 +122,14 @@ def worker(
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
     study = load_or_create_study(config, make_storage(config.storage, home), embedders)
     cache = EmbeddingCache(home=home)
-    obj = build_objective(config, data, embedders, facts, cache, budget, tracker, parent_run)
-    with running_study(study_lock_path(config, home)):
-        optimize(study, obj, config, n_trials)
+    runs = BackgroundRuns(tracker) if tracker is not None else None
+    obj = build_objective(config, data, embedders, facts, cache, budget, tracker, parent_run, runs)
+    try:
+        with running_study(study_lock_path(config, home)):
+            optimize(study, obj, config, n_trials)
+    finally:
+        if runs is not None:
+            runs.close()  # every trial's run written before the process ends
 
 
 def build_objective(
@@ -137,6 +141,7 @@ def build_objective(
     budget: Budget,
     tracker: Tracker | None,
     parent_run: str | None,
+    runs: BackgroundRuns | None = None,
 ) -> Objective:
     """The objective over the train split, as the main process and every worker build it."""
     return Objective(
@@ -151,6 +156,7 @@ def build_objective(
         budget=budget,
         tracker=tracker,
         parent_run_id=parent_run,
+        runs=runs,
         head_options=dict(config.head_options),
         device=config.device,
         repeats=config.cv_repeats if config.pooled else 1,

@@ -30,7 +30,7 @@ from textops.track._gate import (
 )
 from textops.track._metrics import confusion_figure
 from textops.track._mlflow import default_tracking_uri, ui_hint
-from textops.track._opening import DatasetInput, RunOpening, open_run
+from textops.track._opening import DatasetInput, OpenRun, RunOpening, open_run
 from textops.track._publish import Publication, Published, RegistrationRequest, publish
 from textops.track._pyfunc import (
     download_model,
@@ -70,6 +70,7 @@ __all__ = [
     "ModelRecord",
     "ModelRegistry",
     "ModelURI",
+    "OpenRun",
     "PackageDifference",
     "PairedPredictions",
     "Publication",

@@ -3,8 +3,9 @@
 A search logs one nested run per trial. Through MLflow's SQL store each takes ~25 ms of Python
 (SQLAlchemy), which a trial thread would spend holding the GIL, stalling the other trial threads
 too, between fits of a few tens of milliseconds. Here a trial hands its finished run over and
-goes on; one writer thread writes runs in the order they came. :meth:`close` waits for the rest:
-the search calls it before it returns, so every trial's run is in the store by then.
+goes on; one writer thread (started by the first run handed over) writes runs in the order
+they came. :meth:`close` waits for the rest: a run opened with :func:`~textops.track.open_run`
+closes its child runs' writer before it ends, so every trial's run is in the store by then.
 """
 
 from __future__ import annotations
@@ -32,12 +33,17 @@ class BackgroundRuns:
         self.failed = 0
         self._queue: queue.Queue[FinishedRun | None] = queue.Queue()
         self._thread = threading.Thread(target=self._write, name="textops-runs", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()  # trial threads hand runs over concurrently
+        self._closed = self._started = False
 
     def put(self, run: FinishedRun) -> None:
-        if not self._thread.is_alive():
-            raise RuntimeError("BackgroundRuns is closed")
-        self._queue.put(run)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("BackgroundRuns is closed")
+            if not self._started:  # no thread for a run that has no children
+                self._thread.start()
+                self._started = True
+            self._queue.put(run)
 
     def _write(self) -> None:
         while (run := self._queue.get()) is not None:
@@ -50,8 +56,11 @@ class BackgroundRuns:
 
     def close(self) -> None:
         """Write what is queued, then stop the writer."""
-        if self._thread.is_alive():
-            self._queue.put(None)
+        with self._lock:
+            self._closed, started = True, self._started
+            if started:
+                self._queue.put(None)
+        if started:
             self._thread.join()
 
     def __enter__(self) -> BackgroundRuns:

@@ -6,9 +6,9 @@ re-scores it when it was scored on other data, calls these, and writes the outco
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
-from textops._types import JSON
+from textops._json import OMIT_FALSE, OMIT_NONE
 from textops.track._gate import Gate, GateDecision, PairedPredictions, decide
 
 __all__ = [
@@ -34,28 +34,20 @@ DEFAULT_GATE = Gate()
 @dataclass(frozen=True)
 class Comparison:
     """Why a new version got its alias: the two scores, how the champion's was obtained, and
-    the gate's decision (classifiers); ``as_json`` is the ``champion_comparison.json`` logged
+    the gate's decision (classifiers); as JSON (``to_json``) it is the ``champion_comparison.json`` logged
     with the run and the ``comparison`` of ``--json`` (fields that do not apply left out)."""
 
     reason: str
-    new_version: int | None = None
-    new_macro_f1: float | None = None
-    new_val_perplexity: float | None = None
-    champion_version: int | None = None
-    champion_scored: str | None = None
-    champion_macro_f1: float | None = None
-    champion_val_perplexity: float | None = None
-    gate: GateDecision | None = None
+    new_version: int | None = field(default=None, metadata=OMIT_NONE)
+    new_macro_f1: float | None = field(default=None, metadata=OMIT_NONE)
+    new_val_perplexity: float | None = field(default=None, metadata=OMIT_NONE)
+    champion_version: int | None = field(default=None, metadata=OMIT_NONE)
+    champion_scored: str | None = field(default=None, metadata=OMIT_NONE)
+    champion_macro_f1: float | None = field(default=None, metadata=OMIT_NONE)
+    champion_val_perplexity: float | None = field(default=None, metadata=OMIT_NONE)
+    gate: GateDecision | None = field(default=None, metadata=OMIT_NONE)
     #: the version existed already (a search's same study, trial and data): nothing new
-    unchanged: bool = False
-
-    def as_json(self) -> JSON:
-        out = {k: v for k, v in asdict(self).items() if v is not None}
-        if self.gate is not None:
-            out["gate"] = self.gate.as_json()
-        if not self.unchanged:
-            del out["unchanged"]
-        return out
+    unchanged: bool = field(default=False, metadata=OMIT_FALSE)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from textops._types import JSON
 from textops.model import macro_f1, macro_f1_labels
 
 __all__ = [
@@ -70,9 +69,6 @@ class GateDecision:
     p_value: float | None = None
     #: McNemar: rows only the challenger / only the champion gets right; bootstrap: resamples
     counts: dict[str, int] = field(default_factory=dict)
-
-    def as_json(self) -> JSON:
-        return asdict(self)
 
     def tags(self) -> dict[str, str]:
         out = {"textops.gate": self.gate, "textops.gate_decision": "promoted" if self.promote

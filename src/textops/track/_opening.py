@@ -1,7 +1,8 @@
 """A run opened with what it is about, in one call: its name, parent and tags, its params, the
 datasets it reads (one MLflow input each) and the JSON files it starts with. A stage that
 opens a run (a search, a pipeline stage) hands the tracker one typed value instead of a
-sequence of calls."""
+sequence of calls, and gets back the run: its id, the writer its child runs go to, and how it
+ends (children written first)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from textops._types import JSON
+from textops.track._background import BackgroundRuns
 from textops.track._tracker import Tracker
 
-__all__ = ["DatasetInput", "RunOpening", "open_run"]
+__all__ = ["DatasetInput", "OpenRun", "RunOpening", "open_run"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,25 @@ class RunOpening:
     files: Mapping[str, JSON | list[JSON]] = field(default_factory=dict)
 
 
-def open_run(tracker: Tracker, opening: RunOpening) -> str:
-    """Start the run ``opening`` describes and log what it starts with; returns its id."""
+@dataclass(frozen=True)
+class OpenRun:
+    """A run started by :func:`open_run`. Its child runs (a search's trials) go to
+    ``children``, written by a background thread; :meth:`end` writes every child still queued
+    before it ends the run, so a finished run never misses a child."""
+
+    id: str
+    tracker: Tracker
+    children: BackgroundRuns
+
+    def end(self, status: str = "FINISHED") -> None:
+        try:
+            self.children.close()
+        finally:
+            self.tracker.end_run(self.id, status)
+
+
+def open_run(tracker: Tracker, opening: RunOpening) -> OpenRun:
+    """Start the run ``opening`` describes and log what it starts with."""
     run = tracker.start_run(opening.name, parent_id=opening.parent_id, tags=dict(opening.tags))
     if opening.params:
         tracker.log_params(run, opening.params)
@@ -46,4 +65,4 @@ def open_run(tracker: Tracker, opening: RunOpening) -> str:
                             context=ds.context, profile=ds.profile)  # fmt: skip
     for name, payload in opening.files.items():
         tracker.log_dict(run, payload, name)
-    return run
+    return OpenRun(run, tracker, BackgroundRuns(tracker))

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from textops._json import to_json
 from textops.model import TextClassifier, TrainingReference
 from textops.track._champion import HeldOut, Registration
 from textops.track._envlock import EnvLock
@@ -80,7 +81,7 @@ def publish(tracker: Tracker, publication: Publication) -> Published:
             gate=request.gate,
             held_out=request.held_out,
         )
-    tracker.log_dict(run, registration.comparison.as_json(), "champion_comparison.json")
+    tracker.log_dict(run, to_json(registration.comparison), "champion_comparison.json")
     if not registration.unchanged:
         tracker.set_tags(run, {"textops.model_version": str(registration.version),
                                "textops.alias": str(registration.alias)})  # fmt: skip

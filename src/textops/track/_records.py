@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from textops._json import to_json
 from textops._types import JSON
 from textops.model import Scores
 from textops.track._envlock import EnvLock, capture_env_lock
@@ -29,7 +30,7 @@ def log_scores(tracker: Tracker, run: str, scores: Scores, **extra: float) -> No
     metrics (with ``extra`` ones), ``test_metrics.json`` and ``confusion_matrix.png``."""
     import matplotlib.pyplot as plt
 
-    values = scores.as_json()
+    values = to_json(scores)
     metrics = scalar_metrics(values, "test")
     for lab, m in scores.per_class.items():
         metrics.update({f"test_{lab}_{k}": getattr(m, k) for k in ("precision", "recall", "f1")})
