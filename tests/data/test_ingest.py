@@ -163,3 +163,27 @@ def test_bad_dataset_name_is_refused(tmp_path: Path, home: Path) -> None:
     p = _csv(tmp_path, "a.csv", b"text,label\none,x\n")
     with pytest.raises(DataFormatError, match="not allowed"):
         ingest([FileSource(p)], "../escape", home=home)
+
+
+def test_the_fingerprint_is_the_sorted_hashes_of_the_rows_as_defined() -> None:
+    """A dataset's version is its fingerprint: computing it faster must not change it."""
+    import hashlib
+    import json
+
+    from textops.data._manifest import _HASH_BATCH, SCHEMA_VERSION, _fingerprint
+
+    config = IngestConfig()
+    rows = [
+        (hashlib.sha256(str(i).encode()).digest(), "ab"[i % 2]) for i in range(_HASH_BATCH + 99)
+    ]
+    h = hashlib.sha256()
+    h.update(json.dumps({"schema_version": SCHEMA_VERSION,
+                         "normalization": config.normalization.model_dump(),
+                         "splits": config.splits.model_dump()}, sort_keys=True).encode())  # fmt: skip
+    for digest in sorted(hashlib.sha256(d + b"\0" + lab.encode()).digest() for d, lab in rows):
+        h.update(digest)
+    by_label: dict[str, list[bytes]] = {}
+    for d, lab in rows:
+        by_label.setdefault(lab, []).append(d)
+    assert _fingerprint(config, by_label) == h.hexdigest()
+    assert _fingerprint(config, {}) != h.hexdigest()

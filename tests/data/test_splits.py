@@ -53,3 +53,15 @@ def test_split_fractions_are_configurable(tmp_path: Path, home: Path) -> None:
     s = ds.manifest["splits"]
     assert s["validation"]["rows"] == 0
     assert 430 < s["test"]["rows"] < 570
+
+
+def test_splits_assigned_together_are_each_rows_own() -> None:
+    import hashlib
+
+    from textops.data._schema import SplitOptions
+    from textops.data._splits import assign_split, assign_splits
+
+    digests = [hashlib.sha256(str(i).encode()).digest() for i in range(5000)]
+    for options in (SplitOptions(), SplitOptions(validation=0.3, test=0.2, seed=7)):
+        assert assign_splits(digests, options) == [assign_split(d, options) for d in digests]
+    assert assign_splits([], SplitOptions()) == []

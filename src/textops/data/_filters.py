@@ -14,11 +14,12 @@ the tests use Russian.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from functools import cache
 from typing import Any
 
-__all__ = ["NearDuplicates", "detect_language", "keep_text_punct"]
+__all__ = ["NearDuplicates", "detect_language", "keep_text_punct", "warm_language_identifier"]
 
 _KEPT_CATEGORIES = frozenset("LNPZ")
 #: MinHash permutations: the estimate's standard error is about 1 / sqrt(NUM_PERM)
@@ -35,11 +36,27 @@ def keep_text_punct(text: str) -> tuple[str, bool]:
     return kept, len(kept) != len(text)
 
 
+_LOADING = threading.Lock()
+
+
 @cache
-def _identifier() -> Any:
+def _load_identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)  # npz, no pickle
+
+
+def _identifier() -> Any:
+    with _LOADING:  # loaded once, whichever thread asks first
+        return _load_identifier()
+
+
+def warm_language_identifier() -> threading.Thread:
+    """Load the language identifier in a thread (~0.7 s, mostly decompression and file reads
+    that release the GIL), while an ingest reads rows; :func:`detect_language` waits for it."""
+    thread = threading.Thread(target=_identifier, name="textops-langid", daemon=True)
+    thread.start()
+    return thread
 
 
 def detect_language(text: str) -> tuple[str, float]:

@@ -7,7 +7,6 @@ that fails (a file that cannot be parsed, Ctrl-C) leaves nothing behind.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import shutil
 import uuid
@@ -15,21 +14,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from textops._progress import progress
 from textops._types import JSON
 from textops._util import atomic_write_json, fsync_dir
+from textops.data._accepted import AcceptedRows, finish, quarantine_row
 from textops.data._chunk import RecordChunk
-from textops.data._dates import iso_date
+from textops.data._filters import warm_language_identifier
 from textops.data._manifest import SourceStats, build_manifest
 from textops.data._quality import RejectWarning
 from textops.data._readers import FileSource, RecordSource
-from textops.data._repair import printable
-from textops.data._schema import IngestConfig, RawRecord, RejectReason, SplitOptions
-from textops.data._splits import assign_split
+from textops.data._schema import IngestConfig
 from textops.data._store import Dataset, DatasetStore, validate_name
-from textops.data._validate import Accepted, Validator
+from textops.data._validate import Validator
 from textops.errors import DataFormatError, RejectRateError
 
 __all__ = ["ingest"]
@@ -38,146 +36,6 @@ log = logging.getLogger("textops.data")
 #: the dataset's warnings (rejects, rare labels): a logger of their own, so that a caller that
 #: shows them itself (``textops data ingest`` prints them under its tables) can mute the log
 warnings_log = logging.getLogger("textops.data.warnings")
-
-
-def _arrow_schema() -> Any:
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("id", pa.string()),
-            ("text", pa.string()),
-            ("label", pa.string()),
-            ("source", pa.string()),
-            ("line", pa.int64()),
-            ("created_at", pa.string()),
-            ("split", pa.string()),
-            ("text_sha256", pa.binary(32)),
-        ]
-    )
-
-
-def _printable(value: str | None) -> str | None:
-    """Quarantine text as valid Unicode: undecodable bytes shown as \\xNN escapes."""
-    return None if value is None else printable(value)
-
-
-def _quarantine(fh: IO[str], rec: RawRecord, reason: str, detail: str) -> None:
-    fh.write(
-        json.dumps(
-            {
-                "source": rec.source,
-                "line": rec.line,
-                "reason": reason,
-                "detail": detail,
-                "id": _printable(rec.id),
-                "label": _printable(rec.label),
-                "text": _printable(rec.text),
-            },
-            ensure_ascii=False,
-        )
-        + "\n"
-    )
-
-
-class _Writer:
-    """Buffers accepted rows of one chunk into columns and writes them as one row group."""
-
-    def __init__(self, path: Path) -> None:
-        import pyarrow.parquet as pq
-
-        self.schema = _arrow_schema()
-        self._pq = pq.ParquetWriter(path, self.schema, compression="zstd")
-        self.reset()
-
-    def reset(self) -> None:
-        self.cols: dict[str, list[Any]] = {name: [] for name in self.schema.names}
-
-    def add(
-        self,
-        chunk: RecordChunk,
-        accepted: list[tuple[int, Accepted]],
-        split: str | None,
-        splits: SplitOptions,
-    ) -> None:
-        """The accepted rows of ``chunk`` (index, result), to ``split`` or by their hash."""
-        c, lines, ids, created = self.cols, chunk.lines, chunk.ids, chunk.created
-        c["id"] += [
-            printable(ident) if (ident := None if ids is None else ids[i]) is not None
-            else f"{chunk.source}:{lines[i]}"
-            for i, _ in accepted
-        ]  # fmt: skip
-        c["text"] += [ok.text for _, ok in accepted]
-        c["label"] += [ok.label for _, ok in accepted]
-        c["source"] += [chunk.source] * len(accepted)
-        c["line"] += [lines[i] for i, _ in accepted]
-        c["created_at"] += [
-            None if (when := None if created is None else created[i]) is None
-            else iso_date(printable(when))
-            for i, _ in accepted
-        ]  # fmt: skip
-        c["split"] += (
-            [split] * len(accepted)
-            if split is not None
-            else [assign_split(ok.digest, splits) for _, ok in accepted]
-        )
-        c["text_sha256"] += [ok.digest for _, ok in accepted]
-
-    def flush(self) -> None:
-        import pyarrow as pa
-
-        if self.cols["id"]:
-            self._pq.write_table(pa.table(self.cols, schema=self.schema))
-        self.reset()
-
-    def close(self) -> None:
-        self.flush()
-        self._pq.close()
-
-
-def _drop_rows(
-    tmp: Path,
-    conflicts: dict[bytes, set[str]],
-    rare: dict[str, int],
-    min_rows: int | None,
-    quarantine: IO[str],
-    stats: dict[str, SourceStats],
-) -> None:
-    """Move from the accepted file to quarantine the first row of every contested text, and
-    every row of a label too rare to keep."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    src = pq.ParquetFile(tmp / "accepted.parquet")
-    out = pq.ParquetWriter(tmp / "data.parquet", src.schema_arrow, compression="zstd")
-    keys = pa.array(list(conflicts), type=pa.binary(32))
-    rare_labels = pa.array(list(rare), type=pa.string())
-    try:
-        for i in range(src.num_row_groups):
-            group = src.read_row_group(i)
-            contested = pc.is_in(group["text_sha256"], value_set=keys)
-            bad = pc.or_(contested, pc.is_in(group["label"], value_set=rare_labels))
-            for row in group.filter(bad).to_pylist():
-                if row["text_sha256"] in conflicts:
-                    others = sorted(conflicts[row["text_sha256"]] - {row["label"]})
-                    reason = RejectReason.CONFLICTING_LABEL
-                    detail = f"text also labelled {others} by a later row"
-                else:
-                    reason = RejectReason.RARE_LABEL
-                    detail = (
-                        f"label {row['label']!r} has {rare[row['label']]} row(s), fewer than "
-                        f"min_rows_per_label={min_rows}"
-                    )
-                rec = RawRecord(row["source"], row["line"], row["text"], row["label"], row["id"])
-                _quarantine(quarantine, rec, reason.value, detail)
-                st = stats[row["source"]]
-                st.rows_accepted -= 1
-                st.rejected_by_reason[reason.value] += 1
-            out.write_table(group.filter(pc.invert(bad)))
-    finally:
-        out.close()
-    (tmp / "accepted.parquet").unlink()
 
 
 @contextmanager
@@ -224,7 +82,7 @@ def _read(
     """Validate every row of every source into ``tmp``: accepted rows to ``data.parquet``,
     rejects to ``quarantine.jsonl``; returns the counts per source."""
     stats: dict[str, SourceStats] = {}
-    writer = _Writer(tmp / "accepted.parquet")
+    writer = AcceptedRows(tmp / "accepted.arrow")
     with (tmp / "quarantine.jsonl").open("w", encoding="utf-8") as quarantine:
         for source in sources:
             st = stats.setdefault(source.name, SourceStats())
@@ -232,11 +90,10 @@ def _read(
                 judged = validator.check_chunk(chunk, yields=source.yields)
                 for i, res in judged.rejected:
                     st.rejected_by_reason[res.reason.value] += 1
-                    _quarantine(quarantine, chunk.record(i), res.reason.value, res.detail)
+                    quarantine_row(quarantine, chunk.record(i), res.reason.value, res.detail)
                 st.rows_read += len(chunk)
-                st.rows_accepted += len(judged.accepted)
-                writer.add(chunk, judged.accepted, source.split, config.splits)
-                writer.flush()
+                st.rows_accepted += len(judged.rows)
+                writer.add(chunk, judged, source.split, config.splits)
                 bar.advance(len(chunk))
             if st.rows_read == 0:
                 raise DataFormatError(
@@ -245,10 +102,11 @@ def _read(
                 )
         writer.close()
         conflicts, rare = validator.conflicting(), validator.rare_labels()
-        if conflicts or rare:
-            _drop_rows(tmp, conflicts, rare, config.min_rows_per_label, quarantine, stats)
-        else:
-            (tmp / "accepted.parquet").rename(tmp / "data.parquet")
+        moved = finish(writer.path, tmp / "data.parquet", conflicts, rare,
+                       config.min_rows_per_label, quarantine)  # fmt: skip
+    for (name, reason), n in moved.items():
+        stats[name].rows_accepted -= n
+        stats[name].rejected_by_reason[reason] += n
     return stats
 
 
@@ -303,6 +161,7 @@ def ingest(
     tmp.mkdir()
     try:
         validator = Validator(config)
+        warm_language_identifier()  # the manifest names the languages of a sample of texts
         with progress(f"ingest {name}", None, show_progress) as bar, _no_cyclic_gc():
             stats = _read(sources, validator, config, tmp, bar)
         manifest = build_manifest(

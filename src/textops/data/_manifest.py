@@ -42,7 +42,12 @@ class SourceStats:
         }
 
 
-def _fingerprint(config: IngestConfig, rows: list[tuple[bytes, str]]) -> str:
+def _fingerprint(config: IngestConfig, rows: dict[str, list[bytes]]) -> str:
+    """sha256 over the options that shape the rows, then the sorted sha256 of every row's
+    (text digest, label) (``rows``: digests by label): the same rows give the same
+    fingerprint in any order."""
+    import numpy as np
+
     h = hashlib.sha256()
     header = {
         "schema_version": SCHEMA_VERSION,
@@ -50,15 +55,20 @@ def _fingerprint(config: IngestConfig, rows: list[tuple[bytes, str]]) -> str:
         "splits": config.splits.model_dump(),
     }
     h.update(json.dumps(header, sort_keys=True).encode())
-    import numpy as np
-
     sha256 = hashlib.sha256
-    rows_hashed = b"".join([sha256(d + b"\0" + lab.encode()).digest() for d, lab in rows])
+    parts = [np.zeros(0, np.uint8)]
+    for label, digests in rows.items():
+        suffix = b"\0" + label.encode()
+        for start in range(0, len(digests), _HASH_BATCH):  # numpy bytes, not 1M bytes objects
+            hashed = [sha256(d + suffix).digest() for d in digests[start : start + _HASH_BATCH]]
+            parts.append(np.frombuffer(b"".join(hashed), dtype=np.uint8))
     # the row hashes in byte order (as big-endian words, sorted by numpy, not Python)
-    words = np.frombuffer(rows_hashed, dtype=">u8").reshape(-1, 4)
-    order = np.lexsort(words.T[::-1])
-    h.update(words[order].tobytes())
+    words = np.concatenate(parts).view(">u8").reshape(-1, 4)
+    h.update(words[np.lexsort(words.T[::-1])].tobytes())
     return h.hexdigest()
+
+
+_HASH_BATCH = 65_536
 
 
 def _tallies(data: Path) -> tuple[dict[str, int], dict[str, JSON]]:
@@ -89,11 +99,18 @@ def languages(data: Path, sample: int = LANGUAGE_SAMPLE) -> JSON:
 
     from textops.data._filters import detect_language
 
-    column = pq.read_table(data, columns=["text"])["text"]
-    if not len(column):
+    file = pq.ParquetFile(data)
+    rows = file.metadata.num_rows
+    if not rows:
         return {"dominant": None, "shares": {}, "sampled": 0}
-    step = max(1, len(column) // sample)
-    texts = column.take(list(range(0, len(column), step))[:sample]).to_pylist()
+    wanted = range(0, rows, max(1, rows // sample))[:sample]
+    texts, start = [], 0
+    for g in range(file.num_row_groups):  # one group's texts at a time, not the whole column
+        size = file.metadata.row_group(g).num_rows
+        if any(start <= i < start + size for i in wanted):
+            group = file.read_row_group(g, columns=["text"])["text"]
+            texts += [group[i - start].as_py() for i in wanted if start <= i < start + size]
+        start += size
     picked = [t for t in texts if t and t.strip()]
     found = Counter(detect_language(t)[0] for t in picked)
     n = max(sum(found.values()), 1)

@@ -20,9 +20,17 @@ from typing import Any, Protocol
 
 from textops._option import option
 from textops._types import JSON
+from textops.data._arrow_csv import (
+    UTF8,
+    ArrowColumns,
+    FallBack,
+    arrow_chunks,
+    has_blank_line,
+    header_names,
+)
 from textops.data._chunk import RecordChunk
 from textops.data._columns import Columns, as_label, as_text, resolve_columns
-from textops.data._files import FORMATS, detect_format, open_text
+from textops.data._files import FORMATS, detect_format, open_binary, open_text
 from textops.data._repair import AUTO, EncodingGuess, decode_escaped
 from textops.data._schema import RawRecord, RejectReason
 from textops.errors import DataFormatError
@@ -213,7 +221,7 @@ class FileSource:
         return header.index(cols.text), at(cols.label), at(cols.id), at(cols.created), len(header)
 
     def _delimited(self, delimiter: str) -> Iterator[RawRecord]:
-        for chunk in self._delimited_chunks(delimiter, 10_000):
+        for chunk in self._csv_chunks(delimiter, 10_000):
             yield from (chunk.record(i) for i in range(len(chunk)))
 
     def record_chunks(self, chunk_rows: int) -> Iterator[RecordChunk]:
@@ -223,6 +231,52 @@ class FileSource:
         return (RecordChunk.of(self.name, c) for c in self.chunks(chunk_rows))
 
     def _delimited_chunks(self, delimiter: str, chunk_rows: int) -> Iterator[RecordChunk]:
+        """pyarrow's reader where it reads the file as ``csv`` would (see ``_arrow_csv``),
+        from where it cannot on, the ``csv`` module's."""
+        done = 0
+        columns = self._arrow_columns(delimiter)
+        if columns is not None:
+            try:
+                for chunk in arrow_chunks(self.path, delimiter, self.name, columns, chunk_rows):
+                    yield chunk
+                    done += len(chunk)
+                return
+            except FallBack as fb:
+                log.info("%s: read row by row from data row %d (%s)", self.name, done + 1, fb)
+        yield from self._csv_chunks(delimiter, chunk_rows, skip=done)
+
+    def _arrow_columns(self, delimiter: str) -> ArrowColumns | None:
+        """The columns for pyarrow's reader, or None when the file is for ``csv`` alone: not
+        UTF-8, or a header pyarrow reads differently."""
+        with self._open() as fh:  # the binary check and the encoding, as the csv path has them
+            try:
+                header = next(csv.reader(fh, delimiter=delimiter), None)
+            except csv.Error:
+                return None
+        assert self._encoding is not None
+        if header is None or self._encoding.encoding.lower() not in UTF8:
+            return None
+        with open_binary(self.path) as stream:
+            if has_blank_line(stream):
+                return None
+        try:
+            names = header_names(self.path, delimiter)
+        except FallBack:
+            return None
+        if names != header or len(set(names)) != len(names):
+            return None
+        stripped = [h.strip() for h in header]
+        cols = self._resolve(stripped)
+
+        def raw(name: str | None) -> str | None:
+            return None if name is None else names[stripped.index(name)]
+
+        text = raw(cols.text)
+        assert text is not None
+        return ArrowColumns(text, raw(cols.label), raw(cols.id), raw(cols.created))
+
+    def _csv_chunks(self, delimiter: str, chunk_rows: int, skip: int = 0) -> Iterator[RecordChunk]:
+        """The ``csv`` module's rows in chunks, after the first ``skip`` data rows."""
         with self._open() as fh:
             reader = csv.reader(fh, delimiter=delimiter)
             ti, li, ii, ci, width = self._header(reader)
@@ -249,6 +303,9 @@ class FileSource:
                             detail = f"expected {width} fields, found {len(fields)}"
                             fields = None
                     prev = reader.line_num
+                    if skip:  # read already (by pyarrow)
+                        skip -= 1
+                        continue
                     if fields is None:
                         problems[len(rows)] = (RejectReason.MALFORMED_ROW, detail)
                     rows.append(fields)

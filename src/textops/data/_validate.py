@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textops.data._chunk import RecordChunk
 from textops.data._filters import NearDuplicates, detect_language, keep_text_punct
@@ -80,10 +80,21 @@ class Rejected:
 
 @dataclass(slots=True)
 class ChunkResult:
-    """A chunk's rows as :meth:`Validator.check_chunk` judged them, by index, in order."""
+    """A chunk's rows as :meth:`Validator.check_chunk` judged them, in order: the accepted
+    ones as columns (their row indices, repaired and normalised texts, labels, digests), the
+    rejected ones by index."""
 
-    accepted: list[tuple[int, Accepted]]
-    rejected: list[tuple[int, Rejected]]
+    rows: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    digests: list[bytes] = field(default_factory=list)
+    rejected: list[tuple[int, Rejected]] = field(default_factory=list)
+
+    def accept(self, i: int, ok: Accepted) -> None:
+        self.rows.append(i)
+        self.texts.append(ok.text)
+        self.labels.append(ok.label)
+        self.digests.append(ok.digest)
 
 
 class Validator:
@@ -178,17 +189,17 @@ class Validator:
         no repair and no normalisation (found by screening whole columns at once) skip
         straight to the decision, and a plain row with a new text and a known label is
         accepted inline; the others go through :meth:`check` one by one."""
-        plain = self._plain_rows(chunk)
-        texts, labels = chunk.texts, chunk.labels
+        other = self._other_rows(chunk)
         lower = self.config.normalization.lowercase
         label_map = self.config.label_map or {}
         seen, label_ids, declared = self._seen, self._label_ids, self._labels
-        out = ChunkResult([], [])
-        accepted, rejected = out.accepted, out.rejected
+        out = ChunkResult()
+        rows, texts, labels, digests = out.rows, out.texts, out.labels, out.digests
         sha256 = hashlib.sha256
-        for i in range(len(chunk)):
-            if i in plain:
-                text, label = texts[i], labels[i]
+        for i, text, label in zip(range(len(chunk)), chunk.texts, chunk.labels, strict=True):
+            if i in other:
+                res = self.check(chunk.record(i), yields=yields)
+            else:
                 assert text is not None and label is not None  # screened
                 text = text.lower() if lower else text
                 label = label_map.get(label, label)
@@ -202,24 +213,26 @@ class Validator:
                     seen[digest] = lid  # the common case, as _decide takes it
                     if yields:
                         self._yielding.add(digest)
-                    accepted.append((i, Accepted(text, label, digest)))
+                    rows.append(i)
+                    texts.append(text)
+                    labels.append(label)
+                    digests.append(digest)
                     continue
                 res = self._decide(text, label, [], None, yields)
-            else:
-                res = self.check(chunk.record(i), yields=yields)
             if isinstance(res, Accepted):
-                accepted.append((i, res))
+                out.accept(i, res)
             else:
-                rejected.append((i, res))
+                out.rejected.append((i, res))
         return out
 
-    def _plain_rows(self, chunk: RecordChunk) -> set[int]:
-        """Rows whose text is printable ASCII without runs of spaces, within the length limits,
-        and whose label is printable ASCII: their repair and normalisation change nothing.
-        Empty when a check must read every text anyway (languages, near-duplicates)."""
+    def _other_rows(self, chunk: RecordChunk) -> set[int] | range:
+        """Rows that need :meth:`check`; the others' text is printable ASCII without runs of
+        spaces, within the length limits, and their label printable ASCII: their repair and
+        normalisation change nothing. Every row when a check must read every text anyway
+        (languages, near-duplicates)."""
         c = self.config
         if c.languages or c.near_duplicates or c.keep == "text_punct" or self._generation:
-            return set()
+            return range(len(chunk))
         texts, labels = chunk.texts, chunk.labels
         if None in texts or None in labels or "" in labels:
             bad = {i for i, (t, lab) in enumerate(zip(texts, labels, strict=True))
@@ -234,7 +247,7 @@ class Validator:
         lengths = np.fromiter(map(len, (t or "" for t in texts)), np.int64, len(texts))
         short, long_ = lengths < max(c.min_chars, 1), lengths > c.max_chars
         bad.update(np.flatnonzero(short | long_).tolist())
-        return set(range(len(chunk))) - bad
+        return bad
 
     def _prepare(self, rec: RawRecord) -> tuple[str, str | None, list[str]] | Rejected:
         """The row's text repaired and normalised, its label cleaned, the repairs made; or
@@ -363,13 +376,25 @@ class Validator:
         self._rare = {lab: n for lab, n in counts.items() if n < least}
         return dict(self._rare)
 
-    def surviving(self) -> list[tuple[bytes, str]]:
-        """(text digest, label) of every row that stays accepted, for fingerprinting."""
+    def surviving(self) -> dict[str, list[bytes]]:
+        """The text digests of the rows that stay accepted, by label (prompt, for a generation
+        corpus), for fingerprinting."""
         if self._generation:
-            return list(self._prompts.items())
-        names, rare = self._label_names, self._rare
-        return [
-            (d, names[i])
-            for d, i in self._seen.items()
-            if d not in self._conflicts and names[i] not in rare
-        ]
+            by_prompt: dict[str, list[bytes]] = {}
+            for d, prompt in self._prompts.items():
+                by_prompt.setdefault(prompt, []).append(d)
+            return by_prompt
+        import numpy as np
+
+        digests = list(self._seen)
+        ids = np.fromiter(self._seen.values(), np.int64, len(digests))
+        if self._conflicts:
+            contested = np.fromiter((d in self._conflicts for d in digests), bool, len(digests))
+            ids[contested] = -1
+        order = np.argsort(ids, kind="stable")  # grouped by label id, -1 (contested) first
+        bounds = np.searchsorted(ids[order], np.arange(len(self._label_names) + 1))
+        out: dict[str, list[bytes]] = {}
+        for i, name in enumerate(self._label_names):
+            if name not in self._rare and bounds[i + 1] > bounds[i]:
+                out[name] = [digests[k] for k in order[bounds[i] : bounds[i + 1]].tolist()]
+        return out
