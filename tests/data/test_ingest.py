@@ -187,3 +187,15 @@ def test_the_fingerprint_is_the_sorted_hashes_of_the_rows_as_defined() -> None:
         by_label.setdefault(lab, []).append(d)
     assert _fingerprint(config, by_label) == h.hexdigest()
     assert _fingerprint(config, {}) != h.hexdigest()
+
+
+def test_rows_of_words_sort_as_their_bytes_ties_on_the_first_word_included() -> None:
+    import numpy as np
+
+    from textops.data._manifest import byte_order
+
+    rows = [bytes([1] * 8 + [9] + [0] * 23), bytes([1] * 8 + [2] + [0] * 23), bytes([0] * 32)]
+    words = np.frombuffer(b"".join(rows), dtype=np.uint8).view(">u8").reshape(-1, 4)
+    assert [rows[i] for i in byte_order(words)] == sorted(rows)
+    pair = [rows[0], rows[2]]  # no tie: the first word decides
+    assert [pair[i] for i in byte_order(words[[0, 2]])] == sorted(pair)

@@ -132,10 +132,10 @@ def has_blank_line(raw: IO[bytes]) -> bool:
     counts them in its line numbers."""
     tail = b""
     while block := raw.read(1 << 24):
-        data = tail + block
-        if any(blank in data for blank in _BLANK_LINES):
+        seam = tail + block[:2]  # a blank line across two blocks
+        if any(blank in block or blank in seam for blank in _BLANK_LINES):
             return True
-        tail = data[-2:]
+        tail = block[-2:]
     return False
 
 

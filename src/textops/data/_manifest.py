@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textops._types import JSON
 from textops._util import sha256_file
@@ -21,6 +22,9 @@ from textops.data._schema import SCHEMA_VERSION, IngestConfig
 from textops.data._splits import SPLITS
 from textops.data._store import Dataset
 from textops.data._validate import Validator
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["IngestReport", "SourceStats", "build_manifest", "ingest_report"]
 
@@ -64,8 +68,19 @@ def _fingerprint(config: IngestConfig, rows: dict[str, list[bytes]]) -> str:
             parts.append(np.frombuffer(b"".join(hashed), dtype=np.uint8))
     # the row hashes in byte order (as big-endian words, sorted by numpy, not Python)
     words = np.concatenate(parts).view(">u8").reshape(-1, 4)
-    h.update(words[np.lexsort(words.T[::-1])].tobytes())
+    h.update(words[byte_order(words)].tobytes())
     return h.hexdigest()
+
+
+def byte_order(words: np.ndarray) -> np.ndarray:
+    """The order that sorts rows of big-endian 64-bit words as their bytes sort."""
+    import numpy as np
+
+    order = np.argsort(words[:, 0])  # hashes: the first word almost always decides
+    first = words[order, 0]
+    if (first[1:] == first[:-1]).any():  # a tie on 64 bits: order by every word
+        order = np.lexsort(words.T[::-1])
+    return order
 
 
 _HASH_BATCH = 65_536
