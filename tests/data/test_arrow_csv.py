@@ -127,3 +127,37 @@ def test_a_plain_file_is_read_by_pyarrow_and_a_late_problem_hands_over_midway(
     assert read_by[0].startswith("arrow") and read_by[-1].startswith("csv")
     assert len(rows) == 5001 and rows[-1][5] is not None  # the long row, malformed
     assert [r[0] for r in rows] == list(range(2, 5003))
+
+
+@pytest.mark.parametrize("key", ["sms_spam", "chinese_reviews"])
+def test_a_real_dataset_ingests_the_same_by_either_reader(
+    key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data textops did not write (a packaged dataset, quoted commas, non-ASCII text): the
+    same version, rows, splits and quarantine whichever reader read the file."""
+    import csv
+    import itertools
+    import json
+
+    import pyarrow.parquet as pq
+
+    from textops.data import builtin_source, ingest
+
+    path = tmp_path / f"{key}.csv"
+    rows = itertools.islice(builtin_source(key).rows, 3000)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "text", "label"])
+        out.writerows((f"r{i}", text, label) for i, (text, label) in enumerate(rows))
+
+    def stored(home: Path) -> tuple[object, ...]:
+        ds = ingest([FileSource(path)], "d", home=home, show_progress=False)
+        table = pq.read_table(ds.data_path).to_pylist()
+        quarantine = Path(ds.manifest["quarantine_path"]).read_text(encoding="utf-8")
+        counts = {k: ds.manifest[k] for k in ("rows_read", "rows_accepted", "rejected_by_reason")}
+        return ds.version, table, [json.loads(x) for x in quarantine.splitlines()], counts
+
+    by_arrow = stored(tmp_path / "a")
+    monkeypatch.setattr(FileSource, "_arrow_columns", lambda self, delimiter: None)
+    by_csv = stored(tmp_path / "c")
+    assert by_arrow == by_csv and by_arrow[3]["rows_accepted"] > 2500
