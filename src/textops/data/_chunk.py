@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from textops.data._repair import decode_escaped
 from textops.data._schema import RawRecord, RejectReason
 
-__all__ = ["RecordChunk"]
+__all__ = ["RecordChunk", "fields_chunk"]
 
 
 @dataclass(slots=True)
@@ -61,3 +62,44 @@ class RecordChunk:
             {i: (r.problem, r.detail) for i, r in enumerate(records) if r.problem is not None},
             {i for i, r in enumerate(records) if r.encoding_repaired},
         )
+
+
+def fields_chunk(
+    source: str,
+    rows: list[list[str] | None],
+    starts: list[int],
+    problems: dict[int, tuple[RejectReason, str]],
+    at: tuple[int, int | None, int | None, int | None],
+    *,
+    decode: bool,
+) -> RecordChunk:
+    """Parsed CSV rows (None: a row that could not be read) as columns, from the positions
+    ``at`` of the text, label, id and created fields; with ``decode`` (``encoding=auto``),
+    stray undecodable bytes in texts and labels decoded."""
+
+    def column(i: int | None, blank: str | None) -> list[str | None]:
+        if i is None:
+            return [None] * len(rows)
+        return [None if r is None else r[i] or blank for r in rows]
+
+    ti, li, ii, ci = at
+    texts, labels = column(ti, ""), column(li, "")
+    repaired: set[int] = set()
+    if decode:  # a label is decoded before it is stripped: a stray byte may be a space
+        for col in (texts, labels):
+            if not "".join(v for v in col if v is not None).isascii():
+                for k, v in enumerate(col):
+                    if v is not None and not v.isascii():
+                        col[k], fixed = decode_escaped(v)
+                        if fixed:
+                            repaired.add(k)
+    return RecordChunk(
+        source,
+        starts,
+        texts,
+        [None if v is None else v.strip() or None for v in labels],
+        column(ii, None),
+        column(ci, None),
+        problems,
+        repaired,
+    )

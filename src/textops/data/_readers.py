@@ -1,9 +1,12 @@
-"""Streaming readers: CSV, TSV, JSONL and Parquet files, read in chunks of :class:`RawRecord`.
+"""Streaming readers: CSV, TSV, JSONL and Parquet files, read in chunks of rows.
 
-A reader never holds a whole file: it yields lists of at most ``chunk_rows`` records. Rows that
-cannot be turned into fields (a wrong field count, an invalid JSON line) are yielded as records
-with ``problem`` set, so they are counted and quarantined like any other reject. A file that
-cannot be read at all raises :class:`~textops.errors.DataFormatError` before any row is yielded.
+A reader never holds a whole file: it yields at most ``chunk_rows`` rows at a time, as records
+(``chunks``) or as columns (``FileSource.record_chunks``, what ingest reads; CSV and TSV go
+straight into columns, by pyarrow where it reads the file as the ``csv`` module would, see
+``_arrow_csv``). Rows that cannot be turned into fields (a wrong field count, an invalid JSON
+line) come with ``problem`` set, so they are counted and quarantined like any other reject. A
+file that cannot be read at all raises :class:`~textops.errors.DataFormatError` before any row
+is yielded.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from textops.data._arrow_csv import (
     has_blank_line,
     header_names,
 )
-from textops.data._chunk import RecordChunk
+from textops.data._chunk import RecordChunk, fields_chunk
 from textops.data._columns import Columns, as_label, as_text, resolve_columns
 from textops.data._files import FORMATS, detect_format, open_binary, open_text
 from textops.data._repair import AUTO, EncodingGuess, decode_escaped
@@ -311,43 +314,8 @@ class FileSource:
                     rows.append(fields)
                     starts.append(start)
                 if rows:
-                    yield self._columns_of(rows, starts, problems, (ti, li, ii, ci))
-
-    def _columns_of(
-        self,
-        rows: list[list[str] | None],
-        starts: list[int],
-        problems: dict[int, tuple[RejectReason, str]],
-        at: tuple[int, int | None, int | None, int | None],
-    ) -> RecordChunk:
-        """Parsed rows as columns; in ``auto`` encoding, stray undecodable bytes decoded."""
-
-        def column(i: int | None, blank: str | None) -> list[str | None]:
-            if i is None:
-                return [None] * len(rows)
-            return [None if r is None else r[i] or blank for r in rows]
-
-        ti, li, ii, ci = at
-        texts, labels = column(ti, ""), column(li, "")
-        repaired: set[int] = set()
-        if self.encoding == AUTO:  # a label is decoded before it is stripped: a byte may be a space
-            for col in (texts, labels):
-                if not "".join(v for v in col if v is not None).isascii():
-                    for k, v in enumerate(col):
-                        if v is not None and not v.isascii():
-                            col[k], fixed = decode_escaped(v)
-                            if fixed:
-                                repaired.add(k)
-        return RecordChunk(
-            self.name,
-            starts,
-            texts,
-            [None if v is None else v.strip() or None for v in labels],
-            column(ii, None),
-            column(ci, None),
-            problems,
-            repaired,
-        )
+                    yield fields_chunk(self.name, rows, starts, problems, (ti, li, ii, ci),
+                                       decode=self.encoding == AUTO)  # fmt: skip
 
     def _jsonl(self) -> Iterator[RawRecord]:
         cols: Columns | None = None

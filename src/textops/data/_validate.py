@@ -27,41 +27,9 @@ from textops.data._repair import (
     strip_controls,
 )
 from textops.data._schema import IngestConfig, RawRecord, RejectReason
+from textops.data._screen import rows_to_check
 
-__all__ = ["Accepted", "ChunkResult", "Rejected", "Validator", "flagged"]
-
-
-def flagged(values: list[str], *, runs: bool, ampersand: bool = False) -> set[int]:
-    """Indices of the ``values`` that are not plain: a character other than printable ASCII
-    (a control character, a tab or line break, any non-ASCII text), a space at either end,
-    with ``runs`` two spaces in a row, with ``ampersand`` an ``&``. One vectorised pass over
-    the values' code points, joined by newlines."""
-    if not values:
-        return set()
-    import numpy as np
-
-    joined = "\n".join(values)
-    if joined.isascii():
-        cp = np.frombuffer(joined.encode("ascii"), np.uint8)
-    else:
-        cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
-    lengths = np.fromiter(map(len, values), np.int64, len(values)) + 1
-    starts = np.cumsum(lengths) - lengths  # where each value begins in ``joined``
-    newline = cp == 10
-    bad = ((cp < 0x20) & ~newline) | (cp > 0x7E)
-    newline[starts[1:] - 1] = False  # the separators; what is left is inside a value
-    bad |= newline
-    space = cp == 32
-    edge = np.zeros(len(cp) + 1, bool)  # the first and last character of every value
-    edge[starts] = True
-    edge[starts + lengths - 2] = True  # (an empty value marks its separator: no space there)
-    bad |= space & edge[:-1]
-    if runs:
-        bad[:-1] |= space[:-1] & space[1:]
-    if ampersand:
-        bad |= cp == 38
-    hits = np.flatnonzero(bad)
-    return set((np.searchsorted(starts, hits, side="right") - 1).tolist())
+__all__ = ["Accepted", "ChunkResult", "Rejected", "Validator"]
 
 
 @dataclass(slots=True)
@@ -189,7 +157,7 @@ class Validator:
         no repair and no normalisation (found by screening whole columns at once) skip
         straight to the decision, and a plain row with a new text and a known label is
         accepted inline; the others go through :meth:`check` one by one."""
-        other = self._other_rows(chunk)
+        other = rows_to_check(chunk, self.config, generation=self._generation)
         lower = self.config.normalization.lowercase
         label_map = self.config.label_map or {}
         seen, label_ids, declared = self._seen, self._label_ids, self._labels
@@ -224,30 +192,6 @@ class Validator:
             else:
                 out.rejected.append((i, res))
         return out
-
-    def _other_rows(self, chunk: RecordChunk) -> set[int] | range:
-        """Rows that need :meth:`check`; the others' text is printable ASCII without runs of
-        spaces, within the length limits, and their label printable ASCII: their repair and
-        normalisation change nothing. Every row when a check must read every text anyway
-        (languages, near-duplicates)."""
-        c = self.config
-        if c.languages or c.near_duplicates or c.keep == "text_punct" or self._generation:
-            return range(len(chunk))
-        texts, labels = chunk.texts, chunk.labels
-        if None in texts or None in labels or "" in labels:
-            bad = {i for i, (t, lab) in enumerate(zip(texts, labels, strict=True))
-                   if t is None or not lab}  # fmt: skip
-        else:
-            bad = set()
-        bad |= chunk.problems.keys() | chunk.repaired
-        bad |= flagged([t or "" for t in texts], runs=True, ampersand=c.unescape_html)
-        bad |= flagged([lab or "" for lab in labels], runs=False)
-        import numpy as np
-
-        lengths = np.fromiter(map(len, (t or "" for t in texts)), np.int64, len(texts))
-        short, long_ = lengths < max(c.min_chars, 1), lengths > c.max_chars
-        bad.update(np.flatnonzero(short | long_).tolist())
-        return bad
 
     def _prepare(self, rec: RawRecord) -> tuple[str, str | None, list[str]] | Rejected:
         """The row's text repaired and normalised, its label cleaned, the repairs made; or
