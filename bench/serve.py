@@ -16,6 +16,7 @@ The request path (--skip path leaves it out): a TF-IDF + logistic-regression cha
 response shape and no model (bench/_bare_app.py), in interleaved wrk rounds at concurrency 32,
 one text per request: what textops adds to every request. Needs wrk (apt-get install wrk).
 Usage: python bench/serve.py [--levels 1,8,32,64] [--duration 10] [--model-uri URI --home DIR]
+       python bench/serve.py --only-path [--rounds 8]    (the request path alone)
 """
 
 from __future__ import annotations
@@ -324,6 +325,21 @@ def rounds(
     return out
 
 
+def only_path(rounds: int) -> None:
+    """The request-path part alone, on a fresh home: its own JSON line."""
+    from textops.data import DatasetStore, builtin_source, ingest
+    from textops.track import default_tracking_uri
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        ingest([builtin_source("trec")], "trec", home=home)
+        texts = DatasetStore(home).get("trec").texts("test")[:700]
+        env = {**os.environ, "TEXTOPS_HOME": tmp, "MLFLOW_TRACKING_URI": default_tracking_uri(home),
+               "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}  # fmt: skip
+        out = request_path(home, texts, env, max(rounds // 2, 2))
+    print(json.dumps({"bench": "serve", "request_path": out}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--levels", default="1,8,32,64")
@@ -336,9 +352,16 @@ def main() -> None:
     ap.add_argument(
         "--skip", default="", help="comma-separated parts to skip: onnx,naive,mlflow,path"
     )
+    ap.add_argument(
+        "--only-path", action="store_true",
+        help="the request-path part alone (no MiniLM model trained, no other server)",
+    )  # fmt: skip
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     skip = set(filter(None, args.skip.split(",")))
+    if args.only_path:
+        only_path(args.rounds)
+        return
 
     from textops.data import DatasetStore
     from textops.track import default_tracking_uri

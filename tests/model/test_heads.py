@@ -171,3 +171,24 @@ def test_a_saved_name_is_a_scikit_learn_estimator_only_as_all_estimators_says(
     from textops.model._skops import _sklearn_estimator
 
     assert _sklearn_estimator(name) is trusted
+
+
+def test_a_model_predicts_without_rechecking_what_it_fitted_and_leaves_the_checks_on() -> None:
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    seen: list[bool] = []
+
+    class Recording(LogisticRegression):
+        def predict_proba(self, X: object) -> np.ndarray:
+            seen.append(sklearn.get_config()["skip_parameter_validation"])
+            return super().predict_proba(X)
+
+    emb = make_embedder("tfidf").fit(TEXTS)
+    head = Recording().fit(emb.transform(TEXTS), LABELS)
+    clf = TextClassifier(embedder_key="tfidf", embedder=emb, head_key="logreg", head=head,
+                         head_params={}, normalization=NormalizationOptions())  # fmt: skip
+    clf.predict_proba(TEXTS[:3])
+    clf.predict_with_embeddings(TEXTS[:3])
+    assert seen == [True, True]
+    assert sklearn.get_config()["skip_parameter_validation"] is False  # restored after

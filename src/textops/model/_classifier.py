@@ -14,10 +14,11 @@ weights hash, options and numeric library versions) and warns when it does not.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,6 +99,18 @@ class Packaged:
     example_proba: np.ndarray
 
 
+@contextlib.contextmanager
+def _fitted_here() -> Iterator[None]:
+    """scikit-learn without checking, on every call, the hyper-parameters and arguments of
+    estimators and functions that this model fitted and calls itself (the checks are for a
+    user's own calls; on a served model's small batches they are a large part of the time:
+    bench/serve.py's request path). Thread-local: other threads keep the checks."""
+    import sklearn
+
+    with sklearn.config_context(skip_parameter_validation=True):
+        yield
+
+
 class TextClassifier:
     """Normalise, embed, classify. ``predict_proba`` columns follow ``labels``."""
 
@@ -150,7 +163,8 @@ class TextClassifier:
             raise TypeError("predict_proba takes a list of texts, not one string")
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float64)
-        return np.asarray(self.head.predict_proba(self.embed(texts)), dtype=np.float64)
+        with _fitted_here():
+            return np.asarray(self.head.predict_proba(self.embed(texts)), dtype=np.float64)
 
     def predict_with_embeddings(self, texts: Sequence[str]) -> Scored:
         """Probabilities and the dense embeddings the head saw (None for sparse features such
@@ -158,8 +172,9 @@ class TextClassifier:
         encode."""
         if not texts:
             return Scored(self.predict_proba(texts), None)
-        X = self.embed(texts)
-        proba = np.asarray(self.head.predict_proba(X), dtype=np.float64)
+        with _fitted_here():
+            X = self.embed(texts)
+            proba = np.asarray(self.head.predict_proba(X), dtype=np.float64)
         return Scored(proba, X if isinstance(X, np.ndarray) else None)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
