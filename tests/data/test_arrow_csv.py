@@ -34,6 +34,8 @@ PLAIN = "id,text,label\n" + "".join(f"{i},text number {i},{'ab'[i % 2]}\n" for i
 CASES = {
     "plain": PLAIN,
     "crlf": PLAIN.replace("\n", "\r\n"),
+    "cr": PLAIN.replace("\n", "\r"),
+    "cr blank line": PLAIN.replace("\n", "\r").replace("\r5,", "\r\r5,"),
     "blank line": PLAIN.replace("\n5,", "\n\n5,"),
     "trailing blank lines": PLAIN + "\n\n",
     "quoted newline": PLAIN.replace("text number 6", '"text\nnumber 6"'),
