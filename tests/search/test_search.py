@@ -74,9 +74,12 @@ def test_no_trial_fails_on_sparse_inputs_that_cannot_warm_start(
 
 def test_search_by_time_stops_within_the_budget(topics: Dataset, home: Path) -> None:
     start = time.monotonic()
-    report = to_json(run_search(_cfg(trials=10_000, timeout=4), home=home, tracker=MemoryTracker()))
+    tracker = MemoryTracker()
+    report = to_json(run_search(_cfg(trials=None, timeout=4), home=home, tracker=tracker))
     assert 1 <= report["trials"] < 10_000
     assert time.monotonic() - start < 4 + 20  # the budget, plus refit, test and saving
+    parent = next(r for r in tracker.runs.values() if r["name"].startswith("search "))
+    assert (parent["params"]["trials"], parent["params"]["timeout"]) == ("100000", "4.0")
 
 
 def test_pareto_mode_reports_the_front_and_respects_the_latency_budget(

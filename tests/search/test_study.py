@@ -170,3 +170,23 @@ def test_a_failed_start_is_queued_again_once_and_a_finished_one_never() -> None:
     assert queued_starts(study) == 1  # already waiting: not queued twice
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     assert study.trials[-1].params == {"x": 0.5} and queued_starts(study) == 0
+
+
+@pytest.mark.parametrize(
+    ("trials", "timeout", "limits"),
+    [
+        (None, None, (30, 600.0)),  # neither: both defaults
+        (5, None, (5, None)),  # trials alone bound the search
+        (None, 60.0, (100_000, 60.0)),  # a timeout alone: trials until it is spent
+        (5, 60.0, (5, 60.0)),
+    ],
+)
+def test_a_search_always_has_a_bound(
+    trials: int | None, timeout: float | None, limits: tuple[int, float | None]
+) -> None:
+    from textops.search import DEFAULT_TIMEOUT, DEFAULT_TRIALS
+
+    cfg = SearchConfig(dataset="d", trials=trials, timeout=timeout)
+    assert (cfg.trial_limit, cfg.time_limit) == limits
+    assert (DEFAULT_TRIALS, DEFAULT_TIMEOUT) == (30, 600.0)
+    assert (cfg.trials, cfg.timeout) == (trials, timeout)  # as given; the search records both

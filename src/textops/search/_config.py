@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from textops._types import JSON
 
@@ -66,12 +66,12 @@ class SearchConfig(BaseModel):
         f"{','.join(DEFAULT_HEADS)}; with few labels, under {FEW_LABELS} per label: "
         f"{','.join(FEW_LABEL_HEADS)})",
     )
-    trials: int = Field(
-        DEFAULT_TRIALS,
+    trials: int | None = Field(
+        None,
         ge=1,
         description="total trials of the study (finished ones count); alone, it bounds the "
         "search: only the embedders its trials reach are encoded. With a timeout only, trials "
-        "run until the budget is spent",
+        f"run until the budget is spent; with neither given, {DEFAULT_TRIALS}",
     )
     timeout: float | None = Field(
         None,
@@ -158,18 +158,21 @@ class SearchConfig(BaseModel):
         "extra rows go into training folds only",
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bounds(cls, data: Any) -> Any:
-        """A search always has a bound: trials only (no timeout), a timeout only (trials until
-        it is spent), or with neither given both defaults."""
-        if isinstance(data, dict):
-            trials, timeout = data.get("trials"), data.get("timeout")
-            if trials is None and timeout is None:
-                data = {**data, "trials": DEFAULT_TRIALS, "timeout": DEFAULT_TIMEOUT}
-            elif trials is None:
-                data = {**data, "trials": UNBOUNDED_TRIALS}
-        return data
+    @property
+    def trial_limit(self) -> int:
+        """The trials a search runs: ``trials`` as given; else, under a timeout, until the
+        budget is spent; else the default. A search always has a bound."""
+        if self.trials is not None:
+            return self.trials
+        return UNBOUNDED_TRIALS if self.timeout is not None else DEFAULT_TRIALS
+
+    @property
+    def time_limit(self) -> float | None:
+        """The search's seconds: ``timeout`` as given; with neither bound given, the default
+        (every default embedder would otherwise be encoded however long that takes)."""
+        if self.timeout is None and self.trials is None:
+            return DEFAULT_TIMEOUT
+        return self.timeout
 
     @property
     def head_keys(self) -> tuple[str, ...]:

@@ -186,8 +186,10 @@ def run_search(
         config.dataset, config.dataset_version, home=home, purpose="a search trains classifiers"
     )
     ds = version.dataset
-    # the version this search runs on, for its study's identity, its workers and its record
-    config = config.model_copy(update={"dataset_version": ds.version})
+    # the version this search runs on, and its bounds, for its study's identity, its workers
+    # and its record
+    config = config.model_copy(update={"dataset_version": ds.version, "trials": config.trial_limit,
+                                       "timeout": config.time_limit})  # fmt: skip
     config = _for_language(config, ds.language)
     data = SearchData.of(version)
     if config.few_labels and data.median_per_label() < config.few_labels:
@@ -205,7 +207,7 @@ def run_search(
             f"recipe llm: dataset {ds.name}@{ds.version} has no LLM-written rows; make them "
             "with `textops data synth` (or search with --llm-endpoint and --llm-model)"
         )
-    budget = Budget.start(config.timeout, n_train=len(data.train), n_refit=len(data.refit),
+    budget = Budget.start(config.time_limit, n_train=len(data.train), n_refit=len(data.refit),
                           ensemble=config.ensemble)  # fmt: skip
     data.cv_folds(config.cv_folds)  # a label too rare for CV stops the search here
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
@@ -244,7 +246,7 @@ def run_search(
     try:
         # 3. optimise: trials start (and run on) only while the winner so far could still be
         # refitted, scored and saved inside the budget
-        remaining = config.trials - count_done(study)
+        remaining = config.trial_limit - count_done(study)
         if config.pooled:  # few labels: the portfolio's trials only (few_label_portfolio)
             remaining = min(remaining, queued_starts(study))
         if remaining > 0 and config.workers == 1:

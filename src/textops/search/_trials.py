@@ -49,7 +49,7 @@ def optimize(
 
     left = obj.budget.left()
     callbacks: list[Callback] = [obj.budget.stop_callback()]
-    bar = _progress_bar(config.trials, count_done(study), show_progress)
+    bar = _progress_bar(config.trial_limit, count_done(study), show_progress)
     if bar is not None:
         callbacks.append(bar[1])
     # one BLAS/OpenMP thread per fit (sklearn, LightGBM)

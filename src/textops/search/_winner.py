@@ -63,7 +63,7 @@ def _nothing_completed(trials: list[FrozenTrial], config: SearchConfig) -> str:
             f"no trial completed within the budget: {why[0]}. Give it a longer --timeout "
             "(finished trials are kept: a new run resumes)"
         )
-    raise_what = "--timeout" if config.trials <= 1 else "--trials or --timeout"
+    raise_what = "--timeout" if config.trial_limit <= 1 else "--trials or --timeout"
     return f"no trial completed; raise {raise_what} and run again (finished trials are kept)"
 
 
