@@ -9,6 +9,7 @@ import pytest
 
 from textops.data import FileSource
 from textops.data._chunk import RecordChunk
+from textops.data._delimited import DelimitedReader
 
 
 def _rows(chunks: list[RecordChunk]) -> list[tuple[object, ...]]:
@@ -25,8 +26,9 @@ def _both(
     path: Path, chunk_rows: int = 3, **kw: object
 ) -> tuple[list[RecordChunk], list[RecordChunk]]:
     delim = "\t" if path.suffix == ".tsv" else ","
-    by_csv = list(FileSource(path, **kw)._csv_chunks(delim, chunk_rows))  # type: ignore[arg-type]
-    either = list(FileSource(path, **kw)._delimited_chunks(delim, chunk_rows))  # type: ignore[arg-type]
+    source = FileSource(path, **kw)  # type: ignore[arg-type]
+    by_csv = list(DelimitedReader(source, delim).csv_chunks(chunk_rows))
+    either = list(DelimitedReader(FileSource(path, **kw), delim).chunks(chunk_rows))  # type: ignore[arg-type]
     return by_csv, either
 
 
@@ -100,32 +102,32 @@ def test_a_tsv_file_and_a_fuzzed_csv_file(tmp_path: Path) -> None:
 def test_a_plain_file_is_read_by_pyarrow_and_a_late_problem_hands_over_midway(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import textops.data._readers as readers
+    import textops.data._delimited as delimited
 
     read_by: list[str] = []
-    real_arrow, real_csv = readers.arrow_chunks, FileSource._csv_chunks
+    real_arrow, real_csv = delimited.arrow_chunks, DelimitedReader.csv_chunks
 
     def arrow(*a: object, **kw: object):  # type: ignore[no-untyped-def]
         for chunk in real_arrow(*a, **kw):  # type: ignore[arg-type]
             read_by.append(f"arrow {len(chunk)}")
             yield chunk
 
-    def by_csv(self: FileSource, *a: object, **kw: object):  # type: ignore[no-untyped-def]
+    def by_csv(self: DelimitedReader, *a: object, **kw: object):  # type: ignore[no-untyped-def]
         for chunk in real_csv(self, *a, **kw):  # type: ignore[arg-type]
             read_by.append(f"csv {len(chunk)}")
             yield chunk
 
-    monkeypatch.setattr(readers, "arrow_chunks", arrow)
+    monkeypatch.setattr(delimited, "arrow_chunks", arrow)
     monkeypatch.setattr("textops.data._arrow_csv.BLOCK_BYTES", 1 << 12)  # batches of ~300 rows
-    monkeypatch.setattr(FileSource, "_csv_chunks", by_csv)
+    monkeypatch.setattr(DelimitedReader, "csv_chunks", by_csv)
     body = "text,label\n" + "".join(f"row {i},a\n" for i in range(5000))
     path = tmp_path / "f.csv"
     path.write_text(body, encoding="utf-8")
-    rows = _rows(list(FileSource(path)._delimited_chunks(",", 1000)))
+    rows = _rows(list(DelimitedReader(FileSource(path), ",").chunks(1000)))
     assert read_by == ["arrow 1000"] * 5 and rows[-1][:3] == (5001, "row 4999", "a")
     read_by.clear()
     path.write_text(body + "late,a,extra\n", encoding="utf-8")
-    rows = _rows(list(FileSource(path)._delimited_chunks(",", 1000)))
+    rows = _rows(list(DelimitedReader(FileSource(path), ",").chunks(1000)))
     assert read_by[0].startswith("arrow") and read_by[-1].startswith("csv")
     assert len(rows) == 5001 and rows[-1][5] is not None  # the long row, malformed
     assert [r[0] for r in rows] == list(range(2, 5003))
@@ -160,6 +162,6 @@ def test_a_real_dataset_ingests_the_same_by_either_reader(
         return ds.version, table, [json.loads(x) for x in quarantine.splitlines()], counts
 
     by_arrow = stored(tmp_path / "a")
-    monkeypatch.setattr(FileSource, "_arrow_columns", lambda self, delimiter: None)
+    monkeypatch.setattr(DelimitedReader, "arrow_columns", lambda self: None)
     by_csv = stored(tmp_path / "c")
     assert by_arrow == by_csv and by_arrow[3]["rows_accepted"] > 2500

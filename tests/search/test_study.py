@@ -184,9 +184,6 @@ def test_a_failed_start_is_queued_again_once_and_a_finished_one_never() -> None:
 def test_a_search_always_has_a_bound(
     trials: int | None, timeout: float | None, limits: tuple[int, float | None]
 ) -> None:
-    from textops.search import DEFAULT_TIMEOUT, DEFAULT_TRIALS
-
     cfg = SearchConfig(dataset="d", trials=trials, timeout=timeout)
     assert (cfg.trial_limit, cfg.time_limit) == limits
-    assert (DEFAULT_TRIALS, DEFAULT_TIMEOUT) == (30, 600.0)
     assert (cfg.trials, cfg.timeout) == (trials, timeout)  # as given; the search records both

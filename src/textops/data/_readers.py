@@ -2,11 +2,10 @@
 
 A reader never holds a whole file: it yields at most ``chunk_rows`` rows at a time, as records
 (``chunks``) or as columns (``FileSource.record_chunks``, what ingest reads; CSV and TSV go
-straight into columns, by pyarrow where it reads the file as the ``csv`` module would, see
-``_arrow_csv``). Rows that cannot be turned into fields (a wrong field count, an invalid JSON
-line) come with ``problem`` set, so they are counted and quarantined like any other reject. A
-file that cannot be read at all raises :class:`~textops.errors.DataFormatError` before any row
-is yielded.
+straight into columns, see ``_delimited``). Rows that cannot be turned into fields (a wrong
+field count, an invalid JSON line) come with ``problem`` set, so they are counted and
+quarantined like any other reject. A file that cannot be read at all raises
+:class:`~textops.errors.DataFormatError` before any row is yielded.
 """
 
 from __future__ import annotations
@@ -19,21 +18,14 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from textops._option import option
 from textops._types import JSON
-from textops.data._arrow_csv import (
-    UTF8,
-    ArrowColumns,
-    FallBack,
-    arrow_chunks,
-    has_blank_line,
-    header_names,
-)
-from textops.data._chunk import RecordChunk, fields_chunk
+from textops.data._chunk import RecordChunk
 from textops.data._columns import Columns, as_label, as_text, resolve_columns
-from textops.data._files import FORMATS, detect_format, open_binary, open_text
+from textops.data._delimited import DelimitedReader
+from textops.data._files import FORMATS, detect_format, open_text
 from textops.data._repair import AUTO, EncodingGuess, decode_escaped
 from textops.data._schema import RawRecord, RejectReason
 from textops.errors import DataFormatError
@@ -150,7 +142,8 @@ class FileSource:
             out["yields"] = True
         return out
 
-    def _resolve(self, columns: Sequence[str]) -> Columns:
+    def resolve_columns(self, columns: Sequence[str]) -> Columns:
+        """The file's text, label, id and created columns among ``columns`` (its header)."""
         self._columns = resolve_columns(
             columns,
             self.path,
@@ -162,7 +155,8 @@ class FileSource:
         )
         return self._columns
 
-    def _open(self) -> Any:
+    def open_text(self) -> IO[str]:
+        """The file as text in its chosen encoding (``encoding_chosen`` says which)."""
         fh, self._encoding = open_text(
             self.path, str(self.format), self.encoding, self.prefer_encoding
         )
@@ -173,6 +167,11 @@ class FileSource:
                 self.name, self._encoding.encoding, self._encoding.note, option("encoding"),
             )  # fmt: skip
         return fh
+
+    @property
+    def encoding_chosen(self) -> str | None:
+        """The encoding the file is read in, once it was opened (None before)."""
+        return None if self._encoding is None else self._encoding.encoding
 
     def _field(self, value: str) -> tuple[str, bool]:
         """A text field as read; in ``auto`` mode with stray undecodable bytes decoded."""
@@ -208,118 +207,20 @@ class FileSource:
             encoding_repaired=fixed or fixed_label,
         )
 
-    def _header(self, reader: Any) -> tuple[int, int | None, int | None, int | None, int]:
-        """The header row's column positions: text, label, id, created; and its width."""
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise DataFormatError(f"{self.path}: the file is empty (no header row)") from None
-        except csv.Error as exc:
-            raise DataFormatError(f"{self.path}: header is not valid {self.format}: {exc}") from exc
-        cols = self._resolve(header)
-
-        def at(name: str | None) -> int | None:
-            return header.index(name) if name else None
-
-        return header.index(cols.text), at(cols.label), at(cols.id), at(cols.created), len(header)
-
     def _delimited(self, delimiter: str) -> Iterator[RawRecord]:
-        for chunk in self._csv_chunks(delimiter, 10_000):
+        for chunk in DelimitedReader(self, delimiter).csv_chunks(10_000):
             yield from (chunk.record(i) for i in range(len(chunk)))
 
     def record_chunks(self, chunk_rows: int) -> Iterator[RecordChunk]:
         """The file in chunks of columns (CSV and TSV read straight into columns)."""
         if self.format in ("csv", "tsv"):
-            return self._delimited_chunks("," if self.format == "csv" else "\t", chunk_rows)
+            delimiter = "," if self.format == "csv" else "\t"
+            return DelimitedReader(self, delimiter).chunks(chunk_rows)
         return (RecordChunk.of(self.name, c) for c in self.chunks(chunk_rows))
-
-    def _delimited_chunks(self, delimiter: str, chunk_rows: int) -> Iterator[RecordChunk]:
-        """pyarrow's reader where it reads the file as ``csv`` would (see ``_arrow_csv``),
-        from where it cannot on, the ``csv`` module's."""
-        done = 0
-        columns = self._arrow_columns(delimiter)
-        if columns is not None:
-            try:
-                for chunk in arrow_chunks(self.path, delimiter, self.name, columns, chunk_rows):
-                    yield chunk
-                    done += len(chunk)
-                return
-            except FallBack as fb:
-                log.info("%s: read row by row from data row %d (%s)", self.name, done + 1, fb)
-        yield from self._csv_chunks(delimiter, chunk_rows, skip=done)
-
-    def _arrow_columns(self, delimiter: str) -> ArrowColumns | None:
-        """The columns for pyarrow's reader, or None when the file is for ``csv`` alone: not
-        UTF-8, or a header pyarrow reads differently."""
-        with self._open() as fh:  # the binary check and the encoding, as the csv path has them
-            try:
-                header = next(csv.reader(fh, delimiter=delimiter), None)
-            except csv.Error:
-                return None
-        assert self._encoding is not None
-        if header is None or self._encoding.encoding.lower() not in UTF8:
-            return None
-        with open_binary(self.path) as stream:
-            if has_blank_line(stream):
-                return None
-        try:
-            names = header_names(self.path, delimiter)
-        except FallBack:
-            return None
-        if names != header or len(set(names)) != len(names):
-            return None
-        stripped = [h.strip() for h in header]
-        cols = self._resolve(stripped)
-
-        def raw(name: str | None) -> str | None:
-            return None if name is None else names[stripped.index(name)]
-
-        text = raw(cols.text)
-        assert text is not None
-        return ArrowColumns(text, raw(cols.label), raw(cols.id), raw(cols.created))
-
-    def _csv_chunks(self, delimiter: str, chunk_rows: int, skip: int = 0) -> Iterator[RecordChunk]:
-        """The ``csv`` module's rows in chunks, after the first ``skip`` data rows."""
-        with self._open() as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            ti, li, ii, ci, width = self._header(reader)
-            prev, done = reader.line_num, False
-            while not done:
-                rows: list[list[str] | None] = []
-                starts: list[int] = []
-                problems: dict[int, tuple[RejectReason, str]] = {}
-                while len(rows) < chunk_rows:
-                    start = prev + 1
-                    try:
-                        fields = next(reader)
-                    except StopIteration:
-                        done = True
-                        break
-                    except csv.Error as exc:
-                        detail = f"unparseable {self.format} row: {exc}"
-                        fields = None
-                    else:
-                        if not fields:  # a blank line is not a row
-                            prev = reader.line_num
-                            continue
-                        if len(fields) != width:
-                            detail = f"expected {width} fields, found {len(fields)}"
-                            fields = None
-                    prev = reader.line_num
-                    if skip:  # read already (by pyarrow)
-                        skip -= 1
-                        continue
-                    if fields is None:
-                        problems[len(rows)] = (RejectReason.MALFORMED_ROW, detail)
-                    rows.append(fields)
-                    starts.append(start)
-                if rows:
-                    yield fields_chunk(self.name, rows, starts, problems, (ti, li, ii, ci),
-                                       decode=self.encoding == AUTO)  # fmt: skip
 
     def _jsonl(self) -> Iterator[RawRecord]:
         cols: Columns | None = None
-        with self._open() as fh:
+        with self.open_text() as fh:
             for lineno, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
@@ -334,7 +235,7 @@ class FileSource:
                         self.name, lineno, f"a JSON line must be an object, got {kind}"
                     )
                     continue
-                cols = cols or self._resolve(list(obj))
+                cols = cols or self.resolve_columns(list(obj))
                 text, why = as_text(obj.get(cols.text))
                 if why:
                     yield _malformed(self.name, lineno, why)
@@ -356,7 +257,7 @@ class FileSource:
             pf = pq.ParquetFile(self.path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise DataFormatError(f"{self.path}: not a readable Parquet file ({exc})") from exc
-        cols = self._resolve(pf.schema_arrow.names)
+        cols = self.resolve_columns(pf.schema_arrow.names)
         wanted = list(dict.fromkeys(c for c in cols if c is not None))
         row = 0
         for batch in pf.iter_batches(batch_size=chunk_rows, columns=wanted):
