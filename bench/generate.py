@@ -1,4 +1,11 @@
-"""Generation: batched sampling (textops' Generator: every prompt of a setting in one
+"""Generation. ``--part warm``: the generator `gen train --timeout T` writes from each start
+(--models, default scratch and the warm-started minilm) on the same 4,000 short English texts
+(movie-review snippets), each scored on 300 unseen ones for bits per character outside textops
+(plain transformers), with samples at the default setting (distinct-2, e5 diversity, copies of
+training texts), train steps/s and sampling tokens/s; ratios against the from-scratch model of
+the same run. Usage: python bench/generate.py --part warm [--timeout 300]
+
+``--part sampling``: batched sampling (textops' Generator: every prompt of a setting in one
 ``generate`` call with left padding and the KV cache) against a plain ``model.generate`` loop
 one prompt at a time (the baseline, same model, same settings, same run); and `gen eval`'s
 throughput.
@@ -7,7 +14,8 @@ The generator is the default from-scratch GPT-2 (4 layers, 256 wide) trained for
 the movie-review snippets (the built-in ``movie_reviews``, as a corpus with its sentiment as
 the prompt), so its texts have realistic lengths; tokens/s counts the new tokens actually
 generated (up to end of text).
-Usage: python bench/generate.py [--prompts 32] [--max-new-tokens 48] [--rounds 3]
+Usage: python bench/generate.py [--part sampling] [--prompts 32] [--max-new-tokens 48]
+[--rounds 3]
 """
 
 from __future__ import annotations
@@ -36,8 +44,8 @@ def _train(home: Path) -> Any:
     ingest([builtin_source("movie_reviews")], "reviews", IngestConfig(task="generation"),
            home=home)  # fmt: skip
     t0 = time.perf_counter()
-    report = train_generator(GenTrainConfig(dataset="reviews", epochs=1, max_length=64),
-                             home=home)  # fmt: skip
+    report = train_generator(GenTrainConfig(dataset="reviews", model="scratch", epochs=1,
+                                            max_length=64), home=home)  # fmt: skip
     print(f"trained {report.parameters:,} parameters in {time.perf_counter() - t0:.0f} s, "
           f"validation perplexity {report.val_perplexity:.1f}")  # fmt: skip
     return load_generator(report.model_uri, default_tracking_uri(home))
@@ -48,8 +56,12 @@ def _new_tokens(ids: Any, start: int, pad: int) -> int:
 
 
 def batched(gen: Any, prompts: list[str], max_new: int, seed: int) -> tuple[float, int, list[str]]:
+    from textops.gen import Decoding
+
     t0 = time.perf_counter()
-    texts = gen.generate(prompts, temperature=1.0, top_p=0.95, max_new_tokens=max_new, seed=seed)
+    texts = gen.generate(
+        prompts, Decoding(temperature=1.0, top_p=0.95, max_new_tokens=max_new), seed=seed
+    )
     return time.perf_counter() - t0, gen.last_new_tokens, texts
 
 
@@ -74,12 +86,50 @@ def one_at_a_time(gen: Any, prompts: list[str], max_new: int, seed: int) -> tupl
     return time.perf_counter() - t0, tokens
 
 
+def warm(args: argparse.Namespace) -> None:
+    import _gen_quality as q
+    from textops.data import IngestConfig, MemorySource, builtin_source, ingest
+
+    texts = [t for t, _ in builtin_source("movie_reviews").rows if t]
+    train_texts, held_out = q.split_corpus(texts, args.texts, args.held_out)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        os.environ["TEXTOPS_HOME"] = str(home)
+        ingest([MemorySource("corpus", [(t, None) for t in train_texts])], "corpus",
+               IngestConfig(task="generation"), home=home)  # fmt: skip
+        for model in args.models.split(","):
+            trained = q.train(model, "corpus", home, args.timeout)
+            rows.append((trained, q.quality(trained, held_out, train_texts, args.samples)))
+            print(f"{model}: {trained.epochs} epochs in {trained.seconds:.0f} s, bits/char "
+                  f"{rows[-1][1].bits_per_char:.3f}", flush=True)  # fmt: skip
+    print(f"\n## gen train --timeout {args.timeout:g} on {len(train_texts):,} texts, "
+          f"{len(held_out)} unseen, {os.cpu_count()} cores")  # fmt: skip
+    table = q.table(rows)
+    for row in table:
+        print("  ".join(f"{k} {v}" for k, v in row.items()))
+    for trained, quality in rows:
+        print(f"\n### {trained.model}: samples at the default setting")
+        for text in quality.samples[:8]:
+            print(f"- {text}")
+    print(json.dumps(table))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=["sampling", "warm"], default="sampling")
     ap.add_argument("--prompts", type=int, default=32)
     ap.add_argument("--max-new-tokens", type=int, default=48)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=300.0, help="--part warm: gen train's")
+    ap.add_argument("--models", default="scratch,minilm", help="--part warm: the starts")
+    ap.add_argument("--texts", type=int, default=4000, help="--part warm: training texts")
+    ap.add_argument("--held-out", type=int, default=300, help="--part warm: unseen texts")
+    ap.add_argument("--samples", type=int, default=200, help="--part warm: texts sampled")
     args = ap.parse_args()
+    if args.part == "warm":
+        warm(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["TEXTOPS_HOME"] = str(home)

@@ -307,6 +307,7 @@ def gen_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     home = tmp_path_factory.mktemp("gen-serve")
     ingest([MemorySource("horo", corpus())], "horo", IngestConfig(task="generation"), home=home)
-    train_generator(GenTrainConfig(dataset="horo", epochs=1, max_length=32, vocab_size=300),
+    train_generator(GenTrainConfig(dataset="horo", model="scratch", epochs=1, max_length=32,
+                                   vocab_size=300),
                     home=home)  # fmt: skip
     return home

@@ -113,16 +113,27 @@ def test_gen_eval_cli_scores_with_a_classifier_and_logs_runs(
 
 def test_diversity_rises_with_temperature_on_a_trained_generator(home: Path) -> None:
     from textops.data import IngestConfig, MemorySource, ingest
-    from textops.gen import GenTrainConfig, sweep, train_generator
+    from textops.gen import Decoding, GenTrainConfig, sweep, train_generator
     from textops.gen._run import load_generator
     from textops.track import default_tracking_uri
 
     ingest([MemorySource("horo", corpus(240))], "horo", IngestConfig(task="generation"),
            home=home)  # fmt: skip
-    train_generator(GenTrainConfig(dataset="horo", epochs=3, max_length=32, vocab_size=300,
+    # enough epochs that cold samples are words of the corpus and hot ones are not
+    train_generator(GenTrainConfig(dataset="horo", model="scratch", epochs=8, max_length=32, vocab_size=300,
                                    timeout=120), home=home)  # fmt: skip
     gen = load_generator("models:/horo@champion", default_tracking_uri(home))
-    gens = list(sweep(gen, "g", ["Овен", "Cancer"], [0.2, 1.5], [1.0], n=12, max_new_tokens=12))
+    gens = list(
+        sweep(
+            gen,
+            "g",
+            ["Овен", "Cancer"],
+            [0.2, 1.5],
+            [1.0],
+            n=12,
+            decoding=Decoding(max_new_tokens=12),
+        )
+    )
     report = evaluate_generations(gens, tracking_uri="sqlite://", embedder_key="fake",
                                   generator=gen)  # fmt: skip
     cold, hot = report.settings

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from textops.cli import app
-from textops.data import Dataset, IngestConfig, MemorySource, ingest
-from textops.gen import GenTrainConfig, load_generator, read_generations, train_generator
+from textops.data import Dataset
+from textops.gen import Decoding, GenTrainConfig, load_generator, read_generations, train_generator
 from textops.track import MlflowTracker, ModelRegistry, default_tracking_uri
 
 SIGNS = ["Овен", "Телец", "Gemini", "Cancer"]
@@ -35,14 +35,8 @@ def corpus(n: int = 160, seed: int = 0) -> list[tuple[str, str]]:
     return rows
 
 
-@pytest.fixture
-def horo(home: Path) -> Dataset:
-    cfg = IngestConfig(task="generation")
-    return ingest([MemorySource("horo", corpus())], "horo", cfg, home=home)
-
-
 def _cfg(**kw: object) -> GenTrainConfig:
-    base = {"dataset": "horo", "epochs": 2, "max_length": 32, "vocab_size": 300,
+    base = {"dataset": "horo", "model": "scratch", "epochs": 2, "max_length": 32, "vocab_size": 300,
             "batch_size": 16, "timeout": 120}  # fmt: skip
     return GenTrainConfig.model_validate({**base, **kw})
 
@@ -78,7 +72,7 @@ def test_the_budget_stops_training_and_the_model_is_still_whole(horo: Dataset, h
     assert report.stopped_by_budget and 1 <= len(report.epochs) < 50
     assert report.model_uri and report.model_uri.startswith("runs:/")
     gen = load_generator(report.model_uri, default_tracking_uri(home))
-    assert len(gen.generate(["Овен"], max_new_tokens=5)) == 1
+    assert len(gen.generate(["Овен"], Decoding(max_new_tokens=5))) == 1
 
 
 def test_sampling_sweeps_are_reproducible(horo: Dataset, home: Path, tmp_path: Path) -> None:
@@ -114,8 +108,9 @@ def test_gen_train_timeout_covers_the_whole_command(horo: Dataset, home: Path) -
     began = time.monotonic()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = CliRunner().invoke(app, ["gen", "train", "horo", "--epochs", "500", "--timeout",
-                                       "8", "--max-length", "32", "--json"])  # fmt: skip
+        res = CliRunner().invoke(app, ["gen", "train", "horo", "--model", "scratch", "--epochs",
+                                       "500", "--timeout", "8", "--max-length", "32",
+                                       "--json"])  # fmt: skip
     took = time.monotonic() - began
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
@@ -132,7 +127,9 @@ def test_beam_search_is_one_text_per_prompt_and_labelled(
     train_generator(_cfg(epochs=1), home=home)
     gen = load_generator("models:/horo@champion", default_tracking_uri(home))
     beams = [
-        gen.generate(["Овен", "Cancer"], temperature=0, max_new_tokens=6, num_beams=3, seed=seed)
+        gen.generate(
+            ["Овен", "Cancer"], Decoding(temperature=0, max_new_tokens=6, num_beams=3), seed=seed
+        )
         for seed in (1, 2)
     ]
     assert beams[0] == beams[1] and len(beams[0]) == 2
@@ -190,6 +187,16 @@ def test_an_openai_compatible_endpoint_is_swept_like_a_model(
     gens = read_generations(out)
     assert [g.text for g in gens] == ["stub says Овен t=0.5"] * 2
     assert all(s["auth"] == "Bearer sk-test" and s["top_p"] == 0.9 for s in seen)
+    assert all("top_k" not in s and "repetition_penalty" not in s for s in seen)  # unset: not sent
+    res = CliRunner().invoke(app, ["gen", "sample", "--endpoint", url, "--endpoint-model", "m",
+                                   "--prompt", "a", "-n", "1", "--temperature", "1", "--top-p",
+                                   "1", "--top-k", "5", "--repetition-penalty", "1.3",
+                                   "--output", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert (seen[-1]["top_k"], seen[-1]["repetition_penalty"]) == (5, 1.3)
+    res = CliRunner().invoke(app, ["gen", "sample", "--endpoint", url, "--endpoint-model", "m",
+                                   "--no-repeat-ngram-size", "2", "--output", str(out)])  # fmt: skip
+    assert res.exit_code == 2 and "no-repeat-ngram-size" in res.output
     bad = CliRunner().invoke(app, ["gen", "sample", "--endpoint", "http://127.0.0.1:9/v1",
                                    "--endpoint-model", "m", "--output", str(out)])  # fmt: skip
     assert bad.exit_code == 2 and "endpoint http://127.0.0.1:9/v1 failed" in bad.output
@@ -215,7 +222,7 @@ def test_a_local_causal_lm_folder_is_fine_tuned(horo: Dataset, home: Path, tmp_p
     saved = download_model(report.model_uri, default_tracking_uri(home))
     assert json.loads((saved / "generator.json").read_text())["base_model"] == str(folder)
     gen = load_generator(report.model_uri, default_tracking_uri(home))
-    assert len(gen.generate(["Овен", "Cancer"], max_new_tokens=4)) == 2
+    assert len(gen.generate(["Овен", "Cancer"], Decoding(max_new_tokens=4))) == 2
 
 
 def test_models_promote_and_rollback_work_for_generators(horo: Dataset, home: Path) -> None:
@@ -258,5 +265,7 @@ def test_a_local_seq2seq_folder_is_fine_tuned(horo: Dataset, home: Path, tmp_pat
     assert gen.perplexity(horo.texts("validation"), horo.prompts("validation")) == pytest.approx(
         report.val_perplexity, rel=1e-3
     )
-    first = gen.generate(["Овен", "Cancer"], max_new_tokens=6, seed=3)
-    assert len(first) == 2 and first == gen.generate(["Овен", "Cancer"], max_new_tokens=6, seed=3)
+    first = gen.generate(["Овен", "Cancer"], Decoding(max_new_tokens=6), seed=3)
+    assert len(first) == 2 and first == gen.generate(
+        ["Овен", "Cancer"], Decoding(max_new_tokens=6), seed=3
+    )

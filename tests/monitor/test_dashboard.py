@@ -197,3 +197,54 @@ def test_a_two_model_service_has_a_model_picker(
             assert "model=route" in page.url
             browser.close()
     assert not errors, errors
+
+
+def test_a_generator_has_its_own_view(gen_home: Path, tmp_path: Path) -> None:
+    """A served generator's dashboard: its latest `gen eval` sweep as a plot and texts per
+    setting, live counters, and a prompt box that writes with /v1/generate; no label charts
+    (a generator has no labels) and no console errors."""
+    from playwright.sync_api import sync_playwright
+    from typer.testing import CliRunner
+
+    from textops.cli import app
+    from textops.track import default_tracking_uri
+
+    uri = default_tracking_uri(gen_home)
+    gens = tmp_path / "g.jsonl"
+    sampled = CliRunner().invoke(app, ["gen", "sample", "models:/horo@champion", "--prompt",
+                                       "Овен", "--temperature", "0.7,1.3", "--top-p", "0.95", "-n", "3",
+                                       "--max-new-tokens", "8", "--output", str(gens),
+                                       "--tracking-uri", uri])  # fmt: skip
+    assert sampled.exit_code == 0, sampled.output
+    scored = CliRunner().invoke(app, ["gen", "eval", str(gens), "--embedder", "fake",
+                                      "--tracking-uri", uri])  # fmt: skip
+    assert scored.exit_code == 0, scored.output
+    env = {**os.environ, "TEXTOPS_HOME": str(gen_home)}
+    args = ["models:/horo@champion", "--tracking-uri", uri, "--poll-seconds", "0",
+            "--monitor-db", f"sqlite:///{tmp_path / 'm.db'}", "--max-new-tokens", "16"]  # fmt: skip
+    errors: list[str] = []
+    with serving(args, env) as (url, _), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1200})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/dashboard")
+        page.wait_for_selector("body[data-kind='generator'][data-ready='1']", timeout=30_000)
+        points: Any = page.evaluate("document.getElementById('sweep').data[0].text")
+        assert sorted(points) == ["t=0.7,p=0.95", "t=1.3,p=0.95"]
+        assert page.locator("#sweep .main-svg").count() > 0
+        rows = page.locator("#samples tbody tr")
+        assert rows.count() == 2 and rows.nth(0).locator("li").count() == 3
+        assert not page.locator("#traffic").is_visible()  # the label charts are hidden
+        assert "validation perplexity" in page.inner_text("#card")
+        page.fill("#prompt", "Овен")
+        page.click("#gen-go")
+        page.wait_for_selector("#gen-out[data-count='3']", timeout=30_000)
+        page.wait_for_function(
+            "Number(document.getElementById('gen-live').dataset.tokens) > 0", timeout=30_000
+        )
+        assert "tokens/s while generating" in page.inner_text("#gen-live")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-generator.png"), full_page=True)
+        browser.close()
+    assert not errors, errors

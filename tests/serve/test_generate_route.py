@@ -147,10 +147,40 @@ def test_generate_needs_the_key_and_hot_swaps(
     with TestClient(create_app(settings)) as c:
         assert c.post("/v1/generate", json={"prompts": ["a"]}).status_code == 401
         key = {"x-api-key": "k-1"}
-        train_generator(GenTrainConfig(dataset="horo", epochs=3, max_length=32, vocab_size=300,
-                                       lr=1e-3), home=gen_home)  # fmt: skip
+        train_generator(GenTrainConfig(dataset="horo", model="scratch", epochs=3, max_length=32,
+                                       vocab_size=300, lr=1e-3), home=gen_home)  # fmt: skip
         r = c.post("/v1/admin/reload", headers={"x-api-key": "k-admin"})
         assert r.status_code == 200, r.text
         assert r.json()["model"]["version"] == "2"
         ok = c.post("/v1/generate", json={"prompts": ["a"], "max_new_tokens": 2}, headers=key)
         assert ok.status_code == 200 and ok.json()["model"]["version"] == "2"
+
+
+def test_decoding_choices_reach_the_model_and_are_echoed(client: TestClient) -> None:
+    """top_k 1 leaves only the most likely token: hot sampling writes the greedy text; the
+    answer says which choices were used; a penalty below 1 is refused by name."""
+    greedy = {"prompts": ["Овен"], "temperature": 0, "max_new_tokens": 6}
+    want = client.post("/v1/generate", json=greedy).json()["generations"][0]["texts"]
+    body = {**greedy, "temperature": 2.0, "top_p": 1.0, "top_k": 1, "n": 3,
+            "repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "seed": 5}  # fmt: skip
+    out = client.post("/v1/generate", json=body).json()
+    assert out["generations"][0]["texts"] == want * 3
+    assert (out["top_k"], out["repetition_penalty"], out["no_repeat_ngram_size"]) == (1, 1.0, 0)
+    blocked = client.post("/v1/generate", json={**greedy, "no_repeat_ngram_size": 1}).json()
+    assert blocked["no_repeat_ngram_size"] == 1
+    bad = client.post("/v1/generate", json={**greedy, "repetition_penalty": 0.5})
+    assert bad.status_code == 422 and "repetition_penalty" in bad.text
+
+
+def test_the_generator_overview_counts_live_generation(client: TestClient, tmp_path: Path) -> None:
+    """GET /v1/generate/overview: the dashboard's data (the latest sweep is drawn by the
+    browser test); its counters follow /v1/generate."""
+    from textops.gen import latest_eval
+
+    before = client.get("/v1/generate/overview").json()
+    assert before["model"] == "horo"
+    assert before["sweep"] is not None or "gen eval" in before["note"]
+    client.post("/v1/generate", json={"prompts": ["Овен"], "max_new_tokens": 4, "seed": 1})
+    after = client.get("/v1/generate/overview").json()
+    assert after["requests"] == before["requests"] + 1 and after["tokens"] > before["tokens"]
+    assert latest_eval(f"sqlite:///{tmp_path / 'empty.db'}", "horo") is None

@@ -31,12 +31,22 @@ def _floats(value: str, what: str) -> list[float]:
 def train(
     dataset: Annotated[str, typer.Argument(help="A corpus (data ingest --task generation).")],
     model: Annotated[
-        Path | None,
+        str,
         typer.Option(
-            help="A local Hugging Face causal-LM folder to fine-tune (default: a small "
-            "GPT-2 trained from scratch with a BPE tokenizer fitted on the corpus)."
+            help="What to start from: auto (minilm for an English corpus, else scratch), "
+            "scratch (a small GPT-2 with a BPE tokenizer fitted on the corpus), a packaged "
+            "encoder warm-started as a generator (minilm, mpnet; uncased: it writes lower "
+            "case) or a local Hugging Face model folder to fine-tune."
         ),
-    ] = None,
+    ] = "auto",
+    arch: Annotated[
+        str,
+        typer.Option(
+            help="How an encoder (minilm, mpnet, a BERT folder) generates: decoder (one causal "
+            "model reads the prompt, then writes) or encoder-decoder (a copy of the encoder "
+            "reads the prompt, another writes; BERT-family encoders)."
+        ),
+    ] = "decoder",
     epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 3,
     timeout: Annotated[
         float | None,
@@ -54,6 +64,13 @@ def train(
         str | None, typer.Option(help="Registered model name (default: the dataset's).")
     ] = None,
     register: Annotated[bool, typer.Option(help="Register the generator.")] = True,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Continue an interrupted run of the same command (same corpus version and "
+            "settings) after its last finished epoch; --no-resume starts again."
+        ),
+    ] = True,
     tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -65,17 +82,21 @@ def train(
     from textops.gen import GenTrainConfig, train_generator
 
     cfg = GenTrainConfig(
-        dataset=dataset, model=str(model) if model else None, epochs=epochs, timeout=timeout,
+        dataset=dataset, model=model, arch=arch, epochs=epochs, timeout=timeout,
         max_length=max_length, batch_size=batch_size, lr=lr, device=device,
         model_name=model_name, register_model=register, tracking_uri=tracking_uri,
+        resume=resume,
     )  # fmt: skip
     report = train_generator(cfg, started=started)
     if as_json:
         emit(report.as_json(), True)
         return
+    if report.resumed_after:
+        typer.echo(f"continued an interrupted run after its epoch {report.resumed_after}")
     for e in report.epochs:
         typer.echo(f"epoch {e.epoch}: train loss {e.train_loss:.3f}, validation loss "
-                   f"{e.val_loss:.3f}, perplexity {e.val_perplexity:.2f} ({e.seconds:.0f} s)")  # fmt: skip
+                   f"{e.val_loss:.3f}, perplexity {e.val_perplexity:.2f}, "
+                   f"{e.val_bits_per_char:.3f} bits/char ({e.seconds:.0f} s)")  # fmt: skip
     if report.stopped_by_budget:
         typer.echo("stopped by --timeout, leaving time to evaluate, save and register")
     alias = f" as {report.alias}" if report.alias else ""
@@ -106,6 +127,20 @@ def sample(
             "likely (with temperature 0, deterministic; above 0, sampled within the beams).",
         ),
     ] = 1,
+    top_k: Annotated[
+        int, typer.Option(min=0, help="Sample from the k most likely tokens (0: no limit).")
+    ] = 0,
+    repetition_penalty: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            max=10.0,
+            help="Above 1, tokens already written are made less likely (1.2 is common).",
+        ),
+    ] = 1.0,
+    no_repeat_ngram_size: Annotated[
+        int, typer.Option(min=0, help="No n-gram of this size twice in a text (0: off).")
+    ] = 0,
     output: Annotated[Path, typer.Option(help="JSON lines written here.")] = Path("gens.jsonl"),
     endpoint: Annotated[
         str | None,
@@ -119,9 +154,11 @@ def sample(
     as_json: bool = JsonOpt,
 ) -> None:
     """Every prompt x temperature x top_p, -n texts each, as JSON lines (model, prompt,
-    temperature, top_p, seed, sample, text). The same command writes the same file."""
+    decoding settings, seed, sample, text). Temperature 0 decodes greedily; the other
+    choices (beams, top-k, penalties) hold for every setting. The same command writes the
+    same file."""
     from textops.errors import ConfigError
-    from textops.gen import EndpointGenerator, load_generator, sweep, write_generations
+    from textops.gen import Decoding, EndpointGenerator, load_generator, sweep, write_generations
     from textops.track import default_tracking_uri
 
     texts = list(prompt or [])
@@ -140,9 +177,10 @@ def sample(
         assert model_uri
         source = load_generator(model_uri, tracking_uri or default_tracking_uri())  # type: ignore[assignment]
         name = model_uri
+    how = Decoding(top_k=top_k, num_beams=num_beams, repetition_penalty=repetition_penalty,
+                   no_repeat_ngram_size=no_repeat_ngram_size, max_new_tokens=max_new_tokens)  # fmt: skip
     gens = sweep(source, name, texts, _floats(temperature, "temperature"),
-                 _floats(top_p, "top-p"), n=n, seed=seed, max_new_tokens=max_new_tokens,
-                 num_beams=num_beams)  # fmt: skip
+                 _floats(top_p, "top-p"), n=n, seed=seed, decoding=how)  # fmt: skip
     count = write_generations(gens, output)
     emit({"output": str(output), "generations": count}, as_json)
     if not as_json:

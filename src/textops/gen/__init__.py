@@ -3,10 +3,11 @@ GPT-2 trained from scratch with a byte-level BPE tokenizer), track and register 
 classifier (champion on validation perplexity), and sample it (or an OpenAI-compatible
 endpoint) in batches over temperature x top_p."""
 
+from textops.gen._decoding import Decoding, SamplingDefaults
 from textops.gen._endpoint import EndpointGenerator
 from textops.gen._eval import GenEvalReport, LabelScorer, SettingScores, evaluate_generations
-from textops.gen._eval_report import eval_figure, eval_html, log_eval
-from textops.gen._generator import GENERATOR_FILE, Generator, SamplingDefaults
+from textops.gen._eval_report import eval_figure, eval_html, latest_eval, log_eval
+from textops.gen._generator import GENERATOR_FILE, Generator
 from textops.gen._llm import LLMClassifier, generate_examples, synthesize, synthesize_missing
 from textops.gen._metrics import distinct_n, embedding_diversity, self_bleu
 from textops.gen._run import GenTrainReport, load_generator, train_generator
@@ -21,6 +22,7 @@ from textops.gen._train import GenEpoch, GenTrainConfig, fit_generator, scratch_
 
 __all__ = [
     "GENERATOR_FILE",
+    "Decoding",
     "EndpointGenerator",
     "GenEpoch",
     "GenEvalReport",
@@ -40,6 +42,7 @@ __all__ = [
     "evaluate_generations",
     "fit_generator",
     "generate_examples",
+    "latest_eval",
     "load_generator",
     "log_eval",
     "read_generations",

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textops.errors import TextopsError
+from textops.gen._decoding import Decoding
 
 __all__ = ["EndpointGenerator"]
 
@@ -42,20 +43,22 @@ class EndpointGenerator:
             raise TextopsError(f"endpoint {self.url} answered without choices[0].message") from exc
 
     def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
-        seed: int = 0,
+        self, prompts: Sequence[str], decoding: Decoding | None = None, *, seed: int = 0,
         batch_size: int = 32,
-        num_beams: int = 1,
-    ) -> list[str]:
-        if num_beams > 1:
+    ) -> list[str]:  # fmt: skip
+        """The chat API's own sampling parameters; top-k and the repetition penalty as the
+        extra parameters vLLM and llama.cpp servers read; beams and n-gram blocking refused
+        (no such parameter in the API)."""
+        how = decoding or Decoding()
+        if how.num_beams > 1 or how.no_repeat_ngram_size:
             from textops.errors import ConfigError
 
-            raise ConfigError("an endpoint decodes as its server does: no --num-beams")
+            raise ConfigError("an endpoint decodes as its server does: no --num-beams or "
+                              "--no-repeat-ngram-size")  # fmt: skip
+        params = {"temperature": how.temperature, "top_p": how.top_p,
+                  "max_tokens": how.max_new_tokens, "top_k": how.top_k or None,
+                  "repetition_penalty": None if how.repetition_penalty == 1 else
+                  how.repetition_penalty}  # fmt: skip
         out = []
         for i, prompt in enumerate(prompts):
             body: dict[str, object] = {
@@ -63,9 +66,6 @@ class EndpointGenerator:
                 "messages": [{"role": "user", "content": prompt}],
                 "seed": seed * 100_003 + i,
             }
-            for key, value in (("temperature", temperature), ("top_p", top_p),
-                               ("max_tokens", max_new_tokens)):  # fmt: skip
-                if value is not None:
-                    body[key] = value
+            body |= {key: value for key, value in params.items() if value is not None}
             out.append(self._post(body))
         return out

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from textops._types import JSON
+from textops.gen._decoding import Decoding
 from textops.gen._metrics import distinct_n, embedding_diversity, self_bleu
 from textops.gen._sample import Generation
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from textops.gen._generator import Generator
 
 __all__ = ["GenEvalReport", "LabelScorer", "SettingScores", "evaluate_generations"]
+
+#: texts of each setting kept with its scores
+EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class SettingScores:
     non_negative: float | None = None
     perplexity: float | None = None
     copies: float | None = None
+    #: a few of the setting's texts, to read beside its scores
+    examples: tuple[str, ...] = ()
 
     @property
     def quality(self) -> float | None:
@@ -64,6 +70,8 @@ class GenEvalReport:
     best_reason: str = ""
     run_id: str | None = None
     extra: JSON = field(default_factory=dict)
+    #: the model the generations came from (``models:/NAME@champion``, an endpoint, ...)
+    generator: str | None = None
 
     def as_json(self) -> JSON:
         return {
@@ -72,7 +80,15 @@ class GenEvalReport:
             "best": self.best,
             "best_reason": self.best_reason,
             "run_id": self.run_id,
+            "generator": self.generator,
         }
+
+    @classmethod
+    def from_json(cls, data: object) -> GenEvalReport:
+        """A report as :meth:`as_json` wrote it (an MLflow artifact), checked field by field."""
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(GenEvalReport).validate_python(data)
 
 
 def _share(scorer: LabelScorer, texts: list[str], tracking_uri: str) -> dict[int, bool]:
@@ -116,17 +132,19 @@ def evaluate_generations(
     ok = _share(acceptability, texts, tracking_uri) if acceptability else None
     positive = _share(sentiment, texts, tracking_uri) if sentiment else None
     seen = {" ".join(t.split()) for t in training_texts or ()}
-    groups: dict[tuple[float, float, int], list[int]] = defaultdict(list)
+    groups: dict[Decoding, list[int]] = defaultdict(list)
     for i, g in enumerate(gens):
-        groups[(g.temperature, g.top_p, g.num_beams)].append(i)
+        groups[g.decoding].append(i)
     scores = []
-    for (t, p, _beams), idx in sorted(groups.items()):
+    for how, idx in sorted(groups.items(), key=lambda kv: (kv[0].temperature, kv[0].top_p,
+                                                            kv[0].label)):  # fmt: skip
         sub = [texts[i] for i in idx]
         ppl = None
         if generator is not None:
             ppl = generator.perplexity(sub, [gens[i].prompt for i in idx])
         scores.append(SettingScores(
-            setting=gens[idx[0]].setting, temperature=t, top_p=p, n=len(idx),
+            setting=how.label, temperature=gens[idx[0]].temperature,
+            top_p=gens[idx[0]].top_p, n=len(idx),
             diversity=embedding_diversity(vectors[idx]),
             distinct_1=distinct_n(sub, 1), distinct_2=distinct_n(sub, 2),
             self_bleu=self_bleu(sub), mean_words=float(np.mean([len(s.split()) for s in sub])),
@@ -134,6 +152,7 @@ def evaluate_generations(
             non_negative=float(np.mean([positive[i] for i in idx])) if positive else None,
             perplexity=ppl,
             copies=float(np.mean([" ".join(s.split()) in seen for s in sub])) if seen else None,
+            examples=tuple(sub[:EXAMPLES]),
         ))  # fmt: skip
     best, why = _pick_best(scores)
-    return GenEvalReport(embedder_key, scores, best, why)
+    return GenEvalReport(embedder_key, scores, best, why, generator=gens[0].model if gens else None)

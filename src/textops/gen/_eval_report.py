@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from textops.track import Tracker
 
-__all__ = ["eval_figure", "eval_html", "log_eval"]
+__all__ = ["eval_figure", "eval_html", "latest_eval", "log_eval", "registered_name"]
 
 
 def eval_figure(report: GenEvalReport) -> Figure:
@@ -74,12 +74,26 @@ def eval_html(report: GenEvalReport) -> str:
     )
 
 
+def registered_name(uri: str | None) -> str | None:
+    """The registered model a ``models:/NAME@alias`` or ``models:/NAME/3`` URI names."""
+    if not uri or not uri.startswith("models:/"):
+        return None
+    return uri.removeprefix("models:/").split("@", 1)[0].split("/", 1)[0] or None
+
+
 def log_eval(report: GenEvalReport, tracker: Tracker, name: str) -> str:
-    parent = tracker.start_run(name, tags={"textops.kind": "gen-eval"})
+    """The report as a parent run (its JSON, the plot, tagged with the registered generator
+    it scored, so a service finds its latest sweep) and one child run per setting."""
+    tags = {"textops.kind": "gen-eval"}
+    model = registered_name(report.generator)
+    if model:
+        tags |= {"textops.generator": model, "textops.generator_uri": str(report.generator)}
+    parent = tracker.start_run(name, tags=tags)
     tracker.log_params(parent, {"embedder": report.embedder, "best": report.best or "-"})
     for s in report.settings:
         child = tracker.start_run(s.setting, parent_id=parent, tags={"textops.kind": "gen-eval"})
-        tracker.log_params(child, {"temperature": s.temperature, "top_p": s.top_p, "n": s.n})
+        tracker.log_params(child, {"setting": s.setting, "temperature": s.temperature,
+                                   "top_p": s.top_p, "n": s.n})  # fmt: skip
         values = {k: v for k, v in asdict(s).items() if isinstance(v, float) and not math.isnan(v)}
         if s.quality is not None:
             values["quality"] = s.quality
@@ -89,3 +103,36 @@ def log_eval(report: GenEvalReport, tracker: Tracker, name: str) -> str:
     tracker.log_figure(parent, eval_figure(report), "quality_vs_diversity.png")
     tracker.end_run(parent)
     return str(parent)
+
+
+def latest_eval(tracking_uri: str, generator: str) -> GenEvalReport | None:
+    """The last ``gen eval`` report logged for the registered generator ``generator`` (any
+    version), or None."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    quoted = generator.replace("'", "")
+    runs = client.search_runs(
+        experiments, f"tags.`textops.generator` = '{quoted}'",
+        order_by=["attributes.start_time DESC"], max_results=1,
+    )  # fmt: skip
+    if not runs:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = client.download_artifacts(runs[0].info.run_id, "gen_eval.json", tmp)
+        data = json.loads(Path(path).read_text("utf-8"))
+    try:
+        report = GenEvalReport.from_json(data)
+    except ValueError as exc:
+        from textops.errors import DataFormatError
+
+        raise DataFormatError(
+            f"run {runs[0].info.run_id}: gen_eval.json is not a gen eval report ({exc})"
+        ) from exc
+    report.run_id = runs[0].info.run_id
+    return report

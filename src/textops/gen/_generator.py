@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textops._types import JSON
+from textops.gen._decoding import Decoding, SamplingDefaults
 from textops.gen._tokenizer import encode_examples, format_example, make_examples
 
 if TYPE_CHECKING:
     from transformers.models.auto.auto_factory import _BaseAutoModelClass
 
-__all__ = ["GENERATOR_FILE", "Generator", "SamplingDefaults"]
+__all__ = ["GENERATOR_FILE", "Generator"]
 
 GENERATOR_FILE = "generator.json"
 
@@ -38,13 +39,6 @@ def quiet_transformers() -> None:
     import transformers
 
     transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-
-@dataclass(frozen=True)
-class SamplingDefaults:
-    temperature: float = 0.8
-    top_p: float = 0.95
-    max_new_tokens: int = 64
 
 
 @dataclass
@@ -95,18 +89,13 @@ class Generator:
     def generate(
         self,
         prompts: Sequence[str],
+        decoding: Decoding | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
         seed: int = 0,
         batch_size: int = 32,
-        num_beams: int = 1,
     ) -> list[str]:
-        """One continuation per prompt, in order; the same seed gives the same texts.
-        Temperature 0 decodes greedily; ``num_beams`` > 1 keeps that many candidate texts
-        each step and returns the most likely (beam search; sampled within the beams when the
-        temperature is above 0)."""
+        """One continuation per prompt, in order; the same seed gives the same texts. What
+        ``decoding`` leaves unset takes the model's defaults (``self.sampling``)."""
         import torch
 
         tok = self.tokenizer
@@ -115,14 +104,7 @@ class Generator:
         out: list[str] = []
         self.last_new_tokens = 0
         torch.manual_seed(seed)
-        temperature = self.sampling.temperature if temperature is None else temperature
-        # temperature 0: greedy decoding (the most likely token each step, no sampling)
-        how: JSON = {"do_sample": False, "num_beams": num_beams}
-        if num_beams > 1:
-            how["early_stopping"] = True  # a beam ends at its end-of-text token
-        if temperature > 0:
-            how |= {"do_sample": True, "temperature": temperature,
-                    "top_p": self.sampling.top_p if top_p is None else top_p}  # fmt: skip
+        how = (decoding or Decoding()).resolved(self.sampling).generate_kwargs()
         for i in range(0, len(prompts), batch_size):
             part = prompts[i : i + batch_size]
             chunk = list(part) if self.seq2seq else [format_example(p) for p in part]
@@ -130,11 +112,7 @@ class Generator:
             enc = {k: v.to(self.device) for k, v in enc.items() if k != "token_type_ids"}
             with torch.inference_mode():
                 ids = self.model.generate(
-                    **enc,
-                    **how,
-                    max_new_tokens=max_new_tokens or self.sampling.max_new_tokens,
-                    pad_token_id=tok.pad_token_id,
-                    eos_token_id=tok.eos_token_id,
+                    **enc, **how, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id
                 )
             new = ids if self.seq2seq else ids[:, enc["input_ids"].shape[1] :]
             self.last_new_tokens += int((new != tok.pad_token_id).sum())
@@ -145,6 +123,22 @@ class Generator:
         self, texts: Sequence[str], prompts: Sequence[str] | None = None, batch_size: int = 16
     ) -> float:
         """exp of the mean token loss of ``texts`` (after their prompts) under the model."""
+        nats, tokens = self.text_loss(texts, prompts, batch_size)
+        return math.exp(nats / max(tokens, 1))
+
+    def bits_per_char(
+        self, texts: Sequence[str], prompts: Sequence[str] | None = None, batch_size: int = 16
+    ) -> float:
+        """Bits per character of ``texts`` (after their prompts): comparable across
+        tokenizers, unlike perplexity, since every model pays for the same characters."""
+        nats, _ = self.text_loss(texts, prompts, batch_size)
+        return nats / math.log(2) / max(sum(len(t) for t in texts), 1)
+
+    def text_loss(
+        self, texts: Sequence[str], prompts: Sequence[str] | None = None, batch_size: int = 16
+    ) -> tuple[float, int]:
+        """Summed negative log-likelihood (nats) of ``texts`` and their end-of-text tokens,
+        each after its prompt, and how many tokens it covers."""
         import torch
 
         prompts = prompts or [""] * len(texts)
@@ -160,12 +154,12 @@ class Generator:
                 extra = {"labels": labels} if self.seq2seq else {}
                 logits = self.model(input_ids=ids, attention_mask=mask, **extra).logits
             loss = torch.nn.functional.cross_entropy(
-                logits[:, : logits.shape[1] - shift].reshape(-1, logits.shape[-1]),
+                logits[:, : logits.shape[1] - shift].reshape(-1, logits.shape[-1]).float(),
                 labels[:, shift:].reshape(-1), ignore_index=-100, reduction="sum",
             )  # fmt: skip
             total += float(loss)
             count += int((labels[:, shift:] != -100).sum())
-        return math.exp(total / max(count, 1))
+        return total, count
 
     @property
     def context(self) -> int:

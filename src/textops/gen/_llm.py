@@ -16,6 +16,7 @@ from pathlib import Path
 
 from textops._home import home_dir
 from textops.data import Dataset, SyntheticProvenance, SyntheticRows
+from textops.gen._decoding import Decoding
 from textops.gen._endpoint import EndpointGenerator
 
 __all__ = ["LLMClassifier", "generate_examples", "synthesize", "synthesize_missing"]
@@ -59,7 +60,7 @@ def _ask(
     hit = cache.get(key)
     if hit is not None:
         return hit, True
-    answer = endpoint.generate([prompt], temperature=temperature, seed=seed)[0]
+    answer = endpoint.generate([prompt], Decoding(temperature=temperature), seed=seed)[0]
     cache.put(key, answer)
     return answer, False
 

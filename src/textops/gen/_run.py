@@ -12,8 +12,10 @@ from pathlib import Path
 from textops._json import to_json
 from textops._types import JSON
 from textops.data import DatasetStore
+from textops.gen._checkpoint import Checkpoint
 from textops.gen._generator import Generator
 from textops.gen._train import GenEpoch, GenTrainConfig, fit_generator
+from textops.gen._warm import SCRATCH, base_folder, resolve_start
 from textops.track import Comparison, MlflowTracker, Tracker, capture_env_lock
 
 __all__ = ["GenTrainReport", "load_generator", "train_generator"]
@@ -36,6 +38,8 @@ class GenTrainReport:
     model_uri: str | None
     version: int | None = None
     alias: str | None = None
+    #: epochs an interrupted run of the same command had finished (0: a fresh start)
+    resumed_after: int = 0
     #: why it got its alias (None: not registered)
     comparison: Comparison | None = None
 
@@ -43,6 +47,22 @@ class GenTrainReport:
         out = asdict(self)
         out["comparison"] = {} if self.comparison is None else to_json(self.comparison)
         return out
+
+
+def _checkpoint(
+    config: GenTrainConfig, dataset: str, version: str, home: str | Path | None
+) -> Checkpoint:
+    """Where this command's epochs are saved: one folder per dataset, keyed by the data
+    version and every setting that shapes the model (not the budget, the device, where it is
+    tracked or registered)."""
+    import hashlib
+
+    from textops._home import home_dir
+
+    shaping = config.model_dump(exclude={"timeout", "device", "tracking_uri", "model_name",
+                                         "register_model", "resume"})  # fmt: skip
+    key = hashlib.sha256(json.dumps([shaping, version], sort_keys=True).encode()).hexdigest()[:16]
+    return Checkpoint(home_dir(home) / "gen-checkpoints" / f"{dataset}-{key}", key)
 
 
 def load_generator(uri: str, tracking_uri: str, device: str = "cpu") -> Generator:
@@ -70,6 +90,9 @@ def train_generator(
     validation = (ds.texts("validation"), ds.prompts("validation"))
     if len(train[0]) < 2:
         raise ConfigError(f"dataset {ds.name!r} has {len(train[0])} training texts: too few")
+    config = config.model_copy(update={"model": resolve_start(config.model, ds.language)})
+    if config.model != SCRATCH:
+        base_folder(config.model)  # an unknown start is refused before a run is opened
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
     run = tracker.start_run(f"gen-train {ds.name}", tags={"textops.kind": "generator"})
     tracker.log_params(run, {**config.model_dump(exclude={"tracking_uri"}),
@@ -77,15 +100,18 @@ def train_generator(
 
     def on_epoch(e: GenEpoch) -> None:
         tracker.log_metrics(run, {"train_loss": e.train_loss, "val_loss": e.val_loss,
-                                  "val_perplexity": e.val_perplexity}, step=e.epoch)  # fmt: skip
+                                  "val_perplexity": e.val_perplexity,
+                                  "val_bits_per_char": e.val_bits_per_char}, step=e.epoch)  # fmt: skip
 
     # the timeout covers the whole command: what came before training, and after it the save,
     # the registry, and re-scoring a champion of another data version on this validation
     end = began + config.timeout if config.timeout else None
     rescore = 1 if config.register_model and validation[0] else 0
+    checkpoint = _checkpoint(config, ds.name, ds.version, home) if config.resume else None
     fitted = fit_generator(
-        config, train, validation, on_epoch=on_epoch, end=end, after_evals=rescore
-    )
+        config, train, validation, on_epoch=on_epoch, end=end, after_evals=rescore,
+        checkpoint=checkpoint,
+    )  # fmt: skip
     gen = fitted.generator
     gen.meta |= {"dataset": ds.name, "dataset_version": ds.version, "task": ds.task}
     ppl = fitted.epochs[-1].val_perplexity
@@ -93,7 +119,8 @@ def train_generator(
         folder = gen.save(Path(tmp) / ARTIFACT)
         (folder / "env_lock.json").write_text(json.dumps(capture_env_lock().as_json(), indent=1))
         source = tracker.log_artifacts(run, folder, ARTIFACT)
-    tracker.log_metrics(run, {"val_perplexity": ppl, "parameters": float(fitted.parameters)})
+    tracker.log_metrics(run, {"val_perplexity": ppl, "parameters": float(fitted.parameters),
+                              "val_bits_per_char": fitted.epochs[-1].val_bits_per_char})  # fmt: skip
     registration = None
     registry = tracker.registry() if config.register_model else None
     if registry is not None:
@@ -107,11 +134,13 @@ def train_generator(
         registration = registry.register_generator(
             name=name, source=source, run_id=run, perplexity=ppl, fingerprint=ds.fingerprint,
             tags={"textops.dataset": f"{ds.name}@{ds.version}",
-                  "textops.base_model": config.model or "scratch-gpt2"},
+                  "textops.base_model": config.model, "textops.arch": config.arch},
             champion_perplexity=rescored,
         )  # fmt: skip
         tracker.log_dict(run, to_json(registration.comparison), "champion_comparison.json")
     tracker.end_run(run)
+    if checkpoint is not None:
+        checkpoint.remove()  # registered: nothing left to resume
     name = config.model_name or ds.name
     return GenTrainReport(
         dataset=ds.name, dataset_version=ds.version, train_rows=len(train[0]),
@@ -122,4 +151,5 @@ def train_generator(
         version=registration.version if registration else None,
         alias=registration.alias if registration else None,
         comparison=registration.comparison if registration else None,
+        resumed_after=fitted.resumed_after,
     )  # fmt: skip

@@ -1,5 +1,6 @@
-"""Sampling sweeps: every prompt x (temperature, top_p) setting, ``n`` texts each, written as
-JSON lines (prompt, settings, seed, text) for ``gen eval``. A setting's texts are generated in
+"""Sampling sweeps: every prompt x (temperature, top_p) setting (the other decoding choices
+fixed), ``n`` texts each, written as JSON lines (prompt, settings, seed, text) for
+``gen eval``. A setting's texts are generated in
 batches with one seed, so the same command writes the same file."""
 
 from __future__ import annotations
@@ -7,9 +8,11 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
+
+from textops.gen._decoding import Decoding
 
 __all__ = ["Generation", "TextSource", "read_generations", "sweep", "write_generations"]
 
@@ -20,13 +23,10 @@ class TextSource(Protocol):
     def generate(
         self,
         prompts: Sequence[str],
+        decoding: Decoding | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
         seed: int = 0,
         batch_size: int = 32,
-        num_beams: int = 1,
     ) -> list[str]: ...
 
 
@@ -40,11 +40,21 @@ class Generation:
     sample: int
     text: str
     num_beams: int = 1
+    top_k: int = 0
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+    @property
+    def decoding(self) -> Decoding:
+        return Decoding(
+            temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
+            num_beams=self.num_beams, repetition_penalty=self.repetition_penalty,
+            no_repeat_ngram_size=self.no_repeat_ngram_size,
+        )  # fmt: skip
 
     @property
     def setting(self) -> str:
-        beams = f",beams={self.num_beams}" if self.num_beams > 1 else ""
-        return f"t={self.temperature:g},p={self.top_p:g}{beams}"
+        return self.decoding.label
 
 
 def sweep(
@@ -56,19 +66,21 @@ def sweep(
     *,
     n: int = 1,
     seed: int = 0,
-    max_new_tokens: int | None = None,
+    decoding: Decoding | None = None,
     batch_size: int = 32,
-    num_beams: int = 1,
 ) -> Iterator[Generation]:
+    """``decoding``'s other choices (top-k, beams, penalties, new tokens) hold for every
+    setting."""
+    base = decoding or Decoding()
     for k, (t, p) in enumerate(itertools.product(temperatures, top_ps)):
+        how = replace(base, temperature=t, top_p=p)
         batch = [(prompt, i) for prompt in prompts for i in range(n)]
         texts = source.generate(
-            [prompt for prompt, _ in batch], temperature=t, top_p=p,
-            max_new_tokens=max_new_tokens, seed=seed + k, batch_size=batch_size,
-            num_beams=num_beams,
-        )  # fmt: skip
+            [prompt for prompt, _ in batch], how, seed=seed + k, batch_size=batch_size
+        )
         for (prompt, i), text in zip(batch, texts, strict=True):
-            yield Generation(model, prompt, t, p, seed + k, i, text, num_beams)
+            yield Generation(model, prompt, t, p, seed + k, i, text, how.num_beams, how.top_k,
+                             how.repetition_penalty, how.no_repeat_ngram_size)  # fmt: skip
 
 
 def write_generations(gens: Iterator[Generation], path: Path) -> int:

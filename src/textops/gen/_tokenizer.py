@@ -61,7 +61,9 @@ def make_examples(seq2seq: bool, prompts: Sequence[str], texts: Sequence[str]) -
 def encode_examples(
     tok: PreTrainedTokenizerBase, chunk: Sequence[Example], max_length: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Input ids, attention mask and labels (padding -100) of a batch of examples."""
+    """Input ids, attention mask and labels of a batch of examples. Only the text is scored:
+    padding and, in a causal model's sequence, the prompt up to its separator are -100 (the
+    model reads the prompt but is not trained to write it, as in supervised fine-tuning)."""
     tok.padding_side = "right"
     kw: dict[str, Any] = {"return_tensors": "pt", "padding": True, "truncation": True,
                           "max_length": max_length}  # fmt: skip
@@ -70,6 +72,13 @@ def encode_examples(
         out = tok([t for _, t in chunk], **kw)
         labels = out["input_ids"].masked_fill(out["attention_mask"] == 0, -100)
         return enc["input_ids"], enc["attention_mask"], labels
+    import torch
+
     enc = tok([t for _, t in chunk], add_special_tokens=False, **kw)
-    labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
-    return enc["input_ids"], enc["attention_mask"], labels
+    ids = enc["input_ids"]
+    is_sep = ids == tok.convert_tokens_to_ids(SEP)
+    # the first separator ends the prompt (a row truncated before it keeps every token)
+    text_from = torch.where(is_sep.any(1), is_sep.int().argmax(1) + 1, 0)
+    prompt = torch.arange(ids.shape[1]).unsqueeze(0) < text_from.unsqueeze(1)
+    labels = ids.masked_fill((enc["attention_mask"] == 0) | prompt, -100)
+    return ids, enc["attention_mask"], labels

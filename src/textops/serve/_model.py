@@ -191,10 +191,10 @@ def _served_generator(
 ) -> ServedModel:  # fmt: skip
     import json
 
-    from textops.gen import Generator
+    from textops.gen import Decoding, Generator
 
     generator = Generator.load(folder)
-    generator.generate(["warm-up"], max_new_tokens=1)  # lazy loads, not a user request
+    generator.generate(["warm-up"], Decoding(max_new_tokens=1))  # lazy loads, not a user request
     lock_file = folder / "env_lock.json"
     env_lock = EnvLock.from_json(json.loads(lock_file.read_text()) if lock_file.is_file() else {})
     run_id, fingerprint, metrics = None, None, {}

@@ -165,6 +165,14 @@ class GenerateRequest(BaseModel):
         description="beam search: candidate texts kept each step, the most likely returned "
         "(with temperature 0 the n texts of a prompt are the same)",
     )
+    top_k: int = Field(0, ge=0, le=100_000, description="sample from the k most likely tokens "
+                       "(0: no limit)")  # fmt: skip
+    repetition_penalty: float = Field(
+        1.0, ge=1, le=10, description="above 1, tokens already written are made less likely"
+    )
+    no_repeat_ngram_size: int = Field(
+        0, ge=0, le=64, description="no n-gram of this size twice in a text (0: off)"
+    )
 
     @field_validator("temperature")
     @classmethod
@@ -187,6 +195,9 @@ class GenerateResponse(BaseModel):
     max_new_tokens: int
     seed: int
     num_beams: int = 1
+    top_k: int = 0
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
     generations: list[Generated]
 
 

@@ -49,6 +49,17 @@ async def favicon() -> Response:
     return Response(status_code=204)
 
 
+@cache
+def _generator_js() -> str:
+    return resources.files("textops.serve").joinpath("static/generator.js").read_text()
+
+
+@router.get("/static/generator.js", include_in_schema=False)
+async def generator_js() -> Response:
+    """The dashboard's generator view (shown when the chosen model is a generator)."""
+    return Response(_generator_js(), media_type="application/javascript")
+
+
 @router.get("/static/plotly.min.js", include_in_schema=False)
 async def plotly_js() -> FileResponse:
     return FileResponse(
