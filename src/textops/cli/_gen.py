@@ -71,6 +71,22 @@ def train(
             "settings) after its last finished epoch; --no-resume starts again."
         ),
     ] = True,
+    lora_rank: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Train LoRA adapters of this rank (8 or 16 are common) instead of every "
+            "weight, for a model too large to fine-tune whole here (peft; 0: off).",
+        ),
+    ] = 0,
+    lora_save: Annotated[
+        str,
+        typer.Option(
+            help="With --lora-rank: merged (the adapters folded into a plain model folder) or "
+            "adapter (the adapter alone, megabytes, loaded onto its base folder)."
+        ),
+    ] = "merged",
     tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -85,7 +101,7 @@ def train(
         dataset=dataset, model=model, arch=arch, epochs=epochs, timeout=timeout,
         max_length=max_length, batch_size=batch_size, lr=lr, device=device,
         model_name=model_name, register_model=register, tracking_uri=tracking_uri,
-        resume=resume,
+        resume=resume, lora_rank=lora_rank, lora_save=lora_save,
     )  # fmt: skip
     report = train_generator(cfg, started=started)
     if as_json:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from textops._types import JSON
 from textops.gen._decoding import Decoding, SamplingDefaults
+from textops.gen._lora import ADAPTER_CONFIG, load_adapter
 from textops.gen._tokenizer import encode_examples, format_example, make_examples
 
 if TYPE_CHECKING:
@@ -73,7 +74,12 @@ class Generator:
         if not (path / GENERATOR_FILE).is_file():
             raise ModelNotFoundError(f"{path} is not a textops generator (no {GENERATOR_FILE})")
         info = json.loads((path / GENERATOR_FILE).read_text())
-        model: Any = model_class(path)[0].from_pretrained(path, local_files_only=True)
+        model: Any
+        if (path / ADAPTER_CONFIG).is_file():  # a LoRA adapter saved apart from its base
+            task = json.loads((path / ADAPTER_CONFIG).read_text()).get("task_type")
+            model = load_adapter(path, seq2seq=task == "SEQ_2_SEQ_LM")
+        else:
+            model = model_class(path)[0].from_pretrained(path, local_files_only=True)
         model = model.to(device)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model.eval()

@@ -14,8 +14,9 @@ from textops._types import JSON
 from textops.data import DatasetStore
 from textops.gen._checkpoint import Checkpoint
 from textops.gen._generator import Generator
+from textops.gen._lora import check_lora
 from textops.gen._train import GenEpoch, GenTrainConfig, fit_generator
-from textops.gen._warm import SCRATCH, base_folder, resolve_start
+from textops.gen._warm import SCRATCH, base_folder, native_generator, resolve_start
 from textops.track import Comparison, MlflowTracker, Tracker, capture_env_lock
 
 __all__ = ["GenTrainReport", "load_generator", "train_generator"]
@@ -93,6 +94,9 @@ def train_generator(
     config = config.model_copy(update={"model": resolve_start(config.model, ds.language)})
     if config.model != SCRATCH:
         base_folder(config.model)  # an unknown start is refused before a run is opened
+    if config.lora_rank:
+        check_lora(config.lora_rank, config.lora_save, config.model,
+                   native_generator(config.model))  # fmt: skip
     tracker = tracker or MlflowTracker(config.tracking_uri, home=home)
     run = tracker.start_run(f"gen-train {ds.name}", tags={"textops.kind": "generator"})
     tracker.log_params(run, {**config.model_dump(exclude={"tracking_uri"}),
@@ -107,7 +111,9 @@ def train_generator(
     # the registry, and re-scoring a champion of another data version on this validation
     end = began + config.timeout if config.timeout else None
     rescore = 1 if config.register_model and validation[0] else 0
-    checkpoint = _checkpoint(config, ds.name, ds.version, home) if config.resume else None
+    # a LoRA run's adapters are not a model folder a checkpoint could reload: it starts again
+    resumable = config.resume and not config.lora_rank
+    checkpoint = _checkpoint(config, ds.name, ds.version, home) if resumable else None
     fitted = fit_generator(
         config, train, validation, on_epoch=on_epoch, end=end, after_evals=rescore,
         checkpoint=checkpoint,

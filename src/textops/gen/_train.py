@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from textops._types import JSON
 from textops.gen._checkpoint import Checkpoint, GenEpoch, Progress
 from textops.gen._generator import Generator, quiet_transformers
+from textops.gen._lora import LoraSave, add_lora, finish_lora
 from textops.gen._tokenizer import Example, encode_examples, make_examples, train_tokenizer
 from textops.gen._warm import (
     AUTO,
@@ -62,6 +63,17 @@ class GenTrainConfig(BaseModel):
     register_model: bool = True
     resume: bool = Field(
         True, description="continue an interrupted run of the same command after its last epoch"
+    )
+    lora_rank: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="train LoRA adapters of this rank instead of every weight (0: off; peft)",
+    )
+    lora_save: LoraSave = Field(
+        "merged",
+        description="merged: the adapters folded into a plain model; adapter: the "
+        "adapter alone, loaded onto its base folder",
     )
     tracking_uri: str | None = None
 
@@ -266,8 +278,10 @@ def fit_generator(
             model, tok, progress = checkpoint.load()
         else:
             model, tok = _model(config, [*texts, *prompts])
-    model.to(dev).train()
     seq2seq = bool(getattr(model.config, "is_encoder_decoder", False))
+    if config.lora_rank:
+        model = add_lora(model, config.lora_rank, seq2seq)
+    model.to(dev).train()
     if getattr(model, "loss_type", "") is None:  # GPT2LMHeadModel: transformers would warn
         model.loss_type = "ForConditionalGeneration" if seq2seq else "ForCausalLM"
     examples = make_examples(seq2seq, prompts, texts)
@@ -296,6 +310,8 @@ def fit_generator(
         _train_epochs(config, model, tok, examples, val, dev, opt, sched, rng, clock, result,
                       on_epoch, _Saver(checkpoint, progress.steps))  # fmt: skip
     model.eval()
+    if config.lora_rank:
+        result.generator.model = model = finish_lora(model, config.lora_save)
     result.generator.meta = {
         "max_length": config.max_length,
         "base_model": config.model,

@@ -69,6 +69,18 @@ def resolve_start(model: str, language: str | None) -> str:
     return "minilm" if language in (None, "en") else SCRATCH
 
 
+def native_generator(start: str) -> bool:
+    """Whether the folder ``start`` names is a generator as saved (a causal LM or an
+    encoder-decoder), not an encoder textops turns into one."""
+    from transformers import AutoConfig
+
+    if start in (SCRATCH, *BASE_MODELS):
+        return start == SCRATCH
+    cfg = AutoConfig.from_pretrained(base_folder(start), local_files_only=True)
+    encoder = cfg.model_type in _ENCODER_TYPES | {"mpnet"} and not getattr(cfg, "is_decoder", False)
+    return not encoder
+
+
 def base_folder(base: str) -> Path:
     """The folder of a packaged encoder (by name) or of a local model."""
     from textops.embed import resolve_model
