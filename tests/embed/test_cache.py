@@ -196,3 +196,46 @@ def test_two_processes_filling_the_cache_at_once_corrupt_nothing(tmp_path: Path)
     stats = cache.stats()
     assert stats.damaged_shards == 0 and stats.entries == 300
     assert not list(Path(root).rglob("*.tmp"))
+
+
+def test_threads_storing_at_once_never_misplace_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's trial threads share a space. One thread is paused between adding its shard
+    and indexing its keys (where the scheduler may switch threads) while another stores its
+    own: each key must still read back its own vector (the index and the shard list were
+    once out of step: an IndexError, or another text's vector)."""
+    import threading
+    import time
+
+    from textops.embed._cache import CacheSpace
+    from textops.embed._key_index import KeyIndex
+
+    space = CacheSpace(tmp_path / "space")
+    space.path.mkdir()
+    first = threading.Event()
+    add = KeyIndex.add
+
+    def slow_add(self: KeyIndex, keys: np.ndarray) -> None:
+        if threading.current_thread().name == "a" and not first.is_set():
+            first.set()
+            time.sleep(0.2)  # thread b runs here
+        add(self, keys)
+
+    monkeypatch.setattr(KeyIndex, "add", slow_add)
+    data = {n: (text_keys([f"{n}{i}" for i in range(k)]), np.full((k, 4), v, np.float32))
+            for n, k, v in (("a", 5, 1.0), ("b", 40, 2.0))}  # fmt: skip
+
+    def store(name: str) -> None:
+        space.put(*data[name])
+
+    a = threading.Thread(target=store, args=("a",), name="a")
+    a.start()
+    first.wait(5)
+    b = threading.Thread(target=store, args=("b",), name="b")
+    b.start()
+    a.join()
+    b.join()
+    for keys, vectors in data.values():
+        got, found = space.get(keys)
+        assert found.all() and got is not None and np.array_equal(got, vectors)

@@ -63,7 +63,7 @@ def test_a_trimmed_vocabulary_tokenizes_as_the_full_one_and_keeps_its_embeddings
 
 
 def test_minilm_as_an_encoder_decoder_writes_from_a_prompt(horo: Dataset, home: Path) -> None:
-    from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, EncoderDecoderModel
 
     report = train_generator(
         _cfg(model="minilm", arch="encoder-decoder", epochs=1, lr=5e-4), home=home
@@ -72,6 +72,9 @@ def test_minilm_as_an_encoder_decoder_writes_from_a_prompt(horo: Dataset, home: 
     model = AutoModelForSeq2SeqLM.from_pretrained(folder, local_files_only=True)
     assert isinstance(model, EncoderDecoderModel)
     assert model.config.decoder.add_cross_attention and model.config.decoder.is_decoder
+    tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    # its labels are [CLS] text [SEP]: generation must stop at [SEP]
+    assert model.config.eos_token_id == tok.eos_token_id == tok.sep_token_id
     gen = load_generator(report.model_uri or "", default_tracking_uri(home))
     assert gen.seq2seq
     texts = gen.generate(["Овен", "Cancer"], Decoding(temperature=0, max_new_tokens=6))

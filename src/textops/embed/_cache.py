@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,9 @@ class CacheSpace:
     _loaded: set[str] = field(default_factory=set, repr=False)
     _index: KeyIndex = field(default_factory=KeyIndex, repr=False)
     damaged: list[str] = field(default_factory=list)
+    #: a search's trial threads share one space: a shard and its keys are added together, or
+    #: the index would name one thread's shard by the position of another's (wrong vectors)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def id(self) -> str:
@@ -82,6 +86,10 @@ class CacheSpace:
     # -- loading ---------------------------------------------------------------------------
     def refresh(self) -> None:
         """Load shards written since the last look (by this or another process)."""
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
         try:
             names = sorted(e.name for e in os.scandir(self.path) if e.name.endswith(SHARD_SUFFIX))
         except FileNotFoundError:
@@ -112,8 +120,9 @@ class CacheSpace:
             path.rename(path.with_name(path.name + DAMAGED_SUFFIX))
 
     def _add(self, shard: Shard) -> None:
-        self._shards.append(shard)
-        self._index.add(shard.keys)
+        with self._lock:
+            self._shards.append(shard)
+            self._index.add(shard.keys)
 
     def stored_keys(self) -> list[bytes]:
         """Every key the space holds, once each (shards in load order)."""
@@ -129,13 +138,15 @@ class CacheSpace:
         """Vectors for ``keys`` (rows of misses are zero) and a boolean hit mask."""
         self.refresh()
         n = len(keys)
-        if not self._shards:
+        with self._lock:
+            shards = list(self._shards)
+            shard, row = self._index.locate(as_key_array(keys))
+        if not shards:
             return None, np.zeros(n, dtype=bool)
-        shard, row = self._index.locate(as_key_array(keys))
-        out = np.zeros((n, self._shards[0].vectors.shape[1]), dtype=np.float32)
+        out = np.zeros((n, shards[0].vectors.shape[1]), dtype=np.float32)
         for s in np.unique(shard[shard >= 0]).tolist():
             dst = np.flatnonzero(shard == s)
-            out[dst] = self._shards[s].vectors[row[dst]]
+            out[dst] = shards[s].vectors[row[dst]]
         with contextlib.suppress(OSError):
             os.utime(self.path)  # last use, for `prune --older-than`
         return out, shard >= 0
@@ -147,7 +158,11 @@ class CacheSpace:
 
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> int:
         """Store new vectors as one shard; keys already present are skipped. Returns rows written."""
-        self.refresh()
+        with self._lock:
+            return self._put(keys, vectors)
+
+    def _put(self, keys: Sequence[bytes], vectors: np.ndarray) -> int:
+        self._refresh()
         held, _ = self._index.locate(as_key_array(keys))
         uniq: dict[bytes, int] = {}
         for i in np.flatnonzero(held < 0).tolist():
@@ -190,7 +205,7 @@ class CacheSpace:
         """Merge all shards into one (dropping duplicate keys); returns shards removed."""
         from filelock import FileLock
 
-        with FileLock(str(self.path / ".compact.lock"), timeout=600):
+        with FileLock(str(self.path / ".compact.lock"), timeout=600), self._lock:
             self._shards, self._loaded, self._index = [], set(), KeyIndex()
             self.refresh()
             if len(self._shards) <= 1:

@@ -71,8 +71,9 @@ class Decoding:
 
     def generate_kwargs(self) -> dict[str, float | int | None]:
         """``model.generate`` arguments of a resolved decoding."""
-        how: dict[str, float | int | None] = {"do_sample": False, "num_beams": self.num_beams,
-                               "max_new_tokens": self.max_new_tokens}  # fmt: skip
+        how: dict[str, float | int | None] = {
+            "do_sample": False, "num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens,
+        }  # fmt: skip
         if self.num_beams > 1:
             how["early_stopping"] = True  # a beam ends at its end-of-text token
         if self.temperature:
@@ -90,7 +91,9 @@ class Decoding:
         that differ from plain sampling."""
         parts = [f"t={self.temperature:g}" if self.temperature is not None else "t=default",
                  f"p={self.top_p:g}" if self.top_p is not None else "p=default"]  # fmt: skip
-        extra = (("k", self.top_k, 0), ("beams", self.num_beams, 1),
-                 ("rep", self.repetition_penalty, 1.0), ("ngram", self.no_repeat_ngram_size, 0))  # fmt: skip
+        extra = (
+            ("k", self.top_k, 0), ("beams", self.num_beams, 1),
+            ("rep", self.repetition_penalty, 1.0), ("ngram", self.no_repeat_ngram_size, 0),
+        )  # fmt: skip
         parts += [f"{key}={value:g}" for key, value, off in extra if value != off]
         return ",".join(parts)

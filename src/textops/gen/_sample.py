@@ -1,7 +1,7 @@
 """Sampling sweeps: every prompt x (temperature, top_p) setting (the other decoding choices
 fixed), ``n`` texts each, written as JSON lines (prompt, settings, seed, text) for
-``gen eval``. A setting's texts are generated in
-batches with one seed, so the same command writes the same file."""
+``gen eval``. A setting's texts are generated in batches with one seed, so the same command
+writes the same file."""
 
 from __future__ import annotations
 

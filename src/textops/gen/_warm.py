@@ -48,15 +48,11 @@ Architecture = Literal["decoder", "encoder-decoder"]
 
 @dataclass(frozen=True)
 class WarmStart:
-    """Where a generator's weights come from: ``base`` is ``scratch``, a packaged encoder's
-    name, or a local folder; ``architecture`` says how an encoder is used."""
+    """Where a warm-started generator's weights come from: ``base`` is a packaged encoder's
+    name or a local folder; ``architecture`` says how an encoder is used."""
 
     base: str
     architecture: Architecture = "decoder"
-
-    @property
-    def scratch(self) -> bool:
-        return self.base == SCRATCH
 
 
 def resolve_start(model: str, language: str | None) -> str:
@@ -107,7 +103,7 @@ def load_base(
 
     folder = base_folder(start.base)
     tok: PreTrainedTokenizerBase = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    if type(tok.backend_tokenizer.decoder).__name__ == "WordPiece":
+    if _wordpiece(tok):
         # WordPiece spells "it's" as three tokens; decoding joins them back ("it ' s" else),
         # and the setting is saved with the tokenizer for whoever loads the folder
         tok.clean_up_tokenization_spaces = True
@@ -117,6 +113,8 @@ def load_base(
         tok, keep = trim_vocabulary(tok, corpus)
     cfg = AutoConfig.from_pretrained(folder, local_files_only=True)
     seq2seq = start.architecture == "encoder-decoder" or getattr(cfg, "is_encoder_decoder", False)
+    if seq2seq and tok.eos_token is None and tok.sep_token is not None:
+        tok.eos_token = tok.sep_token  # BERT2BERT writes [CLS] text [SEP]: [SEP] ends a text
     special = {"eos_token": "<|endoftext|>", "pad_token": "<|pad|>"}
     special = {k: v for k, v in special.items() if getattr(tok, k) is None}
     if not seq2seq:  # the prompt and its text share one sequence: mark where each starts
