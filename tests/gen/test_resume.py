@@ -78,3 +78,23 @@ def test_a_checkpoint_restores_weights_and_optimiser_moments(tmp_path: Path) -> 
         assert float(opt.state[a]["step"]) == float(opt2.state[b]["step"])
     (tmp_path / "c" / "state.json").write_text("{not json")
     assert not ckpt.exists()  # a damaged state is a fresh start, not a crash
+
+
+def test_the_best_epochs_weights_are_put_back_when_a_later_one_is_worse() -> None:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from textops.gen._epochs import BestEpoch
+
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_positions=8, n_layer=1, n_embd=8,
+                                       n_head=2))  # fmt: skip
+    best = BestEpoch()
+    weights = []
+    for epoch, loss in ((1, 3.0), (2, 2.0), (3, 2.5)):  # epoch 2 is the best
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(1.0)  # each epoch changes every weight
+        weights.append({k: v.clone() for k, v in model.state_dict().items()})
+        best.offer(epoch, loss, model)
+    best.restore(model, last=3)
+    assert best.epoch == 2
+    assert all(torch.equal(v, weights[1][k]) for k, v in model.state_dict().items())

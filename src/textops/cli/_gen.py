@@ -113,6 +113,8 @@ def train(
         typer.echo(f"epoch {e.epoch}: train loss {e.train_loss:.3f}, validation loss "
                    f"{e.val_loss:.3f}, perplexity {e.val_perplexity:.2f}, "
                    f"{e.val_bits_per_char:.3f} bits/char ({e.seconds:.0f} s)")  # fmt: skip
+    if report.epochs and report.best_epoch != report.epochs[-1].epoch:
+        typer.echo(f"kept epoch {report.best_epoch}'s weights: its validation loss was the lowest")
     if report.stopped_by_budget:
         typer.echo("stopped by --timeout, leaving time to evaluate, save and register")
     alias = f" as {report.alias}" if report.alias else ""

@@ -41,6 +41,8 @@ class GenTrainReport:
     alias: str | None = None
     #: epochs an interrupted run of the same command had finished (0: a fresh start)
     resumed_after: int = 0
+    #: the epoch whose weights were registered (the lowest validation loss)
+    best_epoch: int = 0
     #: why it got its alias (None: not registered)
     comparison: Comparison | None = None
 
@@ -120,13 +122,13 @@ def train_generator(
     )  # fmt: skip
     gen = fitted.generator
     gen.meta |= {"dataset": ds.name, "dataset_version": ds.version, "task": ds.task}
-    ppl = fitted.epochs[-1].val_perplexity
+    ppl = fitted.best.val_perplexity
     with tempfile.TemporaryDirectory() as tmp:
         folder = gen.save(Path(tmp) / ARTIFACT)
         (folder / "env_lock.json").write_text(json.dumps(capture_env_lock().as_json(), indent=1))
         source = tracker.log_artifacts(run, folder, ARTIFACT)
     tracker.log_metrics(run, {"val_perplexity": ppl, "parameters": float(fitted.parameters),
-                              "val_bits_per_char": fitted.epochs[-1].val_bits_per_char})  # fmt: skip
+                              "val_bits_per_char": fitted.best.val_bits_per_char})  # fmt: skip
     registration = None
     registry = tracker.registry() if config.register_model else None
     if registry is not None:
@@ -157,5 +159,5 @@ def train_generator(
         version=registration.version if registration else None,
         alias=registration.alias if registration else None,
         comparison=registration.comparison if registration else None,
-        resumed_after=fitted.resumed_after,
+        resumed_after=fitted.resumed_after, best_epoch=fitted.best_epoch,
     )  # fmt: skip

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from textops._types import JSON
 from textops.gen._checkpoint import Checkpoint, GenEpoch, Progress
+from textops.gen._epochs import BestEpoch, EpochSaver
 from textops.gen._generator import Generator, quiet_transformers
 from textops.gen._lora import LoraSave, add_lora, finish_lora
 from textops.gen._tokenizer import Example, encode_examples, make_examples, train_tokenizer
@@ -86,13 +87,20 @@ class TrainedGenerator:
     parameters: int = 0
     #: epochs an interrupted run had finished before this one continued it
     resumed_after: int = 0
+    #: the epoch whose weights the generator has: the lowest validation loss
+    best_epoch: int = 0
 
     def as_json(self) -> JSON:
         return {
             "epochs": [asdict(e) for e in self.epochs],
             "stopped_by_budget": self.stopped_by_budget,
             "parameters": self.parameters,
+            "best_epoch": self.best_epoch,
         }
+
+    @property
+    def best(self) -> GenEpoch:
+        return next(e for e in self.epochs if e.epoch == self.best_epoch)
 
 
 def default_lr(model: str) -> float:
@@ -214,19 +222,6 @@ class _Clock:
         return time.monotonic() + per_eval * (1 + self.after_evals) + self.after_s > self.end
 
 
-@dataclass
-class _Saver:
-    """Each finished epoch into the checkpoint (none when the run is about to end anyway)."""
-
-    checkpoint: Checkpoint | None
-    steps: int
-
-    def save(self, model: Any, tok: Any, opt: Any, epochs: list[GenEpoch], steps: int) -> None:
-        self.steps += steps
-        if self.checkpoint is not None:
-            self.checkpoint.save(model, tok, opt, Progress(tuple(epochs), self.steps))
-
-
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """No notices from transformers while training (a step's warnings would print hundreds of
@@ -308,7 +303,7 @@ def fit_generator(
     )
     with _quiet():
         _train_epochs(config, model, tok, examples, val, dev, opt, sched, rng, clock, result,
-                      on_epoch, _Saver(checkpoint, progress.steps))  # fmt: skip
+                      on_epoch, EpochSaver(checkpoint, progress.steps))  # fmt: skip
     model.eval()
     if config.lora_rank:
         result.generator.model = model = finish_lora(model, config.lora_save)
@@ -323,43 +318,69 @@ def fit_generator(
 def _train_epochs(
     config: GenTrainConfig, model: Any, tok: Any, examples: list[Example], val: _Validation,
     dev: str, opt: Any, sched: Any, rng: Any, clock: _Clock, result: TrainedGenerator,
-    on_epoch: Callable[[GenEpoch], None] | None, saver: _Saver,
+    on_epoch: Callable[[GenEpoch], None] | None, saver: EpochSaver,
 ) -> None:  # fmt: skip
     """The epochs after those already done, each ended by a validation pass and saved, until
-    the last or the clock stops them."""
+    the last or the clock stops them; then the best epoch's weights."""
+    from textops._progress import progress
+
+    best = BestEpoch()
+    if result.epochs:  # resumed: the checkpoint's weights are the last saved epoch's
+        best.offer(result.epochs[-1].epoch, result.epochs[-1].val_loss, model)
+    per_epoch = math.ceil(len(examples) / config.batch_size)
+    todo = per_epoch * (config.epochs - len(result.epochs))
+    with progress("training the generator (steps)", todo) as bar:
+        for epoch in range(len(result.epochs) + 1, config.epochs + 1):
+            if _epoch(config, model, tok, examples, val, dev, opt, sched, rng, clock, result,
+                      on_epoch, saver, epoch, bar, best):  # fmt: skip
+                break
+    if result.epochs:
+        best.restore(model, result.epochs[-1].epoch)
+        result.best_epoch = best.epoch or result.epochs[-1].epoch
+
+
+def _epoch(
+    config: GenTrainConfig, model: Any, tok: Any, examples: list[Example], val: _Validation,
+    dev: str, opt: Any, sched: Any, rng: Any, clock: _Clock, result: TrainedGenerator,
+    on_epoch: Callable[[GenEpoch], None] | None, saver: EpochSaver, epoch: int, bar: Any,
+    best: BestEpoch,
+) -> bool:  # fmt: skip
+    """One epoch and its validation pass; True when the run must end after it."""
     import numpy as np
     import torch
 
     from textops.model import autocast
 
-    for epoch in range(len(result.epochs) + 1, config.epochs + 1):
-        t0, losses = time.monotonic(), []
-        for ids, mask, labels in _batches(tok, examples, config.batch_size, config.max_length, rng):
-            step_began = time.monotonic()
-            with autocast(dev):
-                loss = _loss(model, ids, mask, labels, dev)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            losses.append(loss.item())
-            clock.step(time.monotonic() - step_began)
-            if clock.must_stop():
-                result.stopped_by_budget = True
-                break
-        eval_began = time.monotonic()
-        nats, tokens = _evaluate(model, tok, val, config, dev)
-        clock.eval_s = time.monotonic() - eval_began
-        val_loss = nats / max(tokens, 1)
-        record = GenEpoch(epoch, float(np.mean(losses)), val_loss, math.exp(val_loss),
-                          time.monotonic() - t0, nats / math.log(2) / max(val.chars, 1),
-                          len(losses), eval_began - t0)  # fmt: skip
-        result.epochs.append(record)
-        if on_epoch is not None:
-            on_epoch(record)
-        if result.stopped_by_budget or clock.must_stop():
-            result.stopped_by_budget = result.stopped_by_budget or epoch < config.epochs
+    t0, losses = time.monotonic(), []
+    for ids, mask, labels in _batches(tok, examples, config.batch_size, config.max_length, rng):
+        step_began = time.monotonic()
+        with autocast(dev):
+            loss = _loss(model, ids, mask, labels, dev)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        losses.append(loss.item())
+        bar.advance()
+        clock.step(time.monotonic() - step_began)
+        if clock.must_stop():
+            result.stopped_by_budget = True
             break
-        if epoch < config.epochs:
-            saver.save(model, tok, opt, result.epochs, len(losses))
+    eval_began = time.monotonic()
+    nats, tokens = _evaluate(model, tok, val, config, dev)
+    clock.eval_s = time.monotonic() - eval_began
+    val_loss = nats / max(tokens, 1)
+    record = GenEpoch(epoch, float(np.mean(losses)), val_loss, math.exp(val_loss),
+                      time.monotonic() - t0, nats / math.log(2) / max(val.chars, 1),
+                      len(losses), eval_began - t0)  # fmt: skip
+    result.epochs.append(record)
+    best.offer(epoch, val_loss, model)
+    if on_epoch is not None:
+        on_epoch(record)
+    if result.stopped_by_budget or clock.must_stop():
+        result.stopped_by_budget = result.stopped_by_budget or epoch < config.epochs
+        return True
+    if epoch < config.epochs:
+        saver.save(model, tok, opt, result.epochs, len(losses))
+    return False
