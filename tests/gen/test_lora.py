@@ -66,3 +66,13 @@ def test_lora_refuses_what_it_cannot_do(horo: Dataset, home: Path) -> None:
         train_generator(_cfg(lora_rank=4), home=home)
     with pytest.raises(ConfigError, match="--lora-save merged"):
         train_generator(_cfg(model="minilm", lora_rank=4, lora_save="adapter"), home=home)
+
+
+def test_an_adapter_without_safetensors_is_refused(tmp_path: Path) -> None:
+    from textops.errors import ModelNotFoundError
+    from textops.gen._lora import load_adapter
+
+    (tmp_path / "adapter_config.json").write_text('{"base_model_name_or_path": "/nowhere"}')
+    (tmp_path / "adapter_model.bin").write_bytes(b"pickle")
+    with pytest.raises(ModelNotFoundError, match="safetensors"):
+        load_adapter(tmp_path, seq2seq=False)

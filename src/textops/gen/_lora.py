@@ -69,6 +69,8 @@ def load_adapter(path: Path, seq2seq: bool) -> PreTrainedModel:
     require("gen", "an adapter generator", "peft")
     from peft import AutoPeftModelForCausalLM, AutoPeftModelForSeq2SeqLM
 
+    if not (path / "adapter_model.safetensors").is_file():  # never a pickled adapter
+        raise ModelNotFoundError(f"{path} has no adapter_model.safetensors")
     base = json.loads((path / ADAPTER_CONFIG).read_text()).get("base_model_name_or_path")
     if not base or not Path(str(base)).is_dir():
         raise ModelNotFoundError(
