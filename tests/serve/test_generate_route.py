@@ -184,3 +184,26 @@ def test_the_generator_overview_counts_live_generation(client: TestClient, tmp_p
     after = client.get("/v1/generate/overview").json()
     assert after["requests"] == before["requests"] + 1 and after["tokens"] > before["tokens"]
     assert latest_eval(f"sqlite:///{tmp_path / 'empty.db'}", "horo") is None
+
+
+def test_the_latest_sweep_is_found_each_time_and_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from textops.gen import GenEvalReport, SettingScores, latest_eval, log_eval
+    from textops.track import MlflowTracker
+
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    scores = [SettingScores("t=1,p=1", 1.0, 1.0, 2, 0.5, 0.4, 0.3, 0.2, 3.0, examples=("a",))]
+    report = GenEvalReport("fake", scores, generator="models:/horo@champion")
+    first = log_eval(report, MlflowTracker(uri), "gen-eval a")
+    reads: list[str] = []
+    download = MlflowClient.download_artifacts
+    monkeypatch.setattr(MlflowClient, "download_artifacts",
+                        lambda self, run, *a: reads.append(run) or download(self, run, *a))  # fmt: skip
+    assert [latest_eval(uri, "horo").run_id for _ in range(3)] == [first] * 3  # type: ignore[union-attr]
+    assert reads == [first]
+    second = log_eval(report, MlflowTracker(uri), "gen-eval b")  # a newer sweep is seen
+    assert latest_eval(uri, "horo").run_id == second  # type: ignore[union-attr]
+    assert latest_eval(uri, "other") is None

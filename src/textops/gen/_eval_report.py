@@ -5,6 +5,7 @@ with its scores."""
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import math
@@ -107,11 +108,8 @@ def log_eval(report: GenEvalReport, tracker: Tracker, name: str) -> str:
 
 def latest_eval(tracking_uri: str, generator: str) -> GenEvalReport | None:
     """The last ``gen eval`` report logged for the registered generator ``generator`` (any
-    version), or None."""
-    import json
-    import tempfile
-    from pathlib import Path
-
+    version), or None. A dashboard asks every few seconds: the run is looked up each time,
+    its report read once (a finished run's artifact does not change)."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri)
@@ -121,10 +119,19 @@ def latest_eval(tracking_uri: str, generator: str) -> GenEvalReport | None:
         experiments, f"tags.`textops.generator` = '{quoted}'",
         order_by=["attributes.start_time DESC"], max_results=1,
     )  # fmt: skip
-    if not runs:
-        return None
+    return _stored_report(tracking_uri, runs[0].info.run_id) if runs else None
+
+
+@functools.lru_cache(maxsize=32)
+def _stored_report(tracking_uri: str, run_id: str) -> GenEvalReport:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from mlflow.tracking import MlflowClient
+
     with tempfile.TemporaryDirectory() as tmp:
-        path = client.download_artifacts(runs[0].info.run_id, "gen_eval.json", tmp)
+        path = MlflowClient(tracking_uri).download_artifacts(run_id, "gen_eval.json", tmp)
         data = json.loads(Path(path).read_text("utf-8"))
     try:
         report = GenEvalReport.from_json(data)
@@ -132,7 +139,7 @@ def latest_eval(tracking_uri: str, generator: str) -> GenEvalReport | None:
         from textops.errors import DataFormatError
 
         raise DataFormatError(
-            f"run {runs[0].info.run_id}: gen_eval.json is not a gen eval report ({exc})"
+            f"run {run_id}: gen_eval.json is not a gen eval report ({exc})"
         ) from exc
-    report.run_id = runs[0].info.run_id
+    report.run_id = run_id
     return report
