@@ -6,6 +6,7 @@ import typer
 
 from textops.cli import (
     _assess,
+    _audit,
     _build,
     _cache,
     _data,
@@ -18,6 +19,7 @@ from textops.cli import (
     _monitor,
     _pipeline,
     _retrain,
+    _review,
     _search,
     _serve,
     _stats,
@@ -33,6 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+_data.app.command("audit")(_audit.audit)
 app.add_typer(_data.app, name="data")
 app.add_typer(_cache.app, name="cache")
 app.command("embed")(_embed.embed)
@@ -52,6 +55,7 @@ app.add_typer(_monitor.app, name="monitor")
 app.add_typer(_pipeline.app, name="pipeline")
 app.add_typer(_build.app, name="build")
 app.command("retrain")(_retrain.retrain)
+app.command("review")(_review.review)
 app.command("tracking-server")(_tracking.tracking_server)
 
 

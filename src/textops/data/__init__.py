@@ -3,6 +3,7 @@
 from textops.data._augment import augment, augment_texts
 from textops.data._builtin import BUILTIN_DATASETS, builtin_source
 from textops.data._columns import text_column
+from textops.data._derive import MovedRow, quarantine_rows
 from textops.data._files import TABLE_EXTENSIONS
 from textops.data._ingest import ingest
 from textops.data._labelled import LabelledVersion, read_labelled
@@ -39,6 +40,7 @@ __all__ = [
     "IngestReport",
     "LabelledVersion",
     "MemorySource",
+    "MovedRow",
     "NormalizationOptions",
     "RejectReason",
     "SplitOptions",
@@ -53,6 +55,7 @@ __all__ = [
     "ingest_report",
     "normalize_text",
     "prepare_texts",
+    "quarantine_rows",
     "read_labelled",
     "read_synthetic",
     "read_table",

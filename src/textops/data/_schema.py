@@ -42,6 +42,7 @@ class RejectReason(StrEnum):
     WRONG_LANGUAGE = "wrong_language"  # identified language not in IngestConfig.languages
     CONFLICTING_LABEL = "conflicting_label"  # same normalised text with different labels
     RARE_LABEL = "rare_label"  # a label with fewer rows than IngestConfig.min_rows_per_label
+    SUSPECT_LABEL = "suspect_label"  # moved by `data audit --quarantine`: the label looks wrong
 
 
 class NormalizationOptions(BaseModel):

@@ -3,6 +3,7 @@
 from textops.monitor._drift_monitor import DriftMonitor
 from textops.monitor._log import PredictionLog
 from textops.monitor._performance import LivePerformance, WindowScores, parse_window
+from textops.monitor._records import FeedbackRecord, PredictionRecord
 from textops.monitor._report import write_report
 from textops.monitor._service import MonitorService, Provenance, key_fingerprint
 from textops.monitor._store import FeedbackRow, MonitorStore, default_monitor_url
@@ -11,11 +12,13 @@ from textops.monitor._trigger import RetrainJob, RetrainRun, RetrainStatus, Retr
 
 __all__ = [
     "DriftMonitor",
+    "FeedbackRecord",
     "FeedbackRow",
     "LivePerformance",
     "MonitorService",
     "MonitorStore",
     "PredictionLog",
+    "PredictionRecord",
     "Provenance",
     "RetrainJob",
     "RetrainRun",

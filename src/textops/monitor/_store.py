@@ -315,6 +315,25 @@ class MonitorStore:
         with self._reading() as conn:
             return [cast(PredictionRecord, dict(r._mapping)) for r in conn.execute(q)]
 
+    def unlabelled(
+        self, *, model_name: str, model_version: str | None = None, limit: int = 2000
+    ) -> list[PredictionRecord]:
+        """Logged predictions of one model with their text (serve --log-text) and no feedback
+        yet, newest first: what a review queue ranks."""
+        import sqlalchemy as sa
+
+        p, f = self.predictions, self.feedback
+        q = (
+            sa.select(p)
+            .outerjoin(f, f.c.prediction_id == p.c.prediction_id)
+            .where(f.c.prediction_id.is_(None), p.c.text.is_not(None))
+            .order_by(p.c.ts.desc())
+            .limit(limit)
+        )
+        q = self._of_model(q, model_name, model_version)
+        with self._reading() as conn:
+            return [cast(PredictionRecord, dict(r._mapping)) for r in conn.execute(q)]
+
     def versions(self, since: float | None = None) -> dict[tuple[str | None, str | None], int]:
         """Predictions per (model name, version) in the log (since ``since``)."""
         import sqlalchemy as sa

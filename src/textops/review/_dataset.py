@@ -1,0 +1,100 @@
+"""The audit of a stored dataset version, and moving its suspects to the quarantine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textops.review._audit import AuditReport, audit_labels
+from textops.review._oof import default_embedder, out_of_fold
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from textops.data import Dataset
+    from textops.embed import EmbeddingCache
+    from textops.model import TextClassifier
+
+__all__ = ["DatasetAudit", "audit_dataset", "quarantine_suspects"]
+
+
+@dataclass(frozen=True)
+class DatasetAudit:
+    """An audit of one dataset version: the report (rows numbered among the audited rows)
+    and where each audited row sits in the version's data file."""
+
+    dataset: str
+    version: str
+    split: str | None
+    report: AuditReport
+    positions: list[int]
+    #: the out-of-fold probabilities the report came from (columns ``report.classes``)
+    probabilities: np.ndarray
+
+
+def audit_dataset(
+    dataset: Dataset,
+    *,
+    split: str | None = None,
+    embedder: str | None = None,
+    model: TextClassifier | None = None,
+    filter_by: str = "both",
+    folds: int = 5,
+    seed: int = 0,
+    cache: EmbeddingCache | None = None,
+    home: str | Path | None = None,
+    show_progress: bool | None = None,
+) -> DatasetAudit:
+    """Out-of-fold probabilities of the rows of ``dataset`` (of ``split``, every split when
+    None), then :func:`audit_labels`."""
+    import pyarrow as pa
+
+    from textops.errors import DataFormatError
+
+    if dataset.task != "classification":
+        raise DataFormatError(
+            f"{dataset.name} is a {dataset.task} corpus: the audit checks labels, it has none"
+        )
+    table = dataset.table(["text", "label", "split", "text_sha256"])
+    table = table.append_column("position", pa.array(range(table.num_rows)))
+    if split is not None:
+        table = table.filter(pa.compute.equal(table["split"], split))
+    texts = [str(t) for t in table["text"].to_pylist()]
+    labels = [str(t) for t in table["label"].to_pylist()]
+    if len(set(labels)) < 2:
+        raise DataFormatError(
+            f"{dataset.name}: the audit needs at least two labels among the rows audited"
+        )
+    oof = out_of_fold(
+        texts, labels, table["text_sha256"].to_pylist(),
+        embedder=embedder or default_embedder(dataset.language), model=model, folds=folds,
+        seed=seed, cache=cache, home=home, show_progress=show_progress,
+    )  # fmt: skip
+    report = audit_labels(texts, labels, oof, filter_by=filter_by)
+    return DatasetAudit(
+        dataset.name,
+        dataset.version,
+        split,
+        report,
+        table["position"].to_pylist(),
+        oof.probabilities,
+    )
+
+
+def quarantine_suspects(audit: DatasetAudit, *, home: str | Path | None = None) -> Dataset:
+    """A new version of the audited dataset without its label suspects (quarantined with
+    reason ``suspect_label``: given, suggested, confidence, signals), made the latest."""
+    from textops.data import DatasetStore, MovedRow, RejectReason, quarantine_rows
+
+    parent = DatasetStore(home).get(audit.dataset, audit.version)
+    moved = [
+        MovedRow(
+            audit.positions[s.row],
+            RejectReason.SUSPECT_LABEL,
+            f"given {s.given!r}, suggested {s.suggested!r} (p={s.confidence:.2f}; "
+            f"{', '.join(s.signals)})",
+        )
+        for s in audit.report.label_suspects
+    ]
+    return quarantine_rows(parent, moved, home=home, by="textops data audit --quarantine")
