@@ -248,3 +248,68 @@ def test_a_generator_has_its_own_view(gen_home: Path, tmp_path: Path) -> None:
         page.screenshot(path=str(ARTIFACTS / "dashboard-generator.png"), full_page=True)
         browser.close()
     assert not errors, errors
+
+
+def test_review_view_labels_ten_items_with_the_keyboard(
+    registered: Registered, tmp_path: Path
+) -> None:
+    """The review view in Chromium: the queue loads with the admin key, ten items are
+    labelled with keys 1-3 (and some skipped with s); each is stored as reviewed feedback
+    with the reviewer's name, and the live accuracy counts them."""
+    import httpx2 as httpx
+    from playwright.sync_api import sync_playwright
+
+    from textops.monitor import MonitorStore
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    env = {**os.environ, "TEXTOPS_HOME": str(registered.home), "DASH_KEY": "dash-key",
+           "DASH_ADMIN": "dash-admin"}  # fmt: skip
+    args = ["models:/topics@champion", "--tracking-uri", registered.tracking_uri,
+            "--poll-seconds", "0", "--monitor-db", db, "--api-key-env", "DASH_KEY",
+            "--admin-key-env", "DASH_ADMIN", "--log-text"]  # fmt: skip
+    errors: list[str] = []
+    with serving(args, env) as (url, _), sync_playwright() as pw:
+        rows = topic_rows(30, seed=21)
+        sent = httpx.post(f"{url}/v1/predict", json={"texts": [t for t, _ in rows]},
+                          headers={"x-api-key": "dash-key"})  # fmt: skip
+        assert sent.status_code == 200
+        refused = httpx.get(f"{url}/v1/review", headers={"x-api-key": "dash-key"})
+        assert refused.status_code == 403  # the API key does not open the queue
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.add_init_script("sessionStorage.setItem('textops-key', 'dash-admin')")
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/dashboard")
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        page.fill("#reviewer", "alice")
+        page.click("#review-load")
+        page.wait_for_selector("#review[data-state='item']", timeout=30_000)
+        keys = ["1", "2", "s", "3", "1", "s", "2", "3", "1", "2", "3", "1"]
+        for n, key in enumerate(keys, 1):
+            page.keyboard.press(key)
+            labelled = sum(k != "s" for k in keys[:n])
+            page.wait_for_selector(f"#review[data-labelled='{labelled}']", timeout=10_000)
+        assert page.get_attribute("#review", "data-skipped") == "2"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-review.png"), full_page=True)
+        page.click("#review-load")  # the queue again: the labelled ones are gone from it
+        page.wait_for_function(
+            "document.getElementById('review-note').innerText.includes('of 20 unlabelled')",
+            timeout=30_000,
+        )
+        page.evaluate("refresh()")
+        page.wait_for_function(
+            "document.getElementById('acc-note').innerText.includes('on 10 feedback labels')",
+            timeout=30_000,
+        )
+        browser.close()
+        perf = httpx.get(f"{url}/v1/monitor/performance",
+                         headers={"x-api-key": "dash-key"}).json()  # fmt: skip
+    assert not errors, errors
+    assert perf["overall"]["n_feedback"] == 10
+    stored = MonitorStore(db).labelled_texts(model_name="topics")
+    assert len(stored) == 10
+    assert all(r.reviewed and r.reviewer == "alice" for r in stored)
+    picked = {"1": "money", "2": "sport", "3": "tech"}  # the model's labels, in order
+    assert sorted(r.label for r in stored) == sorted(picked[k] for k in keys if k != "s")

@@ -14,7 +14,7 @@ from tests.conftest import Registered, topic_rows
 from textops.cli import app
 from textops.monitor import MonitorStore, PredictionRecord
 from textops.review import ReviewConfig, build_queue
-from textops.track import ModelRegistry, load_classifier
+from textops.track import load_classifier
 
 LABELS = ["money", "sport", "tech"]
 
@@ -23,7 +23,7 @@ def _record(i: int, text: str, proba: list[float], model: str = "topics") -> Pre
     return {
         "prediction_id": f"p{i}", "ts": 1000.0 + i, "model_name": model, "model_version": "1",
         "text_sha256": "", "text": text, "text_chars": len(text),
-        "label": LABELS[int(np.argmax(proba))], "probabilities": dict(zip(LABELS, proba)),
+        "label": LABELS[int(np.argmax(proba))], "probabilities": dict(zip(LABELS, proba, strict=True)),
         "latency_ms": 1.0,
     }  # fmt: skip
 
@@ -66,7 +66,7 @@ def test_disagreement_and_novelty(champion, registered: Registered) -> None:  # 
 
     texts = [t for t, _ in topic_rows(20, seed=9)] + ["zzq qqx vvw wholly unseen words"]
     proba = champion.predict_proba(texts)
-    records = [_record(i, t, list(p)) for i, (t, p) in enumerate(zip(texts, proba))]
+    records = [_record(i, t, list(p)) for i, (t, p) in enumerate(zip(texts, proba, strict=True))]
     root = download_model("models:/topics@champion", registered.tracking_uri)
     reference = TrainingReference.load(root / "artifacts" / "classifier")
     cfg = ReviewConfig(uri="models:/topics@champion", n=3, strategy="novelty", spread=False)
@@ -90,13 +90,15 @@ def test_disagreement_and_novelty(champion, registered: Registered) -> None:  # 
 
 
 def test_cli_labels_the_queue_as_reviewed_feedback(
-    champion, registered: Registered, tmp_path: Path  # type: ignore[no-untyped-def]
+    champion,
+    registered: Registered,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     store = MonitorStore(url)
     texts = [t for t, _ in topic_rows(8, seed=5)]
     proba = champion.predict_proba(texts)
-    records = [_record(i, t, list(p)) for i, (t, p) in enumerate(zip(texts, proba))]
+    records = [_record(i, t, list(p)) for i, (t, p) in enumerate(zip(texts, proba, strict=True))]
     records.append({**_record(99, "not logged with its text", [0.4, 0.3, 0.3]), "text": None})
     store.write(records, [{"prediction_id": "p0", "label": "money", "ts": time.time()}])
     base = ["review", "models:/topics@champion", "--tracking-uri", registered.tracking_uri,

@@ -239,7 +239,16 @@ def create_app(
         GuardMiddleware,
         MetricsMiddleware,
     )
-    from textops.serve._routes import dashboard, explain, generate, health, model, monitor, predict
+    from textops.serve._routes import (
+        dashboard,
+        explain,
+        generate,
+        health,
+        model,
+        monitor,
+        predict,
+        review,
+    )  # fmt: skip
     from textops.serve._spec import state_limits
 
     state = _state(settings, load_model, holder)
@@ -257,7 +266,7 @@ def create_app(
         servers=[{"url": settings.public_url}] if settings.public_url else None,
     )
     app.state.service = state
-    areas = (health, predict, explain, generate, model, monitor, dashboard)
+    areas = (health, predict, explain, generate, model, monitor, review, dashboard)
     routers = [area.router for area in areas]
     if settings.on_drift == "retrain":  # the retrain routes exist only where retraining is on
         routers.append(model.retrain_router)

@@ -49,17 +49,6 @@ async def favicon() -> Response:
     return Response(status_code=204)
 
 
-@cache
-def _generator_js() -> str:
-    return resources.files("textops.serve").joinpath("static/generator.js").read_text()
-
-
-@router.get("/static/generator.js", include_in_schema=False)
-async def generator_js() -> Response:
-    """The dashboard's generator view (shown when the chosen model is a generator)."""
-    return Response(_generator_js(), media_type="application/javascript")
-
-
 @router.get("/static/plotly.min.js", include_in_schema=False)
 async def plotly_js() -> FileResponse:
     return FileResponse(
@@ -67,6 +56,23 @@ async def plotly_js() -> FileResponse:
         media_type="application/javascript",
         headers={"cache-control": "public, max-age=86400"},
     )
+
+
+#: the dashboard's views kept in files of their own: the generator view (shown when the chosen
+#: model is a generator) and the review view
+_SCRIPTS = frozenset({"generator", "review"})
+
+
+@cache
+def _script(name: str) -> str:
+    return resources.files("textops.serve").joinpath(f"static/{name}.js").read_text()
+
+
+@router.get("/static/{name}.js", include_in_schema=False)
+async def view_js(name: str) -> Response:
+    if name not in _SCRIPTS:  # a fixed set: never a path from the request
+        return Response(status_code=404)
+    return Response(_script(name), media_type="application/javascript")
 
 
 @router.get(
