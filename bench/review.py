@@ -8,7 +8,8 @@ far; every model is scored on the test split.
   random: the batch drawn at random; its accuracy after 400 labels is the target (the mean
           over ``--repeats`` seeds);
   queue:  the batch is the review queue (``textops review``'s build_queue: ``--strategies``,
-          spread over clusters), ranked on the current model's probabilities;
+          near-copies dropped; ``NAME/clusters`` or ``NAME/none`` to spread otherwise),
+          ranked on the current model's probabilities;
   ratio:  labels the queue needed to reach the target / 400 (target <= 0.6x).
 Usage: python bench/review.py [--datasets trec,bbc_news] [--embedder minilm] [--batch 20]
 """
@@ -79,7 +80,9 @@ def run_loop(ds: Any, embedder: str, strategy: str | None, budget: int, batch: i
         if strategy is None:
             labelled += rest[:batch]
             continue
-        cfg = ReviewConfig(uri="bench", n=batch, strategy=strategy, pool=len(rest))
+        name, _, spread = strategy.partition("/")  # "uncertainty/clusters": spread so
+        cfg = ReviewConfig(uri="bench", n=batch, strategy=name, pool=len(rest),
+                           spread=spread or "copies")  # fmt: skip
         queue = build_queue(_records(trained.classifier, texts, rest), trained.classifier, cfg,
                             name="bench", reference=trained.reference)  # fmt: skip
         labelled += [int(item.prediction_id) for item in queue.items]
@@ -93,8 +96,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="trec,bbc_news,sms_spam")
     ap.add_argument("--embedder", default="minilm")
-    ap.add_argument("--strategies", default="uncertainty,mixed")
-    ap.add_argument("--batch", type=int, default=20)
+    ap.add_argument("--strategies", default="uncertainty,uncertainty/clusters,novelty")
+    ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--seed-labels", type=int, default=40)
     ap.add_argument("--random-labels", type=int, default=400)
     ap.add_argument("--repeats", type=int, default=3)

@@ -39,7 +39,7 @@ def test_uncertainty_puts_the_smallest_margin_first(champion) -> None:  # type: 
         ("bank loan rate", [0.9, 0.05, 0.05]), ("goal match", [0.4, 0.35, 0.25]),
         ("chip laptop", [0.34, 0.33, 0.33]), ("price team", [0.6, 0.3, 0.1]),
     ])]  # fmt: skip
-    cfg = ReviewConfig(uri="models:/topics@champion", n=3, strategy="uncertainty", spread=False)
+    cfg = ReviewConfig(uri="models:/topics@champion", n=3, strategy="uncertainty", spread="none")
     queue = build_queue(records, champion, cfg, name="topics")
     assert [i.prediction_id for i in queue.items] == ["p2", "p1", "p3"]
     assert queue.items[0].reasons == ("margin 0.01",) and queue.ranked == 4
@@ -52,10 +52,12 @@ def test_spread_keeps_one_complaint_from_filling_the_queue(champion) -> None:  #
         _record(100 + i, t, [0.5, 0.3, 0.2]) for i, (t, _) in enumerate(topic_rows(12, seed=4))
     ]
     cfg = ReviewConfig(uri="models:/topics@champion", n=5, strategy="uncertainty")
-    spread = build_queue(same + others, champion, cfg, name="topics")
-    texts = [i.text for i in spread.items]
-    assert len(texts) == 5 and texts.count(same[0]["text"]) == 1
-    plain = build_queue(same + others, champion, cfg.model_copy(update={"spread": False}),
+    for how in ("copies", "clusters"):
+        spread = build_queue(same + others, champion, cfg.model_copy(update={"spread": how}),
+                             name="topics")  # fmt: skip
+        texts = [i.text for i in spread.items]
+        assert len(texts) == 5 and texts.count(same[0]["text"]) == 1, how
+    plain = build_queue(same + others, champion, cfg.model_copy(update={"spread": "none"}),
                         name="topics")  # fmt: skip
     assert [i.text for i in plain.items].count(same[0]["text"]) == 5  # without: all copies
 
@@ -69,7 +71,7 @@ def test_disagreement_and_novelty(champion, registered: Registered) -> None:  # 
     records = [_record(i, t, list(p)) for i, (t, p) in enumerate(zip(texts, proba, strict=True))]
     root = download_model("models:/topics@champion", registered.tracking_uri)
     reference = TrainingReference.load(root / "artifacts" / "classifier")
-    cfg = ReviewConfig(uri="models:/topics@champion", n=3, strategy="novelty", spread=False)
+    cfg = ReviewConfig(uri="models:/topics@champion", n=3, strategy="novelty", spread="none")
     queue = build_queue(records, champion, cfg, name="topics", reference=reference)
     assert queue.items[0].text == texts[-1]  # nothing like it in training
     other, _ = load_classifier(f"models:/topics/{registered.versions[1]}", registered.tracking_uri)

@@ -75,7 +75,7 @@ def review(
     n: Annotated[int, _opt("n", "--n")] = 50,
     strategy: Annotated[str, _opt("strategy")] = "mixed",
     pool: Annotated[int, _opt("pool")] = 2000,
-    spread: Annotated[bool, _opt("spread", "--spread/--no-spread")] = True,
+    spread: Annotated[str, _opt("spread")] = "copies",
     label: Annotated[
         bool, typer.Option("--label", help="Label the queue here (1-9 pick, s skips, q stops).")
     ] = False,
@@ -89,8 +89,8 @@ def review(
     as_json: bool = JsonOpt,
 ) -> None:
     """The served predictions a label would teach most (needs serve --log-text): uncertain
-    ones, ones the challenger disagrees with, texts unlike the training data; spread over
-    clusters so the queue is not many copies of one text. With --label, label them here:
+    ones, ones the challenger disagrees with, or texts unlike the training data; near-copies
+    dropped so the queue is not many copies of one text. With --label, label them here:
     each label is stored at once as reviewed feedback, the kind retrain may score a
     promotion on.
 

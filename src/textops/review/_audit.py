@@ -8,7 +8,8 @@ Three signals, each over out-of-fold probabilities (``_oof``):
   (default ``both``: in bench/audit.py it found the flipped labels at least as well as
   cleanlab's default on every built-in set, better on some);
 - near-duplicates that disagree: two texts almost the same (cosine >= ``duplicate_cosine``)
-  with different labels; the one whose label the held-out head believes less is the suspect;
+  with different labels; the one whose label the held-out head believes less is the suspect
+  when the head's own pick for it is another label;
 - outliers: rows far from every other row (mean distance to the nearest neighbours in the top
   ``outlier_share``), listed for a look but never moved: odd is not wrong.
 """
@@ -145,19 +146,21 @@ def audit_labels(
     twins: dict[int, int] = {}
     for i in np.flatnonzero(_cleanlab(y, P, filter_by)):
         flags.setdefault(int(i), set()).add("confident_learning")
+    suggested = P.argmax(axis=1)
     if len(y) > 2:
         idx, sim = _neighbours(oof.features, neighbours)
         for i, j in zip(*np.nonzero(sim >= duplicate_cosine), strict=True):
             a, b = int(i), int(idx[i, j])
-            if y[a] != y[b]:
-                worse = a if quality[a] <= quality[b] else b
+            worse = a if quality[a] <= quality[b] else b
+            # the held-out head must also disbelieve it: two near-copies of a text that is
+            # truly ambiguous may carry either label
+            if y[a] != y[b] and suggested[worse] != y[worse]:
                 flags.setdefault(worse, set()).add("near_duplicate")
                 twins[worse] = b if worse == a else a
         distance = 1.0 - sim.mean(axis=1)
         n_out = round(outlier_share * len(y))
         for i in np.argsort(-distance)[:n_out]:
             flags.setdefault(int(i), set()).add("outlier")
-    suggested = P.argmax(axis=1)
     suspects = [
         Suspect(
             row=i,

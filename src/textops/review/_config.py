@@ -55,14 +55,14 @@ class ReviewConfig(BaseModel):
     strategy: Literal["uncertainty", "disagreement", "novelty", "mixed"] = Field(
         "mixed",
         description="what makes a prediction worth a label: uncertainty (low margin between "
-        "the top two labels), disagreement (the challenger predicts another label), novelty "
-        "(far from the training texts), mixed (their ranks averaged)",
+        "the top two labels), disagreement (the challenger predicts otherwise), novelty (far "
+        "from the training texts), mixed (uncertainty and disagreement, their ranks averaged)",
     )
     pool: int = Field(
-        5000, ge=10, le=200_000, description="the newest unlabelled predictions ranked"
+        2000, ge=10, le=200_000, description="the newest unlabelled predictions ranked"
     )
-    spread: bool = Field(
-        True,
-        description="spread the queue over clusters of similar texts, so it is not many "
-        "copies of one complaint",
+    spread: Literal["copies", "clusters", "none"] = Field(
+        "copies",
+        description="keep the queue from repeating one text: copies (near-copies of a "
+        "better candidate dropped), clusters (also one per cluster of similar texts), none",
     )

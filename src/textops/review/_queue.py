@@ -1,8 +1,9 @@
 """The review queue: a model's unlabelled served predictions ranked by what a label would
-teach (``_strategies``), then spread over clusters of similar texts so fifty places in the
-queue are not fifty copies of one complaint: near-copies of a better candidate are dropped,
-the top remaining candidates (four per place) are clustered into as many groups as places,
-and each group gives its best.
+teach (``_strategies``), then spread so fifty places in the queue are not fifty copies of one
+complaint: near-copies of a better candidate are dropped (``copies``, the default) and, with
+``clusters``, the top remaining candidates (four per place) are clustered into as many groups
+as places and each group gives its best. In bench/review.py clustering cost labels on every
+built-in stream (it trades a more uncertain text for a different one), so it is an option.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def _signals(
     P: np.ndarray, texts: list[str], model: TextClassifier, config: ReviewConfig,
     challenger: TextClassifier | None, reference: TrainingReference | None, features: Any,
 ) -> _Signals:  # fmt: skip
-    wanted = ("uncertainty", "disagreement", "novelty") if config.strategy == "mixed" else (
+    # novelty is not in mixed: in bench/review.py it drew the outliers of a stream and needed
+    # more labels than random ones, alone or averaged in
+    wanted = ("uncertainty", "disagreement") if config.strategy == "mixed" else (
         config.strategy,)  # fmt: skip
     sig = _Signals()
     if "uncertainty" in wanted:
@@ -143,13 +146,16 @@ def _distinct(order: np.ndarray, X: Any, want: int, cosine: float) -> list[int]:
     return taken
 
 
-def _spread(order: np.ndarray, features: Any, n: int, seed: int = 0) -> list[int]:
-    """Near-copies dropped (the best kept) until ``4 n`` candidates remain, those clustered
-    into ``n`` groups, the best of each group, best first."""
+def _spread(order: np.ndarray, features: Any, n: int, how: str, seed: int = 0) -> list[int]:
+    """``copies``: the best ``n`` once near-copies of a better one are dropped.
+    ``clusters``: four candidates per place kept so, clustered into ``n`` groups, the best of
+    each group, best first."""
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import normalize
 
     X = normalize(features)
+    if how == "copies":
+        return _distinct(order, X, n, _COPY_COSINE)
     top = _distinct(order, X, _POOL_PER_PLACE * n, _COPY_COSINE)
     if len(top) <= n:
         return top
@@ -180,14 +186,14 @@ def build_queue(
         return ReviewQueue(name, version, config.strategy, labels, [], 0,
                            ["no unlabelled predictions with text: serve with --log-text"])  # fmt: skip
     texts = [str(r["text"]) for r in records]
-    needs_features = config.spread or config.strategy in ("novelty", "mixed")
+    needs_features = config.spread != "none" or config.strategy == "novelty"
     features = model.embed(texts) if needs_features else None
     P = _probabilities(records, labels)
     sig = _signals(P, texts, model, config, challenger, reference, features)
     used = list(sig.scores.values())
     score = used[0] if len(used) == 1 else strat.rank_average(used)
     order = np.argsort(-score, kind="stable")
-    picked = (_spread(order, features, config.n) if config.spread
+    picked = (_spread(order, features, config.n, config.spread) if config.spread != "none"
               else [int(i) for i in order[: config.n]])  # fmt: skip
     items = [
         ReviewItem(

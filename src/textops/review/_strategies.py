@@ -7,8 +7,8 @@
 - novelty: how far a text is from the training data: one minus the cosine to the nearest
   training vector of the model's drift reference (dense embedders), else the share of its
   words the training vocabulary lacks (TF-IDF has no dense vectors to compare);
-- mixed: the average of the available strategies' percentile ranks (scores on different
-  scales put on one).
+- mixed: uncertainty's and disagreement's percentile ranks averaged (scores on different
+  scales put on one); disagreement only when there is a challenger.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ async def review_queue(
     monitor: Monitor,
     model: ModelParam = None,
     n: Annotated[int, Query(ge=1, le=500)] = 50,
-    strategy: Literal["uncertainty", "novelty", "mixed"] = "mixed",
+    strategy: Literal["uncertainty", "novelty"] = "uncertainty",
     pool: Annotated[int, Query(ge=10, le=20_000)] = 2000,
-    spread: bool = True,
+    spread: Literal["copies", "clusters", "none"] = "copies",
 ) -> ReviewResponse:
     """The unlabelled predictions of one served model (logged with --log-text) a label would
-    teach most: uncertain ones, texts unlike its training data (mixed: both ranks
-    averaged), spread over clusters of similar texts. Label them with POST
+    teach most: uncertain ones, or texts unlike its training data; near-copies dropped
+    (``spread=clusters``: also one per cluster of similar texts). Label them with POST
     /v1/models/NAME/feedback and a ``reviewer``; ``textops review`` adds the challenger's
     disagreement."""
     from textops.review import ReviewConfig, build_queue
