@@ -116,3 +116,31 @@ def test_cli_audit_quarantine_and_a_safe_html_report(home: Path) -> None:
     assert table.exit_code == 0 and "suspect labels" in table.output
     bad = CliRunner().invoke(app, ["data", "audit", "t", "--filter-by", "vibes"])
     assert bad.exit_code != 0
+
+
+def test_cli_review_relabels_and_quarantines_the_unanswered(home: Path) -> None:
+    ds, _ = _noisy(home)
+    first = audit_dataset(ds, split="train", embedder="tfidf", home=home, show_progress=False)
+    suspects = first.report.label_suspects
+    classes = first.report.classes
+    fix = str(classes.index(suspects[0].suggested) + 1)  # the first: the suggested label
+    keep = str(classes.index(suspects[1].given) + 1)  # the second: its label confirmed
+    args = ["data", "audit", "noisy", "--split", "train", "--embedder", "tfidf", "--review"]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "--reviewer" in refused.output
+    run = CliRunner().invoke(app, [*args, "--reviewer", "bob", "--quarantine"],
+                             input=f"{fix}\n{keep}\ns\nq\n")  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert "3 suspect(s) reviewed by bob: 1 relabelled" in run.output
+    new = DatasetStore(home).get("noisy")
+    assert new.version != ds.version
+    changes = [json.loads(x) for x in (new.path / "relabelled.jsonl").read_text().splitlines()]
+    assert changes == [{"text": suspects[0].text, "was": suspects[0].given,
+                        "label": suspects[0].suggested,
+                        "detail": f"reviewed by bob: was {suspects[0].given!r}"}]  # fmt: skip
+    rows = dict(zip(new.texts(), new.labels(), strict=True))
+    assert rows[suspects[0].text] == suspects[0].suggested  # corrected
+    assert rows[suspects[1].text] == suspects[1].given  # confirmed: kept as it was
+    assert suspects[2].text not in rows  # skipped, and --quarantine: moved out
+    assert new.manifest["rejected_by_reason"]["suspect_label"] == len(suspects) - 2
+    assert new.manifest["relabelled"] == 1

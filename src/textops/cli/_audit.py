@@ -10,6 +10,7 @@ import typer
 from textops.cli._common import JsonOpt, TrackingOpt, emit, field_option, handle_errors
 
 if TYPE_CHECKING:
+    from textops.data import Dataset
     from textops.review import DatasetAudit
 
 
@@ -58,6 +59,26 @@ def _as_json(audit: DatasetAudit, html: Path, new_version: str | None) -> dict[s
     }  # fmt: skip
 
 
+def _review(audit: DatasetAudit, reviewer: str | None, quarantine_rest: bool) -> Dataset | None:
+    from textops.cli._review import ask_label
+    from textops.errors import ConfigError
+    from textops.review import apply_review
+
+    if not reviewer:
+        raise ConfigError("--review needs --reviewer NAME: every change names its reviewer")
+    suspects = audit.report.label_suspects
+    answers: dict[int, str | None] = {}
+    try:
+        for n, s in enumerate(suspects, 1):
+            about = f"given {s.given}, suggested {s.suggested} (p={s.confidence:.2f})"
+            answers[s.row] = ask_label(s.text, about, audit.report.classes, n, len(suspects))
+    except typer.Abort:
+        pass
+    changed = sum(1 for s in suspects if answers.get(s.row) not in (None, s.given))
+    typer.echo(f"{len(answers)} suspect(s) reviewed by {reviewer}: {changed} relabelled")
+    return apply_review(audit, answers, reviewer, quarantine_rest=quarantine_rest)
+
+
 @handle_errors
 def audit(
     dataset: Annotated[str, typer.Argument(help="A stored dataset's name.")],
@@ -72,9 +93,21 @@ def audit(
         bool,
         typer.Option(
             help="Move the suspect labels to the quarantine (reason suspect_label) as a new "
-            "dataset version, made the latest; the audited version is kept."
+            "dataset version, made the latest; the audited version is kept. With --review, "
+            "only the suspects nobody answered."
         ),
     ] = False,
+    review: Annotated[
+        bool,
+        typer.Option(
+            help="Review the suspects here, worst first (1-9 pick the right label, s skips, "
+            "q stops): changed labels make a new dataset version."
+        ),
+    ] = False,
+    reviewer: Annotated[
+        str | None,
+        typer.Option(help="Who reviews (recorded with each change; needed by --review)."),
+    ] = None,
     html: Annotated[
         Path | None,
         typer.Option(help="Where the HTML report goes (default: audits/ under the home)."),
@@ -87,7 +120,11 @@ def audit(
     (out-of-fold), then confident learning (cleanlab) flags the labels the head disbelieves,
     near-duplicates with different labels flag the less believed one, and outliers are listed.
 
+    --review asks you about each suspect instead: a corrected label makes a new version
+    (relabelled.jsonl in it lists each change and its reviewer).
+
     Examples: textops data audit tickets --split train --quarantine;
+    textops data audit tickets --review --reviewer alice;
     textops data audit tickets --model models:/tickets@champion --json"""
     from textops._config import load_config
     from textops._home import home_dir
@@ -111,14 +148,20 @@ def audit(
     where = html or home_dir() / "audits" / ds.name / f"{ds.version}.html"
     write_audit_html(result, where)
     new_version = None
-    if quarantine and result.report.label_suspects:
+    if review:
+        if not as_json:
+            _print(result, top, where)
+        made = _review(result, reviewer, quarantine)
+        new_version = None if made is None else made.version
+    elif quarantine and result.report.label_suspects:
         new_version = quarantine_suspects(result).version
     if as_json:
         emit(_as_json(result, where, new_version), True)
         return
-    _print(result, top, where)
+    if not review:
+        _print(result, top, where)
     if new_version is not None:
         typer.echo(
-            f"quarantined {len(result.report.label_suspects):,} rows: {ds.name} version "
-            f"{new_version} is the latest (the audited {ds.version} is kept)"
+            f"{ds.name} version {new_version} is the latest (the audited {ds.version} is kept; "
+            "its manifest counts what moved and what was relabelled)"
         )

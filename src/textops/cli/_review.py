@@ -9,7 +9,7 @@ import typer
 from textops.cli._common import JsonOpt, TrackingOpt, emit, field_option, handle_errors
 
 if TYPE_CHECKING:
-    from textops.review import ReviewItem, ReviewQueue, ReviewSession
+    from textops.review import ReviewQueue, ReviewSession
 
 
 def _opt(field: str, *names: str) -> Any:
@@ -34,11 +34,11 @@ def _print(queue: ReviewQueue) -> None:
         console.print(f"[yellow]left out[/yellow] {note}", highlight=False)
 
 
-def _ask(item: ReviewItem, labels: list[str], n: int, total: int) -> str | None:
-    """The label picked for ``item`` (None: skipped); raises typer.Abort on q."""
+def ask_label(text: str, about: str, labels: list[str], n: int, total: int) -> str | None:
+    """The label a person picks for ``text`` (None: skipped); raises typer.Abort on q."""
     keys = "  ".join(f"{i}={lab}" for i, lab in enumerate(labels[:9], 1))
-    typer.echo(f"\n[{n}/{total}] {item.text}")
-    typer.echo(f"  predicted {item.predicted} ({'; '.join(item.reasons)})")
+    typer.echo(f"\n[{n}/{total}] {text}")
+    typer.echo(f"  {about}")
     while True:
         answer = typer.prompt(f"  {keys}  s=skip  q=stop", default="s", show_default=False)
         answer = answer.strip().lower()
@@ -57,7 +57,8 @@ def _label_all(session: ReviewSession, reviewer: str) -> int:
     queue, done = session.queue, 0
     try:
         for n, item in enumerate(queue.items, 1):
-            picked = _ask(item, queue.labels, n, len(queue.items))
+            about = f"predicted {item.predicted} ({'; '.join(item.reasons)})"
+            picked = ask_label(item.text, about, queue.labels, n, len(queue.items))
             if picked is not None:
                 session.label(item.prediction_id, picked, reviewer)
                 done += 1

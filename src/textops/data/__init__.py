@@ -3,7 +3,7 @@
 from textops.data._augment import augment, augment_texts
 from textops.data._builtin import BUILTIN_DATASETS, builtin_source
 from textops.data._columns import text_column
-from textops.data._derive import MovedRow, quarantine_rows
+from textops.data._derive import MovedRow, RelabelledRow, derive_version
 from textops.data._files import TABLE_EXTENSIONS
 from textops.data._ingest import ingest
 from textops.data._labelled import LabelledVersion, read_labelled
@@ -43,6 +43,7 @@ __all__ = [
     "MovedRow",
     "NormalizationOptions",
     "RejectReason",
+    "RelabelledRow",
     "SplitOptions",
     "SyntheticProvenance",
     "SyntheticRows",
@@ -51,11 +52,11 @@ __all__ = [
     "augment_texts",
     "builtin_source",
     "clean_text",
+    "derive_version",
     "ingest",
     "ingest_report",
     "normalize_text",
     "prepare_texts",
-    "quarantine_rows",
     "read_labelled",
     "read_synthetic",
     "read_table",

@@ -1,7 +1,9 @@
 """A new dataset version made from a stored one by moving some of its rows to the quarantine
-(``textops data audit --quarantine``): the parent's rows minus those, the parent's quarantine
-plus those (each with its reason and detail), a manifest whose counts, labels and splits are
-recounted and which names its parent. The parent version stays as it was.
+(``textops data audit --quarantine``) or giving some another label (``--review``): the
+parent's rows minus those moved, the parent's quarantine plus those (each with its reason and
+detail), relabelled rows with their new label (each change in ``relabelled.jsonl``), a
+manifest whose counts, labels and splits are recounted and which names its parent. The parent
+version stays as it was.
 
 Rows keep their split (a split is a hash of the text, and the text does not change), so a
 model trained on the new version is scored on the same test rows as one trained on the parent,
@@ -11,6 +13,7 @@ less the rows moved.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import uuid
 from collections import Counter
@@ -26,7 +29,17 @@ from textops.data._manifest import _tallies
 from textops.data._schema import RawRecord, RejectReason
 from textops.data._store import Dataset, DatasetStore
 
-__all__ = ["MovedRow", "quarantine_rows"]
+__all__ = ["MovedRow", "RelabelledRow", "derive_version"]
+
+
+@dataclass(frozen=True)
+class RelabelledRow:
+    """A row of a dataset version to give another label (a person's correction), and
+    who or what said so."""
+
+    row: int
+    label: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -39,11 +52,10 @@ class MovedRow:
     detail: str
 
 
-def _fingerprint(parent: Dataset, moved: Sequence[MovedRow], keys: list[bytes]) -> str:
+def _fingerprint(parent: Dataset, parts: Sequence[bytes]) -> str:
     digest = hashlib.sha256(b"derived\0" + parent.fingerprint.encode())
-    for key in sorted(keys):
-        digest.update(key)
-    digest.update(",".join(sorted({m.reason.value for m in moved})).encode())
+    for part in sorted(parts):
+        digest.update(part + b"\0")
     return digest.hexdigest()
 
 
@@ -66,44 +78,79 @@ def _recount(manifest: dict[str, Any], moved: Counter[tuple[str, str]]) -> None:
     manifest["rejected_by_reason"] = dict(totals)
 
 
-def quarantine_rows(
-    dataset: Dataset, moved: Sequence[MovedRow], *, home: str | Path | None = None, by: str = ""
+def _check_rows(rows: Sequence[int], n: int, dataset: Dataset) -> None:
+    if rows and (max(rows) >= n or min(rows) < 0):
+        raise IndexError(f"a row to change is outside {dataset.name}@{dataset.version}")
+
+
+def _quarantine(tmp: Path, parent: Dataset, moved: Sequence[MovedRow], rows: list[dict[str, Any]]
+                ) -> Counter[tuple[str, str]]:  # fmt: skip
+    """The parent's quarantine plus the moved rows; the rows moved by (source, reason)."""
+    shutil.copyfile(parent.quarantine_path, tmp / "quarantine.jsonl")
+    counted: Counter[tuple[str, str]] = Counter()
+    with (tmp / "quarantine.jsonl").open("a", encoding="utf-8") as fh:
+        for m, row in zip(moved, rows, strict=True):
+            rec = RawRecord(row["source"], row["line"], row["text"], row["label"], row["id"])
+            quarantine_row(fh, rec, m.reason.value, m.detail)
+            counted[(row["source"], m.reason.value)] += 1
+    return counted
+
+
+def _relabel(table: Any, relabelled: Sequence[RelabelledRow], tmp: Path) -> Any:
+    """``table`` with the new labels, and each change in ``relabelled.jsonl``."""
+    import pyarrow as pa
+
+    labels = table["label"].to_pylist()
+    with (tmp / "relabelled.jsonl").open("w", encoding="utf-8") as fh:
+        for r in relabelled:
+            change = {"text": table["text"][r.row].as_py(), "was": labels[r.row],
+                      "label": r.label, "detail": r.detail}  # fmt: skip
+            fh.write(json.dumps(change, ensure_ascii=False) + "\n")
+            labels[r.row] = r.label
+    return table.set_column(table.schema.get_field_index("label"), "label",
+                            pa.array(labels, type=pa.string()))  # fmt: skip
+
+
+def derive_version(
+    dataset: Dataset,
+    *,
+    moved: Sequence[MovedRow] = (),
+    relabelled: Sequence[RelabelledRow] = (),
+    home: str | Path | None = None,
+    by: str = "",
 ) -> Dataset:
-    """A new version of ``dataset`` without the ``moved`` rows (now in its quarantine),
-    made the latest; ``by`` names what moved them (recorded in the manifest)."""
+    """A new version of ``dataset``, made the latest: the ``moved`` rows in its quarantine,
+    the ``relabelled`` rows with their new labels (each change kept in ``relabelled.jsonl``);
+    ``by`` names what changed it (recorded in the manifest with the parent version)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not moved:
-        raise ValueError("no rows to move: the version would be its parent")
+    relabelled = [r for r in relabelled if r.row not in {m.row for m in moved}]
+    if not moved and not relabelled:
+        raise ValueError("no rows to move or relabel: the version would be its parent")
     table = pq.read_table(dataset.data_path)
-    if max(m.row for m in moved) >= table.num_rows or min(m.row for m in moved) < 0:
-        raise IndexError(f"a row to move is outside {dataset.name}@{dataset.version}")
-    gone = sorted({m.row for m in moved})
-    mask = np.ones(table.num_rows, dtype=bool)
-    mask[gone] = False
-    rows = table.take(pa.array(gone)).to_pylist()
-    keys = [r["text_sha256"] + r["label"].encode() for r in rows]
-    fingerprint = _fingerprint(dataset, moved, keys)
+    moved = sorted({m.row: m for m in moved}.values(), key=lambda m: m.row)
+    gone = [m.row for m in moved]
+    _check_rows(gone + [r.row for r in relabelled], table.num_rows, dataset)
+    rows = table.take(pa.array(gone, type=pa.int64())).to_pylist()
+    parts = [b"q" + r["text_sha256"] + r["label"].encode() for r in rows]
+    parts += [b"r" + table["text_sha256"][r.row].as_py() + r.label.encode() for r in relabelled]
     store = DatasetStore(home)
     tmp = store.root / f".tmp-{dataset.name}-{uuid.uuid4().hex[:12]}"
     tmp.mkdir(parents=True)
     try:
+        if relabelled:
+            table = _relabel(table, relabelled, tmp)
+        mask = np.ones(table.num_rows, dtype=bool)
+        mask[gone] = False
         pq.write_table(table.filter(pa.array(mask)), tmp / "data.parquet", compression="zstd")
-        shutil.copyfile(dataset.quarantine_path, tmp / "quarantine.jsonl")
-        by_row = {m.row: m for m in moved}
-        counted: Counter[tuple[str, str]] = Counter()
-        with (tmp / "quarantine.jsonl").open("a", encoding="utf-8") as fh:
-            for i, row in zip(gone, rows, strict=True):
-                m = by_row[i]
-                rec = RawRecord(row["source"], row["line"], row["text"], row["label"], row["id"])
-                quarantine_row(fh, rec, m.reason.value, m.detail)
-                counted[(row["source"], m.reason.value)] += 1
-        manifest = _manifest(dataset, fingerprint, counted, tmp, store, by)
+        counted = _quarantine(tmp, dataset, moved, rows)
+        manifest = _manifest(dataset, _fingerprint(dataset, parts), counted, tmp, store, by)
+        manifest["relabelled"] = len(relabelled)
         atomic_write_json(tmp / "manifest.json", manifest)
         final = store.dataset_dir(dataset.name) / manifest["version"]
-        if final.exists():  # the same rows moved again: the same version
+        if final.exists():  # the same change again: the same version
             shutil.rmtree(final)
         tmp.rename(final)
         fsync_dir(final.parent)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from textops.embed import EmbeddingCache
     from textops.model import TextClassifier
 
-__all__ = ["DatasetAudit", "audit_dataset", "quarantine_suspects"]
+__all__ = ["DatasetAudit", "apply_review", "audit_dataset", "quarantine_suspects"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def audit_dataset(
 def quarantine_suspects(audit: DatasetAudit, *, home: str | Path | None = None) -> Dataset:
     """A new version of the audited dataset without its label suspects (quarantined with
     reason ``suspect_label``: given, suggested, confidence, signals), made the latest."""
-    from textops.data import DatasetStore, MovedRow, RejectReason, quarantine_rows
+    from textops.data import DatasetStore, MovedRow, RejectReason, derive_version
 
     parent = DatasetStore(home).get(audit.dataset, audit.version)
     moved = [
@@ -97,4 +97,34 @@ def quarantine_suspects(audit: DatasetAudit, *, home: str | Path | None = None) 
         )
         for s in audit.report.label_suspects
     ]
-    return quarantine_rows(parent, moved, home=home, by="textops data audit --quarantine")
+    return derive_version(parent, moved=moved, home=home, by="textops data audit --quarantine")
+
+
+def apply_review(
+    audit: DatasetAudit,
+    answers: dict[int, str | None],
+    reviewer: str,
+    *,
+    quarantine_rest: bool = False,
+    home: str | Path | None = None,
+) -> Dataset | None:
+    """A person's answers on the audit's label suspects (by suspect row: the right label, or
+    None when skipped) as a new version: a changed label is relabelled, a confirmed one kept;
+    with ``quarantine_rest``, the suspects nobody answered are quarantined. None when nothing
+    changes."""
+    from textops.data import DatasetStore, MovedRow, RejectReason, RelabelledRow, derive_version
+
+    relabelled, moved = [], []
+    for s in audit.report.label_suspects:
+        answer = answers.get(s.row)
+        if answer is not None and answer != s.given:
+            relabelled.append(RelabelledRow(audit.positions[s.row], answer,
+                                            f"reviewed by {reviewer}: was {s.given!r}"))  # fmt: skip
+        elif answer is None and quarantine_rest:
+            moved.append(MovedRow(audit.positions[s.row], RejectReason.SUSPECT_LABEL,
+                                  f"not reviewed; given {s.given!r}, suggested {s.suggested!r}"))  # fmt: skip
+    if not relabelled and not moved:
+        return None
+    parent = DatasetStore(home).get(audit.dataset, audit.version)
+    return derive_version(parent, moved=moved, relabelled=relabelled, home=home,
+                          by=f"textops data audit --review (reviewer {reviewer})")  # fmt: skip
