@@ -110,14 +110,10 @@ def review(
                           monitor_url=monitor_db or default_monitor_url())  # fmt: skip
     queue = session.queue
     if as_json and not label:
-        emit(queue_json(queue), True)
+        from dataclasses import asdict
+
+        emit(asdict(queue), True)
         return
     _print(queue)
     if label and reviewer:
         _label_all(session, reviewer)
-
-
-def queue_json(queue: ReviewQueue) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(queue)

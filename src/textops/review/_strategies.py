@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from textops._types import Features
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,7 +60,7 @@ def _nearest_cosine(X: np.ndarray, R: np.ndarray) -> np.ndarray:
 
 
 def novelty(
-    texts: Sequence[str], features: Any, reference: TrainingReference | None
+    texts: Sequence[str], features: Features | None, reference: TrainingReference | None
 ) -> tuple[np.ndarray, str] | None:
     """Scores and what they measure, or None when the model keeps no training reference."""
     import numpy as np
@@ -67,10 +69,10 @@ def novelty(
 
     if reference is None:
         return None
-    dense = isinstance(features, np.ndarray) and features.ndim == 2
     ref = reference.vectors
-    if dense and ref is not None and len(ref) and ref.shape[1] == features.shape[1]:
-        return 1.0 - _nearest_cosine(features, ref), "distance"
+    dense = features if isinstance(features, np.ndarray) and features.ndim == 2 else None
+    if dense is not None and ref is not None and len(ref) and ref.shape[1] == dense.shape[1]:
+        return 1.0 - _nearest_cosine(dense, ref), "distance"
     vocab = reference.vocab_set
     return np.asarray([oov_rate(t, vocab) for t in texts], dtype=np.float64), "unseen words"
 
