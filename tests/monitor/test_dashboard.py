@@ -253,9 +253,9 @@ def test_a_generator_has_its_own_view(gen_home: Path, tmp_path: Path) -> None:
 def test_review_view_labels_ten_items_with_the_keyboard(
     registered: Registered, tmp_path: Path
 ) -> None:
-    """The review view in Chromium: the queue loads with the admin key, ten items are
-    labelled with keys 1-3 (and some skipped with s); each is stored as reviewed feedback
-    with the reviewer's name, and the live accuracy counts them."""
+    """The review view in Chromium: the queue loads with alice's review key (which names her
+    as the reviewer), ten items are labelled with keys 1-3 (and some skipped with s); each is
+    stored as reviewed feedback by alice, and the live accuracy counts them."""
     import httpx2 as httpx
     from playwright.sync_api import sync_playwright
 
@@ -263,10 +263,11 @@ def test_review_view_labels_ten_items_with_the_keyboard(
 
     db = f"sqlite:///{tmp_path / 'm.db'}"
     env = {**os.environ, "TEXTOPS_HOME": str(registered.home), "DASH_KEY": "dash-key",
-           "DASH_ADMIN": "dash-admin"}  # fmt: skip
+           "DASH_ADMIN": "dash-admin", "DASH_REVIEWERS": "alice=alice-review-key"}  # fmt: skip
     args = ["models:/topics@champion", "--tracking-uri", registered.tracking_uri,
             "--poll-seconds", "0", "--monitor-db", db, "--api-key-env", "DASH_KEY",
-            "--admin-key-env", "DASH_ADMIN", "--log-text"]  # fmt: skip
+            "--admin-key-env", "DASH_ADMIN", "--review-keys-env", "DASH_REVIEWERS",
+            "--log-text"]  # fmt: skip
     errors: list[str] = []
     with serving(args, env) as (url, _), sync_playwright() as pw:
         rows = topic_rows(30, seed=21)
@@ -277,14 +278,14 @@ def test_review_view_labels_ten_items_with_the_keyboard(
         assert refused.status_code == 403  # the API key does not open the queue
         browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
-        page.add_init_script("sessionStorage.setItem('textops-key', 'dash-admin')")
+        page.add_init_script("sessionStorage.setItem('textops-key', 'alice-review-key')")
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/dashboard")
         page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-        page.fill("#reviewer", "alice")
         page.click("#review-load")
         page.wait_for_selector("#review[data-state='item']", timeout=30_000)
+        assert page.input_value("#reviewer") == "alice"  # the key says who reviews
         keys = ["1", "2", "s", "3", "1", "s", "2", "3", "1", "2", "3", "1"]
         for n, key in enumerate(keys, 1):
             page.keyboard.press(key)

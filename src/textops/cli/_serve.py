@@ -43,6 +43,7 @@ def serve(
     workers: Annotated[int | None, _opt("workers")] = None,
     api_key_env: Annotated[str | None, _opt("api_key_env")] = None,
     admin_key_env: Annotated[str | None, _opt("admin_key_env")] = None,
+    review_keys_env: Annotated[str | None, _opt("review_keys_env")] = None,
     allowed_hosts: Annotated[str | None, _opt("allowed_hosts")] = None,
     max_pending: Annotated[int | None, _opt("max_pending")] = None,
     max_connections: Annotated[int | None, _opt("max_connections")] = None,

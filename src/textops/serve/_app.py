@@ -81,7 +81,7 @@ def _state(settings: ServeSettings, load_model: bool, holder: ModelHolder | None
     first = _slot(settings, settings.model_uri, holder, metrics, monitor, trigger)
     state = ServiceState(
         settings, holder, first.batcher, metrics, api_key, monitor, first.drift, trigger,
-        admin_key=admin_key,
+        admin_key=admin_key, review_keys=settings.review_keys(),
     )  # fmt: skip
     state.slots = {first.name: first}
     for uri in settings.also_serve:

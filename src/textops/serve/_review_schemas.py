@@ -20,8 +20,7 @@ class ReviewItemResponse(BaseModel):
 
 
 class ReviewResponse(BaseModel):
-    """A model's queue, best first; label an item with POST /v1/models/NAME/feedback and a
-    ``reviewer`` (admin key)."""
+    """A model's queue, best first; label an item with POST /v1/models/NAME/feedback."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,3 +31,5 @@ class ReviewResponse(BaseModel):
     items: list[ReviewItemResponse]
     ranked: int
     notes: list[str]
+    #: the reviewer a review key names (None with the admin key: send ``reviewer``)
+    reviewer: str | None = None

@@ -53,6 +53,7 @@ def run_server(settings: ServeSettings, *, log_level: str = "info") -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     settings.api_key()  # a configured but empty key variable is an error now, not per request
     settings.admin_key()
+    settings.review_keys()
     if settings.allowed_hosts is None:  # the default for where it listens, for every worker
         hosts = settings.hosts()
         settings = settings.model_copy(update={"allowed_hosts": hosts or ("*",)})

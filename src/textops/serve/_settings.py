@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +41,12 @@ class ServeSettings(BaseModel):
         description="name of the environment variable that holds the admin key (reload, "
         "retrain, reviewed feedback); admin routes are off without it, and the API key never "
         "opens them",
+    )
+    review_keys_env: str | None = Field(
+        None,
+        description="name of the environment variable that holds reviewers' keys as "
+        "NAME=KEY pairs separated by commas: a review key opens the review queue and its "
+        "feedback is stored as reviewed by NAME; it opens nothing else an admin key does",
     )
     allowed_hosts: tuple[str, ...] | None = Field(
         None,
@@ -134,6 +141,26 @@ class ServeSettings(BaseModel):
             )
         return admin
 
+    def review_keys(self) -> dict[str, str]:
+        """Each reviewer's key, mapped to the reviewer's name (never the API or admin key)."""
+        raw = _key(self.review_keys_env, "--review-keys-env")
+        if raw is None:
+            return {}
+        found: dict[str, str] = {}
+        for pair in raw.split(","):
+            name, sep, key = pair.strip().partition("=")
+            name, key = name.strip(), key.strip()
+            if not sep or not _REVIEWER.match(name) or len(key) < 8 or key in found:
+                raise ConfigError(
+                    f"--review-keys-env {self.review_keys_env}: write NAME=KEY pairs separated "
+                    "by commas (a name of letters, digits, '.', '_', '-' or '@'; a key of 8 "
+                    "characters or more, each its own)"
+                )
+            found[key] = name
+        if set(found) & {self.api_key(), self.admin_key()}:
+            raise ConfigError("a review key is also the API or admin key: give reviewers their own")
+        return found
+
     def hosts(self) -> tuple[str, ...] | None:
         """The Host names to accept, None for any."""
         if self.allowed_hosts is not None:
@@ -143,6 +170,9 @@ class ServeSettings(BaseModel):
 
 #: what a browser on this machine calls a loopback service (DNS rebinding sends another name)
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+_REVIEWER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,119}$")
 
 
 def _key(env: str | None, flag: str) -> str | None:

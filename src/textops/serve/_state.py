@@ -56,6 +56,8 @@ class ServiceState:
     #: every served model by name, the first (``holder``, ``batcher``) among them
     slots: dict[str, ModelSlot] = field(default_factory=dict)
     admin_key: str | None = None
+    #: reviewers' keys, each mapped to its reviewer's name
+    review_keys: dict[str, str] = field(default_factory=dict)
 
     def slot(self, name: str | None = None) -> ModelSlot:
         """The served model ``name`` (None: the first, the one /v1/predict answers with)."""
@@ -91,8 +93,34 @@ def check_key(state: ServiceState, given: str | None) -> None:
         return
     if given is None:
         raise AuthError("this server needs an API key: send it in the x-api-key header")
-    if not (_same(given, state.api_key) or _same(given, state.admin_key)):
+    if not (_same(given, state.api_key) or _same(given, state.admin_key)
+            or reviewer_of(state, given) is not None):  # fmt: skip
         raise AuthError("wrong API key in the x-api-key header")
+
+
+def reviewer_of(state: ServiceState, given: str | None) -> str | None:
+    """The reviewer whose review key ``given`` is (every key compared, in constant time)."""
+    found = None
+    if given is not None:
+        for key, name in state.review_keys.items():
+            if _same(given, key):
+                found = name
+    return found
+
+
+def check_reviewer(state: ServiceState, given: str | None) -> None:
+    """The review queue: a review key or the admin key."""
+    if reviewer_of(state, given) is not None:
+        return
+    if state.admin_key is None and not state.review_keys:
+        raise ForbiddenError(
+            "review is off: start the server with --review-keys-env VAR (reviewers' keys) "
+            "or --admin-key-env VAR"
+        )
+    if given is None:
+        raise AuthError("this route needs a review key or the admin key in the x-api-key header")
+    if not _same(given, state.admin_key):
+        raise ForbiddenError("this route needs a review key or the admin key")
 
 
 def check_admin(state: ServiceState, given: str | None) -> None:
@@ -118,6 +146,11 @@ async def require_key(request: Request, given: str | None = Security(_KEY)) -> N
     """Who may predict (and send feedback): anyone with the key; everyone on a server
     without one."""
     check_key(request.app.state.service, given)
+
+
+async def require_reviewer(request: Request, given: str | None = Security(_KEY)) -> None:
+    """The review queue: a reviewer's key or the admin key."""
+    check_reviewer(request.app.state.service, given)
 
 
 async def require_admin(request: Request, given: str | None = Security(_KEY)) -> None:

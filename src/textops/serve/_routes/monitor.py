@@ -24,7 +24,14 @@ from textops.serve._monitor_schemas import (
 )
 from textops.serve._schemas import ERRORS as SHARED_ERRORS
 from textops.serve._schemas import ErrorResponse
-from textops.serve._state import ModelSlot, ServiceState, State, check_admin, require_key
+from textops.serve._state import (
+    ModelSlot,
+    ServiceState,
+    State,
+    check_admin,
+    require_key,
+    reviewer_of,
+)
 
 router = APIRouter(tags=["monitor"], dependencies=[Depends(require_key)])
 
@@ -75,12 +82,20 @@ def _drift_of(slot: ModelSlot) -> DriftMonitor:
 
 
 def _provenance(request: Request, state: ServiceState, body: FeedbackRequest) -> Provenance:
-    """Who sent this feedback; a reviewer needs the admin key (reviewed labels may decide a
-    promotion, so a client that can predict must not mark its own labels reviewed)."""
+    """Who sent this feedback. Reviewed labels may decide a promotion, so a client that can
+    predict must not mark its own labels reviewed: a review key's labels are reviewed by its
+    reviewer (and by no one else), otherwise a reviewer needs the admin key."""
     given = request.headers.get("x-api-key")
+    client = request.client.host if request.client is not None else None
+    reviewer = reviewer_of(state, given)
+    if reviewer is not None:
+        if body.reviewer is not None and body.reviewer != reviewer:
+            raise ForbiddenError(
+                f"this review key is {reviewer}'s: send reviewer {reviewer!r} or none"
+            )
+        return Provenance(key_fingerprint(given), client, reviewer)
     if body.reviewer is not None:
         check_admin(state, given)
-    client = request.client.host if request.client is not None else None
     return Provenance(key_fingerprint(given), client, body.reviewer)
 
 

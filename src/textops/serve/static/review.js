@@ -1,4 +1,5 @@
-// The dashboard's review view: the served model's review queue (GET /v1/review, admin key),
+// The dashboard's review view: the served model's review queue (GET /v1/review, a review key
+// or the admin key),
 // one item at a time; keys 1-9 give the item that label, s skips it. Each label is sent at
 // once as reviewed feedback (POST .../feedback with the reviewer's name), so closing the page
 // loses nothing labelled. Uses the page's helpers: get, headers, ofModel, modelPath, refresh.
@@ -57,13 +58,14 @@ document.getElementById("review-load").addEventListener("click", async () => {
   try {
     const q = await get(ofModel(`/v1/review?n=50&strategy=${strategy}`));
     Object.assign(review, {items: q.items, labels: q.labels, at: 0, labelled: 0, skipped: 0});
+    if (q.reviewer) { reviewerBox.value = q.reviewer; reviewerBox.readOnly = true; }  // a review key names its reviewer
     document.getElementById("review-note").textContent =
       `${q.items.length} of ${q.ranked} unlabelled predictions (${q.strategy})` +
       (q.notes.length ? ` · ${q.notes.join("; ")}` : "");
     showItem();
   } catch (err) {
     reviewStatus(String(err.message || err).includes("403")
-      ? "the review queue needs the admin key in the API key box" : String(err.message || err));
+      ? "the review queue needs a review key (or the admin key) in the API key box" : String(err.message || err));
   }
 });
 
