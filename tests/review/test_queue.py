@@ -35,14 +35,19 @@ def champion(registered: Registered):  # type: ignore[no-untyped-def]
 
 
 def test_uncertainty_puts_the_smallest_margin_first(champion) -> None:  # type: ignore[no-untyped-def]
-    records = [_record(i, t, p) for i, (t, p) in enumerate([
-        ("bank loan rate", [0.9, 0.05, 0.05]), ("goal match", [0.4, 0.35, 0.25]),
-        ("chip laptop", [0.34, 0.33, 0.33]), ("price team", [0.6, 0.3, 0.1]),
-    ])]  # fmt: skip
-    cfg = ReviewConfig(uri="models:/topics@champion", n=3, strategy="uncertainty", spread="none")
+    texts = [t for t, _ in topic_rows(30, seed=2)] + ["bank goal laptop", "match price chip"]
+    # logged as sure: the queue ranks on the model as it is now, not on what was served
+    records = [_record(i, t, [0.98, 0.01, 0.01]) for i, t in enumerate(texts)]
+    cfg = ReviewConfig(uri="models:/topics@champion", n=5, strategy="uncertainty", spread="none")
     queue = build_queue(records, champion, cfg, name="topics")
-    assert [i.prediction_id for i in queue.items] == ["p2", "p1", "p3"]
-    assert queue.items[0].reasons == ("margin 0.01",) and queue.ranked == 4
+    P = champion.predict_proba(texts)
+    top2 = -np.sort(-P, axis=1)[:, :2]
+    margins = top2[:, 0] - top2[:, 1]
+    assert [i.prediction_id for i in queue.items] == [f"p{i}" for i in np.argsort(margins)[:5]]
+    first = queue.items[0]
+    assert first.reasons == (f"margin {margins.min():.2f}",) and queue.ranked == 32
+    assert first.probabilities == pytest.approx(dict(zip(LABELS, P[int(first.prediction_id[1:])],
+                                                         strict=True)), abs=1e-4)  # fmt: skip
     assert queue.labels == LABELS
 
 

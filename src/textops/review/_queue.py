@@ -32,7 +32,9 @@ _COPY_COSINE = 0.95
 
 @dataclass(frozen=True)
 class ReviewItem:
-    """A served prediction worth a person's label, and why."""
+    """A served prediction worth a person's label, and why: ranked on the probabilities of
+    the model as it is now (``predicted``, ``probabilities``), which may differ from what it
+    answered when it served the text."""
 
     prediction_id: str
     text: str
@@ -55,15 +57,6 @@ class ReviewQueue:
     ranked: int
     #: strategies left out and why (no challenger, no training reference)
     notes: list[str] = field(default_factory=list)
-
-
-def _probabilities(records: Sequence[PredictionRecord], labels: list[str]) -> np.ndarray:
-    import numpy as np
-
-    return np.asarray(
-        [[float(r["probabilities"].get(lab, 0.0)) for lab in labels] for r in records],
-        dtype=np.float64,
-    ).reshape(len(records), len(labels))
 
 
 @dataclass
@@ -186,9 +179,13 @@ def build_queue(
         return ReviewQueue(name, version, config.strategy, labels, [], 0,
                            ["no unlabelled predictions with text: serve with --log-text"])  # fmt: skip
     texts = [str(r["text"]) for r in records]
+    # the model as it is now (a swap since may have changed its mind), from one encode
+    scored = model.predict_with_embeddings(texts)
+    P = np.asarray(scored.proba, dtype=np.float64)
     needs_features = config.spread != "none" or config.strategy == "novelty"
-    features = model.embed(texts) if needs_features else None
-    P = _probabilities(records, labels)
+    features = scored.embeddings
+    if features is None and needs_features:  # sparse features (TF-IDF) are not kept there
+        features = model.embed(texts)
     sig = _signals(P, texts, model, config, challenger, reference, features)
     used = list(sig.scores.values())
     score = used[0] if len(used) == 1 else strat.rank_average(used)
@@ -199,10 +196,10 @@ def build_queue(
         ReviewItem(
             prediction_id=str(records[i]["prediction_id"]),
             text=texts[i],
-            predicted=str(records[i]["label"]),
-            probabilities=dict(records[i]["probabilities"]),
+            predicted=labels[int(P[i].argmax())],
+            probabilities={lab: round(float(p), 4) for lab, p in zip(labels, P[i], strict=True)},
             score=round(float(score[i]), 4),
-            reasons=_reasons(i, sig, str(records[i]["label"])),
+            reasons=_reasons(i, sig, labels[int(P[i].argmax())]),
             ts=float(records[i]["ts"]),
         )
         for i in picked
