@@ -93,10 +93,12 @@ def finding(noisy: Any, truth: set[str], home: Path, sweep: bool) -> dict[str, A
 
 
 def search_f1(home: Path, dataset: str, timeout: float) -> float:
+    from textops.data import DatasetStore
     from textops.search import SearchConfig, run_search
     from textops.track import MlflowTracker
 
-    cfg = SearchConfig(dataset=dataset, timeout=timeout, study=f"audit-{dataset}")
+    version = DatasetStore(home).get(dataset).version  # a study per dataset version
+    cfg = SearchConfig(dataset=dataset, timeout=timeout, study=f"audit-{dataset}-{version}")
     report = run_search(cfg, home=home, tracker=MlflowTracker(home=home), show_progress=False)
     return round(float(report.test.macro_f1), 4)
 

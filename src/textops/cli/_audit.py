@@ -59,13 +59,10 @@ def _as_json(audit: DatasetAudit, html: Path, new_version: str | None) -> dict[s
     }  # fmt: skip
 
 
-def _review(audit: DatasetAudit, reviewer: str | None, quarantine_rest: bool) -> Dataset | None:
+def _review(audit: DatasetAudit, reviewer: str, quarantine_rest: bool) -> Dataset | None:
     from textops.cli._review import ask_label
-    from textops.errors import ConfigError
     from textops.review import apply_review
 
-    if not reviewer:
-        raise ConfigError("--review needs --reviewer NAME: every change names its reviewer")
     suspects = audit.report.label_suspects
     answers: dict[int, str | None] = {}
     try:
@@ -129,8 +126,11 @@ def audit(
     from textops._config import load_config
     from textops._home import home_dir
     from textops.data import DatasetStore
+    from textops.errors import ConfigError
     from textops.review import AuditConfig, audit_dataset, quarantine_suspects, write_audit_html
 
+    if review and not reviewer:  # before the audit's minutes, not after
+        raise ConfigError("--review needs --reviewer NAME: every change names its reviewer")
     cfg = load_config(
         AuditConfig, dataset=dataset, version=version, split=split, embedder=embedder,
         from_model=model, filter_by=filter_by, folds=folds, seed=seed,
@@ -148,7 +148,7 @@ def audit(
     where = html or home_dir() / "audits" / ds.name / f"{ds.version}.html"
     write_audit_html(result, where)
     new_version = None
-    if review:
+    if review and reviewer:
         if not as_json:
             _print(result, top, where)
         made = _review(result, reviewer, quarantine)
