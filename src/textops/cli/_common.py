@@ -31,6 +31,8 @@ TrackingOpt = typer.Option(
     None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite in the textops home)."
 )
 
+MonitorDbOpt = typer.Option(None, help="The service's monitor database URL (default: the home's).")
+
 
 def emit(obj: object, as_json: bool) -> None:
     """``obj`` (a JSON value) as one JSON line on stdout (credentials in URLs and secret fields

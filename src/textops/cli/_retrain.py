@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from textops.cli._common import JsonOpt, TrackingOpt, emit, handle_errors
+from textops.cli._common import JsonOpt, MonitorDbOpt, TrackingOpt, emit, handle_errors
 
 
 @handle_errors
@@ -37,9 +37,7 @@ def retrain(
         list[str] | None,
         typer.Option("--set", help="Override a pipeline key, e.g. search.timeout=120."),
     ] = None,
-    monitor_db: Annotated[
-        str | None, typer.Option(help="The service's monitor database URL (default: the home's).")
-    ] = None,
+    monitor_db: str | None = MonitorDbOpt,
     tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:

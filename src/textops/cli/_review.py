@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from textops.cli._common import JsonOpt, TrackingOpt, emit, field_option, handle_errors
+from textops.cli._common import (
+    JsonOpt,
+    MonitorDbOpt,
+    TrackingOpt,
+    emit,
+    field_option,
+    handle_errors,
+)
 
 if TYPE_CHECKING:
     from textops.review import ReviewQueue, ReviewSession
@@ -83,9 +90,7 @@ def review(
     reviewer: Annotated[
         str | None, typer.Option(help="Who labels (stored with every label; needed by --label).")
     ] = None,
-    monitor_db: Annotated[
-        str | None, typer.Option(help="The service's monitor database URL (default: the home's).")
-    ] = None,
+    monitor_db: str | None = MonitorDbOpt,
     tracking_uri: str | None = TrackingOpt,
     as_json: bool = JsonOpt,
 ) -> None:
