@@ -141,3 +141,15 @@ def test_diversity_rises_with_temperature_on_a_trained_generator(home: Path) -> 
     assert hot.diversity > cold.diversity and hot.distinct_1 > cold.distinct_1
     assert hot.perplexity is not None and cold.perplexity is not None
     assert hot.perplexity > cold.perplexity  # hotter samples are less likely under the model
+
+
+def test_a_registered_generator_names_the_corpus_it_was_trained_on(gen_home: Path) -> None:
+    """What `gen eval` reads to count copies of training texts."""
+    from textops.data import DatasetStore
+    from textops.gen import Generator, TrainedOn, load_generator
+    from textops.track import default_tracking_uri
+
+    gen = load_generator("models:/horo@champion", default_tracking_uri(gen_home))
+    corpus = gen.trained_on
+    assert corpus == TrainedOn("horo", DatasetStore(gen_home).get("horo").version)
+    assert Generator(model=None, tokenizer=None).trained_on is None

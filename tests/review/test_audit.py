@@ -45,7 +45,7 @@ def test_the_audit_finds_flipped_labels(home: Path) -> None:
     )
     # rows are positions in the version's data file, the text as stored there
     texts = ds.texts()
-    assert all(texts[audit.positions[s.row]] == s.text for s in audit.report.suspects)
+    assert all(texts[s.row] == s.text for s in audit.report.suspects)
 
 
 def test_a_near_duplicate_with_another_label_is_suspect(home: Path) -> None:

@@ -30,7 +30,7 @@ def _print(audit: DatasetAudit, top: int, html: Path) -> None:
                   title=f"suspect labels, worst first ({min(top, len(r.suspects))} shown)")  # fmt: skip
     for s in r.suspects[:top]:
         text = s.text if len(s.text) <= 70 else s.text[:67] + "..."
-        table.add_row(str(audit.positions[s.row]), text, s.given, s.suggested,
+        table.add_row(str(s.row), text, s.given, s.suggested,
                       f"{s.confidence:.2f}", ", ".join(s.signals))  # fmt: skip
     console.print(table, highlight=False)
     signals = ", ".join(f"{k} {v:,}" for k, v in r.by_signal.items())
@@ -44,18 +44,12 @@ def _print(audit: DatasetAudit, top: int, html: Path) -> None:
 
 
 def _as_json(audit: DatasetAudit, html: Path, new_version: str | None) -> dict[str, Any]:
-    r = audit.report
+    from dataclasses import asdict
+
     return {
         "dataset": audit.dataset, "version": audit.version, "split": audit.split,
-        "rows": r.rows, "label_suspects": len(r.label_suspects), "by_signal": r.by_signal,
-        "embedder": r.embedder, "head": r.head, "folds": r.folds, "filter_by": r.filter_by,
+        **asdict(audit.report), "label_suspects": len(audit.report.label_suspects),
         "report": str(html), "quarantined_version": new_version,
-        "suspects": [
-            {"row": audit.positions[s.row], "text": s.text, "given": s.given,
-             "suggested": s.suggested, "confidence": round(s.confidence, 4),
-             "label_quality": round(s.label_quality, 4), "signals": list(s.signals)}
-            for s in r.suspects
-        ],
     }  # fmt: skip
 
 

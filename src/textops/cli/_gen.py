@@ -258,9 +258,10 @@ def eval_(
     gen_uri = generator or (sampled if sampled.startswith(("models:/", "runs:/")) else None)
     gen = load_generator(gen_uri, uri) if gen_uri else None
     train_texts = None
-    if gen is not None and gen.meta.get("dataset"):
+    corpus = gen.trained_on if gen is not None else None
+    if corpus is not None:
         try:
-            ds = DatasetStore().get(str(gen.meta["dataset"]), gen.meta.get("dataset_version"))
+            ds = DatasetStore().get(corpus.dataset, corpus.version)
             train_texts = ds.texts("train")
         except Exception:  # the corpus lives elsewhere: no copy rate, the rest stands
             train_texts = None

@@ -7,7 +7,7 @@ from textops.gen._decoding import Decoding, SamplingDefaults
 from textops.gen._endpoint import EndpointGenerator
 from textops.gen._eval import GenEvalReport, LabelScorer, SettingScores, evaluate_generations
 from textops.gen._eval_report import eval_figure, eval_html, latest_eval, log_eval
-from textops.gen._generator import GENERATOR_FILE, Generator
+from textops.gen._generator import GENERATOR_FILE, Generator, TrainedOn
 from textops.gen._llm import LLMClassifier, generate_examples, synthesize, synthesize_missing
 from textops.gen._metrics import distinct_n, embedding_diversity, self_bleu
 from textops.gen._run import GenTrainReport, load_generator, train_generator
@@ -35,6 +35,7 @@ __all__ = [
     "SamplingDefaults",
     "SettingScores",
     "TextSource",
+    "TrainedOn",
     "distinct_n",
     "embedding_diversity",
     "eval_figure",

@@ -20,7 +20,7 @@ from textops.gen._tokenizer import encode_examples, format_example, make_example
 if TYPE_CHECKING:
     from transformers.models.auto.auto_factory import _BaseAutoModelClass
 
-__all__ = ["GENERATOR_FILE", "Generator"]
+__all__ = ["GENERATOR_FILE", "Generator", "TrainedOn"]
 
 GENERATOR_FILE = "generator.json"
 
@@ -42,6 +42,14 @@ def quiet_transformers() -> None:
     transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
+@dataclass(frozen=True)
+class TrainedOn:
+    """The stored corpus a generator was trained on."""
+
+    dataset: str
+    version: str | None
+
+
 @dataclass
 class Generator:
     model: Any
@@ -51,6 +59,14 @@ class Generator:
     device: str = "cpu"
     #: new tokens (up to and including end of text) the last ``generate`` call produced
     last_new_tokens: int = 0
+
+    @property
+    def trained_on(self) -> TrainedOn | None:
+        """The corpus named in its metadata (None for a folder that names none)."""
+        name, version = self.meta.get("dataset"), self.meta.get("dataset_version")
+        if not name:
+            return None
+        return TrainedOn(str(name), None if version is None else str(version))
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

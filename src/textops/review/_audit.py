@@ -42,7 +42,7 @@ Signal = Literal["confident_learning", "near_duplicate", "outlier"]
 @dataclass(frozen=True)
 class Suspect:
     """A row whose label looks wrong (or, for an outlier only, whose text looks out of
-    place): its position among the audited rows, text, given and suggested label, the held-out
+    place): its row number (as given to :func:`audit_labels`), text, given and suggested label, the held-out
     head's probability of each, and the signals that flagged it."""
 
     row: int
@@ -132,8 +132,10 @@ def audit_labels(
     duplicate_cosine: float = 0.95,
     outlier_share: float = 0.01,
     neighbours: int = 5,
+    rows: Sequence[int] | None = None,
 ) -> AuditReport:
-    """Suspects among ``labels`` (row for row with ``texts`` and ``oof``)."""
+    """Suspects among ``labels`` (row for row with ``texts`` and ``oof``), numbered by
+    ``rows`` (e.g. their places in a dataset's file; default: their order here)."""
     import numpy as np
 
     if filter_by not in AUDIT_FILTERS:
@@ -161,16 +163,17 @@ def audit_labels(
         n_out = round(outlier_share * len(y))
         for i in np.argsort(-distance)[:n_out]:
             flags.setdefault(int(i), set()).add("outlier")
+    number = list(range(len(y))) if rows is None else list(rows)
     suspects = [
         Suspect(
-            row=i,
+            row=number[i],
             text=str(texts[i]),
             given=oof.classes[y[i]],
             suggested=oof.classes[suggested[i]],
             confidence=float(P[i, suggested[i]]),
             label_quality=float(quality[i]),
             signals=tuple(sorted(flags[i])),
-            twin=twins.get(i),
+            twin=None if i not in twins else number[twins[i]],
         )
         for i in flags
     ]

@@ -42,7 +42,7 @@ def _suspects(audit: DatasetAudit, limit: int) -> str:
         signals = "".join(f'<span class="signal">{html.escape(x)}</span>' for x in s.signals)
         rows.append(
             "<tr>"
-            + _cell(audit.positions[s.row], "num")
+            + _cell(s.row, "num")
             + _cell(s.text, "text")
             + _cell(s.given, "given")
             + _cell(s.suggested, "suggested")

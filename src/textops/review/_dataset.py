@@ -21,14 +21,13 @@ __all__ = ["DatasetAudit", "apply_review", "audit_dataset", "quarantine_suspects
 
 @dataclass(frozen=True)
 class DatasetAudit:
-    """An audit of one dataset version: the report (rows numbered among the audited rows)
-    and where each audited row sits in the version's data file."""
+    """An audit of one dataset version: the report (each suspect's ``row`` is its place in
+    the version's data file)."""
 
     dataset: str
     version: str
     split: str | None
     report: AuditReport
-    positions: list[int]
     #: the out-of-fold probabilities the report came from (columns ``report.classes``)
     probabilities: np.ndarray
 
@@ -71,13 +70,13 @@ def audit_dataset(
         embedder=embedder or default_embedder(dataset.language), model=model, folds=folds,
         seed=seed, cache=cache, home=home, show_progress=show_progress,
     )  # fmt: skip
-    report = audit_labels(texts, labels, oof, filter_by=filter_by)
+    report = audit_labels(texts, labels, oof, filter_by=filter_by,
+                          rows=table["position"].to_pylist())  # fmt: skip
     return DatasetAudit(
         dataset.name,
         dataset.version,
         split,
         report,
-        table["position"].to_pylist(),
         oof.probabilities,
     )
 
@@ -90,7 +89,7 @@ def quarantine_suspects(audit: DatasetAudit, *, home: str | Path | None = None) 
     parent = DatasetStore(home).get(audit.dataset, audit.version)
     moved = [
         MovedRow(
-            audit.positions[s.row],
+            s.row,
             RejectReason.SUSPECT_LABEL,
             f"given {s.given!r}, suggested {s.suggested!r} (p={s.confidence:.2f}; "
             f"{', '.join(s.signals)})",
@@ -118,10 +117,10 @@ def apply_review(
     for s in audit.report.label_suspects:
         answer = answers.get(s.row)
         if answer is not None and answer != s.given:
-            relabelled.append(RelabelledRow(audit.positions[s.row], answer,
+            relabelled.append(RelabelledRow(s.row, answer,
                                             f"reviewed by {reviewer}: was {s.given!r}"))  # fmt: skip
         elif answer is None and quarantine_rest:
-            moved.append(MovedRow(audit.positions[s.row], RejectReason.SUSPECT_LABEL,
+            moved.append(MovedRow(s.row, RejectReason.SUSPECT_LABEL,
                                   f"not reviewed; given {s.given!r}, suggested {s.suggested!r}"))  # fmt: skip
     if not relabelled and not moved:
         return None

@@ -15,7 +15,7 @@ from textops.review._config import ReviewConfig
 from textops.review._queue import ReviewQueue, build_queue
 
 if TYPE_CHECKING:
-    from textops.model import TextClassifier, TrainingReference
+    from textops.model import TextClassifier
     from textops.monitor import FeedbackRecord, MonitorStore
 
 __all__ = ["ReviewSession", "open_review"]
@@ -57,22 +57,18 @@ def _challenger(name: str, served: str | None, tracking_uri: str) -> TextClassif
     return load_classifier(f"models:/{name}/{version}", tracking_uri)[0]
 
 
-def _reference(uri: str, tracking_uri: str) -> TrainingReference | None:
-    from textops.model import TrainingReference
-    from textops.track import download_model
-
-    return TrainingReference.load(download_model(uri, tracking_uri) / "artifacts" / "classifier")
-
-
 def open_review(config: ReviewConfig, *, tracking_uri: str, monitor_url: str) -> ReviewSession:
     """The queue of ``config.uri`` (a registered URI whose name the service logged its
     predictions under) from the monitor database at ``monitor_url``."""
+    from textops.model import TrainingReference
     from textops.monitor import MonitorStore
-    from textops.track import ModelURI, load_classifier, resolve_version
+    from textops.track import ModelURI, download_model, load_classifier, resolve_version
 
     parsed = ModelURI.parse(config.uri)
     name = parsed.name or config.uri
-    clf, _ = load_classifier(config.uri, tracking_uri)
+    root = download_model(config.uri, tracking_uri)  # once: the classifier and its reference
+    clf, _ = load_classifier(str(root), tracking_uri)
+    reference = TrainingReference.load(root / "artifacts" / "classifier")
     version = resolve_version(config.uri, tracking_uri)
     challenger = (
         _challenger(name, version, tracking_uri)
@@ -82,5 +78,5 @@ def open_review(config: ReviewConfig, *, tracking_uri: str, monitor_url: str) ->
     store = MonitorStore(monitor_url)
     records = store.unlabelled(model_name=name, limit=config.pool)
     queue = build_queue(records, clf, config, name=name, version=version,
-                        challenger=challenger, reference=_reference(config.uri, tracking_uri))  # fmt: skip
+                        challenger=challenger, reference=reference)  # fmt: skip
     return ReviewSession(queue, store)
