@@ -52,10 +52,21 @@ def test_uncertainty_puts_the_smallest_margin_first(champion) -> None:  # type: 
 
 
 def test_spread_keeps_one_complaint_from_filling_the_queue(champion) -> None:  # type: ignore[no-untyped-def]
-    same = [_record(i, "my laptop chip broke again please", [0.34, 0.33, 0.33]) for i in range(30)]
-    others = [
-        _record(100 + i, t, [0.5, 0.3, 0.2]) for i, (t, _) in enumerate(topic_rows(12, seed=4))
-    ]
+    # the complaint repeated is the text this champion is least sure of (the queue ranks on
+    # the model, and the session's champion comes from a short search)
+    mixed = ["bank goal laptop", "match price chip", "loan team code", "my laptop chip broke"]
+
+    def margins(texts: list[str]) -> np.ndarray:
+        P = np.sort(champion.predict_proba(texts), axis=1)
+        return P[:, -1] - P[:, -2]
+
+    least = margins(mixed)
+    complaint = mixed[int(np.argmin(least))]
+    rest = [t for t, _ in topic_rows(40, seed=4)]
+    rest = [t for t, m in zip(rest, margins(rest), strict=True) if m > least.min()][:12]
+    assert len(rest) == 12
+    same = [_record(i, complaint, [0.34, 0.33, 0.33]) for i in range(30)]
+    others = [_record(100 + i, t, [0.5, 0.3, 0.2]) for i, t in enumerate(rest)]
     cfg = ReviewConfig(uri="models:/topics@champion", n=5, strategy="uncertainty")
     for how in ("copies", "clusters"):
         spread = build_queue(same + others, champion, cfg.model_copy(update={"spread": how}),
