@@ -62,8 +62,10 @@ def test_few_labels_run_the_portfolio_only_with_the_few_label_heads_by_default(
     kinds = [(t.params["embedder"], t.user_attrs["head"]) for t in study.trials]
     assert sorted(kinds) == [("fake", "logreg"), ("tfidf", "logreg")]
     assert all(t.user_attrs["params"]["C"] == 10.0 for t in study.trials)
-    # the same search with more data keeps the general defaults
-    assert SearchConfig(dataset="d").head_keys == DEFAULT_HEADS
+    # the same search with more data keeps the general defaults (with a time budget, the
+    # fine-tune its plan may find time for)
+    assert SearchConfig(dataset="d", trials=5).head_keys == DEFAULT_HEADS
+    assert SearchConfig(dataset="d").head_keys == (*DEFAULT_HEADS, "finetune")
 
 
 def test_a_threshold_of_zero_keeps_the_splits(few: object, home: Path) -> None:

@@ -43,6 +43,7 @@ from textops.model._train import (
     Evaluation,
     LabelledRows,
     Trained,
+    deploy_trained,
     train_classifier,
 )
 from textops.model._trained_head import Exported, TrainedHead
@@ -81,6 +82,7 @@ __all__ = [
     "autocast",
     "build_head",
     "build_reference",
+    "deploy_trained",
     "device_for",
     "ensemble_head",
     "evaluate",

@@ -29,12 +29,14 @@ from textops.model._classifier import TextClassifier, stored_vectors
 from textops.model._evaluation import Scores, evaluate
 from textops.model._heads import HEADS, build_head
 from textops.model._reference import TrainingReference, build_reference, reference_rows
+from textops.model._trained_head import Exported
 
 __all__ = [
     "ClassifierRecipe",
     "Evaluation",
     "LabelledRows",
     "Trained",
+    "deploy_trained",
     "evaluate_rows",
     "train_classifier",
     "training_reference",
@@ -136,6 +138,23 @@ def _fit_head(
     )
 
 
+def deploy_trained(
+    recipe: ClassifierRecipe,
+    exported: Exported,
+    rows: LabelledRows,
+    *,
+    cache: EmbeddingCache | None,
+    test: LabelledRows | None = None,
+) -> Trained:
+    """A trained head that is already trained (``exported``, on ``rows``), deployed as
+    :func:`train_classifier` deploys one it trains: scored on ``test``, with its reference."""
+    clf = _deployed(recipe, exported, cache)
+    evaluation = evaluate_rows(clf, test) if test is not None and len(test) else None
+    predicted = evaluation.predicted if evaluation is not None else []
+    reference = training_reference(clf, rows, test, predicted, recipe.seed)
+    return Trained(clf, evaluation, reference)
+
+
 def _train_encoder(
     recipe: ClassifierRecipe, rows: LabelledRows, cache: EmbeddingCache | None
 ) -> TextClassifier:
@@ -144,6 +163,12 @@ def _train_encoder(
     est.set_params(device=recipe.device, threads=free_cpus())
     exported = est.fit(list(rows.texts), list(rows.labels)).export()
     est.release()
+    return _deployed(recipe, exported, cache)
+
+
+def _deployed(
+    recipe: ClassifierRecipe, exported: Exported, cache: EmbeddingCache | None
+) -> TextClassifier:
     return TextClassifier(
         embedder_key=exported.embedder_key,
         embedder=exported.embedder,

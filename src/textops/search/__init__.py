@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         DEFAULT_TIMEOUT,
         DEFAULT_TRIALS,
         FEW_LABEL_HEADS,
+        TIMED_HEADS,
         SearchConfig,
     )
     from textops.search._report import SearchReport
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRIALS",
     "FEW_LABEL_HEADS",
+    "TIMED_HEADS",
     "CVEstimate",
     "SearchConfig",
     "SearchReport",
@@ -46,6 +48,7 @@ __getattr__, __dir__ = _lazy_names(
         "DEFAULT_TIMEOUT": "_config",
         "DEFAULT_TRIALS": "_config",
         "FEW_LABEL_HEADS": "_config",
+        "TIMED_HEADS": "_config",
         "SearchConfig": "_config",
         "SearchReport": "_report",
         "run_search": "_run",

@@ -149,6 +149,8 @@ class Budget:
     n_refit: int = 0
     #: whether finalising judges an ensemble too (the reserve keeps its soft-voted cost)
     ensemble: bool = False
+    #: seconds encoding leaves alone, for a fine-tune the plan found time for (_trained_plan)
+    held: float = 0.0
 
     @classmethod
     def start(
@@ -166,10 +168,16 @@ class Budget:
         return float("inf") if self.deadline is None else self.deadline - time.time()
 
     def encode_room(self) -> float:
-        """Seconds encoding may still take: what is left, minus the share kept for trials."""
+        """Seconds encoding may still take: what is left, minus the share kept for trials
+        and the time held for a planned fine-tune."""
         if self.deadline is None:
             return float("inf")
-        return self.left() - TRIAL_RESERVE * (self.deadline - self.started)
+        return self.left() - TRIAL_RESERVE * (self.deadline - self.started) - self.held
+
+    @property
+    def seconds(self) -> float | None:
+        """The whole budget (None: no time limit)."""
+        return None if self.deadline is None else self.deadline - self.started
 
     def reserve(self, study: Study) -> float | None:
         """Seconds to keep for finalising the best trial so far (None: no trial completed, so

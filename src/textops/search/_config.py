@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRIALS",
     "FEW_LABEL_HEADS",
+    "TIMED_HEADS",
     "SearchConfig",
 ]
 
@@ -30,6 +31,9 @@ FEW_LABELS = 100
 UNBOUNDED_TRIALS = 100_000
 
 DEFAULT_HEADS = ("logreg", "linear_svm", "knn", "mlp", "lightgbm", "ebm")
+#: the default heads of a search with a time budget: a MiniLM fine-tune joins them, run only
+#: when the plan finds time for it (``_trained_plan``)
+TIMED_HEADS = (*DEFAULT_HEADS, "finetune")
 #: the heads a few-labels search takes unless --heads names others: SetFit's recipe (a logistic
 #: regression on sentence embeddings, and the contrastively trained encoder under one). With a
 #: few dozen rows, CV scores of flexible heads (k neighbours, boosting) are noisy enough that the
@@ -63,8 +67,8 @@ class SearchConfig(BaseModel):
         None,
         min_length=1,
         description="head keys, comma-separated (default: "
-        f"{','.join(DEFAULT_HEADS)}; with few labels, under {FEW_LABELS} per label: "
-        f"{','.join(FEW_LABEL_HEADS)})",
+        f"{','.join(DEFAULT_HEADS)}, and finetune under a time budget when it fits; with few "
+        f"labels, under {FEW_LABELS} per label: {','.join(FEW_LABEL_HEADS)})",
     )
     trials: int | None = Field(
         None,
@@ -179,7 +183,9 @@ class SearchConfig(BaseModel):
         """The heads this search runs (the defaults for its data when none were given)."""
         if self.heads is not None:
             return self.heads
-        return FEW_LABEL_HEADS if self.pooled else DEFAULT_HEADS
+        if self.pooled:
+            return FEW_LABEL_HEADS
+        return DEFAULT_HEADS if self.time_limit is None else TIMED_HEADS
 
     def space(self) -> JSON:
         """What makes two searches' trials comparable: the data (the version, once resolved)

@@ -60,11 +60,27 @@ class PlanFacts:
     subsets: dict[str, list[int]]
     #: measured or remembered encode rates (texts/s): a trained head's first estimate
     rates: dict[str, float]
+    #: trained kinds (embedder, head) the plan ruled out, and why (``_trained_plan``)
+    ruled_out: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: the trained kind the plan found time for: its trial runs early
+    planned: tuple[str, str] | None = None
+    #: whether a trained kind may run at all (then trials run one at a time)
+    trained_runs: bool = True
 
     @classmethod
-    def of(cls, plans: list[EmbedderPlan]) -> PlanFacts:
+    def of(
+        cls,
+        plans: list[EmbedderPlan],
+        *,
+        ruled_out: dict[tuple[str, str], str] | None = None,
+        planned: tuple[str, str] | None = None,
+        trained_runs: bool = True,
+    ) -> PlanFacts:
         return cls(
             latency_ms={p.key: p.latency_ms for p in plans},
             subsets={p.key: p.sample for p in plans if p.sample is not None},
             rates={p.key: p.rate for p in plans if p.rate},
+            ruled_out=dict(ruled_out or {}),
+            planned=planned,
+            trained_runs=trained_runs,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from textops._json import to_json
@@ -25,9 +25,11 @@ from textops.search._ensemble import EnsembleChoice, choose_ensemble, ensemble_m
 from textops.search._floor import FloorCheck, floor_trial
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow, recipe_summary
-from textops.search._refit import refit, refit_ensemble, refit_rows, test_estimate
+from textops.search._refit import deploy_kept, refit, refit_ensemble, refit_rows, test_estimate
 from textops.search._report import DatasetRef, SearchReport, TrialRow, Winner
 from textops.search._scores import CVEstimate
+from textops.search._trained_plan import TrainedPlan
+from textops.search._trained_trial import KeptModel
 from textops.search._winner import leaderboard, pick_winner, winner_of
 from textops.track import (
     Gate,
@@ -170,6 +172,25 @@ class FinalizeInputs:
     plans: list[EmbedderPlan]
     budget: Budget
     cache: EmbeddingCache
+    #: the best trained trial's own model, when the trials kept one
+    kept: KeptModel | None = None
+    trained_plan: list[TrainedPlan] = field(default_factory=list)
+
+
+def _refit_or_keep(inputs: FinalizeInputs, winner: Winner) -> tuple[Trained, str | None]:
+    """The winner refitted on train + validation; or, for a trained winner whose refit does
+    not fit the time left, its trial's own model (and why)."""
+    kept, budget = inputs.kept, inputs.budget
+    args = (inputs.data, inputs.dataset, inputs.cache, inputs.config)
+    if kept is not None and kept.trial == winner.trial and budget.left() < kept.refit_seconds:
+        why = (
+            f"the winner's own model from trial {kept.trial} (trained on the train split): a "
+            f"refit on train + validation needs ~{kept.refit_seconds:.0f}s, "
+            f"{max(budget.left(), 0):.0f}s were left"
+        )
+        log.info("deploying %s", why)
+        return deploy_kept(winner, kept.exported, *args), why
+    return refit(winner, *args, refit_rows(winner, inputs.data, inputs.plans)), None
 
 
 def finalize(inputs: FinalizeInputs) -> SearchReport:
@@ -182,6 +203,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
     steps = _Steps(began)
     ensemble: EnsembleChoice | None = None
     candidates: list[FrozenTrial] = []
+    kept_why: str | None = None
     if config.ensemble and len(study.directions) == 1:
         ensemble, candidates = _judge_ensemble(inputs, winner.cv_macro_f1, estimate or 0.0)
         steps.done("ensemble")
@@ -190,8 +212,7 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         trained = refit_ensemble(ensemble, members, data, dataset, inputs.cache, config)
         winner = ensemble_winner(ensemble, members)
     else:
-        rows = refit_rows(winner, data, inputs.plans)
-        trained = refit(winner, data, dataset, inputs.cache, config, rows)
+        trained, kept_why = _refit_or_keep(inputs, winner)
     test = test_estimate(trained, best, data, config)
     steps.done("refit")
     lowest = floor_trial(study, best) if isinstance(test, Scores) else None
@@ -266,6 +287,8 @@ def finalize(inputs: FinalizeInputs) -> SearchReport:
         floor=floor,
         recipes=_recipes(finished, config),
         ensemble=ensemble,
+        refit_skipped=kept_why,
+        trained_plan=inputs.trained_plan,
     )
 
 

@@ -74,6 +74,9 @@ class Objective:
         tie_break: bool = False,
         recipes: Sequence[str] = ("none",),
         synthetic: tuple[list[str], list[str]] | None = None,
+        keep_trained: bool = False,
+        ruled_out: dict[tuple[str, str], str] | None = None,
+        trained_runs: bool = True,
     ) -> None:
         #: data recipes searched (``none`` always among them when given alone)
         self.recipes = tuple(recipes)
@@ -115,7 +118,12 @@ class Objective:
             report=not multi,
             rates=rates or {},
             brier=tie_break,
+            keep=keep_trained,
         )
+        #: trained kinds the plan ruled out: later draws are skipped before anything loads
+        self.trained.spent.update(ruled_out or {})
+        #: whether a trained kind may run (then trials run one at a time)
+        self.trained_runs = trained_runs
 
     # -- one fold ------------------------------------------------------------------------------
     def _fold(

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -113,6 +115,7 @@ def plan_embedders(
     measure_latency: bool = True,
     skip_encode: frozenset[str] = frozenset(),
     frame: SampleFrame | None = None,
+    hold: Callable[[list[EmbedderPlan]], float] | None = None,
 ) -> list[EmbedderPlan]:
     """Decide which embedders fit the budget and fill the cache for them (cheapest first).
 
@@ -121,6 +124,8 @@ def plan_embedders(
     texts, or none at all): planned as included, nothing encoded.
     A model whose embeddings are all cached is loaded only when ``measure_latency`` asks for its
     encode latency (the f1-latency objective); otherwise its latency stays unmeasured (None).
+    ``hold``: given the plans once their rates are known, the seconds encoding must leave
+    alone (a fine-tune's, ``_trained_plan``).
     """
     plans: list[EmbedderPlan] = []
     by_space: dict[str, Embedder] = {}  # one embedder (one model load) per cache space
@@ -140,6 +145,8 @@ def plan_embedders(
             log.warning("skipping embedder %s: %s", key, exc)
         plans.append(plan)
     if budget.limited:
+        if hold is not None:
+            budget = replace(budget, held=hold(plans))
         _encode_what_fits(plans, texts, text_keys, cache, budget, frame, measured)
     for plan in plans:
         plan.embedder = None  # the report keeps no model

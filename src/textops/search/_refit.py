@@ -7,6 +7,9 @@
   it); with few labels, every row pooled, the estimate is the winner's repeated-CV score with
   its corrected interval (:func:`cv_estimate`).
 * An ensemble CV chose (``_ensemble``) is trained the same way, as one model.
+* A winning fine-tune whose refit does not fit the time left is deployed as its trial trained
+  it (on the train split, its best epoch's weights: ``KeptModel``): a fine-tune planned into
+  a budget then costs one training, not two.
 
 The training and scoring are the model layer's (``textops.model.train_classifier`` and
 ``train_ensemble``); this module decides which rows and recipe they get.
@@ -23,9 +26,11 @@ from textops.embed import EmbeddingCache
 from textops.model import (
     HEADS,
     ClassifierRecipe,
+    Exported,
     LabelledRows,
     Scores,
     Trained,
+    deploy_trained,
     train_classifier,
     train_ensemble,
 )
@@ -40,7 +45,7 @@ from textops.search._scores import CVEstimate, cv_estimate
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-__all__ = ["refit", "refit_ensemble", "refit_rows", "test_estimate"]
+__all__ = ["deploy_kept", "refit", "refit_ensemble", "refit_rows", "test_estimate"]
 
 
 def refit_rows(winner: Winner, data: SearchData, plans: list[EmbedderPlan]) -> Split:
@@ -113,6 +118,26 @@ def refit(
         cache=cache,
         test=_test_rows(data),
         extra=extra,
+    )
+
+
+def deploy_kept(
+    winner: Winner,
+    exported: Exported,
+    data: SearchData,
+    dataset: Dataset,
+    cache: EmbeddingCache,
+    config: SearchConfig,
+) -> Trained:
+    """The winning trained trial's own model (trained on the train split), scored once on
+    the test split, without training it again."""
+    train = data.train
+    return deploy_trained(
+        _recipe_of(winner, dataset, config),
+        exported,
+        LabelledRows(train.texts, train.labels, train.keys),
+        cache=cache,
+        test=_test_rows(data),
     )
 
 

@@ -15,6 +15,7 @@ from textops.search._floor import FloorCheck
 from textops.search._plan import EmbedderPlan
 from textops.search._recipes import RecipeRow
 from textops.search._scores import CVEstimate
+from textops.search._trained_plan import TrainedPlan
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
@@ -116,3 +117,8 @@ class SearchReport:
     floor: FloorCheck | None = field(default=None, metadata=OMIT_NONE)
     #: the ensemble of the best trials of different embedders, as CV judged it (see _ensemble)
     ensemble: EnsembleChoice | None = field(default=None, metadata=OMIT_NONE)
+    #: a trained winner deployed as its trial trained it (no refit on train + validation),
+    #: and why
+    refit_skipped: str | None = field(default=None, metadata=OMIT_NONE)
+    #: the plan of each trained kind (embedder + head): planned, ruled out, and why
+    trained_plan: list[TrainedPlan] = field(default_factory=list)

@@ -20,7 +20,7 @@ from textops._json import to_json
 from textops.data import Dataset, read_labelled
 from textops.embed import EMBEDDERS, EmbeddingCache
 from textops.errors import ConfigError, UnknownPluginError
-from textops.model import HEADS
+from textops.model import HEADS, REFERENCE_VECTORS
 from textops.search._budget import Budget
 from textops.search._config import DEFAULT_EMBEDDERS, SearchConfig
 from textops.search._data import SearchData
@@ -38,6 +38,7 @@ from textops.search._study import (
     spawn_workers,
     study_lock_path,
 )
+from textops.search._trained_plan import TrainedPlanner
 from textops.search._trials import build_objective, optimize, worker
 from textops.track import DatasetInput, MlflowTracker, OpenRun, RunOpening, Tracker, open_run
 
@@ -105,6 +106,14 @@ def _no_embeddings_needed(config: SearchConfig) -> frozenset[str]:
         for e in config.embedders
         if not any(not HEADS[h].text_input for h in compatible_heads(e, list(config.head_keys)))
     )
+
+
+def _trained_kinds(config: SearchConfig) -> list[tuple[str, str]]:
+    """The (embedder, trained head) pairs this search may train."""
+    heads = list(config.head_keys)
+    return [
+        (e, h) for e in config.embedders for h in compatible_heads(e, heads) if HEADS[h].text_input
+    ]
 
 
 def _sample_frame(data: SearchData, config: SearchConfig) -> SampleFrame:
@@ -201,6 +210,7 @@ def run_search(
         data = data.pooled()
         config = config.model_copy(update={"pooled": True})
     # after pooling: with few labels, the default heads are the few-labels ones
+    named_heads = config.heads is not None
     config = _check_keys(config)
     if "llm" in config.recipes and data.synthetic is None:
         raise ConfigError(
@@ -216,6 +226,15 @@ def run_search(
 
     # 1. plan
     cache = EmbeddingCache(home=home)
+    kinds = _trained_kinds(config)
+    planner = TrainedPlanner(
+        [] if config.pooled else kinds,  # few labels: its trained starts are its portfolio's
+        cache,
+        n_train=len(data.train),
+        n_deploy=len(data.test) + min(len(data.refit), REFERENCE_VECTORS),
+        budget_s=config.time_limit,
+        named=named_heads,
+    )
     plans = plan_embedders(
         list(config.embedders),
         data.all_texts,
@@ -226,8 +245,12 @@ def run_search(
         measure_latency=config.objective == "f1-latency",
         skip_encode=_no_embeddings_needed(config),
         frame=_sample_frame(data, config),
+        hold=planner,
     )
-    facts = PlanFacts.of(plans)
+    facts = PlanFacts.of(plans, ruled_out=planner.ruled_out(), planned=planner.planned(),
+                         trained_runs=planner.trained_runs(kinds))  # fmt: skip
+    for tp in planner.plans:
+        log.info("%s + %s: %s", tp.embedder, tp.head, tp.reason)
     for plan in plans:
         plan.rows = plan.rows or len(data.train)
     included = _portfolio_order([p for p in plans if p.included])
@@ -237,7 +260,8 @@ def run_search(
             "embedders (e.g. --embedders static,tfidf)"
         )
     # 2. study
-    study = load_or_create_study(config, make_storage(config.storage, home), included)
+    study = load_or_create_study(config, make_storage(config.storage, home), included,
+                                 trained_runs=facts.trained_runs, planned=facts.planned)  # fmt: skip
     embedders = list(study.user_attrs["embedders"])
     lock = study_lock_path(config, home)
     fail_dead_trials(study, lock)
@@ -249,12 +273,13 @@ def run_search(
         remaining = config.trial_limit - count_done(study)
         if config.pooled:  # few labels: the portfolio's trials only (few_label_portfolio)
             remaining = min(remaining, queued_starts(study))
+        kept = None
         if remaining > 0 and config.workers == 1:
-            obj = build_objective(
-                config, data, embedders, facts, cache, budget, tracker, run, opened.children
-            )
+            obj = build_objective(config, data, embedders, facts, cache, budget, tracker, run,
+                                  opened.children, keep_trained=True)  # fmt: skip
             with running_study(lock):
                 optimize(study, obj, config, remaining, show_progress)
+            kept = obj.trained.kept
         elif remaining > 0:
             shares = [
                 remaining // config.workers + (i < remaining % config.workers)
@@ -270,7 +295,11 @@ def run_search(
             if any(codes):
                 log.warning("worker exit codes %s: some trials may be missing", codes)
         # 4. finalise
-        return finalize(FinalizeInputs(config, study, ds, data, tracker, run, plans, budget, cache))
+        return finalize(
+            FinalizeInputs(
+                config, study, ds, data, tracker, run, plans, budget, cache, kept, planner.plans
+            )
+        )
     except BaseException:
         status = "KILLED"
         raise

@@ -61,18 +61,28 @@ def available_cpus() -> int:
     return len(allowed_cpus())
 
 
-def trial_threads(config: SearchConfig) -> int:
+def trial_threads(config: SearchConfig, trained_runs: bool = True) -> int:
     """Trials each process runs at once (in threads): one per CPU it has to itself; one when a
-    trained head is among the heads: its training uses every core itself, and a trial beside
-    it would halve its measured speed and with it the epochs its budget allows."""
+    trained head is among the heads and may run (``trained_runs``: the plan did not rule out
+    every one): its training uses every core itself, and a trial beside it would halve its
+    measured speed and with it the epochs its budget allows."""
     from textops.model import HEADS
 
-    if any(h in HEADS and HEADS[h].text_input for h in config.head_keys):
+    if trained_runs and any(h in HEADS and HEADS[h].text_input for h in config.head_keys):
         return 1
     return max(1, available_cpus() // config.workers)
 
 
-def load_or_create_study(config: SearchConfig, storage: BaseStorage, embedders: list[str]) -> Study:
+def load_or_create_study(
+    config: SearchConfig,
+    storage: BaseStorage,
+    embedders: list[str],
+    *,
+    trained_runs: bool = True,
+    planned: tuple[str, str] | None = None,
+) -> Study:
+    """The search's study, created with its portfolio of starts (``planned``: the trained
+    kind the plan found time for, started early) or resumed."""
     import optuna
     from optuna.pruners import MedianPruner, NopPruner
     from optuna.samplers import TPESampler
@@ -80,7 +90,7 @@ def load_or_create_study(config: SearchConfig, storage: BaseStorage, embedders: 
     multi = config.objective == "f1-latency"
     # trials running at the same time (threads, worker processes) should not all sample the
     # same point: TPE counts running trials as bad ones
-    concurrent = config.workers > 1 or trial_threads(config) > 1
+    concurrent = config.workers > 1 or trial_threads(config, trained_runs) > 1
     sampler = TPESampler(seed=config.seed, constant_liar=concurrent)
     pruner = NopPruner() if multi else MedianPruner(n_startup_trials=5, n_warmup_steps=0)
     kwargs: JSON = {"directions": ["maximize", "minimize"]} if multi else {"direction": "maximize"}
@@ -97,7 +107,9 @@ def load_or_create_study(config: SearchConfig, storage: BaseStorage, embedders: 
         study.set_user_attr("dataset", config.dataset)
         study.set_user_attr("objective", config.objective)
         study.set_user_attr("space", config.space())
-        starts = portfolio(embedders, list(config.head_keys), few_labels=config.pooled)
+        starts = portfolio(
+            embedders, list(config.head_keys), few_labels=config.pooled, planned=planned
+        )
         for params in starts:
             study.enqueue_trial(params, skip_if_exists=True)
     else:
@@ -130,12 +142,20 @@ def _check_same_space(study: Study, config: SearchConfig) -> None:
 SPARSE_C = (100.0, 10.0, 1.0)
 
 
-def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = False) -> list[Params]:
+def portfolio(
+    embedders: list[str],
+    heads: list[str],
+    *,
+    few_labels: bool = False,
+    planned: tuple[str, str] | None = None,
+) -> list[Params]:
     """Strong, cheap starting points tried before the sampler takes over: a regularised linear
     head per embedder, breadth first. Round one gives every embedder (cheapest first) one
     start, so that a small budget still tries each; the next rounds add the other C values
     of the sparse ones; then each trained head from its defaults. The sampler then explores
-    around them. ``few_labels``: the whole search instead (:func:`few_label_portfolio`)."""
+    around them. ``planned``: a trained kind the plan found time for goes third, after the
+    two cheapest frozen starts (a winner, and its finalising cost, known before it trains).
+    ``few_labels``: the whole search instead (:func:`few_label_portfolio`)."""
     if few_labels:
         return few_label_portfolio(embedders, heads)
     from textops.embed import EMBEDDERS
@@ -164,7 +184,13 @@ def portfolio(embedders: list[str], heads: list[str], *, few_labels: bool = Fals
                 }
             )
     linear = [start for starts in rounds for start in starts]
-    return linear + _trained_starts(embedders, heads)
+    trained = _trained_starts(embedders, heads)
+    if planned is not None:
+        first = _default_start(*planned)
+        trained = [t for t in trained if t.get("embedder") != planned[0]
+                   or t.get(f"head.{planned[0]}") != planned[1]]  # fmt: skip
+        return [*linear[:2], first, *linear[2:], *trained]
+    return linear + trained
 
 
 def few_label_portfolio(embedders: list[str], heads: list[str]) -> list[Params]:

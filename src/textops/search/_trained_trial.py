@@ -27,6 +27,7 @@ from textops.model import (
     HEADS,
     REFERENCE_VECTORS,
     EpochRecord,
+    Exported,
     build_head,
     head_parameters,
     int_param,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EPOCH_STEP",
     "SAVE_SECONDS",
+    "KeptModel",
     "TrainedOutcome",
     "TrainedTrials",
     "TrialHooks",
@@ -86,6 +88,9 @@ class TrialHooks:
     #: test split, the drift reference's sample): what finalising costs besides the refit
     train_texts: int = 0
     finalize_texts: int = 0
+    #: the trial's own model can be deployed without a refit (:class:`KeptModel`): an epoch
+    #: fits when it and that model's finalising do
+    refit_optional: bool = False
     records: list[EpochRecord] = field(default_factory=list)
 
     def after_refit_seconds(self, epoch_s: float) -> float:
@@ -105,7 +110,8 @@ class TrialHooks:
         while n < 1000:
             train = self.trainings * (n + 1) * epoch_s
             after = self.after_refit_seconds(epoch_s)
-            need = train + max((n + 1) * refit_epoch + after, self.reserve or 0)
+            refit = 0.0 if self.refit_optional else (n + 1) * refit_epoch
+            need = train + max(refit + after, self.reserve or 0)
             if need > left:
                 break
             n += 1
@@ -143,10 +149,18 @@ class TrialHooks:
         epoch, the slower of the first batches' pace and the epochs this trial measured in
         full (a whole epoch runs slower than its first batches: longer texts, the optimiser's
         steps, scoring the validation split)."""
+        epoch_s = self._epoch_seconds()
+        return epochs * epoch_s * self.refit_ratio + self.after_refit_seconds(epoch_s)
+
+    def deploy_seconds(self) -> float:
+        """What deploying the trial's own model takes instead (:class:`KeptModel`)."""
+        return self.after_refit_seconds(self._epoch_seconds())
+
+    def _epoch_seconds(self) -> float:
         epoch_s = (self.seconds_per_sample or 0.0) * self.samples
         if self.records:
             epoch_s = max(epoch_s, float(np.median([r.seconds for r in self.records])))
-        return epochs * epoch_s * self.refit_ratio + self.after_refit_seconds(epoch_s)
+        return epoch_s
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,23 @@ class TrainedOutcome:
     refit_seconds: float
     history: list[EpochRecord]
     brier: float | None = None
+    #: the trained model, kept (``export_above``)
+    exported: Exported | None = None
+
+
+@dataclass(frozen=True)
+class KeptModel:
+    """The best trained trial's own model (trained on the train split, its best epoch's
+    weights): finalising deploys it when a refit on train + validation does not fit the time
+    left, instead of training the winner a second time."""
+
+    trial: int
+    macro_f1: float
+    exported: Exported
+    #: what the refit would take (seconds), from the trial's own epochs
+    refit_seconds: float
+    #: what deploying this model takes instead: encoding the test split and the reference
+    deploy_seconds: float
 
 
 def run_trained_trial(
@@ -170,10 +201,12 @@ def run_trained_trial(
     runtime: Params,
     fixed_epochs: bool = False,
     brier: bool = False,
+    export_above: float | None = None,
 ) -> TrainedOutcome:
     """Train ``head`` once, score it on ``validation``; the networks are released after.
     ``fixed_epochs``: no early stopping, the score is the last epoch's (a CV fold, whose
-    held-out rows must not also choose the epoch)."""
+    held-out rows must not also choose the epoch). ``export_above``: a model scoring above
+    it is exported (kept) before the networks go."""
     est = build_head(head, params, seed=seed)
     est.set_params(**runtime)
     if fixed_epochs and "patience" in est.get_params():
@@ -191,15 +224,18 @@ def run_trained_trial(
         if brier and validation is not None and len(validation[0]):
             proba = est.predict_proba(validation[0])
             held_out = brier_score(np.asarray(validation[1], dtype=object), proba, est.classes_)
+        fit_seconds = time.perf_counter() - start
+        exported = est.export() if export_above is not None and score > export_above else None
     finally:
         est.release()
     return TrainedOutcome(
         macro_f1=float(score),
         epochs=epochs,
-        fit_seconds=time.perf_counter() - start,
+        fit_seconds=fit_seconds,
         refit_seconds=hooks.refit_seconds(epochs),
         history=history,
         brier=held_out,
+        exported=exported,
     )
 
 
@@ -221,6 +257,7 @@ class TrainedTrials:
         report: bool,
         rates: dict[str, float] | None = None,
         brier: bool = False,
+        keep: bool = False,
     ) -> None:
         val = data.validation
         self.texts: Texts = (data.train.texts, data.train.labels)
@@ -236,6 +273,10 @@ class TrainedTrials:
         self.report = report  # single-objective searches prune epoch by epoch
         self.rates = rates or {}
         self.brier = brier
+        #: keep the best trained trial's own model (one process, a time budget, a
+        #: validation split: see :class:`KeptModel`)
+        self.keep = keep and budget.limited and self.val_texts is not None
+        self.kept: KeptModel | None = None
         #: per kind, the fastest epoch any of its trials measured, per text trained on
         #: (seconds): folds of another size are estimated from it
         self._per_text: dict[tuple[str, str], float] = {}
@@ -245,6 +286,9 @@ class TrainedTrials:
         #: which only shrinks), with why: later draws of them are skipped before anything
         #: loads
         self.spent: dict[tuple[str, str], str] = {}
+
+    def _kept_score(self) -> float:
+        return -1.0 if self.kept is None else self.kept.macro_f1
 
     def fixed_params(self, ek: str, hk: str, params: Params) -> Params:
         """``--head-options`` a head takes; a trained head's encoder (the embedder's model,
@@ -335,7 +379,8 @@ class TrainedTrials:
         if self.val_texts is None:
             trial.set_user_attr("cv_folds", len(runs))
         floor = None if per_text is None else per_text * len(runs[0][0][0])
-        hooks = self._hooks(trial, kind, self.refit_ratio, len(runs[0][0][0]), trainings=len(runs))
+        hooks = self._hooks(trial, kind, self.refit_ratio, len(runs[0][0][0]), trainings=len(runs),
+                            refit_optional=self.keep)  # fmt: skip
         if floor is not None and hooks.epochs_that_fit(floor) < 1:
             reason = f"{kind}: {why} (~{floor:.0f}s) does not fit the time left"
             self.spent[ek, hk] = reason  # the time left only shrinks: not again this search
@@ -345,8 +390,9 @@ class TrainedTrials:
         for n, (train, val, ratio) in enumerate(runs):
             report = self.report and n == 0
             hooks = self._hooks(
-                trial, kind, ratio, len(train[0]), report=report, trainings=len(runs) - n
-            )
+                trial, kind, ratio, len(train[0]), report=report, trainings=len(runs) - n,
+                refit_optional=self.keep,
+            )  # fmt: skip
             try:
                 out = run_trained_trial(
                     hk,
@@ -358,6 +404,7 @@ class TrainedTrials:
                     runtime=self.runtime,
                     fixed_epochs=len(runs) > 1,
                     brier=self.brier,
+                    export_above=self._kept_score() if self.keep else None,
                 )
             except optuna.TrialPruned:
                 rec.history = rec.history or hooks.records
@@ -375,5 +422,10 @@ class TrainedTrials:
             rec.fit_s += out.fit_seconds
             rec.history = rec.history or out.history
             rec.refit_s = out.refit_seconds
+            if out.exported is not None:
+                self.kept = KeptModel(trial.number, out.macro_f1, out.exported,
+                                      out.refit_seconds, hooks.deploy_seconds())  # fmt: skip
+                # the budget keeps what finalising it needs, whether or not a refit fits
+                rec.refit_s = min(out.refit_seconds, self.kept.deploy_seconds)
             if out.brier is not None:
                 rec.briers.append(out.brier)

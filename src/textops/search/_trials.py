@@ -58,7 +58,7 @@ def optimize(
             obj,
             n_trials=n_trials,
             timeout=max(left, 1.0) if obj.budget.limited else None,
-            n_jobs=trial_threads(config),
+            n_jobs=trial_threads(config, obj.trained_runs),
             catch=(ValueError,),
             callbacks=callbacks,
         )
@@ -120,7 +120,8 @@ def worker(
     if config.pooled:
         data = data.pooled()
     tracker = MlflowTracker(config.tracking_uri, home=home) if parent_run else None
-    study = load_or_create_study(config, make_storage(config.storage, home), embedders)
+    study = load_or_create_study(config, make_storage(config.storage, home), embedders,
+                                 trained_runs=facts.trained_runs)  # fmt: skip
     cache = EmbeddingCache(home=home)
     runs = BackgroundRuns(tracker) if tracker is not None else None
     obj = build_objective(config, data, embedders, facts, cache, budget, tracker, parent_run, runs)
@@ -142,8 +143,12 @@ def build_objective(
     tracker: Tracker | None,
     parent_run: str | None,
     runs: BackgroundRuns | None = None,
+    *,
+    keep_trained: bool = False,
 ) -> Objective:
-    """The objective over the train split, as the main process and every worker build it."""
+    """The objective over the train split, as the main process and every worker build it;
+    ``keep_trained``: the best trained trial's model is kept for finalising (in the main
+    process only: a worker's model dies with it)."""
     return Objective(
         data=data,
         embedders=embedders,
@@ -165,4 +170,7 @@ def build_objective(
         tie_break=config.pooled,
         recipes=config.recipes,
         synthetic=data.synthetic,
+        keep_trained=keep_trained,
+        ruled_out=facts.ruled_out,
+        trained_runs=facts.trained_runs,
     )

@@ -1,0 +1,150 @@
+"""Time for a fine-tune, planned before the frozen encodes spend the budget; its trial's own
+model deployed when a refit would not fit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import topic_rows
+from textops.search._budget import Budget
+from textops.search._config import TIMED_HEADS
+from textops.search._study import portfolio, trial_threads
+from textops.search._trained_plan import SHARE, plan_trained
+from textops.search._trained_trial import SAVE_SECONDS, TrialHooks
+
+KINDS = [("minilm", "finetune"), ("mpnet", "finetune")]
+
+
+def test_the_cheapest_fine_tune_that_fits_is_planned_and_the_defaults_rest_ruled_out() -> None:
+    # 4,000 texts at 400 texts/s: three epochs of ~30 s and a deployment fit 60 % of 240 s;
+    # mpnet at 40 texts/s does not
+    plans = plan_trained(KINDS, {"minilm": 400.0, "mpnet": 40.0}, n_train=4000, n_deploy=2500,
+                         budget_s=240.0, named=False)  # fmt: skip
+    by_kind = {(p.embedder, p.head): p for p in plans}
+    minilm, mpnet = by_kind["minilm", "finetune"], by_kind["mpnet", "finetune"]
+    assert minilm.planned and minilm.may_run and minilm.seconds is not None
+    assert minilm.seconds <= SHARE * 240 and "planned" in minilm.reason
+    assert not mpnet.planned and not mpnet.may_run and f"over {SHARE:.0%}" in mpnet.reason
+    # a head the user named keeps its chance to run when time allows
+    named = plan_trained(KINDS, {"minilm": 400.0, "mpnet": 40.0}, n_train=4000, n_deploy=2500,
+                         budget_s=240.0, named=True)  # fmt: skip
+    assert [p.may_run for p in named] == [True, True]
+    # half the budget: the MiniLM fine-tune no longer fits its share either
+    short = plan_trained(KINDS, {"minilm": 400.0, "mpnet": 40.0}, n_train=4000, n_deploy=2500,
+                         budget_s=120.0, named=False)  # fmt: skip
+    assert not any(p.planned or p.may_run for p in short)
+
+
+def test_without_a_rate_or_a_budget_nothing_is_planned() -> None:
+    (plan,) = plan_trained(KINDS[:1], {}, n_train=100, n_deploy=10, budget_s=240.0, named=False)
+    assert not plan.planned and "no encode rate" in plan.reason
+    (plan,) = plan_trained(KINDS[:1], {"minilm": 400.0}, n_train=100, n_deploy=10,
+                           budget_s=None, named=True)  # fmt: skip
+    assert not plan.planned and plan.may_run
+
+
+def test_a_planned_fine_tune_starts_after_the_two_cheapest_frozen_starts() -> None:
+    embedders = ["tfidf", "tfidf_minilm", "minilm"]
+    plain = portfolio(embedders, list(TIMED_HEADS))
+    starts = portfolio(embedders, list(TIMED_HEADS), planned=("minilm", "finetune"))
+    assert starts[2]["embedder"] == "minilm" and starts[2]["head.minilm"] == "finetune"
+    assert plain[-1] == starts[2]  # moved up from the end, not added twice
+    assert len(starts) == len(plain)
+    assert starts[:2] == plain[:2] and starts[3:] == plain[2:-1]
+
+
+def test_trials_run_two_at_a_time_unless_a_trained_kind_may_run() -> None:
+    from textops.search import SearchConfig
+
+    cfg = SearchConfig(dataset="d", timeout=240)
+    assert "finetune" in cfg.head_keys
+    assert trial_threads(cfg, trained_runs=True) == 1
+    assert trial_threads(cfg, trained_runs=False) == trial_threads(
+        SearchConfig(dataset="d", trials=5)
+    )
+
+
+def test_encoding_leaves_the_held_seconds_alone() -> None:
+    budget = Budget.start(100.0)
+    assert replace(budget, held=50.0).encode_room() == pytest.approx(
+        budget.encode_room() - 50.0, abs=0.1
+    )
+
+
+def test_a_trial_whose_model_can_be_deployed_does_not_keep_time_for_a_refit() -> None:
+    # epochs of 10 s: with a refit of as many epochs, 4 fit in 100 s; deployed as trained,
+    # 9 (and the save)
+    assert TrialHooks(None, Budget.start(100.0), None, 1.0, "k").epochs_that_fit(10.0) == 4
+    kept = TrialHooks(None, Budget.start(100.0), None, 1.0, "k", refit_optional=True)
+    assert kept.epochs_that_fit(10.0) == int((100.0 - SAVE_SECONDS) // 10.0)
+
+
+@pytest.fixture(scope="module")
+def topics_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from textops.data import MemorySource, ingest
+
+    home = tmp_path_factory.mktemp("kept-home")
+    ingest([MemorySource("topics", topic_rows(360))], "topics", home=home)
+    return home
+
+
+def test_a_winning_finetune_is_deployed_as_trained_when_its_refit_does_not_fit(
+    topics_home: Path, tiny_bert: Path
+) -> None:
+    import optuna
+
+    from textops.data import read_labelled
+    from textops.embed import EmbeddingCache
+    from textops.search import SearchConfig
+    from textops.search._data import SearchData
+    from textops.search._finalize import FinalizeInputs, _refit_or_keep
+    from textops.search._report import Winner
+    from textops.search._trained_trial import KeptModel, run_trained_trial
+
+    version = read_labelled("topics", None, home=topics_home, purpose="a test")
+    data = SearchData.of(version)
+    params = {"model": str(tiny_bert), "lr": 2e-3, "epochs": 2, "max_length": 32}
+    hooks = TrialHooks(None, Budget.start(None), None, 1.2, "minilm + finetune")
+    out = run_trained_trial(
+        "finetune", params, train=(data.train.texts, data.train.labels),
+        validation=(data.validation.texts, data.validation.labels), hooks=hooks, seed=0,
+        runtime={"device": "cpu"}, export_above=-1.0,
+    )  # fmt: skip
+    assert out.exported is not None
+    kept = KeptModel(7, out.macro_f1, out.exported, refit_seconds=60.0, deploy_seconds=1.0)
+    winner = Winner("minilm", "finetune", params, out.macro_f1, 7, None)
+    cfg = SearchConfig(dataset="topics", heads=("finetune",), embedders=("minilm",), trials=1)
+
+    def inputs(budget: Budget) -> FinalizeInputs:
+        study = optuna.create_study()
+        return FinalizeInputs(cfg, study, version.dataset, data, None, "", [], budget,  # type: ignore[arg-type]
+                              EmbeddingCache(home=topics_home), kept)  # fmt: skip
+
+    trained, why = _refit_or_keep(inputs(Budget.start(10.0)), winner)
+    assert why is not None and "trial 7" in why and "~60s" in why
+    assert trained.test is not None and trained.test.scores.macro_f1 > 0.5
+    assert trained.classifier.embedder_key == "finetuned"
+    # another trial won, or the refit fits: trained again on train + validation
+    assert _refit_or_keep(inputs(Budget.start(10.0)), replace(winner, trial=8))[1] is None
+    assert _refit_or_keep(inputs(Budget.start(600.0)), winner)[1] is None
+
+
+def test_a_timed_search_with_the_default_heads_plans_and_runs_a_fine_tune_early(
+    topics_home: Path, tiny_bert: Path
+) -> None:
+    from textops.search import SearchConfig, run_search
+    from textops.track import MlflowTracker
+
+    cfg = SearchConfig(
+        dataset="topics", embedders=("tfidf", "minilm"), timeout=300, trials=4, device="cpu",
+        head_options={"model": str(tiny_bert), "lr": 2e-3, "max_length": 32},
+    )  # fmt: skip
+    report = run_search(cfg, home=topics_home, tracker=MlflowTracker(home=topics_home),
+                        show_progress=False)  # fmt: skip
+    plans = {(p.embedder, p.head): p for p in report.trained_plan}
+    assert plans["minilm", "finetune"].planned
+    third = next(row for row in report.leaderboard if row.trial == 2)
+    assert (third.embedder, third.head, third.state) == ("minilm", "finetune", "COMPLETE")
