@@ -15,12 +15,8 @@ import pytest
 from tests.conftest import SPAM_LABELS, SPAM_TEXTS, Registered, topic_rows
 from textops.model import EpochRecord
 from textops.search._budget import Budget
-from textops.search._trained_trial import (
-    EPOCH_STEP,
-    SAVE_SECONDS,
-    TrialHooks,
-    run_trained_trial,
-)
+from textops.search._trained_trial import run_trained_trial
+from textops.search._trial_hooks import EPOCH_STEP, SAVE_SECONDS, TrialHooks
 
 
 @pytest.fixture(scope="module")
