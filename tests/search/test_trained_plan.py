@@ -135,7 +135,7 @@ def test_a_winning_finetune_is_deployed_as_trained_when_its_refit_does_not_fit(
 
 
 def test_a_timed_search_with_the_default_heads_plans_and_runs_a_fine_tune_early(
-    topics_home: Path, tiny_bert: Path
+    topics_home: Path, tiny_bert: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from textops.search import SearchConfig, run_search
     from textops.track import MlflowTracker
@@ -150,3 +150,10 @@ def test_a_timed_search_with_the_default_heads_plans_and_runs_a_fine_tune_early(
     assert plans["minilm", "finetune"].planned
     third = next(row for row in report.leaderboard if row.trial == 2)
     assert (third.embedder, third.head, third.state) == ("minilm", "finetune", "COMPLETE")
+    # the summary says what the plan held, and what was deployed instead of a refit
+    from textops.cli._search import print_search
+
+    print_search(replace(report, refit_skipped="the winner's own model from trial 2"))
+    out = capsys.readouterr().out
+    assert "minilm + finetune" in out and "planned: one epoch" in out
+    assert "deployed the winner's own model from trial 2" in out

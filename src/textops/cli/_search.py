@@ -51,6 +51,9 @@ def print_search(report: SearchReport) -> None:
             console.print(f"[yellow]skipped {plan.key}[/yellow]: {plan.reason}")
         elif plan.sample is not None:
             console.print(f"[cyan]{plan.key} on {plan.rows:,} rows[/cyan]: {plan.reason}")
+    for tp in report.trained_plan:
+        if tp.planned:
+            console.print(f"[cyan]{tp.embedder} + {tp.head}[/cyan] {tp.reason}")
     stopped = report.stopped_by_budget
     for line in stopped[:3]:
         console.print(f"[yellow]stopped by the budget[/yellow] {line}")
@@ -77,6 +80,8 @@ def print_search(report: SearchReport) -> None:
             f"{test.accuracy:.4f}, ECE {test.ece:.3f}, "
             f"{test.latency_ms_per_text or 0.0:.1f} ms/text"
         )
+    if report.refit_skipped:
+        console.print(f"[cyan]deployed[/cyan] {report.refit_skipped}")
     floor = report.floor
     if floor is not None and floor.chosen:
         console.print(
