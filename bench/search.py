@@ -113,6 +113,9 @@ def textops_search(
         "best": f"{r['best']['embedder']}+{r['best']['head']}",
         "skipped": [p["key"] for p in r["embedders"] if not p["included"]],
         "model_uri": r["model_uri"],
+        "trained_plan": [
+            f"{p['embedder']}+{p['head']}: {p['reason']}" for p in r.get("trained_plan", [])
+        ],
         "stopped_by_budget": len(r["stopped_by_budget"]),
         "trained_heads_stopped": [x for x in r["stopped_by_budget"] if "epoch" in x][:3],
         "ensemble": r.get("ensemble"),

@@ -3,6 +3,7 @@ model deployed when a refit would not fit."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -157,3 +158,31 @@ def test_a_timed_search_with_the_default_heads_plans_and_runs_a_fine_tune_early(
     out = capsys.readouterr().out
     assert "minilm + finetune" in out and "planned: one epoch" in out
     assert "deployed the winner's own model from trial 2" in out
+
+
+def test_a_rate_timed_on_the_plans_small_sample_is_timed_again_when_that_decides(
+    tmp_path: Path,
+) -> None:
+    # the plan's 32-text sample said 100 texts/s: one epoch of 4,000 texts ~120 s does not
+    # fit 60 % of 240 s; at twice the rate it would, so more texts (what 100 texts/s encodes
+    # in 5 s) are encoded into the cache and timed: the fast embedder here is then planned
+    from textops.embed import EmbeddingCache, make_embedder
+    from textops.search._embedder_plan import EmbedderPlan
+    from textops.search._trained_plan import RETIME, RETIME_SECONDS, TrainedPlanner
+
+    cache = EmbeddingCache(home=tmp_path)
+    emb = make_embedder("fake")
+    texts = [f"text number {i}" for i in range(2000)]
+    keys = [hashlib.sha256(t.encode()).digest() for t in texts]
+    plan = EmbedderPlan("minilm", 0, len(texts), 100.0, 20.0, None, rate_source="measured",
+                        embedder=emb)  # fmt: skip
+    planner = TrainedPlanner(KINDS[:1], cache, n_train=4000, n_deploy=2500, budget_s=240.0,
+                             named=False, texts=texts, keys=keys)  # fmt: skip
+    assert planner([plan]) > 0 and planner.planned() == ("minilm", "finetune")
+    assert int(cache.lookup(emb, keys).found.sum()) == min(RETIME, int(RETIME_SECONDS * 100))
+    # hopeless even at twice the rate (or already planned): nothing is encoded
+    slow = replace(plan, rate=10.0)
+    again = TrainedPlanner(KINDS[:1], EmbeddingCache(home=tmp_path / "b"), n_train=4000,
+                           n_deploy=2500, budget_s=240.0, named=False, texts=texts, keys=keys)  # fmt: skip
+    assert again([slow]) == 0.0 and again.planned() is None
+    assert not again.cache.lookup(emb, keys).found.any()

@@ -234,6 +234,8 @@ def run_search(
         n_deploy=len(data.test) + min(len(data.refit), REFERENCE_VECTORS),
         budget_s=config.time_limit,
         named=named_heads,
+        texts=data.all_texts,
+        keys=data.all_keys,
     )
     plans = plan_embedders(
         list(config.embedders),
