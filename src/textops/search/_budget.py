@@ -174,11 +174,6 @@ class Budget:
             return float("inf")
         return self.left() - TRIAL_RESERVE * (self.deadline - self.started) - self.held
 
-    @property
-    def seconds(self) -> float | None:
-        """The whole budget (None: no time limit)."""
-        return None if self.deadline is None else self.deadline - self.started
-
     def reserve(self, study: Study) -> float | None:
         """Seconds to keep for finalising the best trial so far (None: no trial completed, so
         nothing to finalise yet, and nothing is held back)."""

@@ -116,6 +116,26 @@ def _trained_kinds(config: SearchConfig) -> list[tuple[str, str]]:
     ]
 
 
+def _trained_planner(
+    config: SearchConfig,
+    data: SearchData,
+    cache: EmbeddingCache,
+    kinds: list[tuple[str, str]],
+    named: bool,
+) -> TrainedPlanner:
+    """What decides, once the encode rates are known, whether a fine-tune gets time."""
+    return TrainedPlanner(
+        [] if config.pooled else kinds,  # few labels: its trained starts are its portfolio's
+        cache,
+        n_train=len(data.train),
+        n_deploy=len(data.test) + min(len(data.refit), REFERENCE_VECTORS),
+        budget_s=config.time_limit,
+        named=named,
+        texts=data.all_texts,
+        keys=data.all_keys,
+    )
+
+
 def _sample_frame(data: SearchData, config: SearchConfig) -> SampleFrame:
     """Where a budget-sampled embedder's rows come from (train and test among all texts)."""
     # all_texts is the version's rows in file order; the splits' positions in it
@@ -227,16 +247,7 @@ def run_search(
     # 1. plan
     cache = EmbeddingCache(home=home)
     kinds = _trained_kinds(config)
-    planner = TrainedPlanner(
-        [] if config.pooled else kinds,  # few labels: its trained starts are its portfolio's
-        cache,
-        n_train=len(data.train),
-        n_deploy=len(data.test) + min(len(data.refit), REFERENCE_VECTORS),
-        budget_s=config.time_limit,
-        named=named_heads,
-        texts=data.all_texts,
-        keys=data.all_keys,
-    )
+    planner = _trained_planner(config, data, cache, kinds, named_heads)
     plans = plan_embedders(
         list(config.embedders),
         data.all_texts,

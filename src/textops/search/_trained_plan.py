@@ -1,9 +1,8 @@
 """Time for a fine-tune, found before the frozen embedders' encodes spend the budget.
 
 A search with a time budget and the default heads may fine-tune MiniLM end to end. Left to
-the sampler, a fine-tune came after the frozen trials and their encodes, when the time left
-no longer held one epoch; on TREC at 240 s that lost 1.5 points to `textops finetune` run
-alone (bench/oracle.py). So the plan decides up front, from the encode rate it measured:
+the sampler, a fine-tune comes after the frozen trials and their encodes, when the time left
+no longer holds one epoch. So the plan decides up front, from the encode rate it measured:
 
 * a trained kind (embedder + head) whose first epoch and deployment fit in ``SHARE`` of the
   budget is **planned**: encoding holds back its default epochs' seconds (at most ``SHARE``
@@ -13,12 +12,11 @@ alone (bench/oracle.py). So the plan decides up front, from the encode rate it m
   the frozen trials keep running two at a time; a trained head named with ``--heads`` keeps
   its chance to run when time allows, as before.
 
-``SHARE`` and the one-epoch rule come from bench/oracle.py: wherever `textops finetune` fit
-one epoch into the budget, its model scored at or above every frozen approach run alone
-(TREC: +6 points at 60 s; movie reviews at 240 s: one epoch, +6 points over TF-IDF) or
-within a point of the search (SMS); the search keeps the rest of the budget for its frozen
-trials and the TF-IDF floor. At 60 s, TREC's first epoch needs ~80 % of the budget: left to
-`textops finetune`, which can spend all of it.
+``SHARE`` and the one-epoch rule come from bench/oracle.py (docs/benchmarks.md): wherever
+`textops finetune` fit one epoch into the budget, its model scored at or above every frozen
+approach run alone, or within a point of the search; the search keeps the rest of the budget
+for its frozen trials and the TF-IDF floor. A first epoch that needs most of a small budget
+is left to `textops finetune`, which can spend all of it.
 """
 
 from __future__ import annotations
