@@ -186,3 +186,22 @@ def test_a_rate_timed_on_the_plans_small_sample_is_timed_again_when_that_decides
                            n_deploy=2500, budget_s=240.0, named=False, texts=texts, keys=keys)  # fmt: skip
     assert again([slow]) == 0.0 and again.planned() is None
     assert not again.cache.lookup(emb, keys).found.any()
+
+
+def test_a_planned_fine_tunes_encoder_stays_when_its_frozen_encode_did_not_fit(
+    tmp_path: Path,
+) -> None:
+    from textops.embed import EmbeddingCache
+    from textops.search._embedder_plan import EmbedderPlan
+    from textops.search._trained_plan import TrainedPlanner
+
+    left_out = EmbedderPlan("minilm", 0, 4000, 400.0, 10.0, None, included=False,
+                            reason="encoding 4,000 texts needs ~10s")  # fmt: skip
+    planner = TrainedPlanner(KINDS[:1], EmbeddingCache(home=tmp_path), n_train=4000,
+                             n_deploy=2500, budget_s=240.0, named=False)  # fmt: skip
+    assert planner([left_out]) > 0
+    ruled = planner.keep_encoder([left_out], ["logreg", "knn"])
+    assert left_out.included and "fine-tune only" in left_out.reason
+    assert set(ruled) == {("minilm", "logreg"), ("minilm", "knn")}
+    assert all("not encoded" in why for why in ruled.values())
+    assert planner.keep_encoder([left_out], ["logreg"]) == {}  # included now: nothing to do

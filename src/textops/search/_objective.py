@@ -120,8 +120,10 @@ class Objective:
             brier=tie_break,
             keep=keep_trained,
         )
-        #: trained kinds the plan ruled out: later draws are skipped before anything loads
-        self.trained.spent.update(ruled_out or {})
+        #: kinds the plan ruled out (a fine-tune that does not fit; frozen heads on an embedder
+        #: kept for its fine-tune only): their draws are skipped before anything loads
+        self.ruled_out = dict(ruled_out or {})
+        self.trained.spent.update(self.ruled_out)
         #: whether a trained kind may run (then trials run one at a time)
         self.trained_runs = trained_runs
 
@@ -297,6 +299,10 @@ class Objective:
         start_ms = int(time.time() * 1000)
         status = "FINISHED"
         try:
+            if (ek, hk) in self.ruled_out:
+                trial.set_user_attr("stopped", "ruled_out")
+                trial.set_user_attr("stopped_reason", self.ruled_out[ek, hk])
+                raise optuna.TrialPruned(self.ruled_out[ek, hk])
             if HEADS[hk].text_input:
                 self.trained.run(trial, ek, hk, params, rec)
             else:

@@ -260,7 +260,9 @@ def run_search(
         frame=_sample_frame(data, config),
         hold=planner,
     )
-    facts = PlanFacts.of(plans, ruled_out=planner.ruled_out(), planned=planner.planned(),
+    frozen = [h for h in config.head_keys if not HEADS[h].text_input]
+    ruled_out = {**planner.ruled_out(), **planner.keep_encoder(plans, frozen)}
+    facts = PlanFacts.of(plans, ruled_out=ruled_out, planned=planner.planned(),
                          trained_runs=planner.trained_runs(kinds))  # fmt: skip
     for tp in planner.plans:
         log.info("%s + %s: %s", tp.embedder, tp.head, tp.reason)

@@ -33,6 +33,8 @@ from textops.search._trial_hooks import SAVE_SECONDS, TRAINING_COST
 
 __all__ = ["SHARE", "TrainedPlan", "TrainedPlanner", "plan_trained"]
 
+Kind = tuple[str, str]
+
 log = logging.getLogger("textops.search")
 
 #: the largest share of the budget a planned fine-tune's estimate may take
@@ -203,3 +205,16 @@ class TrainedPlanner:
         """Whether any of the search's trained ``kinds`` may run."""
         ruled = self.ruled_out()
         return any(k not in ruled for k in kinds)
+
+    def keep_encoder(self, embedders: list[EmbedderPlan], frozen: list[str]) -> dict[Kind, str]:
+        """The planned kind's embedder stays in the search when its frozen encode did not fit
+        (the time was held for the fine-tune, which reads texts): marked included, and the
+        ``frozen`` heads on it returned as kinds to rule out, with why."""
+        planned = self.planned()
+        plan = next((p for p in embedders if planned and p.key == planned[0]), None)
+        if planned is None or plan is None or plan.included:
+            return {}
+        plan.included = True
+        plan.reason = f"kept for its fine-tune only, not encoded ({plan.reason})"
+        why = f"{plan.key} was not encoded (the time went to its fine-tune)"
+        return {(plan.key, h): f"{plan.key} + {h}: {why}" for h in frozen}
