@@ -1,6 +1,6 @@
 """Few labels: choosing by CV among many tuned heads vs among a few fixed ones, in one run.
 
-Why the few-labels search is a fixed portfolio (``textops.search._study.few_label_portfolio``)
+Why the few-labels search is a fixed portfolio (``textops.search._portfolio.few_label_portfolio``)
 and not a hyperparameter search: on a few dozen rows, the CV score of the best of many
 configurations is mostly luck, and its test score falls behind a small fixed choice.
 

@@ -149,3 +149,13 @@ def test_k_neighbours_above_a_folds_rows_are_lowered_to_them(tmp_path: Path) -> 
     trial = study.trials[0]
     assert trial.state.name == "COMPLETE"  # 50 neighbours of 40 training rows would raise
     assert trial.user_attrs["params"]["n_neighbors"] == 40  # 3 folds of 60 rows
+
+
+def test_a_kind_the_plan_ruled_out_is_skipped_before_it_fits(tmp_path: Path) -> None:
+    study = _study_with_one_completed_trial()
+    obj = _objective(tmp_path, 5.0)
+    obj.ruled_out = {("fake", "logreg"): "fake + logreg: not encoded (its fine-tune's time)"}
+    study.optimize(obj, n_trials=1)
+    last = study.trials[-1]
+    assert last.state.name == "PRUNED" and last.user_attrs["stopped"] == "ruled_out"
+    assert "fit_seconds" in last.user_attrs and last.user_attrs["fit_seconds"] == 0.0

@@ -8,7 +8,8 @@ import pytest
 from textops.data import Dataset
 from textops.model import HEADS
 from textops.search import SearchConfig, run_search
-from textops.search._study import make_storage, portfolio
+from textops.search._portfolio import portfolio
+from textops.search._study import make_storage
 from textops.track import MemoryTracker
 
 

@@ -12,7 +12,8 @@ import pytest
 from tests.conftest import topic_rows
 from textops.search._budget import Budget
 from textops.search._config import TIMED_HEADS
-from textops.search._study import portfolio, trial_threads
+from textops.search._portfolio import portfolio
+from textops.search._study import trial_threads
 from textops.search._trained_plan import SHARE, plan_trained
 from textops.search._trial_hooks import SAVE_SECONDS, TrialHooks
 

@@ -123,7 +123,6 @@ class Objective:
         #: kinds the plan ruled out (a fine-tune that does not fit; frozen heads on an embedder
         #: kept for its fine-tune only): their draws are skipped before anything loads
         self.ruled_out = dict(ruled_out or {})
-        self.trained.spent.update(self.ruled_out)
         #: whether a trained kind may run (then trials run one at a time)
         self.trained_runs = trained_runs
 
